@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, unit/integration/property tests and test
+# vectors, and the no_std build check. README.md names this as the test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "tests"
+cargo test --workspace
+
+step "no_std: the core links without std"
+cargo build --manifest-path ci/nostd-check/Cargo.toml --target-dir target/nostd-check
+
+printf '\nall tests passed\n'

@@ -1,0 +1,1 @@
+//! RSA blind signatures, RFC 9474 RSABSSA (SPEC.md section 5).

@@ -1,0 +1,1 @@
+//! BLS signatures for identity and certificate keys (SPEC.md section 7).

@@ -1,0 +1,56 @@
+//! The curve arithmetic the protocol needs, behind one small internal interface (SPEC.md,
+//! "Curve backend"): scalar sampling and hashing, and (as they are added) multi-exponentiation,
+//! fixed-base tables and pairing products. Protocol code calls only this module, so a faster
+//! backend could replace it behind a feature without touching the protocol.
+
+use bls12_381::Scalar;
+use rand_core::CryptoRng;
+
+/// A uniformly random scalar: 64 bytes from `rng`, read big-endian, reduced mod r.
+pub(crate) fn random_scalar<R: CryptoRng + ?Sized>(rng: &mut R) -> Scalar {
+    let mut wide = [0u8; 64];
+    rng.fill_bytes(&mut wide);
+    let s = scalar_from_wide_be(&wide);
+    zeroize::Zeroize::zeroize(&mut wide);
+    s
+}
+
+/// A uniformly random non-zero scalar (draws again on zero, which has probability 2^-255).
+pub(crate) fn random_nonzero_scalar<R: CryptoRng + ?Sized>(rng: &mut R) -> Scalar {
+    loop {
+        let s = random_scalar(rng);
+        if !bool::from(ff::Field::is_zero(&s)) {
+            return s;
+        }
+    }
+}
+
+/// Reduces a 64-byte big-endian integer mod r (statistically uniform: bias below 2^-256).
+pub(crate) fn scalar_from_wide_be(bytes: &[u8; 64]) -> Scalar {
+    let mut le = *bytes;
+    le.reverse();
+    let s = Scalar::from_bytes_wide(&le);
+    zeroize::Zeroize::zeroize(&mut le);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vector_rng::VectorRng;
+
+    #[test]
+    fn wide_reduction_is_big_endian() {
+        let mut bytes = [0u8; 64];
+        bytes[63] = 5;
+        assert_eq!(scalar_from_wide_be(&bytes), Scalar::from(5u64));
+        bytes[62] = 1;
+        assert_eq!(scalar_from_wide_be(&bytes), Scalar::from(261u64));
+    }
+
+    #[test]
+    fn random_scalars_differ() {
+        let mut rng = VectorRng::new(b"curve");
+        assert_ne!(random_scalar(&mut rng), random_nonzero_scalar(&mut rng));
+    }
+}

@@ -1,0 +1,376 @@
+//! Canonical byte encodings shared by every wire format (SPEC.md, "Encoding conventions").
+//!
+//! Every decoder in the crate reads through [`Reader`], so the rules hold everywhere: fixed
+//! sizes, big-endian integers, scalars below the group order, points compressed, canonical, on
+//! the curve, in the prime-order subgroup and not the identity, and no trailing bytes.
+
+use bls12_381::{G1Affine, G2Affine, Scalar};
+use core::fmt;
+
+/// Why a byte string was rejected by a decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeErrorKind {
+    /// The input ended before the field was complete.
+    Truncated {
+        /// Bytes the field needed.
+        needed: usize,
+        /// Bytes that were left.
+        available: usize,
+    },
+    /// Bytes were left over after the last field.
+    TrailingBytes {
+        /// How many bytes were left over.
+        extra: usize,
+    },
+    /// The version byte names a format this library does not know.
+    UnknownVersion {
+        /// The version byte found.
+        found: u8,
+    },
+    /// A scalar was not below the group order r.
+    NonCanonicalScalar,
+    /// A scalar that must be non-zero was zero.
+    ZeroScalar,
+    /// A point encoding was not canonical or not on the curve.
+    InvalidPoint,
+    /// A point was on the curve but outside the prime-order subgroup.
+    NotInSubgroup,
+    /// A point was the identity, which no encoding in this protocol allows.
+    IdentityPoint,
+    /// A length prefix exceeded the limit for the field.
+    TooLong {
+        /// The length found.
+        length: usize,
+        /// The largest length allowed.
+        max: usize,
+    },
+    /// A field's value is outside the values the format allows.
+    InvalidValue,
+}
+
+/// A decoding failure: which field, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    /// The field being read (for example `"signature.T1"`).
+    pub field: &'static str,
+    /// What was wrong with it.
+    pub kind: DecodeErrorKind,
+}
+
+impl DecodeError {
+    /// An error for `field` of the given kind.
+    pub const fn new(field: &'static str, kind: DecodeErrorKind) -> Self {
+        Self { field, kind }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot decode {}: ", self.field)?;
+        match self.kind {
+            DecodeErrorKind::Truncated { needed, available } => {
+                write!(f, "truncated (needs {needed} bytes, {available} left)")
+            }
+            DecodeErrorKind::TrailingBytes { extra } => write!(f, "{extra} trailing bytes"),
+            DecodeErrorKind::UnknownVersion { found } => write!(f, "unknown version {found}"),
+            DecodeErrorKind::NonCanonicalScalar => {
+                f.write_str("scalar is not below the group order")
+            }
+            DecodeErrorKind::ZeroScalar => f.write_str("scalar is zero"),
+            DecodeErrorKind::InvalidPoint => f.write_str("not a canonical point on the curve"),
+            DecodeErrorKind::NotInSubgroup => {
+                f.write_str("point is not in the prime-order subgroup")
+            }
+            DecodeErrorKind::IdentityPoint => f.write_str("point is the identity"),
+            DecodeErrorKind::TooLong { length, max } => {
+                write!(f, "length {length} exceeds the limit {max}")
+            }
+            DecodeErrorKind::InvalidValue => f.write_str("value not allowed by the format"),
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// A cursor over an input that hands out fixed-size fields and refuses to overrun.
+pub(crate) struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// Starts reading `bytes`.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    /// Reads `len` bytes.
+    pub(crate) fn bytes(
+        &mut self,
+        field: &'static str,
+        len: usize,
+    ) -> Result<&'a [u8], DecodeError> {
+        if self.rest.len() < len {
+            return Err(DecodeError::new(
+                field,
+                DecodeErrorKind::Truncated {
+                    needed: len,
+                    available: self.rest.len(),
+                },
+            ));
+        }
+        let (head, tail) = self.rest.split_at(len);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    /// Reads a fixed-size array.
+    pub(crate) fn array<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<[u8; N], DecodeError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.bytes(field, N)?);
+        Ok(out)
+    }
+
+    /// Reads one byte.
+    pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>(field)?[0])
+    }
+
+    /// Reads a big-endian `u16`.
+    pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(self.array(field)?))
+    }
+
+    /// Reads a big-endian `u32`.
+    pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        Ok(u32::from_be_bytes(self.array(field)?))
+    }
+
+    /// Reads a big-endian `u64`.
+    pub(crate) fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+        Ok(u64::from_be_bytes(self.array(field)?))
+    }
+
+    /// Reads the version byte and checks it is `expected`.
+    pub(crate) fn version(&mut self, field: &'static str, expected: u8) -> Result<(), DecodeError> {
+        let found = self.u8(field)?;
+        if found != expected {
+            return Err(DecodeError::new(
+                field,
+                DecodeErrorKind::UnknownVersion { found },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads a `u16` length prefix (at most `max`) and that many bytes.
+    pub(crate) fn vec16(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<&'a [u8], DecodeError> {
+        let len = usize::from(self.u16(field)?);
+        if len > max {
+            return Err(DecodeError::new(
+                field,
+                DecodeErrorKind::TooLong { length: len, max },
+            ));
+        }
+        self.bytes(field, len)
+    }
+
+    /// Reads a `u8` length prefix (at most `max`) and that many bytes.
+    pub(crate) fn vec8(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<&'a [u8], DecodeError> {
+        let len = usize::from(self.u8(field)?);
+        if len > max {
+            return Err(DecodeError::new(
+                field,
+                DecodeErrorKind::TooLong { length: len, max },
+            ));
+        }
+        self.bytes(field, len)
+    }
+
+    /// Reads a canonical 32-byte big-endian scalar (any value below r, zero included).
+    pub(crate) fn scalar(&mut self, field: &'static str) -> Result<Scalar, DecodeError> {
+        scalar_from_be(field, &self.array(field)?)
+    }
+
+    /// Reads a canonical non-zero scalar.
+    pub(crate) fn nonzero_scalar(&mut self, field: &'static str) -> Result<Scalar, DecodeError> {
+        let s = self.scalar(field)?;
+        if bool::from(ff::Field::is_zero(&s)) {
+            return Err(DecodeError::new(field, DecodeErrorKind::ZeroScalar));
+        }
+        Ok(s)
+    }
+
+    /// Reads a compressed G1 point: canonical, on the curve, in the subgroup, not the identity.
+    pub(crate) fn g1(&mut self, field: &'static str) -> Result<G1Affine, DecodeError> {
+        g1_from_bytes(field, &self.array(field)?)
+    }
+
+    /// Reads a compressed G2 point: canonical, on the curve, in the subgroup, not the identity.
+    pub(crate) fn g2(&mut self, field: &'static str) -> Result<G2Affine, DecodeError> {
+        g2_from_bytes(field, &self.array(field)?)
+    }
+
+    /// How many bytes are left.
+    pub(crate) fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+
+    /// Ends decoding: fails if any byte is left over.
+    pub(crate) fn finish(self, field: &'static str) -> Result<(), DecodeError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::new(
+                field,
+                DecodeErrorKind::TrailingBytes {
+                    extra: self.rest.len(),
+                },
+            ))
+        }
+    }
+}
+
+/// Decodes a 32-byte big-endian scalar, rejecting values >= r.
+pub(crate) fn scalar_from_be(field: &'static str, bytes: &[u8; 32]) -> Result<Scalar, DecodeError> {
+    let mut le = *bytes;
+    le.reverse();
+    Option::from(Scalar::from_bytes(&le))
+        .ok_or(DecodeError::new(field, DecodeErrorKind::NonCanonicalScalar))
+}
+
+/// Encodes a scalar as 32 big-endian bytes.
+pub(crate) fn scalar_to_be(s: &Scalar) -> [u8; 32] {
+    let mut out = s.to_bytes();
+    out.reverse();
+    out
+}
+
+/// Decodes a compressed G1 point with every check of SPEC.md, "Encoding conventions".
+pub(crate) fn g1_from_bytes(
+    field: &'static str,
+    bytes: &[u8; 48],
+) -> Result<G1Affine, DecodeError> {
+    let Some(p) = Option::<G1Affine>::from(G1Affine::from_compressed_unchecked(bytes)) else {
+        return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+    };
+    if bool::from(p.is_identity()) {
+        return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
+    }
+    if !bool::from(p.is_torsion_free()) {
+        return Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup));
+    }
+    Ok(p)
+}
+
+/// Decodes a compressed G2 point with every check of SPEC.md, "Encoding conventions".
+pub(crate) fn g2_from_bytes(
+    field: &'static str,
+    bytes: &[u8; 96],
+) -> Result<G2Affine, DecodeError> {
+    let Some(p) = Option::<G2Affine>::from(G2Affine::from_compressed_unchecked(bytes)) else {
+        return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+    };
+    if bool::from(p.is_identity()) {
+        return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
+    }
+    if !bool::from(p.is_torsion_free()) {
+        return Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup));
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ff::Field;
+    use group::Group;
+
+    #[test]
+    fn reader_rejects_truncation_and_trailing_bytes() {
+        let mut r = Reader::new(&[1, 2, 3]);
+        assert_eq!(r.u16("a").unwrap(), 0x0102);
+        let err = r.u16("b").unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::new(
+                "b",
+                DecodeErrorKind::Truncated {
+                    needed: 2,
+                    available: 1
+                }
+            )
+        );
+        let r = Reader::new(&[1]);
+        assert_eq!(
+            r.finish("x").unwrap_err().kind,
+            DecodeErrorKind::TrailingBytes { extra: 1 }
+        );
+    }
+
+    #[test]
+    fn scalar_rejects_r_and_accepts_r_minus_one() {
+        // r in big-endian.
+        let r = hex_literal("73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001");
+        assert_eq!(
+            scalar_from_be("s", &r).unwrap_err().kind,
+            DecodeErrorKind::NonCanonicalScalar
+        );
+        let mut r_minus_one = r;
+        r_minus_one[31] = 0;
+        let s = scalar_from_be("s", &r_minus_one).unwrap();
+        assert_eq!(s, -Scalar::ONE);
+        assert_eq!(scalar_to_be(&s), r_minus_one);
+    }
+
+    #[test]
+    fn points_reject_identity_and_accept_generator() {
+        let id = G1Affine::identity().to_compressed();
+        assert_eq!(
+            g1_from_bytes("p", &id).unwrap_err().kind,
+            DecodeErrorKind::IdentityPoint
+        );
+        let id2 = G2Affine::identity().to_compressed();
+        assert_eq!(
+            g2_from_bytes("q", &id2).unwrap_err().kind,
+            DecodeErrorKind::IdentityPoint
+        );
+        let g = G1Affine::from(bls12_381::G1Projective::generator());
+        assert_eq!(g1_from_bytes("p", &g.to_compressed()).unwrap(), g);
+    }
+
+    #[test]
+    fn g1_rejects_point_outside_subgroup() {
+        // Search for an x that lies on the curve but whose point has a cofactor component.
+        let mut bytes = [0u8; 48];
+        bytes[0] = 0x80;
+        for x in 1u8..=255 {
+            bytes[47] = x;
+            if let Some(p) = Option::<G1Affine>::from(G1Affine::from_compressed_unchecked(&bytes)) {
+                if !bool::from(p.is_torsion_free()) {
+                    assert_eq!(
+                        g1_from_bytes("p", &bytes).unwrap_err().kind,
+                        DecodeErrorKind::NotInSubgroup
+                    );
+                    return;
+                }
+            }
+        }
+        panic!("no off-subgroup point found among small x");
+    }
+
+    fn hex_literal(s: &str) -> [u8; 32] {
+        let v = hex::decode(s).unwrap();
+        v.try_into().unwrap()
+    }
+}

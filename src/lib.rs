@@ -1,0 +1,46 @@
+//! # blindpost
+//!
+//! The protocol core of a mobile messenger whose server delivers messages without learning who
+//! messages whom, while still stopping spam (see `SPEC.md` for the normative text):
+//!
+//! - cold calls to strangers cost RFC 9578 blind tokens that the recipient later releases;
+//! - replies are authorised by BBS04 group signatures on BLS12-381;
+//! - phone numbers are proven once and bound to identity keys by server certificates;
+//! - contact discovery is rate limited with tokens good for one time window.
+//!
+//! The crate is `no_std` + `alloc` and sans-IO: the host brings transport, anonymity network,
+//! push, storage and end-to-end encryption, and passes the current time and randomness in.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+// Input must never reach a panic (SPEC.md, "Hostile input").
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod bbs04;
+pub mod blind_rsa;
+pub mod bls;
+pub mod certificate;
+pub mod encoding;
+pub mod token;
+pub mod vector_rng;
+pub mod verification_code;
+
+pub(crate) mod curve;
+
+pub use encoding::{DecodeError, DecodeErrorKind};

@@ -1,0 +1,1 @@
+//! Stateless phone verification codes (SPEC.md section 9).
