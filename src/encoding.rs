@@ -197,6 +197,22 @@ impl<'a> Reader<'a> {
         self.bytes(field, len)
     }
 
+    /// Reads a `u32` length prefix (at most `max`) and that many bytes.
+    pub(crate) fn vec32(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<&'a [u8], DecodeError> {
+        let len = usize::try_from(self.u32(field)?).unwrap_or(usize::MAX);
+        if len > max {
+            return Err(DecodeError::new(
+                field,
+                DecodeErrorKind::TooLong { length: len, max },
+            ));
+        }
+        self.bytes(field, len)
+    }
+
     /// Reads a canonical 32-byte big-endian scalar (any value below r, zero included).
     pub(crate) fn scalar(&mut self, field: &'static str) -> Result<Scalar, DecodeError> {
         scalar_from_be(field, &self.array(field)?)
@@ -238,6 +254,77 @@ impl<'a> Reader<'a> {
                 },
             ))
         }
+    }
+}
+
+/// Builds an encoding field by field; the counterpart of [`Reader`].
+#[derive(Default)]
+pub(crate) struct Writer {
+    out: alloc::vec::Vec<u8>,
+}
+
+impl Writer {
+    /// An empty writer.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends raw bytes.
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        self.out.extend_from_slice(bytes);
+        self
+    }
+
+    /// Appends one byte.
+    pub(crate) fn u8(&mut self, v: u8) -> &mut Self {
+        self.out.push(v);
+        self
+    }
+
+    /// Appends a big-endian `u16`.
+    pub(crate) fn u16(&mut self, v: u16) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    /// Appends a big-endian `u32`.
+    pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    /// Appends a big-endian `u64`.
+    pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    /// Appends a `u8` length and the bytes. Callers keep `bytes` within their field's limit;
+    /// longer input is cut at 255 bytes rather than mis-encoded.
+    pub(crate) fn vec8(&mut self, bytes: &[u8]) -> &mut Self {
+        let bytes = bytes.get(..usize::from(u8::MAX)).unwrap_or(bytes);
+        self.u8(bytes.len() as u8).bytes(bytes)
+    }
+
+    /// Appends a `u16` length and the bytes (cut at 65535 bytes, as for [`Writer::vec8`]).
+    pub(crate) fn vec16(&mut self, bytes: &[u8]) -> &mut Self {
+        let bytes = bytes.get(..usize::from(u16::MAX)).unwrap_or(bytes);
+        self.u16(bytes.len() as u16).bytes(bytes)
+    }
+
+    /// Appends a `u32` length and the bytes (cut at 2^32 - 1 bytes).
+    pub(crate) fn vec32(&mut self, bytes: &[u8]) -> &mut Self {
+        let max = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
+        let bytes = bytes.get(..max).unwrap_or(bytes);
+        self.u32(u32::try_from(bytes.len()).unwrap_or(u32::MAX))
+            .bytes(bytes)
+    }
+
+    /// Appends a scalar as 32 big-endian bytes.
+    pub(crate) fn scalar(&mut self, s: &Scalar) -> &mut Self {
+        self.bytes(&scalar_to_be(s))
+    }
+
+    /// The bytes written.
+    pub(crate) fn finish(&mut self) -> alloc::vec::Vec<u8> {
+        core::mem::take(&mut self.out)
     }
 }
 
@@ -294,7 +381,6 @@ pub(crate) fn g2_from_bytes(
 mod tests {
     use super::*;
     use ff::Field;
-    use group::Group;
 
     #[test]
     fn reader_rejects_truncation_and_trailing_bytes() {

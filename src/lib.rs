@@ -32,11 +32,13 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod account;
 pub mod bbs04;
 pub mod blind_rsa;
 pub mod bls;
 pub mod certificate;
 pub mod encoding;
+pub mod store;
 pub mod token;
 pub mod vector_rng;
 pub mod verification_code;

@@ -1,0 +1,321 @@
+//! The conformance suite every [`Store`] implementation must pass.
+//!
+//! Call [`run`] from a test of your implementation with a function that makes an empty store;
+//! it returns the first check that failed. With the `std` feature it also hammers the store from
+//! several threads and checks that each operation is atomic.
+
+use super::{read_counter, Store, StoreError};
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
+
+/// A check of the suite that the store failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConformanceFailure {
+    /// Which check failed.
+    pub check: &'static str,
+    /// What was observed.
+    pub detail: String,
+}
+
+impl fmt::Display for ConformanceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "store conformance check '{}' failed: {}",
+            self.check, self.detail
+        )
+    }
+}
+
+impl core::error::Error for ConformanceFailure {}
+
+impl From<StoreError> for ConformanceFailure {
+    fn from(e: StoreError) -> Self {
+        Self {
+            check: "backend error",
+            detail: e.message,
+        }
+    }
+}
+
+fn expect<T: PartialEq + fmt::Debug>(
+    check: &'static str,
+    got: T,
+    want: T,
+) -> Result<(), ConformanceFailure> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(ConformanceFailure {
+            check,
+            detail: format!("got {got:?}, expected {want:?}"),
+        })
+    }
+}
+
+/// Runs every check on fresh stores made by `make`.
+pub fn run<S: Store, F: Fn() -> S>(make: F) -> Result<(), ConformanceFailure> {
+    put_get_overwrite(&make())?;
+    expiry(&make())?;
+    insert_if_absent(&make())?;
+    replace_and_delete(&make())?;
+    counters(&make())?;
+    purge(&make())?;
+    #[cfg(feature = "std")]
+    {
+        concurrent_insert(&make())?;
+        concurrent_counter(&make())?;
+        concurrent_replace(&make())?;
+    }
+    Ok(())
+}
+
+fn put_get_overwrite<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    expect("get of a missing key", s.get(b"k", 0)?, None)?;
+    s.put(b"k", b"one", None, 0)?;
+    expect("get after put", s.get(b"k", 0)?, Some(b"one".to_vec()))?;
+    s.put(b"k", b"two", None, 0)?;
+    expect(
+        "get after overwrite",
+        s.get(b"k", 0)?,
+        Some(b"two".to_vec()),
+    )?;
+    expect("keys are distinct", s.get(b"k2", 0)?, None)?;
+    s.put(b"empty", b"", None, 0)?;
+    expect(
+        "empty values are values",
+        s.get(b"empty", 0)?,
+        Some(alloc::vec![]),
+    )
+}
+
+fn expiry<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    s.put(b"k", b"v", Some(10), 0)?;
+    expect("live before expiry", s.get(b"k", 9)?, Some(b"v".to_vec()))?;
+    expect("absent at expiry", s.get(b"k", 10)?, None)?;
+    expect(
+        "insert over an expired entry",
+        s.insert_if_absent(b"k", b"w", None, 10)?,
+        true,
+    )?;
+    expect(
+        "value after reinsert",
+        s.get(b"k", 1000)?,
+        Some(b"w".to_vec()),
+    )?;
+    s.put(b"gone", b"x", Some(5), 0)?;
+    expect(
+        "expired does not match",
+        s.delete_if_matches(b"gone", b"x", 5)?,
+        false,
+    )?;
+    expect(
+        "expired is not replaced",
+        s.replace_if_matches(b"gone", b"x", b"y", None, 6)?,
+        false,
+    )
+}
+
+fn insert_if_absent<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    expect(
+        "first insert",
+        s.insert_if_absent(b"k", b"a", None, 0)?,
+        true,
+    )?;
+    expect(
+        "second insert refused",
+        s.insert_if_absent(b"k", b"b", None, 0)?,
+        false,
+    )?;
+    expect(
+        "refused insert changes nothing",
+        s.get(b"k", 0)?,
+        Some(b"a".to_vec()),
+    )
+}
+
+fn replace_and_delete<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    s.put(b"k", b"a", None, 0)?;
+    expect(
+        "replace with wrong expectation",
+        s.replace_if_matches(b"k", b"x", b"b", None, 0)?,
+        false,
+    )?;
+    expect(
+        "failed replace changes nothing",
+        s.get(b"k", 0)?,
+        Some(b"a".to_vec()),
+    )?;
+    expect(
+        "replace with right expectation",
+        s.replace_if_matches(b"k", b"a", b"b", None, 0)?,
+        true,
+    )?;
+    expect("value after replace", s.get(b"k", 0)?, Some(b"b".to_vec()))?;
+    expect(
+        "replace of a missing key",
+        s.replace_if_matches(b"m", b"", b"b", None, 0)?,
+        false,
+    )?;
+    expect(
+        "delete with wrong expectation",
+        s.delete_if_matches(b"k", b"a", 0)?,
+        false,
+    )?;
+    expect(
+        "delete with right expectation",
+        s.delete_if_matches(b"k", b"b", 0)?,
+        true,
+    )?;
+    expect("absent after delete", s.get(b"k", 0)?, None)?;
+    expect(
+        "delete of a missing key",
+        s.delete_if_matches(b"k", b"b", 0)?,
+        false,
+    )
+}
+
+fn counters<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    expect("missing counter reads 0", read_counter(s, b"c", 0)?, 0)?;
+    expect(
+        "first add",
+        s.add_within_limit(b"c", 2, 5, Some(100), 0)?,
+        Some(2),
+    )?;
+    expect(
+        "second add",
+        s.add_within_limit(b"c", 3, 5, Some(999), 1)?,
+        Some(5),
+    )?;
+    expect(
+        "add over the limit refused",
+        s.add_within_limit(b"c", 1, 5, Some(100), 2)?,
+        None,
+    )?;
+    expect("refused add changes nothing", read_counter(s, b"c", 2)?, 5)?;
+    expect(
+        "counter keeps its first expiry",
+        read_counter(s, b"c", 100)?,
+        0,
+    )?;
+    expect(
+        "counter restarts after expiry",
+        s.add_within_limit(b"c", 1, 5, None, 100)?,
+        Some(1),
+    )?;
+    expect(
+        "zero limit refuses",
+        s.add_within_limit(b"z", 1, 0, None, 0)?,
+        None,
+    )?;
+    expect(
+        "overflow refused",
+        s.add_within_limit(b"c", u64::MAX, u64::MAX, None, 100)?,
+        None,
+    )
+}
+
+fn purge<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    s.put(b"a", b"1", Some(5), 0)?;
+    s.put(b"b", b"2", Some(50), 0)?;
+    s.put(b"c", b"3", None, 0)?;
+    expect("entries before purge", s.entry_count()?, 3)?;
+    expect("purge removes the expired", s.purge_expired(10)?, 1)?;
+    expect("entries after purge", s.entry_count()?, 2)?;
+    expect(
+        "live entries survive purge",
+        s.get(b"b", 10)?,
+        Some(b"2".to_vec()),
+    )
+}
+
+#[cfg(feature = "std")]
+const THREADS: usize = 8;
+
+#[cfg(feature = "std")]
+fn concurrent_insert<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    for round in 0u8..20 {
+        let key = [b'i', round];
+        let wins = std::thread::scope(|scope| {
+            let handles: alloc::vec::Vec<_> = (0..THREADS)
+                .map(|t| scope.spawn(move || s.insert_if_absent(&key, &[t as u8], None, 0)))
+                .collect();
+            let mut wins = 0usize;
+            for h in handles {
+                if matches!(h.join(), Ok(Ok(true))) {
+                    wins = wins.saturating_add(1);
+                }
+            }
+            wins
+        });
+        expect("exactly one concurrent insert wins", wins, 1)?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "std")]
+fn concurrent_counter<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    const LIMIT: u64 = 37;
+    let granted = std::thread::scope(|scope| {
+        let handles: alloc::vec::Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut mine = 0u64;
+                    for _ in 0..20 {
+                        if matches!(s.add_within_limit(b"ctr", 1, LIMIT, None, 0), Ok(Some(_))) {
+                            mine = mine.saturating_add(1);
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(0))
+            .sum::<u64>()
+    });
+    expect(
+        "concurrent additions stop exactly at the limit",
+        granted,
+        LIMIT,
+    )?;
+    expect(
+        "counter equals the limit",
+        read_counter(s, b"ctr", 0)?,
+        LIMIT,
+    )
+}
+
+#[cfg(feature = "std")]
+fn concurrent_replace<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    // Each thread moves the value from n to n+1 with compare-and-swap; no step may be lost.
+    s.put(b"cas", &0u64.to_be_bytes(), None, 0)?;
+    const STEPS: u64 = 25;
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(move || {
+                let mut done = 0;
+                while done < STEPS {
+                    let Ok(Some(cur)) = s.get(b"cas", 0) else {
+                        continue;
+                    };
+                    let Ok(bytes) = <[u8; 8]>::try_from(cur.as_slice()) else {
+                        continue;
+                    };
+                    let next = u64::from_be_bytes(bytes).saturating_add(1).to_be_bytes();
+                    if matches!(s.replace_if_matches(b"cas", &cur, &next, None, 0), Ok(true)) {
+                        done = done.saturating_add(1);
+                    }
+                }
+            });
+        }
+    });
+    let want = (THREADS as u64).saturating_mul(STEPS);
+    expect(
+        "compare-and-swap loses no update",
+        read_counter(s, b"cas", 0)?,
+        want,
+    )
+}
