@@ -47,7 +47,7 @@ pub enum CodeError {
     WrongLength {
         /// Characters expected.
         expected: u8,
-        /// Characters submitted.
+        /// Bytes submitted.
         found: usize,
     },
     /// The submitted code contains something other than ASCII digits.
@@ -68,7 +68,7 @@ impl fmt::Display for CodeError {
             Self::ZeroWindow => f.write_str("verification code window length is zero"),
             Self::WrongLength { expected, found } => write!(
                 f,
-                "verification code has {found} characters, {expected} expected"
+                "verification code has {found} bytes, {expected} digits expected"
             ),
             Self::NotDigits => f.write_str("verification code contains a non-digit"),
             Self::WrongCode => f.write_str("verification code is wrong or expired"),
@@ -204,7 +204,12 @@ impl CodeConfig {
 
     /// The code for `phone` in `window`: the HMAC output read as a 256-bit big-endian integer
     /// h, and the code is `floor(h * 10^digits / 2^256)`, zero-padded (SPEC.md 9.1).
-    pub fn derive(&self, secret: &CodeSecret, phone: &PhoneNumber, window: u64) -> VerificationCode {
+    pub fn derive(
+        &self,
+        secret: &CodeSecret,
+        phone: &PhoneNumber,
+        window: u64,
+    ) -> VerificationCode {
         let mut mac = secret.mac();
         mac.update(&[CODE_DST.len() as u8]);
         mac.update(CODE_DST);
@@ -307,7 +312,11 @@ impl CodePolicy {
 /// `floor(h * 10^digits / 2^256)` for the 256-bit big-endian `h`: the high part of a
 /// 256 x 34-bit product, computed limb by limb with multiplications only (constant time).
 fn scale_to_digits(h: &[u8; 32], digits: u8) -> u64 {
-    let m = u128::from(10u64.checked_pow(u32::from(digits.min(MAX_DIGITS))).unwrap_or(0));
+    let m = u128::from(
+        10u64
+            .checked_pow(u32::from(digits.min(MAX_DIGITS)))
+            .unwrap_or(0),
+    );
     let mut carry: u128 = 0;
     // Least significant limb first.
     for chunk in h.rchunks_exact(8) {

@@ -17,7 +17,10 @@ fn hex_field(v: &Value, key: &str) -> Vec<u8> {
 #[test]
 fn ciphersuite_matches_the_vector_file() {
     let v = load("bls_eth_consensus.json");
-    assert_eq!(v["ciphersuite"].as_str().unwrap().as_bytes(), CIPHERSUITE_SIG);
+    assert_eq!(
+        v["ciphersuite"].as_str().unwrap().as_bytes(),
+        CIPHERSUITE_SIG
+    );
 }
 
 #[test]

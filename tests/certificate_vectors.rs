@@ -155,8 +155,7 @@ fn generate() -> Value {
     let issuer0 = CertificateIssuer::new(sk0, KEY0_NOT_BEFORE, KEY0_NOT_AFTER).unwrap();
     let issuer1 = CertificateIssuer::new(sk1, KEY1_NOT_BEFORE, KEY1_NOT_AFTER).unwrap();
     let rogue = CertificateIssuer::new(sk_rogue, KEY0_NOT_BEFORE, KEY1_NOT_AFTER).unwrap();
-    let set =
-        IssuerKeySet::new(vec![*issuer0.issuer_key(), *issuer1.issuer_key()]).unwrap();
+    let set = IssuerKeySet::new(vec![*issuer0.issuer_key(), *issuer1.issuer_key()]).unwrap();
 
     let phone_a = PhoneNumber::parse("+14155550100").unwrap();
     let phone_b = PhoneNumber::parse("+442079460018").unwrap();
@@ -212,21 +211,134 @@ fn generate() -> Value {
     let cases: Vec<(&str, Vec<u8>, u64, Option<&PhoneNumber>)> = vec![
         ("valid", a.clone(), NOW, Some(&phone_a)),
         ("valid_without_expected_phone", a.clone(), NOW, None),
-        ("valid_second_key_with_host_key", b.clone(), NOW, Some(&phone_b)),
+        (
+            "valid_second_key_with_host_key",
+            b.clone(),
+            NOW,
+            Some(&phone_b),
+        ),
         ("valid_at_first_second", a.clone(), CERT_NOT_BEFORE, None),
         ("valid_at_last_second", a.clone(), CERT_NOT_AFTER, None),
         ("truncated", truncated, NOW, None),
         ("trailing_byte", trailing, NOW, None),
         ("empty", Vec::new(), NOW, None),
-        ("bad_version", raw(2, CERT_NOT_BEFORE, CERT_NOT_AFTER, phone_a_bytes, &id_a_pk, b""), NOW, None),
-        ("bad_phone_leading_zero", raw(1, CERT_NOT_BEFORE, CERT_NOT_AFTER, b"+04155550100", &id_a_pk, b""), NOW, None),
-        ("bad_phone_no_plus", raw(1, CERT_NOT_BEFORE, CERT_NOT_AFTER, b"14155550100", &id_a_pk, b""), NOW, None),
-        ("bad_phone_too_long", raw(1, CERT_NOT_BEFORE, CERT_NOT_AFTER, b"+14155550100123456", &id_a_pk, b""), NOW, None),
-        ("host_key_too_long", raw(1, CERT_NOT_BEFORE, CERT_NOT_AFTER, phone_a_bytes, &id_a_pk, &[0x5a; 65]), NOW, None),
-        ("identity_key_is_identity", raw(1, CERT_NOT_BEFORE, CERT_NOT_AFTER, phone_a_bytes, &identity_g1, b""), NOW, None),
-        ("identity_key_off_subgroup", raw(1, CERT_NOT_BEFORE, CERT_NOT_AFTER, phone_a_bytes, &off_subgroup_g1(), b""), NOW, None),
-        ("identity_key_not_on_curve", raw(1, CERT_NOT_BEFORE, CERT_NOT_AFTER, phone_a_bytes, &not_on_curve_g1(), b""), NOW, None),
-        ("validity_reversed", raw(1, CERT_NOT_AFTER, CERT_NOT_BEFORE, phone_a_bytes, &id_a_pk, b""), NOW, None),
+        (
+            "bad_version",
+            raw(
+                2,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                phone_a_bytes,
+                &id_a_pk,
+                b"",
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "bad_phone_leading_zero",
+            raw(
+                1,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                b"+04155550100",
+                &id_a_pk,
+                b"",
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "bad_phone_no_plus",
+            raw(
+                1,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                b"14155550100",
+                &id_a_pk,
+                b"",
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "bad_phone_too_long",
+            raw(
+                1,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                b"+14155550100123456",
+                &id_a_pk,
+                b"",
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "host_key_too_long",
+            raw(
+                1,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                phone_a_bytes,
+                &id_a_pk,
+                &[0x5a; 65],
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "identity_key_is_identity",
+            raw(
+                1,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                phone_a_bytes,
+                &identity_g1,
+                b"",
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "identity_key_off_subgroup",
+            raw(
+                1,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                phone_a_bytes,
+                &off_subgroup_g1(),
+                b"",
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "identity_key_not_on_curve",
+            raw(
+                1,
+                CERT_NOT_BEFORE,
+                CERT_NOT_AFTER,
+                phone_a_bytes,
+                &not_on_curve_g1(),
+                b"",
+            ),
+            NOW,
+            None,
+        ),
+        (
+            "validity_reversed",
+            raw(
+                1,
+                CERT_NOT_AFTER,
+                CERT_NOT_BEFORE,
+                phone_a_bytes,
+                &id_a_pk,
+                b"",
+            ),
+            NOW,
+            None,
+        ),
         ("unknown_issuer", cert_rogue.to_bytes(), NOW, None),
         ("bad_signature", bad_signature, NOW, None),
         ("expired", a.clone(), CERT_NOT_AFTER + 1, None),
@@ -349,7 +461,10 @@ fn vectors_regenerate_identically() {
         std::fs::write(path(), &generated).unwrap();
     }
     let stored = std::fs::read_to_string(path()).unwrap();
-    assert_eq!(stored, generated, "test-vectors/{FILE} differs from the generator");
+    assert_eq!(
+        stored, generated,
+        "test-vectors/{FILE} differs from the generator"
+    );
 }
 
 fn h(v: &Value) -> Vec<u8> {
@@ -396,7 +511,10 @@ fn vectors_check_without_the_generator() {
         let cert = Certificate::from_bytes(&bytes).unwrap();
         assert_eq!(cert.to_bytes(), bytes);
         assert_eq!(cert.phone().as_str(), c["phone"].as_str().unwrap());
-        assert_eq!(cert.identity_key().to_bytes().to_vec(), h(&c["identity_key"]));
+        assert_eq!(
+            cert.identity_key().to_bytes().to_vec(),
+            h(&c["identity_key"])
+        );
         assert_eq!(
             cert.host_key().map(|k| k.as_bytes().to_vec()),
             c["host_key"].as_str().map(|s| hex::decode(s).unwrap())
@@ -405,7 +523,10 @@ fn vectors_check_without_the_generator() {
         assert_eq!(cert.not_before(), c["not_before"].as_u64().unwrap());
         assert_eq!(cert.not_after(), c["not_after"].as_u64().unwrap());
         let issuer = &v["issuer_keys"][c["issuer"].as_u64().unwrap() as usize];
-        assert_eq!(cert.issuer_key_id().to_bytes().to_vec(), h(&issuer["key_id"]));
+        assert_eq!(
+            cert.issuer_key_id().to_bytes().to_vec(),
+            h(&issuer["key_id"])
+        );
     }
 
     // Every verification outcome, one case per error.
@@ -416,7 +537,11 @@ fn vectors_check_without_the_generator() {
         let phone = c["expected_phone"]
             .as_str()
             .map(|p| PhoneNumber::parse(p).unwrap());
-        let r = set.verify(&h(&c["certificate"]), c["now"].as_u64().unwrap(), phone.as_ref());
+        let r = set.verify(
+            &h(&c["certificate"]),
+            c["now"].as_u64().unwrap(),
+            phone.as_ref(),
+        );
         assert_eq!(outcome(&r), c["expected"], "{name}");
         seen.insert(c["expected"]["result"].as_str().unwrap().to_string());
     }

@@ -290,7 +290,10 @@ mod tests {
         pk.verify(b"hello", &sig).unwrap();
         assert_eq!(pk.verify(b"hellO", &sig), Err(BlsError::InvalidSignature));
         let other = SecretKey::generate(&mut rng).public_key();
-        assert_eq!(other.verify(b"hello", &sig), Err(BlsError::InvalidSignature));
+        assert_eq!(
+            other.verify(b"hello", &sig),
+            Err(BlsError::InvalidSignature)
+        );
         let pop = sk.pop_prove();
         pk.pop_verify(&pop).unwrap();
         assert_eq!(
@@ -326,8 +329,7 @@ mod tests {
     #[test]
     fn hash_to_g2_matches_rfc9380_j10_1() {
         let v: serde_json::Value =
-            serde_json::from_str(include_str!("../../test-vectors/hash_to_curve_g2.json"))
-                .unwrap();
+            serde_json::from_str(include_str!("../../test-vectors/hash_to_curve_g2.json")).unwrap();
         let dst = v["dst"].as_str().unwrap().as_bytes();
         let vectors = v["vectors"].as_array().unwrap();
         assert_eq!(vectors.len(), 5);
@@ -362,7 +364,9 @@ mod tests {
                 let msg = t["msg"].as_str().unwrap().as_bytes();
                 let len = usize::try_from(t["len_in_bytes"].as_u64().unwrap()).unwrap();
                 let out = ExpandMsgXmd::<Sha256>::init_expand::<_, sha2::digest::typenum::U32>(
-                    [msg], dst, len,
+                    [msg],
+                    dst,
+                    len,
                 )
                 .into_vec();
                 assert_eq!(hex::encode(out), t["uniform_bytes"].as_str().unwrap());

@@ -302,11 +302,9 @@ impl Certificate {
         let not_before = r.u64("certificate.not_before")?;
         let not_after = r.u64("certificate.not_after")?;
         if not_before > not_after {
-            return Err(DecodeError::new(
-                "certificate.not_after",
-                DecodeErrorKind::InvalidValue,
-            )
-            .into());
+            return Err(
+                DecodeError::new("certificate.not_after", DecodeErrorKind::InvalidValue).into(),
+            );
         }
         let phone = PhoneNumber::from_encoded(r.vec8("certificate.phone", phone::MAX_LEN)?)
             .map_err(|_| DecodeError::new("certificate.phone", DecodeErrorKind::InvalidValue))?;
@@ -448,7 +446,9 @@ impl IssuerKeySet {
             return Err(CertificateError::TooManyIssuerKeys { count: keys.len() });
         }
         keys.sort_by_key(|k| k.id);
-        if let Some(w) = keys.windows(2).find(|w| w.first().map(|k| k.id) == w.get(1).map(|k| k.id))
+        if let Some(w) = keys
+            .windows(2)
+            .find(|w| w.first().map(|k| k.id) == w.get(1).map(|k| k.id))
         {
             if let Some(k) = w.first() {
                 return Err(CertificateError::DuplicateIssuerKey { key_id: k.id });
@@ -512,9 +512,11 @@ impl IssuerKeySet {
                 DecodeError::new("issuer_key_set.not_after", DecodeErrorKind::InvalidValue)
             })?;
             if keys.last().is_some_and(|prev| prev.id >= key.id) {
-                return Err(
-                    DecodeError::new("issuer_key_set.order", DecodeErrorKind::InvalidValue).into(),
-                );
+                return Err(DecodeError::new(
+                    "issuer_key_set.order",
+                    DecodeErrorKind::InvalidValue,
+                )
+                .into());
             }
             keys.push(key);
         }
