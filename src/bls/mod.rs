@@ -80,8 +80,17 @@ impl From<DecodeError> for BlsError {
 }
 
 /// A BLS secret key: a non-zero scalar. Zeroized on drop; `Debug` prints no key material.
-#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct SecretKey(Scalar);
+
+// Manual rather than derived `Zeroize`, so that no caller can zero a live key (a zero key is
+// not a key); the scalar is wiped only when the key is dropped.
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SecretKey {}
 
 impl SecretKey {
     /// KeyGen of draft section 2.3: HKDF-SHA256 with salt `"BLS-SIG-KEYGEN-SALT-"` (hashed

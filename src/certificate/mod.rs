@@ -446,12 +446,11 @@ impl IssuerKeySet {
             return Err(CertificateError::TooManyIssuerKeys { count: keys.len() });
         }
         keys.sort_by_key(|k| k.id);
-        if let Some(w) = keys
-            .windows(2)
-            .find(|w| w.first().map(|k| k.id) == w.get(1).map(|k| k.id))
-        {
-            if let Some(k) = w.first() {
-                return Err(CertificateError::DuplicateIssuerKey { key_id: k.id });
+        for pair in keys.windows(2) {
+            if let [a, b] = pair {
+                if a.id == b.id {
+                    return Err(CertificateError::DuplicateIssuerKey { key_id: a.id });
+                }
             }
         }
         Ok(Self { keys })
