@@ -58,6 +58,19 @@ fn certificates(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let batch: Vec<Certificate> = (0..16)
+        .map(|serial| {
+            let mut c = content.clone();
+            c.serial = serial;
+            issuer.issue(c).unwrap()
+        })
+        .collect();
+    let items: Vec<(&Certificate, Option<&PhoneNumber>)> =
+        batch.iter().map(|c| (c, Some(&phone))).collect();
+    let mut weights = VectorRng::new(b"bench batch weights");
+    g.bench_function("verify_many_16", |b| {
+        b.iter(|| set.verify_many(&mut weights, black_box(&items), 1_750_000_000))
+    });
     g.finish();
 }
 

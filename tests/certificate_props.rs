@@ -239,3 +239,61 @@ fn issuer_key_validity_bounds_verification() {
         })
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// `verify_many` gives exactly the per-certificate results of `verify_certificate`, for
+    /// batches mixing valid certificates from two keys with every kind of failure.
+    #[test]
+    fn verify_many_agrees_with_verify_certificate(
+        kinds in proptest::collection::vec(0u8..6, 0..12),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = VectorRng::new(&seed.to_be_bytes());
+        let a = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, 1000).unwrap();
+        let b = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, 1000).unwrap();
+        let rogue = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, 1000).unwrap();
+        let set = IssuerKeySet::new(vec![*a.issuer_key(), *b.issuer_key()]).unwrap();
+        let phone = PhoneNumber::parse("+15550003").unwrap();
+        let other_phone = PhoneNumber::parse("+15550004").unwrap();
+        let content = |serial: u64, not_after: u64| CertificateContent {
+            phone: phone.clone(),
+            identity_key: fixture().identity.public_key(),
+            host_key: None,
+            serial,
+            not_before: 10,
+            not_after,
+        };
+        let certs: Vec<(Certificate, Option<&PhoneNumber>)> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                let i = i as u64;
+                match kind {
+                    0 => (a.issue(content(i, 500)).unwrap(), Some(&phone)),
+                    1 => (b.issue(content(i, 500)).unwrap(), None),
+                    2 => (rogue.issue(content(i, 500)).unwrap(), None),
+                    3 => (a.issue(content(i, 50)).unwrap(), None), // expired at 100
+                    4 => (b.issue(content(i, 500)).unwrap(), Some(&other_phone)),
+                    _ => {
+                        // A's signature over another serial: bad signature.
+                        let good = a.issue(content(i, 500)).unwrap().to_bytes();
+                        let forged = a.issue(content(i + 1000, 500)).unwrap().to_bytes();
+                        let mut bytes = forged[..forged.len() - 96].to_vec();
+                        bytes.extend_from_slice(&good[good.len() - 96..]);
+                        (Certificate::from_bytes(&bytes).unwrap(), None)
+                    }
+                }
+            })
+            .collect();
+        let items: Vec<(&Certificate, Option<&PhoneNumber>)> =
+            certs.iter().map(|(c, p)| (c, *p)).collect();
+        let many = set.verify_many(&mut rng, &items, 100);
+        let one_by_one: Vec<Result<(), CertificateError>> = items
+            .iter()
+            .map(|(c, p)| set.verify_certificate(c, 100, *p))
+            .collect();
+        prop_assert_eq!(many, one_by_one);
+    }
+}

@@ -8,13 +8,18 @@
 
 use crate::harness::{interleaved, Op, Report};
 use blindpost::bls::SecretKey;
-use blindpost::certificate::{CertificateContent, CertificateIssuer, IssuerKeySet, PhoneNumber};
+use blindpost::certificate::{
+    Certificate, CertificateContent, CertificateIssuer, IssuerKeySet, PhoneNumber,
+};
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::{CodeConfig, CodeSecret};
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 use bls12_381::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, G2Projective};
 use group::Group;
 use std::hint::black_box;
+
+/// Certificates per `verify_many` call in the batch figure.
+const BATCH: usize = 16;
 
 /// Measures and prints this area's figures.
 pub fn run(report: &mut Report) {
@@ -90,6 +95,16 @@ pub fn run(report: &mut Report) {
         not_after: 1_800_000_000,
     };
     let cert = issuer.issue(content.clone()).unwrap().to_bytes();
+    let batch: Vec<Certificate> = (0..BATCH)
+        .map(|serial| {
+            let mut c = content.clone();
+            c.serial = serial as u64;
+            issuer.issue(c).unwrap()
+        })
+        .collect();
+    let items: Vec<(&Certificate, Option<&PhoneNumber>)> =
+        batch.iter().map(|c| (c, Some(&phone))).collect();
+    let mut batch_rng = VectorRng::new(b"perf batch weights");
     let mut ops: Vec<Op> = vec![
         (
             "cert.issue_us",
@@ -105,6 +120,13 @@ pub fn run(report: &mut Report) {
             }),
         ),
         (
+            "cert.verify_many16",
+            Box::new(|| {
+                let r = set.verify_many(&mut batch_rng, black_box(&items), 1_750_000_000);
+                assert!(r.iter().all(Result::is_ok));
+            }),
+        ),
+        (
             "floor",
             Box::new(|| {
                 let r = multi_miller_loop(&[(black_box(&p), &qp), (&neg_g1, &sp)])
@@ -117,7 +139,12 @@ pub fn run(report: &mut Report) {
     drop(ops);
     report.figure("cert.issue_us", t[0]);
     report.figure("cert.verify_us", t[1]);
-    report.figure("cert.verify_ratio", t[1] / t[2]);
+    report.figure("cert.verify_ratio", t[1] / t[3]);
+    report.figure("cert.verify_many16_per_cert_us", t[2] / BATCH as f64);
+    report.figure(
+        "cert.verify_many16_per_cert_ratio",
+        t[2] / BATCH as f64 / t[3],
+    );
 
     let secret = CodeSecret::generate(&mut rng);
     let config = CodeConfig::default();

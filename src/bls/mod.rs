@@ -214,9 +214,81 @@ impl PublicKey {
     /// `e(pk, H(parts)) * e(-g1, sig) == 1`: one 2-term multi-Miller loop and one final
     /// exponentiation.
     pub(crate) fn verify_parts(&self, dst: &[u8], parts: &[&[u8]], sig: &G2Affine) -> bool {
-        let h = G2Affine::from(hash_to_g2(dst, parts));
-        pairing_product_is_one(&self.0, &h, sig)
+        self.verify_hashed(&hash_to_g2(dst, parts), sig)
     }
+
+    /// The check of [`Self::verify_parts`] for a message already hashed to G2.
+    pub(crate) fn verify_hashed(&self, h: &G2Projective, sig: &G2Affine) -> bool {
+        pairing_product_is_one(&self.0, &G2Affine::from(h), sig)
+    }
+}
+
+/// Bits of the random batch-verification weights: a batch containing an invalid signature
+/// passes with probability at most 2^-64.
+const BATCH_WEIGHT_BITS: u32 = 64;
+
+impl PublicKey {
+    /// Verifies many `(message, signature)` pairs under this key at once (SPEC.md 7.3): with
+    /// fresh random 64-bit weights `r_i`, checks
+    /// `e(PK, sum r_i * H(m_i)) * e(-g1, sum r_i * sig_i) == 1`, one pairing product in all.
+    ///
+    /// `Ok` means every signature verifies, except with probability 2^-64. On `Err` at least
+    /// one is invalid; verify them one by one to find which. An empty batch is `Ok`.
+    pub fn verify_batch<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        items: &[(&[u8], &Signature)],
+    ) -> Result<(), BlsError> {
+        let hashes: alloc::vec::Vec<G2Projective> = items
+            .iter()
+            .map(|(m, _)| hash_to_g2(CIPHERSUITE_SIG, &[m]))
+            .collect();
+        let sigs: alloc::vec::Vec<&G2Affine> = items.iter().map(|(_, s)| &s.0).collect();
+        if self.verify_batch_hashed(rng, &hashes, &sigs) {
+            Ok(())
+        } else {
+            Err(BlsError::InvalidSignature)
+        }
+    }
+
+    /// The batch check over already hashed messages (`hashes[i]` belongs to `sigs[i]`).
+    pub(crate) fn verify_batch_hashed<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        hashes: &[G2Projective],
+        sigs: &[&G2Affine],
+    ) -> bool {
+        if hashes.len() != sigs.len() {
+            return false;
+        }
+        if hashes.is_empty() {
+            return true;
+        }
+        let weights: alloc::vec::Vec<u64> = hashes.iter().map(|_| rng.next_u64() | 1).collect();
+        let mut hashes_affine = alloc::vec![G2Affine::identity(); hashes.len()];
+        G2Projective::batch_normalize(hashes, &mut hashes_affine);
+        let h = weighted_sum(&weights, hashes_affine.iter());
+        let s = weighted_sum(&weights, sigs.iter().copied());
+        pairing_product_is_one(&self.0, &G2Affine::from(h), &G2Affine::from(s))
+    }
+}
+
+/// `sum w_i * P_i` by interleaved double-and-add over the weights' bits (one shared doubling
+/// per bit). Variable time in the weights, which are fresh public randomness of the verifier.
+fn weighted_sum<'a>(
+    weights: &[u64],
+    points: impl Iterator<Item = &'a G2Affine> + Clone,
+) -> G2Projective {
+    let mut acc = G2Projective::identity();
+    for bit in (0..BATCH_WEIGHT_BITS).rev() {
+        acc = acc.double();
+        for (w, p) in weights.iter().zip(points.clone()) {
+            if (w >> bit) & 1 == 1 {
+                acc = acc.add_mixed(p);
+            }
+        }
+    }
+    acc
 }
 
 /// A BLS signature: a G2 point, canonical, in the subgroup and not the identity.
@@ -383,5 +455,45 @@ mod tests {
             }
         }
         assert_eq!(count, 20);
+    }
+
+    #[test]
+    fn batch_verification_accepts_valid_and_rejects_any_invalid() {
+        let mut rng = VectorRng::new(b"bls batch");
+        let sk = SecretKey::generate(&mut rng);
+        let pk = sk.public_key();
+        let msgs: alloc::vec::Vec<[u8; 3]> = (0u8..6).map(|i| [i, i, i]).collect();
+        let sigs: alloc::vec::Vec<Signature> = msgs.iter().map(|m| sk.sign(m)).collect();
+        let items: alloc::vec::Vec<(&[u8], &Signature)> =
+            msgs.iter().map(|m| &m[..]).zip(sigs.iter()).collect();
+        pk.verify_batch(&mut rng, &items).unwrap();
+        pk.verify_batch(&mut rng, &[]).unwrap();
+        // Swapping two signatures, or one signature by another key, fails the batch.
+        let mut swapped = items.clone();
+        swapped[0].1 = &sigs[1];
+        swapped[1].1 = &sigs[0];
+        assert_eq!(
+            pk.verify_batch(&mut rng, &swapped),
+            Err(BlsError::InvalidSignature)
+        );
+        let foreign = SecretKey::generate(&mut rng).sign(&msgs[3]);
+        let mut bad = items.clone();
+        bad[3].1 = &foreign;
+        assert_eq!(
+            pk.verify_batch(&mut rng, &bad),
+            Err(BlsError::InvalidSignature)
+        );
+        // Two invalid signatures whose errors cancel in an unweighted sum still fail.
+        let (a, b) = (sigs[0].0, sigs[1].0);
+        let delta = G2Affine::from(G2Projective::generator());
+        let s0 = Signature(G2Affine::from(G2Projective::from(a) + delta));
+        let s1 = Signature(G2Affine::from(G2Projective::from(b) - delta));
+        let mut cancel = items.clone();
+        cancel[0].1 = &s0;
+        cancel[1].1 = &s1;
+        assert_eq!(
+            pk.verify_batch(&mut rng, &cancel),
+            Err(BlsError::InvalidSignature)
+        );
     }
 }
