@@ -5,15 +5,16 @@
 //! `BLINDPOST_WRITE_VECTORS=1` to rewrite it); `vectors_check_without_the_generator` reads the
 //! file and checks each entry through the public API only.
 
-use blindpost::bls::{ProofOfPossession, PublicKey, SecretKey};
+use blindpost::bls::{ProofOfPossession, PublicKey, SecretKey, Signature};
 use blindpost::certificate::{
     Certificate, CertificateContent, CertificateError, CertificateIssuer, HostKey, IssuerKeySet,
-    KeyId, PhoneNumber,
+    KeyId, PhoneNumber, CERTIFICATE_DST, KEY_ID_DST, KEY_SET_DST,
 };
 use blindpost::vector_rng::VectorRng;
 use blindpost::DecodeErrorKind;
 use rand_core::Rng;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 const FILE: &str = "certificates.json";
 const SEED: &str = "blindpost/v1 certificate vectors";
@@ -527,7 +528,38 @@ fn vectors_check_without_the_generator() {
             cert.issuer_key_id().to_bytes().to_vec(),
             h(&issuer["key_id"])
         );
+        // SPEC.md 8.2: the signature is a plain BLS signature over
+        // vec8("blindpost/v1/certificate") || (the encoding without the signature).
+        let (tbs, sig) = bytes.split_at(bytes.len() - 96);
+        let mut msg = vec![CERTIFICATE_DST.len() as u8];
+        msg.extend_from_slice(CERTIFICATE_DST);
+        msg.extend_from_slice(tbs);
+        let pk = PublicKey::from_bytes(&h(&issuer["public_key"])).unwrap();
+        pk.verify(&msg, &Signature::from_bytes(sig).unwrap())
+            .unwrap();
+        assert!(pk
+            .verify(tbs, &Signature::from_bytes(sig).unwrap())
+            .is_err());
     }
+
+    // SPEC.md 8.3: key ids and the fingerprint, recomputed with SHA-256 directly.
+    let sha = |dst: &[u8], data: &[u8]| -> Vec<u8> {
+        let mut hasher = Sha256::new();
+        hasher.update([dst.len() as u8]);
+        hasher.update(dst);
+        hasher.update(data);
+        hasher.finalize().to_vec()
+    };
+    for k in v["issuer_keys"].as_array().unwrap() {
+        assert_eq!(
+            sha(KEY_ID_DST, &h(&k["public_key"]))[..8],
+            h(&k["key_id"])[..]
+        );
+    }
+    assert_eq!(
+        sha(KEY_SET_DST, &h(&v["key_set"])),
+        h(&v["key_set_fingerprint"])
+    );
 
     // Every verification outcome, one case per error.
     let cases = v["verify_cases"].as_array().unwrap();
