@@ -1,0 +1,208 @@
+//! `test-vectors/verification_codes.json`: codes for several configurations, phone numbers and
+//! windows, check outcomes and the attempt policy, generated with `VectorRng` (seed in file).
+//!
+//! One test regenerates the file and compares (`BLINDPOST_WRITE_VECTORS=1` rewrites it); the
+//! other recomputes every code from the file with an independent HMAC and big-integer
+//! arithmetic, and replays the checks through the public API.
+
+use blindpost::certificate::PhoneNumber;
+use blindpost::vector_rng::VectorRng;
+use blindpost::verification_code::{CodeConfig, CodeError, CodePolicy, CodeSecret, CODE_DST};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const FILE: &str = "verification_codes.json";
+const SEED: &str = "blindpost/v1 verification code vectors";
+const PHONES: [&str; 3] = ["+14155550100", "+442079460018", "+1"];
+const CONFIGS: [(u8, u64); 4] = [(6, 600), (4, 60), (8, 300), (10, 3600)];
+const WINDOWS: [u64; 4] = [0, 1, 2_933_334, u64::MAX];
+const NOW: u64 = 1_760_000_123;
+
+fn path() -> String {
+    format!("{}/test-vectors/{FILE}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn outcome(r: Result<(), CodeError>) -> &'static str {
+    match r {
+        Ok(()) => "ok",
+        Err(CodeError::WrongCode) => "wrong_code",
+        Err(CodeError::WrongLength { .. }) => "wrong_length",
+        Err(CodeError::NotDigits) => "not_digits",
+        Err(CodeError::TooManyAttempts) => "too_many_attempts",
+        Err(e) => panic!("unexpected {e:?}"),
+    }
+}
+
+/// HMAC-SHA256(secret, vec8(DST) || u64(window) || vec8(phone)), computed here directly.
+fn hmac_input_and_output(secret: &[u8], phone: &str, window: u64) -> (Vec<u8>, [u8; 32]) {
+    let mut input = vec![CODE_DST.len() as u8];
+    input.extend_from_slice(CODE_DST);
+    input.extend_from_slice(&window.to_be_bytes());
+    input.push(phone.len() as u8);
+    input.extend_from_slice(phone.as_bytes());
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap();
+    mac.update(&input);
+    (input, mac.finalize().into_bytes().into())
+}
+
+/// floor(h * 10^digits / 2^256), zero-padded, with schoolbook byte arithmetic.
+fn digits_from_hmac(h: &[u8; 32], digits: u8) -> String {
+    // product = h * 10^digits as little-endian bytes.
+    let mut product: Vec<u32> = h.iter().rev().map(|&b| u32::from(b)).collect();
+    product.extend([0u32; 8]);
+    for _ in 0..digits {
+        let mut carry = 0u32;
+        for limb in product.iter_mut() {
+            let t = *limb * 10 + carry;
+            *limb = t & 0xff;
+            carry = t >> 8;
+        }
+        assert_eq!(carry, 0);
+    }
+    let high = product[32..]
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    format!("{high:0width$}", width = usize::from(digits))
+}
+
+fn generate() -> Value {
+    let mut rng = VectorRng::new(SEED.as_bytes());
+    let secret = CodeSecret::generate(&mut rng);
+
+    let mut derive_cases = Vec::new();
+    for (digits, window_seconds) in CONFIGS {
+        let config = CodeConfig::new(digits, window_seconds).unwrap();
+        for phone in PHONES {
+            let p = PhoneNumber::parse(phone).unwrap();
+            for window in WINDOWS {
+                let (input, mac) = hmac_input_and_output(secret.as_bytes(), phone, window);
+                derive_cases.push(json!({
+                    "digits": digits,
+                    "phone": phone,
+                    "window": window,
+                    "hmac_input": hex::encode(input),
+                    "hmac": hex::encode(mac),
+                    "code": config.derive(&secret, &p, window).as_str(),
+                }));
+            }
+        }
+    }
+
+    let config = CodeConfig::default();
+    let phone = PhoneNumber::parse(PHONES[0]).unwrap();
+    let w = config.window(NOW);
+    let code_in = |window: u64| config.derive(&secret, &phone, window).as_str().to_string();
+    let check_inputs: Vec<(&str, String, u64)> = vec![
+        ("current_window", code_in(w), NOW),
+        ("previous_window", code_in(w - 1), NOW),
+        ("two_windows_back", code_in(w - 2), NOW),
+        ("next_window", code_in(w + 1), NOW),
+        (
+            "previous_window_at_last_second_of_current",
+            code_in(w - 1),
+            w * 600 + 599,
+        ),
+        ("at_time_zero", code_in(0), 0),
+        ("too_short", "12345".to_string(), NOW),
+        ("too_long", "1234567".to_string(), NOW),
+        ("not_digits", "12a456".to_string(), NOW),
+        ("non_ascii_digits", "١٢٣".to_string(), NOW),
+    ];
+    let check_cases: Vec<Value> = check_inputs
+        .iter()
+        .map(|(name, code, now)| {
+            json!({
+                "name": name,
+                "phone": PHONES[0],
+                "code": code,
+                "now": now,
+                "expected": outcome(config.check(&secret, &phone, code, *now)),
+            })
+        })
+        .collect();
+    let policy = CodePolicy::default();
+    let policy_cases: Vec<Value> = (0..=6)
+        .map(|failures| {
+            json!({
+                "failures_so_far": failures,
+                "expected": outcome(policy.allow_attempt(failures)),
+            })
+        })
+        .collect();
+
+    json!({
+        "source": "generated by blindpost (tests/verification_code_vectors.rs), SPEC.md section 9; \
+                   the secret is the first 32 bytes of VectorRng(seed) (SPEC.md 2.5)",
+        "seed": SEED,
+        "secret": hex::encode(secret.as_bytes()),
+        "dst": std::str::from_utf8(CODE_DST).unwrap(),
+        "derive_cases": derive_cases,
+        "check_config": { "digits": config.digits(), "window_seconds": config.window_seconds() },
+        "check_cases": check_cases,
+        "policy_max_failures": policy.max_failures(),
+        "policy_cases": policy_cases,
+    })
+}
+
+#[test]
+fn vectors_regenerate_identically() {
+    let generated = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
+    if std::env::var_os("BLINDPOST_WRITE_VECTORS").is_some() {
+        std::fs::write(path(), &generated).unwrap();
+    }
+    let stored = std::fs::read_to_string(path()).unwrap();
+    assert_eq!(
+        stored, generated,
+        "test-vectors/{FILE} differs from the generator"
+    );
+}
+
+#[test]
+fn vectors_check_without_the_generator() {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path()).unwrap()).unwrap();
+    let secret_bytes: [u8; 32] = hex::decode(v["secret"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let secret = CodeSecret::from_bytes(secret_bytes);
+    let cases = v["derive_cases"].as_array().unwrap();
+    assert_eq!(cases.len(), CONFIGS.len() * PHONES.len() * WINDOWS.len());
+    for c in cases {
+        let digits = c["digits"].as_u64().unwrap() as u8;
+        let phone = c["phone"].as_str().unwrap();
+        let window = c["window"].as_u64().unwrap();
+        let (input, mac) = hmac_input_and_output(&secret_bytes, phone, window);
+        assert_eq!(hex::encode(&input), c["hmac_input"].as_str().unwrap());
+        assert_eq!(hex::encode(mac), c["hmac"].as_str().unwrap());
+        let code = c["code"].as_str().unwrap();
+        assert_eq!(digits_from_hmac(&mac, digits), code);
+        // The library agrees (the window length does not enter the derivation).
+        let config = CodeConfig::new(digits, 600).unwrap();
+        let p = PhoneNumber::parse(phone).unwrap();
+        assert_eq!(config.derive(&secret, &p, window).as_str(), code);
+    }
+
+    let config = CodeConfig::new(
+        v["check_config"]["digits"].as_u64().unwrap() as u8,
+        v["check_config"]["window_seconds"].as_u64().unwrap(),
+    )
+    .unwrap();
+    for c in v["check_cases"].as_array().unwrap() {
+        let phone = PhoneNumber::parse(c["phone"].as_str().unwrap()).unwrap();
+        let r = config.check(
+            &secret,
+            &phone,
+            c["code"].as_str().unwrap(),
+            c["now"].as_u64().unwrap(),
+        );
+        assert_eq!(outcome(r), c["expected"].as_str().unwrap(), "{}", c["name"]);
+    }
+
+    let policy = CodePolicy::new(v["policy_max_failures"].as_u64().unwrap() as u32);
+    for c in v["policy_cases"].as_array().unwrap() {
+        let r = policy.allow_attempt(c["failures_so_far"].as_u64().unwrap() as u32);
+        assert_eq!(outcome(r), c["expected"].as_str().unwrap());
+    }
+}
