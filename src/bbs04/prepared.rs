@@ -3,7 +3,7 @@
 
 use super::{Error, GroupPublicKey, Signature};
 use crate::curve::gt::gt_to_bytes;
-use crate::curve::msm::{multi_exp_vartime, OddMultiples};
+use crate::curve::msm::{multi_exp_vartime, SplitBase};
 use crate::curve::pairing::pairing_product;
 use crate::curve::scalar_from_wide_be;
 use bls12_381::{G1Affine, G1Projective, G2Prepared, Gt, Scalar};
@@ -13,9 +13,10 @@ use sha2::{Digest, Sha512};
 /// Domain-separation tag of the challenge hash (SPEC.md 2.3).
 const CHALLENGE_DST: &[u8] = b"blindpost/v1/bbs04/challenge";
 
-/// NAF width of the fixed bases' tables: 32 odd multiples each.
+/// NAF width of the fixed bases' tables: 32 odd multiples each of P and 2^128 P.
 const FIXED_WIDTH: u32 = 7;
-/// NAF width of the per-signature tables of T1, T2, T3: 8 odd multiples each.
+/// NAF width of the per-signature tables of T1, T2, T3: 8 odd multiples each of P and
+/// 2^128 P.
 const VARIABLE_WIDTH: u32 = 5;
 
 /// Bytes the Miller-loop coefficients of one `G2Prepared` take: 68 steps of three Fp2
@@ -23,18 +24,18 @@ const VARIABLE_WIDTH: u32 = 5;
 const G2_PREPARED_BYTES: usize = 68 * 3 * 96;
 
 /// A group public key with everything verification can precompute: the Miller-loop
-/// coefficients of g2 and w, tables of odd multiples of u, v, h and g1, and the hash state of
-/// the challenge prefix. A server keeps one per group it verifies for (about 53 KB; see
-/// [`PreparedGroupKey::heap_bytes`]).
+/// coefficients of g2 and w, tables of odd multiples of u, v, h and g1 and of their 2^128
+/// multiples, and the hash state of the challenge prefix. A server keeps one per group it
+/// verifies for (65,792 heap bytes; see [`PreparedGroupKey::heap_bytes`]).
 #[derive(Clone)]
 pub struct PreparedGroupKey {
     key: GroupPublicKey,
     pub(super) g2: G2Prepared,
     pub(super) w: G2Prepared,
-    u: OddMultiples,
-    v: OddMultiples,
-    h: OddMultiples,
-    g1: OddMultiples,
+    u: SplitBase,
+    v: SplitBase,
+    h: SplitBase,
+    g1: SplitBase,
     prefix: Sha512,
 }
 
@@ -42,7 +43,7 @@ impl PreparedGroupKey {
     /// Prepares `key` for verification (and for signing under it).
     pub fn new(key: GroupPublicKey) -> Self {
         let bases = [key.u, key.v, key.h, key.g1].map(G1Projective::from);
-        let [u, v, h, g1] = OddMultiples::batch(&bases, FIXED_WIDTH);
+        let [u, v, h, g1] = SplitBase::batch(&bases, FIXED_WIDTH);
         let mut prefix = Sha512::new();
         // vec8(DST): the DST is 28 bytes.
         prefix.update([CHALLENGE_DST.len() as u8]);
@@ -83,7 +84,7 @@ impl PreparedGroupKey {
         let s = signature;
         let neg_c = -s.c;
         let [t1, t2, t3] =
-            OddMultiples::batch(&[s.t1, s.t2, s.t3].map(G1Projective::from), VARIABLE_WIDTH);
+            SplitBase::batch(&[s.t1, s.t2, s.t3].map(G1Projective::from), VARIABLE_WIDTH);
         let projective = [
             // R1 = u^s_alpha * T1^-c
             multi_exp_vartime([(&self.u, &s.s_alpha), (&t1, &neg_c)]),
