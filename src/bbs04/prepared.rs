@@ -128,9 +128,7 @@ impl PreparedGroupKey {
         t: [&G1Affine; 3],
         r: &Commitments,
     ) -> Result<Scalar, Error> {
-        let context_len = u16::try_from(context.len()).map_err(|_| Error::ContextTooLong {
-            length: context.len(),
-        })?;
+        let context_len = context_len(context)?;
         let r3 = gt_to_bytes(&r.r3).map_err(|_| Error::GtEncoding)?;
         let mut hash = self.prefix.clone();
         hash.update(context_len.to_be_bytes());
@@ -153,17 +151,6 @@ impl PreparedGroupKey {
         hash.update(r.r5.to_compressed());
         Ok(scalar_from_wide_be(&hash.finalize().into()))
     }
-
-    /// Checks the context length up front (sign fails before drawing randomness).
-    pub(super) fn check_context(context: &[u8]) -> Result<(), Error> {
-        if context.len() > usize::from(u16::MAX) {
-            Err(Error::ContextTooLong {
-                length: context.len(),
-            })
-        } else {
-            Ok(())
-        }
-    }
 }
 
 impl fmt::Debug for PreparedGroupKey {
@@ -172,6 +159,13 @@ impl fmt::Debug for PreparedGroupKey {
             .field("key", &self.key)
             .finish_non_exhaustive()
     }
+}
+
+/// The context's length as the challenge encodes it, or `ContextTooLong`.
+pub(super) fn context_len(context: &[u8]) -> Result<u16, Error> {
+    u16::try_from(context.len()).map_err(|_| Error::ContextTooLong {
+        length: context.len(),
+    })
 }
 
 /// The commitments R1..R5 a signature's challenge binds.

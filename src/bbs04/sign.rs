@@ -1,6 +1,6 @@
 //! Signatures and signing (SPEC.md 4.5 and 4.10).
 
-use super::prepared::Commitments;
+use super::prepared::{context_len, Commitments};
 use super::{Error, MemberKey, PreparedGroupKey, RevocationRecord, Writer, VERSION};
 use crate::curve::fixed_base::CombTable;
 use crate::curve::pairing::pairing_product;
@@ -121,7 +121,8 @@ impl Nonces {
     }
 }
 
-/// Signs with precomputed tables (SPEC.md 4.5). Every secret goes through constant-time
+/// Signs with precomputed tables (SPEC.md 4.5); the caller has checked that the member key and
+/// the group key are of the same generation. Every secret goes through constant-time
 /// arithmetic: scalar field operations, comb-table multiplications and the pairing.
 fn sign_with<R: CryptoRng + ?Sized>(
     member: &MemberKey,
@@ -131,8 +132,8 @@ fn sign_with<R: CryptoRng + ?Sized>(
     context: &[u8],
     message: &[u8],
 ) -> Result<Signature, Error> {
-    member.check_generation(group.group_key())?;
-    PreparedGroupKey::check_context(context)?;
+    // Fail before drawing any randomness (SPEC.md 4.5 step 1).
+    context_len(context)?;
     loop {
         let n = Nonces::draw(rng);
         let mut sum = n.alpha + n.beta;
