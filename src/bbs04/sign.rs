@@ -141,7 +141,7 @@ fn sign_with<R: CryptoRng + ?Sized>(
         let mut e5 = n.beta * n.r_x - n.r_delta2;
         let mut e_g2 = sum * n.r_x - n.r_delta1 - n.r_delta2;
         let mut e_w = -(n.r_alpha + n.r_beta);
-        let projective = [
+        let mut projective = [
             tables.u.mul(&n.alpha),
             tables.v.mul(&n.beta),
             tables.h.mul(&sum) + member.a,
@@ -157,7 +157,9 @@ fn sign_with<R: CryptoRng + ?Sized>(
         }
         let mut affine = [G1Affine::identity(); 9];
         G1Projective::batch_normalize(&projective, &mut affine);
-        let [t1, t2, t3, r1, r2, r4, r5, p, q] = affine;
+        projective.zeroize();
+        let [t1, t2, t3, r1, r2, r4, r5, mut p, mut q] = affine;
+        affine.zeroize();
         // T1 and T2 are never the identity (alpha, beta != 0); T3 is with probability 2^-255,
         // and then the signer starts over.
         if bool::from(t3.is_identity()) {
@@ -165,6 +167,8 @@ fn sign_with<R: CryptoRng + ?Sized>(
         }
         // R3 = e(T3, g2)^r_x * e(h, w)^-(r_alpha + r_beta) * e(h, g2)^-(r_delta1 + r_delta2)
         let r3 = pairing_product(&[(&p, &group.g2), (&q, &group.w)]);
+        p.zeroize();
+        q.zeroize();
         let c = group.challenge(
             context,
             message,
