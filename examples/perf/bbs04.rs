@@ -1,6 +1,93 @@
-//! Figures for this area (filled in by its issue).
+//! BBS04 figures: the floor (a 2-term multi-Miller loop plus final exponentiation with the G2
+//! side prepared), sign and verify measured interleaved with it, and keygen of a 200-member
+//! group and open on their own.
 
-use crate::harness::Report;
+use crate::harness::{interleaved, Op, Report};
+use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey, Signer};
+use blindpost::vector_rng::VectorRng;
+use bls12_381::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, Scalar};
+use std::hint::black_box;
 
 /// Measures and prints this area's figures.
-pub fn run(_report: &mut Report) {}
+pub fn run(report: &mut Report) {
+    let mut rng = VectorRng::new(b"perf bbs04");
+    let manager = GroupManagerKey::generate(&mut rng);
+    let member = manager.issue_member(&mut rng);
+    let prepared = PreparedGroupKey::new(manager.public_key().clone());
+    let signer = Signer::new(&member, &prepared).unwrap();
+    let (context, message) = (b"perf context".as_slice(), b"perf message".as_slice());
+    let signature = signer.sign(&mut rng, context, message).unwrap();
+
+    // The floor: what any verification must do at least once.
+    let p1 = G1Affine::from(G1Affine::generator() * Scalar::from(5u64));
+    let p2 = G1Affine::from(G1Affine::generator() * Scalar::from(7u64));
+    let q1 = G2Prepared::from(G2Affine::generator());
+    let q2 = G2Prepared::from(G2Affine::from(G2Affine::generator() * Scalar::from(3u64)));
+
+    let mut sign_rng = VectorRng::new(b"perf bbs04 sign");
+    let mut oneshot_rng = VectorRng::new(b"perf bbs04 one-shot sign");
+    let medians = {
+        let mut ops: Vec<Op<'_>> = vec![
+            (
+                "floor",
+                Box::new(|| {
+                    black_box(multi_miller_loop(&[(&p1, &q1), (&p2, &q2)]).final_exponentiation());
+                }),
+            ),
+            (
+                "sign",
+                Box::new(|| {
+                    black_box(signer.sign(&mut sign_rng, context, message).unwrap());
+                }),
+            ),
+            (
+                "verify",
+                Box::new(|| {
+                    prepared
+                        .verify(context, message, black_box(&signature))
+                        .unwrap();
+                }),
+            ),
+            (
+                "sign_oneshot",
+                Box::new(|| {
+                    black_box(
+                        member
+                            .sign(&mut oneshot_rng, &prepared, context, message)
+                            .unwrap(),
+                    );
+                }),
+            ),
+        ];
+        interleaved(&mut ops, 41, 3)
+    };
+    let (floor, sign, verify, oneshot) = (medians[0], medians[1], medians[2], medians[3]);
+
+    let mut keygen_rng = VectorRng::new(b"perf bbs04 keygen");
+    let mut open_ops: Vec<Op<'_>> = vec![
+        (
+            "keygen200",
+            Box::new(|| {
+                let m = GroupManagerKey::generate(&mut keygen_rng);
+                black_box(m.issue_members(&mut keygen_rng, 200));
+            }),
+        ),
+        (
+            "open",
+            Box::new(|| {
+                black_box(manager.open(black_box(&signature)));
+            }),
+        ),
+    ];
+    let other = interleaved(&mut open_ops, 15, 1);
+
+    report.figure("floor.mml2_fe_us", floor);
+    report.figure("bbs04.keygen200_us", other[0]);
+    report.figure("bbs04.sign_us", sign);
+    report.figure("bbs04.verify_us", verify);
+    report.figure("bbs04.open_us", other[1]);
+    report.figure("bbs04.sign_ratio", sign / floor);
+    report.figure("bbs04.verify_ratio", verify / floor);
+    report.figure("bbs04.sign_oneshot_us", oneshot);
+    report.figure("bbs04.sign_oneshot_ratio", oneshot / floor);
+}

@@ -6,6 +6,11 @@
 use bls12_381::Scalar;
 use rand_core::CryptoRng;
 
+pub(crate) mod fixed_base;
+pub(crate) mod gt;
+pub(crate) mod msm;
+pub(crate) mod pairing;
+
 /// A uniformly random scalar: 64 bytes from `rng`, read big-endian, reduced mod r.
 pub(crate) fn random_scalar<R: CryptoRng + ?Sized>(rng: &mut R) -> Scalar {
     let mut wide = [0u8; 64];

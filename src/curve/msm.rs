@@ -1,0 +1,273 @@
+//! Variable-time multi-exponentiation in G1 for **public** scalars only (verification).
+//!
+//! Each base P carries tables of the odd multiples `Q, 3Q, ..., (2^(w-1) - 1)Q` of `Q = P` and
+//! of `Q = 2^128 P`, in affine form. A scalar `s = lo + 2^128 hi` is split into two halves of at
+//! most 128 bits, each recoded to width-w non-adjacent form, and all halves of all terms of a
+//! product share one chain of about 128 doublings (Straus / interleaved wNAF). Fixed bases keep
+//! their tables (wider windows pay off there); variable bases get narrower tables per call, and
+//! their `2^128 P` costs 128 doublings once however many products use the base.
+//!
+//! Running time depends on the scalars: never pass a secret here.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use bls12_381::{G1Affine, G1Projective, Scalar};
+
+/// Digits of a width-w NAF of a scalar below 2^255: at most 256 digits, plus one for safety.
+const NAF_DIGITS: usize = 257;
+
+/// Smallest and largest window widths supported (digits must fit an `i8`).
+const MIN_WIDTH: u32 = 2;
+const MAX_WIDTH: u32 = 7;
+
+/// Bits in the low half of a split scalar.
+const SPLIT_BITS: usize = 128;
+
+/// The odd multiples of one point, for width-`width` NAF.
+#[derive(Clone, Debug)]
+struct OddMultiples {
+    width: u32,
+    points: Vec<G1Affine>,
+}
+
+impl OddMultiples {
+    /// The multiple `digit * Q` for an odd digit, negated if the digit is negative.
+    fn add_digit(&self, acc: &mut G1Projective, digit: i8) {
+        if let Some(p) = self.points.get(usize::from(digit.unsigned_abs() >> 1)) {
+            if digit > 0 {
+                *acc += p;
+            } else {
+                *acc -= p;
+            }
+        }
+    }
+}
+
+/// Tables for a base P and for `2^128 P`.
+#[derive(Clone, Debug)]
+pub(crate) struct SplitBase {
+    lo: OddMultiples,
+    hi: OddMultiples,
+}
+
+impl SplitBase {
+    /// Tables for several bases with the same width, normalised to affine together (one
+    /// field inversion for all). `width` is clamped to 2..=7.
+    pub(crate) fn batch<const N: usize>(bases: &[G1Projective; N], width: u32) -> [Self; N] {
+        let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
+        // 2^(w-2) odd multiples per point.
+        let per_point = 1usize.wrapping_shl(width.wrapping_sub(2));
+        let mut projective = Vec::with_capacity(N.saturating_mul(2).saturating_mul(per_point));
+        for base in bases {
+            let mut shifted = *base;
+            for _ in 0..SPLIT_BITS {
+                shifted = shifted.double();
+            }
+            for point in [*base, shifted] {
+                let twice = point.double();
+                let mut cur = point;
+                for _ in 0..per_point {
+                    projective.push(cur);
+                    cur += twice;
+                }
+            }
+        }
+        let mut affine = vec![G1Affine::identity(); projective.len()];
+        G1Projective::batch_normalize(&projective, &mut affine);
+        let mut chunks = affine.chunks(per_point).map(|points| OddMultiples {
+            width,
+            points: points.to_vec(),
+        });
+        let empty = OddMultiples {
+            width,
+            points: Vec::new(),
+        };
+        core::array::from_fn(|_| Self {
+            lo: chunks.next().unwrap_or_else(|| empty.clone()),
+            hi: chunks.next().unwrap_or_else(|| empty.clone()),
+        })
+    }
+
+    /// Heap bytes held by the tables.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.lo
+            .points
+            .len()
+            .saturating_add(self.hi.points.len())
+            .saturating_mul(core::mem::size_of::<G1Affine>())
+    }
+}
+
+/// A scalar in width-w non-adjacent form, least significant digit first.
+struct Naf {
+    digits: [i8; NAF_DIGITS],
+    /// One past the highest non-zero digit.
+    len: usize,
+}
+
+/// Reads `width` bits of the little-endian limbs starting at bit `pos` (zeros past the end).
+fn bits_at(limbs: &[u64; 5], pos: usize, width: u32) -> u64 {
+    let limb = pos >> 6;
+    let shift = (pos & 63) as u32;
+    let lo = limbs.get(limb).copied().unwrap_or(0).wrapping_shr(shift);
+    let hi = if shift == 0 {
+        0
+    } else {
+        limbs
+            .get(limb.wrapping_add(1))
+            .copied()
+            .unwrap_or(0)
+            .wrapping_shl(64u32.wrapping_sub(shift))
+    };
+    (lo | hi) & (1u64.wrapping_shl(width).wrapping_sub(1))
+}
+
+/// Width-w NAF: every non-zero digit is odd and below 2^(w-1) in absolute value, and any w
+/// consecutive digits hold at most one non-zero digit.
+fn wnaf(limbs: &[u64; 5], width: u32) -> Naf {
+    let size = 1i16.wrapping_shl(width);
+    let half = size >> 1;
+    let mut naf = Naf {
+        digits: [0; NAF_DIGITS],
+        len: 0,
+    };
+    let mut carry = 0i16;
+    let mut pos = 0usize;
+    while pos < NAF_DIGITS {
+        // bits_at returns at most 2^7 - 1 here, so the window fits an i16.
+        let window = carry.wrapping_add(bits_at(limbs, pos, width) as i16);
+        if window & 1 == 0 {
+            pos = pos.wrapping_add(1);
+            continue;
+        }
+        let digit = if window < half {
+            carry = 0;
+            window
+        } else {
+            carry = 1;
+            window.wrapping_sub(size)
+        };
+        if let Some(d) = naf.digits.get_mut(pos) {
+            // |digit| < 2^(w-1) <= 64.
+            *d = digit as i8;
+            naf.len = pos.wrapping_add(1);
+        }
+        pos = pos.wrapping_add(width as usize);
+    }
+    naf
+}
+
+/// The halves `lo` and `hi` of `s = lo + 2^128 hi`, as little-endian limbs.
+fn split(scalar: &Scalar) -> [[u64; 5]; 2] {
+    let bytes = scalar.to_bytes();
+    let mut limbs = [0u64; 4];
+    for (limb, chunk) in limbs.iter_mut().zip(bytes.chunks_exact(8)) {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(chunk);
+        *limb = u64::from_le_bytes(le);
+    }
+    let [l0, l1, l2, l3] = limbs;
+    [[l0, l1, 0, 0, 0], [l2, l3, 0, 0, 0]]
+}
+
+/// `sum(scalar_i * base_i)` with one shared doubling chain over the split halves. Variable
+/// time: public scalars only.
+pub(crate) fn multi_exp_vartime<const N: usize>(terms: [(&SplitBase, &Scalar); N]) -> G1Projective {
+    let nafs = terms.map(|(base, scalar)| {
+        let [lo, hi] = split(scalar);
+        [wnaf(&lo, base.lo.width), wnaf(&hi, base.hi.width)]
+    });
+    let top = nafs.iter().flatten().map(|n| n.len).max().unwrap_or(0);
+    let mut acc = G1Projective::identity();
+    for i in (0..top).rev() {
+        acc = acc.double();
+        for ((base, _), [lo, hi]) in terms.iter().zip(nafs.iter()) {
+            for (table, naf) in [(&base.lo, lo), (&base.hi, hi)] {
+                match naf.digits.get(i) {
+                    Some(&d) if d != 0 => table.add_digit(&mut acc, d),
+                    _ => {}
+                }
+            }
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vector_rng::VectorRng;
+    use ff::Field;
+
+    fn edge_scalars() -> Vec<Scalar> {
+        let mut v = vec![
+            Scalar::ZERO,
+            Scalar::ONE,
+            -Scalar::ONE,
+            -Scalar::from(2u64),
+            Scalar::from(2u64).pow_vartime(&[128u64, 0, 0, 0]),
+            Scalar::from(2u64).pow_vartime(&[254u64, 0, 0, 0]),
+            Scalar::from(2u64).pow_vartime(&[254u64, 0, 0, 0]) - Scalar::ONE,
+            Scalar::from(u64::MAX),
+        ];
+        let mut rng = VectorRng::new(b"msm tests");
+        for _ in 0..8 {
+            v.push(crate::curve::random_scalar(&mut rng));
+        }
+        v
+    }
+
+    fn value(naf: &Naf, width: u32) -> Scalar {
+        let mut acc = Scalar::ZERO;
+        for d in naf.digits[..naf.len].iter().rev() {
+            acc = acc.double();
+            let mag = Scalar::from(u64::from(d.unsigned_abs()));
+            acc += if *d < 0 { -mag } else { mag };
+            assert!(*d == 0 || (d % 2 != 0 && i16::from(d.unsigned_abs()) < (1 << (width - 1))));
+        }
+        acc
+    }
+
+    #[test]
+    fn split_naf_digits_recombine_to_the_scalar() {
+        let two128 = Scalar::from(2u64).pow_vartime(&[128u64, 0, 0, 0]);
+        for width in MIN_WIDTH..=MAX_WIDTH {
+            for s in edge_scalars() {
+                let [lo, hi] = split(&s);
+                let (lo, hi) = (wnaf(&lo, width), wnaf(&hi, width));
+                assert!(lo.len <= 129 && hi.len <= 128, "width {width}");
+                assert_eq!(
+                    value(&lo, width) + two128 * value(&hi, width),
+                    s,
+                    "width {width}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn multi_exp_matches_plain_multiplication() {
+        let mut rng = VectorRng::new(b"msm bases");
+        let bases: Vec<G1Projective> = (0..3)
+            .map(|_| G1Projective::generator() * crate::curve::random_scalar(&mut rng))
+            .collect();
+        let scalars = edge_scalars();
+        for width in [2, 4, 5, 7] {
+            let tables = SplitBase::batch(&[bases[0], bases[1], bases[2]], width);
+            for (i, s) in scalars.iter().enumerate() {
+                let t = scalars[(i + 3) % scalars.len()];
+                let u = scalars[(i + 5) % scalars.len()];
+                let got = multi_exp_vartime([(&tables[0], s), (&tables[1], &t), (&tables[2], &u)]);
+                let want = bases[0] * s + bases[1] * t + bases[2] * u;
+                assert_eq!(got, want, "width {width}, scalar {i}");
+                assert_eq!(multi_exp_vartime([(&tables[1], s)]), bases[1] * s);
+            }
+        }
+        let [single] = SplitBase::batch(&[bases[0]], 5);
+        assert_eq!(single.heap_bytes(), 16 * core::mem::size_of::<G1Affine>());
+        assert_eq!(
+            multi_exp_vartime([(&single, &Scalar::from(15u64))]),
+            bases[0] * Scalar::from(15u64)
+        );
+    }
+}
