@@ -95,7 +95,11 @@ impl Arith {
     }
 
     fn invert(&self, x: &[u8]) -> Vec<u8> {
-        self.int(x).invert_odd_mod(&self.n).unwrap().to_be_bytes().to_vec()
+        self.int(x)
+            .invert_odd_mod(&self.n)
+            .unwrap()
+            .to_be_bytes()
+            .to_vec()
     }
 
     fn mul_pow(&self, a: &[u8], b: &[u8], e: &[u8]) -> Vec<u8> {
@@ -140,12 +144,22 @@ fn every_intermediate_value_is_reproduced() {
         let (blinded, inverse) = blind_rsa::blind(pk, v.variant, &mut rng, &input_msg).unwrap();
         rng.assert_drained();
         assert_eq!(blinded, v.blinded_msg, "{}: blinded_msg", v.variant.name());
-        assert_eq!(*inverse.to_bytes(), pad_to(&v.inv, k), "{}: inv", v.variant.name());
+        assert_eq!(
+            *inverse.to_bytes(),
+            pad_to(&v.inv, k),
+            "{}: inv",
+            v.variant.name()
+        );
 
         // encoded_msg = blinded_msg * inv^e mod n (r^e * inv^e = 1).
         let encoded = arith.mul_pow(&blinded, &v.inv, &v.e);
         if let Some(expected) = &v.encoded_msg {
-            assert_eq!(pad_to(&encoded, k), pad_to(expected, k), "{}: encoded_msg", v.variant.name());
+            assert_eq!(
+                pad_to(&encoded, k),
+                pad_to(expected, k),
+                "{}: encoded_msg",
+                v.variant.name()
+            );
         }
 
         let mut signer_rng = blindpost::vector_rng::VectorRng::new(b"rfc9474 signer");

@@ -48,7 +48,10 @@ impl TryRng for ReplayRng {
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         for d in dst {
-            *d = self.bytes.pop_front().expect("replay generator ran out of bytes");
+            *d = self
+                .bytes
+                .pop_front()
+                .expect("replay generator ran out of bytes");
         }
         Ok(())
     }
