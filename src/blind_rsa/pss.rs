@@ -19,7 +19,7 @@ fn first_byte_mask(em_bits: u32) -> u8 {
     // 8 * emLen - emBits is in 0..=7; emBits % 8 == 0 means no bit is cleared.
     match em_bits % 8 {
         0 => 0xff,
-        r => 0xffu8 >> (8 - r),
+        r => 0xffu8.checked_shr(8u32.saturating_sub(r)).unwrap_or(0),
     }
 }
 
@@ -120,7 +120,11 @@ mod tests {
 
     #[test]
     fn encode_then_verify_round_trips_for_both_salt_lengths() {
-        for (salt, em_bits) in [(&[7u8; 48][..], 2047), (&[][..], 2047), (&[1u8; 48][..], 3071)] {
+        for (salt, em_bits) in [
+            (&[7u8; 48][..], 2047),
+            (&[][..], 2047),
+            (&[1u8; 48][..], 3071),
+        ] {
             let em = encode(b"message", salt, em_bits).unwrap();
             assert_eq!(em.len(), encoded_len(em_bits));
             assert_eq!(em[0] & 0x80, 0, "leftmost bit must be cleared");
