@@ -265,15 +265,13 @@ pub fn blind<R: CryptoRng + ?Sized>(
             bits: key.modulus_bits(),
         },
     )?);
-    let m = Zeroizing::new(key.int_from_bytes(&encoded));
-    if !key.params().modulus().gcd(&*m).get().is_one().to_bool() {
-        return Err(Error::MessageNotCoprime);
-    }
-
-    let (r, inv) = draw_blinding_factor(key, rng)?;
+    let m = Zeroizing::new(BoxedMontyForm::new(
+        key.int_from_bytes(&encoded),
+        key.params(),
+    ));
+    let (r, inv) = draw_blinding_factor(key, rng, &m)?;
     // x = RSAVP1(pk, r) = r^e mod n; z = m * x mod n.
     let x = Zeroizing::new(r.pow_bounded_exp(key.e(), key.e().bit_width_vartime()));
-    let m = Zeroizing::new(BoxedMontyForm::new((*m).clone(), key.params()));
     let z = m.mul(&x).retrieve();
     let inverse = BlindingInverse {
         be: key.int_to_bytes(&inv.retrieve()),
@@ -283,10 +281,13 @@ pub fn blind<R: CryptoRng + ?Sized>(
 
 /// Draws `r` uniformly from [1, n) and inverts it: returns `(r, r^-1)` in Montgomery form. Each
 /// candidate is `modulus_len` bytes from `rng`, read big-endian, with the bits above `modBits`
-/// cleared; a candidate that is zero, not below n, or not invertible is discarded.
+/// cleared; a candidate that is zero or not below n is discarded, and so is one that is not a
+/// unit. One inversion also checks that the encoded message `m` is coprime to n: `u = m * r` is a
+/// unit exactly when both are, and then `r^-1 = u^-1 * m`.
 fn draw_blinding_factor<R: CryptoRng + ?Sized>(
     key: &PublicKey,
     rng: &mut R,
+    m: &BoxedMontyForm,
 ) -> Result<(Zeroizing<BoxedMontyForm>, Zeroizing<BoxedMontyForm>), Error> {
     let excess_bits = u32::try_from(key.modulus_len())
         .unwrap_or(u32::MAX)
@@ -304,8 +305,16 @@ fn draw_blinding_factor<R: CryptoRng + ?Sized>(
             continue;
         }
         let r = Zeroizing::new(BoxedMontyForm::new((*r).clone(), key.params()));
-        if let Some(inv) = r.invert().into_option() {
-            return Ok((r, Zeroizing::new(inv)));
+        let u = Zeroizing::new(m.mul(&r));
+        if let Some(u_inv) = u.invert().into_option() {
+            let u_inv = Zeroizing::new(u_inv);
+            let inv = Zeroizing::new(u_inv.mul(m));
+            return Ok((r, inv));
+        }
+        // Either m or r is not a unit; only r can be drawn again.
+        let m_int = Zeroizing::new(m.retrieve());
+        if !key.params().modulus().gcd(&*m_int).get().is_one().to_bool() {
+            return Err(Error::MessageNotCoprime);
         }
     }
     Err(Error::BlindingFailed)
