@@ -84,3 +84,57 @@ pub fn read_vectors(name: &str) -> serde_json::Value {
     let path = format!("{}/test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+/// Wraps a generator and records every byte it hands out, so a vector file can list the random
+/// stream an operation consumed.
+pub struct RecordingRng<R> {
+    inner: R,
+    pub recorded: Vec<u8>,
+}
+
+impl<R> RecordingRng<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            recorded: Vec::new(),
+        }
+    }
+
+    /// Returns and clears the bytes recorded so far.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.recorded)
+    }
+}
+
+impl<R: TryRng<Error = Infallible>> TryRng for RecordingRng<R> {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.inner.try_fill_bytes(dst)?;
+        self.recorded.extend_from_slice(dst);
+        Ok(())
+    }
+}
+
+impl<R: TryCryptoRng<Error = Infallible>> TryCryptoRng for RecordingRng<R> {}
+
+/// The fixed test keys of `test-vectors/token_keys/`.
+pub fn test_key_pem(name: &str) -> String {
+    let path = format!(
+        "{}/test-vectors/token_keys/{name}.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path).unwrap()
+}
