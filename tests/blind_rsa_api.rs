@@ -213,6 +213,13 @@ fn finalize_rejects_bad_blind_signatures_and_foreign_inverses() {
         blind_rsa::finalize(pk, variant, &msg, &blind_sig, &other_inv),
         Err(Error::InverseNotForKey)
     );
+    // An inverse made under another 2048-bit key unblinds to garbage.
+    let b = SecretKey::from_pkcs8_pem(&test_key_pem("rsa2048-b")).unwrap();
+    let (_, b_inv) = blind_rsa::blind(b.public_key(), variant, &mut rng, &msg).unwrap();
+    assert_eq!(
+        blind_rsa::finalize(pk, variant, &msg, &blind_sig, &b_inv),
+        Err(Error::InvalidBlindSignature)
+    );
     let sig = blind_rsa::finalize(pk, variant, &msg, &blind_sig, &inv).unwrap();
     pk.verify(variant, &msg, &sig).unwrap();
 }
@@ -239,6 +246,18 @@ fn blinding_inverse_encoding_is_checked() {
             Error::InverseNotForKey
         );
     }
+    // A multiple of p is below n and non-zero, but not a unit.
+    let raw = <rsa::PrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_pem(&test_key_pem(
+        "rsa2048-a",
+    ))
+    .unwrap();
+    let p = rsa::traits::PrivateKeyParts::primes(&raw)[0].to_be_bytes();
+    let mut p_padded = vec![0u8; 256 - p.len()];
+    p_padded.extend_from_slice(&p);
+    assert_eq!(
+        BlindingInverse::from_bytes(pk, &p_padded).unwrap_err(),
+        Error::InverseNotForKey
+    );
     // 1 is a unit.
     let mut one = vec![0u8; 256];
     one[255] = 1;

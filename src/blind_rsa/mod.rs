@@ -204,20 +204,23 @@ impl BlindingInverse {
         let inv = Self {
             be: Vec::from(bytes),
         };
-        // Decoding runs the same check finalize does.
-        inv.to_monty(key)?;
+        let value = inv.to_monty(key)?;
+        if !value.invert().is_some().to_bool() {
+            return Err(Error::InverseNotForKey);
+        }
         Ok(inv)
     }
 
-    /// `inv` in Montgomery form modulo n, after checking it is a unit below n.
+    /// `inv` in Montgomery form modulo n, after checking it has the key's length and is below n.
+    /// Whether it is a unit was settled when it was made ([`blind`]) or decoded
+    /// ([`Self::from_bytes`]); an inverse of another key of the same size fails the signature
+    /// check in [`finalize`].
     fn to_monty(&self, key: &PublicKey) -> Result<Zeroizing<BoxedMontyForm>, Error> {
         if self.be.len() != key.modulus_len() {
             return Err(Error::InverseNotForKey);
         }
         let inv = Zeroizing::new(key.int_from_bytes(&self.be));
-        let below_n = inv.ct_lt(key.n());
-        let unit = key.params().modulus().gcd(&*inv).get().is_one();
-        if !(below_n & unit).to_bool() {
+        if !inv.ct_lt(key.n()).to_bool() {
             return Err(Error::InverseNotForKey);
         }
         Ok(Zeroizing::new(BoxedMontyForm::new(
