@@ -204,8 +204,14 @@ impl BlindingInverse {
         let inv = Self {
             be: Vec::from(bytes),
         };
-        let value = inv.to_monty(key)?;
-        if !value.invert().is_some().to_bool() {
+        // Its inverse is the blinding factor r: keep it only long enough to see it exists.
+        if inv
+            .to_monty(key)?
+            .invert()
+            .into_option()
+            .map(Zeroizing::new)
+            .is_none()
+        {
             return Err(Error::InverseNotForKey);
         }
         Ok(inv)
@@ -277,7 +283,7 @@ pub fn blind<R: CryptoRng + ?Sized>(
     let x = Zeroizing::new(r.pow_bounded_exp(key.e(), key.e().bit_width_vartime()));
     let z = m.mul(&x).retrieve();
     let inverse = BlindingInverse {
-        be: key.int_to_bytes(&inv.retrieve()),
+        be: key.int_to_bytes(&Zeroizing::new(inv.retrieve())),
     };
     Ok((key.int_to_bytes(&z), inverse))
 }

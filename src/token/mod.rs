@@ -16,6 +16,33 @@
 //!    signature;
 //! 4. a verifier accepts the token with [`verify`] under the challenge it expects and its key set.
 //!
+//! ```
+//! use blindpost::blind_rsa::SecretKey;
+//! use blindpost::token::{self, Client, Issuer, TokenChallenge, TokenKeyEntry, TokenKeySet};
+//! use blindpost::vector_rng::VectorRng; // any rand_core 0.10 CryptoRng; VectorRng is for tests
+//!
+//! let mut rng = VectorRng::new(b"token docs");
+//! let now = 1_750_000_000; // seconds since the Unix epoch, from the host
+//!
+//! // Issuer: a 2048-bit key, published in a key set.
+//! let issuer = Issuer::new(vec![SecretKey::generate(&mut rng, 2048)?])?;
+//! let key = issuer.token_keys().next().unwrap().clone();
+//! let entry = TokenKeyEntry::new(key, now - 60, now + 86_400);
+//! let set = TokenKeySet::new(1, b"issuer.example", vec![entry])?;
+//!
+//! // Client: pins the set (fetched over the anonymous channel) and asks for a cold-call token.
+//! let client = Client::new(set.clone());
+//! let challenge = TokenChallenge::cold_call(b"issuer.example")?;
+//! let key = client.key_set().preferred_key(now).unwrap();
+//! let (request, pending) = client.request(&mut rng, &challenge, key, now)?;
+//! let response = issuer.issue(&mut rng, &request)?;
+//! let token = pending.finalize(&response)?;
+//!
+//! // Verifier: the token is good for this challenge under this key set.
+//! token::verify(&token, &challenge, &set)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Guarantees: the wire formats are exactly RFC 9578's, decoders reject every malformed or
 //! trailing byte; a client uses only keys of its pinned set that are valid at the time it is given
 //! and accepts a new set only under the key-consistency rule of SPEC.md section 6.5; the client's
