@@ -1,0 +1,58 @@
+//! The issuer side: blind signing of token requests (RFC 9578 section 6.2, SPEC.md 6.2).
+
+use super::{Error, TokenKey, TokenRequest, TokenResponse, NK};
+use crate::blind_rsa::SecretKey;
+use alloc::vec::Vec;
+use rand_core::CryptoRng;
+
+/// An issuer holding its token signing keys, each found by its truncated key identifier. The
+/// keys' public parts and identifiers are computed once, when the issuer is built.
+#[derive(Debug)]
+pub struct Issuer {
+    keys: Vec<(SecretKey, TokenKey)>,
+}
+
+impl Issuer {
+    /// An issuer with these 2048-bit keys, whose truncated key identifiers must differ.
+    pub fn new(keys: Vec<SecretKey>) -> Result<Self, Error> {
+        if keys.is_empty() {
+            return Err(Error::EmptyKeySet);
+        }
+        let mut out: Vec<(SecretKey, TokenKey)> = Vec::with_capacity(keys.len());
+        for secret in keys {
+            let public = TokenKey::from_public_key(secret.public_key())?;
+            let truncated = public.id().truncated();
+            if out.iter().any(|(_, k)| k.id().truncated() == truncated) {
+                return Err(Error::DuplicateTruncatedKeyId { truncated });
+            }
+            out.push((secret, public));
+        }
+        Ok(Self { keys: out })
+    }
+
+    /// The public token keys, for publishing in a [`TokenKeySet`](super::TokenKeySet).
+    pub fn token_keys(&self) -> impl Iterator<Item = &TokenKey> {
+        self.keys.iter().map(|(_, k)| k)
+    }
+
+    /// RFC 9578 section 6.2: finds the key named by the request's truncated key identifier and
+    /// blind-signs the blinded message (which must be below the key's modulus), with RSA blinding
+    /// drawn from `rng` and the result checked before it is returned.
+    pub fn issue<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        request: &TokenRequest,
+    ) -> Result<TokenResponse, Error> {
+        let truncated = request.truncated_token_key_id();
+        let (secret, _) = self
+            .keys
+            .iter()
+            .find(|(_, k)| k.id().truncated() == truncated)
+            .ok_or(Error::UnknownTruncatedKeyId { truncated })?;
+        let blind_sig = secret.blind_sign(rng, request.blinded_msg())?;
+        let blind_sig: [u8; NK] = blind_sig.try_into().map_err(|_| Error::WrongKeySize {
+            bits: secret.public_key().modulus_bits(),
+        })?;
+        Ok(TokenResponse::new(blind_sig))
+    }
+}
