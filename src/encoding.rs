@@ -317,11 +317,6 @@ impl Writer {
             .bytes(bytes)
     }
 
-    /// Appends a scalar as 32 big-endian bytes.
-    pub(crate) fn scalar(&mut self, s: &Scalar) -> &mut Self {
-        self.bytes(&scalar_to_be(s))
-    }
-
     /// The bytes written.
     pub(crate) fn finish(&mut self) -> alloc::vec::Vec<u8> {
         core::mem::take(&mut self.out)

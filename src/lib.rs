@@ -37,11 +37,14 @@ pub mod bbs04;
 pub mod blind_rsa;
 pub mod bls;
 pub mod certificate;
+pub mod client;
 pub mod encoding;
+pub mod server;
 pub mod store;
 pub mod token;
 pub mod vector_rng;
 pub mod verification_code;
+pub mod wire;
 
 pub(crate) mod curve;
 

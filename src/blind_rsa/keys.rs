@@ -188,6 +188,7 @@ impl fmt::Debug for PublicKey {
 
 /// An RSA private key for RSABSSA. The `rsa` crate's key inside zeroizes itself on drop; `Debug`
 /// prints only the public part.
+#[derive(Clone)]
 pub struct SecretKey {
     inner: rsa::PrivateKey,
     public: PublicKey,

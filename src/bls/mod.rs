@@ -80,6 +80,8 @@ impl From<DecodeError> for BlsError {
 }
 
 /// A BLS secret key: a non-zero scalar. Zeroized on drop; `Debug` prints no key material.
+/// A clone is zeroized on its own drop.
+#[derive(Clone)]
 pub struct SecretKey(Scalar);
 
 // Manual rather than derived `Zeroize`, so that no caller can zero a live key (a zero key is

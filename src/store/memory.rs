@@ -17,6 +17,9 @@ impl Entry {
     }
 }
 
+/// A stored key and its value, as [`MemoryStore::snapshot`] lists them.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// An in-memory [`Store`]: every operation takes one lock, which makes each atomic.
 #[derive(Default)]
 pub struct MemoryStore {
@@ -39,7 +42,7 @@ impl MemoryStore {
     }
 
     /// Every live entry, sorted by key: for tests that inspect what the server stored.
-    pub fn snapshot(&self, now: u64) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn snapshot(&self, now: u64) -> Result<Vec<KeyValue>, StoreError> {
         Ok(self
             .lock()?
             .iter()

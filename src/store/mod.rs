@@ -16,7 +16,7 @@ pub mod conformance;
 mod memory;
 
 #[cfg(feature = "std")]
-pub use memory::MemoryStore;
+pub use memory::{KeyValue, MemoryStore};
 
 /// A failure of the storage backend (the server answers such requests with an internal error and
 /// no state change is assumed to have happened).

@@ -35,6 +35,14 @@ impl Issuer {
         self.keys.iter().map(|(_, k)| k)
     }
 
+    /// The secret key with this identifier (for carrying a key over into a new issuer).
+    pub fn secret_key(&self, id: &super::TokenKeyId) -> Option<&SecretKey> {
+        self.keys
+            .iter()
+            .find(|(_, k)| k.id() == *id)
+            .map(|(s, _)| s)
+    }
+
     /// RFC 9578 section 6.2: finds the key named by the request's truncated key identifier and
     /// blind-signs the blinded message (which must be below the key's modulus), with RSA blinding
     /// drawn from `rng` and the result checked before it is returned.

@@ -1,0 +1,188 @@
+//! What the client does with a delivery from its queue (SPEC.md 13.4).
+
+use super::state::{Contact, Membership, RECENT_DELIVERIES};
+use super::{Client, ClientError, Event};
+use crate::bbs04::{MemberId, PreparedGroupKey};
+use crate::wire::{reply_context, Delivery, Introduction, Payload};
+use alloc::vec::Vec;
+use sha2::{Digest, Sha256};
+
+impl Client {
+    /// A delivery arrived: `delivery` is what the server queued ([`Delivery::to_bytes`]) and
+    /// `opened` is its sealed payload as the host decrypted it. Produces an event; a delivery
+    /// seen before is ignored (redeliveries after a crash are expected).
+    ///
+    /// A delivery that fails any check is refused with a typed error and changes nothing.
+    pub fn handle_delivery(
+        &mut self,
+        now: u64,
+        delivery: &[u8],
+        opened: &[u8],
+    ) -> Result<(), ClientError> {
+        if self.state.certificate.is_none() {
+            return Err(ClientError::NotRegistered);
+        }
+        let delivery = Delivery::from_bytes(delivery)?;
+        let payload = Payload::from_bytes(opened)?;
+        let id = delivery_id(&delivery);
+        if self.state.recent_deliveries.contains(&id) {
+            return Ok(());
+        }
+        match delivery {
+            Delivery::ColdCall { handle, .. } => {
+                let Payload::Introduction(intro) = payload else {
+                    return Err(ClientError::UnexpectedResponse);
+                };
+                self.verify_introduction(now, &intro)?;
+                let sender = intro.sender();
+                let index = self.contact_index(&sender).ok();
+                if index
+                    .and_then(|i| self.state.contacts.get(i))
+                    .is_some_and(|c| c.blocked)
+                {
+                    // A blocked contact's cold call keeps its token attached forever.
+                    self.remember(id);
+                    return Ok(());
+                }
+                self.store_introduction(&intro, Some(handle));
+                self.events.push_back(Event::IntroductionReceived {
+                    contact: sender,
+                    phone: intro.content().certificate.phone().clone(),
+                    message: intro.content().message.clone(),
+                    host_material: intro.content().host_material.clone(),
+                    cold_call: true,
+                });
+            }
+            Delivery::Reply {
+                generation,
+                timestamp,
+                sealed,
+                signature,
+            } => {
+                let group = self.state.group.public_key().clone();
+                let own = self.account();
+                if generation == group.generation() {
+                    // The server checked it; check again rather than trust the server.
+                    let prepared = PreparedGroupKey::new(group);
+                    prepared.verify(
+                        &reply_context(&own, generation, timestamp),
+                        &sealed,
+                        &signature,
+                    )?;
+                }
+                let signer = self.state.group.open(&signature);
+                let index = self
+                    .contact_by_member(&signer)
+                    .ok_or(ClientError::UnknownSender)?;
+                let contact = self
+                    .state
+                    .contacts
+                    .get(index)
+                    .map(|c| (c.account, c.blocked));
+                let Some((account, blocked)) = contact else {
+                    return Err(ClientError::UnknownSender);
+                };
+                if blocked {
+                    self.remember(id);
+                    return Ok(());
+                }
+                match payload {
+                    Payload::Introduction(intro) => {
+                        self.verify_introduction(now, &intro)?;
+                        // The introduction must come from the contact the signature opened to.
+                        if intro.sender() != account {
+                            return Err(ClientError::UnknownSender);
+                        }
+                        self.store_introduction(&intro, None);
+                        self.events.push_back(Event::IntroductionReceived {
+                            contact: account,
+                            phone: intro.content().certificate.phone().clone(),
+                            message: intro.content().message.clone(),
+                            host_material: intro.content().host_material.clone(),
+                            cold_call: false,
+                        });
+                    }
+                    Payload::Message {
+                        host_material,
+                        message,
+                    } => {
+                        self.events.push_back(Event::MessageReceived {
+                            contact: account,
+                            message,
+                            host_material,
+                        });
+                    }
+                }
+            }
+        }
+        self.remember(id);
+        Ok(())
+    }
+
+    fn verify_introduction(&self, now: u64, intro: &Introduction) -> Result<(), ClientError> {
+        intro
+            .verify(
+                &self.state.keys.certificate_issuers,
+                &self.account(),
+                now,
+                self.settings.max_clock_skew,
+            )
+            .map_err(ClientError::Introduction)
+    }
+
+    /// Records the sender of a checked introduction as a contact with its member key.
+    fn store_introduction(
+        &mut self,
+        intro: &Introduction,
+        handle: Option<crate::wire::DeliveryHandle>,
+    ) {
+        let content = intro.content();
+        let sender = intro.sender();
+        let membership = Membership {
+            member: content.member_key.clone(),
+            group_key: content.group_key.clone(),
+        };
+        match self.contact_index(&sender) {
+            Ok(i) => {
+                if let Some(c) = self.state.contacts.get_mut(i) {
+                    c.certificate = content.certificate.clone();
+                    c.membership = Some(membership);
+                    if handle.is_some() {
+                        c.unreleased = handle;
+                    }
+                }
+            }
+            Err(_) => self.state.contacts.push(Contact {
+                account: sender,
+                certificate: content.certificate.clone(),
+                issued: None,
+                former_ids: Vec::new(),
+                membership: Some(membership),
+                unreleased: handle,
+                blocked: false,
+            }),
+        }
+    }
+
+    /// The contact we issued the member key `id` to (now or in an earlier generation).
+    fn contact_by_member(&self, id: &MemberId) -> Option<usize> {
+        self.state.contacts.iter().position(|c| {
+            c.issued.as_ref().is_some_and(|m| m.id() == *id) || c.former_ids.contains(id)
+        })
+    }
+
+    fn remember(&mut self, id: [u8; 32]) {
+        if self.state.recent_deliveries.len() >= RECENT_DELIVERIES {
+            self.state.recent_deliveries.pop_front();
+        }
+        self.state.recent_deliveries.push_back(id);
+    }
+}
+
+/// A delivery's identity for duplicate detection: the digest of its bytes.
+fn delivery_id(delivery: &Delivery) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"blindpost/v1/delivery-id");
+    h.update(delivery.to_bytes());
+    h.finalize().into()
+}

@@ -1,0 +1,1100 @@
+//! The client state machine (SPEC.md section 13): sans-IO.
+//!
+//! The app calls commands (`register`, `compose_introduction` + `send_cold_call`,
+//! `compose_reply` + `send_reply`, `accept`, `block`, `lookup`); the host feeds in what arrives
+//! (`handle_response`, `handle_delivery`, `handle_send_failure`) and the time
+//! (`handle_timeout`), and drains what comes out: [`Client::poll_transmit`] (requests, each with
+//! the channel it must use), [`Client::poll_event`] (for the app) and [`Client::poll_timeout`]
+//! (when to call `handle_timeout` next). Sealing and opening payloads end to end is the host's:
+//! `compose_*` returns the plaintext [`Payload`](crate::wire::Payload) bytes to seal, and
+//! `send_*` takes the sealed bytes.
+//!
+//! Persistence (SPEC.md 13.2): after every call, the host makes the events durable, then stores
+//! [`Client::to_bytes`], then sends the transmits. A client restored from the last stored bytes
+//! resends every request that had no response, and the server answers resends idempotently,
+//! so a crash at any point loses no token and delivers nothing twice.
+
+mod deliveries;
+mod responses;
+mod state;
+
+use crate::account::{AccountId, Channel};
+use crate::bbs04::{self, GroupManagerKey, GroupPublicKey, PreparedGroupKey};
+use crate::bls::SecretKey;
+use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
+use crate::token::{self, Error as TokenError, TokenChallenge};
+use crate::wire::{
+    reply_context, ColdCallRequest, ErrorCode, IntroductionContent, IntroductionError, Payload,
+    RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys, WireError,
+};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::fmt;
+use rand_core::CryptoRng;
+use state::{Contact, Pending, Purpose, State, TokenSlot};
+use zeroize::Zeroizing;
+
+/// The host's handle on one outstanding request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// A request to send: on `channel`, the `bytes`; its response goes to
+/// [`Client::handle_response`] with `id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Which request this is.
+    pub id: RequestId,
+    /// The channel it must use. `Anonymous` means a fresh anonymous circuit for this request.
+    pub channel: Channel,
+    /// The request bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Something the app should know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+// Messages are built once and moved a few times; boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
+pub enum Event {
+    /// The server sent a verification code to the phone number (by SMS, through its host).
+    CodeRequested {
+        /// The number.
+        phone: PhoneNumber,
+    },
+    /// Registration finished: the certificate is checked and the tokens are ready.
+    Registered {
+        /// Our certificate.
+        certificate: Certificate,
+        /// Cold-call tokens received.
+        tokens: usize,
+    },
+    /// A cold call was accepted by the server.
+    ColdCallSent {
+        /// Its recipient.
+        recipient: AccountId,
+    },
+    /// A reply was accepted by the server.
+    ReplySent {
+        /// Its recipient.
+        recipient: AccountId,
+    },
+    /// Someone introduced itself to us (a cold call, or the first reply to our cold call).
+    IntroductionReceived {
+        /// The sender's account.
+        contact: AccountId,
+        /// The sender's proven phone number.
+        phone: PhoneNumber,
+        /// The message.
+        message: Vec<u8>,
+        /// The host's material (e.g. ratchet keys).
+        host_material: Vec<u8>,
+        /// True for a cold call (its token is attached to us until we accept it).
+        cold_call: bool,
+    },
+    /// A contact sent a message.
+    MessageReceived {
+        /// The sender's account (found by opening its group signature).
+        contact: AccountId,
+        /// The message.
+        message: Vec<u8>,
+        /// The host's material.
+        host_material: Vec<u8>,
+    },
+    /// We released the token of a contact's cold call.
+    TokenReleased {
+        /// The contact.
+        contact: Option<AccountId>,
+    },
+    /// A token we had spent came back as a fresh one.
+    TokenRenewed,
+    /// A lookup finished: the certificates of the numbers that have accounts.
+    LookupCompleted {
+        /// Checked certificates.
+        found: Vec<Certificate>,
+    },
+    /// A contact was blocked (and revoked, if it held a member key of our group).
+    ContactBlocked {
+        /// The contact.
+        contact: AccountId,
+    },
+    /// The pinned server keys were updated.
+    KeysUpdated,
+    /// A request failed for good (it is no longer outstanding).
+    RequestFailed {
+        /// Which request.
+        id: RequestId,
+        /// Its type.
+        request: RequestType,
+        /// Why.
+        reason: FailureReason,
+    },
+}
+
+/// Why a request failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The server refused it.
+    Server(ErrorCode),
+    /// The server's answer failed the client's checks (for example a certificate that does
+    /// not name our key, or a group key our member key cannot follow after a revocation).
+    Client(ClientError),
+}
+
+/// Why a client call was refused. A refused call changes no state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientError {
+    /// A message or the state blob did not decode.
+    Wire(WireError),
+    /// The call needs a registered client.
+    NotRegistered,
+    /// No cold-call token is available.
+    NoTokens,
+    /// No contact has this account id.
+    UnknownContact,
+    /// The contact has not given us a member key of its group, so we cannot reply to it.
+    NoMembership,
+    /// The contact is blocked.
+    Blocked,
+    /// No request with this id is outstanding.
+    UnknownRequest,
+    /// A recipient's certificate did not verify.
+    Certificate(CertificateError),
+    /// An introduction did not verify.
+    Introduction(IntroductionError),
+    /// A group signature operation failed.
+    Group(bbs04::Error),
+    /// A token operation failed.
+    Token(TokenError),
+    /// A delivery's group signature does not open to a member key we issued.
+    UnknownSender,
+    /// The server's keys have no token key valid now.
+    NoTokenKey,
+    /// A payload or field exceeds its limit.
+    TooLarge {
+        /// Which.
+        field: &'static str,
+    },
+    /// A response answers another kind of request than the one with this id.
+    UnexpectedResponse,
+    /// The pinned server keys refused an update.
+    KeyUpdateRefused,
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Wire(e) => write!(f, "client: {e}"),
+            ClientError::NotRegistered => f.write_str("client: not registered"),
+            ClientError::NoTokens => f.write_str("client: no cold-call token available"),
+            ClientError::UnknownContact => f.write_str("client: unknown contact"),
+            ClientError::NoMembership => {
+                f.write_str("client: the contact has not given us a member key of its group")
+            }
+            ClientError::Blocked => f.write_str("client: contact is blocked"),
+            ClientError::UnknownRequest => f.write_str("client: no such outstanding request"),
+            ClientError::Certificate(e) => write!(f, "client: {e}"),
+            ClientError::Introduction(e) => write!(f, "client: {e}"),
+            ClientError::Group(e) => write!(f, "client: {e}"),
+            ClientError::Token(e) => write!(f, "client: {e}"),
+            ClientError::UnknownSender => {
+                f.write_str("client: group signature opens to no member key we issued")
+            }
+            ClientError::NoTokenKey => f.write_str("client: no token key is valid now"),
+            ClientError::TooLarge { field } => write!(f, "client: {field} too large"),
+            ClientError::UnexpectedResponse => {
+                f.write_str("client: response does not answer the request")
+            }
+            ClientError::KeyUpdateRefused => {
+                f.write_str("client: server key update violates the pinning rules")
+            }
+        }
+    }
+}
+
+impl core::error::Error for ClientError {}
+
+impl From<WireError> for ClientError {
+    fn from(e: WireError) -> Self {
+        ClientError::Wire(e)
+    }
+}
+
+impl From<bbs04::Error> for ClientError {
+    fn from(e: bbs04::Error) -> Self {
+        ClientError::Group(e)
+    }
+}
+
+impl From<TokenError> for ClientError {
+    fn from(e: TokenError) -> Self {
+        ClientError::Token(e)
+    }
+}
+
+/// Knobs of the client that are not persisted (the app passes them at every start).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// A release is sent uniformly at random between these delays after acceptance (seconds).
+    pub release_delay: (u64, u64),
+    /// How often to check whether a spent token was released (seconds; the check happens at a
+    /// uniformly random time in `[interval, 2 * interval)`).
+    pub renewal_interval: u64,
+    /// How far in the future an introduction's timestamp may be (seconds).
+    pub max_clock_skew: u64,
+    /// The discovery window length and batch size (must match the server's).
+    pub discovery_window: u64,
+    /// Phone numbers per lookup batch.
+    pub discovery_batch: usize,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            release_delay: (3600, 24 * 3600),
+            renewal_interval: 6 * 3600,
+            max_clock_skew: 300,
+            discovery_window: 24 * 3600,
+            discovery_batch: 100,
+        }
+    }
+}
+
+/// What the client knows about a contact (for the app).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactInfo {
+    /// The contact's account.
+    pub account: AccountId,
+    /// Its certificate.
+    pub certificate: Certificate,
+    /// We can reply to it (it gave us a member key of its group).
+    pub can_reply: bool,
+    /// We gave it a member key of our group.
+    pub introduced: bool,
+    /// Its cold call's token is still attached to us.
+    pub unreleased: bool,
+    /// It is blocked.
+    pub blocked: bool,
+}
+
+/// How many cold-call tokens are in each state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenCounts {
+    /// Ready to use.
+    pub available: usize,
+    /// Offered in a cold call that is not acknowledged yet.
+    pub in_flight: usize,
+    /// Attached to a recipient, waiting for release.
+    pub attached: usize,
+    /// Being exchanged for a fresh token.
+    pub renewing: usize,
+}
+
+impl TokenCounts {
+    /// All tokens the client holds, in any state.
+    pub fn total(&self) -> usize {
+        self.available
+            .saturating_add(self.in_flight)
+            .saturating_add(self.attached)
+            .saturating_add(self.renewing)
+    }
+}
+
+/// The blindpost client.
+pub struct Client {
+    state: State,
+    settings: ClientSettings,
+    /// Requests handed out by `poll_transmit` in this session (not persisted: after a restart
+    /// everything outstanding is sent again).
+    sent: Vec<u64>,
+    events: VecDeque<Event>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("account", &self.account())
+            .field("registered", &self.state.certificate.is_some())
+            .field("contacts", &self.state.contacts.len())
+            .field("tokens", &self.token_counts())
+            .field("outstanding", &self.state.outbox.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A new, unregistered client pinning the server's `keys`: generates the identity key and
+    /// the group.
+    pub fn new<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        keys: ServerKeys,
+        settings: ClientSettings,
+    ) -> Self {
+        let state = State {
+            keys,
+            identity: SecretKey::generate(rng),
+            host_key: None,
+            group: GroupManagerKey::generate(rng),
+            certificate: None,
+            contacts: Vec::new(),
+            tokens: Vec::new(),
+            discovery_tokens: Vec::new(),
+            releases: Vec::new(),
+            outbox: Vec::new(),
+            next_request: 1,
+            recent_deliveries: VecDeque::new(),
+        };
+        Self {
+            state,
+            settings,
+            sent: Vec::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Restores a client from [`Client::to_bytes`].
+    pub fn from_bytes(bytes: &[u8], settings: ClientSettings) -> Result<Self, ClientError> {
+        Ok(Self {
+            state: State::from_bytes(bytes)?,
+            settings,
+            sent: Vec::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    /// The state to persist (secret: it holds the identity and group keys).
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        self.state.to_bytes()
+    }
+
+    /// Our account id.
+    pub fn account(&self) -> AccountId {
+        AccountId::for_identity_key(&self.state.identity.public_key().to_bytes())
+    }
+
+    /// Our certificate, once registered.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.state.certificate.as_ref()
+    }
+
+    /// Our group's current public key.
+    pub fn group_key(&self) -> &GroupPublicKey {
+        self.state.group.public_key()
+    }
+
+    /// The pinned server keys.
+    pub fn server_keys(&self) -> &ServerKeys {
+        &self.state.keys
+    }
+
+    /// Our contacts.
+    pub fn contacts(&self) -> Vec<ContactInfo> {
+        self.state
+            .contacts
+            .iter()
+            .map(|c| ContactInfo {
+                account: c.account,
+                certificate: c.certificate.clone(),
+                can_reply: c.membership.is_some(),
+                introduced: c.issued.is_some(),
+                unreleased: c.unreleased.is_some(),
+                blocked: c.blocked,
+            })
+            .collect()
+    }
+
+    /// How many cold-call tokens are in each state.
+    pub fn token_counts(&self) -> TokenCounts {
+        let mut counts = TokenCounts::default();
+        for slot in &self.state.tokens {
+            let n = match slot {
+                TokenSlot::Available(_) => &mut counts.available,
+                TokenSlot::Reserved { .. } => &mut counts.in_flight,
+                TokenSlot::Attached { .. } => &mut counts.attached,
+                TokenSlot::Renewing { .. } => &mut counts.renewing,
+            };
+            *n = n.saturating_add(1);
+        }
+        counts
+    }
+
+    /// Unused discovery tokens for `window`.
+    pub fn discovery_tokens(&self, window: u64) -> usize {
+        self.state
+            .discovery_tokens
+            .iter()
+            .filter(|d| d.window == window)
+            .count()
+    }
+
+    /// How many requests are waiting for a response.
+    pub fn outstanding(&self) -> usize {
+        self.state.outbox.len()
+    }
+
+    // ----- commands -----
+
+    /// Asks the server to send a verification code to `phone`.
+    pub fn request_code(&mut self, phone: PhoneNumber) -> RequestId {
+        let request = Request::RequestCode { phone };
+        self.enqueue(Channel::Direct, &request, Purpose::RequestCode)
+    }
+
+    /// Registers `phone` with the `code` received by SMS: asks for a certificate for our
+    /// identity key, publishes our group key and asks for cold-call tokens.
+    pub fn register<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        phone: PhoneNumber,
+        code: &str,
+        host_key: Option<HostKey>,
+    ) -> Result<RequestId, ClientError> {
+        if code.len() > 10 {
+            return Err(ClientError::TooLarge { field: "code" });
+        }
+        let issuer = token::Client::new(self.state.keys.cold_call_tokens.clone());
+        let key = self
+            .state
+            .keys
+            .cold_call_tokens
+            .preferred_key(now)
+            .ok_or(ClientError::NoTokenKey)?
+            .clone();
+        let challenge = TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())?;
+        let mut requests = Vec::new();
+        let mut pending = Vec::new();
+        for _ in 0..crate::wire::MAX_REGISTRATION_TOKENS {
+            let (request, state) = issuer.request(rng, &challenge, &key, now)?;
+            requests.push(request);
+            pending.push(state);
+        }
+        let request = Request::Register(RegisterRequest {
+            phone: phone.clone(),
+            code: code.into(),
+            identity_key: self.state.identity.public_key(),
+            proof: self.state.identity.pop_prove(),
+            host_key: host_key.clone(),
+            group_key: self.state.group.public_key().clone(),
+            token_requests: requests,
+        });
+        self.state.host_key = host_key;
+        Ok(self.enqueue(
+            Channel::Direct,
+            &request,
+            Purpose::Register {
+                phone,
+                tokens: pending,
+            },
+        ))
+    }
+
+    /// Writes the introduction for a cold call to `recipient` (whose certificate came from a
+    /// lookup): returns the plaintext payload for the host to seal. Issues a member key of our
+    /// group to the recipient.
+    pub fn compose_introduction<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        recipient: &Certificate,
+        message: &[u8],
+        host_material: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
+        let own = self
+            .state
+            .certificate
+            .clone()
+            .ok_or(ClientError::NotRegistered)?;
+        check_sizes(message, host_material)?;
+        self.state
+            .keys
+            .certificate_issuers
+            .verify_certificate(recipient, now, None)
+            .map_err(ClientError::Certificate)?;
+        let account = AccountId::for_identity_key(&recipient.identity_key().to_bytes());
+        let index = self.contact_index_or_insert(account, recipient);
+        let contact = self
+            .state
+            .contacts
+            .get_mut(index)
+            .ok_or(ClientError::UnknownContact)?;
+        if contact.blocked {
+            return Err(ClientError::Blocked);
+        }
+        let member = match &contact.issued {
+            Some(m) => m.clone(),
+            None => {
+                let m = self.state.group.issue_member(rng);
+                contact.issued = Some(m.clone());
+                m
+            }
+        };
+        let intro = IntroductionContent {
+            certificate: own,
+            recipient: account,
+            group_key: self.state.group.public_key().clone(),
+            member_key: member,
+            host_material: host_material.to_vec(),
+            message: message.to_vec(),
+            created_at: now,
+        }
+        .sign(&self.state.identity);
+        Ok(Payload::Introduction(intro).to_bytes())
+    }
+
+    /// Sends a cold call with a sealed introduction, paying with one token.
+    pub fn send_cold_call(
+        &mut self,
+        recipient: AccountId,
+        sealed: &[u8],
+    ) -> Result<RequestId, ClientError> {
+        if self.state.certificate.is_none() {
+            return Err(ClientError::NotRegistered);
+        }
+        if sealed.len() > crate::wire::MAX_SEALED_LEN {
+            return Err(ClientError::TooLarge {
+                field: "sealed payload",
+            });
+        }
+        let index = self
+            .state
+            .tokens
+            .iter()
+            .position(|t| matches!(t, TokenSlot::Available(_)))
+            .ok_or(ClientError::NoTokens)?;
+        let Some(TokenSlot::Available(token)) = self.state.tokens.get(index).cloned() else {
+            return Err(ClientError::NoTokens);
+        };
+        let request = Request::ColdCall(ColdCallRequest {
+            recipient,
+            token: token.clone(),
+            sealed: sealed.to_vec(),
+        });
+        let id = self.enqueue(
+            Channel::Anonymous,
+            &request,
+            Purpose::ColdCall { recipient },
+        );
+        if let Some(slot) = self.state.tokens.get_mut(index) {
+            *slot = TokenSlot::Reserved {
+                token,
+                request: id.0,
+            };
+        }
+        Ok(id)
+    }
+
+    /// Writes a message to a contact: returns the plaintext payload for the host to seal. The
+    /// first message to a contact that introduced itself carries our own introduction (and a
+    /// member key of our group), so it can answer without tokens.
+    pub fn compose_reply<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        contact: AccountId,
+        message: &[u8],
+        host_material: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
+        let own = self
+            .state
+            .certificate
+            .clone()
+            .ok_or(ClientError::NotRegistered)?;
+        check_sizes(message, host_material)?;
+        let index = self.contact_index(&contact)?;
+        let c = self
+            .state
+            .contacts
+            .get_mut(index)
+            .ok_or(ClientError::UnknownContact)?;
+        if c.blocked {
+            return Err(ClientError::Blocked);
+        }
+        if c.membership.is_none() {
+            return Err(ClientError::NoMembership);
+        }
+        if c.issued.is_some() {
+            return Ok(Payload::Message {
+                host_material: host_material.to_vec(),
+                message: message.to_vec(),
+            }
+            .to_bytes());
+        }
+        let member = self.state.group.issue_member(rng);
+        c.issued = Some(member.clone());
+        let intro = IntroductionContent {
+            certificate: own,
+            recipient: contact,
+            group_key: self.state.group.public_key().clone(),
+            member_key: member,
+            host_material: host_material.to_vec(),
+            message: message.to_vec(),
+            created_at: now,
+        }
+        .sign(&self.state.identity);
+        Ok(Payload::Introduction(intro).to_bytes())
+    }
+
+    /// Sends a sealed message to a contact under a group signature. First fetches the
+    /// contact's current group key over the anonymous channel and updates our member key, so
+    /// the server sees the same fetch before every reply and never a retry after a rejection
+    /// (SPEC.md 12.6). Replying also accepts the contact's cold call (schedules the release of
+    /// its token).
+    pub fn send_reply<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        contact: AccountId,
+        sealed: &[u8],
+    ) -> Result<RequestId, ClientError> {
+        if self.state.certificate.is_none() {
+            return Err(ClientError::NotRegistered);
+        }
+        if sealed.len() > crate::wire::MAX_SEALED_LEN {
+            return Err(ClientError::TooLarge {
+                field: "sealed payload",
+            });
+        }
+        let index = self.contact_index(&contact)?;
+        let c = self
+            .state
+            .contacts
+            .get(index)
+            .ok_or(ClientError::UnknownContact)?;
+        if c.blocked {
+            return Err(ClientError::Blocked);
+        }
+        let since = c
+            .membership
+            .as_ref()
+            .ok_or(ClientError::NoMembership)?
+            .group_key
+            .generation();
+        let request = Request::FetchGroupKey {
+            account: contact,
+            since_generation: since,
+        };
+        let id = self.enqueue(
+            Channel::Anonymous,
+            &request,
+            Purpose::FetchGroupKey {
+                contact,
+                then_reply: Some(sealed.to_vec()),
+            },
+        );
+        self.schedule_release(rng, now, index);
+        Ok(id)
+    }
+
+    /// Accepts a contact's cold call without replying: its token is released at a random
+    /// later time.
+    pub fn accept<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        contact: AccountId,
+    ) -> Result<(), ClientError> {
+        let index = self.contact_index(&contact)?;
+        if self.state.contacts.get(index).is_some_and(|c| c.blocked) {
+            return Err(ClientError::Blocked);
+        }
+        self.schedule_release(rng, now, index);
+        Ok(())
+    }
+
+    /// Blocks a contact: its cold call's token is never released, and if it holds a member key
+    /// of our group, that key is revoked and the revocation published.
+    pub fn block(&mut self, contact: AccountId) -> Result<Option<RequestId>, ClientError> {
+        let index = self.contact_index(&contact)?;
+        let own = self.account();
+        let issued = self
+            .state
+            .contacts
+            .get(index)
+            .and_then(|c| c.issued.clone());
+        let mut request = None;
+        if let Some(member) = issued {
+            let old_group = self.state.group.public_key().clone();
+            let mut group = self.state.group.clone();
+            let record = group.revoke(&member)?;
+            // Every other member key we issued moves to the new generation too, so that we
+            // can still open their signatures.
+            let mut updated = Vec::with_capacity(self.state.contacts.len());
+            for (i, c) in self.state.contacts.iter().enumerate() {
+                let next = match (&c.issued, i == index) {
+                    (Some(m), false) => Some(m.update(&record, &old_group)?),
+                    _ => None,
+                };
+                updated.push(next);
+            }
+            self.state.group = group;
+            for (c, next) in self.state.contacts.iter_mut().zip(updated) {
+                if let (Some(old), Some(next)) = (c.issued.take(), next) {
+                    if c.former_ids.len() >= state::FORMER_IDS {
+                        c.former_ids.remove(0);
+                    }
+                    c.former_ids.push(old.id());
+                    c.issued = Some(next);
+                }
+            }
+            let upload = Request::UploadRevocation { record };
+            request = Some(self.enqueue(
+                Channel::Authenticated(own),
+                &upload,
+                Purpose::UploadRevocation,
+            ));
+        }
+        if let Some(c) = self.state.contacts.get_mut(index) {
+            c.blocked = true;
+            c.issued = None;
+            if let Some(handle) = c.unreleased.take() {
+                self.state.releases.retain(|r| r.handle != handle);
+            }
+        }
+        self.events.push_back(Event::ContactBlocked { contact });
+        Ok(request)
+    }
+
+    /// Looks up which of `phones` have accounts, paying one discovery token per batch. Gets
+    /// fresh keys and tokens for the current window first when needed.
+    pub fn lookup<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        phones: Vec<PhoneNumber>,
+    ) -> Result<(), ClientError> {
+        if self.state.certificate.is_none() {
+            return Err(ClientError::NotRegistered);
+        }
+        if phones.is_empty() {
+            return Ok(());
+        }
+        if self
+            .state
+            .keys
+            .discovery_tokens
+            .preferred_key(now)
+            .is_none()
+        {
+            self.enqueue(
+                Channel::Anonymous,
+                &Request::FetchKeys,
+                Purpose::FetchKeys {
+                    then_lookup: phones,
+                },
+            );
+            return Ok(());
+        }
+        self.start_lookup(rng, now, phones)
+    }
+
+    /// Asks the server for its current keys (they are checked against the pinned ones).
+    pub fn refresh_keys(&mut self) -> RequestId {
+        self.enqueue(
+            Channel::Anonymous,
+            &Request::FetchKeys,
+            Purpose::FetchKeys {
+                then_lookup: Vec::new(),
+            },
+        )
+    }
+
+    // ----- inputs -----
+
+    /// The transport could not deliver request `id` (or got no answer): it will be sent again.
+    pub fn handle_send_failure(&mut self, id: RequestId) -> Result<(), ClientError> {
+        if !self.state.outbox.iter().any(|p| p.id == id.0) {
+            return Err(ClientError::UnknownRequest);
+        }
+        self.sent.retain(|s| *s != id.0);
+        Ok(())
+    }
+
+    /// Time has passed: sends due releases and checks spent tokens for renewal.
+    pub fn handle_timeout<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64) {
+        let own = self.account();
+        let (due, later): (Vec<_>, Vec<_>) = core::mem::take(&mut self.state.releases)
+            .into_iter()
+            .partition(|r| r.due <= now);
+        self.state.releases = later;
+        for release in due {
+            let request = Request::Release {
+                handle: release.handle,
+            };
+            self.enqueue(
+                Channel::Authenticated(own),
+                &request,
+                Purpose::Release {
+                    handle: release.handle,
+                },
+            );
+        }
+        self.start_renewals(rng, now);
+        let window = self.window(now);
+        self.state.discovery_tokens.retain(|d| d.window >= window);
+    }
+
+    // ----- outputs -----
+
+    /// The next request to send, if any.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        let pending = self
+            .state
+            .outbox
+            .iter()
+            .find(|p| !self.sent.contains(&p.id))?;
+        self.sent.push(pending.id);
+        Some(Transmit {
+            id: RequestId(pending.id),
+            channel: pending.channel,
+            bytes: pending.bytes.clone(),
+        })
+    }
+
+    /// The next event for the app, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When the host should call [`Client::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let releases = self.state.releases.iter().map(|r| r.due);
+        let checks = self.state.tokens.iter().filter_map(|t| match t {
+            TokenSlot::Attached { next_check, .. } => Some(*next_check),
+            _ => None,
+        });
+        releases.chain(checks).min()
+    }
+
+    // ----- internals -----
+
+    fn enqueue(&mut self, channel: Channel, request: &Request, purpose: Purpose) -> RequestId {
+        let id = self.state.next_request;
+        self.state.next_request = id.saturating_add(1);
+        self.state.outbox.push(Pending {
+            id,
+            channel,
+            bytes: request.to_bytes(),
+            purpose,
+        });
+        RequestId(id)
+    }
+
+    fn contact_index(&self, account: &AccountId) -> Result<usize, ClientError> {
+        self.state
+            .contacts
+            .iter()
+            .position(|c| c.account == *account)
+            .ok_or(ClientError::UnknownContact)
+    }
+
+    fn contact_index_or_insert(&mut self, account: AccountId, certificate: &Certificate) -> usize {
+        if let Ok(i) = self.contact_index(&account) {
+            if let Some(c) = self.state.contacts.get_mut(i) {
+                c.certificate = certificate.clone();
+            }
+            return i;
+        }
+        self.state.contacts.push(Contact {
+            account,
+            certificate: certificate.clone(),
+            issued: None,
+            former_ids: Vec::new(),
+            membership: None,
+            unreleased: None,
+            blocked: false,
+        });
+        self.state.contacts.len().saturating_sub(1)
+    }
+
+    fn schedule_release<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64, index: usize) {
+        let Some(handle) = self
+            .state
+            .contacts
+            .get_mut(index)
+            .and_then(|c| c.unreleased.take())
+        else {
+            return;
+        };
+        let (min, max) = self.settings.release_delay;
+        let delay = uniform(rng, min, max);
+        self.state.releases.push(state::ScheduledRelease {
+            handle,
+            due: now.saturating_add(delay),
+        });
+    }
+
+    fn window(&self, now: u64) -> u64 {
+        now.checked_div(self.settings.discovery_window).unwrap_or(0)
+    }
+
+    /// Moves attached tokens whose check is due into renewal requests.
+    fn start_renewals<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64) {
+        let Ok(challenge) =
+            TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())
+        else {
+            return;
+        };
+        let Some(key) = self.state.keys.cold_call_tokens.preferred_key(now).cloned() else {
+            return;
+        };
+        let issuer = token::Client::new(self.state.keys.cold_call_tokens.clone());
+        for i in 0..self.state.tokens.len() {
+            let Some(TokenSlot::Attached { token, next_check }) = self.state.tokens.get(i).cloned()
+            else {
+                continue;
+            };
+            if next_check > now {
+                continue;
+            }
+            let Ok((request, pending)) = issuer.request(rng, &challenge, &key, now) else {
+                continue;
+            };
+            let id = self.enqueue(
+                Channel::Anonymous,
+                &Request::RenewToken {
+                    token: token.clone(),
+                    request,
+                },
+                Purpose::RenewToken,
+            );
+            if let Some(slot) = self.state.tokens.get_mut(i) {
+                *slot = TokenSlot::Renewing {
+                    token,
+                    pending,
+                    request: id.0,
+                };
+            }
+        }
+    }
+
+    /// The next time to check a spent token: uniformly in `[interval, 2 * interval)`.
+    fn next_check<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: u64) -> u64 {
+        let interval = self.settings.renewal_interval;
+        now.saturating_add(uniform(rng, interval, interval.saturating_mul(2)))
+    }
+
+    /// Splits `phones` into batches and pays for each with a discovery token, asking for more
+    /// tokens first if needed.
+    fn start_lookup<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        phones: Vec<PhoneNumber>,
+    ) -> Result<(), ClientError> {
+        let window = self.window(now);
+        let batch = self.settings.discovery_batch.max(1);
+        let batches: Vec<Vec<PhoneNumber>> =
+            phones.chunks(batch).map(<[PhoneNumber]>::to_vec).collect();
+        let have = self.discovery_tokens(window);
+        if have >= batches.len() {
+            for b in batches {
+                self.send_lookup(window, b);
+            }
+            return Ok(());
+        }
+        let missing = batches
+            .len()
+            .saturating_sub(have)
+            .min(crate::wire::MAX_DISCOVERY_REQUESTS);
+        let key = self
+            .state
+            .keys
+            .discovery_tokens
+            .preferred_key(now)
+            .ok_or(ClientError::NoTokenKey)?
+            .clone();
+        let challenge =
+            TokenChallenge::discovery(self.state.keys.discovery_tokens.issuer_name(), window)?;
+        let issuer = token::Client::new(self.state.keys.discovery_tokens.clone());
+        let mut requests = Vec::with_capacity(missing);
+        let mut pending = Vec::with_capacity(missing);
+        for _ in 0..missing {
+            let (request, state) = issuer.request(rng, &challenge, &key, now)?;
+            requests.push(request);
+            pending.push(state);
+        }
+        let own = self.account();
+        let request = Request::IssueDiscoveryTokens { window, requests };
+        self.enqueue(
+            Channel::Authenticated(own),
+            &request,
+            Purpose::IssueDiscovery {
+                window,
+                pending,
+                batches,
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends one lookup batch with a discovery token of `window`, if one is left.
+    fn send_lookup(&mut self, window: u64, phones: Vec<PhoneNumber>) -> bool {
+        let Some(i) = self
+            .state
+            .discovery_tokens
+            .iter()
+            .position(|d| d.window == window)
+        else {
+            return false;
+        };
+        let token = self.state.discovery_tokens.remove(i).token;
+        let request = Request::Lookup {
+            token,
+            phones: phones.clone(),
+        };
+        self.enqueue(Channel::Anonymous, &request, Purpose::Lookup { phones });
+        true
+    }
+
+    /// Signs and queues a reply to `contact` with our (current) member key of its group.
+    fn queue_reply<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        contact: AccountId,
+        sealed: Vec<u8>,
+    ) -> Result<RequestId, ClientError> {
+        let index = self.contact_index(&contact)?;
+        let membership = self
+            .state
+            .contacts
+            .get(index)
+            .and_then(|c| c.membership.clone())
+            .ok_or(ClientError::NoMembership)?;
+        let generation = membership.group_key.generation();
+        let prepared = PreparedGroupKey::new(membership.group_key);
+        let context = reply_context(&contact, generation, now);
+        let signature = membership.member.sign(rng, &prepared, &context, &sealed)?;
+        let request = Request::Reply(ReplyRequest {
+            recipient: contact,
+            generation,
+            timestamp: now,
+            sealed,
+            signature,
+        });
+        Ok(self.enqueue(Channel::Anonymous, &request, Purpose::Reply { contact }))
+    }
+}
+
+fn check_sizes(message: &[u8], host_material: &[u8]) -> Result<(), ClientError> {
+    if message.len() > crate::wire::MAX_MESSAGE_LEN {
+        return Err(ClientError::TooLarge { field: "message" });
+    }
+    if host_material.len() > crate::wire::MAX_HOST_MATERIAL_LEN {
+        return Err(ClientError::TooLarge {
+            field: "host material",
+        });
+    }
+    Ok(())
+}
+
+/// A uniform integer in `[min, max)` (or `min` when the range is empty), without modulo bias
+/// beyond 2^-64 relative.
+fn uniform<R: CryptoRng + ?Sized>(rng: &mut R, min: u64, max: u64) -> u64 {
+    let span = max.saturating_sub(min);
+    if span == 0 {
+        return min;
+    }
+    let wide = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
+    let offset = (wide.checked_rem(u128::from(span)).unwrap_or(0)) as u64;
+    min.saturating_add(offset)
+}

@@ -1,0 +1,396 @@
+//! What the client does with each response (SPEC.md 13.3).
+
+use super::state::{DiscoveryToken, Membership, Pending, Purpose, TokenSlot};
+use super::{Client, ClientError, Event, FailureReason, RequestId};
+use crate::account::AccountId;
+use crate::certificate::Certificate;
+use crate::token::{TokenKeySet, TokenResponse};
+use crate::wire::{ErrorCode, GroupKeyUpdate, Request, RequestType, Response, ServerKeys};
+use alloc::vec::Vec;
+use rand_core::CryptoRng;
+
+impl Client {
+    /// The server's response to request `id` arrived.
+    ///
+    /// A response that does not decode, or answers another kind of request, is refused and
+    /// changes nothing: the request stays outstanding (call
+    /// [`Client::handle_send_failure`] to send it again).
+    pub fn handle_response<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        id: RequestId,
+        response: &[u8],
+    ) -> Result<(), ClientError> {
+        let index = self
+            .state
+            .outbox
+            .iter()
+            .position(|p| p.id == id.0)
+            .ok_or(ClientError::UnknownRequest)?;
+        let response = Response::from_bytes(response)?;
+        let request_type = self
+            .state
+            .outbox
+            .get(index)
+            .and_then(|p| p.bytes.get(1))
+            .and_then(|b| RequestType::from_u8(*b))
+            .ok_or(ClientError::UnexpectedResponse)?;
+        if response.request_type() != request_type {
+            return Err(ClientError::UnexpectedResponse);
+        }
+        // A response we can use but whose content fails our checks ends the request with a
+        // failure event, and nothing else of it sticks.
+        let saved_state = self.state.clone();
+        let saved_events = self.events.len();
+        let pending = self.state.outbox.remove(index);
+        self.sent.retain(|s| *s != id.0);
+        if let Err(error) = self.apply_response(rng, now, pending.clone(), response) {
+            self.state = saved_state;
+            self.events.truncate(saved_events);
+            self.state.outbox.retain(|p| p.id != id.0);
+            self.release_reservation(&pending);
+            self.events.push_back(Event::RequestFailed {
+                id,
+                request: request_type,
+                reason: FailureReason::Client(error),
+            });
+        }
+        Ok(())
+    }
+
+    /// After a request failed on our side, a token it had reserved is free again.
+    fn release_reservation(&mut self, pending: &Pending) {
+        if let Purpose::ColdCall { .. } = pending.purpose {
+            self.update_slot(RequestId(pending.id), TokenSlot::Available);
+        }
+    }
+
+    fn apply_response<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        pending: Pending,
+        response: Response,
+    ) -> Result<(), ClientError> {
+        let id = RequestId(pending.id);
+        if let Response::Error { request, code, .. } = response {
+            return self.handle_error(rng, now, pending, request, code);
+        }
+        match (pending.purpose, response) {
+            (Purpose::RequestCode, Response::CodeSent) => {
+                if let Ok(Request::RequestCode { phone }) = Request::from_bytes(&pending.bytes) {
+                    self.events.push_back(Event::CodeRequested { phone });
+                }
+            }
+            (
+                Purpose::Register { phone, tokens },
+                Response::Registered {
+                    certificate,
+                    token_responses,
+                },
+            ) => {
+                // Our certificate must name our number and our key, under a pinned issuer.
+                self.state
+                    .keys
+                    .certificate_issuers
+                    .verify_certificate(&certificate, now, Some(&phone))
+                    .map_err(ClientError::Certificate)?;
+                if certificate.identity_key() != &self.state.identity.public_key() {
+                    return Err(ClientError::Certificate(
+                        crate::certificate::CertificateError::BadSignature,
+                    ));
+                }
+                if token_responses.len() > tokens.len() {
+                    return Err(ClientError::UnexpectedResponse);
+                }
+                let mut fresh = Vec::with_capacity(token_responses.len());
+                for (state, response) in tokens.iter().zip(&token_responses) {
+                    fresh.push(TokenSlot::Available(state.finalize(response)?));
+                }
+                let count = fresh.len();
+                self.state.tokens.extend(fresh);
+                self.state.certificate = Some(certificate.clone());
+                self.events.push_back(Event::Registered {
+                    certificate,
+                    tokens: count,
+                });
+            }
+            (Purpose::ColdCall { recipient }, Response::ColdCallAccepted { .. }) => {
+                let check = self.next_check(rng, now);
+                self.update_slot(id, |token| TokenSlot::Attached {
+                    token,
+                    next_check: check,
+                });
+                self.events.push_back(Event::ColdCallSent { recipient });
+            }
+            (
+                Purpose::FetchGroupKey {
+                    contact,
+                    then_reply,
+                },
+                Response::GroupKey(update),
+            ) => {
+                self.apply_group_update(contact, update)?;
+                if let Some(sealed) = then_reply {
+                    self.queue_reply(rng, now, contact, sealed)?;
+                }
+            }
+            (Purpose::Reply { contact }, Response::ReplyAccepted) => {
+                self.events
+                    .push_back(Event::ReplySent { recipient: contact });
+            }
+            (Purpose::RenewToken, Response::TokenRenewed(response)) => {
+                let Some(i) = self.slot_of(id) else {
+                    return Ok(());
+                };
+                let Some(TokenSlot::Renewing { pending, .. }) = self.state.tokens.get(i) else {
+                    return Ok(());
+                };
+                let token = pending.finalize(&response)?;
+                if let Some(slot) = self.state.tokens.get_mut(i) {
+                    *slot = TokenSlot::Available(token);
+                }
+                self.events.push_back(Event::TokenRenewed);
+            }
+            (
+                Purpose::IssueDiscovery {
+                    window,
+                    pending,
+                    batches,
+                },
+                Response::DiscoveryTokens(responses),
+            ) => {
+                self.add_discovery_tokens(window, &pending, &responses)?;
+                for batch in batches {
+                    if !self.send_lookup(window, batch) {
+                        break;
+                    }
+                }
+            }
+            (Purpose::Lookup { phones }, Response::LookupResult(found)) => {
+                let found = self.check_lookup(rng, now, &phones, found)?;
+                self.events.push_back(Event::LookupCompleted { found });
+            }
+            (Purpose::FetchKeys { then_lookup }, Response::Keys(keys)) => {
+                self.update_keys(now, keys)?;
+                self.events.push_back(Event::KeysUpdated);
+                if !then_lookup.is_empty() {
+                    self.start_lookup(rng, now, then_lookup)?;
+                }
+            }
+            (Purpose::Release { handle }, Response::Released) => {
+                let contact = self
+                    .state
+                    .contacts
+                    .iter()
+                    .find(|c| c.unreleased == Some(handle))
+                    .map(|c| c.account);
+                self.events.push_back(Event::TokenReleased { contact });
+            }
+            (Purpose::UploadRevocation, Response::RevocationAccepted) => {}
+            _ => return Err(ClientError::UnexpectedResponse),
+        }
+        Ok(())
+    }
+
+    /// Applies a refusal. Retries that the server answers with "already done" count as done.
+    fn handle_error<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        pending: Pending,
+        request: RequestType,
+        code: ErrorCode,
+    ) -> Result<(), ClientError> {
+        let id = RequestId(pending.id);
+        match (&pending.purpose, code) {
+            // A resent reply the server had already accepted.
+            (Purpose::Reply { contact }, ErrorCode::Replayed) => {
+                self.events.push_back(Event::ReplySent {
+                    recipient: *contact,
+                });
+                return Ok(());
+            }
+            // The token was not spent: the server refused before attaching it.
+            (
+                Purpose::ColdCall { .. },
+                ErrorCode::UnknownRecipient
+                | ErrorCode::PayloadTooLarge
+                | ErrorCode::Internal
+                | ErrorCode::WrongChannel
+                | ErrorCode::Malformed,
+            ) => {
+                self.update_slot(id, TokenSlot::Available);
+            }
+            // Spent elsewhere or no longer valid: the token is gone.
+            (Purpose::ColdCall { .. }, _) => {
+                self.remove_slot(id);
+            }
+            // Not released yet: check again later.
+            (
+                Purpose::RenewToken,
+                ErrorCode::NotReleased | ErrorCode::Internal | ErrorCode::InvalidToken,
+            ) => {
+                let check = self.next_check(rng, now);
+                self.update_slot(id, |token| TokenSlot::Attached {
+                    token,
+                    next_check: check,
+                });
+            }
+            (Purpose::RenewToken, _) => {
+                self.remove_slot(id);
+            }
+            _ => {}
+        }
+        self.events.push_back(Event::RequestFailed {
+            id,
+            request,
+            reason: FailureReason::Server(code),
+        });
+        Ok(())
+    }
+
+    fn slot_of(&self, id: RequestId) -> Option<usize> {
+        self.state.tokens.iter().position(|t| match t {
+            TokenSlot::Reserved { request, .. } | TokenSlot::Renewing { request, .. } => {
+                *request == id.0
+            }
+            _ => false,
+        })
+    }
+
+    /// Replaces the slot waiting on request `id` by `f(token)`.
+    fn update_slot(&mut self, id: RequestId, f: impl FnOnce(crate::token::Token) -> TokenSlot) {
+        let Some(i) = self.slot_of(id) else { return };
+        let Some(slot) = self.state.tokens.get_mut(i) else {
+            return;
+        };
+        let token = match slot {
+            TokenSlot::Reserved { token, .. } | TokenSlot::Renewing { token, .. } => token.clone(),
+            _ => return,
+        };
+        *slot = f(token);
+    }
+
+    fn remove_slot(&mut self, id: RequestId) {
+        if let Some(i) = self.slot_of(id) {
+            self.state.tokens.remove(i);
+        }
+    }
+
+    /// Brings our member key of `contact`'s group to the fetched generation.
+    fn apply_group_update(
+        &mut self,
+        contact: AccountId,
+        update: GroupKeyUpdate,
+    ) -> Result<(), ClientError> {
+        let index = self.contact_index(&contact)?;
+        let membership = self
+            .state
+            .contacts
+            .get(index)
+            .and_then(|c| c.membership.clone())
+            .ok_or(ClientError::NoMembership)?;
+        let mut member = membership.member;
+        let mut group = membership.group_key;
+        for record in &update.records {
+            if record.generation() <= group.generation() {
+                continue;
+            }
+            member = member.update(record, &group)?;
+            group = group.apply(record)?;
+        }
+        if group != update.group_key {
+            // Records did not lead to the server's key (rotated, or a key we cannot reach).
+            return Err(ClientError::Group(
+                crate::bbs04::Error::GenerationMismatch {
+                    member: group.generation(),
+                    group: update.group_key.generation(),
+                },
+            ));
+        }
+        if let Some(c) = self.state.contacts.get_mut(index) {
+            c.membership = Some(Membership {
+                member,
+                group_key: group,
+            });
+        }
+        Ok(())
+    }
+
+    fn add_discovery_tokens(
+        &mut self,
+        window: u64,
+        pending: &[crate::token::PendingToken],
+        responses: &[TokenResponse],
+    ) -> Result<(), ClientError> {
+        if responses.len() > pending.len() {
+            return Err(ClientError::UnexpectedResponse);
+        }
+        let mut tokens = Vec::with_capacity(responses.len());
+        for (state, response) in pending.iter().zip(responses) {
+            tokens.push(DiscoveryToken {
+                window,
+                token: state.finalize(response)?,
+            });
+        }
+        self.state.discovery_tokens.extend(tokens);
+        Ok(())
+    }
+
+    /// Keeps the certificates that verify under the pinned issuers and name a number we asked
+    /// for.
+    fn check_lookup<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: u64,
+        phones: &[crate::certificate::PhoneNumber],
+        found: Vec<Certificate>,
+    ) -> Result<Vec<Certificate>, ClientError> {
+        let items: Vec<_> = found.iter().map(|c| (c, None)).collect();
+        let results = self
+            .state
+            .keys
+            .certificate_issuers
+            .verify_many(rng, &items, now);
+        Ok(found
+            .iter()
+            .zip(results)
+            .filter(|(c, r)| r.is_ok() && phones.contains(c.phone()))
+            .map(|(c, _)| c.clone())
+            .collect())
+    }
+
+    /// Applies fetched server keys under the pinning rules (SPEC.md 6.5 and 8.3).
+    fn update_keys(&mut self, now: u64, keys: ServerKeys) -> Result<(), ClientError> {
+        check_token_update(
+            &self.state.keys.cold_call_tokens,
+            &keys.cold_call_tokens,
+            now,
+        )?;
+        check_token_update(
+            &self.state.keys.discovery_tokens,
+            &keys.discovery_tokens,
+            now,
+        )?;
+        // Issuer keys: every pinned key still valid must remain, unchanged.
+        for key in self.state.keys.certificate_issuers.keys() {
+            if key.not_after() >= now && keys.certificate_issuers.get(&key.id()) != Some(key) {
+                return Err(ClientError::KeyUpdateRefused);
+            }
+        }
+        self.state.keys = keys;
+        Ok(())
+    }
+}
+
+fn check_token_update(
+    pinned: &TokenKeySet,
+    next: &TokenKeySet,
+    now: u64,
+) -> Result<(), ClientError> {
+    pinned
+        .check_update(next, now)
+        .map_err(|_| ClientError::KeyUpdateRefused)
+}

@@ -1,0 +1,237 @@
+//! Contact discovery with per-window rate limits (SPEC.md section 14).
+
+use super::records::{
+    account_key, discovery_issued_key, discovery_spent_key, phone_key, AccountRecord,
+};
+use super::tokens::{check_token, token_id};
+use super::{Refusal, Server, ServerError};
+use crate::account::AccountId;
+use crate::blind_rsa::SecretKey;
+use crate::certificate::{Certificate, PhoneNumber};
+use crate::store::Store;
+use crate::token::{
+    Issuer, Token, TokenChallenge, TokenKey, TokenKeyEntry, TokenKeySet, TokenRequest,
+};
+use crate::wire::{ErrorCode, Response};
+use alloc::vec::Vec;
+use rand_core::CryptoRng;
+
+/// The discovery limits (defaults and reasoning in SPEC.md 14.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscoveryConfig {
+    /// Length of a window (seconds). Tokens are good only in the window they were issued for.
+    pub window_seconds: u64,
+    /// N: discovery tokens an account may obtain per window.
+    pub tokens_per_window: u64,
+    /// K: phone numbers one token pays for.
+    pub batch_size: usize,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        Self {
+            window_seconds: 24 * 3600,
+            tokens_per_window: 20,
+            batch_size: 100,
+        }
+    }
+}
+
+impl DiscoveryConfig {
+    /// The window that `now` falls in.
+    pub fn window(&self, now: u64) -> u64 {
+        now.checked_div(self.window_seconds).unwrap_or(0)
+    }
+
+    /// The first second of `window`.
+    pub fn window_start(&self, window: u64) -> u64 {
+        window.saturating_mul(self.window_seconds)
+    }
+
+    /// The first second after `window`.
+    pub fn window_end(&self, window: u64) -> u64 {
+        self.window_start(window.saturating_add(1))
+    }
+
+    pub(super) fn validate(&self) -> Result<(), ServerError> {
+        if self.window_seconds == 0 {
+            return Err(ServerError::InvalidConfig {
+                field: "discovery.window_seconds",
+            });
+        }
+        if self.tokens_per_window == 0
+            || self.tokens_per_window > crate::wire::MAX_DISCOVERY_REQUESTS as u64
+        {
+            return Err(ServerError::InvalidConfig {
+                field: "discovery.tokens_per_window",
+            });
+        }
+        if self.batch_size == 0 || self.batch_size > crate::wire::MAX_LOOKUP_BATCH {
+            return Err(ServerError::InvalidConfig {
+                field: "discovery.batch_size",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Each discovery key must be valid for exactly one window: otherwise a client could collect
+/// tokens in one window for a later one and spend more than N in it (SPEC.md 14.2).
+pub(super) fn check_keys(config: &DiscoveryConfig, keys: &TokenKeySet) -> Result<(), ServerError> {
+    for e in keys.entries() {
+        let window = config.window(e.not_before());
+        if e.not_before() != config.window_start(window) || e.expires() != config.window_end(window)
+        {
+            return Err(ServerError::DiscoveryKeyNotOneWindow);
+        }
+    }
+    Ok(())
+}
+
+/// An issuer and key set with one key for the window of `now` and one for the next; keys of
+/// `previous` for those windows are kept, so clients see no key withdrawn early.
+pub(super) fn generate_keys<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    now: u64,
+    issuer_name: &[u8],
+    config: &DiscoveryConfig,
+    serial: u64,
+    previous: Option<(&Issuer, &TokenKeySet)>,
+) -> Result<(Issuer, TokenKeySet), ServerError> {
+    let window = config.window(now);
+    let mut secrets = Vec::new();
+    let mut entries = Vec::new();
+    for w in [window, window.saturating_add(1)] {
+        let start = config.window_start(w);
+        let kept = previous.and_then(|(issuer, set)| {
+            let entry = set.entries().iter().find(|e| e.not_before() == start)?;
+            let secret = issuer.secret_key(&entry.key().id())?;
+            Some((secret.clone(), entry.clone()))
+        });
+        let (secret, entry) = match kept {
+            Some(pair) => pair,
+            None => {
+                let secret = SecretKey::generate(rng, crate::token::KEY_BITS)
+                    .map_err(|_| ServerError::KeyGeneration)?;
+                let key = TokenKey::from_public_key(secret.public_key())
+                    .map_err(|_| ServerError::KeyGeneration)?;
+                (secret, TokenKeyEntry::new(key, start, config.window_end(w)))
+            }
+        };
+        secrets.push(secret);
+        entries.push(entry);
+    }
+    let issuer = Issuer::new(secrets).map_err(|_| ServerError::KeyGeneration)?;
+    let keys =
+        TokenKeySet::new(serial, issuer_name, entries).map_err(|_| ServerError::KeyGeneration)?;
+    Ok((issuer, keys))
+}
+
+impl<S: Store> Server<S> {
+    pub(super) fn issue_discovery_tokens<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: u64,
+        account: AccountId,
+        window: u64,
+        requests: &[TokenRequest],
+    ) -> Result<Response, Refusal> {
+        let config = &self.config.discovery;
+        let current = config.window(now);
+        if window != current {
+            return Err(Refusal::new(
+                ErrorCode::WrongWindow,
+                "tokens are issued for the current window only",
+            ));
+        }
+        let count = u64::try_from(requests.len()).unwrap_or(u64::MAX);
+        if count == 0 || count > config.tokens_per_window {
+            return Err(Refusal::new(
+                ErrorCode::RateLimited,
+                "request count outside 1..=N",
+            ));
+        }
+        if self.store.get(&account_key(&account), now)?.is_none() {
+            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
+        }
+        let mut responses = Vec::with_capacity(requests.len());
+        for request in requests {
+            let current_key = self.secrets.discovery_keys.entries().iter().any(|e| {
+                e.key().id().truncated() == request.truncated_token_key_id() && e.is_valid_at(now)
+            });
+            if !current_key {
+                return Err(Refusal::new(
+                    ErrorCode::WrongWindow,
+                    "not this window's discovery key",
+                ));
+            }
+            responses.push(
+                self.secrets
+                    .discovery_issuer
+                    .issue(rng, request)
+                    .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))?,
+            );
+        }
+        // The counter is the commit point: nothing was stored before it.
+        let key = discovery_issued_key(&account, window);
+        let expires = config.window_end(window);
+        if self
+            .store
+            .add_within_limit(&key, count, config.tokens_per_window, Some(expires), now)?
+            .is_none()
+        {
+            return Err(Refusal::new(
+                ErrorCode::RateLimited,
+                "discovery token limit reached",
+            ));
+        }
+        Ok(Response::DiscoveryTokens(responses))
+    }
+
+    pub(super) fn lookup(
+        &self,
+        now: u64,
+        token: &Token,
+        phones: &[PhoneNumber],
+    ) -> Result<Response, Refusal> {
+        let config = &self.config.discovery;
+        if phones.len() > config.batch_size {
+            return Err(Refusal::new(
+                ErrorCode::TooManyNumbers,
+                "batch larger than K",
+            ));
+        }
+        let window = config.window(now);
+        let challenge =
+            TokenChallenge::discovery(self.secrets.discovery_keys.issuer_name(), window)
+                .map_err(|e| Refusal::new(ErrorCode::Internal, alloc::format!("{e}")))?;
+        check_token(token, &challenge, &self.secrets.discovery_keys, now)?;
+        let spent = discovery_spent_key(&token_id(token));
+        if !self
+            .store
+            .insert_if_absent(&spent, &[], Some(config.window_end(window)), now)?
+        {
+            return Err(Refusal::new(
+                ErrorCode::TokenSpent,
+                "discovery token already used",
+            ));
+        }
+        let mut found: Vec<Certificate> = Vec::new();
+        for phone in phones {
+            let Some(id) = self.store.get(&phone_key(phone), now)? else {
+                continue;
+            };
+            let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) else {
+                continue;
+            };
+            let Some(bytes) = self.store.get(&account_key(&AccountId(id)), now)? else {
+                continue;
+            };
+            let record = AccountRecord::from_bytes(&bytes)?;
+            if !found.contains(&record.certificate) {
+                found.push(record.certificate);
+            }
+        }
+        Ok(Response::LookupResult(found))
+    }
+}

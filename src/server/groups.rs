@@ -1,0 +1,202 @@
+//! Replies under group signatures, and the group keys they are checked against (SPEC.md 12.5,
+//! 12.6).
+
+use super::records::{account_key, digest, revocation_key, seen_reply_key, AccountRecord};
+use super::{Output, Refusal, Server};
+use crate::account::AccountId;
+use crate::bbs04::{GroupPublicKey, RevocationRecord};
+use crate::store::Store;
+use crate::wire::{
+    reply_context, Delivery, ErrorCode, GroupKeyUpdate, ReplyRequest, Response,
+    MAX_RECORDS_PER_UPDATE,
+};
+use alloc::vec::Vec;
+
+const SEEN_REPLY_DST: &[u8] = b"blindpost/v1/seen-reply";
+
+impl<S: Store> Server<S> {
+    fn account(
+        &self,
+        now: u64,
+        account: &AccountId,
+    ) -> Result<Option<(Vec<u8>, AccountRecord)>, Refusal> {
+        match self.store.get(&account_key(account), now)? {
+            None => Ok(None),
+            Some(bytes) => {
+                let record = AccountRecord::from_bytes(&bytes)?;
+                Ok(Some((bytes, record)))
+            }
+        }
+    }
+
+    pub(super) fn reply(
+        &self,
+        now: u64,
+        reply: ReplyRequest,
+        outputs: &mut Vec<Output>,
+    ) -> Result<Response, Refusal> {
+        if reply.sealed.len() > self.config.max_sealed_len {
+            return Err(Refusal::new(
+                ErrorCode::PayloadTooLarge,
+                "sealed payload too large",
+            ));
+        }
+        let Some((_, account)) = self.account(now, &reply.recipient)? else {
+            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
+        };
+        if reply.generation != account.group_key.generation() {
+            return Err(Refusal::new(
+                ErrorCode::StaleGeneration,
+                "group key has moved on",
+            ));
+        }
+        if reply.timestamp.abs_diff(now) > self.config.reply_skew {
+            return Err(Refusal::new(
+                ErrorCode::ClockSkew,
+                "timestamp too far from the server clock",
+            ));
+        }
+        let prepared = self.prepared(&reply.recipient, &account.group_key);
+        let context = reply_context(&reply.recipient, reply.generation, reply.timestamp);
+        prepared
+            .verify(&context, &reply.sealed, &reply.signature)
+            .map_err(|_| {
+                Refusal::new(ErrorCode::BadSignature, "group signature does not verify")
+            })?;
+        // Remember the signature as long as its timestamp would still be accepted.
+        let seen = seen_reply_key(&digest(SEEN_REPLY_DST, &[&reply.signature.to_bytes()]));
+        let forget_at = reply
+            .timestamp
+            .saturating_add(self.config.reply_skew)
+            .saturating_add(1);
+        if !self
+            .store
+            .insert_if_absent(&seen, &[], Some(forget_at), now)?
+        {
+            return Err(Refusal::new(ErrorCode::Replayed, "reply already accepted"));
+        }
+        outputs.push(Output::Deliver {
+            recipient: reply.recipient,
+            delivery: Delivery::Reply {
+                generation: reply.generation,
+                timestamp: reply.timestamp,
+                sealed: reply.sealed,
+                signature: reply.signature,
+            },
+        });
+        Ok(Response::ReplyAccepted)
+    }
+
+    pub(super) fn fetch_group_key(
+        &self,
+        now: u64,
+        account: AccountId,
+        since_generation: u32,
+    ) -> Result<Response, Refusal> {
+        let Some((_, record)) = self.account(now, &account)? else {
+            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
+        };
+        let current = record.group_key.generation();
+        let mut records = Vec::new();
+        // Records reach back only to the last registration or rotation.
+        if since_generation >= record.base_generation {
+            let mut generation = since_generation;
+            while generation < current && records.len() < MAX_RECORDS_PER_UPDATE {
+                generation = generation.saturating_add(1);
+                let Some(bytes) = self.store.get(&revocation_key(&account, generation), now)?
+                else {
+                    return Err(Refusal::new(
+                        ErrorCode::Internal,
+                        "revocation record missing",
+                    ));
+                };
+                records.push(
+                    RevocationRecord::from_bytes(&bytes)
+                        .map_err(|_| Refusal::new(ErrorCode::Internal, "stored record corrupt"))?,
+                );
+            }
+        }
+        Ok(Response::GroupKey(GroupKeyUpdate {
+            group_key: record.group_key,
+            records,
+        }))
+    }
+
+    pub(super) fn upload_revocation(
+        &self,
+        now: u64,
+        account: AccountId,
+        record: &RevocationRecord,
+    ) -> Result<Response, Refusal> {
+        let Some((old_bytes, mut stored)) = self.account(now, &account)? else {
+            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
+        };
+        let next = stored
+            .group_key
+            .apply(record)
+            .map_err(|e| Refusal::new(ErrorCode::BadRevocation, alloc::format!("{e}")))?;
+        // The record first, so a member who sees the new generation always finds it.
+        let key = revocation_key(&account, record.generation());
+        if !self
+            .store
+            .insert_if_absent(&key, &record.to_bytes(), None, now)?
+        {
+            let existing = self.store.get(&key, now)?;
+            if existing.as_deref() != Some(record.to_bytes().as_slice()) {
+                return Err(Refusal::new(
+                    ErrorCode::BadRevocation,
+                    "another record for this generation",
+                ));
+            }
+        }
+        stored.group_key = next;
+        if !self.store.replace_if_matches(
+            &account_key(&account),
+            &old_bytes,
+            &stored.to_bytes(),
+            None,
+            now,
+        )? {
+            // Another upload won; take back our record so the generation stays free.
+            self.store
+                .delete_if_matches(&key, &record.to_bytes(), now)?;
+            return Err(Refusal::new(
+                ErrorCode::BadRevocation,
+                "group key changed concurrently",
+            ));
+        }
+        Ok(Response::RevocationAccepted)
+    }
+
+    pub(super) fn rotate_group_key(
+        &self,
+        now: u64,
+        account: AccountId,
+        group_key: GroupPublicKey,
+    ) -> Result<Response, Refusal> {
+        let Some((old_bytes, mut stored)) = self.account(now, &account)? else {
+            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
+        };
+        if group_key.generation() <= stored.group_key.generation() {
+            return Err(Refusal::new(
+                ErrorCode::BadRotation,
+                "new group key must have a later generation",
+            ));
+        }
+        stored.base_generation = group_key.generation();
+        stored.group_key = group_key;
+        if !self.store.replace_if_matches(
+            &account_key(&account),
+            &old_bytes,
+            &stored.to_bytes(),
+            None,
+            now,
+        )? {
+            return Err(Refusal::new(
+                ErrorCode::BadRotation,
+                "group key changed concurrently",
+            ));
+        }
+        Ok(Response::GroupKeyRotated)
+    }
+}

@@ -1,0 +1,528 @@
+//! The server state machine (SPEC.md section 12): sans-IO, all state in a [`Store`].
+//!
+//! The host receives a request on some channel, calls [`Server::handle`] with the current time,
+//! the channel and the bytes, sends back [`Handled::response`] and acts on
+//! [`Handled::outputs`] (send an SMS code, queue a delivery). The server keeps no state of its
+//! own between calls except caches, so any number of threads or processes may share one store.
+//!
+//! Every refusal is a typed [`ErrorCode`] in the response, and a refused request changes no
+//! state, except that a wrong verification code is counted (that count is the point).
+
+mod discovery;
+mod groups;
+mod records;
+mod registration;
+mod tokens;
+
+use crate::account::{AccountId, Channel};
+use crate::bbs04::PreparedGroupKey;
+use crate::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
+use crate::store::{Store, StoreError};
+use crate::token::{Issuer, TokenKeySet};
+use crate::verification_code::{CodeConfig, CodePolicy, CodeSecret, VerificationCode};
+use crate::wire::{Delivery, ErrorCode, Request, Response, ServerKeys, WireError};
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use rand_core::CryptoRng;
+
+pub use discovery::DiscoveryConfig;
+
+/// Policy knobs of the server (defaults in SPEC.md 12.9).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Verification code length and window.
+    pub code: CodeConfig,
+    /// Wrong guesses allowed per phone number (over the current and previous window).
+    pub code_policy: CodePolicy,
+    /// How long a certificate is valid (seconds).
+    pub certificate_validity: u64,
+    /// Cold-call tokens handed out at registration (at most 5).
+    pub registration_tokens: usize,
+    /// After tokens were issued to a phone number, how long until a re-registration gets
+    /// tokens again (seconds).
+    pub token_cooldown: u64,
+    /// The largest sealed payload accepted (bytes, at most [`crate::wire::MAX_SEALED_LEN`]).
+    pub max_sealed_len: usize,
+    /// How far a reply's timestamp may be from the server's clock (seconds).
+    pub reply_skew: u64,
+    /// Contact discovery limits.
+    pub discovery: DiscoveryConfig,
+    /// How many prepared group keys to cache (std only; 0 disables the cache).
+    pub prepared_key_cache: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            code: CodeConfig::default(),
+            code_policy: CodePolicy::default(),
+            certificate_validity: 365 * 24 * 3600,
+            registration_tokens: 5,
+            token_cooldown: 30 * 24 * 3600,
+            max_sealed_len: crate::wire::MAX_SEALED_LEN,
+            reply_skew: 300,
+            discovery: DiscoveryConfig::default(),
+            prepared_key_cache: 10_000,
+        }
+    }
+}
+
+/// The server's secret keys and the public key sets it publishes.
+pub struct ServerSecrets {
+    /// Signs certificates.
+    pub certificate_issuer: CertificateIssuer,
+    /// The published certificate issuer keys (must contain the issuer's key).
+    pub certificate_issuers: IssuerKeySet,
+    /// Signs cold-call tokens.
+    pub cold_call_issuer: Issuer,
+    /// The published cold-call token keys.
+    pub cold_call_keys: TokenKeySet,
+    /// Signs discovery tokens (one key per window).
+    pub discovery_issuer: Issuer,
+    /// The published discovery token keys.
+    pub discovery_keys: TokenKeySet,
+    /// Derives verification codes.
+    pub code_secret: CodeSecret,
+}
+
+/// Validity of generated long-lived keys (certificate issuer, cold-call tokens): one year.
+const GENERATED_KEY_LIFETIME: u64 = 365 * 24 * 3600;
+
+impl ServerSecrets {
+    /// Fresh keys for a server named `issuer_name`, valid from `now`: a certificate issuer key,
+    /// a cold-call token key (both for a year) and discovery keys for the current and the next
+    /// window (2048-bit RSA keys take tens of milliseconds each).
+    pub fn generate<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        now: u64,
+        issuer_name: &[u8],
+        discovery: &DiscoveryConfig,
+    ) -> Result<Self, ServerError> {
+        let until = now.saturating_add(GENERATED_KEY_LIFETIME);
+        let certificate_issuer =
+            CertificateIssuer::new(crate::bls::SecretKey::generate(rng), now, until)
+                .map_err(|_| ServerError::KeyGeneration)?;
+        let certificate_issuers =
+            IssuerKeySet::new(alloc::vec![certificate_issuer.issuer_key().clone()])
+                .map_err(|_| ServerError::KeyGeneration)?;
+        let cold = crate::blind_rsa::SecretKey::generate(rng, crate::token::KEY_BITS)
+            .map_err(|_| ServerError::KeyGeneration)?;
+        let cold_key = crate::token::TokenKey::from_public_key(cold.public_key())
+            .map_err(|_| ServerError::KeyGeneration)?;
+        let cold_call_keys = TokenKeySet::new(
+            1,
+            issuer_name,
+            alloc::vec![crate::token::TokenKeyEntry::new(cold_key, now, until)],
+        )
+        .map_err(|_| ServerError::KeyGeneration)?;
+        let cold_call_issuer =
+            Issuer::new(alloc::vec![cold]).map_err(|_| ServerError::KeyGeneration)?;
+        let (discovery_issuer, discovery_keys) =
+            discovery::generate_keys(rng, now, issuer_name, discovery, 1, None)?;
+        Ok(Self {
+            certificate_issuer,
+            certificate_issuers,
+            cold_call_issuer,
+            cold_call_keys,
+            discovery_issuer,
+            discovery_keys,
+            code_secret: CodeSecret::generate(rng),
+        })
+    }
+}
+
+impl fmt::Debug for ServerSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerSecrets(<secret>)")
+    }
+}
+
+/// Why a server could not be set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerError {
+    /// The certificate issuer's key is not in the published issuer key set.
+    IssuerNotPublished,
+    /// An issuer's keys are not exactly the keys of its published token key set.
+    TokenKeysMismatch {
+        /// Which purpose.
+        purpose: &'static str,
+    },
+    /// A discovery token key is not valid for exactly one discovery window.
+    DiscoveryKeyNotOneWindow,
+    /// Generating a key failed (the random generator or a key constraint).
+    KeyGeneration,
+    /// A configuration value is out of range.
+    InvalidConfig {
+        /// Which value.
+        field: &'static str,
+    },
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::IssuerNotPublished => {
+                f.write_str("server: certificate issuer key is not in the published key set")
+            }
+            ServerError::TokenKeysMismatch { purpose } => {
+                write!(
+                    f,
+                    "server: {purpose} issuer keys differ from the published key set"
+                )
+            }
+            ServerError::DiscoveryKeyNotOneWindow => {
+                f.write_str("server: each discovery key must be valid for exactly one window")
+            }
+            ServerError::KeyGeneration => f.write_str("server: key generation failed"),
+            ServerError::InvalidConfig { field } => {
+                write!(f, "server: invalid configuration {field}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for ServerError {}
+
+/// Something the host must do after a request.
+#[derive(Clone, Debug)]
+// Messages are built once and moved a few times; boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
+pub enum Output {
+    /// Send this verification code to this phone number by SMS.
+    SendCode {
+        /// The phone number.
+        phone: PhoneNumber,
+        /// The code.
+        code: VerificationCode,
+    },
+    /// Queue this delivery for this account (and wake its device).
+    Deliver {
+        /// The recipient.
+        recipient: AccountId,
+        /// The delivery; [`Delivery::to_bytes`] is what the recipient's client takes.
+        delivery: Delivery,
+    },
+}
+
+/// The result of handling one request.
+#[derive(Clone, Debug)]
+pub struct Handled {
+    /// The response to send back on the request's channel.
+    pub response: Vec<u8>,
+    /// What the host must do.
+    pub outputs: Vec<Output>,
+    /// The decoded response, for hosts that log or inspect it.
+    pub decoded: Response,
+}
+
+/// A refusal: the error code and a detail for logs.
+#[derive(Clone, Debug)]
+pub(crate) struct Refusal {
+    pub(crate) code: ErrorCode,
+    pub(crate) detail: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        // The backend's message may name keys; logs get it through the host's own error path.
+        let _ = e;
+        Refusal::new(ErrorCode::Internal, "storage failure")
+    }
+}
+
+impl From<WireError> for Refusal {
+    fn from(e: WireError) -> Self {
+        Refusal::new(ErrorCode::Malformed, e.to_string())
+    }
+}
+
+/// The blindpost server over a store `S`.
+pub struct Server<S: Store> {
+    config: ServerConfig,
+    secrets: ServerSecrets,
+    store: S,
+    #[cfg(feature = "std")]
+    prepared: std::sync::Mutex<alloc::collections::BTreeMap<AccountId, Arc<PreparedGroupKey>>>,
+}
+
+impl<S: Store> fmt::Debug for Server<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Server<S> {
+    /// A server with this policy, these keys and this store. Checks that the keys match the
+    /// published key sets.
+    pub fn new(
+        config: ServerConfig,
+        secrets: ServerSecrets,
+        store: S,
+    ) -> Result<Self, ServerError> {
+        if config.registration_tokens > crate::wire::MAX_REGISTRATION_TOKENS {
+            return Err(ServerError::InvalidConfig {
+                field: "registration_tokens",
+            });
+        }
+        if config.max_sealed_len > crate::wire::MAX_SEALED_LEN {
+            return Err(ServerError::InvalidConfig {
+                field: "max_sealed_len",
+            });
+        }
+        config.discovery.validate()?;
+        let issuer_key = secrets.certificate_issuer.issuer_key();
+        if secrets.certificate_issuers.get(&issuer_key.id()) != Some(issuer_key) {
+            return Err(ServerError::IssuerNotPublished);
+        }
+        check_token_keys(
+            &secrets.cold_call_issuer,
+            &secrets.cold_call_keys,
+            "cold-call",
+        )?;
+        check_token_keys(
+            &secrets.discovery_issuer,
+            &secrets.discovery_keys,
+            "discovery",
+        )?;
+        discovery::check_keys(&config.discovery, &secrets.discovery_keys)?;
+        Ok(Self {
+            config,
+            secrets,
+            store,
+            #[cfg(feature = "std")]
+            prepared: std::sync::Mutex::new(alloc::collections::BTreeMap::new()),
+        })
+    }
+
+    /// Replaces the discovery keys (the host installs the next windows' keys ahead of time).
+    pub fn set_discovery_keys(
+        &mut self,
+        issuer: Issuer,
+        keys: TokenKeySet,
+    ) -> Result<(), ServerError> {
+        check_token_keys(&issuer, &keys, "discovery")?;
+        discovery::check_keys(&self.config.discovery, &keys)?;
+        self.secrets.discovery_issuer = issuer;
+        self.secrets.discovery_keys = keys;
+        Ok(())
+    }
+
+    /// Makes sure discovery keys exist for the window of `now` and the next one, generating
+    /// the next window's key when it is missing. Hosts call it at least once per window (before
+    /// it ends, so clients can fetch the next key ahead). Returns whether the keys changed.
+    pub fn rotate_discovery_keys<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+    ) -> Result<bool, ServerError> {
+        let config = &self.config.discovery;
+        let window = config.window(now);
+        let has = |w: u64| {
+            self.secrets
+                .discovery_keys
+                .entries()
+                .iter()
+                .any(|e| e.not_before() == config.window_start(w))
+        };
+        if has(window) && has(window.saturating_add(1)) {
+            return Ok(false);
+        }
+        let serial = self.secrets.discovery_keys.serial().saturating_add(1);
+        let (issuer, keys) = discovery::generate_keys(
+            rng,
+            now,
+            self.secrets.discovery_keys.issuer_name(),
+            config,
+            serial,
+            Some((&self.secrets.discovery_issuer, &self.secrets.discovery_keys)),
+        )?;
+        self.set_discovery_keys(issuer, keys)?;
+        Ok(true)
+    }
+
+    /// The policy.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The keys clients pin ([`Request::FetchKeys`] returns the same).
+    pub fn public_keys(&self) -> ServerKeys {
+        ServerKeys {
+            certificate_issuers: self.secrets.certificate_issuers.clone(),
+            cold_call_tokens: self.secrets.cold_call_keys.clone(),
+            discovery_tokens: self.secrets.discovery_keys.clone(),
+        }
+    }
+
+    /// Handles one request that arrived on `channel` at time `now`.
+    pub fn handle<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: u64,
+        channel: Channel,
+        request: &[u8],
+    ) -> Handled {
+        let mut outputs = Vec::new();
+        let decoded = match Request::from_bytes(request) {
+            Err(e) => {
+                // The type byte, if readable, names the request the error answers.
+                let request_type = request
+                    .get(1)
+                    .and_then(|b| crate::wire::RequestType::from_u8(*b))
+                    .unwrap_or(crate::wire::RequestType::FetchKeys);
+                error_response(request_type, Refusal::from(e))
+            }
+            Ok(req) => {
+                let request_type = req.request_type();
+                match self.dispatch(rng, now, channel, req, &mut outputs) {
+                    Ok(response) => response,
+                    Err(refusal) => {
+                        outputs.clear();
+                        error_response(request_type, refusal)
+                    }
+                }
+            }
+        };
+        Handled {
+            response: decoded.to_bytes(),
+            outputs,
+            decoded,
+        }
+    }
+
+    fn dispatch<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: u64,
+        channel: Channel,
+        request: Request,
+        outputs: &mut Vec<Output>,
+    ) -> Result<Response, Refusal> {
+        if request.channel() != channel.kind() {
+            return Err(Refusal::new(
+                ErrorCode::WrongChannel,
+                alloc::format!(
+                    "{} must use the {} channel, not {}",
+                    request.request_type().name(),
+                    request.channel(),
+                    channel.kind()
+                ),
+            ));
+        }
+        let account = match channel {
+            Channel::Authenticated(account) => Some(account),
+            _ => None,
+        };
+        match (request, account) {
+            (Request::RequestCode { phone }, _) => Ok(self.request_code(now, phone, outputs)),
+            (Request::Register(r), _) => self.register(rng, now, r),
+            (Request::ColdCall(c), _) => self.cold_call(rng, now, c, outputs),
+            (Request::Reply(r), _) => self.reply(now, r, outputs),
+            (
+                Request::FetchGroupKey {
+                    account,
+                    since_generation,
+                },
+                _,
+            ) => self.fetch_group_key(now, account, since_generation),
+            (Request::RenewToken { token, request }, _) => self.renew(rng, now, &token, &request),
+            (Request::Lookup { token, phones }, _) => self.lookup(now, &token, &phones),
+            (Request::FetchKeys, _) => Ok(Response::Keys(self.public_keys())),
+            (Request::Release { handle }, Some(account)) => self.release(now, account, handle),
+            (Request::UploadRevocation { record }, Some(account)) => {
+                self.upload_revocation(now, account, &record)
+            }
+            (Request::RotateGroupKey { group_key }, Some(account)) => {
+                self.rotate_group_key(now, account, group_key)
+            }
+            (Request::IssueDiscoveryTokens { window, requests }, Some(account)) => {
+                self.issue_discovery_tokens(rng, now, account, window, &requests)
+            }
+            // The channel check above makes this unreachable: authenticated requests always
+            // come with an account.
+            (_, None) => Err(Refusal::new(
+                ErrorCode::WrongChannel,
+                "no account on the channel",
+            )),
+        }
+    }
+
+    /// Removes expired state (spent discovery tokens, counters, replay records). Hosts call it
+    /// periodically; it is what keeps the store bounded (SPEC.md 14.4).
+    pub fn maintain(&self, now: u64) -> Result<usize, StoreError> {
+        self.store.purge_expired(now)
+    }
+
+    /// The prepared form of `key`, from the cache when it is current.
+    fn prepared(
+        &self,
+        account: &AccountId,
+        key: &crate::bbs04::GroupPublicKey,
+    ) -> Arc<PreparedGroupKey> {
+        #[cfg(feature = "std")]
+        {
+            if self.config.prepared_key_cache > 0 {
+                let mut cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(p) = cache.get(account) {
+                    if p.group_key() == key {
+                        return Arc::clone(p);
+                    }
+                }
+                let p = Arc::new(PreparedGroupKey::new(key.clone()));
+                if cache.len() >= self.config.prepared_key_cache {
+                    // Evict an arbitrary entry (the first); a real LRU is the host's choice.
+                    if let Some(first) = cache.keys().next().copied() {
+                        cache.remove(&first);
+                    }
+                }
+                cache.insert(*account, Arc::clone(&p));
+                return p;
+            }
+        }
+        let _ = account;
+        Arc::new(PreparedGroupKey::new(key.clone()))
+    }
+}
+
+fn error_response(request: crate::wire::RequestType, refusal: Refusal) -> Response {
+    let mut detail = refusal.detail;
+    detail.truncate(255);
+    Response::Error {
+        request,
+        code: refusal.code,
+        detail,
+    }
+}
+
+fn check_token_keys(
+    issuer: &Issuer,
+    keys: &TokenKeySet,
+    purpose: &'static str,
+) -> Result<(), ServerError> {
+    let mut issuer_ids: Vec<_> = issuer.token_keys().map(|k| k.id()).collect();
+    let mut published: Vec<_> = keys.entries().iter().map(|e| e.key().id()).collect();
+    issuer_ids.sort();
+    published.sort();
+    if issuer_ids != published {
+        return Err(ServerError::TokenKeysMismatch { purpose });
+    }
+    Ok(())
+}

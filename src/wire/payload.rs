@@ -1,0 +1,266 @@
+//! What travels inside a sealed payload, end-to-end encrypted by the host (SPEC.md 12.3).
+//!
+//! The server never sees these bytes in clear. An [`Introduction`] is the first message from a
+//! sender to a recipient: it proves who the sender is (certificate + identity signature), binds
+//! the message to the recipient, and hands the recipient a member key of the sender's group so
+//! it can reply without spending tokens.
+
+use super::{embedded, WireError, MAX_HOST_MATERIAL_LEN, MAX_MESSAGE_LEN, VERSION};
+use crate::account::AccountId;
+use crate::bbs04::{GroupPublicKey, MemberKey};
+use crate::bls::{PublicKey, SecretKey, Signature as BlsSignature};
+use crate::certificate::{Certificate, CertificateError, IssuerKeySet};
+use crate::encoding::{Reader, Writer};
+use alloc::vec::Vec;
+use core::fmt;
+
+const INTRODUCTION_DST: &[u8] = b"blindpost/v1/introduction";
+const MAX_CERTIFICATE_LEN: usize = 1024;
+
+const KIND_INTRODUCTION: u8 = 1;
+const KIND_MESSAGE: u8 = 2;
+
+/// The signed part of an introduction.
+#[derive(Clone)]
+pub struct IntroductionContent {
+    /// The sender's certificate.
+    pub certificate: Certificate,
+    /// The recipient the introduction is for.
+    pub recipient: AccountId,
+    /// The sender's group key when it wrote the introduction.
+    pub group_key: GroupPublicKey,
+    /// A member key of the sender's group, issued to this recipient (secret).
+    pub member_key: MemberKey,
+    /// Opaque material of the host (e.g. its initial ratchet keys).
+    pub host_material: Vec<u8>,
+    /// The application message.
+    pub message: Vec<u8>,
+    /// The sender's clock when it wrote the introduction (Unix seconds).
+    pub created_at: u64,
+}
+
+impl fmt::Debug for IntroductionContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntroductionContent")
+            .field("phone", self.certificate.phone())
+            .field("recipient", &self.recipient)
+            .field("generation", &self.group_key.generation())
+            .field("member_key", &"<secret>")
+            .field("host_material_len", &self.host_material.len())
+            .field("message_len", &self.message.len())
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+impl IntroductionContent {
+    fn write(&self, w: &mut Writer) {
+        w.vec16(&self.certificate.to_bytes())
+            .bytes(self.recipient.as_bytes())
+            .bytes(&self.group_key.to_bytes())
+            .bytes(&self.member_key.to_bytes())
+            .vec16(&self.host_material)
+            .vec16(&self.message)
+            .u64(self.created_at);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            certificate: Certificate::from_bytes(
+                r.vec16("introduction.certificate", MAX_CERTIFICATE_LEN)?,
+            )
+            .map_err(embedded("introduction.certificate"))?,
+            recipient: AccountId(r.array("introduction.recipient")?),
+            group_key: GroupPublicKey::from_bytes(
+                r.bytes("introduction.group_key", GroupPublicKey::SIZE)?,
+            )
+            .map_err(embedded("introduction.group_key"))?,
+            member_key: MemberKey::from_bytes(r.bytes("introduction.member_key", MemberKey::SIZE)?)
+                .map_err(embedded("introduction.member_key"))?,
+            host_material: r
+                .vec16("introduction.host_material", MAX_HOST_MATERIAL_LEN)?
+                .to_vec(),
+            message: r.vec16("introduction.message", MAX_MESSAGE_LEN)?.to_vec(),
+            created_at: r.u64("introduction.created_at")?,
+        })
+    }
+
+    /// The bytes the sender's identity key signs: `vec8(DST) || content`.
+    fn signed_message(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.vec8(INTRODUCTION_DST);
+        self.write(&mut w);
+        w.finish()
+    }
+
+    /// Signs the content with the sender's identity key.
+    pub fn sign(self, identity: &SecretKey) -> Introduction {
+        let signature = identity.sign(&self.signed_message());
+        Introduction {
+            content: self,
+            signature,
+        }
+    }
+}
+
+/// An introduction: its content signed by the sender's identity key.
+#[derive(Clone, Debug)]
+pub struct Introduction {
+    content: IntroductionContent,
+    signature: BlsSignature,
+}
+
+/// Why a recipient refused an introduction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IntroductionError {
+    /// The sender's certificate did not verify.
+    Certificate(CertificateError),
+    /// The identity signature does not verify under the certificate's identity key.
+    BadSignature,
+    /// The introduction is for another account.
+    WrongRecipient,
+    /// The member key does not belong to the enclosed group key.
+    BadMemberKey,
+    /// The introduction claims to be written after `now` plus the allowed skew.
+    FromTheFuture {
+        /// Its timestamp.
+        created_at: u64,
+    },
+}
+
+impl fmt::Display for IntroductionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IntroductionError::Certificate(e) => write!(f, "introduction: sender certificate: {e}"),
+            IntroductionError::BadSignature => {
+                f.write_str("introduction: identity signature does not verify")
+            }
+            IntroductionError::WrongRecipient => {
+                f.write_str("introduction: addressed to another account")
+            }
+            IntroductionError::BadMemberKey => {
+                f.write_str("introduction: member key does not belong to the sender's group key")
+            }
+            IntroductionError::FromTheFuture { created_at } => {
+                write!(f, "introduction: timestamp {created_at} is in the future")
+            }
+        }
+    }
+}
+
+impl core::error::Error for IntroductionError {}
+
+impl Introduction {
+    /// The content (check it with [`Introduction::verify`] first).
+    pub fn content(&self) -> &IntroductionContent {
+        &self.content
+    }
+
+    /// The sender's account id (from its certificate's identity key).
+    pub fn sender(&self) -> AccountId {
+        AccountId::for_identity_key(&self.content.certificate.identity_key().to_bytes())
+    }
+
+    /// Everything a recipient checks (SPEC.md 12.3): the certificate against the pinned issuer
+    /// keys at `now`, the identity signature, the binding to `me`, the member key against the
+    /// enclosed group key, and a timestamp no later than `now + max_skew`.
+    pub fn verify(
+        &self,
+        issuers: &IssuerKeySet,
+        me: &AccountId,
+        now: u64,
+        max_skew: u64,
+    ) -> Result<(), IntroductionError> {
+        let c = &self.content;
+        issuers
+            .verify_certificate(&c.certificate, now, None)
+            .map_err(IntroductionError::Certificate)?;
+        let identity: &PublicKey = c.certificate.identity_key();
+        identity
+            .verify(&c.signed_message(), &self.signature)
+            .map_err(|_| IntroductionError::BadSignature)?;
+        if c.recipient != *me {
+            return Err(IntroductionError::WrongRecipient);
+        }
+        if c.created_at > now.saturating_add(max_skew) {
+            return Err(IntroductionError::FromTheFuture {
+                created_at: c.created_at,
+            });
+        }
+        c.member_key
+            .check(&c.group_key)
+            .map_err(|_| IntroductionError::BadMemberKey)
+    }
+
+    fn write(&self, w: &mut Writer) {
+        self.content.write(w);
+        w.bytes(&self.signature.to_bytes());
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let content = IntroductionContent::read(r)?;
+        let signature = BlsSignature::from_bytes(r.bytes("introduction.signature", 96)?)
+            .map_err(embedded("introduction.signature"))?;
+        Ok(Self { content, signature })
+    }
+}
+
+/// The plaintext of a sealed payload.
+#[derive(Clone, Debug)]
+// Messages are built once and moved a few times; boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
+pub enum Payload {
+    /// A cold call, or the first reply to one: the sender introduces itself.
+    Introduction(Introduction),
+    /// A later message between contacts.
+    Message {
+        /// Opaque material of the host.
+        host_material: Vec<u8>,
+        /// The application message.
+        message: Vec<u8>,
+    },
+}
+
+impl Payload {
+    /// The canonical encoding (what the host seals).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(VERSION);
+        match self {
+            Payload::Introduction(intro) => {
+                w.u8(KIND_INTRODUCTION);
+                intro.write(&mut w);
+            }
+            Payload::Message {
+                host_material,
+                message,
+            } => {
+                w.u8(KIND_MESSAGE).vec16(host_material).vec16(message);
+            }
+        }
+        w.finish()
+    }
+
+    /// Decodes a payload the host has opened.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes);
+        r.version("payload.version", VERSION)?;
+        let payload = match r.u8("payload.kind")? {
+            KIND_INTRODUCTION => Payload::Introduction(Introduction::read(&mut r)?),
+            KIND_MESSAGE => Payload::Message {
+                host_material: r
+                    .vec16("payload.host_material", MAX_HOST_MATERIAL_LEN)?
+                    .to_vec(),
+                message: r.vec16("payload.message", MAX_MESSAGE_LEN)?.to_vec(),
+            },
+            found => {
+                return Err(WireError::UnknownType {
+                    message: "payload",
+                    found,
+                })
+            }
+        };
+        r.finish("payload")?;
+        Ok(payload)
+    }
+}

@@ -1,0 +1,317 @@
+//! The whole protocol between real clients and a real server: registration, discovery, cold
+//! call, reply, release and renewal, blocking and revocation.
+
+mod support;
+
+use blindpost::certificate::PhoneNumber;
+use blindpost::client::{ClientError, Event, FailureReason};
+use blindpost::wire::ErrorCode;
+use support::World;
+
+fn phone(s: &str) -> PhoneNumber {
+    PhoneNumber::parse(s).unwrap()
+}
+
+#[test]
+fn registration_gives_a_certificate_and_five_tokens() {
+    let mut world = World::new("registration");
+    let mut alice = world.new_client();
+    let events = world.register(&mut alice, "+15550001");
+    assert!(matches!(events.first(), Some(Event::CodeRequested { .. })));
+    let Some(Event::Registered {
+        certificate,
+        tokens,
+    }) = events.get(1)
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*tokens, 5);
+    assert_eq!(certificate.phone(), &phone("+15550001"));
+    assert_eq!(alice.token_counts().available, 5);
+    assert_eq!(alice.certificate(), Some(certificate));
+}
+
+#[test]
+fn cold_call_reply_release_and_renewal() {
+    let mut world = World::new("conversation");
+    let mut alice = world.new_client();
+    let mut bob = world.new_client();
+    world.register(&mut alice, "+15550001");
+    world.register(&mut bob, "+15550002");
+
+    // Alice finds Bob by phone number (one discovery token, over the anonymous channel).
+    alice
+        .lookup(
+            &mut world.rng,
+            world.now,
+            vec![phone("+15550002"), phone("+15559999")],
+        )
+        .unwrap();
+    world.pump(&mut alice);
+    let found = World::events(&mut alice)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::LookupCompleted { found } => Some(found),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(found.len(), 1, "only Bob is registered");
+    let bob_cert = found[0].clone();
+    assert_eq!(bob_cert.phone(), &phone("+15550002"));
+
+    // Cold call: costs one token, which stays attached to Bob.
+    let intro = alice
+        .compose_introduction(
+            &mut world.rng,
+            world.now,
+            &bob_cert,
+            b"hi bob",
+            b"ratchet-a",
+        )
+        .unwrap();
+    let sealed = world.seal(&bob.account(), &intro);
+    alice.send_cold_call(bob.account(), &sealed).unwrap();
+    world.pump(&mut alice);
+    assert!(World::events(&mut alice).contains(&Event::ColdCallSent {
+        recipient: bob.account()
+    }));
+    assert_eq!(alice.token_counts().available, 4);
+    assert_eq!(alice.token_counts().attached, 1);
+
+    let events = world.deliver(&mut bob);
+    let [Event::IntroductionReceived {
+        contact,
+        phone: from,
+        message,
+        host_material,
+        cold_call: true,
+    }] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*contact, alice.account());
+    assert_eq!(from, &phone("+15550001"));
+    assert_eq!(message, b"hi bob");
+    assert_eq!(host_material, b"ratchet-a");
+
+    // Bob replies under Alice's group: no token. His first reply introduces himself.
+    let reply = bob
+        .compose_reply(
+            &mut world.rng,
+            world.now,
+            alice.account(),
+            b"hi alice",
+            b"ratchet-b",
+        )
+        .unwrap();
+    let sealed = world.seal(&alice.account(), &reply);
+    bob.send_reply(&mut world.rng, world.now, alice.account(), &sealed)
+        .unwrap();
+    world.pump(&mut bob);
+    assert!(World::events(&mut bob).contains(&Event::ReplySent {
+        recipient: alice.account()
+    }));
+    assert_eq!(bob.token_counts().available, 5);
+
+    let events = world.deliver(&mut alice);
+    assert!(
+        matches!(events.as_slice(), [Event::IntroductionReceived { contact, cold_call: false, message, .. }]
+            if *contact == bob.account() && message == b"hi alice"),
+        "{events:?}"
+    );
+
+    // Alice now answers with a group signature under Bob's group.
+    let msg = alice
+        .compose_reply(
+            &mut world.rng,
+            world.now,
+            bob.account(),
+            b"how are you",
+            b"",
+        )
+        .unwrap();
+    let sealed = world.seal(&bob.account(), &msg);
+    alice
+        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
+        .unwrap();
+    world.pump(&mut alice);
+    let events = world.deliver(&mut bob);
+    assert!(
+        matches!(events.as_slice(), [Event::MessageReceived { contact, message, .. }]
+            if *contact == alice.account() && message == b"how are you"),
+        "{events:?}"
+    );
+
+    // Bob's reply scheduled the release of Alice's token at a random later time.
+    let due = bob.poll_timeout().expect("release scheduled");
+    assert!(due >= world.now + 600 && due < world.now + 3600);
+    world.advance(&mut bob, due - world.now);
+    assert!(World::events(&mut bob)
+        .iter()
+        .any(|e| matches!(e, Event::TokenReleased { .. })));
+
+    // Alice's client checks its spent token and gets a fresh one for it.
+    let check = alice.poll_timeout().expect("renewal check scheduled");
+    world.advance(&mut alice, check.saturating_sub(world.now));
+    assert!(World::events(&mut alice).contains(&Event::TokenRenewed));
+    assert_eq!(alice.token_counts().available, 5);
+    assert_eq!(alice.token_counts().total(), 5);
+}
+
+#[test]
+fn a_spammer_with_five_tokens_and_no_releases_makes_exactly_five_cold_calls() {
+    let mut world = World::new("spammer");
+    let mut spammer = world.new_client();
+    world.register(&mut spammer, "+15550100");
+    let mut victims = Vec::new();
+    for i in 0..7 {
+        let mut v = world.new_client();
+        world.register(&mut v, &format!("+1555020{i}"));
+        victims.push(v);
+    }
+    let phones: Vec<_> = (0..7).map(|i| phone(&format!("+1555020{i}"))).collect();
+    spammer.lookup(&mut world.rng, world.now, phones).unwrap();
+    world.pump(&mut spammer);
+    let certs = World::events(&mut spammer)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::LookupCompleted { found } => Some(found),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(certs.len(), 7);
+    let mut sent = 0;
+    for (victim, cert) in victims.iter().zip(&certs) {
+        let intro = spammer
+            .compose_introduction(&mut world.rng, world.now, cert, b"buy now", b"")
+            .unwrap();
+        let sealed = world.seal(&victim.account(), &intro);
+        match spammer.send_cold_call(victim.account(), &sealed) {
+            Ok(_) => {
+                world.pump(&mut spammer);
+                sent += 1;
+            }
+            Err(blindpost::client::ClientError::NoTokens) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(sent, 5);
+    // Nobody releases: days later the tokens are still attached and renewal keeps failing.
+    for _ in 0..4 {
+        world.advance(&mut spammer, 24 * 3600);
+    }
+    let counts = spammer.token_counts();
+    assert_eq!((counts.available, counts.attached), (0, 5));
+    let failures: Vec<_> = World::events(&mut spammer)
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::RequestFailed {
+                    reason: FailureReason::Server(ErrorCode::NotReleased),
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert!(!failures.is_empty());
+}
+
+#[test]
+fn blocked_member_is_revoked_and_other_members_update() {
+    let mut world = World::new("blocking");
+    let mut bob = world.new_client();
+    let mut alice = world.new_client();
+    let mut carol = world.new_client();
+    world.register(&mut bob, "+15550002");
+    world.register(&mut alice, "+15550001");
+    world.register(&mut carol, "+15550003");
+
+    // Alice and Carol each cold-call Bob; Bob replies to both, handing each a member key.
+    for who in [&mut alice, &mut carol] {
+        who.lookup(&mut world.rng, world.now, vec![phone("+15550002")])
+            .unwrap();
+        world.pump(who);
+        let cert = World::events(who)
+            .into_iter()
+            .find_map(|e| match e {
+                Event::LookupCompleted { found } => found.into_iter().next(),
+                _ => None,
+            })
+            .unwrap();
+        let intro = who
+            .compose_introduction(&mut world.rng, world.now, &cert, b"hello", b"")
+            .unwrap();
+        let sealed = world.seal(&bob.account(), &intro);
+        who.send_cold_call(bob.account(), &sealed).unwrap();
+        world.pump(who);
+    }
+    world.deliver(&mut bob);
+    for who in [alice.account(), carol.account()] {
+        let reply = bob
+            .compose_reply(&mut world.rng, world.now, who, b"hey", b"")
+            .unwrap();
+        let sealed = world.seal(&who, &reply);
+        bob.send_reply(&mut world.rng, world.now, who, &sealed)
+            .unwrap();
+        world.pump(&mut bob);
+    }
+    world.deliver(&mut alice);
+    world.deliver(&mut carol);
+    let generation = bob.group_key().generation();
+
+    // Bob blocks Carol: her member key is revoked and the record published.
+    bob.block(carol.account())
+        .unwrap()
+        .expect("revocation request");
+    world.pump(&mut bob);
+    assert_eq!(bob.group_key().generation(), generation + 1);
+    assert!(World::events(&mut bob).contains(&Event::ContactBlocked {
+        contact: carol.account()
+    }));
+
+    // Carol cannot reply any more: her key cannot follow the revocation.
+    let msg = carol
+        .compose_reply(&mut world.rng, world.now, bob.account(), b"let me in", b"")
+        .unwrap();
+    let sealed = world.seal(&bob.account(), &msg);
+    carol
+        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
+        .unwrap();
+    let t = carol.poll_transmit().unwrap();
+    let response = world.send(t.channel, &t.bytes);
+    carol
+        .handle_response(&mut world.rng, world.now, t.id, &response)
+        .unwrap();
+    assert_eq!(
+        World::events(&mut carol),
+        [Event::RequestFailed {
+            id: t.id,
+            request: blindpost::wire::RequestType::FetchGroupKey,
+            reason: FailureReason::Client(ClientError::Group(blindpost::bbs04::Error::Revoked)),
+        }]
+    );
+    assert!(
+        carol.poll_transmit().is_none(),
+        "the reply is dropped, not retried"
+    );
+    assert!(world
+        .queues
+        .get(&bob.account())
+        .is_none_or(|q| q.is_empty()));
+
+    // Alice updates her key from the record before signing, and gets through.
+    let msg = alice
+        .compose_reply(&mut world.rng, world.now, bob.account(), b"still here", b"")
+        .unwrap();
+    let sealed = world.seal(&bob.account(), &msg);
+    alice
+        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
+        .unwrap();
+    world.pump(&mut alice);
+    let events = world.deliver(&mut bob);
+    assert!(
+        matches!(events.as_slice(), [Event::MessageReceived { contact, .. }] if *contact == alice.account()),
+        "{events:?}"
+    );
+}
