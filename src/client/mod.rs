@@ -102,7 +102,7 @@ pub enum Event {
     /// We released the token of a contact's cold call.
     TokenReleased {
         /// The contact.
-        contact: Option<AccountId>,
+        contact: AccountId,
     },
     /// A token we had spent came back as a fresh one.
     TokenRenewed,
@@ -824,6 +824,7 @@ impl Client {
                 &request,
                 Purpose::Release {
                     handle: release.handle,
+                    contact: release.contact,
                 },
             );
         }
@@ -906,19 +907,19 @@ impl Client {
     }
 
     fn schedule_release<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64, index: usize) {
-        let Some(handle) = self
-            .state
-            .contacts
-            .get_mut(index)
-            .and_then(|c| c.unreleased.take())
-        else {
+        let Some(contact) = self.state.contacts.get_mut(index) else {
             return;
         };
+        let Some(handle) = contact.unreleased.take() else {
+            return;
+        };
+        let contact = contact.account;
         let (min, max) = self.settings.release_delay;
         let delay = uniform(rng, min, max);
         self.state.releases.push(state::ScheduledRelease {
             handle,
             due: now.saturating_add(delay),
+            contact,
         });
     }
 

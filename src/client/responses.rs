@@ -179,13 +179,7 @@ impl Client {
                     self.start_lookup(rng, now, then_lookup)?;
                 }
             }
-            (Purpose::Release { handle }, Response::Released) => {
-                let contact = self
-                    .state
-                    .contacts
-                    .iter()
-                    .find(|c| c.unreleased == Some(handle))
-                    .map(|c| c.account);
+            (Purpose::Release { contact, .. }, Response::Released) => {
                 self.events.push_back(Event::TokenReleased { contact });
             }
             (Purpose::UploadRevocation, Response::RevocationAccepted) => {}

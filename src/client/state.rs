@@ -72,6 +72,7 @@ pub(super) struct DiscoveryToken {
 pub(super) struct ScheduledRelease {
     pub(super) handle: DeliveryHandle,
     pub(super) due: u64,
+    pub(super) contact: AccountId,
 }
 
 /// What the client does with the response to a request.
@@ -106,6 +107,7 @@ pub(super) enum Purpose {
     },
     Release {
         handle: DeliveryHandle,
+        contact: AccountId,
     },
     UploadRevocation,
 }
@@ -165,7 +167,7 @@ impl State {
         }
         w.u16(self.releases.len() as u16);
         for r in &self.releases {
-            w.bytes(&r.handle.0).u64(r.due);
+            w.bytes(&r.handle.0).u64(r.due).bytes(r.contact.as_bytes());
         }
         w.u16(self.outbox.len() as u16);
         for p in &self.outbox {
@@ -215,6 +217,7 @@ impl State {
             Ok(ScheduledRelease {
                 handle: DeliveryHandle(r.array("release.handle")?),
                 due: r.u64("release.due")?,
+                contact: AccountId(r.array("release.contact")?),
             })
         })?;
         let outbox = read_list(&mut r, "state.outbox", read_pending)?;
@@ -497,8 +500,8 @@ fn write_pending(w: &mut Writer, p: &Pending) {
             w.u8(9);
             write_phones(w, then_lookup);
         }
-        Purpose::Release { handle } => {
-            w.u8(10).bytes(&handle.0);
+        Purpose::Release { handle, contact } => {
+            w.u8(10).bytes(&handle.0).bytes(contact.as_bytes());
         }
         Purpose::UploadRevocation => {
             w.u8(11);
@@ -557,6 +560,7 @@ fn read_pending(r: &mut Reader<'_>) -> Result<Pending, ClientError> {
         },
         10 => Purpose::Release {
             handle: DeliveryHandle(r.array("pending.handle")?),
+            contact: AccountId(r.array("pending.contact")?),
         },
         11 => Purpose::UploadRevocation,
         _ => return Err(invalid("pending.purpose")),

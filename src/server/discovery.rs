@@ -1,7 +1,8 @@
 //! Contact discovery with per-window rate limits (SPEC.md section 14).
 
 use super::records::{
-    account_key, discovery_issued_key, discovery_spent_key, phone_key, AccountRecord,
+    account_key, digest, discovery_batch_key, discovery_issued_key, discovery_spent_key, phone_key,
+    AccountRecord,
 };
 use super::tokens::{check_token, token_id};
 use super::{Refusal, Server, ServerError};
@@ -15,6 +16,9 @@ use crate::token::{
 use crate::wire::{ErrorCode, Response};
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
+
+const DISCOVERY_BATCH_DST: &[u8] = b"blindpost/v1/discovery-issuance";
+const LOOKUP_BATCH_DST: &[u8] = b"blindpost/v1/lookup-batch";
 
 /// The discovery limits (defaults and reasoning in SPEC.md 14.5).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,9 +176,19 @@ impl<S: Store> Server<S> {
                     .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))?,
             );
         }
+        // A resend of a batch already counted is answered again (blind signatures are
+        // deterministic) without counting it twice.
+        let parts: Vec<Vec<u8>> = requests.iter().map(TokenRequest::to_bytes).collect();
+        let window_bytes = window.to_be_bytes();
+        let mut refs: Vec<&[u8]> = alloc::vec![account.as_bytes().as_slice(), &window_bytes];
+        refs.extend(parts.iter().map(Vec::as_slice));
+        let batch = discovery_batch_key(&digest(DISCOVERY_BATCH_DST, &refs));
+        let expires = config.window_end(window);
+        if self.store.get(&batch, now)?.is_some() {
+            return Ok(Response::DiscoveryTokens(responses));
+        }
         // The counter is the commit point: nothing was stored before it.
         let key = discovery_issued_key(&account, window);
-        let expires = config.window_end(window);
         if self
             .store
             .add_within_limit(&key, count, config.tokens_per_window, Some(expires), now)?
@@ -185,6 +199,7 @@ impl<S: Store> Server<S> {
                 "discovery token limit reached",
             ));
         }
+        self.store.put(&batch, &[], Some(expires), now)?;
         Ok(Response::DiscoveryTokens(responses))
     }
 
@@ -206,10 +221,14 @@ impl<S: Store> Server<S> {
             TokenChallenge::discovery(self.secrets.discovery_keys.issuer_name(), window)
                 .map_err(|e| Refusal::new(ErrorCode::Internal, alloc::format!("{e}")))?;
         check_token(token, &challenge, &self.secrets.discovery_keys, now)?;
+        // The spent record remembers the batch, so a resend of the same lookup is answered
+        // again while any other use of the token is refused.
+        let parts: Vec<&[u8]> = phones.iter().map(PhoneNumber::as_bytes).collect();
+        let batch = digest(LOOKUP_BATCH_DST, &parts);
         let spent = discovery_spent_key(&token_id(token));
-        if !self
-            .store
-            .insert_if_absent(&spent, &[], Some(config.window_end(window)), now)?
+        let expires = Some(config.window_end(window));
+        if !self.store.insert_if_absent(&spent, &batch, expires, now)?
+            && self.store.get(&spent, now)?.as_deref() != Some(batch.as_slice())
         {
             return Err(Refusal::new(
                 ErrorCode::TokenSpent,

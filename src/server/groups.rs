@@ -131,12 +131,18 @@ impl<S: Store> Server<S> {
         let Some((old_bytes, mut stored)) = self.account(now, &account)? else {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
+        let key = revocation_key(&account, record.generation());
+        // A resend of a record that is already published is acknowledged again.
+        if record.generation() <= stored.group_key.generation()
+            && self.store.get(&key, now)?.as_deref() == Some(record.to_bytes().as_slice())
+        {
+            return Ok(Response::RevocationAccepted);
+        }
         let next = stored
             .group_key
             .apply(record)
             .map_err(|e| Refusal::new(ErrorCode::BadRevocation, alloc::format!("{e}")))?;
         // The record first, so a member who sees the new generation always finds it.
-        let key = revocation_key(&account, record.generation());
         if !self
             .store
             .insert_if_absent(&key, &record.to_bytes(), None, now)?

@@ -104,9 +104,8 @@ impl ServerSecrets {
         let certificate_issuer =
             CertificateIssuer::new(crate::bls::SecretKey::generate(rng), now, until)
                 .map_err(|_| ServerError::KeyGeneration)?;
-        let certificate_issuers =
-            IssuerKeySet::new(alloc::vec![certificate_issuer.issuer_key().clone()])
-                .map_err(|_| ServerError::KeyGeneration)?;
+        let certificate_issuers = IssuerKeySet::new(alloc::vec![*certificate_issuer.issuer_key()])
+            .map_err(|_| ServerError::KeyGeneration)?;
         let cold = crate::blind_rsa::SecretKey::generate(rng, crate::token::KEY_BITS)
             .map_err(|_| ServerError::KeyGeneration)?;
         let cold_key = crate::token::TokenKey::from_public_key(cold.public_key())

@@ -62,9 +62,15 @@ pub(super) fn discovery_issued_key(account: &AccountId, window: u64) -> Vec<u8> 
     key(b'd', &[&window.to_be_bytes(), account.as_bytes()])
 }
 
-/// `D || token id` -> empty: discovery tokens spent (until their window ends).
+/// `D || token id` -> digest of the batch it paid for: discovery tokens spent (until their
+/// window ends).
 pub(super) fn discovery_spent_key(token_id: &[u8; 32]) -> Vec<u8> {
     key(b'D', &[token_id])
+}
+
+/// `q || batch digest` -> empty: discovery issuances already counted (until the window ends).
+pub(super) fn discovery_batch_key(digest: &[u8; 32]) -> Vec<u8> {
+    key(b'q', &[digest])
 }
 
 fn key(namespace: u8, parts: &[&[u8]]) -> Vec<u8> {
