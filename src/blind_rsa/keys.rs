@@ -8,7 +8,7 @@ use core::fmt;
 use crypto_bigint::modular::BoxedMontyParams;
 use crypto_bigint::BoxedUint;
 use rand_core::CryptoRng;
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding, SecretDocument};
 use rsa::traits::PublicKeyParts;
 use zeroize::Zeroizing;
 
@@ -208,16 +208,30 @@ impl SecretKey {
         Ok(Self { inner, public })
     }
 
-    /// Parses a DER PKCS#8 `PrivateKeyInfo` holding a two-prime RSA key.
+    /// Parses a DER PKCS#8 `PrivateKeyInfo` holding a two-prime RSA key. Only the canonical
+    /// encoding [`Self::to_pkcs8_der`] produces is accepted: the `rsa` crate ignores the CRT
+    /// values (exponent1, exponent2, coefficient) it reads and recomputes them, so a key whose
+    /// stored CRT values are wrong, or that carries attributes, would otherwise decode.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, Error> {
         let inner = rsa::PrivateKey::from_pkcs8_der(der).map_err(|_| Error::InvalidPkcs8)?;
-        Self::from_rsa(inner)
+        let key = Self::from_rsa(inner)?;
+        let canonical = key.to_pkcs8_der().map_err(|_| Error::InvalidPkcs8)?;
+        if canonical.as_slice() != der {
+            return Err(Error::InvalidPkcs8);
+        }
+        Ok(key)
     }
 
-    /// Parses a PEM (`PRIVATE KEY`) PKCS#8 key.
+    /// Parses a PEM (`PRIVATE KEY`) PKCS#8 key whose DER is canonical ([`Self::from_pkcs8_der`]).
+    /// Lines may end in LF or CRLF.
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, Error> {
-        let inner = rsa::PrivateKey::from_pkcs8_pem(pem).map_err(|_| Error::InvalidPkcs8)?;
-        Self::from_rsa(inner)
+        let label =
+            rsa::pkcs8::der::pem::decode_label(pem.as_bytes()).map_err(|_| Error::InvalidPkcs8)?;
+        if label != "PRIVATE KEY" {
+            return Err(Error::InvalidPkcs8);
+        }
+        let (_, der) = SecretDocument::from_pem(pem).map_err(|_| Error::InvalidPkcs8)?;
+        Self::from_pkcs8_der(der.as_bytes())
     }
 
     /// The DER PKCS#8 encoding (rsaEncryption), in a buffer that is zeroized on drop.
