@@ -15,6 +15,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "tests"
 cargo test --workspace
 
+step "fuzz smoke: every fuzz target briefly (ci/fuzz-smoke.sh)"
+bash ci/fuzz-smoke.sh
+
 step "no_std: the core links without std"
 cargo build --manifest-path ci/nostd-check/Cargo.toml --target-dir target/nostd-check
 

@@ -1,0 +1,48 @@
+#![no_main]
+//! Verification codes: `CodeConfig::check` with arbitrary configurations, times and code
+//! strings. Input: `now u64 || window_seconds u64 || digits u8 || mode u8 || code`; mode 1, 2
+//! and 3 submit the code of the current, the previous and the one-before-previous window.
+//! A check passes exactly when the code is the current or the previous window's.
+
+use blindpost::certificate::PhoneNumber;
+use blindpost::verification_code::{CodeConfig, CodeError, CodeSecret};
+use common::format_error;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let mut input = common::steps::Input::new(data);
+    let now = input.u64();
+    let window_seconds = input.u64();
+    let digits = input.u8();
+    let mode = input.u8();
+    let rest = input.bytes(usize::MAX);
+    let config = match CodeConfig::new(digits, window_seconds) {
+        Ok(c) => c,
+        Err(e) => {
+            format_error(&e);
+            return;
+        }
+    };
+    let secret = CodeSecret::from_bytes([0x42; 32]);
+    let phone = PhoneNumber::parse("+14155550100").expect("phone");
+    let window = config.window(now);
+    let derived = |w: u64| config.derive(&secret, &phone, w).as_str().to_owned();
+    let code = match mode {
+        1 => derived(window),
+        2 => derived(window.saturating_sub(1)),
+        3 => derived(window.saturating_sub(2)),
+        _ => String::from_utf8_lossy(rest).into_owned(),
+    };
+    let valid = code == derived(window) || (window > 0 && code == derived(window - 1));
+    match config.check(&secret, &phone, &code, now) {
+        Ok(()) => assert!(valid, "accepted a wrong code"),
+        Err(e) => {
+            assert!(!valid, "rejected the right code: {e}");
+            if code.len() == usize::from(config.digits())
+                && code.bytes().all(|b| b.is_ascii_digit())
+            {
+                assert_eq!(e, CodeError::WrongCode);
+            }
+            format_error(&e);
+        }
+    }
+});
