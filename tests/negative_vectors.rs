@@ -278,13 +278,16 @@ const POINT_REASONS: [Reason; 5] = [
     BadFlags,
 ];
 
+/// A decoder reduced to accept or reject.
+type Decoder<E> = Box<dyn Fn(&[u8]) -> Result<(), E>>;
+
 /// One file under construction.
 struct File<E> {
     name: &'static str,
     encoding: &'static str,
     decoder: &'static str,
     valid: Vec<u8>,
-    decode: Box<dyn Fn(&[u8]) -> Result<(), E>>,
+    decode: Decoder<E>,
     describe: fn(&E) -> Value,
     cases: Vec<Value>,
     reasons: BTreeSet<Reason>,
