@@ -1,8 +1,8 @@
 #![no_main]
 //! The client state machine fed responses, deliveries, timeouts and send failures (format in
-//! `common::steps`), starting from one of the recorded client states. After every step the
-//! state blob round-trips; a refused response or delivery changes neither the state nor the
-//! events; every transmit is a well-formed request for its channel.
+//! `common::steps`), starting from one of the recorded client states. A refused response,
+//! delivery or send failure changes neither the state nor the events; every transmit is a
+//! well-formed request for its channel; the final state blob round-trips.
 
 use blindpost::client::{Client, RequestId};
 use blindpost::vector_rng::VectorRng;
@@ -61,11 +61,13 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 "a refused input made an event: {e}"
             );
         }
-        let blob = client.to_bytes();
-        let restored = Client::from_bytes(&blob, client_settings()).expect("own state decodes");
-        assert!(
-            *restored.to_bytes() == *blob,
-            "the state blob does not round-trip"
-        );
     }
+    // Every intermediate state is the final state of a shorter input, so checking the round
+    // trip once at the end covers them all (and keeps executions fast).
+    let blob = client.to_bytes();
+    let restored = Client::from_bytes(&blob, client_settings()).expect("own state decodes");
+    assert!(
+        *restored.to_bytes() == *blob,
+        "the state blob does not round-trip"
+    );
 });
