@@ -636,7 +636,7 @@ impl Client {
     /// Sends a sealed message to a contact under a group signature. First fetches the
     /// contact's current group key over the anonymous channel and updates our member key, so
     /// the server sees the same fetch before every reply and never a retry after a rejection
-    /// (SPEC.md 12.6). Replying also accepts the contact's cold call (schedules the release of
+    /// (SPEC.md 12.6, 13.3). Replying also accepts the contact's cold call (schedules the release of
     /// its token).
     pub fn send_reply<R: CryptoRng + ?Sized>(
         &mut self,
