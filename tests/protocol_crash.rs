@@ -280,9 +280,9 @@ impl Sim {
                     "{intent:?} does not finish (crash before step {:?})",
                     self.crash_before
                 );
-                match self.attempt(intent) {
-                    Ok(true) => break,
-                    Ok(false) | Err(Crashed) => {}
+                // Not done yet, or crashed: carry on from the persisted state.
+                if let Ok(true) = self.attempt(intent) {
+                    break;
                 }
             }
         }
