@@ -17,7 +17,7 @@ impl BlsSecretKey {
     /// A fresh key from 32 bytes of the operating system's randomness (KeyGen, empty key_info).
     #[uniffi::constructor]
     pub fn generate() -> Result<Arc<Self>, BlindpostError> {
-        let inner = with_os_rng(|rng| bls::SecretKey::generate(rng))?;
+        let inner = with_os_rng(bls::SecretKey::generate)?;
         Ok(Arc::new(Self { inner }))
     }
 
@@ -33,7 +33,7 @@ impl BlsSecretKey {
     /// reproducing vectors only, never for real keys.
     #[uniffi::constructor]
     pub fn generate_with_vector_rng(rng: &VectorRng) -> Arc<Self> {
-        let inner = rng.with(|r| bls::SecretKey::generate(r));
+        let inner = rng.with(bls::SecretKey::generate);
         Arc::new(Self { inner })
     }
 

@@ -117,7 +117,9 @@ impl TryFrom<&IssuerKey> for CoreIssuerKey {
         let public_key = bls::PublicKey::from_bytes(&k.public_key)?;
         let key = CoreIssuerKey::new(public_key, k.not_before, k.not_after)?;
         if k.key_id.as_slice() != key.id().to_bytes().as_slice() {
-            return Err(DecodeError::new("issuer_key.key_id", DecodeErrorKind::InvalidValue).into());
+            return Err(
+                DecodeError::new("issuer_key.key_id", DecodeErrorKind::InvalidValue).into(),
+            );
         }
         Ok(key)
     }

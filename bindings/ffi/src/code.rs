@@ -17,16 +17,17 @@ impl CodeSecret {
     /// A fresh secret from the operating system's randomness.
     #[uniffi::constructor]
     pub fn generate() -> Result<Arc<Self>, BlindpostError> {
-        let inner = with_os_rng(|rng| vc::CodeSecret::generate(rng))?;
+        let inner = with_os_rng(vc::CodeSecret::generate)?;
         Ok(Arc::new(Self { inner }))
     }
 
     /// Wraps exactly 32 bytes of secret.
     #[uniffi::constructor]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>, BlindpostError> {
-        let array: [u8; vc::SECRET_LEN] = bytes.as_slice().try_into().map_err(|_| {
-            wrong_length("verification_code.secret", vc::SECRET_LEN, bytes.len())
-        })?;
+        let array: [u8; vc::SECRET_LEN] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| wrong_length("verification_code.secret", vc::SECRET_LEN, bytes.len()))?;
         Ok(Arc::new(Self {
             inner: vc::CodeSecret::from_bytes(array),
         }))

@@ -313,9 +313,7 @@ impl From<CertificateError> for BlindpostError {
                 not_before,
                 not_after,
             },
-            CertificateError::ValidityOutsideIssuerKey => {
-                Self::ValidityOutsideIssuerKey { reason }
-            }
+            CertificateError::ValidityOutsideIssuerKey => Self::ValidityOutsideIssuerKey { reason },
             CertificateError::EmptyHostKey => Self::EmptyHostKey { reason },
             CertificateError::HostKeyTooLong { length } => Self::HostKeyTooLong {
                 reason,

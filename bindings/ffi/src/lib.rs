@@ -12,6 +12,7 @@
 //!
 //! See `bindings/README.md` for the generated package names and examples.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(
