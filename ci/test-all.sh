@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, unit/integration/property tests and test
-# vectors, and the no_std build check. README.md names this as the test command.
+# vectors, the uniffi bindings in Kotlin, Swift and Python, and the no_std build check.
+# README.md names this as the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "tests"
 cargo test --workspace
+
+step "bindings: Kotlin, Swift and Python through uniffi (installs missing toolchains)"
+bash bindings/run-tests.sh
 
 step "no_std: the core links without std"
 cargo build --manifest-path ci/nostd-check/Cargo.toml --target-dir target/nostd-check
