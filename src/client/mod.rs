@@ -244,6 +244,8 @@ pub struct ClientSettings {
     pub discovery_window: u64,
     /// Phone numbers per lookup batch.
     pub discovery_batch: usize,
+    /// How many cold-call tokens to ask for at registration (the server's limit, at most 5).
+    pub registration_tokens: usize,
 }
 
 impl Default for ClientSettings {
@@ -254,6 +256,7 @@ impl Default for ClientSettings {
             max_clock_skew: 300,
             discovery_window: 24 * 3600,
             discovery_batch: 100,
+            registration_tokens: crate::wire::MAX_REGISTRATION_TOKENS,
         }
     }
 }
@@ -462,7 +465,11 @@ impl Client {
         let challenge = TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())?;
         let mut requests = Vec::new();
         let mut pending = Vec::new();
-        for _ in 0..crate::wire::MAX_REGISTRATION_TOKENS {
+        let count = self
+            .settings
+            .registration_tokens
+            .min(crate::wire::MAX_REGISTRATION_TOKENS);
+        for _ in 0..count {
             let (request, state) = issuer.request(rng, &challenge, &key, now)?;
             requests.push(request);
             pending.push(state);
