@@ -989,7 +989,10 @@ impl Client {
         phones: Vec<PhoneNumber>,
     ) -> Result<(), ClientError> {
         let window = self.window(now);
-        let batch = self.settings.discovery_batch.max(1);
+        let batch = self
+            .settings
+            .discovery_batch
+            .clamp(1, crate::wire::MAX_LOOKUP_BATCH);
         let batches: Vec<Vec<PhoneNumber>> =
             phones.chunks(batch).map(<[PhoneNumber]>::to_vec).collect();
         let have = self.discovery_tokens(window);
