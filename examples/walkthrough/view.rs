@@ -5,7 +5,9 @@
 //! (and, as a control, that the same scan finds identifiers that are meant to be there). They
 //! do not cover timing on the anonymous channel, which is the host's to blur.
 
-use crate::host::{Context, Net, Res, User};
+use crate::header;
+use crate::host::{fail, Context, Net, Res, User};
+use crate::walk::Walk;
 use blindpost::account::{AccountId, Channel, ChannelKind};
 use blindpost::store::Store;
 use blindpost::wire::{Request, RequestType};
@@ -105,7 +107,7 @@ fn claims(kind: RequestType) -> (&'static str, &'static str) {
             "who [A]",
         ),
         RequestType::RenewToken => (
-            "the sender of some released cold call takes a fresh token",
+            "some cold call's sender checks its token; once released, it takes a fresh one",
             "who [A]; the new token [T]",
         ),
         RequestType::Lookup => (
@@ -174,6 +176,37 @@ fn check(tag: &'static str, passed: bool, detail: String) -> Check {
 /// Whose account `account` is.
 fn owner_of(users: &[User], account: &AccountId) -> Option<usize> {
     users.iter().position(|u| u.accounts.contains(account))
+}
+
+impl Walk {
+    /// Act 9: the server's view: the table, the checks and the store.
+    pub fn act9_view(&mut self) -> Res<()> {
+        header(9, "What the server saw, and what it could not tell");
+        say!(self, "Every request the server received is in the host's log, with the channel it came by. The checks");
+        say!(self, "below scan those bytes and the server's store for things the server should not be able to tell;");
+        say!(
+            self,
+            "the log's ground truth (which device sent what) is used only by the checks."
+        );
+        let purged = self
+            .net
+            .server
+            .maintain(self.net.now)
+            .ctx(|| "maintain".into())?;
+        let report = analyse(&self.net, &self.users)?;
+        print(&report, purged);
+        let failed: Vec<&Check> = report.checks.iter().filter(|c| !c.passed).collect();
+        if let Some(first) = failed.first() {
+            return Err(fail(format!(
+                "{} check(s) failed, first: [{}] {}",
+                failed.len(),
+                first.tag,
+                first.detail
+            )));
+        }
+        self.end_act("9 server's view");
+        Ok(())
+    }
 }
 
 /// Runs every check over the log and the store.
