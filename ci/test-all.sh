@@ -16,6 +16,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "tests"
 cargo test --workspace
 
+step "walkthrough (small population)"
+cargo run --example walkthrough -- --population 8 --quiet
+
 step "bindings: Kotlin, Swift and Python through uniffi (installs missing toolchains)"
 bash bindings/run-tests.sh
 
