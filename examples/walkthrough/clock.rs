@@ -109,10 +109,10 @@ impl Walk {
         header(6, "Releases and renewals (the clock runs for two days)");
         say!(self, "A recipient releases the token of a cold call it replied to or accepted, at a random time 1-24 h");
         say!(self, "later, on its authenticated channel, naming only the delivery handle. The sender's client checks");
-        say!(self, "its spent tokens every 6-12 h on anonymous circuits; a released token is exchanged for a fresh,");
+        say!(self, "its spent tokens 6-12 h later on anonymous circuits, then less and less often; a released");
         say!(
             self,
-            "unlinkable one. Ignored cold calls keep their tokens."
+            "token is exchanged for a fresh, unlinkable one. Ignored cold calls keep their tokens."
         );
         // Overnight every phone restarts its app: the client comes back from the state its host
         // saved (SPEC.md 13.2), with its scheduled releases and spent tokens.

@@ -136,7 +136,7 @@ impl Walk {
     }
 
     /// The clients' settings (the library's defaults: releases 1-24 h after acceptance, renewal
-    /// checks every 6-12 h).
+    /// checks 6-12 h after the cold call, the interval doubling after each refusal).
     pub fn settings() -> ClientSettings {
         ClientSettings::default()
     }

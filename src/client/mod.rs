@@ -34,6 +34,9 @@ use rand_core::CryptoRng;
 use state::{Contact, Pending, Purpose, State, TokenSlot};
 use zeroize::Zeroizing;
 
+/// Renewal checks back off by doubling at most this many times (6 h becomes 16 days).
+const MAX_BACKOFF_DOUBLINGS: u32 = 6;
+
 /// The host's handle on one outstanding request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId(pub u64);
@@ -946,7 +949,11 @@ impl Client {
         };
         let issuer = token::Client::new(self.state.keys.cold_call_tokens.clone());
         for i in 0..self.state.tokens.len() {
-            let Some(TokenSlot::Attached { token, next_check }) = self.state.tokens.get(i).cloned()
+            let Some(TokenSlot::Attached {
+                token,
+                next_check,
+                checks,
+            }) = self.state.tokens.get(i).cloned()
             else {
                 continue;
             };
@@ -969,14 +976,20 @@ impl Client {
                     token,
                     pending,
                     request: id.0,
+                    checks,
                 };
             }
         }
     }
 
-    /// The next time to check a spent token: uniformly in `[interval, 2 * interval)`.
-    fn next_check<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: u64) -> u64 {
-        let interval = self.settings.renewal_interval;
+    /// The next time to check a spent token after `checks` unsuccessful checks: uniformly in
+    /// `[i, 2i)` with `i = interval * 2^min(checks, 6)`, so a token nobody releases is asked
+    /// about less and less often (SPEC.md 13.3).
+    fn next_check<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: u64, checks: u32) -> u64 {
+        let interval = self
+            .settings
+            .renewal_interval
+            .saturating_mul(1u64 << checks.min(MAX_BACKOFF_DOUBLINGS));
         now.saturating_add(uniform(rng, interval, interval.saturating_mul(2)))
     }
 
