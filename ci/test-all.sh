@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, unit/integration/property tests and test
-# vectors, and the no_std build check. README.md names this as the test command.
+# vectors, the uniffi bindings in Kotlin, Swift and Python, and the no_std build check.
+# README.md names this as the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,12 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "tests"
 cargo test --workspace
+
+step "walkthrough (small population)"
+cargo run --example walkthrough -- --population 8 --quiet
+
+step "bindings: Kotlin, Swift and Python through uniffi (installs missing toolchains)"
+bash bindings/run-tests.sh
 
 step "fuzz smoke: every fuzz target briefly (ci/fuzz-smoke.sh)"
 bash ci/fuzz-smoke.sh

@@ -49,3 +49,8 @@ pub mod wire;
 pub(crate) mod curve;
 
 pub use encoding::{DecodeError, DecodeErrorKind};
+
+// The README's examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -8,6 +8,7 @@
 mod bbs04;
 mod certs;
 mod harness;
+mod protocol;
 mod tokens;
 
 fn main() {
@@ -15,4 +16,5 @@ fn main() {
     bbs04::run(&mut report);
     tokens::run(&mut report);
     certs::run(&mut report);
+    protocol::run(&mut report);
 }

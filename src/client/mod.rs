@@ -34,6 +34,9 @@ use rand_core::CryptoRng;
 use state::{Contact, Pending, Purpose, State, TokenSlot};
 use zeroize::Zeroizing;
 
+/// Renewal checks back off by doubling at most this many times (6 h becomes 16 days).
+const MAX_BACKOFF_DOUBLINGS: u32 = 6;
+
 /// The host's handle on one outstanding request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId(pub u64);
@@ -244,6 +247,8 @@ pub struct ClientSettings {
     pub discovery_window: u64,
     /// Phone numbers per lookup batch.
     pub discovery_batch: usize,
+    /// How many cold-call tokens to ask for at registration (the server's limit, at most 5).
+    pub registration_tokens: usize,
 }
 
 impl Default for ClientSettings {
@@ -254,6 +259,7 @@ impl Default for ClientSettings {
             max_clock_skew: 300,
             discovery_window: 24 * 3600,
             discovery_batch: 100,
+            registration_tokens: crate::wire::MAX_REGISTRATION_TOKENS,
         }
     }
 }
@@ -462,7 +468,11 @@ impl Client {
         let challenge = TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())?;
         let mut requests = Vec::new();
         let mut pending = Vec::new();
-        for _ in 0..crate::wire::MAX_REGISTRATION_TOKENS {
+        let count = self
+            .settings
+            .registration_tokens
+            .min(crate::wire::MAX_REGISTRATION_TOKENS);
+        for _ in 0..count {
             let (request, state) = issuer.request(rng, &challenge, &key, now)?;
             requests.push(request);
             pending.push(state);
@@ -636,7 +646,7 @@ impl Client {
     /// Sends a sealed message to a contact under a group signature. First fetches the
     /// contact's current group key over the anonymous channel and updates our member key, so
     /// the server sees the same fetch before every reply and never a retry after a rejection
-    /// (SPEC.md 12.6). Replying also accepts the contact's cold call (schedules the release of
+    /// (SPEC.md 12.6, 13.3). Replying also accepts the contact's cold call (schedules the release of
     /// its token).
     pub fn send_reply<R: CryptoRng + ?Sized>(
         &mut self,
@@ -939,7 +949,11 @@ impl Client {
         };
         let issuer = token::Client::new(self.state.keys.cold_call_tokens.clone());
         for i in 0..self.state.tokens.len() {
-            let Some(TokenSlot::Attached { token, next_check }) = self.state.tokens.get(i).cloned()
+            let Some(TokenSlot::Attached {
+                token,
+                next_check,
+                checks,
+            }) = self.state.tokens.get(i).cloned()
             else {
                 continue;
             };
@@ -962,14 +976,20 @@ impl Client {
                     token,
                     pending,
                     request: id.0,
+                    checks,
                 };
             }
         }
     }
 
-    /// The next time to check a spent token: uniformly in `[interval, 2 * interval)`.
-    fn next_check<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: u64) -> u64 {
-        let interval = self.settings.renewal_interval;
+    /// The next time to check a spent token after `checks` unsuccessful checks: uniformly in
+    /// `[i, 2i)` with `i = interval * 2^min(checks, 6)`, so a token nobody releases is asked
+    /// about less and less often (SPEC.md 13.3).
+    fn next_check<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: u64, checks: u32) -> u64 {
+        let interval = self
+            .settings
+            .renewal_interval
+            .saturating_mul(1u64 << checks.min(MAX_BACKOFF_DOUBLINGS));
         now.saturating_add(uniform(rng, interval, interval.saturating_mul(2)))
     }
 
@@ -982,7 +1002,10 @@ impl Client {
         phones: Vec<PhoneNumber>,
     ) -> Result<(), ClientError> {
         let window = self.window(now);
-        let batch = self.settings.discovery_batch.max(1);
+        let batch = self
+            .settings
+            .discovery_batch
+            .clamp(1, crate::wire::MAX_LOOKUP_BATCH);
         let batches: Vec<Vec<PhoneNumber>> =
             phones.chunks(batch).map(<[PhoneNumber]>::to_vec).collect();
         let have = self.discovery_tokens(window);

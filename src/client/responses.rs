@@ -62,7 +62,9 @@ impl Client {
     /// After a request failed on our side, a token it had reserved is free again.
     fn release_reservation(&mut self, pending: &Pending) {
         if let Purpose::ColdCall { .. } = pending.purpose {
-            self.update_slot(RequestId(pending.id), TokenSlot::Available);
+            self.update_slot(RequestId(pending.id), |token, _| {
+                TokenSlot::Available(token)
+            });
         }
     }
 
@@ -117,10 +119,11 @@ impl Client {
                 });
             }
             (Purpose::ColdCall { recipient }, Response::ColdCallAccepted { .. }) => {
-                let check = self.next_check(rng, now);
-                self.update_slot(id, |token| TokenSlot::Attached {
+                let check = self.next_check(rng, now, 0);
+                self.update_slot(id, |token, _| TokenSlot::Attached {
                     token,
                     next_check: check,
+                    checks: 0,
                 });
                 self.events.push_back(Event::ColdCallSent { recipient });
             }
@@ -215,7 +218,7 @@ impl Client {
                 | ErrorCode::WrongChannel
                 | ErrorCode::Malformed,
             ) => {
-                self.update_slot(id, TokenSlot::Available);
+                self.update_slot(id, |token, _| TokenSlot::Available(token));
             }
             // Spent elsewhere or no longer valid: the token is gone.
             (Purpose::ColdCall { .. }, _) => {
@@ -226,10 +229,12 @@ impl Client {
                 Purpose::RenewToken,
                 ErrorCode::NotReleased | ErrorCode::Internal | ErrorCode::InvalidToken,
             ) => {
-                let check = self.next_check(rng, now);
-                self.update_slot(id, |token| TokenSlot::Attached {
+                let checks = self.slot_checks(id).saturating_add(1);
+                let check = self.next_check(rng, now, checks);
+                self.update_slot(id, |token, _| TokenSlot::Attached {
                     token,
                     next_check: check,
+                    checks,
                 });
             }
             (Purpose::RenewToken, _) => {
@@ -254,17 +259,30 @@ impl Client {
         })
     }
 
-    /// Replaces the slot waiting on request `id` by `f(token)`.
-    fn update_slot(&mut self, id: RequestId, f: impl FnOnce(crate::token::Token) -> TokenSlot) {
+    /// How many renewal checks the token waiting on request `id` has had.
+    fn slot_checks(&self, id: RequestId) -> u32 {
+        match self.slot_of(id).and_then(|i| self.state.tokens.get(i)) {
+            Some(TokenSlot::Renewing { checks, .. }) => *checks,
+            _ => 0,
+        }
+    }
+
+    /// Replaces the slot waiting on request `id` by `f(token, checks)`.
+    fn update_slot(
+        &mut self,
+        id: RequestId,
+        f: impl FnOnce(crate::token::Token, u32) -> TokenSlot,
+    ) {
         let Some(i) = self.slot_of(id) else { return };
         let Some(slot) = self.state.tokens.get_mut(i) else {
             return;
         };
-        let token = match slot {
-            TokenSlot::Reserved { token, .. } | TokenSlot::Renewing { token, .. } => token.clone(),
+        let (token, checks) = match slot {
+            TokenSlot::Reserved { token, .. } => (token.clone(), 0),
+            TokenSlot::Renewing { token, checks, .. } => (token.clone(), *checks),
             _ => return,
         };
-        *slot = f(token);
+        *slot = f(token, checks);
     }
 
     fn remove_slot(&mut self, id: RequestId) {

@@ -50,13 +50,18 @@ pub(super) enum TokenSlot {
     Available(Token),
     /// Offered in the cold call `request`, not yet acknowledged.
     Reserved { token: Token, request: u64 },
-    /// Attached to a recipient; check for its release at `next_check`.
-    Attached { token: Token, next_check: u64 },
-    /// Being exchanged for a fresh token in `request`.
+    /// Attached to a recipient; check for its release at `next_check` (the `checks`-th check).
+    Attached {
+        token: Token,
+        next_check: u64,
+        checks: u32,
+    },
+    /// Being exchanged for a fresh token in `request`, at the `checks`-th check.
     Renewing {
         token: Token,
         pending: PendingToken,
         request: u64,
+        checks: u32,
     },
 }
 
@@ -392,18 +397,27 @@ fn write_slot(w: &mut Writer, slot: &TokenSlot) {
         TokenSlot::Reserved { token, request } => {
             w.u8(2).bytes(&token.to_bytes()).u64(*request);
         }
-        TokenSlot::Attached { token, next_check } => {
-            w.u8(3).bytes(&token.to_bytes()).u64(*next_check);
+        TokenSlot::Attached {
+            token,
+            next_check,
+            checks,
+        } => {
+            w.u8(3)
+                .bytes(&token.to_bytes())
+                .u64(*next_check)
+                .u32(*checks);
         }
         TokenSlot::Renewing {
             token,
             pending,
             request,
+            checks,
         } => {
             w.u8(4)
                 .bytes(&token.to_bytes())
                 .vec16(pending.to_bytes().as_ref())
-                .u64(*request);
+                .u64(*request)
+                .u32(*checks);
         }
     }
 }
@@ -418,11 +432,13 @@ fn read_slot(r: &mut Reader<'_>) -> Result<TokenSlot, ClientError> {
         3 => TokenSlot::Attached {
             token: read_token(r)?,
             next_check: r.u64("slot.next_check")?,
+            checks: r.u32("slot.checks")?,
         },
         4 => TokenSlot::Renewing {
             token: read_token(r)?,
             pending: read_pending_token(r)?,
             request: r.u64("slot.request")?,
+            checks: r.u32("slot.checks")?,
         },
         _ => return Err(invalid("token_slot.kind")),
     })

@@ -1,6 +1,6 @@
-//! The curve arithmetic the protocol needs, behind one small internal interface (SPEC.md,
-//! "Curve backend"): scalar sampling and hashing, and (as they are added) multi-exponentiation,
-//! fixed-base tables and pairing products. Protocol code calls only this module, so a faster
+//! The curve arithmetic the protocol needs, behind one small internal interface (SPEC.md 2.6):
+//! scalar sampling and hashing, hashing to G2, multi-exponentiation, fixed-base tables, pairing
+//! products and the GT encoding. Protocol code calls only this module, so a faster
 //! backend could replace it behind a feature without touching the protocol.
 
 use bls12_381::Scalar;
@@ -8,6 +8,7 @@ use rand_core::CryptoRng;
 
 pub(crate) mod fixed_base;
 pub(crate) mod gt;
+pub(crate) mod hash;
 pub(crate) mod msm;
 pub(crate) mod pairing;
 

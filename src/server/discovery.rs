@@ -246,9 +246,9 @@ impl<S: Store> Server<S> {
             let Some(bytes) = self.store.get(&account_key(&AccountId(id)), now)? else {
                 continue;
             };
-            let record = AccountRecord::from_bytes(&bytes)?;
-            if !found.contains(&record.certificate) {
-                found.push(record.certificate);
+            let certificate = AccountRecord::certificate_from_bytes(&bytes)?;
+            if !found.contains(&certificate) {
+                found.push(certificate);
             }
         }
         Ok(Response::LookupResult(found))

@@ -41,10 +41,14 @@ impl<S: Store> Server<S> {
                 "sealed payload too large",
             ));
         }
-        let Some((_, account)) = self.account(now, &reply.recipient)? else {
+        let Some(record) = self.store.get(&account_key(&reply.recipient), now)? else {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
-        if reply.generation != account.group_key.generation() {
+        let prepared = self.prepared_bytes(
+            &reply.recipient,
+            AccountRecord::group_key_fields(&record)?.0,
+        )?;
+        if reply.generation != prepared.group_key().generation() {
             return Err(Refusal::new(
                 ErrorCode::StaleGeneration,
                 "group key has moved on",
@@ -56,7 +60,6 @@ impl<S: Store> Server<S> {
                 "timestamp too far from the server clock",
             ));
         }
-        let prepared = self.prepared(&reply.recipient, &account.group_key);
         let context = reply_context(&reply.recipient, reply.generation, reply.timestamp);
         prepared
             .verify(&context, &reply.sealed, &reply.signature)
@@ -93,13 +96,15 @@ impl<S: Store> Server<S> {
         account: AccountId,
         since_generation: u32,
     ) -> Result<Response, Refusal> {
-        let Some((_, record)) = self.account(now, &account)? else {
+        let Some(stored) = self.store.get(&account_key(&account), now)? else {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
-        let current = record.group_key.generation();
+        let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
+        let prepared = self.prepared_bytes(&account, key_bytes)?;
+        let current = prepared.group_key().generation();
         let mut records = Vec::new();
         // Records reach back only to the last registration or rotation.
-        if since_generation >= record.base_generation {
+        if since_generation >= base_generation {
             let mut generation = since_generation;
             while generation < current && records.len() < MAX_RECORDS_PER_UPDATE {
                 generation = generation.saturating_add(1);
@@ -117,7 +122,7 @@ impl<S: Store> Server<S> {
             }
         }
         Ok(Response::GroupKey(GroupKeyUpdate {
-            group_key: record.group_key,
+            group_key: prepared.group_key().clone(),
             records,
         }))
     }

@@ -470,6 +470,28 @@ impl<S: Store> Server<S> {
         self.store.purge_expired(now)
     }
 
+    /// The prepared form of the encoded group key `bytes`, from the cache when it is current.
+    fn prepared_bytes(
+        &self,
+        account: &AccountId,
+        bytes: &[u8],
+    ) -> Result<Arc<PreparedGroupKey>, Refusal> {
+        #[cfg(feature = "std")]
+        {
+            if self.config.prepared_key_cache > 0 {
+                let cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(p) = cache.get(account) {
+                    if p.group_key().to_bytes().as_slice() == bytes {
+                        return Ok(Arc::clone(p));
+                    }
+                }
+            }
+        }
+        let key = crate::bbs04::GroupPublicKey::from_bytes(bytes)
+            .map_err(|_| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))?;
+        Ok(self.prepared(account, &key))
+    }
+
     /// The prepared form of `key`, from the cache when it is current.
     fn prepared(
         &self,

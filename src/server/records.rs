@@ -119,6 +119,33 @@ impl AccountRecord {
         w.finish()
     }
 
+    /// The certificate of an encoded record, decoding nothing else.
+    pub(super) fn certificate_from_bytes(bytes: &[u8]) -> Result<Certificate, StoreError> {
+        let bad = |_| corrupt("account record");
+        let mut r = Reader::new(bytes);
+        r.version("account.version", RECORD_VERSION).map_err(bad)?;
+        r.vec8("account.phone", 16).map_err(bad)?;
+        Certificate::from_bytes(r.vec16("account.certificate", 1024).map_err(bad)?)
+            .map_err(|_| corrupt("account certificate"))
+    }
+
+    /// The encoded group key and the base generation of an encoded record, decoding nothing
+    /// else: the hot paths (replies, group key fetches) find the key in the prepared-key cache
+    /// by these bytes.
+    pub(super) fn group_key_fields(bytes: &[u8]) -> Result<(&[u8], u32), StoreError> {
+        let bad = |_| corrupt("account record");
+        let mut r = Reader::new(bytes);
+        r.version("account.version", RECORD_VERSION).map_err(bad)?;
+        r.vec8("account.phone", 16).map_err(bad)?;
+        r.vec16("account.certificate", 1024).map_err(bad)?;
+        let key = r
+            .bytes("account.group_key", GroupPublicKey::SIZE)
+            .map_err(bad)?;
+        let base_generation = r.u32("account.base_generation").map_err(bad)?;
+        r.finish("account").map_err(bad)?;
+        Ok((key, base_generation))
+    }
+
     pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
         let bad = |_| corrupt("account record");
         let mut r = Reader::new(bytes);

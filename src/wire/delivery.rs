@@ -1,4 +1,4 @@
-//! What the server hands its host to queue for a recipient (SPEC.md 12.3, 12.5).
+//! What the server hands its host to queue for a recipient (SPEC.md 11.5).
 
 use super::{embedded, WireError, MAX_SEALED_LEN, VERSION};
 use crate::bbs04::Signature;

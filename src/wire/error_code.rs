@@ -1,4 +1,4 @@
-//! The error codes of responses (SPEC.md 11.3): one per failure reason.
+//! The error codes of responses (SPEC.md 11.4): one per failure reason.
 
 use core::fmt;
 

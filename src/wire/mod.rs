@@ -52,7 +52,7 @@ const REPLY_CONTEXT_DST: &[u8] = b"blindpost/v1/reply";
 /// The length of a reply context.
 pub const REPLY_CONTEXT_LEN: usize = 1 + REPLY_CONTEXT_DST.len() + 32 + 4 + 8;
 
-/// The context a reply's group signature binds (SPEC.md 12.5):
+/// The context a reply's group signature binds (SPEC.md 10.3):
 /// `vec8("blindpost/v1/reply") || recipient || u32 generation || u64 timestamp`. The message it
 /// signs is the sealed payload.
 pub fn reply_context(

@@ -1,4 +1,4 @@
-//! What travels inside a sealed payload, end-to-end encrypted by the host (SPEC.md 12.3).
+//! What travels inside a sealed payload, end-to-end encrypted by the host (SPEC.md section 10).
 //!
 //! The server never sees these bytes in clear. An [`Introduction`] is the first message from a
 //! sender to a recipient: it proves who the sender is (certificate + identity signature), binds
@@ -161,7 +161,7 @@ impl Introduction {
         AccountId::for_identity_key(&self.content.certificate.identity_key().to_bytes())
     }
 
-    /// Everything a recipient checks (SPEC.md 12.3): the certificate against the pinned issuer
+    /// Everything a recipient checks (SPEC.md 10.2): the certificate against the pinned issuer
     /// keys at `now`, the identity signature, the binding to `me`, the member key against the
     /// enclosed group key, and a timestamp no later than `now + max_skew`.
     pub fn verify(

@@ -148,7 +148,7 @@ pub struct ReplyRequest {
     pub signature: Signature,
 }
 
-/// The public keys a server publishes (SPEC.md 12.8): clients pin them.
+/// The public keys a server publishes (SPEC.md 12.7): clients pin them.
 #[derive(Clone, Debug)]
 pub struct ServerKeys {
     /// The certificate issuer keys.

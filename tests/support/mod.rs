@@ -34,6 +34,8 @@ pub struct World {
     pub received: Vec<Received>,
     /// Sealing keys of the hosts' end-to-end encryption, per account.
     pub seal_keys: BTreeMap<AccountId, [u8; 32]>,
+    /// Every delivery the server produced, in order (duplicates would show here).
+    pub delivered: Vec<(AccountId, Vec<u8>)>,
 }
 
 pub fn settings() -> ClientSettings {
@@ -62,6 +64,7 @@ impl World {
             sms: Vec::new(),
             received: Vec::new(),
             seal_keys: BTreeMap::new(),
+            delivered: Vec::new(),
         }
     }
 
@@ -88,11 +91,13 @@ impl World {
                 Output::Deliver {
                     recipient,
                     delivery,
-                } => self
-                    .queues
-                    .entry(recipient)
-                    .or_default()
-                    .push(delivery.to_bytes()),
+                } => {
+                    self.delivered.push((recipient, delivery.to_bytes()));
+                    self.queues
+                        .entry(recipient)
+                        .or_default()
+                        .push(delivery.to_bytes());
+                }
             }
         }
         handled.response

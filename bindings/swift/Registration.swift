@@ -1,0 +1,122 @@
+// Registration driven from Swift with the primitives phase 1 exports: a server with a code
+// secret and a certificate issuer, two clients proving their phone numbers and getting
+// certificates, and each client checking the other's certificate and identity signature.
+// When the client and server state machines are exported (phase 2), the whole conversation
+// (cold call, reply, release, discovery) joins this file.
+
+import Foundation
+
+private let NOW: UInt64 = 1_760_000_000
+private let DAY: UInt64 = 86_400
+
+private final class Server {
+    let codeSecret: CodeSecret
+    let codes = CodeConfig.recommended()
+    let policy = CodePolicy.recommended()
+    var failures = [String: UInt32]()
+    let issuer: CertificateIssuer
+    let keySet: IssuerKeySet
+    var serial: UInt64 = 0
+
+    init() throws {
+        codeSecret = try CodeSecret.generate()
+        issuer = try CertificateIssuer(secretKey: BlsSecretKey.generate(), notBefore: NOW - DAY, notAfter: NOW + 365 * DAY)
+        keySet = try IssuerKeySet.fromKeys(keys: [issuer.issuerKey()])
+    }
+
+    /// What the host would send by SMS.
+    func sendCode(_ phone: PhoneNumber, _ now: UInt64) -> String {
+        codes.derive(secret: codeSecret, phone: phone, window: codes.window(now: now))
+    }
+
+    func register(_ phone: PhoneNumber, _ code: String, _ identityKey: Data, _ proof: Data, _ now: UInt64) throws -> Data {
+        try policy.allowAttempt(failuresSoFar: failures[phone.e164()] ?? 0)
+        do {
+            try codes.check(secret: codeSecret, phone: phone, code: code, now: now)
+        } catch BlindpostError.WrongCode(let reason) {
+            failures[phone.e164(), default: 0] += 1
+            throw BlindpostError.WrongCode(reason: reason)
+        }
+        let identity = try BlsPublicKey.fromBytes(bytes: identityKey)
+        try identity.popVerify(proof: proof)
+        serial += 1
+        return try issuer.issue(phone: phone, identityKey: identity, hostKey: nil, serial: serial, notBefore: now, notAfter: now + 30 * DAY)
+    }
+}
+
+private final class Client {
+    let phone: PhoneNumber
+    let identity: BlsSecretKey
+    var certificate = Data()
+
+    init(_ number: String) throws {
+        phone = try PhoneNumber.parse(text: number)
+        identity = try BlsSecretKey.generate()
+    }
+
+    func register(_ server: Server, _ now: UInt64) throws {
+        let code = server.sendCode(phone, now)
+        certificate = try server.register(phone, code, identity.publicKey().toBytes(), identity.popProve(), now)
+    }
+}
+
+func registrationTests() throws -> Bool {
+    let t = Tests("swift registration")
+
+    t.test("two clients register and check each other") {
+        let server = try Server()
+        let pinned = try IssuerKeySet.fromBytes(bytes: server.keySet.toBytes())
+        try t.eq(server.keySet.fingerprint(), pinned.fingerprint(), "fingerprint")
+
+        let alice = try Client("+14155550100")
+        let bob = try Client("+442079460018")
+        try alice.register(server, NOW)
+        try bob.register(server, NOW + 60)
+
+        let cert = try pinned.verify(certificate: alice.certificate, now: NOW + 120, expectedPhone: PhoneNumber.parse(text: "+14155550100"))
+        try t.eq("+14155550100", cert.phone, "phone")
+        try t.eq(alice.identity.publicKey().toBytes(), cert.identityKey, "identity key")
+        let intro = Data("introduction for \(bob.phone.e164())".utf8)
+        let signature = alice.identity.sign(message: intro)
+        try BlsPublicKey.fromBytes(bytes: cert.identityKey).verify(message: intro, signature: signature)
+        try t.throwsError("altered introduction", { if case .InvalidSignature = $0 { return true } else { return false } }) {
+            try BlsPublicKey.fromBytes(bytes: cert.identityKey).verify(message: intro + Data([33]), signature: signature)
+        }
+
+        try t.eq(2, try pinned.verify(certificate: bob.certificate, now: NOW + 120, expectedPhone: bob.phone).serial, "bob's serial")
+        try t.throwsError("another number", { if case .WrongPhoneNumber = $0 { return true } else { return false } }) {
+            _ = try pinned.verify(certificate: bob.certificate, now: NOW + 120, expectedPhone: alice.phone)
+        }
+        try t.throwsError("expired", { if case .Expired = $0 { return true } else { return false } }) {
+            _ = try pinned.verify(certificate: bob.certificate, now: NOW + 60 + 31 * DAY, expectedPhone: nil)
+        }
+    }
+
+    t.test("wrong codes are counted and then refused") {
+        let server = try Server()
+        let client = try Client("+14155550100")
+        let right = server.sendCode(client.phone, NOW)
+        let wrongValue = (Int(right)! + 1) % 1_000_000
+        let wrong = String(repeating: "0", count: 6 - String(wrongValue).count) + String(wrongValue)
+        let pk = client.identity.publicKey().toBytes()
+        for _ in 0..<server.policy.maxFailures() {
+            try t.throwsError("wrong code", { if case .WrongCode = $0 { return true } else { return false } }) {
+                _ = try server.register(client.phone, wrong, pk, client.identity.popProve(), NOW)
+            }
+        }
+        try t.throwsError("after too many", { if case .TooManyAttempts = $0 { return true } else { return false } }) {
+            _ = try server.register(client.phone, right, pk, client.identity.popProve(), NOW)
+        }
+    }
+
+    t.test("proof of possession is required") {
+        let server = try Server()
+        let client = try Client("+14155550100")
+        let code = server.sendCode(client.phone, NOW)
+        try t.throwsError("someone else's proof", { if case .InvalidProofOfPossession = $0 { return true } else { return false } }) {
+            _ = try server.register(client.phone, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
+        }
+    }
+
+    return t.summary()
+}

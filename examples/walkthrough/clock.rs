@@ -1,0 +1,224 @@
+//! The simulated clock, and act 6: releases and renewals.
+
+use crate::host::{describe, fail, pump, Context, Res};
+use crate::walk::{Fate, Walk};
+use crate::{header, rel, DAY, DETAIL, HOUR};
+use blindpost::client::{Client, Event, FailureReason};
+use blindpost::wire::{ErrorCode, RequestType};
+
+/// What the clock loop observed.
+#[derive(Default)]
+pub struct ClockStats {
+    /// (time, releasing user) per release.
+    pub releases: Vec<(u64, usize)>,
+    /// (time, user) per renewal.
+    pub renewals: Vec<(u64, usize)>,
+    /// Renewal checks answered `not_released`, per user.
+    pub early: Vec<usize>,
+    /// Entries purged by the daily jobs.
+    pub purged: usize,
+    /// Days the daily job installed new discovery keys.
+    pub rotations: usize,
+}
+
+impl Walk {
+    /// The host's daily job: when a new discovery window starts, install the next window's
+    /// discovery key and purge expired state.
+    pub fn daily_jobs(&mut self, stats: &mut ClockStats) -> Res<()> {
+        let window = self.net.server.config().discovery.window(self.net.now);
+        if window == self.last_window {
+            return Ok(());
+        }
+        self.last_window = window;
+        let now = self.net.now;
+        if self
+            .net
+            .server
+            .rotate_discovery_keys(&mut self.net.rng, now)
+            .ctx(|| "rotate_discovery_keys".into())?
+        {
+            stats.rotations += 1;
+        }
+        stats.purged += self.net.server.maintain(now).ctx(|| "maintain".into())?;
+        Ok(())
+    }
+
+    /// Runs every client's timers until `until`: each due client gets `handle_timeout` and
+    /// its requests are sent. Renewal checks answered `not_released` are expected; any other
+    /// failure stops the run.
+    pub fn run_clock(&mut self, until: u64) -> Res<ClockStats> {
+        let mut stats = ClockStats {
+            early: vec![0; self.users.len()],
+            ..ClockStats::default()
+        };
+        loop {
+            let next = self
+                .users
+                .iter()
+                .filter_map(|u| u.client.poll_timeout())
+                .min();
+            let Some(t) = next.filter(|t| *t <= until) else {
+                break;
+            };
+            self.net.now = self.net.now.max(t);
+            self.daily_jobs(&mut stats)?;
+            let now = self.net.now;
+            for i in 0..self.users.len() {
+                if self.users[i].client.poll_timeout().is_none_or(|t| t > now) {
+                    continue;
+                }
+                let user = &mut self.users[i];
+                self.net.client_op("handle_timeout", |rng, now| {
+                    user.client.handle_timeout(rng, now)
+                });
+                let ev = pump(&mut self.net, user)?;
+                if user.client.poll_timeout().is_some_and(|t| t <= now) {
+                    return Err(fail(format!("{}: a timer does not move on", user.name)));
+                }
+                for e in ev {
+                    match e {
+                        Event::TokenReleased { .. } => stats.releases.push((now, i)),
+                        Event::TokenRenewed => stats.renewals.push((now, i)),
+                        Event::RequestFailed {
+                            request: RequestType::RenewToken,
+                            reason: FailureReason::Server(ErrorCode::NotReleased),
+                            ..
+                        } => stats.early[i] += 1,
+                        Event::RequestFailed {
+                            request, reason, ..
+                        } => {
+                            return Err(fail(format!(
+                                "{}: {} failed: {}",
+                                user.name,
+                                request.name(),
+                                describe(&reason)
+                            )))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.net.now = self.net.now.max(until);
+        self.daily_jobs(&mut stats)?;
+        Ok(stats)
+    }
+
+    /// Act 6: two days pass; recipients release tokens, senders renew them.
+    pub fn act6_releases(&mut self) -> Res<()> {
+        header(6, "Releases and renewals (the clock runs for two days)");
+        say!(self, "A recipient releases the token of a cold call it replied to or accepted, at a random time 1-24 h");
+        say!(self, "later, on its authenticated channel, naming only the delivery handle. The sender's client checks");
+        say!(self, "its spent tokens 6-12 h later on anonymous circuits, then less and less often; a released");
+        say!(
+            self,
+            "token is exchanged for a fresh, unlinkable one. Ignored cold calls keep their tokens."
+        );
+        // Overnight every phone restarts its app: the client comes back from the state its host
+        // saved (SPEC.md 13.2), with its scheduled releases and spent tokens.
+        let mut saved = 0;
+        for user in &mut self.users {
+            let before = (
+                user.client.account(),
+                user.client.token_counts(),
+                user.client.poll_timeout(),
+            );
+            let bytes = self
+                .net
+                .client_op("to_bytes", |_, _| user.client.to_bytes());
+            saved += bytes.len();
+            user.client = self
+                .net
+                .client_op("from_bytes", |_, _| {
+                    Client::from_bytes(&bytes, Walk::settings())
+                })
+                .ctx(|| format!("{}: restoring the saved state", user.name))?;
+            let after = (
+                user.client.account(),
+                user.client.token_counts(),
+                user.client.poll_timeout(),
+            );
+            if before != after {
+                return Err(fail(format!("{}: the restored client differs", user.name)));
+            }
+        }
+        say!(
+            self,
+            "  every app restarts from the state its host saved (Client::to_bytes, {} bytes on average)",
+            saved / self.users.len().max(1)
+        );
+        let start = self.net.now;
+        let stats = self.run_clock(start + 2 * DAY)?;
+        if !self.quiet {
+            let mut timeline: Vec<(u64, usize, &str)> = stats
+                .releases
+                .iter()
+                .map(|(t, i)| (*t, *i, "releases a token (authenticated; the handle names the token, not its sender)"))
+                .chain(stats.renewals.iter().map(|(t, i)| {
+                    (*t, *i, "checks a spent token: released, so it is renewed for a fresh one")
+                }))
+                .collect();
+            timeline.sort();
+            for (t, i, what) in timeline.iter().take(2 * DETAIL) {
+                out!("  {:>8}  {:<8} {what}", rel(*t, start), self.users[*i].name);
+            }
+            let buckets: Vec<String> = (0..4)
+                .map(|b| {
+                    let n = stats
+                        .releases
+                        .iter()
+                        .filter(|(t, _)| (t - start) / (6 * HOUR) == b)
+                        .count();
+                    format!("{}-{} h: {n}", 6 * b, 6 * b + 6)
+                })
+                .collect();
+            out!("  releases after the replies:  {}", buckets.join(",  "));
+            out!(
+                "  the host's daily job installed {} new discovery key(s) and purged {} expired store entries",
+                stats.rotations, stats.purged
+            );
+        }
+        // Every cold call replied to or accepted is released and its token renewed; every
+        // ignored one is still attached.
+        let expected_releases = self
+            .cold_calls
+            .iter()
+            .filter(|c| c.fate != Fate::Ignore)
+            .count();
+        if stats.releases.len() != expected_releases || stats.renewals.len() != expected_releases {
+            return Err(fail(format!(
+                "expected {expected_releases} releases and renewals, got {} and {}",
+                stats.releases.len(),
+                stats.renewals.len()
+            )));
+        }
+        for i in 0..self.honest {
+            let ignored = self
+                .cold_calls
+                .iter()
+                .filter(|c| c.from == i && c.fate == Fate::Ignore)
+                .count();
+            let counts = self.users[i].client.token_counts();
+            let registration = self.net.server.config().registration_tokens;
+            if counts.attached != ignored || counts.available + ignored != registration {
+                return Err(fail(format!(
+                    "{}: tokens {counts:?}, expected {ignored} attached",
+                    self.users[i].name
+                )));
+            }
+        }
+        let early: usize = stats.early.iter().sum();
+        let still = self
+            .cold_calls
+            .iter()
+            .filter(|c| c.fate == Fate::Ignore)
+            .count();
+        out!(
+            "result: tokens released: {}, renewed: {} (checks too early, answered not_released and retried later: {early}); still attached (ignored cold calls): {still}",
+            stats.releases.len(),
+            stats.renewals.len()
+        );
+        self.end_act("6 releases and renewals");
+        Ok(())
+    }
+}

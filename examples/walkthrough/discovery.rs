@@ -1,0 +1,176 @@
+//! Act 3: discovery.
+
+use crate::host::{fail, failures, no_failures, pump, Context, Res};
+use crate::walk::Walk;
+use crate::{header, number, phone_of, pick, DETAIL};
+use blindpost::certificate::{Certificate, PhoneNumber};
+use blindpost::client::{Event, FailureReason};
+use blindpost::wire::{ErrorCode, RequestType};
+use rand_core::Rng;
+use std::collections::BTreeSet;
+
+impl Walk {
+    /// Act 3: everyone looks up its address book; the spammer scrapes until the window's limit.
+    pub fn act3_discovery(&mut self) -> Res<()> {
+        header(3, "Discovery");
+        say!(self, "Each client looks up numbers from its address book. It first asks for discovery tokens on its");
+        say!(self, "authenticated channel (blinded, counted per account and day), then pays one token per batch of");
+        say!(self, "up to 100 numbers on a fresh anonymous circuit. The server answers with the certificates of the");
+        say!(
+            self,
+            "numbers that have accounts; the client checks them against the pinned issuer key."
+        );
+        let h = self.honest;
+        // Whom each honest user will cold-call: the next one around a ring (so every user ends up
+        // with contacts both ways), and one more at random when possible.
+        let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+        for i in 0..h {
+            let next = (i + 1) % h;
+            pairs.insert((i, next));
+            self.targets.push(vec![next]);
+        }
+        for i in 0..h {
+            let j = pick(&mut self.net.rng, h);
+            if j != i && !pairs.contains(&(i, j)) && !pairs.contains(&(j, i)) {
+                pairs.insert((i, j));
+                self.targets[i].push(j);
+            }
+        }
+        let mut total_numbers = 0;
+        let mut total_found = 0;
+        for i in 0..h {
+            // The address book: the people it will call, two more users, two numbers without
+            // an account.
+            let mut book: Vec<PhoneNumber> = Vec::new();
+            for &t in &self.targets[i] {
+                book.push(phone_of(t)?);
+            }
+            for _ in 0..2 {
+                let j = pick(&mut self.net.rng, h);
+                let p = phone_of(j)?;
+                if j != i && !book.contains(&p) {
+                    book.push(p);
+                }
+            }
+            for _ in 0..2 {
+                let n = 5_000_000 + self.net.rng.next_u64() % 1_000_000;
+                book.push(number(n)?);
+            }
+            let user = &mut self.users[i];
+            user.book = book.clone();
+            self.net
+                .client_op("lookup", |rng, now| {
+                    user.client.lookup(rng, now, book.clone())
+                })
+                .ctx(|| format!("{}: lookup", user.name))?;
+            let ev = pump(&mut self.net, user)?;
+            no_failures(&user.name, &ev)?;
+            let found: Vec<Certificate> = ev
+                .into_iter()
+                .filter_map(|e| match e {
+                    Event::LookupCompleted { found } => Some(found),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            // Exactly the registered numbers of the book must come back.
+            let expected: BTreeSet<&str> = book
+                .iter()
+                .filter(|p| (0..h).any(|j| phone_of(j).is_ok_and(|q| q == **p)))
+                .map(PhoneNumber::as_str)
+                .collect();
+            let got: BTreeSet<&str> = found.iter().map(|c| c.phone().as_str()).collect();
+            if expected != got {
+                return Err(fail(format!(
+                    "{}: lookup found {got:?}, expected {expected:?}",
+                    user.name
+                )));
+            }
+            if !self.quiet && i < DETAIL {
+                out!(
+                    "  {:<8} looks up {} numbers: 1 discovery token, {} have accounts ({})",
+                    user.name,
+                    book.len(),
+                    found.len(),
+                    found
+                        .iter()
+                        .map(|c| c.phone().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            total_numbers += book.len();
+            total_found += found.len();
+            user.found = found;
+        }
+        say!(self, "  ... and so on for every honest user");
+
+        // The spammer walks a range of numbers instead of an address book.
+        let s = self.honest;
+        let window_tokens = self.net.server.config().discovery.tokens_per_window;
+        let batch = self.net.server.config().discovery.batch_size as u64;
+        let scraped: Vec<PhoneNumber> = (0..window_tokens * batch)
+            .map(|k| number(1000 + k))
+            .collect::<Res<_>>()?;
+        let first = scraped.first().map(|p| p.as_str().to_string());
+        let last = scraped.last().map(|p| p.as_str().to_string());
+        let user = &mut self.users[s];
+        self.net
+            .client_op("lookup", |rng, now| user.client.lookup(rng, now, scraped))
+            .ctx(|| "mallory: lookup".into())?;
+        let ev = pump(&mut self.net, user)?;
+        no_failures(&user.name, &ev)?;
+        let lookups = ev
+            .iter()
+            .filter(|e| matches!(e, Event::LookupCompleted { .. }))
+            .count();
+        self.victims = ev
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::LookupCompleted { found } => Some(found),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let more: Vec<PhoneNumber> = (0..batch)
+            .map(|k| number(1000 + window_tokens * batch + k))
+            .collect::<Res<_>>()?;
+        self.net
+            .client_op("lookup", |rng, now| user.client.lookup(rng, now, more))
+            .ctx(|| "mallory: lookup".into())?;
+        let ev = pump(&mut self.net, user)?;
+        let refused = matches!(
+            failures(&ev).as_slice(),
+            [(
+                RequestType::IssueDiscoveryTokens,
+                FailureReason::Server(ErrorCode::RateLimited)
+            )]
+        );
+        if !refused {
+            return Err(fail(format!(
+                "mallory's token request beyond the window's limit should be rate_limited, got {:?}",
+                failures(&ev)
+            )));
+        }
+        if !self.quiet {
+            out!(
+                "  mallory  scrapes {} .. {}: {} tokens pay for {lookups} batches of {batch}, finding {} accounts;",
+                first.unwrap_or_default(),
+                last.unwrap_or_default(),
+                window_tokens,
+                self.victims.len()
+            );
+            out!(
+                "           asking for token {} this window: refused, rate_limited (everyone gets the same {} per day)",
+                window_tokens + 1,
+                window_tokens
+            );
+        }
+        out!(
+            "result: {h} address books, {total_numbers} numbers looked up, {total_found} certificates found; the scraper capped at {} numbers per day",
+            window_tokens * batch
+        );
+        self.end_act("3 discovery");
+        Ok(())
+    }
+}
