@@ -412,6 +412,23 @@ impl<S: Inspect> World<S> {
         self.server.store().entries(self.now)
     }
 
+    /// Sends a request that must be refused with `code` and must change nothing in the store.
+    #[track_caller]
+    pub fn refused(&mut self, channel: Channel, bytes: &[u8], code: ErrorCode) {
+        let before = self.snapshot();
+        let response = self.send(channel, bytes);
+        assert_eq!(error_code(&response), Some(code), "{:?}", decode(&response));
+        assert_eq!(self.snapshot(), before, "a refused request changed the store");
+    }
+
+    /// The queued deliveries of `account`, decoded (they stay queued).
+    pub fn queued(&self, account: &AccountId) -> Vec<Delivery> {
+        self.queues
+            .get(account)
+            .map(|q| q.iter().map(|b| Delivery::from_bytes(b).unwrap()).collect())
+            .unwrap_or_default()
+    }
+
     /// Asks the server for a code for `phone` and returns the one its host would send.
     pub fn code(&mut self, phone: &PhoneNumber) -> String {
         let response = self.send(
