@@ -14,8 +14,8 @@ use blindpost::account::Channel;
 use blindpost::server::{Handled, Output, ServerConfig};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, Response};
-use std::sync::Barrier;
 use std::sync::atomic::Ordering;
+use std::sync::Barrier;
 use support::{cold_call_bytes, decode, phone, Contended, World};
 
 type ContendedWorld = World<Contended>;
@@ -93,7 +93,11 @@ fn one_token_many_cold_calls_exactly_one_is_accepted() {
         let winner = winners[0];
         for (i, code) in codes(&results).into_iter().enumerate() {
             if i != winner {
-                assert_eq!(code, Some(ErrorCode::TokenSpent), "round {round} thread {i}");
+                assert_eq!(
+                    code,
+                    Some(ErrorCode::TokenSpent),
+                    "round {round} thread {i}"
+                );
             }
         }
         let deliveries: Vec<_> = results
@@ -178,7 +182,10 @@ fn one_released_token_many_renewals_exactly_one_is_renewed() {
         else {
             panic!("{:?}", handled.decoded)
         };
-        let released = world.send(bob.channel(), &Request::Release { handle: *handle }.to_bytes());
+        let released = world.send(
+            bob.channel(),
+            &Request::Release { handle: *handle }.to_bytes(),
+        );
         assert!(matches!(decode(&released), Response::Released));
 
         let (requests, pending) = world.cold_call_requests(THREADS);
@@ -215,7 +222,11 @@ fn one_released_token_many_renewals_exactly_one_is_renewed() {
         ));
         for (i, code) in codes(&results).into_iter().enumerate() {
             if i != *winner {
-                assert_eq!(code, Some(ErrorCode::TokenSpent), "round {round} thread {i}");
+                assert_eq!(
+                    code,
+                    Some(ErrorCode::TokenSpent),
+                    "round {round} thread {i}"
+                );
             }
         }
     }

@@ -61,7 +61,11 @@ fn only_the_recipient_can_release_and_only_known_handles() {
         ErrorCode::UnknownHandle,
     );
     // Releases travel only on the authenticated channel.
-    world.refused(Channel::Anonymous, &release(handle), ErrorCode::WrongChannel);
+    world.refused(
+        Channel::Anonymous,
+        &release(handle),
+        ErrorCode::WrongChannel,
+    );
 
     // Bob can; a second release is an idempotent retry that changes nothing.
     let before = world.snapshot();

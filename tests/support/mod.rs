@@ -3,20 +3,18 @@
 #![allow(dead_code)]
 
 use blindpost::account::{AccountId, Channel};
+use blindpost::bbs04::{GroupManagerKey, GroupPublicKey};
+use blindpost::bls::SecretKey;
+use blindpost::certificate::Certificate;
 use blindpost::certificate::PhoneNumber;
 use blindpost::client::{Client, ClientSettings, Event, Transmit};
 use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
 use blindpost::store::{KeyValue, MemoryStore, Store, StoreError};
-use blindpost::vector_rng::VectorRng;
-use blindpost::bbs04::{GroupManagerKey, GroupPublicKey};
-use blindpost::bls::SecretKey;
-use blindpost::certificate::Certificate;
 use blindpost::token::{
     Client as TokenClient, PendingToken, Token, TokenChallenge, TokenKeySet, TokenRequest,
 };
-use blindpost::wire::{
-    ColdCallRequest, Delivery, ErrorCode, RegisterRequest, Request, Response,
-};
+use blindpost::vector_rng::VectorRng;
+use blindpost::wire::{ColdCallRequest, Delivery, ErrorCode, RegisterRequest, Request, Response};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -260,7 +258,6 @@ impl<S: Inspect> World<S> {
         }
     }
 
-
     /// Registers `client` under `phone`: asks for a code, reads the SMS, registers.
     pub fn register(&mut self, client: &mut Client, phone: &str) -> Vec<Event> {
         let phone = PhoneNumber::parse(phone).unwrap();
@@ -418,7 +415,11 @@ impl<S: Inspect> World<S> {
         let before = self.snapshot();
         let response = self.send(channel, bytes);
         assert_eq!(error_code(&response), Some(code), "{:?}", decode(&response));
-        assert_eq!(self.snapshot(), before, "a refused request changed the store");
+        assert_eq!(
+            self.snapshot(),
+            before,
+            "a refused request changed the store"
+        );
     }
 
     /// The queued deliveries of `account`, decoded (they stay queued).
@@ -439,7 +440,13 @@ impl<S: Inspect> World<S> {
             .to_bytes(),
         );
         assert!(matches!(decode(&response), Response::CodeSent));
-        self.sms.iter().rev().find(|(p, _)| p == phone).unwrap().1.clone()
+        self.sms
+            .iter()
+            .rev()
+            .find(|(p, _)| p == phone)
+            .unwrap()
+            .1
+            .clone()
     }
 
     /// `n` cold-call token requests under the server's current key.
