@@ -24,11 +24,11 @@
 
 mod support;
 
-use blindpost::account::{AccountId, Channel};
-use blindpost::client::{Client, Event};
+use blindpost::account::Channel;
+use blindpost::client::Client;
 use blindpost::token::Token;
-use blindpost::wire::{Delivery, Payload, Request, RequestType, Response};
-use support::{events, phone, Received, World};
+use blindpost::wire::{Request, RequestType, Response};
+use support::{conversation, phone, Conversation, Received, World};
 
 /// Byte strings that identify one account. Strings of 16 bytes or more are matched by every
 /// 16-byte window (so a partial copy counts); only high-entropy strings are listed that way.
@@ -115,10 +115,16 @@ fn identifying(
         .iter()
         .filter(|r| r.sender == Some(client.account()));
     for r in mine {
-        match (Request::from_bytes(&r.bytes).unwrap(), decode_ok(&r.response)) {
-            (Request::Register(req), Response::Registered {
-                token_responses, ..
-            }) => {
+        match (
+            Request::from_bytes(&r.bytes).unwrap(),
+            decode_ok(&r.response),
+        ) {
+            (
+                Request::Register(req),
+                Response::Registered {
+                    token_responses, ..
+                },
+            ) => {
                 for t in &req.token_requests {
                     id.windows("blinded registration token request", t.blinded_msg());
                 }
@@ -156,123 +162,15 @@ fn token_needles(token: &Token, what: &str) -> Identifying {
     id
 }
 
-struct Conversation {
-    world: World,
-    alice: Client,
-    bob: Client,
-    /// Alice's member key of Bob's group, and Bob's of Alice's (from the opened introductions).
-    alice_in_bob: blindpost::bbs04::MemberKey,
-    bob_in_alice: blindpost::bbs04::MemberKey,
-    handle: blindpost::wire::DeliveryHandle,
-}
-
-fn introduction_member_key(world: &World, to: &AccountId) -> blindpost::bbs04::MemberKey {
-    let queued = world.queued(to);
-    let opened = world.open(to, queued.last().unwrap().sealed());
-    let Payload::Introduction(intro) = Payload::from_bytes(&opened).unwrap() else {
-        panic!("not an introduction")
-    };
-    intro.content().member_key.clone()
-}
-
-fn found(client: &mut Client) -> Vec<blindpost::certificate::Certificate> {
-    events(client)
-        .into_iter()
-        .find_map(|e| match e {
-            Event::LookupCompleted { found } => Some(found),
-            _ => None,
-        })
-        .unwrap()
-}
-
-/// Registration, discovery, a cold call, replies both ways, the release, the renewal, and a
-/// second cold call with the renewed token, with the store tracked for every request.
-fn conversation() -> Conversation {
+fn tracked_conversation() -> Conversation {
     let mut world = World::new("privacy");
     world.track_store = true;
-    let mut alice = world.new_client();
-    let mut bob = world.new_client();
-    let mut carol = world.new_client();
-    world.register(&mut alice, "+15550001");
-    world.register(&mut bob, "+15550002");
-    world.register(&mut carol, "+15550003");
-
-    alice
-        .lookup(
-            &mut world.rng,
-            world.now,
-            vec![phone("+15550002"), phone("+15550003")],
-        )
-        .unwrap();
-    world.pump(&mut alice);
-    let certs = found(&mut alice);
-    assert_eq!(certs.len(), 2);
-
-    let intro = alice
-        .compose_introduction(&mut world.rng, world.now, &certs[0], b"hi bob", b"")
-        .unwrap();
-    let sealed = world.seal(&bob.account(), &intro);
-    alice.send_cold_call(bob.account(), &sealed).unwrap();
-    world.pump(&mut alice);
-    let handle = match world.queued(&bob.account()).as_slice() {
-        [Delivery::ColdCall { handle, .. }] => *handle,
-        other => panic!("{other:?}"),
-    };
-    let bob_in_alice = introduction_member_key(&world, &bob.account());
-    world.deliver(&mut bob);
-
-    let reply = bob
-        .compose_reply(&mut world.rng, world.now, alice.account(), b"hi alice", b"")
-        .unwrap();
-    let sealed = world.seal(&alice.account(), &reply);
-    bob.send_reply(&mut world.rng, world.now, alice.account(), &sealed)
-        .unwrap();
-    world.pump(&mut bob);
-    let alice_in_bob = introduction_member_key(&world, &alice.account());
-    world.deliver(&mut alice);
-
-    let msg = alice
-        .compose_reply(&mut world.rng, world.now, bob.account(), b"how are you", b"")
-        .unwrap();
-    let sealed = world.seal(&bob.account(), &msg);
-    alice
-        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
-        .unwrap();
-    world.pump(&mut alice);
-    world.deliver(&mut bob);
-
-    let due = bob.poll_timeout().unwrap();
-    world.advance(&mut bob, due - world.now);
-    assert!(events(&mut bob)
-        .iter()
-        .any(|e| matches!(e, Event::TokenReleased { .. })));
-    let check = alice.poll_timeout().unwrap();
-    world.advance(&mut alice, check.saturating_sub(world.now));
-    assert!(events(&mut alice).contains(&Event::TokenRenewed));
-
-    let intro = alice
-        .compose_introduction(&mut world.rng, world.now, &certs[1], b"hi carol", b"")
-        .unwrap();
-    let sealed = world.seal(&carol.account(), &intro);
-    alice.send_cold_call(carol.account(), &sealed).unwrap();
-    world.pump(&mut alice);
-    assert!(events(&mut alice).contains(&Event::ColdCallSent {
-        recipient: carol.account()
-    }));
-
-    Conversation {
-        world,
-        alice,
-        bob,
-        alice_in_bob,
-        bob_in_alice,
-        handle,
-    }
+    conversation(world)
 }
 
 #[test]
 fn anonymous_requests_and_what_the_server_stores_for_them_name_no_sender() {
-    let c = conversation();
+    let c = tracked_conversation();
     let world = &c.world;
     let alice = identifying(
         "Alice",
@@ -318,14 +216,24 @@ fn anonymous_requests_and_what_the_server_stores_for_them_name_no_sender() {
         }
     }
     // Every kind of anonymous request of the conversation was looked at.
-    for kind in ["cold_call", "reply", "fetch_group_key", "renew_token", "lookup"] {
-        assert!(checked.get(kind).copied().unwrap_or(0) > 0, "no {kind} seen");
+    for kind in [
+        "cold_call",
+        "reply",
+        "fetch_group_key",
+        "renew_token",
+        "lookup",
+        "fetch_keys",
+    ] {
+        assert!(
+            checked.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} seen"
+        );
     }
 }
 
 #[test]
 fn the_release_names_only_the_recipient() {
-    let c = conversation();
+    let c = tracked_conversation();
     let world = &c.world;
     let alice = identifying(
         "Alice",
@@ -361,7 +269,7 @@ fn the_release_names_only_the_recipient() {
 
 #[test]
 fn spent_tokens_do_not_appear_in_any_issuance_transcript() {
-    let c = conversation();
+    let c = tracked_conversation();
     let world = &c.world;
     let issuance: Vec<&Received> = world
         .received
@@ -392,8 +300,7 @@ fn spent_tokens_do_not_appear_in_any_issuance_transcript() {
             // A renewal carries the old token in the clear (it is spent already); what it must
             // not carry is the token it issues.
             if kind == "renew_token" {
-                if let Ok(Request::RenewToken { token: old, .. }) = Request::from_bytes(&t.bytes)
-                {
+                if let Ok(Request::RenewToken { token: old, .. }) = Request::from_bytes(&t.bytes) {
                     if old == token {
                         continue;
                     }

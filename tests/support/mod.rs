@@ -2,6 +2,11 @@
 //! seals payloads end to end, shuttles requests and responses, and keeps time.
 #![allow(dead_code)]
 
+mod conversation;
+pub use conversation::conversation;
+#[allow(unused_imports)]
+pub use conversation::Conversation;
+
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::{GroupManagerKey, GroupPublicKey};
 use blindpost::bls::SecretKey;
@@ -30,6 +35,8 @@ pub struct Received {
     pub bytes: Vec<u8>,
     pub response: Vec<u8>,
     pub sender: Option<AccountId>,
+    /// The server's clock when it handled the request.
+    pub now: u64,
     /// Entries that the request added or changed (key, new value), if tracked.
     pub stored: Vec<KeyValue>,
 }
@@ -49,7 +56,14 @@ pub struct World<S: Inspect = MemoryStore> {
     /// Record in [`Received::stored`] what each request wrote to the store (two snapshots per
     /// request: for the tests that inspect the server's state).
     pub track_store: bool,
+    /// Called with every response before the client gets it (and the server's clock).
+    pub response_hook: Option<ResponseHook>,
+    /// Called with every delivery and its opened payload before the client gets them.
+    pub delivery_hook: Option<DeliveryHook>,
 }
+
+pub type ResponseHook = Box<dyn FnMut(&mut Client, &Transmit, &[u8], u64)>;
+pub type DeliveryHook = Box<dyn FnMut(&mut Client, &[u8], &[u8], u64)>;
 
 pub fn settings() -> ClientSettings {
     ClientSettings {
@@ -183,6 +197,8 @@ impl<S: Inspect> World<S> {
             received: Vec::new(),
             seal_keys: BTreeMap::new(),
             track_store: false,
+            response_hook: None,
+            delivery_hook: None,
         }
     }
 
@@ -223,6 +239,7 @@ impl<S: Inspect> World<S> {
             bytes: bytes.to_vec(),
             response: handled.response.clone(),
             sender,
+            now: self.now,
             stored,
         });
         for output in handled.outputs {
@@ -246,6 +263,10 @@ impl<S: Inspect> World<S> {
     /// Delivers one transmit and feeds the response back.
     pub fn exchange(&mut self, client: &mut Client, t: Transmit) {
         let response = self.send_from(Some(client.account()), t.channel, &t.bytes);
+        let now = self.now;
+        if let Some(hook) = self.response_hook.as_mut() {
+            hook(client, &t, &response, now);
+        }
         client
             .handle_response(&mut self.rng, self.now, t.id, &response)
             .unwrap();
@@ -308,6 +329,10 @@ impl<S: Inspect> World<S> {
         for bytes in queued {
             let delivery = Delivery::from_bytes(&bytes).unwrap();
             let opened = self.open(&me, delivery.sealed());
+            let now = self.now;
+            if let Some(hook) = self.delivery_hook.as_mut() {
+                hook(client, &bytes, &opened, now);
+            }
             client.handle_delivery(self.now, &bytes, &opened).unwrap();
         }
         events(client)
