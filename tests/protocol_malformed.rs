@@ -231,7 +231,11 @@ fn decodable(
             vec![
                 ("sealed payload", flip(bytes, 50, 1), code),
                 ("timestamp", flip(bytes, 45, 1), code),
-                ("unknown recipient", flip(bytes, 2, 1), ErrorCode::UnknownRecipient),
+                (
+                    "unknown recipient",
+                    flip(bytes, 2, 1),
+                    ErrorCode::UnknownRecipient,
+                ),
             ]
         }
         Request::FetchGroupKey { .. } => vec![(

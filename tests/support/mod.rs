@@ -3,9 +3,8 @@
 #![allow(dead_code)]
 
 mod conversation;
-pub use conversation::conversation;
 #[allow(unused_imports)]
-pub use conversation::Conversation;
+pub use conversation::{conversation, Conversation};
 
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::{GroupManagerKey, GroupPublicKey};
@@ -203,7 +202,11 @@ impl<S: Inspect> World<S> {
     }
 
     pub fn new_client(&mut self) -> Client {
-        let client = Client::new(&mut self.rng, self.server.public_keys(), settings());
+        self.new_client_with(settings())
+    }
+
+    pub fn new_client_with(&mut self, settings: ClientSettings) -> Client {
+        let client = Client::new(&mut self.rng, self.server.public_keys(), settings);
         let mut key = [0u8; 32];
         rand_core::Rng::fill_bytes(&mut self.rng, &mut key);
         self.seal_keys.insert(client.account(), key);
