@@ -152,7 +152,7 @@ fn one_discovery_token_many_lookups_exactly_one_is_answered() {
             })
             .collect();
         assert_eq!(answered.len(), 1, "round {round}: {:?}", codes(&results));
-        assert_eq!(answered[0], [bob.certificate.clone()]);
+        assert_eq!(answered[0], std::slice::from_ref(&bob.certificate));
         assert_eq!(
             codes(&results)
                 .into_iter()

@@ -37,13 +37,14 @@ const N: u64 = 3;
 const K: usize = 4;
 
 fn config() -> ServerConfig {
-    let mut config = ServerConfig::default();
-    config.discovery = DiscoveryConfig {
-        window_seconds: WINDOW,
-        tokens_per_window: N,
-        batch_size: K,
-    };
-    config
+    ServerConfig {
+        discovery: DiscoveryConfig {
+            window_seconds: WINDOW,
+            tokens_per_window: N,
+            batch_size: K,
+        },
+        ..ServerConfig::default()
+    }
 }
 
 fn issue(window: u64, requests: Vec<TokenRequest>) -> Vec<u8> {
@@ -197,7 +198,7 @@ fn a_discovery_token_is_good_once_for_at_most_k_numbers_in_its_window() {
     let Response::LookupResult(found) = decode(&world.send(Channel::Anonymous, &first)) else {
         panic!("lookup refused")
     };
-    assert_eq!(found, [bob.certificate.clone()]);
+    assert_eq!(found, std::slice::from_ref(&bob.certificate));
     // The same lookup again is answered again; any other use of the token is refused.
     let before = world.snapshot();
     assert!(matches!(

@@ -177,9 +177,15 @@ fn anonymous_requests_and_what_the_server_stores_for_them_name_no_sender() {
         &c.alice,
         "+15550001",
         world,
-        &[c.alice_in_bob.clone()],
+        std::slice::from_ref(&c.alice_in_bob),
     );
-    let bob = identifying("Bob", &c.bob, "+15550002", world, &[c.bob_in_alice.clone()]);
+    let bob = identifying(
+        "Bob",
+        &c.bob,
+        "+15550002",
+        world,
+        std::slice::from_ref(&c.bob_in_alice),
+    );
 
     // The matching works: each account's registration request names it.
     for (who, id) in [(c.alice.account(), &alice), (c.bob.account(), &bob)] {
@@ -240,7 +246,7 @@ fn the_release_names_only_the_recipient() {
         &c.alice,
         "+15550001",
         world,
-        &[c.alice_in_bob.clone()],
+        std::slice::from_ref(&c.alice_in_bob),
     );
     let releases: Vec<&Received> = world
         .received

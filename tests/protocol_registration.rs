@@ -186,8 +186,10 @@ fn tokens_at_the_first_registration_again_only_after_the_cooldown() {
 
 #[test]
 fn bad_proofs_conflicts_and_too_many_token_requests_are_refused_without_a_state_change() {
-    let mut config = ServerConfig::default();
-    config.registration_tokens = 3;
+    let config = ServerConfig {
+        registration_tokens: 3,
+        ..ServerConfig::default()
+    };
     let mut world = World::with_config("registration refusals", config);
     let alice = identity(&mut world);
     let code = world.code(&phone("+15550001"));
