@@ -61,6 +61,16 @@ impl Client {
             } => {
                 let group = self.state.group.public_key().clone();
                 let own = self.account();
+                if generation > group.generation() {
+                    // No such generation of our group exists: the server cannot have checked
+                    // the signature, so neither the signer nor the payload can be trusted.
+                    return Err(ClientError::Group(
+                        crate::bbs04::Error::GenerationMismatch {
+                            member: generation,
+                            group: group.generation(),
+                        },
+                    ));
+                }
                 if generation == group.generation() {
                     // The server checked it; check again rather than trust the server.
                     let prepared = PreparedGroupKey::new(group);
