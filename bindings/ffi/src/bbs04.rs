@@ -63,7 +63,7 @@ impl GroupManagerKey {
     /// vectors only, never for real keys.
     #[uniffi::constructor]
     pub fn generate_with_vector_rng(rng: &VectorRng) -> Arc<Self> {
-        Self::wrap(rng.with(|r| bbs04::GroupManagerKey::generate(r)))
+        Self::wrap(rng.with(bbs04::GroupManagerKey::generate))
     }
 
     /// Decodes the 486-byte encoding and checks the secrets against the group key.
