@@ -521,7 +521,7 @@ pub enum BlindpostError {
         /// The message.
         reason: String,
         /// What kind of message was being read (request, response, delivery, payload).
-        message: String,
+        message_kind: String,
         /// The type byte found.
         found: u8,
     },
@@ -669,7 +669,7 @@ pub enum BlindpostError {
         /// The message.
         reason: String,
         /// The backend's message.
-        message: String,
+        detail: String,
     },
 }
 
@@ -1049,7 +1049,7 @@ impl From<WireError> for BlindpostError {
             WireError::Decode(d) => Self::from(d).with_reason(reason),
             WireError::UnknownType { message, found } => Self::UnknownMessageType {
                 reason,
-                message: message.to_owned(),
+                message_kind: message.to_owned(),
                 found,
             },
             WireError::Embedded { field, reason: _ } => Self::Malformed {
@@ -1126,7 +1126,7 @@ impl From<StoreError> for BlindpostError {
     fn from(e: StoreError) -> Self {
         Self::StoreFailure {
             reason: e.to_string(),
-            message: e.message,
+            detail: e.message,
         }
     }
 }

@@ -9,17 +9,17 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum StoreError {
     /// The backend failed; the server answers the request with an `Internal` error code.
-    #[error("storage failure: {message}")]
+    #[error("storage failure: {detail}")]
     Backend {
         /// What went wrong, for logs.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         Self::Backend {
-            message: format!("the foreign store threw an unexpected error: {}", e.reason),
+            detail: format!("the foreign store threw an unexpected error: {}", e.reason),
         }
     }
 }
@@ -27,7 +27,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
 impl From<StoreError> for CoreStoreError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Backend { message } => CoreStoreError::new(message),
+            StoreError::Backend { detail } => CoreStoreError::new(detail),
         }
     }
 }

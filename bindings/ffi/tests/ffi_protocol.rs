@@ -208,7 +208,7 @@ fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_variant() 
                 if reason.starts_with("client: introduction: sender certificate: "))
             },
             |e| matches!(e, BlindpostError::FromTheFuture { created_at: 99, .. }),
-            |e| matches!(e, BlindpostError::UnknownMessageType { message, found: 7, .. } if message == "delivery"),
+            |e| matches!(e, BlindpostError::UnknownMessageType { message_kind, found: 7, .. } if message_kind == "delivery"),
             |e| {
                 matches!(e, BlindpostError::Malformed { field, kind: DecodeErrorKind::InvalidEmbedded, reason }
                 if field == "delivery.signature" && reason.contains("bad point"))
@@ -217,7 +217,7 @@ fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_variant() 
             |e| matches!(e, BlindpostError::ContactBlocked { .. }),
             |e| matches!(e, BlindpostError::InvalidConfig { field, .. } if field == "registration_tokens"),
             |e| matches!(e, BlindpostError::TokenKeysMismatch { purpose, .. } if purpose == "discovery"),
-            |e| matches!(e, BlindpostError::StoreFailure { message, .. } if message == "disk full"),
+            |e| matches!(e, BlindpostError::StoreFailure { detail, .. } if detail == "disk full"),
         ],
     );
 }
