@@ -35,6 +35,9 @@ pub struct ClientSettings {
     /// Phone numbers per lookup batch (must match the server's).
     #[uniffi(default = 100)]
     pub discovery_batch: u64,
+    /// Cold-call tokens to ask for at registration (the server's number, at most 5).
+    #[uniffi(default = 5)]
+    pub registration_tokens: u64,
 }
 
 impl From<&core::ClientSettings> for ClientSettings {
@@ -46,6 +49,7 @@ impl From<&core::ClientSettings> for ClientSettings {
             max_clock_skew: s.max_clock_skew,
             discovery_window: s.discovery_window,
             discovery_batch: wide(s.discovery_batch),
+            registration_tokens: wide(s.registration_tokens),
         }
     }
 }
@@ -59,6 +63,7 @@ impl From<&ClientSettings> for core::ClientSettings {
             discovery_window: s.discovery_window,
             // A batch larger than memory can only mean "one batch".
             discovery_batch: usize::try_from(s.discovery_batch).unwrap_or(usize::MAX),
+            registration_tokens: usize::try_from(s.registration_tokens).unwrap_or(usize::MAX),
         }
     }
 }
