@@ -140,19 +140,33 @@ run_kotlin() {
     missing "kotlinc $KOTLIN_VERSION, java or JNA could not be installed" kotlin
     return 0
   fi
-  local dir=$OUT/kotlin
+  local dir=$OUT/kotlin cache=$OUT/kotlin-cache
   rm -rf "$dir"
-  mkdir -p "$dir"
+  mkdir -p "$dir" "$cache"
   cp "$LIB" "$dir/"
-  # The generated bindings and the tests' small support library, compiled once into one jar.
-  bash "$KOTLINC" -nowarn -d "$dir/blindpost.jar" -classpath "$JNA_JAR" \
-    "$OUT/gen/uniffi/blindpost/blindpost.kt" "$REPO"/bindings/kotlin/support/*.kt
-  local script
-  for script in "$REPO"/bindings/kotlin/*.kts; do
-    printf -- '-- %s\n' "$(basename "$script")"
-    BLINDPOST_VECTORS="$VECTORS" bash "$KOTLINC" -nowarn \
-      -classpath "$dir/blindpost.jar:$JNA_JAR" -J-Djna.library.path="$dir" -script "$script"
-  done
+  # Two jars, each compiled only when its sources changed (kotlinc takes most of a minute over
+  # the generated bindings): the generated bindings, and the tests with their support library
+  # (entry point blindpost.tests.MainKt), so that the JVM starts once for all of them.
+  local bindings_kt=$OUT/gen/uniffi/blindpost/blindpost.kt tests_kt bindings_jar tests_jar
+  tests_kt=$(ls "$REPO"/bindings/kotlin/support/*.kt "$REPO"/bindings/kotlin/tests/*.kt)
+  bindings_jar=$cache/bindings-$(sha256sum "$bindings_kt" | cut -c1-16).jar
+  if [ ! -f "$bindings_jar" ]; then
+    rm -f "$cache"/bindings-*.jar "$cache"/tests-*.jar
+    bash "$KOTLINC" -nowarn -d "$bindings_jar.tmp.jar" -classpath "$JNA_JAR" "$bindings_kt"
+    mv "$bindings_jar.tmp.jar" "$bindings_jar"
+  fi
+  # shellcheck disable=SC2086
+  tests_jar=$cache/tests-$(cat "$bindings_jar" $tests_kt | sha256sum | cut -c1-16).jar
+  if [ ! -f "$tests_jar" ]; then
+    rm -f "$cache"/tests-*.jar
+    # shellcheck disable=SC2086
+    bash "$KOTLINC" -nowarn -d "$tests_jar.tmp.jar" -classpath "$bindings_jar:$JNA_JAR" $tests_kt
+    mv "$tests_jar.tmp.jar" "$tests_jar"
+  fi
+  local stdlib
+  stdlib=$(dirname "$KOTLINC")/../lib/kotlin-stdlib.jar
+  BLINDPOST_VECTORS="$VECTORS" java -Djna.library.path="$dir" \
+    -classpath "$tests_jar:$bindings_jar:$JNA_JAR:$stdlib" blindpost.tests.MainKt
 }
 
 # ---------------------------------------------------------------------------------------------

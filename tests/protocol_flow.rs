@@ -315,3 +315,97 @@ fn blocked_member_is_revoked_and_other_members_update() {
         "{events:?}"
     );
 }
+
+#[test]
+fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_key() {
+    let mut world = World::new("across revocation");
+    let mut bob = world.new_client();
+    let mut alice = world.new_client();
+    let mut carol = world.new_client();
+    world.register(&mut bob, "+15550002");
+    world.register(&mut alice, "+15550001");
+    world.register(&mut carol, "+15550003");
+    for who in [&mut alice, &mut carol] {
+        who.lookup(&mut world.rng, world.now, vec![phone("+15550002")])
+            .unwrap();
+        world.pump(who);
+        let cert = World::events(who)
+            .into_iter()
+            .find_map(|e| match e {
+                Event::LookupCompleted { found } => found.into_iter().next(),
+                _ => None,
+            })
+            .unwrap();
+        let intro = who
+            .compose_introduction(&mut world.rng, world.now, &cert, b"hi", b"")
+            .unwrap();
+        let sealed = world.seal(&bob.account(), &intro);
+        who.send_cold_call(bob.account(), &sealed).unwrap();
+        world.pump(who);
+    }
+    world.deliver(&mut bob);
+    for who in [alice.account(), carol.account()] {
+        let reply = bob
+            .compose_reply(&mut world.rng, world.now, who, b"hey", b"")
+            .unwrap();
+        let sealed = world.seal(&who, &reply);
+        bob.send_reply(&mut world.rng, world.now, who, &sealed)
+            .unwrap();
+        world.pump(&mut bob);
+    }
+    world.deliver(&mut alice);
+    world.deliver(&mut carol);
+
+    // Alice's reply is accepted under generation 0 and waits in Bob's queue...
+    let msg = alice
+        .compose_reply(&mut world.rng, world.now, bob.account(), b"queued", b"")
+        .unwrap();
+    let sealed = world.seal(&bob.account(), &msg);
+    alice
+        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
+        .unwrap();
+    world.pump(&mut alice);
+    let queued = world.queues.remove(&bob.account()).unwrap();
+    assert_eq!(queued.len(), 1);
+
+    // ...while Bob blocks Carol: his group moves to generation 1.
+    bob.block(carol.account()).unwrap();
+    world.pump(&mut bob);
+    World::events(&mut bob);
+    assert_eq!(bob.group_key().generation(), 1);
+
+    // The reply is still checked (against the remembered generation-0 key) and opened to Alice.
+    let delivery = blindpost::wire::Delivery::from_bytes(&queued[0]).unwrap();
+    let opened = world.open(&bob.account(), delivery.sealed());
+    bob.handle_delivery(world.now, &queued[0], &opened).unwrap();
+    assert!(matches!(
+        World::events(&mut bob).as_slice(),
+        [Event::MessageReceived { contact, message, .. }] if *contact == alice.account() && message == b"queued"
+    ));
+
+    // The same signature with another payload does not pass as a generation-0 reply.
+    let blindpost::wire::Delivery::Reply {
+        generation,
+        timestamp,
+        signature,
+        ..
+    } = delivery
+    else {
+        panic!()
+    };
+    let forged = blindpost::wire::Delivery::Reply {
+        generation,
+        timestamp,
+        sealed: world.seal(&bob.account(), b"something else"),
+        signature,
+    };
+    let before = bob.to_bytes();
+    let err = bob
+        .handle_delivery(world.now, &forged.to_bytes(), &opened)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ClientError::Group(blindpost::bbs04::Error::InvalidSignature)
+    );
+    assert_eq!(bob.to_bytes(), before);
+}

@@ -1,15 +1,14 @@
 // Registration driven from Swift with the primitives phase 1 exports: a server with a code
 // secret and a certificate issuer, two clients proving their phone numbers and getting
 // certificates, and each client checking the other's certificate and identity signature.
-// When the client and server state machines are exported (phase 2), the whole conversation
-// (cold call, reply, release, discovery) joins this file.
+// The whole conversation through the exported state machines is Conversation.swift.
 
 import Foundation
 
 private let NOW: UInt64 = 1_760_000_000
 private let DAY: UInt64 = 86_400
 
-private final class Server {
+private final class PrimitiveServer {
     let codeSecret: CodeSecret
     let codes = CodeConfig.recommended()
     let policy = CodePolicy.recommended()
@@ -44,7 +43,7 @@ private final class Server {
     }
 }
 
-private final class Client {
+private final class PrimitiveClient {
     let phone: PhoneNumber
     let identity: BlsSecretKey
     var certificate = Data()
@@ -54,7 +53,7 @@ private final class Client {
         identity = try BlsSecretKey.generate()
     }
 
-    func register(_ server: Server, _ now: UInt64) throws {
+    func register(_ server: PrimitiveServer, _ now: UInt64) throws {
         let code = server.sendCode(phone, now)
         certificate = try server.register(phone, code, identity.publicKey().toBytes(), identity.popProve(), now)
     }
@@ -64,12 +63,12 @@ func registrationTests() throws -> Bool {
     let t = Tests("swift registration")
 
     t.test("two clients register and check each other") {
-        let server = try Server()
+        let server = try PrimitiveServer()
         let pinned = try IssuerKeySet.fromBytes(bytes: server.keySet.toBytes())
         try t.eq(server.keySet.fingerprint(), pinned.fingerprint(), "fingerprint")
 
-        let alice = try Client("+14155550100")
-        let bob = try Client("+442079460018")
+        let alice = try PrimitiveClient("+14155550100")
+        let bob = try PrimitiveClient("+442079460018")
         try alice.register(server, NOW)
         try bob.register(server, NOW + 60)
 
@@ -93,8 +92,8 @@ func registrationTests() throws -> Bool {
     }
 
     t.test("wrong codes are counted and then refused") {
-        let server = try Server()
-        let client = try Client("+14155550100")
+        let server = try PrimitiveServer()
+        let client = try PrimitiveClient("+14155550100")
         let right = server.sendCode(client.phone, NOW)
         let wrongValue = (Int(right)! + 1) % 1_000_000
         let wrong = String(repeating: "0", count: 6 - String(wrongValue).count) + String(wrongValue)
@@ -110,8 +109,8 @@ func registrationTests() throws -> Bool {
     }
 
     t.test("proof of possession is required") {
-        let server = try Server()
-        let client = try Client("+14155550100")
+        let server = try PrimitiveServer()
+        let client = try PrimitiveClient("+14155550100")
         let code = server.sendCode(client.phone, NOW)
         try t.throwsError("someone else's proof", { if case .InvalidProofOfPossession = $0 { return true } else { return false } }) {
             _ = try server.register(client.phone, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)

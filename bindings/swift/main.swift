@@ -6,7 +6,10 @@ import Glibc
 #endif
 
 var ok = true
-for suite in [vectorTests, hostileTests, registrationTests] {
+for suite in [
+    vectorTests, hostileTests, registrationTests,
+    conversationTests, vectorsGroupsTokensTests, hostileProtocolTests, storeTests,
+] {
     do {
         ok = try suite() && ok
     } catch {

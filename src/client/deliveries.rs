@@ -59,17 +59,21 @@ impl Client {
                 sealed,
                 signature,
             } => {
-                let group = self.state.group.public_key().clone();
+                // The group key the signature was made under: the current one, or one of the
+                // last few generations (a reply may be in the queue across a revocation).
                 let own = self.account();
-                if generation == group.generation() {
-                    // The server checked it; check again rather than trust the server.
-                    let prepared = PreparedGroupKey::new(group);
-                    prepared.verify(
-                        &reply_context(&own, generation, timestamp),
-                        &sealed,
-                        &signature,
-                    )?;
-                }
+                let group = self.own_group_key(generation).ok_or(ClientError::Group(
+                    crate::bbs04::Error::GenerationMismatch {
+                        member: generation,
+                        group: self.state.group.public_key().generation(),
+                    },
+                ))?;
+                // The server checked it; check again rather than trust the server.
+                PreparedGroupKey::new(group).verify(
+                    &reply_context(&own, generation, timestamp),
+                    &sealed,
+                    &signature,
+                )?;
                 let signer = self.state.group.open(&signature);
                 let index = self
                     .contact_by_member(&signer)
@@ -117,6 +121,19 @@ impl Client {
         }
         self.remember(id);
         Ok(())
+    }
+
+    /// Our group's public key at `generation`, if it is current or remembered.
+    fn own_group_key(&self, generation: u32) -> Option<crate::bbs04::GroupPublicKey> {
+        let current = self.state.group.public_key();
+        if current.generation() == generation {
+            return Some(current.clone());
+        }
+        self.state
+            .former_group_keys
+            .iter()
+            .find(|k| k.generation() == generation)
+            .cloned()
     }
 
     fn verify_introduction(&self, now: u64, intro: &Introduction) -> Result<(), ClientError> {

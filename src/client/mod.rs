@@ -339,6 +339,7 @@ impl Client {
             identity: SecretKey::generate(rng),
             host_key: None,
             group: GroupManagerKey::generate(rng),
+            former_group_keys: Vec::new(),
             certificate: None,
             contacts: Vec::new(),
             tokens: Vec::new(),
@@ -736,6 +737,10 @@ impl Client {
                 updated.push(next);
             }
             self.state.group = group;
+            if self.state.former_group_keys.len() >= state::FORMER_GROUP_KEYS {
+                self.state.former_group_keys.remove(0);
+            }
+            self.state.former_group_keys.push(old_group);
             for (c, next) in self.state.contacts.iter_mut().zip(updated) {
                 if let (Some(old), Some(next)) = (c.issued.take(), next) {
                     if c.former_ids.len() >= state::FORMER_IDS {

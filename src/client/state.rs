@@ -17,6 +17,9 @@ const MAX_ITEMS: usize = u16::MAX as usize;
 const MAX_BLOB: usize = 1 << 20;
 /// How many delivery ids the client remembers to drop redeliveries.
 pub(super) const RECENT_DELIVERIES: usize = 512;
+/// How many former generations of its own group key the client remembers, to check replies
+/// signed just before a revocation.
+pub(super) const FORMER_GROUP_KEYS: usize = 4;
 /// How many former member ids of a contact the client remembers (across revocations).
 pub(super) const FORMER_IDS: usize = 16;
 
@@ -134,6 +137,7 @@ pub(super) struct State {
     pub(super) identity: SecretKey,
     pub(super) host_key: Option<HostKey>,
     pub(super) group: GroupManagerKey,
+    pub(super) former_group_keys: Vec<GroupPublicKey>,
     pub(super) certificate: Option<Certificate>,
     pub(super) contacts: Vec<Contact>,
     pub(super) tokens: Vec<TokenSlot>,
@@ -154,6 +158,10 @@ impl State {
         w.bytes(self.identity.to_bytes().as_ref());
         w.vec8(self.host_key.as_ref().map(HostKey::as_bytes).unwrap_or(&[]));
         w.bytes(self.group.to_bytes().as_ref());
+        w.u16(self.former_group_keys.len() as u16);
+        for k in &self.former_group_keys {
+            w.bytes(&k.to_bytes());
+        }
         match &self.certificate {
             None => w.u8(0),
             Some(c) => w.u8(1).vec16(&c.to_bytes()),
@@ -205,6 +213,10 @@ impl State {
         };
         let group = GroupManagerKey::from_bytes(r.bytes("state.group", GroupManagerKey::SIZE)?)
             .map_err(embedded("state.group"))?;
+        let former_group_keys = read_list(&mut r, "state.former_group_keys", |r| {
+            GroupPublicKey::from_bytes(r.bytes("former_group_key", GroupPublicKey::SIZE)?)
+                .map_err(embedded("former_group_key"))
+        })?;
         let certificate = match r.u8("state.has_certificate")? {
             0 => None,
             1 => Some(read_certificate(&mut r, "state.certificate")?),
@@ -239,6 +251,7 @@ impl State {
             identity,
             host_key,
             group,
+            former_group_keys,
             certificate,
             contacts,
             tokens,

@@ -103,23 +103,35 @@ pub(super) fn generate_keys<R: CryptoRng + ?Sized>(
     previous: Option<(&Issuer, &TokenKeySet)>,
 ) -> Result<(Issuer, TokenKeySet), ServerError> {
     let window = config.window(now);
+    let windows = [window, window.saturating_add(1)];
+    let kept: Vec<Option<(SecretKey, TokenKeyEntry)>> = windows
+        .iter()
+        .map(|&w| {
+            let start = config.window_start(w);
+            previous.and_then(|(issuer, set)| {
+                let entry = set.entries().iter().find(|e| e.not_before() == start)?;
+                let secret = issuer.secret_key(&entry.key().id())?;
+                Some((secret.clone(), entry.clone()))
+            })
+        })
+        .collect();
+    // Requests name their key by the last byte of its id, so the keys of one issuer must
+    // differ in it: a new key that collides with another key of the set is drawn again.
+    let mut taken: Vec<u8> = kept
+        .iter()
+        .flatten()
+        .map(|(_, e)| e.key().id().truncated())
+        .collect();
     let mut secrets = Vec::new();
     let mut entries = Vec::new();
-    for w in [window, window.saturating_add(1)] {
-        let start = config.window_start(w);
-        let kept = previous.and_then(|(issuer, set)| {
-            let entry = set.entries().iter().find(|e| e.not_before() == start)?;
-            let secret = issuer.secret_key(&entry.key().id())?;
-            Some((secret.clone(), entry.clone()))
-        });
+    for (w, kept) in windows.into_iter().zip(kept) {
         let (secret, entry) = match kept {
             Some(pair) => pair,
             None => {
-                let secret = SecretKey::generate(rng, crate::token::KEY_BITS)
-                    .map_err(|_| ServerError::KeyGeneration)?;
-                let key = TokenKey::from_public_key(secret.public_key())
-                    .map_err(|_| ServerError::KeyGeneration)?;
-                (secret, TokenKeyEntry::new(key, start, config.window_end(w)))
+                let (secret, key) = fresh_key(rng, &taken)?;
+                taken.push(key.id().truncated());
+                let entry = TokenKeyEntry::new(key, config.window_start(w), config.window_end(w));
+                (secret, entry)
             }
         };
         secrets.push(secret);
@@ -129,6 +141,27 @@ pub(super) fn generate_keys<R: CryptoRng + ?Sized>(
     let keys =
         TokenKeySet::new(serial, issuer_name, entries).map_err(|_| ServerError::KeyGeneration)?;
     Ok((issuer, keys))
+}
+
+/// How many keys to draw before giving up on a truncated key id not in `taken` (each draw
+/// collides with probability at most 2/256).
+const MAX_KEY_DRAWS: usize = 16;
+
+/// A new discovery key whose truncated key id is not in `taken`.
+fn fresh_key<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    taken: &[u8],
+) -> Result<(SecretKey, TokenKey), ServerError> {
+    for _ in 0..MAX_KEY_DRAWS {
+        let secret = SecretKey::generate(rng, crate::token::KEY_BITS)
+            .map_err(|_| ServerError::KeyGeneration)?;
+        let key = TokenKey::from_public_key(secret.public_key())
+            .map_err(|_| ServerError::KeyGeneration)?;
+        if !taken.contains(&key.id().truncated()) {
+            return Ok((secret, key));
+        }
+    }
+    Err(ServerError::KeyGeneration)
 }
 
 impl<S: Store> Server<S> {

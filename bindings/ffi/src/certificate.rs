@@ -55,6 +55,9 @@ pub struct Certificate {
     pub phone: String,
     /// The account's 48-byte BLS identity key.
     pub identity_key: Vec<u8>,
+    /// The 32-byte account id of the identity key: where cold calls and replies to this
+    /// account are addressed.
+    pub account: Vec<u8>,
     /// The host's opaque identity key, if any (1 to 64 bytes).
     pub host_key: Option<Vec<u8>>,
     /// The issuer's 96-byte BLS signature.
@@ -71,6 +74,9 @@ impl From<&cert::Certificate> for Certificate {
             not_after: c.not_after(),
             phone: c.phone().as_str().to_owned(),
             identity_key: c.identity_key().to_bytes().to_vec(),
+            account: blindpost::account::AccountId::for_identity_key(&c.identity_key().to_bytes())
+                .0
+                .to_vec(),
             host_key: c.host_key().map(|h| h.as_bytes().to_vec()),
             signature: c.signature().to_bytes().to_vec(),
         }

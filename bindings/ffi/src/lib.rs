@@ -27,11 +27,41 @@
     )
 )]
 
+mod bbs04;
+mod blind_rsa;
 mod bls;
 mod certificate;
+mod client;
 mod code;
 mod error;
 mod rng;
+mod server;
+mod store;
+mod token;
+mod wire;
+
+pub use bbs04::{
+    GroupManagerKey, GroupPublicKey, GroupSignature, MemberKey, PreparedGroupKey, RevocationRecord,
+    MAX_ISSUE_MEMBERS,
+};
+pub use blind_rsa::{
+    blind_rsa_prepare, blind_rsa_variant_from_name, blind_rsa_variant_name, BlindRsaPublicKey,
+    BlindRsaSecretKey, BlindRsaVariant, BlindedMessage,
+};
+pub use client::{
+    client_settings_recommended, Client, ClientSettings, ContactInfo, Event, FailureReason,
+    TokenCounts, Transmit,
+};
+pub use server::{server_config_recommended, Handled, Output, Refusal, Server, ServerConfig};
+pub use store::{store_conformance, ServerStore, ServerStoreFactory, StoreError};
+pub use token::{
+    decode_token, discovery_context, token_key_id, verify_token, PendingToken, Token,
+    TokenChallenge, TokenClient, TokenIssuer, TokenKeyEntry, TokenKeySet, TokenRequestResult,
+};
+pub use wire::{
+    account_id_for_identity_key, decode_delivery, delivery_sealed_payload, error_code_name,
+    error_code_number, Channel, Delivery, ErrorCode, RequestType, ServerKeys,
+};
 
 pub use bls::{bls_ciphersuite, BlsPublicKey, BlsSecretKey};
 pub use certificate::{

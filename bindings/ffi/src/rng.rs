@@ -3,58 +3,54 @@
 
 use crate::error::BlindpostError;
 use blindpost::vector_rng::VectorRng as CoreVectorRng;
-use rand_core::{Infallible, TryCryptoRng, TryRng};
+use chacha20::ChaCha20Rng;
+use rand_core::{CryptoRng, SeedableRng};
 use std::sync::{Arc, Mutex, PoisonError};
+use zeroize::Zeroizing;
 
 /// The most bytes [`VectorRng::next_bytes`] hands out in one call.
 pub const MAX_VECTOR_RNG_REQUEST: u32 = 1 << 20;
 
-/// The operating system's generator (`getrandom`), shaped as the infallible `CryptoRng` the
-/// core takes. The core cannot receive an error from an rng, so a failure is recorded here and
-/// [`with_os_rng`] throws away whatever was computed with it.
-pub(crate) struct OsRng {
-    failure: Option<getrandom::Error>,
+/// The generator one call into the bindings uses: ChaCha20 keyed with 32 fresh bytes from the
+/// operating system (`getrandom`), drawn before anything else happens. A failing OS generator
+/// therefore fails the call up front, before any state (a client's, a key's) has changed, and
+/// nothing is ever computed from a partial or zeroed draw.
+pub(crate) fn os_rng() -> Result<ChaCha20Rng, BlindpostError> {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut()).map_err(|e| BlindpostError::Randomness {
+        reason: format!("the operating system's random number generator failed: {e}"),
+    })?;
+    Ok(ChaCha20Rng::from_seed(*seed))
 }
 
-impl TryRng for OsRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        if let Err(e) = getrandom::fill(dst) {
-            dst.fill(0);
-            self.failure.get_or_insert(e);
-        }
-        Ok(())
-    }
+/// Runs `f` with a generator seeded from the operating system ([`os_rng`]).
+pub(crate) fn with_os_rng<T>(f: impl FnOnce(&mut ChaCha20Rng) -> T) -> Result<T, BlindpostError> {
+    let mut rng = os_rng()?;
+    Ok(f(&mut rng))
 }
 
-impl TryCryptoRng for OsRng {}
+/// Where a stateful object (a client, a server) draws its randomness from: the operating
+/// system, or a shared test-vector generator for reproducible tests.
+pub(crate) enum Randomness {
+    /// [`os_rng`] afresh for every call.
+    Os,
+    /// The deterministic generator of SPEC.md 2.5 (tests only).
+    Vector(Arc<VectorRng>),
+}
 
-/// Runs `f` with the operating system's generator. If the generator failed at any point the
-/// result is dropped (secrets in it are zeroized by their own `Drop`) and an error returned,
-/// so nothing computed from bad randomness reaches the caller.
-pub(crate) fn with_os_rng<T>(f: impl FnOnce(&mut OsRng) -> T) -> Result<T, BlindpostError> {
-    let mut rng = OsRng { failure: None };
-    let out = f(&mut rng);
-    match rng.failure {
-        None => Ok(out),
-        Some(e) => {
-            drop(out);
-            Err(BlindpostError::Randomness {
-                reason: format!("the operating system's random number generator failed: {e}"),
-            })
+impl Randomness {
+    /// Runs `f` with this source's generator; fails only if the OS generator fails, and then
+    /// before `f` runs.
+    pub(crate) fn run<T>(
+        &self,
+        f: impl FnOnce(&mut dyn CryptoRng) -> T,
+    ) -> Result<T, BlindpostError> {
+        match self {
+            Randomness::Os => {
+                let mut rng = os_rng()?;
+                Ok(f(&mut rng))
+            }
+            Randomness::Vector(v) => Ok(v.with(|rng| f(rng))),
         }
     }
 }

@@ -1,0 +1,319 @@
+//! The server state machine (SPEC.md section 12), sans-IO, over the in-memory store or a
+//! store of the host's ([`ServerStore`]).
+
+use crate::error::{wide, BlindpostError};
+use crate::rng::{Randomness, VectorRng};
+use crate::store::{Backend, Foreign, ServerStore};
+use crate::wire::{Channel, ErrorCode, RequestType, ServerKeys};
+use blindpost::account;
+use blindpost::server::{self as core, DiscoveryConfig, ServerSecrets};
+use blindpost::store::MemoryStore;
+use blindpost::verification_code::{CodeConfig, CodePolicy};
+use blindpost::wire::Response;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+
+/// The server's policy (SPEC.md 12.9). The defaults are the core's
+/// (`server_config_recommended()` returns the same values).
+#[derive(uniffi::Record, Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Digits of a verification code (4 to 10).
+    #[uniffi(default = 6)]
+    pub code_digits: u8,
+    /// Lifetime window of a verification code (seconds, non-zero).
+    #[uniffi(default = 600)]
+    pub code_window_seconds: u64,
+    /// Wrong code guesses allowed per phone number (over the current and previous window).
+    #[uniffi(default = 5)]
+    pub code_max_failures: u32,
+    /// How long a certificate is valid (seconds).
+    #[uniffi(default = 31536000)]
+    pub certificate_validity: u64,
+    /// Cold-call tokens handed out at registration (at most 5).
+    #[uniffi(default = 5)]
+    pub registration_tokens: u64,
+    /// After tokens were issued to a phone number, how long until a re-registration gets
+    /// tokens again (seconds).
+    #[uniffi(default = 2592000)]
+    pub token_cooldown: u64,
+    /// The largest sealed payload accepted (bytes, at most 65536).
+    #[uniffi(default = 65536)]
+    pub max_sealed_len: u64,
+    /// How far a reply's timestamp may be from the server's clock (seconds).
+    #[uniffi(default = 300)]
+    pub reply_skew: u64,
+    /// Length of a discovery window (seconds).
+    #[uniffi(default = 86400)]
+    pub discovery_window_seconds: u64,
+    /// Discovery tokens an account may obtain per window.
+    #[uniffi(default = 20)]
+    pub discovery_tokens_per_window: u64,
+    /// Phone numbers one discovery token pays for.
+    #[uniffi(default = 100)]
+    pub discovery_batch_size: u64,
+    /// How many prepared group keys to cache (0 disables the cache).
+    #[uniffi(default = 10000)]
+    pub prepared_key_cache: u64,
+}
+
+fn narrow(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+impl From<&core::ServerConfig> for ServerConfig {
+    fn from(c: &core::ServerConfig) -> Self {
+        Self {
+            code_digits: c.code.digits(),
+            code_window_seconds: c.code.window_seconds(),
+            code_max_failures: c.code_policy.max_failures(),
+            certificate_validity: c.certificate_validity,
+            registration_tokens: wide(c.registration_tokens),
+            token_cooldown: c.token_cooldown,
+            max_sealed_len: wide(c.max_sealed_len),
+            reply_skew: c.reply_skew,
+            discovery_window_seconds: c.discovery.window_seconds,
+            discovery_tokens_per_window: c.discovery.tokens_per_window,
+            discovery_batch_size: wide(c.discovery.batch_size),
+            prepared_key_cache: wide(c.prepared_key_cache),
+        }
+    }
+}
+
+impl TryFrom<&ServerConfig> for core::ServerConfig {
+    type Error = BlindpostError;
+
+    fn try_from(c: &ServerConfig) -> Result<Self, BlindpostError> {
+        Ok(Self {
+            code: CodeConfig::new(c.code_digits, c.code_window_seconds)?,
+            code_policy: CodePolicy::new(c.code_max_failures),
+            certificate_validity: c.certificate_validity,
+            registration_tokens: narrow(c.registration_tokens),
+            token_cooldown: c.token_cooldown,
+            max_sealed_len: narrow(c.max_sealed_len),
+            reply_skew: c.reply_skew,
+            discovery: DiscoveryConfig {
+                window_seconds: c.discovery_window_seconds,
+                tokens_per_window: c.discovery_tokens_per_window,
+                batch_size: narrow(c.discovery_batch_size),
+            },
+            prepared_key_cache: narrow(c.prepared_key_cache),
+        })
+    }
+}
+
+/// The core's recommended server configuration.
+#[uniffi::export]
+pub fn server_config_recommended() -> ServerConfig {
+    ServerConfig::from(&core::ServerConfig::default())
+}
+
+/// Something the host must do after a request.
+#[derive(uniffi::Enum, Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send this verification code to this phone number by SMS.
+    SendCode {
+        /// The phone number, E.164.
+        phone: String,
+        /// The code (ASCII digits).
+        code: String,
+    },
+    /// Queue this delivery for this account (and wake its device).
+    Deliver {
+        /// The recipient's 32-byte account id.
+        recipient: Vec<u8>,
+        /// The delivery bytes the recipient's client takes (`decode_delivery` reads them).
+        delivery: Vec<u8>,
+    },
+}
+
+impl From<core::Output> for Output {
+    fn from(o: core::Output) -> Self {
+        match o {
+            core::Output::SendCode { phone, code } => Self::SendCode {
+                phone: phone.as_str().to_owned(),
+                code: code.as_str().to_owned(),
+            },
+            core::Output::Deliver {
+                recipient,
+                delivery,
+            } => Self::Deliver {
+                recipient: recipient.0.to_vec(),
+                delivery: delivery.to_bytes(),
+            },
+        }
+    }
+}
+
+/// A refusal in a response, for hosts that log or count them.
+#[derive(uniffi::Record, Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The type of the refused request.
+    pub request: RequestType,
+    /// Why.
+    pub code: ErrorCode,
+    /// A short text for logs (never secrets).
+    pub detail: String,
+}
+
+/// The result of handling one request.
+#[derive(uniffi::Record, Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// The response to send back on the request's channel.
+    pub response: Vec<u8>,
+    /// What the host must do (empty when the request was refused).
+    pub outputs: Vec<Output>,
+    /// The type of request the response answers.
+    pub request: RequestType,
+    /// Set when the request was refused.
+    pub refusal: Option<Refusal>,
+}
+
+/// The blindpost server. `handle` may run on many threads at once (the store makes each
+/// operation atomic); `rotate_discovery_keys` takes the keys exclusively for its moment.
+#[derive(uniffi::Object)]
+pub struct Server {
+    inner: RwLock<core::Server<Backend>>,
+    rng: Randomness,
+}
+
+impl Server {
+    fn build(
+        rng: Randomness,
+        config: &ServerConfig,
+        issuer_name: &[u8],
+        now: u64,
+        store: Backend,
+    ) -> Result<Arc<Self>, BlindpostError> {
+        let config = core::ServerConfig::try_from(config)?;
+        let secrets =
+            rng.run(|r| ServerSecrets::generate(r, now, issuer_name, &config.discovery))??;
+        let inner = core::Server::new(config, secrets, store)?;
+        Ok(Arc::new(Self {
+            inner: RwLock::new(inner),
+            rng,
+        }))
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, core::Server<Backend>> {
+        // The core never panics, so the lock is never poisoned; if it were, the server inside
+        // is whole (its only mutation, rotate_discovery_keys, swaps keys in one assignment).
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[uniffi::export]
+impl Server {
+    /// A server named `issuer_name` (its token issuer name, 1 to 65535 bytes) with fresh keys
+    /// valid from `now` (a certificate issuer key and a cold-call token key for a year, and
+    /// discovery keys for the current and the next window), over an in-memory store, drawing
+    /// from the operating system's randomness. Key generation takes a few hundred milliseconds.
+    #[uniffi::constructor]
+    pub fn new(
+        config: ServerConfig,
+        issuer_name: Vec<u8>,
+        now: u64,
+    ) -> Result<Arc<Self>, BlindpostError> {
+        Self::build(
+            Randomness::Os,
+            &config,
+            &issuer_name,
+            now,
+            Backend::Memory(MemoryStore::new()),
+        )
+    }
+
+    /// Like `new`, over the host's `store`.
+    #[uniffi::constructor]
+    pub fn with_store(
+        config: ServerConfig,
+        issuer_name: Vec<u8>,
+        now: u64,
+        store: Arc<dyn ServerStore>,
+    ) -> Result<Arc<Self>, BlindpostError> {
+        Self::build(
+            Randomness::Os,
+            &config,
+            &issuer_name,
+            now,
+            Backend::Foreign(Foreign(store)),
+        )
+    }
+
+    /// Like `new`, drawing all randomness (keys, and every later call) from the test-vector
+    /// generator `rng`: reproducible, for tests only.
+    #[uniffi::constructor]
+    pub fn new_with_vector_rng(
+        rng: Arc<VectorRng>,
+        config: ServerConfig,
+        issuer_name: Vec<u8>,
+        now: u64,
+    ) -> Result<Arc<Self>, BlindpostError> {
+        Self::build(
+            Randomness::Vector(rng),
+            &config,
+            &issuer_name,
+            now,
+            Backend::Memory(MemoryStore::new()),
+        )
+    }
+
+    /// Handles one request that arrived on `channel` at `now`. A refusal is not an error: it
+    /// is the response (with `refusal` set). Throws only for an authenticated channel whose
+    /// account is not 32 bytes, or if the OS random generator fails.
+    pub fn handle(
+        &self,
+        now: u64,
+        channel: Channel,
+        request: Vec<u8>,
+    ) -> Result<Handled, BlindpostError> {
+        // An authenticated channel must name a 32-byte account id (else `Malformed`).
+        let channel = account::Channel::try_from(channel)?;
+        let server = self.read();
+        let handled = self.rng.run(|r| server.handle(r, now, channel, &request))?;
+        let refusal = match &handled.decoded {
+            Response::Error {
+                request,
+                code,
+                detail,
+            } => Some(Refusal {
+                request: (*request).into(),
+                code: (*code).into(),
+                detail: detail.clone(),
+            }),
+            _ => None,
+        };
+        Ok(Handled {
+            request: handled.decoded.request_type().into(),
+            response: handled.response,
+            outputs: handled.outputs.into_iter().map(Output::from).collect(),
+            refusal,
+        })
+    }
+
+    /// Removes expired state; returns how many entries were removed. Call it periodically.
+    pub fn maintain(&self, now: u64) -> Result<u64, BlindpostError> {
+        Ok(wide(self.read().maintain(now)?))
+    }
+
+    /// Makes sure discovery keys exist for the window of `now` and the next one, generating
+    /// the next window's key when missing. Returns whether the keys changed. Call it at least
+    /// once per discovery window.
+    pub fn rotate_discovery_keys(&self, now: u64) -> Result<bool, BlindpostError> {
+        let mut server = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(self.rng.run(|r| server.rotate_discovery_keys(r, now))??)
+    }
+
+    /// The keys clients pin (the `fetch_keys` request returns the same).
+    pub fn public_keys(&self) -> ServerKeys {
+        ServerKeys::from(&self.read().public_keys())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> ServerConfig {
+        ServerConfig::from(self.read().config())
+    }
+
+    /// The number of entries in the store (live or expired but not yet purged).
+    pub fn store_entry_count(&self) -> Result<u64, BlindpostError> {
+        crate::store::entry_count(self.read().store())
+    }
+}

@@ -1,0 +1,117 @@
+// Registration driven from Kotlin with the primitives phase 1 exports: a server with a code
+// secret and a certificate issuer, two clients proving their phone numbers and getting
+// certificates, and each client checking the other's certificate and identity signature.
+// The whole conversation through the exported state machines is Conversation.kt.
+
+package blindpost.tests
+
+import blindpost.testsupport.*
+import uniffi.blindpost.*
+
+/** The phase-1 registration checks (formerly a script): each `t.test` runs in an `init` block, in order. */
+private class Phase1Registration {
+
+    val t = Tests("kotlin registration")
+    val NOW = 1_760_000_000uL
+    val DAY = 86_400uL
+
+    inner class Server {
+        val codeSecret = CodeSecret.generate()
+        val codes = CodeConfig.recommended()
+        val policy = CodePolicy.recommended()
+        val failures = HashMap<String, UInt>()
+        val issuer = CertificateIssuer(BlsSecretKey.generate(), NOW - DAY, NOW + 365uL * DAY)
+        val keySet = IssuerKeySet.fromKeys(listOf(issuer.issuerKey()))
+        var serial = 0uL
+
+        /** What the host would send by SMS. */
+        fun sendCode(phone: PhoneNumber, now: ULong): String = codes.derive(codeSecret, phone, codes.window(now))
+
+        fun register(phone: PhoneNumber, code: String, identityKey: ByteArray, proof: ByteArray, now: ULong): ByteArray {
+            policy.allowAttempt(failures[phone.e164()] ?: 0u)
+            try {
+                codes.check(codeSecret, phone, code, now)
+            } catch (e: BlindpostException.WrongCode) {
+                failures[phone.e164()] = (failures[phone.e164()] ?: 0u) + 1u
+                throw e
+            }
+            val identity = BlsPublicKey.fromBytes(identityKey)
+            identity.popVerify(proof)
+            serial += 1uL
+            return issuer.issue(phone, identity, null, serial, now, now + 30uL * DAY)
+        }
+    }
+
+    inner class Client(number: String) {
+        val phone = PhoneNumber.parse(number)
+        val identity = BlsSecretKey.generate()
+        var certificate: ByteArray? = null
+
+        fun register(server: Server, now: ULong) {
+            val code = server.sendCode(phone, now)
+            certificate = server.register(phone, code, identity.publicKey().toBytes(), identity.popProve(), now)
+        }
+    }
+
+    init {
+    t.test("two clients register and check each other") {
+        val server = Server()
+        val pinned = IssuerKeySet.fromBytes(server.keySet.toBytes())
+        t.eq(server.keySet.fingerprint().hex(), pinned.fingerprint().hex(), "fingerprint")
+
+        val alice = Client("+14155550100")
+        val bob = Client("+442079460018")
+        alice.register(server, NOW)
+        bob.register(server, NOW + 60uL)
+
+        val cert = pinned.verify(alice.certificate!!, NOW + 120uL, PhoneNumber.parse("+14155550100"))
+        t.eq("+14155550100", cert.phone, "phone")
+        t.eq(alice.identity.publicKey().toBytes().hex(), cert.identityKey.hex(), "identity key")
+        val intro = "introduction for ${bob.phone.e164()}".toByteArray()
+        val signature = alice.identity.sign(intro)
+        BlsPublicKey.fromBytes(cert.identityKey).verify(intro, signature)
+        t.throws<BlindpostException.InvalidSignature>("altered introduction") {
+            BlsPublicKey.fromBytes(cert.identityKey).verify(intro + byteArrayOf(33), signature)
+        }
+
+        t.eq(2uL, pinned.verify(bob.certificate!!, NOW + 120uL, bob.phone).serial, "bob's serial")
+        t.throws<BlindpostException.WrongPhoneNumber>("another number") {
+            pinned.verify(bob.certificate!!, NOW + 120uL, alice.phone)
+        }
+        t.throws<BlindpostException.Expired>("expired") {
+            pinned.verify(bob.certificate!!, NOW + 60uL + 31uL * DAY, null)
+        }
+    }
+    }
+
+    init {
+    t.test("wrong codes are counted and then refused") {
+        val server = Server()
+        val client = Client("+14155550100")
+        val right = server.sendCode(client.phone, NOW)
+        val wrong = ((right.toInt() + 1) % 1_000_000).toString().padStart(6, '0')
+        val pk = client.identity.publicKey().toBytes()
+        repeat(server.policy.maxFailures().toInt()) {
+            t.throws<BlindpostException.WrongCode>("wrong code") {
+                server.register(client.phone, wrong, pk, client.identity.popProve(), NOW)
+            }
+        }
+        t.throws<BlindpostException.TooManyAttempts>("after too many") {
+            server.register(client.phone, right, pk, client.identity.popProve(), NOW)
+        }
+    }
+    }
+
+    init {
+    t.test("proof of possession is required") {
+        val server = Server()
+        val client = Client("+14155550100")
+        val code = server.sendCode(client.phone, NOW)
+        t.throws<BlindpostException.InvalidProofOfPossession>("someone else's proof") {
+            server.register(client.phone, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
+        }
+    }
+    }
+}
+
+fun phase1RegistrationTests(): Boolean = Phase1Registration().t.done()

@@ -1,0 +1,234 @@
+// Hostile input through the phase-2 exports from Swift: every new decoder and every input of the
+// Client and the Server. Random bytes, truncations, extensions and bit flips must each throw a
+// typed BlindpostError (never a crash of the process) and leave a Client's toBytes() unchanged;
+// the server answers any request bytes with a refusal, never a throw.
+
+import Foundation
+
+private let LENGTHS = [0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 1000, 70000]
+
+private func flipped(_ data: Data, _ i: Int, _ mask: UInt8) -> Data {
+    var out = Data(data)
+    out[i] ^= mask
+    return out
+}
+
+func hostileProtocolTests() throws -> Bool {
+    let t = Tests("swift hostile protocol input")
+    let rng = VectorRng(seed: Data("blindpost/v1 hostile protocol input".utf8))
+    func random(_ n: Int) throws -> Data {
+        var out = Data()
+        while out.count < n { out += try rng.nextBytes(length: UInt32(min(n - out.count, 1 << 20))) }
+        return out
+    }
+    let bbs = try J.file("bbs04.json")
+    let tokens = try J.file("tokens.json")
+    let group = try GroupPublicKey.fromBytes(bytes: bbs["generation0"]["group_key"].hex)
+    let prepared = PreparedGroupKey(groupKey: group)
+    let keySet = try TokenKeySet.fromBytes(bytes: tokens["key_set"].hex)
+    let issuer = try TokenIssuer(keys: [BlindRsaSecretKey.fromPkcs8Pem(pem: tokens["issuer_secret_key_pem"].str)])
+    let pending = try PendingToken.fromBytes(bytes: tokens["cases"][0]["pending_token"].hex)
+    let challenge = try TokenChallenge.fromBytes(bytes: tokens["cases"][0]["challenge"].hex)
+    let rsa = try BlindRsaPublicKey.fromSpkiDer(der: keySet.entries()[0].spki)
+
+    let w = try World()
+    let alice = try w.newClient()
+    let bob = try w.newClient()
+    try w.register(alice, "+15550001")
+    try w.register(bob, "+15550002")
+    let cert = bob.certificate()!
+    let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("hi".utf8), hostMaterial: Data())
+    _ = try alice.sendColdCall(recipient: cert.account, sealed: w.seal(cert.account, intro))
+    let coldCall = alice.pollTransmit()!
+    try alice.handleResponse(now: w.now, id: coldCall.id, response: w.send(coldCall.channel, coldCall.bytes))
+    let delivery = w.queues.removeValue(forKey: bob.account())![0]
+    let opened = try w.open(bob.account(), deliverySealedPayload(bytes: delivery))
+
+    func keys(certificateIssuers: Data? = nil, coldCall: Data? = nil, discovery: Data? = nil) -> ServerKeys {
+        let k = w.server.publicKeys()
+        return ServerKeys(certificateIssuers: certificateIssuers ?? k.certificateIssuers, coldCallTokens: coldCall ?? k.coldCallTokens, discoveryTokens: discovery ?? k.discoveryTokens)
+    }
+
+    let decoders: [(String, (Data) throws -> Void)] = [
+        ("GroupSignature.fromBytes", { _ = try GroupSignature.fromBytes(bytes: $0) }),
+        ("GroupPublicKey.fromBytes", { _ = try GroupPublicKey.fromBytes(bytes: $0) }),
+        ("MemberKey.fromBytes", { _ = try MemberKey.fromBytes(bytes: $0) }),
+        ("GroupManagerKey.fromBytes", { _ = try GroupManagerKey.fromBytes(bytes: $0) }),
+        ("RevocationRecord.fromBytes", { _ = try RevocationRecord.fromBytes(bytes: $0) }),
+        ("TokenChallenge.fromBytes", { _ = try TokenChallenge.fromBytes(bytes: $0) }),
+        ("TokenKeySet.fromBytes", { _ = try TokenKeySet.fromBytes(bytes: $0) }),
+        ("PendingToken.fromBytes", { _ = try PendingToken.fromBytes(bytes: $0) }),
+        ("PendingToken.finalize", { _ = try pending.finalize(response: $0) }),
+        ("TokenIssuer.issue", { _ = try issuer.issue(request: $0) }),
+        ("decodeToken", { _ = try decodeToken(bytes: $0) }),
+        ("verifyToken", { try verifyToken(token: $0, challenge: challenge, keySet: keySet) }),
+        ("tokenKeyId", { _ = try tokenKeyId(spki: $0) }),
+        ("BlindRsaPublicKey.fromSpkiDer", { _ = try BlindRsaPublicKey.fromSpkiDer(der: $0) }),
+        ("BlindRsaPublicKey.verify", { try rsa.verify(variant: .sha384PssDeterministic, inputMsg: Data("m".utf8), signature: $0) }),
+        ("BlindRsaPublicKey.finalize", { _ = try rsa.finalize(variant: .sha384PssDeterministic, inputMsg: Data("m".utf8), blindSig: $0, inverse: $0) }),
+        ("BlindRsaSecretKey.fromPkcs8Der", { _ = try BlindRsaSecretKey.fromPkcs8Der(der: $0) }),
+        ("BlindRsaSecretKey.fromPkcs8Pem", { _ = try BlindRsaSecretKey.fromPkcs8Pem(pem: String(decoding: $0, as: UTF8.self)) }),
+        ("decodeDelivery", { _ = try decodeDelivery(bytes: $0) }),
+        ("deliverySealedPayload", { _ = try deliverySealedPayload(bytes: $0) }),
+        ("accountIdForIdentityKey", { _ = try accountIdForIdentityKey(identityKey: $0) }),
+        ("Client.fromBytes", { _ = try Client.fromBytes(bytes: $0, settings: ClientSettings()) }),
+        ("Client (certificate issuers)", { _ = try Client(serverKeys: keys(certificateIssuers: $0), settings: ClientSettings()) }),
+        ("Client (cold-call token keys)", { _ = try Client(serverKeys: keys(coldCall: $0), settings: ClientSettings()) }),
+        ("Client (discovery token keys)", { _ = try Client(serverKeys: keys(discovery: $0), settings: ClientSettings()) }),
+    ]
+
+    t.test("random bytes through every decoder") {
+        for (name, call) in decoders {
+            for n in LENGTHS {
+                let data = try random(n)
+                try t.throwsError("\(name), \(n) random bytes") { try call(data) }
+            }
+        }
+        for n in LENGTHS where n != 32 {
+            let data = try random(n)
+            try t.throwsError("sendColdCall to a \(n)-byte account") { _ = try alice.sendColdCall(recipient: data, sealed: Data("s".utf8)) }
+        }
+    }
+
+    t.test("truncations and extensions") {
+        let cases: [((Data) throws -> Void, Data)] = [
+            ({ _ = try GroupSignature.fromBytes(bytes: $0) }, bbs["signatures"][0]["signature"].hex),
+            ({ _ = try GroupPublicKey.fromBytes(bytes: $0) }, bbs["generation0"]["group_key"].hex),
+            ({ _ = try MemberKey.fromBytes(bytes: $0) }, bbs["members"][0].hex),
+            ({ _ = try GroupManagerKey.fromBytes(bytes: $0) }, bbs["generation0"]["manager_key"].hex),
+            ({ _ = try RevocationRecord.fromBytes(bytes: $0) }, bbs["revocation"]["record"].hex),
+            ({ _ = try TokenChallenge.fromBytes(bytes: $0) }, tokens["cases"][1]["challenge"].hex),
+            ({ _ = try TokenKeySet.fromBytes(bytes: $0) }, tokens["key_set"].hex),
+            ({ _ = try PendingToken.fromBytes(bytes: $0) }, tokens["cases"][0]["pending_token"].hex),
+            ({ _ = try decodeToken(bytes: $0) }, tokens["cases"][0]["token"].hex),
+            ({ _ = try pending.finalize(response: $0) }, tokens["cases"][0]["token_response"].hex),
+            ({ _ = try BlindRsaPublicKey.fromSpkiDer(der: $0) }, keySet.entries()[0].spki),
+            ({ _ = try decodeDelivery(bytes: $0) }, delivery),
+            ({ _ = try Client.fromBytes(bytes: $0, settings: ClientSettings()) }, bob.toBytes()),
+        ]
+        for (call, valid) in cases {
+            try call(valid)
+            for n in stride(from: 0, to: valid.count, by: max(1, valid.count / 300)) {
+                try t.throwsError("truncated to \(n)") { try call(valid.prefix(n)) }
+            }
+            for extra in [Data([0]), Data(repeating: 0xff, count: 9)] {
+                try t.throwsError("extended") { try call(valid + extra) }
+            }
+        }
+    }
+
+    t.test("group signature bit flips") {
+        let s = bbs["signatures"][0]
+        let sig = s["signature"].hex
+        for i in 0..<sig.count {
+            let bad = flipped(sig, i, i % 2 == 1 ? 0x01 : 0x80)
+            try t.throwsError("flipped byte \(i)") {
+                try prepared.verify(context: s["context"].hex, message: s["message"].hex, signature: GroupSignature.fromBytes(bytes: bad))
+            }
+        }
+    }
+
+    func refuses(_ client: Client, _ what: String, _ call: () throws -> Void) throws {
+        let before = client.toBytes()
+        try t.throwsError(what, { _ in true }, call)
+        try t.check(client.toBytes() == before, "\(what): client changed by a refused input")
+    }
+
+    t.test("client inputs") {
+        let id = alice.refreshKeys()
+        _ = alice.pollTransmit()
+        for n in LENGTHS {
+            let data = try random(n)
+            try refuses(alice, "response of \(n) random bytes") { try alice.handleResponse(now: w.now, id: id, response: data) }
+            try refuses(bob, "delivery of \(n) random bytes") { try bob.handleDelivery(now: w.now, delivery: data, opened: opened) }
+            try refuses(bob, "payload of \(n) random bytes") { try bob.handleDelivery(now: w.now, delivery: delivery, opened: data) }
+        }
+        try refuses(alice, "unknown request") { try alice.handleResponse(now: w.now, id: 999_999, response: Data([1])) }
+        try refuses(alice, "send failure of an unknown request") { try alice.handleSendFailure(id: 999_999) }
+        let other = try w.send(coldCall.channel, coldCall.bytes)
+        try refuses(alice, "response to another kind of request") { try alice.handleResponse(now: w.now, id: id, response: other) }
+        for n in 0..<delivery.count {
+            try refuses(bob, "delivery truncated to \(n)") { try bob.handleDelivery(now: w.now, delivery: delivery.prefix(n), opened: opened) }
+        }
+        for n in stride(from: 0, to: opened.count, by: 7) {
+            try refuses(bob, "payload truncated to \(n)") { try bob.handleDelivery(now: w.now, delivery: delivery, opened: opened.prefix(n)) }
+        }
+        for i in stride(from: 0, to: opened.count, by: max(1, opened.count / 250)) {
+            let bad = flipped(opened, i, 0x04)
+            try refuses(bob, "payload with byte \(i) flipped") { try bob.handleDelivery(now: w.now, delivery: delivery, opened: bad) }
+        }
+        for i in 0..<32 {
+            let before = bob.toBytes()
+            do {
+                try bob.handleDelivery(now: w.now, delivery: flipped(delivery, i, 0x10), opened: opened)
+            } catch is BlindpostError {
+                try t.check(bob.toBytes() == before, "delivery byte \(i): refused but changed")
+            }
+        }
+        try refuses(alice, "reply to a stranger") { _ = try alice.composeReply(now: w.now, contact: Data(count: 32), message: Data("m".utf8), hostMaterial: Data()) }
+        let garbage = try random(300)
+        try refuses(alice, "introduction for garbage") { _ = try alice.composeIntroduction(now: w.now, recipientCertificate: garbage, message: Data("m".utf8), hostMaterial: Data()) }
+        try refuses(alice, "message too large") { _ = try alice.composeIntroduction(now: w.now, recipientCertificate: bob.certificate()!.bytes, message: Data(count: 40000), hostMaterial: Data()) }
+        try refuses(alice, "sealed payload too large") { _ = try alice.sendColdCall(recipient: bob.account(), sealed: Data(count: 70000)) }
+        try refuses(alice, "code too long") { _ = try alice.register(now: w.now, phone: PhoneNumber.parse(text: "+15550001"), code: String(repeating: "1", count: 11), hostKey: nil) }
+        try refuses(alice, "empty host key") { _ = try alice.register(now: w.now, phone: PhoneNumber.parse(text: "+15550001"), code: "123456", hostKey: Data()) }
+        let fresh = try w.newClient()
+        try refuses(fresh, "delivery before registration") { try fresh.handleDelivery(now: w.now, delivery: delivery, opened: opened) }
+        try refuses(fresh, "lookup before registration") { try fresh.lookup(now: w.now, phones: [PhoneNumber.parse(text: "+15550002")]) }
+    }
+
+    t.test("server inputs") {
+        for n in LENGTHS {
+            let handled = try w.server.handle(now: w.now, channel: .anonymous, request: try random(n))
+            try t.eq(ErrorCode.malformed, handled.refusal?.code, "\(n) random bytes")
+            try t.check(handled.outputs.isEmpty, "no outputs for a refusal")
+        }
+        let valid = coldCall.bytes
+        for n in 0..<valid.count {
+            try t.eq(ErrorCode.malformed, try w.server.handle(now: w.now, channel: .anonymous, request: valid.prefix(n)).refusal?.code, "truncated to \(n)")
+        }
+        for i in stride(from: 0, to: valid.count, by: 3) {
+            let handled = try w.server.handle(now: w.now, channel: .anonymous, request: flipped(valid, i, 0x01))
+            try t.check(handled.refusal != nil || !handled.outputs.isEmpty, "byte \(i): refused or queued")
+        }
+        let again = try w.server.handle(now: w.now, channel: .anonymous, request: valid)
+        try t.check(again.refusal == nil && again.outputs.isEmpty, "a resend is answered, not queued")
+        let wrong = try w.server.handle(now: w.now, channel: .direct, request: valid).refusal
+        try t.eq(ErrorCode.wrongChannel, wrong?.code, "wrong channel")
+        try t.eq(RequestType.coldCall, wrong?.request, "refused request type")
+        for n in [0, 31, 33] {
+            let e = try t.throwsError("account of \(n) bytes") { _ = try w.server.handle(now: w.now, channel: .authenticated(account: Data(count: n)), request: valid) }
+            guard case let .Malformed(_, field, _) = e else { throw CheckFailed(description: "\(e)") }
+            try t.eq("channel.account", field, "field")
+        }
+        try t.eq(42, errorCodeNumber(code: .notReleased), "not_released number")
+        try t.eq("not_released", errorCodeName(code: .notReleased), "not_released name")
+    }
+
+    t.test("bad arguments") {
+        func kind(_ name: String) -> (BlindpostError) -> Bool {
+            { e in Mirror(reflecting: e).children.first?.label == name }
+        }
+        let manager = try GroupManagerKey.generate()
+        try t.throwsError("100000 members", kind("RequestTooLarge")) { _ = try manager.issueMembers(count: 100_000) }
+        let member = try manager.issueMember()
+        try t.throwsError("long context", kind("ContextTooLong")) { _ = try member.sign(group: PreparedGroupKey(groupKey: manager.publicKey()), context: Data(count: 70000), message: Data("m".utf8)) }
+        _ = try manager.revoke(member: member)
+        try t.throwsError("revoked twice", kind("GenerationMismatch")) { _ = try manager.revoke(member: member) }
+        let sig = try GroupSignature.fromBytes(bytes: bbs["signatures"][0]["signature"].hex)
+        try t.throwsError("open under another group", kind("GroupMismatch")) { _ = try manager.openVerified(group: prepared, context: Data("c".utf8), message: Data("m".utf8), signature: sig) }
+        try t.throwsError("empty issuer", kind("InvalidIssuerName")) { _ = try TokenChallenge(issuerName: Data(), redemptionContext: nil, originInfo: Data()) }
+        try t.throwsError("31-byte context", kind("Malformed")) { _ = try TokenChallenge(issuerName: Data("x".utf8), redemptionContext: Data(count: 31), originInfo: Data()) }
+        try t.throwsError("no keys", kind("EmptyTokenKeySet")) { _ = try TokenKeySet(serial: 1, issuerName: Data("x".utf8), entries: []) }
+        try t.throwsError("issuer without keys", kind("EmptyTokenKeySet")) { _ = try TokenIssuer(keys: []) }
+        let client = TokenClient(keySet: keySet)
+        try t.throwsError("unknown key", kind("UnknownTokenKey")) { _ = try client.request(challenge: challenge, keyId: Data(count: 32), now: 0) }
+        let older = try TokenKeySet(serial: keySet.serial() - 1, issuerName: keySet.issuerName(), entries: keySet.entries())
+        try t.throwsError("older key set", kind("KeySetRollback")) { try client.updateKeySet(next: older, now: tokens["now"].u64) }
+        try t.throwsError("1024-bit key", kind("UnsupportedModulusSize")) { _ = try BlindRsaSecretKey.generate(bits: 1024) }
+        try t.throwsError("e = 3", kind("UnsupportedExponent")) { _ = try BlindRsaPublicKey.fromComponents(modulus: rsa.modulus(), exponent: Data([3])) }
+        try t.throwsError("zero inverse", kind("InverseNotForKey")) { _ = try rsa.finalize(variant: .sha384PssDeterministic, inputMsg: Data("m".utf8), blindSig: Data(repeating: 1, count: 256), inverse: Data(count: 256)) }
+    }
+
+    return t.summary()
+}
