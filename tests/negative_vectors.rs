@@ -2756,7 +2756,8 @@ fn wire_files(s: &Sources) -> Vec<(&'static str, Value)> {
     let keys_len = o.token_keys.to_bytes().len();
     let identity_at = 1 + 4 + issuers_len + 2 * (4 + keys_len);
     let group_at = identity_at + 32 + 1;
-    let has_cert_at = group_at + GroupManagerKey::SIZE;
+    let former_at = group_at + GroupManagerKey::SIZE;
+    let has_cert_at = former_at + 2;
     f.case(
         "empty",
         Truncated,
@@ -2815,6 +2816,12 @@ fn wire_files(s: &Sources) -> Vec<(&'static str, Value)> {
             "state.group",
             bbs04::Error::InconsistentManagerKey,
         )),
+    );
+    f.case(
+        "one former group key announced, none present",
+        Truncated,
+        f.with(former_at, &[0, 1]),
+        w(d(truncated("former_group_key", GroupPublicKey::SIZE, 21))),
     );
     f.case(
         "certificate flag 2",
