@@ -409,3 +409,51 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
     );
     assert_eq!(bob.to_bytes(), before);
 }
+
+#[test]
+fn a_server_restarted_from_its_persisted_secrets_and_store_carries_on() {
+    let mut world = World::new("restart");
+    let mut alice = world.new_client();
+    let mut bob = world.new_client();
+    world.register(&mut alice, "+15550001");
+    world.register(&mut bob, "+15550002");
+    let persisted = world.server.secrets().to_bytes().unwrap();
+    let config = world.server.config().clone();
+
+    // Restart: same secrets, same store, a new process.
+    let placeholder = blindpost::server::Server::new(
+        config.clone(),
+        blindpost::server::ServerSecrets::from_bytes(&persisted).unwrap(),
+        blindpost::store::MemoryStore::new(),
+    )
+    .unwrap();
+    let store = std::mem::replace(&mut world.server, placeholder).into_store();
+    let secrets = blindpost::server::ServerSecrets::from_bytes(&persisted).unwrap();
+    world.server = blindpost::server::Server::new(config, secrets, store).unwrap();
+
+    // Tokens issued before the restart still pay, and the accounts are still there.
+    alice
+        .lookup(&mut world.rng, world.now, vec![phone("+15550002")])
+        .unwrap();
+    world.pump(&mut alice);
+    let cert = World::events(&mut alice)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::LookupCompleted { found } => found.into_iter().next(),
+            _ => None,
+        })
+        .unwrap();
+    let intro = alice
+        .compose_introduction(&mut world.rng, world.now, &cert, b"after restart", b"")
+        .unwrap();
+    let sealed = world.seal(&bob.account(), &intro);
+    alice.send_cold_call(bob.account(), &sealed).unwrap();
+    world.pump(&mut alice);
+    assert!(World::events(&mut alice).contains(&Event::ColdCallSent {
+        recipient: bob.account()
+    }));
+    assert!(matches!(
+        world.deliver(&mut bob).as_slice(),
+        [Event::IntroductionReceived { message, .. }] if message == b"after restart"
+    ));
+}

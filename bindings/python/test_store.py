@@ -135,6 +135,25 @@ class ForeignStore(unittest.TestCase):
         self.assertEqual(event.message, b"over a python store")
         self.assertEqual(alice.token_counts().attached, 1)
 
+    def test_a_server_restarts_from_its_secrets_over_the_same_store(self):
+        store = DictStore()
+        w = World(bp.Server.with_store(bp.ServerConfig(), ISSUER, T0, store))
+        alice, bob = w.new_client(), w.new_client()
+        w.register(alice, "+15550001")
+        w.register(bob, "+15550002")
+        secrets = w.server.secrets()
+        with self.assertRaises(bp.BlindpostError.KeyEncoding):
+            bp.Server.from_secrets(bp.ServerConfig(), secrets + b"\x00", store)
+        # A new process: the same secrets and store; tokens issued before still pay.
+        w.server = bp.Server.from_secrets(bp.ServerConfig(), secrets, store)
+        self.assertEqual(w.server.secrets(), secrets)
+        cert = bob.certificate()
+        intro = alice.compose_introduction(w.now, cert.bytes, b"after a restart", b"")
+        alice.send_cold_call(cert.account, w.seal(cert.account, intro))
+        w.pump(alice)
+        [event] = w.deliver(bob)
+        self.assertEqual(event.message, b"after a restart")
+
     def test_failing_store_gives_internal_refusals(self):
         for typed in (True, False):
             with self.subTest(typed=typed):

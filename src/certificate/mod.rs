@@ -662,6 +662,11 @@ impl CertificateIssuer {
         Ok(Self { secret_key, key })
     }
 
+    /// The secret key (for persisting the issuer).
+    pub(crate) fn secret_key(&self) -> &SecretKey {
+        &self.secret_key
+    }
+
     /// The key set entry to publish for this signer.
     pub fn issuer_key(&self) -> &IssuerKey {
         &self.key

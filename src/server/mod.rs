@@ -12,14 +12,15 @@ mod discovery;
 mod groups;
 mod records;
 mod registration;
+mod secrets;
 mod tokens;
 
 use crate::account::{AccountId, Channel};
 use crate::bbs04::PreparedGroupKey;
-use crate::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
+use crate::certificate::PhoneNumber;
 use crate::store::{Store, StoreError};
 use crate::token::{Issuer, TokenKeySet};
-use crate::verification_code::{CodeConfig, CodePolicy, CodeSecret, VerificationCode};
+use crate::verification_code::{CodeConfig, CodePolicy, VerificationCode};
 use crate::wire::{Delivery, ErrorCode, Request, Response, ServerKeys, WireError};
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -28,6 +29,7 @@ use core::fmt;
 use rand_core::CryptoRng;
 
 pub use discovery::DiscoveryConfig;
+pub use secrets::ServerSecrets;
 
 /// Policy knobs of the server (defaults in SPEC.md 12.9).
 #[derive(Clone, Debug)]
@@ -69,75 +71,6 @@ impl Default for ServerConfig {
     }
 }
 
-/// The server's secret keys and the public key sets it publishes.
-pub struct ServerSecrets {
-    /// Signs certificates.
-    pub certificate_issuer: CertificateIssuer,
-    /// The published certificate issuer keys (must contain the issuer's key).
-    pub certificate_issuers: IssuerKeySet,
-    /// Signs cold-call tokens.
-    pub cold_call_issuer: Issuer,
-    /// The published cold-call token keys.
-    pub cold_call_keys: TokenKeySet,
-    /// Signs discovery tokens (one key per window).
-    pub discovery_issuer: Issuer,
-    /// The published discovery token keys.
-    pub discovery_keys: TokenKeySet,
-    /// Derives verification codes.
-    pub code_secret: CodeSecret,
-}
-
-/// Validity of generated long-lived keys (certificate issuer, cold-call tokens): one year.
-const GENERATED_KEY_LIFETIME: u64 = 365 * 24 * 3600;
-
-impl ServerSecrets {
-    /// Fresh keys for a server named `issuer_name`, valid from `now`: a certificate issuer key,
-    /// a cold-call token key (both for a year) and discovery keys for the current and the next
-    /// window (2048-bit RSA keys take tens of milliseconds each).
-    pub fn generate<R: CryptoRng + ?Sized>(
-        rng: &mut R,
-        now: u64,
-        issuer_name: &[u8],
-        discovery: &DiscoveryConfig,
-    ) -> Result<Self, ServerError> {
-        let until = now.saturating_add(GENERATED_KEY_LIFETIME);
-        let certificate_issuer =
-            CertificateIssuer::new(crate::bls::SecretKey::generate(rng), now, until)
-                .map_err(|_| ServerError::KeyGeneration)?;
-        let certificate_issuers = IssuerKeySet::new(alloc::vec![*certificate_issuer.issuer_key()])
-            .map_err(|_| ServerError::KeyGeneration)?;
-        let cold = crate::blind_rsa::SecretKey::generate(rng, crate::token::KEY_BITS)
-            .map_err(|_| ServerError::KeyGeneration)?;
-        let cold_key = crate::token::TokenKey::from_public_key(cold.public_key())
-            .map_err(|_| ServerError::KeyGeneration)?;
-        let cold_call_keys = TokenKeySet::new(
-            1,
-            issuer_name,
-            alloc::vec![crate::token::TokenKeyEntry::new(cold_key, now, until)],
-        )
-        .map_err(|_| ServerError::KeyGeneration)?;
-        let cold_call_issuer =
-            Issuer::new(alloc::vec![cold]).map_err(|_| ServerError::KeyGeneration)?;
-        let (discovery_issuer, discovery_keys) =
-            discovery::generate_keys(rng, now, issuer_name, discovery, 1, None)?;
-        Ok(Self {
-            certificate_issuer,
-            certificate_issuers,
-            cold_call_issuer,
-            cold_call_keys,
-            discovery_issuer,
-            discovery_keys,
-            code_secret: CodeSecret::generate(rng),
-        })
-    }
-}
-
-impl fmt::Debug for ServerSecrets {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ServerSecrets(<secret>)")
-    }
-}
-
 /// Why a server could not be set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerError {
@@ -152,6 +85,8 @@ pub enum ServerError {
     DiscoveryKeyNotOneWindow,
     /// Generating a key failed (the random generator or a key constraint).
     KeyGeneration,
+    /// Persisted server secrets did not encode or decode (malformed, or a key that is not valid).
+    KeyEncoding,
     /// A configuration value is out of range.
     InvalidConfig {
         /// Which value.
@@ -175,6 +110,7 @@ impl fmt::Display for ServerError {
                 f.write_str("server: each discovery key must be valid for exactly one window")
             }
             ServerError::KeyGeneration => f.write_str("server: key generation failed"),
+            ServerError::KeyEncoding => f.write_str("server: persisted secrets are malformed"),
             ServerError::InvalidConfig { field } => {
                 write!(f, "server: invalid configuration {field}")
             }
@@ -352,6 +288,12 @@ impl<S: Store> Server<S> {
         Ok(true)
     }
 
+    /// The secret keys (to persist them with [`ServerSecrets::to_bytes`], for example after
+    /// [`Server::rotate_discovery_keys`]).
+    pub fn secrets(&self) -> &ServerSecrets {
+        &self.secrets
+    }
+
     /// The policy.
     pub fn config(&self) -> &ServerConfig {
         &self.config
@@ -360,6 +302,12 @@ impl<S: Store> Server<S> {
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Stops the server and hands back its store (to restart it, say, with
+    /// [`ServerSecrets::from_bytes`] and the same store).
+    pub fn into_store(self) -> S {
+        self.store
     }
 
     /// The keys clients pin ([`Request::FetchKeys`] returns the same).

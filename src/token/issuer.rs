@@ -35,6 +35,11 @@ impl Issuer {
         self.keys.iter().map(|(_, k)| k)
     }
 
+    /// The secret keys, in the order they were given (for persisting the issuer).
+    pub(crate) fn secret_keys(&self) -> impl Iterator<Item = &SecretKey> {
+        self.keys.iter().map(|(s, _)| s)
+    }
+
     /// The secret key with this identifier (for carrying a key over into a new issuer).
     pub fn secret_key(&self, id: &super::TokenKeyId) -> Option<&SecretKey> {
         self.keys

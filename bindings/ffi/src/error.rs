@@ -1114,6 +1114,7 @@ impl From<ServerError> for BlindpostError {
             },
             ServerError::DiscoveryKeyNotOneWindow => Self::DiscoveryKeyNotOneWindow { reason },
             ServerError::KeyGeneration => Self::KeyGeneration { reason },
+            ServerError::KeyEncoding => Self::KeyEncoding { reason },
             ServerError::InvalidConfig { field } => Self::InvalidConfig {
                 reason,
                 field: field.to_owned(),

@@ -193,6 +193,21 @@ impl Server {
         }))
     }
 
+    fn restore(
+        rng: Randomness,
+        config: &ServerConfig,
+        secrets: &[u8],
+        store: Backend,
+    ) -> Result<Arc<Self>, BlindpostError> {
+        let config = core::ServerConfig::try_from(config)?;
+        let secrets = ServerSecrets::from_bytes(secrets)?;
+        let inner = core::Server::new(config, secrets, store)?;
+        Ok(Arc::new(Self {
+            inner: RwLock::new(inner),
+            rng,
+        }))
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, core::Server<Backend>> {
         // The core never panics, so the lock is never poisoned; if it were, the server inside
         // is whole (its only mutation, rotate_discovery_keys, swaps keys in one assignment).
@@ -254,6 +269,28 @@ impl Server {
             now,
             Backend::Memory(MemoryStore::new()),
         )
+    }
+
+    /// A server restarted from its persisted `secrets` (see `secrets()`) over `store`, the store
+    /// it ran on before: every token and certificate it issued stays valid.
+    #[uniffi::constructor]
+    pub fn from_secrets(
+        config: ServerConfig,
+        secrets: Vec<u8>,
+        store: Arc<dyn ServerStore>,
+    ) -> Result<Arc<Self>, BlindpostError> {
+        Self::restore(
+            Randomness::Os,
+            &config,
+            &secrets,
+            Backend::Foreign(Foreign(store)),
+        )
+    }
+
+    /// The server's secrets to persist (secret bytes: store them encrypted), for example after
+    /// `rotate_discovery_keys`.
+    pub fn secrets(&self) -> Result<Vec<u8>, BlindpostError> {
+        Ok(self.read().secrets().to_bytes()?.to_vec())
     }
 
     /// Handles one request that arrived on `channel` at `now`. A refusal is not an error: it
