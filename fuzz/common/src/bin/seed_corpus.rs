@@ -2,9 +2,9 @@
 //!
 //! Every target gets every byte string found in `test-vectors/**/*.json` (hex strings decoded,
 //! other strings as their UTF-8 bytes) and the PEM files under `test-vectors/`, plus the
-//! messages, deliveries and client states of the fixture's recorded run; the targets with their
-//! own input formats (`verification_code`, `server_sequence`, `client_sequence`) get inputs in
-//! those formats. Files go to `fuzz/corpus/<target>/`, named by a hash of their content.
+//! messages, deliveries and client states of the fixture's recorded run and the fixture
+//! server's secrets blob; the targets with their own input formats (`verification_code`,
+//! `server_sequence`, `client_sequence`) get inputs in those formats. Files go to `fuzz/corpus/<target>/`, named by a hash of their content.
 
 use blindpost_fuzz_common::fixture::{fixture, T0};
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +35,12 @@ fn main() {
     for s in &recording.scenarios {
         strings.insert(s.state.clone());
     }
+    let secrets = fixture()
+        .server()
+        .secrets()
+        .to_bytes()
+        .expect("fixture secrets encode");
+    strings.insert(secrets.to_vec());
 
     let mut special: BTreeMap<&str, Vec<Vec<u8>>> = BTreeMap::new();
     special.insert("verification_code", code_seeds(&root));
