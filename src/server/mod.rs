@@ -472,8 +472,13 @@ impl<S: Store> Server<S> {
 }
 
 fn error_response(request: crate::wire::RequestType, refusal: Refusal) -> Response {
+    // The detail is a vec8 on the wire: cut it at a character boundary within 255 bytes.
     let mut detail = refusal.detail;
-    detail.truncate(255);
+    let mut end = detail.len().min(255);
+    while !detail.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    detail.truncate(end);
     Response::Error {
         request,
         code: refusal.code,
