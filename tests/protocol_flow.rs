@@ -4,7 +4,7 @@
 mod support;
 
 use blindpost::certificate::PhoneNumber;
-use blindpost::client::{ClientError, Event, FailureReason};
+use blindpost::client::{Client, ClientError, Event, FailureReason};
 use blindpost::wire::ErrorCode;
 use support::World;
 
@@ -228,36 +228,7 @@ fn blocked_member_is_revoked_and_other_members_update() {
     world.register(&mut carol, "+15550003");
 
     // Alice and Carol each cold-call Bob; Bob replies to both, handing each a member key.
-    for who in [&mut alice, &mut carol] {
-        who.lookup(&mut world.rng, world.now, vec![phone("+15550002")])
-            .unwrap();
-        world.pump(who);
-        let cert = World::events(who)
-            .into_iter()
-            .find_map(|e| match e {
-                Event::LookupCompleted { found } => found.into_iter().next(),
-                _ => None,
-            })
-            .unwrap();
-        let intro = who
-            .compose_introduction(&mut world.rng, world.now, &cert, b"hello", b"")
-            .unwrap();
-        let sealed = world.seal(&bob.account(), &intro);
-        who.send_cold_call(bob.account(), &sealed).unwrap();
-        world.pump(who);
-    }
-    world.deliver(&mut bob);
-    for who in [alice.account(), carol.account()] {
-        let reply = bob
-            .compose_reply(&mut world.rng, world.now, who, b"hey", b"")
-            .unwrap();
-        let sealed = world.seal(&who, &reply);
-        bob.send_reply(&mut world.rng, world.now, who, &sealed)
-            .unwrap();
-        world.pump(&mut bob);
-    }
-    world.deliver(&mut alice);
-    world.deliver(&mut carol);
+    bob_with_two_members(&mut world, &mut bob, &mut alice, &mut carol);
     let generation = bob.group_key().generation();
 
     // Bob blocks Carol: her member key is revoked and the record published.
@@ -301,14 +272,7 @@ fn blocked_member_is_revoked_and_other_members_update() {
         .is_none_or(|q| q.is_empty()));
 
     // Alice updates her key from the record before signing, and gets through.
-    let msg = alice
-        .compose_reply(&mut world.rng, world.now, bob.account(), b"still here", b"")
-        .unwrap();
-    let sealed = world.seal(&bob.account(), &msg);
-    alice
-        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
-        .unwrap();
-    world.pump(&mut alice);
+    world.reply(&mut alice, bob.account(), b"still here");
     let events = world.deliver(&mut bob);
     assert!(
         matches!(events.as_slice(), [Event::MessageReceived { contact, .. }] if *contact == alice.account()),
@@ -325,46 +289,10 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
     world.register(&mut bob, "+15550002");
     world.register(&mut alice, "+15550001");
     world.register(&mut carol, "+15550003");
-    for who in [&mut alice, &mut carol] {
-        who.lookup(&mut world.rng, world.now, vec![phone("+15550002")])
-            .unwrap();
-        world.pump(who);
-        let cert = World::events(who)
-            .into_iter()
-            .find_map(|e| match e {
-                Event::LookupCompleted { found } => found.into_iter().next(),
-                _ => None,
-            })
-            .unwrap();
-        let intro = who
-            .compose_introduction(&mut world.rng, world.now, &cert, b"hi", b"")
-            .unwrap();
-        let sealed = world.seal(&bob.account(), &intro);
-        who.send_cold_call(bob.account(), &sealed).unwrap();
-        world.pump(who);
-    }
-    world.deliver(&mut bob);
-    for who in [alice.account(), carol.account()] {
-        let reply = bob
-            .compose_reply(&mut world.rng, world.now, who, b"hey", b"")
-            .unwrap();
-        let sealed = world.seal(&who, &reply);
-        bob.send_reply(&mut world.rng, world.now, who, &sealed)
-            .unwrap();
-        world.pump(&mut bob);
-    }
-    world.deliver(&mut alice);
-    world.deliver(&mut carol);
+    bob_with_two_members(&mut world, &mut bob, &mut alice, &mut carol);
 
     // Alice's reply is accepted under generation 0 and waits in Bob's queue...
-    let msg = alice
-        .compose_reply(&mut world.rng, world.now, bob.account(), b"queued", b"")
-        .unwrap();
-    let sealed = world.seal(&bob.account(), &msg);
-    alice
-        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
-        .unwrap();
-    world.pump(&mut alice);
+    world.reply(&mut alice, bob.account(), b"queued");
     let queued = world.queues.remove(&bob.account()).unwrap();
     assert_eq!(queued.len(), 1);
 
@@ -432,23 +360,8 @@ fn a_server_restarted_from_its_persisted_secrets_and_store_carries_on() {
     world.server = blindpost::server::Server::new(config, secrets, store).unwrap();
 
     // Tokens issued before the restart still pay, and the accounts are still there.
-    alice
-        .lookup(&mut world.rng, world.now, vec![phone("+15550002")])
-        .unwrap();
-    world.pump(&mut alice);
-    let cert = World::events(&mut alice)
-        .into_iter()
-        .find_map(|e| match e {
-            Event::LookupCompleted { found } => found.into_iter().next(),
-            _ => None,
-        })
-        .unwrap();
-    let intro = alice
-        .compose_introduction(&mut world.rng, world.now, &cert, b"after restart", b"")
-        .unwrap();
-    let sealed = world.seal(&bob.account(), &intro);
-    alice.send_cold_call(bob.account(), &sealed).unwrap();
-    world.pump(&mut alice);
+    let cert = world.lookup_one(&mut alice, "+15550002");
+    world.cold_call(&mut alice, &cert, b"after restart");
     assert!(World::events(&mut alice).contains(&Event::ColdCallSent {
         recipient: bob.account()
     }));
@@ -456,4 +369,23 @@ fn a_server_restarted_from_its_persisted_secrets_and_store_carries_on() {
         world.deliver(&mut bob).as_slice(),
         [Event::IntroductionReceived { message, .. }] if message == b"after restart"
     ));
+}
+
+/// Alice and Carol cold-call Bob, Bob answers both: each holds a member key of Bob's group.
+fn bob_with_two_members(
+    world: &mut World,
+    bob: &mut Client,
+    alice: &mut Client,
+    carol: &mut Client,
+) {
+    for who in [&mut *alice, &mut *carol] {
+        let cert = world.lookup_one(who, "+15550002");
+        world.cold_call(who, &cert, b"hello");
+    }
+    world.deliver(bob);
+    for who in [alice.account(), carol.account()] {
+        world.reply(bob, who, b"hey");
+    }
+    world.deliver(alice);
+    world.deliver(carol);
 }

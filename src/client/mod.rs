@@ -538,17 +538,7 @@ impl Client {
                 m
             }
         };
-        let intro = IntroductionContent {
-            certificate: own,
-            recipient: account,
-            group_key: self.state.group.public_key().clone(),
-            member_key: member,
-            host_material: host_material.to_vec(),
-            message: message.to_vec(),
-            created_at: now,
-        }
-        .sign(&self.state.identity);
-        Ok(Payload::Introduction(intro).to_bytes())
+        Ok(self.introduction(own, account, member, message, host_material, now))
     }
 
     /// Sends a cold call with a sealed introduction, paying with one token.
@@ -631,17 +621,7 @@ impl Client {
         }
         let member = self.state.group.issue_member(rng);
         c.issued = Some(member.clone());
-        let intro = IntroductionContent {
-            certificate: own,
-            recipient: contact,
-            group_key: self.state.group.public_key().clone(),
-            member_key: member,
-            host_material: host_material.to_vec(),
-            message: message.to_vec(),
-            created_at: now,
-        }
-        .sign(&self.state.identity);
-        Ok(Payload::Introduction(intro).to_bytes())
+        Ok(self.introduction(own, contact, member, message, host_material, now))
     }
 
     /// Sends a sealed message to a contact under a group signature. First fetches the
@@ -894,6 +874,41 @@ impl Client {
         RequestId(id)
     }
 
+    /// Our introduction to `recipient`, signed with our identity key: the payload to seal.
+    fn introduction(
+        &self,
+        certificate: Certificate,
+        recipient: AccountId,
+        member_key: crate::bbs04::MemberKey,
+        message: &[u8],
+        host_material: &[u8],
+        now: u64,
+    ) -> Vec<u8> {
+        let intro = IntroductionContent {
+            certificate,
+            recipient,
+            group_key: self.state.group.public_key().clone(),
+            member_key,
+            host_material: host_material.to_vec(),
+            message: message.to_vec(),
+            created_at: now,
+        }
+        .sign(&self.state.identity);
+        Payload::Introduction(intro).to_bytes()
+    }
+
+    /// The member key of `contact`'s group we hold, and the contact's index.
+    fn membership(&self, contact: &AccountId) -> Result<(usize, state::Membership), ClientError> {
+        let index = self.contact_index(contact)?;
+        let membership = self
+            .state
+            .contacts
+            .get(index)
+            .and_then(|c| c.membership.clone())
+            .ok_or(ClientError::NoMembership)?;
+        Ok((index, membership))
+    }
+
     fn contact_index(&self, account: &AccountId) -> Result<usize, ClientError> {
         self.state
             .contacts
@@ -1082,13 +1097,7 @@ impl Client {
         contact: AccountId,
         sealed: Vec<u8>,
     ) -> Result<RequestId, ClientError> {
-        let index = self.contact_index(&contact)?;
-        let membership = self
-            .state
-            .contacts
-            .get(index)
-            .and_then(|c| c.membership.clone())
-            .ok_or(ClientError::NoMembership)?;
+        let (_, membership) = self.membership(&contact)?;
         let generation = membership.group_key.generation();
         let prepared = PreparedGroupKey::new(membership.group_key);
         let context = reply_context(&contact, generation, now);

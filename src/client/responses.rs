@@ -297,13 +297,7 @@ impl Client {
         contact: AccountId,
         update: GroupKeyUpdate,
     ) -> Result<(), ClientError> {
-        let index = self.contact_index(&contact)?;
-        let membership = self
-            .state
-            .contacts
-            .get(index)
-            .and_then(|c| c.membership.clone())
-            .ok_or(ClientError::NoMembership)?;
+        let (index, membership) = self.membership(&contact)?;
         let mut member = membership.member;
         let mut group = membership.group_key;
         for record in &update.records {

@@ -330,6 +330,42 @@ impl<S: Inspect> World<S> {
             .collect()
     }
 
+    /// Looks up `phone` for `client` and returns the certificate found.
+    pub fn lookup_one(&mut self, client: &mut Client, phone: &str) -> Certificate {
+        let phone = PhoneNumber::parse(phone).unwrap();
+        client.lookup(&mut self.rng, self.now, vec![phone]).unwrap();
+        self.pump(client);
+        events(client)
+            .into_iter()
+            .find_map(|e| match e {
+                Event::LookupCompleted { found } => found.into_iter().next(),
+                _ => None,
+            })
+            .expect("the number has an account")
+    }
+
+    /// `from` introduces itself to the owner of `to` with a cold call.
+    pub fn cold_call(&mut self, from: &mut Client, to: &Certificate, message: &[u8]) {
+        let recipient = AccountId::for_identity_key(&to.identity_key().to_bytes());
+        let intro = from
+            .compose_introduction(&mut self.rng, self.now, to, message, b"")
+            .unwrap();
+        let sealed = self.seal(&recipient, &intro);
+        from.send_cold_call(recipient, &sealed).unwrap();
+        self.pump(from);
+    }
+
+    /// `from` writes to its contact `to` under `to`'s group.
+    pub fn reply(&mut self, from: &mut Client, to: AccountId, message: &[u8]) {
+        let payload = from
+            .compose_reply(&mut self.rng, self.now, to, message, b"")
+            .unwrap();
+        let sealed = self.seal(&to, &payload);
+        from.send_reply(&mut self.rng, self.now, to, &sealed)
+            .unwrap();
+        self.pump(from);
+    }
+
     /// Hands every queued delivery to its client (opening the payload as the host would).
     pub fn deliver(&mut self, client: &mut Client) -> Vec<Event> {
         let me = client.account();
