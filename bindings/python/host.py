@@ -15,9 +15,12 @@ ISSUER = b"blindpost.test"
 
 
 def settings():
-    """The client settings of the Rust protocol tests: releases 10 to 60 minutes after
-    acceptance, renewal checks every 30 to 60 minutes."""
-    return bp.ClientSettings(release_delay_min=600, release_delay_max=3600, renewal_interval=1800)
+    """The client settings of the Rust protocol tests: releases 10 minutes plus an exponential
+    delay of mean 20 minutes after acceptance (at most 60 minutes), renewal checks every 30 to
+    60 minutes."""
+    return bp.ClientSettings(
+        release_delay_min=600, release_delay_max=3600, release_delay_mean=1200, renewal_interval=1800
+    )
 
 
 class World:

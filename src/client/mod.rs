@@ -14,6 +14,7 @@
 //! resends every request that had no response, and the server answers resends idempotently,
 //! so a crash at any point loses no token and delivers nothing twice.
 
+mod delay;
 mod deliveries;
 mod responses;
 mod state;
@@ -33,6 +34,8 @@ use core::fmt;
 use rand_core::CryptoRng;
 use state::{Contact, Pending, Purpose, State, TokenSlot};
 use zeroize::Zeroizing;
+
+pub use delay::ReleaseDelay;
 
 /// Renewal checks back off by doubling at most this many times (6 h becomes 16 days).
 const MAX_BACKOFF_DOUBLINGS: u32 = 6;
@@ -236,8 +239,8 @@ impl From<TokenError> for ClientError {
 /// Knobs of the client that are not persisted (the app passes them at every start).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientSettings {
-    /// A release is sent uniformly at random between these delays after acceptance (seconds).
-    pub release_delay: (u64, u64),
+    /// How long after acceptance a cold call's token is released.
+    pub release_delay: ReleaseDelay,
     /// How often to check whether a spent token was released (seconds; the check happens at a
     /// uniformly random time in `[interval, 2 * interval)`).
     pub renewal_interval: u64,
@@ -254,7 +257,7 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> Self {
         Self {
-            release_delay: (3600, 24 * 3600),
+            release_delay: ReleaseDelay::default(),
             renewal_interval: 6 * 3600,
             max_clock_skew: 300,
             discovery_window: 24 * 3600,
@@ -944,8 +947,7 @@ impl Client {
             return;
         };
         let contact = contact.account;
-        let (min, max) = self.settings.release_delay;
-        let delay = uniform(rng, min, max);
+        let delay = self.settings.release_delay.sample(rng);
         self.state.releases.push(state::ScheduledRelease {
             handle,
             due: now.saturating_add(delay),
@@ -1010,7 +1012,7 @@ impl Client {
             .settings
             .renewal_interval
             .saturating_mul(1u64 << checks.min(MAX_BACKOFF_DOUBLINGS));
-        now.saturating_add(uniform(rng, interval, interval.saturating_mul(2)))
+        now.saturating_add(delay::uniform(rng, interval, interval.saturating_mul(2)))
     }
 
     /// Splits `phones` into batches and pays for each with a discovery token, asking for more
@@ -1123,16 +1125,4 @@ fn check_sizes(message: &[u8], host_material: &[u8]) -> Result<(), ClientError> 
         });
     }
     Ok(())
-}
-
-/// A uniform integer in `[min, max)` (or `min` when the range is empty), without modulo bias
-/// beyond 2^-64 relative.
-fn uniform<R: CryptoRng + ?Sized>(rng: &mut R, min: u64, max: u64) -> u64 {
-    let span = max.saturating_sub(min);
-    if span == 0 {
-        return min;
-    }
-    let wide = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
-    let offset = (wide.checked_rem(u128::from(span)).unwrap_or(0)) as u64;
-    min.saturating_add(offset)
 }

@@ -11,7 +11,7 @@ use blindpost::bbs04::{GroupManagerKey, GroupPublicKey};
 use blindpost::bls::SecretKey;
 use blindpost::certificate::Certificate;
 use blindpost::certificate::PhoneNumber;
-use blindpost::client::{Client, ClientSettings, Event, Transmit};
+use blindpost::client::{Client, ClientSettings, Event, ReleaseDelay, Transmit};
 use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
 use blindpost::store::{KeyValue, MemoryStore, Store, StoreError};
 use blindpost::token::{
@@ -68,7 +68,13 @@ pub type DeliveryHook = Box<dyn FnMut(&mut Client, &[u8], &[u8], u64)>;
 
 pub fn settings() -> ClientSettings {
     ClientSettings {
-        release_delay: (600, 3600),
+        // Exponential here, so that every protocol test runs it; the walkthrough uses the
+        // default, uniform.
+        release_delay: ReleaseDelay::Exponential {
+            min: 600,
+            mean: 1200,
+            max: 3600,
+        },
         renewal_interval: 1800,
         ..ClientSettings::default()
     }

@@ -15,13 +15,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 /// defaults are the core's (`client_settings_recommended()` returns the same values).
 #[derive(uniffi::Record, Debug, Clone, PartialEq, Eq)]
 pub struct ClientSettings {
-    /// A release is sent uniformly at random between `release_delay_min` and
-    /// `release_delay_max` seconds after acceptance.
+    /// The shortest delay between accepting a cold call and releasing its token (seconds).
     #[uniffi(default = 3600)]
     pub release_delay_min: u64,
-    /// See `release_delay_min`.
+    /// The longest delay (seconds).
     #[uniffi(default = 86400)]
     pub release_delay_max: u64,
+    /// 0: the delay is uniform between the two bounds. Otherwise it is `release_delay_min`
+    /// plus an exponential delay with this mean (seconds), cut at `release_delay_max`.
+    #[uniffi(default = 0)]
+    pub release_delay_mean: u64,
     /// How often to check whether a spent token was released (seconds; the check happens at a
     /// uniformly random time in `[interval, 2 * interval)`).
     #[uniffi(default = 21600)]
@@ -42,9 +45,14 @@ pub struct ClientSettings {
 
 impl From<&core::ClientSettings> for ClientSettings {
     fn from(s: &core::ClientSettings) -> Self {
+        let (release_delay_min, release_delay_max, release_delay_mean) = match s.release_delay {
+            core::ReleaseDelay::Uniform { min, max } => (min, max, 0),
+            core::ReleaseDelay::Exponential { min, mean, max } => (min, max, mean),
+        };
         Self {
-            release_delay_min: s.release_delay.0,
-            release_delay_max: s.release_delay.1,
+            release_delay_min,
+            release_delay_max,
+            release_delay_mean,
             renewal_interval: s.renewal_interval,
             max_clock_skew: s.max_clock_skew,
             discovery_window: s.discovery_window,
@@ -57,7 +65,17 @@ impl From<&core::ClientSettings> for ClientSettings {
 impl From<&ClientSettings> for core::ClientSettings {
     fn from(s: &ClientSettings) -> Self {
         Self {
-            release_delay: (s.release_delay_min, s.release_delay_max),
+            release_delay: match s.release_delay_mean {
+                0 => core::ReleaseDelay::Uniform {
+                    min: s.release_delay_min,
+                    max: s.release_delay_max,
+                },
+                mean => core::ReleaseDelay::Exponential {
+                    min: s.release_delay_min,
+                    mean,
+                    max: s.release_delay_max,
+                },
+            },
             renewal_interval: s.renewal_interval,
             max_clock_skew: s.max_clock_skew,
             discovery_window: s.discovery_window,

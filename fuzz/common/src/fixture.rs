@@ -11,7 +11,7 @@
 use crate::steps::{put_client_step, put_server_step, ClientStep};
 use blindpost::account::{AccountId, Channel};
 use blindpost::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
-use blindpost::client::{Client, ClientSettings, Event};
+use blindpost::client::{Client, ClientSettings, Event, ReleaseDelay};
 use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
 use blindpost::store::MemoryStore;
 use blindpost::token::{Issuer, TokenKey, TokenKeyEntry, TokenKeySet};
@@ -37,7 +37,10 @@ const KEY_LIFETIME: u64 = 10 * 365 * 24 * 3600;
 /// and renewals).
 pub fn client_settings() -> ClientSettings {
     ClientSettings {
-        release_delay: (600, 3600),
+        release_delay: ReleaseDelay::Uniform {
+            min: 600,
+            max: 3600,
+        },
         renewal_interval: 1800,
         ..ClientSettings::default()
     }
