@@ -29,8 +29,8 @@ use blindpost::token::{
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::CodeSecret;
 use blindpost::wire::{
-    Delivery, DeliveryHandle, ErrorCode, IntroductionContent, Payload, RegisterRequest, Request,
-    RequestType, Response, ServerKeys, WireError,
+    Delivery, DeliveryHandle, EmbeddedError, ErrorCode, IntroductionContent, Payload,
+    RegisterRequest, Request, RequestType, Response, ServerKeys, WireError,
 };
 use blindpost::{DecodeError, DecodeErrorKind as Kind};
 use bls12_381::{G1Affine, G2Affine};
@@ -152,8 +152,8 @@ fn wire_json(e: &WireError) -> Value {
         WireError::UnknownType { message, found } => {
             json!({ "error": "UnknownType", "message": message, "found": found })
         }
-        WireError::Embedded { field, reason } => {
-            json!({ "error": "Embedded", "field": field, "reason": reason })
+        WireError::Embedded { field, cause } => {
+            json!({ "error": "Embedded", "field": field, "reason": cause.to_string() })
         }
     }
 }
@@ -2052,10 +2052,10 @@ fn objects(s: &Sources) -> Objects {
     }
 }
 
-fn embedded(field: &'static str, reason: impl std::fmt::Display) -> WireError {
+fn embedded(field: &'static str, cause: impl Into<EmbeddedError>) -> WireError {
     WireError::Embedded {
         field,
-        reason: reason.to_string(),
+        cause: cause.into(),
     }
 }
 

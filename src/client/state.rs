@@ -264,7 +264,7 @@ impl State {
     }
 }
 
-fn embedded<E: core::fmt::Display>(field: &'static str) -> impl Fn(E) -> ClientError {
+fn embedded<E: Into<crate::wire::EmbeddedError>>(field: &'static str) -> impl Fn(E) -> ClientError {
     move |e| ClientError::Wire(crate::wire::embedded(field)(e))
 }
 

@@ -7,21 +7,21 @@
 //! numbers, length limits), so a decoded message is well formed.
 
 mod delivery;
+mod error;
 mod error_code;
 mod payload;
 mod request;
 mod response;
 
 pub use delivery::{Delivery, DeliveryHandle};
+pub(crate) use error::embedded;
+pub use error::{EmbeddedError, WireError};
 pub use error_code::ErrorCode;
 pub use payload::{Introduction, IntroductionContent, IntroductionError, Payload};
 pub use request::{
     ColdCallRequest, RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys,
 };
 pub use response::{GroupKeyUpdate, Response};
-
-use crate::encoding::DecodeError;
-use core::fmt;
 
 /// The version byte of every message of this section.
 pub const VERSION: u8 = 1;
@@ -70,53 +70,4 @@ pub fn reply_context(
         *dst = src;
     }
     out
-}
-
-/// Why a message could not be decoded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WireError {
-    /// A field was malformed (the field and the reason are inside).
-    Decode(DecodeError),
-    /// The type byte names no message of this version.
-    UnknownType {
-        /// What kind of message was being read.
-        message: &'static str,
-        /// The type byte found.
-        found: u8,
-    },
-    /// An embedded object (key, token, certificate, signature) did not decode.
-    Embedded {
-        /// Which field held it.
-        field: &'static str,
-        /// The embedded decoder's message.
-        reason: alloc::string::String,
-    },
-}
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WireError::Decode(e) => write!(f, "{e}"),
-            WireError::UnknownType { message, found } => {
-                write!(f, "unknown {message} type 0x{found:02x}")
-            }
-            WireError::Embedded { field, reason } => write!(f, "invalid {field}: {reason}"),
-        }
-    }
-}
-
-impl core::error::Error for WireError {}
-
-impl From<DecodeError> for WireError {
-    fn from(e: DecodeError) -> Self {
-        WireError::Decode(e)
-    }
-}
-
-/// Wraps an embedded decoder's error with the field it was read for.
-pub(crate) fn embedded<E: fmt::Display>(field: &'static str) -> impl Fn(E) -> WireError {
-    move |e| WireError::Embedded {
-        field,
-        reason: alloc::format!("{e}"),
-    }
 }

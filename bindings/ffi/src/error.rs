@@ -1052,7 +1052,7 @@ impl From<WireError> for BlindpostError {
                 message_kind: message.to_owned(),
                 found,
             },
-            WireError::Embedded { field, reason: _ } => Self::Malformed {
+            WireError::Embedded { field, cause: _ } => Self::Malformed {
                 reason,
                 field: field.to_owned(),
                 kind: DecodeErrorKind::InvalidEmbedded,

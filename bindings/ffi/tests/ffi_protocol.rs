@@ -9,7 +9,7 @@ use blindpost::client::ClientError;
 use blindpost::server::ServerError;
 use blindpost::store::StoreError as CoreStoreError;
 use blindpost::token::{Error as TokenError, TokenKeyId};
-use blindpost::wire::{IntroductionError, WireError};
+use blindpost::wire::{EmbeddedError, IntroductionError, WireError};
 use blindpost::{DecodeError, DecodeErrorKind as CoreKind};
 use blindpost_ffi::*;
 
@@ -188,7 +188,10 @@ fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_variant() 
             })),
             case!(ClientError::Wire(WireError::Embedded {
                 field: "delivery.signature",
-                reason: "bad point".into()
+                cause: EmbeddedError::Group(GroupError::Decode(DecodeError::new(
+                    "signature.T1",
+                    CoreKind::InvalidPoint
+                ))),
             })),
             case!(ClientError::TooLarge { field: "message" }),
             case!(ClientError::Blocked),
@@ -211,7 +214,7 @@ fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_variant() 
             |e| matches!(e, BlindpostError::UnknownMessageType { message_kind, found: 7, .. } if message_kind == "delivery"),
             |e| {
                 matches!(e, BlindpostError::Malformed { field, kind: DecodeErrorKind::InvalidEmbedded, reason }
-                if field == "delivery.signature" && reason.contains("bad point"))
+                if field == "delivery.signature" && reason.contains("signature.T1"))
             },
             |e| matches!(e, BlindpostError::TooLarge { field, .. } if field == "message"),
             |e| matches!(e, BlindpostError::ContactBlocked { .. }),
