@@ -13,6 +13,9 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "docs: every public item documented, every intra-doc link resolves"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
+
 step "tests"
 cargo test --workspace
 

@@ -1,8 +1,9 @@
 //! Canonical byte encodings shared by every wire format (SPEC.md, "Encoding conventions").
 //!
-//! Every decoder in the crate reads through [`Reader`], so the rules hold everywhere: fixed
-//! sizes, big-endian integers, scalars below the group order, points compressed, canonical, on
-//! the curve, in the prime-order subgroup and not the identity, and no trailing bytes.
+//! Every decoder in the crate reads through one (crate-private) `Reader`, so the rules hold
+//! everywhere: fixed sizes, big-endian integers, scalars below the group order, points
+//! compressed, canonical, on the curve, in the prime-order subgroup and not the identity, and no
+//! trailing bytes.
 
 use bls12_381::{G1Affine, G2Affine, Scalar};
 use core::fmt;

@@ -6,7 +6,7 @@
 //! (`handle_timeout`), and drains what comes out: [`Client::poll_transmit`] (requests, each with
 //! the channel it must use), [`Client::poll_event`] (for the app) and [`Client::poll_timeout`]
 //! (when to call `handle_timeout` next). Sealing and opening payloads end to end is the host's:
-//! `compose_*` returns the plaintext [`Payload`](crate::wire::Payload) bytes to seal, and
+//! `compose_*` returns the plaintext [`Payload`] bytes to seal, and
 //! `send_*` takes the sealed bytes.
 //!
 //! Persistence (SPEC.md 13.2): after every call, the host makes the events durable, then stores

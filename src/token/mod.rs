@@ -1,7 +1,7 @@
 //! Privacy Pass publicly verifiable tokens, RFC 9578 token type 0x0002 (SPEC.md section 6).
 //!
 //! A token is an RSABSSA-SHA384-PSS-Deterministic signature (RFC 9474, module
-//! [`blind_rsa`](crate::blind_rsa)) by a 2048-bit issuer key over
+//! [`crate::blind_rsa`]) by a 2048-bit issuer key over
 //! `token_type || nonce || challenge_digest || token_key_id`. The issuer signs blind, so it cannot
 //! link the token it later sees to the request it answered.
 //!
