@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the project: formatting, lints, unit/integration/property tests and test
-# vectors, the uniffi bindings in Kotlin, Swift and Python, and the no_std build check.
+# Runs every test of the project: formatting, lints, docs, unit/integration/property tests and
+# test vectors, a small walkthrough, the uniffi bindings in Kotlin, Swift and Python, a fuzz
+# smoke run, and the no_std build check.
 # README.md names this as the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
