@@ -230,7 +230,7 @@ fn revocation_moves_everyone_but_the_revoked_member() {
         }
     );
     // Manager keys round-trip across generations and still issue valid keys.
-    let reloaded = GroupManagerKey::from_bytes(&manager.to_bytes()).unwrap();
+    let reloaded = GroupManagerKey::from_bytes(&manager.to_bytes()[..]).unwrap();
     assert_eq!(reloaded.public_key(), &new);
     let fresh = reloaded.issue_member(&mut rng);
     fresh.check(&new).unwrap();
@@ -314,12 +314,12 @@ fn tampered_records_are_rejected() {
 #[test]
 fn last_generation_cannot_move_on() {
     let (_, manager, members) = group(b"flow: exhausted", 1);
-    let mut bytes = manager.to_bytes();
+    let mut bytes = *manager.to_bytes();
     // generation field of the embedded group key: 1 + 96 + 1.
     bytes[98..102].copy_from_slice(&u32::MAX.to_be_bytes());
     let mut last = GroupManagerKey::from_bytes(&bytes).unwrap();
     assert_eq!(last.public_key().generation(), u32::MAX);
-    let mut member = members[0].to_bytes();
+    let mut member = *members[0].to_bytes();
     member[1..5].copy_from_slice(&u32::MAX.to_be_bytes());
     let member = MemberKey::from_bytes(&member).unwrap();
     assert_eq!(
@@ -331,10 +331,10 @@ fn last_generation_cannot_move_on() {
 #[test]
 fn manager_key_decoding_checks_consistency() {
     let (_, manager, _) = group(b"flow: manager", 0);
-    let bytes = manager.to_bytes();
+    let bytes = *manager.to_bytes();
     assert_eq!(bytes.len(), GroupManagerKey::SIZE);
     let reloaded = GroupManagerKey::from_bytes(&bytes).unwrap();
-    assert_eq!(reloaded.to_bytes(), bytes);
+    assert_eq!(*reloaded.to_bytes(), bytes);
     // Swapping xi1 and xi2 breaks u^xi1 = h.
     let mut swapped = bytes;
     swapped[1..33].copy_from_slice(&bytes[33..65]);
@@ -378,7 +378,7 @@ fn encodings_have_the_specified_sizes() {
         *manager.public_key()
     );
     assert_eq!(
-        MemberKey::from_bytes(&members[0].to_bytes()).unwrap(),
+        MemberKey::from_bytes(&members[0].to_bytes()[..]).unwrap(),
         members[0]
     );
     assert_eq!(Signature::from_bytes(&sig.to_bytes()).unwrap(), sig);

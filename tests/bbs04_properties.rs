@@ -84,9 +84,9 @@ proptest! {
         let gpk = manager.public_key().to_bytes();
         prop_assert_eq!(GroupPublicKey::from_bytes(&gpk).unwrap().to_bytes(), gpk);
         let mk = members[0].to_bytes();
-        prop_assert_eq!(MemberKey::from_bytes(&mk).unwrap().to_bytes(), mk);
+        prop_assert_eq!(MemberKey::from_bytes(&mk[..]).unwrap().to_bytes(), mk);
         let sk = manager.to_bytes();
-        prop_assert_eq!(GroupManagerKey::from_bytes(&sk).unwrap().to_bytes(), sk);
+        prop_assert_eq!(GroupManagerKey::from_bytes(&sk[..]).unwrap().to_bytes(), sk);
         let sb = sig.to_bytes();
         prop_assert_eq!(Signature::from_bytes(&sb).unwrap().to_bytes(), sb);
         let id = members[1].id().to_bytes();
@@ -94,7 +94,7 @@ proptest! {
         let record = manager.revoke(&members[1]).unwrap().to_bytes();
         prop_assert_eq!(RevocationRecord::from_bytes(&record).unwrap().to_bytes(), record);
         let sk1 = manager.to_bytes();
-        prop_assert_eq!(GroupManagerKey::from_bytes(&sk1).unwrap().to_bytes(), sk1);
+        prop_assert_eq!(GroupManagerKey::from_bytes(&sk1[..]).unwrap().to_bytes(), sk1);
     }
 
     #[test]

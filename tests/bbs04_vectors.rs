@@ -23,7 +23,7 @@ const R_HEX: &str = "73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff000
 /// p, the base field modulus, big-endian.
 const P_HEX: &str = "1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab";
 
-fn h(bytes: &[u8]) -> String {
+fn h(bytes: impl AsRef<[u8]>) -> String {
     hex::encode(bytes)
 }
 
@@ -119,8 +119,8 @@ fn g1_identity() -> [u8; 48] {
     G1Affine::identity().to_compressed()
 }
 
-fn with(bytes: &[u8], offset: usize, patch: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
+fn with(bytes: impl AsRef<[u8]>, offset: usize, patch: &[u8]) -> Vec<u8> {
+    let mut out = bytes.as_ref().to_vec();
     out[offset..offset + patch.len()].copy_from_slice(patch);
     out
 }
@@ -173,8 +173,8 @@ fn generate() -> Value {
             "group": "generation0",
             "context": h(ctx),
             "message": h(msg),
-            "signature": h(&sig.to_bytes()),
-            "opened": h(&manager.open(&sig).to_bytes()),
+            "signature": h(sig.to_bytes()),
+            "opened": h(manager.open(&sig).to_bytes()),
         }));
     }
 
@@ -183,7 +183,7 @@ fn generate() -> Value {
     let prepared1 = PreparedGroupKey::new(group1.clone());
     let updated: Vec<Value> = [0usize, 2]
         .iter()
-        .map(|&i| json!({"member": i, "key": h(&members[i].update(&record, &group0).unwrap().to_bytes())}))
+        .map(|&i| json!({"member": i, "key": h(members[i].update(&record, &group0).unwrap().to_bytes())}))
         .collect();
     let updated0 = members[0].update(&record, &group0).unwrap();
     let (ctx1, msg1) = (b"blindpost/v1 reply to account 42, generation 1", b"after");
@@ -193,8 +193,8 @@ fn generate() -> Value {
         "group": "generation1",
         "context": h(ctx1),
         "message": h(msg1),
-        "signature": h(&sig1.to_bytes()),
-        "opened": h(&manager.open(&sig1).to_bytes()),
+        "signature": h(sig1.to_bytes()),
+        "opened": h(manager.open(&sig1).to_bytes()),
     }));
 
     let other = GroupManagerKey::generate(&mut VectorRng::new(OTHER_SEED.as_bytes()));
@@ -219,30 +219,30 @@ fn generate() -> Value {
     decode(
         "signature T1 not on the curve",
         "signature",
-        with(&s0, T1, &g1_off_curve()),
+        with(s0, T1, &g1_off_curve()),
     );
     decode(
         "signature T1 x not below p",
         "signature",
-        with(&s0, T1, &non_canonical_x),
+        with(s0, T1, &non_canonical_x),
     );
     decode(
         "signature T2 outside the subgroup",
         "signature",
-        with(&s0, T2, &g1_off_subgroup()),
+        with(s0, T2, &g1_off_subgroup()),
     );
     decode(
         "signature T3 is the identity",
         "signature",
-        with(&s0, T3, &g1_identity()),
+        with(s0, T3, &g1_identity()),
     );
-    decode("signature c = r", "signature", with(&s0, C, &r));
+    decode("signature c = r", "signature", with(s0, C, &r));
     decode(
         "signature s_x = 2^256 - 1",
         "signature",
-        with(&s0, S_X, &[0xff; 32]),
+        with(s0, S_X, &[0xff; 32]),
     );
-    decode("signature unknown version", "signature", with(&s0, 0, &[2]));
+    decode("signature unknown version", "signature", with(s0, 0, &[2]));
     decode(
         "signature trailing byte",
         "signature",
@@ -256,19 +256,19 @@ fn generate() -> Value {
     decode(
         "group key g2 not on the curve",
         "group_key",
-        with(&g0, 53, &g2_off_curve()),
+        with(g0, 53, &g2_off_curve()),
     );
     decode(
         "group key w outside the subgroup",
         "group_key",
-        with(&g0, 293, &g2_off_subgroup()),
+        with(g0, 293, &g2_off_subgroup()),
     );
     decode(
         "group key h is the identity",
         "group_key",
-        with(&g0, 149, &g1_identity()),
+        with(g0, 149, &g1_identity()),
     );
-    decode("group key unknown version", "group_key", with(&g0, 0, &[0]));
+    decode("group key unknown version", "group_key", with(g0, 0, &[0]));
     decode(
         "group key trailing byte",
         "group_key",
@@ -299,7 +299,7 @@ fn generate() -> Value {
     decode(
         "revocation g2' is the identity",
         "revocation",
-        with(&rec, 85, &G2Affine::identity().to_compressed()),
+        with(rec, 85, &G2Affine::identity().to_compressed()),
     );
     decode(
         "revocation trailing byte",
@@ -315,11 +315,11 @@ fn generate() -> Value {
             json!({"check": "verify", "group_key": h(group), "context": h(ctx), "message": h(msg)}),
         )
     };
-    let negated_t1 = with(&s0, T1, &[s0[T1] ^ 0x20]);
+    let negated_t1 = with(s0, T1, &[s0[T1] ^ 0x20]);
     cases.extend([
         verify(
             "tampered T1 (T2 in its place)",
-            with(&s0, T1, &s0[T2..T2 + 48]),
+            with(s0, T1, &s0[T2..T2 + 48]),
             &g0,
             ctx0,
             msg0,
@@ -327,14 +327,14 @@ fn generate() -> Value {
         verify("tampered T1 (negated)", negated_t1, &g0, ctx0, msg0),
         verify(
             "tampered T2 (T1 in its place)",
-            with(&s0, T2, &s0[T1..T1 + 48]),
+            with(s0, T2, &s0[T1..T1 + 48]),
             &g0,
             ctx0,
             msg0,
         ),
         verify(
             "tampered T3 (T1 in its place)",
-            with(&s0, T3, &s0[T1..T1 + 48]),
+            with(s0, T3, &s0[T1..T1 + 48]),
             &g0,
             ctx0,
             msg0,
@@ -378,25 +378,25 @@ fn generate() -> Value {
         "revoked member cannot update".into(),
         "member_key",
         members[1].to_bytes().to_vec(),
-        json!({"check": "update", "record": h(&rec), "group_key": h(&g0)}),
+        json!({"check": "update", "record": h(rec), "group_key": h(g0)}),
     ));
     cases.push((
         "record applied twice".into(),
         "revocation",
         rec.to_vec(),
-        json!({"check": "apply", "group_key": h(&g1)}),
+        json!({"check": "apply", "group_key": h(g1)}),
     ));
     cases.push((
         "record with a different x*".into(),
         "revocation",
         plus_one(&rec, 53),
-        json!({"check": "apply", "group_key": h(&g0)}),
+        json!({"check": "apply", "group_key": h(g0)}),
     ));
     cases.push((
         "stale member key signs under the next generation".into(),
         "member_key",
         m0.to_vec(),
-        json!({"check": "sign", "group_key": h(&g1), "context": h(ctx1), "message": h(msg1)}),
+        json!({"check": "sign", "group_key": h(g1), "context": h(ctx1), "message": h(msg1)}),
     ));
 
     let negative: Vec<Value> = cases
@@ -425,17 +425,17 @@ fn generate() -> Value {
             "members 0 and 2 update with record",
             "signatures[3]: updated member 0 signs under generation1",
         ],
-        "generation0": {"manager_key": h(&manager0), "group_key": h(&g0)},
-        "members": members.iter().map(|m| h(&m.to_bytes())).collect::<Vec<_>>(),
-        "member_ids": members.iter().map(|m| h(&m.id().to_bytes())).collect::<Vec<_>>(),
+        "generation0": {"manager_key": h(&manager0), "group_key": h(g0)},
+        "members": members.iter().map(|m| h(m.to_bytes())).collect::<Vec<_>>(),
+        "member_ids": members.iter().map(|m| h(m.id().to_bytes())).collect::<Vec<_>>(),
         "signatures": signatures,
         "revocation": {
             "revoked_member": 1,
-            "record": h(&rec),
+            "record": h(rec),
             "updated_members": updated,
         },
-        "generation1": {"manager_key": h(&manager.to_bytes()), "group_key": h(&g1)},
-        "other_group_key": h(&other_group),
+        "generation1": {"manager_key": h(manager.to_bytes()), "group_key": h(g1)},
+        "other_group_key": h(other_group),
         "negative": negative,
     })
 }
@@ -521,7 +521,7 @@ fn vectors_check_without_the_generator() {
     let manager1 = GroupManagerKey::from_bytes(&unhex(&v["generation1"]["manager_key"])).unwrap();
     assert_eq!(manager1.public_key(), &group1);
     // Revoking member 1 from the generation-0 manager key reproduces the record exactly.
-    let mut revoking = GroupManagerKey::from_bytes(&manager0.to_bytes()).unwrap();
+    let mut revoking = GroupManagerKey::from_bytes(&manager0.to_bytes()[..]).unwrap();
     let revoked = v["revocation"]["revoked_member"].as_u64().unwrap() as usize;
     assert_eq!(revoking.revoke(&members[revoked]).unwrap(), record);
     assert_eq!(revoking.to_bytes(), manager1.to_bytes());

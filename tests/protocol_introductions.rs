@@ -144,7 +144,7 @@ fn wrong_recipient_bad_signature_future_and_foreign_member_key_are_refused() {
     let mut content = s.content(s.bob.account());
     let mut bytes = content.member_key.to_bytes();
     bytes[4] = 1;
-    content.member_key = MemberKey::from_bytes(&bytes).unwrap();
+    content.member_key = MemberKey::from_bytes(&bytes[..]).unwrap();
     s.refused(
         &signed(content, &s.alice.identity.clone()),
         IntroductionError::BadMemberKey,

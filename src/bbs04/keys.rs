@@ -13,7 +13,7 @@ use core::fmt;
 use ff::{BatchInverter, Field};
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// A group's public key: what a verifier needs, with the generation it belongs to.
 ///
@@ -181,8 +181,9 @@ impl MemberKey {
         MemberId::of(&self.a)
     }
 
-    /// The canonical encoding. It holds the secret x: keep it secret.
-    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+    /// The canonical encoding. It holds the secret x: keep it secret (the bytes are wiped when
+    /// dropped).
+    pub fn to_bytes(&self) -> Zeroizing<[u8; Self::SIZE]> {
         let mut w = Writer::<{ Self::SIZE }>::new();
         w.put(&[VERSION]);
         w.put(&self.generation.to_be_bytes());
@@ -190,7 +191,7 @@ impl MemberKey {
         let mut x = scalar_to_be(&self.x);
         w.put(&x);
         x.zeroize();
-        w.finish()
+        Zeroizing::new(w.finish())
     }
 
     /// Decodes a member key (structure only: see [`MemberKey::check`]).
@@ -454,8 +455,9 @@ impl GroupManagerKey {
         Ok(record)
     }
 
-    /// The canonical encoding. It holds the group's secrets: keep it secret.
-    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+    /// The canonical encoding. It holds the group's secrets: keep it secret (the bytes are wiped
+    /// when dropped).
+    pub fn to_bytes(&self) -> Zeroizing<[u8; Self::SIZE]> {
         let mut w = Writer::<{ Self::SIZE }>::new();
         w.put(&[VERSION]);
         for s in [&self.xi1, &self.xi2, &self.gamma] {
@@ -464,7 +466,7 @@ impl GroupManagerKey {
             b.zeroize();
         }
         w.put(&self.public.to_bytes());
-        w.finish()
+        Zeroizing::new(w.finish())
     }
 
     /// Decodes a manager key and checks that its secrets match its group key.

@@ -325,7 +325,7 @@ fn read_phones(r: &mut Reader<'_>) -> Result<Vec<PhoneNumber>, ClientError> {
 fn write_member(w: &mut Writer, m: Option<&MemberKey>) {
     match m {
         None => w.u8(0),
-        Some(m) => w.u8(1).bytes(&m.to_bytes()),
+        Some(m) => w.u8(1).bytes(&m.to_bytes()[..]),
     };
 }
 
@@ -352,7 +352,7 @@ fn write_contact(w: &mut Writer, c: &Contact) {
         None => w.u8(0),
         Some(m) => w
             .u8(1)
-            .bytes(&m.member.to_bytes())
+            .bytes(&m.member.to_bytes()[..])
             .bytes(&m.group_key.to_bytes()),
     };
     match &c.unreleased {

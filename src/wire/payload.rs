@@ -58,7 +58,7 @@ impl IntroductionContent {
         w.vec16(&self.certificate.to_bytes())
             .bytes(self.recipient.as_bytes())
             .bytes(&self.group_key.to_bytes())
-            .bytes(&self.member_key.to_bytes())
+            .bytes(&self.member_key.to_bytes()[..])
             .vec16(&self.host_material)
             .vec16(&self.message)
             .u64(self.created_at);
