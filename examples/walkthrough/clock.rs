@@ -104,9 +104,9 @@ impl Walk {
         Ok(stats)
     }
 
-    /// Act 6: two days pass; recipients release tokens, senders renew them.
+    /// Act 6: four days pass; recipients release tokens, senders renew them.
     pub fn act6_releases(&mut self) -> Res<()> {
-        header(6, "Releases and renewals (the clock runs for two days)");
+        header(6, "Releases and renewals (the clock runs for four days)");
         say!(self, "A recipient releases the token of a cold call it replied to or accepted, at a random time 1-24 h");
         say!(self, "later, on its authenticated channel, naming only the delivery handle. The sender's client checks");
         say!(self, "its spent tokens 6-12 h later on anonymous circuits, then less and less often; a released");
@@ -148,7 +148,10 @@ impl Walk {
             saved / self.users.len().max(1)
         );
         let start = self.net.now;
-        let stats = self.run_clock(start + 2 * DAY)?;
+        // Four days is enough for every renewal: a release comes at most 24 h after the reply,
+        // and a sender's third check (6-12 h, then 12-24 h, then 24-48 h after the cold call)
+        // comes after it and at most 84 h after the cold call.
+        let stats = self.run_clock(start + 4 * DAY)?;
         if !self.quiet {
             let mut timeline: Vec<(u64, usize, &str)> = stats
                 .releases
