@@ -186,4 +186,12 @@ mod tests {
     fn memory_store_passes_the_conformance_suite() {
         super::super::conformance::run(MemoryStore::new).unwrap();
     }
+
+    #[test]
+    fn a_boxed_store_passes_the_conformance_suite() {
+        super::super::conformance::run(|| -> alloc::boxed::Box<dyn super::super::Store> {
+            alloc::boxed::Box::new(MemoryStore::new())
+        })
+        .unwrap();
+    }
 }

@@ -232,7 +232,7 @@ impl Server {
             &config,
             &issuer_name,
             now,
-            Backend::Memory(MemoryStore::new()),
+            Box::new(MemoryStore::new()),
         )
     }
 
@@ -249,7 +249,7 @@ impl Server {
             &config,
             &issuer_name,
             now,
-            Backend::Foreign(Foreign(store)),
+            Box::new(Foreign(store)),
         )
     }
 
@@ -267,7 +267,7 @@ impl Server {
             &config,
             &issuer_name,
             now,
-            Backend::Memory(MemoryStore::new()),
+            Box::new(MemoryStore::new()),
         )
     }
 
@@ -279,12 +279,7 @@ impl Server {
         secrets: Vec<u8>,
         store: Arc<dyn ServerStore>,
     ) -> Result<Arc<Self>, BlindpostError> {
-        Self::restore(
-            Randomness::Os,
-            &config,
-            &secrets,
-            Backend::Foreign(Foreign(store)),
-        )
+        Self::restore(Randomness::Os, &config, &secrets, Box::new(Foreign(store)))
     }
 
     /// The server's secrets to persist (secret bytes: store them encrypted), for example after

@@ -2,7 +2,7 @@
 //! Python behind the [`ServerStore`] foreign trait (SPEC.md 12.1).
 
 use crate::error::{wide, BlindpostError};
-use blindpost::store::{self, conformance, MemoryStore, StoreError as CoreStoreError};
+use blindpost::store::{self, conformance, StoreError as CoreStoreError};
 use std::sync::Arc;
 
 /// The error a foreign store throws. Anything else it throws arrives as `Backend` too.
@@ -193,89 +193,8 @@ impl store::Store for Foreign {
     }
 }
 
-/// The store a [`crate::Server`] runs over.
-pub(crate) enum Backend {
-    /// The core's in-memory store.
-    Memory(MemoryStore),
-    /// The host's store.
-    Foreign(Foreign),
-}
-
-impl Backend {
-    fn store(&self) -> &dyn store::Store {
-        match self {
-            Backend::Memory(m) => m,
-            Backend::Foreign(f) => f,
-        }
-    }
-}
-
-impl store::Store for Backend {
-    fn get(&self, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, CoreStoreError> {
-        self.store().get(key, now)
-    }
-
-    fn put(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
-    ) -> Result<(), CoreStoreError> {
-        self.store().put(key, value, expires_at, now)
-    }
-
-    fn insert_if_absent(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
-    ) -> Result<bool, CoreStoreError> {
-        self.store().insert_if_absent(key, value, expires_at, now)
-    }
-
-    fn replace_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        new: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
-    ) -> Result<bool, CoreStoreError> {
-        self.store()
-            .replace_if_matches(key, expected, new, expires_at, now)
-    }
-
-    fn delete_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        now: u64,
-    ) -> Result<bool, CoreStoreError> {
-        self.store().delete_if_matches(key, expected, now)
-    }
-
-    fn add_within_limit(
-        &self,
-        key: &[u8],
-        amount: u64,
-        limit: u64,
-        expires_at: Option<u64>,
-        now: u64,
-    ) -> Result<Option<u64>, CoreStoreError> {
-        self.store()
-            .add_within_limit(key, amount, limit, expires_at, now)
-    }
-
-    fn purge_expired(&self, now: u64) -> Result<usize, CoreStoreError> {
-        self.store().purge_expired(now)
-    }
-
-    fn entry_count(&self) -> Result<usize, CoreStoreError> {
-        self.store().entry_count()
-    }
-}
+/// The store a [`crate::Server`] runs over: the core's in-memory store or the host's.
+pub(crate) type Backend = Box<dyn store::Store>;
 
 /// Runs the core's store conformance suite (SPEC.md 12.1) on fresh stores from `factory`,
 /// including its multi-threaded atomicity checks (which call the store from several threads
