@@ -121,20 +121,7 @@ fn cold_call_reply_release_and_renewal() {
     );
 
     // Alice now answers with a group signature under Bob's group.
-    let msg = alice
-        .compose_reply(
-            &mut world.rng,
-            world.now,
-            bob.account(),
-            b"how are you",
-            b"",
-        )
-        .unwrap();
-    let sealed = world.seal(&bob.account(), &msg);
-    alice
-        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
-        .unwrap();
-    world.pump(&mut alice);
+    world.reply(&mut alice, bob.account(), b"how are you");
     let events = world.deliver(&mut bob);
     assert!(
         matches!(events.as_slice(), [Event::MessageReceived { contact, message, .. }]

@@ -77,30 +77,11 @@ pub fn conversation(mut world: World) -> Conversation {
     let bob_in_alice = introduction_member_key(&world, &bob.account());
     world.deliver(&mut bob);
 
-    let reply = bob
-        .compose_reply(&mut world.rng, world.now, alice.account(), b"hi alice", b"")
-        .unwrap();
-    let sealed = world.seal(&alice.account(), &reply);
-    bob.send_reply(&mut world.rng, world.now, alice.account(), &sealed)
-        .unwrap();
-    world.pump(&mut bob);
+    world.reply(&mut bob, alice.account(), b"hi alice");
     let alice_in_bob = introduction_member_key(&world, &alice.account());
     world.deliver(&mut alice);
 
-    let msg = alice
-        .compose_reply(
-            &mut world.rng,
-            world.now,
-            bob.account(),
-            b"how are you",
-            b"",
-        )
-        .unwrap();
-    let sealed = world.seal(&bob.account(), &msg);
-    alice
-        .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
-        .unwrap();
-    world.pump(&mut alice);
+    world.reply(&mut alice, bob.account(), b"how are you");
     world.deliver(&mut bob);
 
     let due = bob.poll_timeout().unwrap();
