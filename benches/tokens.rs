@@ -1,4 +1,4 @@
-//! Token benches (SPEC.md section 10), each group with its floor: the `rsa` crate's raw private
+//! Token benches (SPEC.md section 16), each group with its floor: the `rsa` crate's raw private
 //! operation, blinded and checked (`rsa_decrypt_and_check`), and its raw public operation
 //! (`rsa_encrypt`), on the same key.
 //!

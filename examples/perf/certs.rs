@@ -1,4 +1,4 @@
-//! Figures for BLS signatures, certificates and verification codes (SPEC.md section 10).
+//! Figures for BLS signatures, certificates and verification codes (SPEC.md section 16).
 //!
 //! `bls.verify_ratio` and `cert.verify_ratio` divide by the floor measured in the same
 //! interleaved run: one 2-term multi-Miller loop with both G2 points prepared in advance plus

@@ -1,4 +1,4 @@
-//! Token figures (SPEC.md section 10): RFC 9578 type 0x0002 request, issue and verify at 2048
+//! Token figures (SPEC.md section 16): RFC 9578 type 0x0002 request, issue and verify at 2048
 //! bits, each ratio measured in one interleaved call with its floor, the `rsa` crate's raw
 //! operation on the same key (private: blinded and checked, `rsa_decrypt_and_check`; public:
 //! `rsa_encrypt`).
