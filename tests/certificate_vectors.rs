@@ -5,6 +5,7 @@
 //! `BLINDPOST_WRITE_VECTORS=1` to rewrite it); `vectors_check_without_the_generator` reads the
 //! file and checks each entry through the public API only.
 
+mod vector_file;
 use blindpost::bls::{ProofOfPossession, PublicKey, SecretKey, Signature};
 use blindpost::certificate::{
     Certificate, CertificateContent, CertificateError, CertificateIssuer, HostKey, IssuerKeySet,
@@ -457,15 +458,7 @@ fn generate() -> Value {
 
 #[test]
 fn vectors_regenerate_identically() {
-    let generated = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
-    if std::env::var_os("BLINDPOST_WRITE_VECTORS").is_some() {
-        std::fs::write(path(), &generated).unwrap();
-    }
-    let stored = std::fs::read_to_string(path()).unwrap();
-    assert_eq!(
-        stored, generated,
-        "test-vectors/{FILE} differs from the generator"
-    );
+    vector_file::check_generated(FILE, &generate());
 }
 
 fn h(v: &Value) -> Vec<u8> {

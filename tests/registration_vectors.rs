@@ -11,6 +11,7 @@
 //! codes against the published keys, without the generator.
 
 mod support;
+mod vector_file;
 
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::GroupManagerKey;
@@ -512,15 +513,7 @@ fn generate() -> Value {
 
 #[test]
 fn vectors_regenerate_identically() {
-    let generated = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
-    if std::env::var_os("BLINDPOST_WRITE_VECTORS").is_some() {
-        std::fs::write(path(), &generated).unwrap();
-    }
-    let stored = std::fs::read_to_string(path()).unwrap();
-    assert_eq!(
-        stored, generated,
-        "test-vectors/{FILE} differs from the generator"
-    );
+    vector_file::check_generated(FILE, &generate());
 }
 
 #[test]

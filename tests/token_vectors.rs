@@ -4,6 +4,7 @@
 //! the file without the generator, the way another implementation would.
 
 mod token_support;
+mod vector_file;
 
 use blindpost::blind_rsa;
 use blindpost::token::{
@@ -228,17 +229,7 @@ fn generate() -> Value {
 
 #[test]
 fn generated_vectors_match_the_file() {
-    let generated = generate();
-    let path = format!("{}/test-vectors/{FILE}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var("BLINDPOST_WRITE_VECTORS").as_deref() == Ok("1") {
-        let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
-        std::fs::write(&path, text).unwrap();
-    }
-    let file = read_vectors(FILE);
-    assert_eq!(
-        generated, file,
-        "test-vectors/{FILE} differs from the generator; rerun with BLINDPOST_WRITE_VECTORS=1 if the change is intended"
-    );
+    vector_file::check_generated(FILE, &generate());
 }
 
 #[test]
