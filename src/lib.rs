@@ -42,9 +42,15 @@ pub mod encoding;
 pub mod server;
 pub mod store;
 pub mod token;
-pub mod vector_rng;
 pub mod verification_code;
 pub mod wire;
+
+// Test devices: deterministic randomness, the store conformance suite and the simulated
+// deployment. Never for production, so outside the default API (the `test-util` feature).
+#[cfg(all(feature = "test-util", feature = "std"))]
+pub mod simulation;
+#[cfg(any(test, feature = "test-util"))]
+pub mod vector_rng;
 
 pub(crate) mod curve;
 

@@ -10,7 +10,6 @@
 //! request and compares every response byte for byte, and checks the certificates, tokens and
 //! codes against the published keys, without the generator.
 
-mod support;
 mod vector_file;
 
 use blindpost::account::{AccountId, Channel};
@@ -175,7 +174,7 @@ impl VectorClient {
         now: u64,
         n: usize,
     ) -> (Vec<TokenRequest>, Vec<PendingToken>) {
-        support::token_requests(
+        blindpost::simulation::raw::token_requests(
             &mut self.rng,
             keys,
             &TokenChallenge::cold_call(keys.issuer_name()).unwrap(),

@@ -25,21 +25,21 @@ impl Walk {
     /// The host's daily job: when a new discovery window starts, install the next window's
     /// discovery key and purge expired state.
     pub fn daily_jobs(&mut self, stats: &mut ClockStats) -> Res<()> {
-        let window = self.net.server.config().discovery.window(self.net.now);
+        let window = self.world.server.config().discovery.window(self.world.now);
         if window == self.last_window {
             return Ok(());
         }
         self.last_window = window;
-        let now = self.net.now;
+        let now = self.world.now;
         if self
-            .net
+            .world
             .server
-            .rotate_discovery_keys(&mut self.net.rng, now)
+            .rotate_discovery_keys(&mut self.world.rng, now)
             .ctx(|| "rotate_discovery_keys".into())?
         {
             stats.rotations += 1;
         }
-        stats.purged += self.net.server.maintain(now).ctx(|| "maintain".into())?;
+        stats.purged += self.world.server.maintain(now).ctx(|| "maintain".into())?;
         Ok(())
     }
 
@@ -60,18 +60,18 @@ impl Walk {
             let Some(t) = next.filter(|t| *t <= until) else {
                 break;
             };
-            self.net.now = self.net.now.max(t);
+            self.world.now = self.world.now.max(t);
             self.daily_jobs(&mut stats)?;
-            let now = self.net.now;
+            let now = self.world.now;
             for i in 0..self.users.len() {
                 if self.users[i].client.poll_timeout().is_none_or(|t| t > now) {
                     continue;
                 }
                 let user = &mut self.users[i];
-                self.net.client_op("handle_timeout", |rng, now| {
+                self.timings.client_op(&mut self.world, "handle_timeout", |rng, now| {
                     user.client.handle_timeout(rng, now)
                 });
-                let ev = pump(&mut self.net, user)?;
+                let ev = pump(&mut self.world, &mut self.timings, user)?;
                 if user.client.poll_timeout().is_some_and(|t| t <= now) {
                     return Err(fail(format!("{}: a timer does not move on", user.name)));
                 }
@@ -99,7 +99,7 @@ impl Walk {
                 }
             }
         }
-        self.net.now = self.net.now.max(until);
+        self.world.now = self.world.now.max(until);
         self.daily_jobs(&mut stats)?;
         Ok(stats)
     }
@@ -123,13 +123,9 @@ impl Walk {
                 user.client.token_counts(),
                 user.client.poll_timeout(),
             );
-            let bytes = self
-                .net
-                .client_op("to_bytes", |_, _| user.client.to_bytes());
+            let bytes = self.timings.client_op(&mut self.world, "to_bytes", |_, _| user.client.to_bytes());
             saved += bytes.len();
-            user.client = self
-                .net
-                .client_op("from_bytes", |_, _| {
+            user.client = self.timings.client_op(&mut self.world, "from_bytes", |_, _| {
                     Client::from_bytes(&bytes, Walk::settings())
                 })
                 .ctx(|| format!("{}: restoring the saved state", user.name))?;
@@ -147,7 +143,7 @@ impl Walk {
             "  every app restarts from the state its host saved (Client::to_bytes, {} bytes on average)",
             saved / self.users.len().max(1)
         );
-        let start = self.net.now;
+        let start = self.world.now;
         // Four days is enough for every renewal: a release comes at most 24 h after the reply,
         // and a sender's third check (6-12 h, then 12-24 h, then 24-48 h after the cold call)
         // comes after it and at most 84 h after the cold call.
@@ -202,7 +198,7 @@ impl Walk {
                 .filter(|c| c.from == i && c.fate == Fate::Ignore)
                 .count();
             let counts = self.users[i].client.token_counts();
-            let registration = self.net.server.config().registration_tokens;
+            let registration = self.world.server.config().registration_tokens;
             if counts.attached != ignored || counts.available + ignored != registration {
                 return Err(fail(format!(
                     "{}: tokens {counts:?}, expected {ignored} attached",

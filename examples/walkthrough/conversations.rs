@@ -31,9 +31,7 @@ impl Walk {
                     .ctx(|| format!("{}: {to_name} was not found by discovery", user.name))?;
                 let message = format!("hi {to_name}, this is {}", user.name);
                 let ratchet = format!("ratchet-init:{}", user.name);
-                let intro = self
-                    .net
-                    .client_op("compose_introduction", |rng, now| {
+                let intro = self.timings.client_op(&mut self.world, "compose_introduction", |rng, now| {
                         user.client.compose_introduction(
                             rng,
                             now,
@@ -43,13 +41,12 @@ impl Walk {
                         )
                     })
                     .ctx(|| format!("{}: compose_introduction", user.name))?;
-                let sealed = self.net.seal(&to_account, &intro)?;
-                self.net
-                    .client_op("send_cold_call", |_, _| {
+                let sealed = self.world.seal(&to_account, &intro);
+                self.timings.client_op(&mut self.world, "send_cold_call", |_, _| {
                         user.client.send_cold_call(to_account, &sealed)
                     })
                     .ctx(|| format!("{}: send_cold_call", user.name))?;
-                let ev = pump(&mut self.net, user)?;
+                let ev = pump(&mut self.world, &mut self.timings, user)?;
                 no_failures(&user.name, &ev)?;
                 if !ev.contains(&Event::ColdCallSent {
                     recipient: to_account,
@@ -57,7 +54,7 @@ impl Walk {
                     return Err(fail(format!("{}: cold call not acknowledged", user.name)));
                 }
                 if shown < DETAIL && !self.quiet {
-                    let handle = self.net.log.last().and_then(|s| s.handle);
+                    let handle = self.world.received.last().and_then(|s| s.handle);
                     out!(
                         "  {:<8} -> {:<8} introduction {} bytes sealed to {} bytes; token attached to {to_name} under handle {}..",
                         user.name,
@@ -78,7 +75,7 @@ impl Walk {
         // Every recipient's host fetches its queue; the client checks each introduction.
         let mut received = 0;
         for r in 0..self.honest {
-            let ev = deliver(&mut self.net, &mut self.users[r])?;
+            let ev = deliver(&mut self.world, &mut self.timings, &mut self.users[r])?;
             for e in ev {
                 match e {
                     Event::IntroductionReceived {
@@ -156,7 +153,7 @@ impl Walk {
             let fate = if ring {
                 Fate::Reply
             } else {
-                match pick(&mut self.net.rng, 20) {
+                match pick(&mut self.world.rng, 20) {
                     0..=11 => Fate::Reply,
                     12..=16 => Fate::Accept,
                     _ => Fate::Ignore,
@@ -169,8 +166,7 @@ impl Walk {
                 Fate::Accept => {
                     let s_name = self.users[s].name.clone();
                     let user = &mut self.users[r];
-                    self.net
-                        .client_op("accept", |rng, now| user.client.accept(rng, now, s_account))
+                    self.timings.client_op(&mut self.world, "accept", |rng, now| user.client.accept(rng, now, s_account))
                         .ctx(|| format!("{}: accept", user.name))?;
                     accepted += 1;
                     if shown < DETAIL + 2 && !self.quiet {
@@ -229,27 +225,24 @@ impl Walk {
         let to_account = self.users[to].account();
         let from_account = self.users[from].account();
         let user = &mut self.users[from];
-        let payload = self
-            .net
-            .client_op("compose_reply", |rng, now| {
+        let payload = self.timings.client_op(&mut self.world, "compose_reply", |rng, now| {
                 user.client
                     .compose_reply(rng, now, to_account, text.as_bytes(), b"ratchet-step")
             })
             .ctx(|| format!("{}: compose_reply", user.name))?;
-        let sealed = self.net.seal(&to_account, &payload)?;
-        self.net
-            .client_op("send_reply", |rng, now| {
+        let sealed = self.world.seal(&to_account, &payload);
+        self.timings.client_op(&mut self.world, "send_reply", |rng, now| {
                 user.client.send_reply(rng, now, to_account, &sealed)
             })
             .ctx(|| format!("{}: send_reply", user.name))?;
-        let ev = pump(&mut self.net, user)?;
+        let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
         if !ev.contains(&Event::ReplySent {
             recipient: to_account,
         }) {
             return Err(fail(format!("{}: reply not acknowledged", user.name)));
         }
-        let ev = deliver(&mut self.net, &mut self.users[to])?;
+        let ev = deliver(&mut self.world, &mut self.timings, &mut self.users[to])?;
         let ok = ev.iter().any(|e| match (e, introduces) {
             (
                 Event::IntroductionReceived {

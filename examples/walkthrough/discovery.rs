@@ -30,7 +30,7 @@ impl Walk {
             self.targets.push(vec![next]);
         }
         for i in 0..h {
-            let j = pick(&mut self.net.rng, h);
+            let j = pick(&mut self.world.rng, h);
             if j != i && !pairs.contains(&(i, j)) && !pairs.contains(&(j, i)) {
                 pairs.insert((i, j));
                 self.targets[i].push(j);
@@ -46,24 +46,23 @@ impl Walk {
                 book.push(phone_of(t)?);
             }
             for _ in 0..2 {
-                let j = pick(&mut self.net.rng, h);
+                let j = pick(&mut self.world.rng, h);
                 let p = phone_of(j)?;
                 if j != i && !book.contains(&p) {
                     book.push(p);
                 }
             }
             for _ in 0..2 {
-                let n = 5_000_000 + self.net.rng.next_u64() % 1_000_000;
+                let n = 5_000_000 + self.world.rng.next_u64() % 1_000_000;
                 book.push(number(n)?);
             }
             let user = &mut self.users[i];
             user.book = book.clone();
-            self.net
-                .client_op("lookup", |rng, now| {
+            self.timings.client_op(&mut self.world, "lookup", |rng, now| {
                     user.client.lookup(rng, now, book.clone())
                 })
                 .ctx(|| format!("{}: lookup", user.name))?;
-            let ev = pump(&mut self.net, user)?;
+            let ev = pump(&mut self.world, &mut self.timings, user)?;
             no_failures(&user.name, &ev)?;
             let found: Vec<Certificate> = ev
                 .into_iter()
@@ -107,18 +106,17 @@ impl Walk {
 
         // The spammer walks a range of numbers instead of an address book.
         let s = self.honest;
-        let window_tokens = self.net.server.config().discovery.tokens_per_window;
-        let batch = self.net.server.config().discovery.batch_size as u64;
+        let window_tokens = self.world.server.config().discovery.tokens_per_window;
+        let batch = self.world.server.config().discovery.batch_size as u64;
         let scraped: Vec<PhoneNumber> = (0..window_tokens * batch)
             .map(|k| number(1000 + k))
             .collect::<Res<_>>()?;
         let first = scraped.first().map(|p| p.as_str().to_string());
         let last = scraped.last().map(|p| p.as_str().to_string());
         let user = &mut self.users[s];
-        self.net
-            .client_op("lookup", |rng, now| user.client.lookup(rng, now, scraped))
+        self.timings.client_op(&mut self.world, "lookup", |rng, now| user.client.lookup(rng, now, scraped))
             .ctx(|| "mallory: lookup".into())?;
-        let ev = pump(&mut self.net, user)?;
+        let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
         let lookups = ev
             .iter()
@@ -135,10 +133,9 @@ impl Walk {
         let more: Vec<PhoneNumber> = (0..batch)
             .map(|k| number(1000 + window_tokens * batch + k))
             .collect::<Res<_>>()?;
-        self.net
-            .client_op("lookup", |rng, now| user.client.lookup(rng, now, more))
+        self.timings.client_op(&mut self.world, "lookup", |rng, now| user.client.lookup(rng, now, more))
             .ctx(|| "mallory: lookup".into())?;
-        let ev = pump(&mut self.net, user)?;
+        let ev = pump(&mut self.world, &mut self.timings, user)?;
         let refused = matches!(
             failures(&ev).as_slice(),
             [(

@@ -11,8 +11,9 @@
 //! Any protocol step that fails unexpectedly, or any check that does not hold, stops the run
 //! with a message and a non-zero exit code.
 //!
-//! Code map: `host.rs` is the simulated host (network, SMS, queues, the sealing stand-in, the
-//! request log, timings); `walk.rs` holds the shared state and act 1; then one file per topic:
+//! Code map: the simulated deployment (server host, network, SMS, queues, the sealing stand-in,
+//! the request log) is `blindpost::simulation`; `host.rs` adds the people, timings and steps
+//! that report failures; `walk.rs` holds the shared state and act 1; then one file per topic:
 //! `registration.rs` (act 2), `discovery.rs` (3), `conversations.rs` (4, 5), `clock.rs` (the
 //! simulated clock, 6), `spam.rs` (7), `revocation.rs` (8) and `view.rs` (9).
 
@@ -235,7 +236,7 @@ impl Walk {
                 "median",
                 "total"
             );
-            for (name, n, median, sum) in self.net.timings.summary(side) {
+            for (name, n, median, sum) in self.timings.summary(side) {
                 out!(
                     "    {name:<42} {n:>7} {:>11} {:>11}",
                     fmt_duration(median),

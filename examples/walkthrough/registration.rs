@@ -31,13 +31,12 @@ impl Walk {
             } else {
                 phone_of(i)?
             };
-            let keys = self.net.server.public_keys();
-            let client = self.net.client_op("Client::new", |rng, _| {
+            let keys = self.world.server.public_keys();
+            let client = self.timings.client_op(&mut self.world, "Client::new", |rng, _| {
                 Client::new(rng, keys, Self::settings())
             });
-            self.net.add_seal_key(client.account());
+            self.world.add_seal_key(client.account());
             self.users.push(User {
-                index: i,
                 name,
                 phone,
                 client,
@@ -73,10 +72,10 @@ impl Walk {
         let user = &mut self.users[i];
         let phone = user.phone.clone();
         user.client.request_code(phone.clone());
-        let ev = pump(&mut self.net, user)?;
+        let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
         let code = self
-            .net
+            .world
             .sms
             .iter()
             .rev()
@@ -89,12 +88,11 @@ impl Walk {
                 *last = b'0' + (*last - b'0' + 1) % 10;
             }
             let wrong = String::from_utf8(wrong).ctx(|| "code".into())?;
-            self.net
-                .client_op("register", |rng, now| {
+            self.timings.client_op(&mut self.world, "register", |rng, now| {
                     user.client.register(rng, now, phone.clone(), &wrong, None)
                 })
                 .ctx(|| format!("{}: register", user.name))?;
-            let ev = pump(&mut self.net, user)?;
+            let ev = pump(&mut self.world, &mut self.timings, user)?;
             match failures(&ev).as_slice() {
                 [(RequestType::Register, FailureReason::Server(ErrorCode::WrongCode))] => {
                     if detail {
@@ -113,12 +111,11 @@ impl Walk {
                 }
             }
         }
-        self.net
-            .client_op("register", |rng, now| {
+        self.timings.client_op(&mut self.world, "register", |rng, now| {
                 user.client.register(rng, now, phone.clone(), &code, None)
             })
             .ctx(|| format!("{}: register", user.name))?;
-        let ev = pump(&mut self.net, user)?;
+        let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
         let (certificate, tokens) = ev
             .iter()

@@ -1,11 +1,12 @@
 //! Act 8: a contact blocked and revoked.
 
 use crate::header;
-use crate::host::{deliver, fail, failures, no_failures, pump, Context, Net, Res, User};
+use crate::host::{deliver, fail, failures, no_failures, pump, Context, Res, User};
 use crate::walk::Walk;
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::PreparedGroupKey;
 use blindpost::client::{ClientError, FailureReason};
+use blindpost::simulation::World;
 use blindpost::wire::{reply_context, ErrorCode, ReplyRequest, Request, RequestType, Response};
 
 impl Walk {
@@ -43,14 +44,12 @@ impl Walk {
         let generation = self.users[b].client.group_key().generation();
 
         let user = &mut self.users[b];
-        let upload = self
-            .net
-            .client_op("block", |_, _| user.client.block(c_account))
+        let upload = self.timings.client_op(&mut self.world, "block", |_, _| user.client.block(c_account))
             .ctx(|| format!("{b_name}: block"))?;
         if upload.is_none() {
             return Err(fail("blocking a member should upload a revocation"));
         }
-        let ev = pump(&mut self.net, user)?;
+        let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&b_name, &ev)?;
         let new_generation = user.client.group_key().generation();
         user.group_keys
@@ -63,26 +62,23 @@ impl Walk {
         // The revoked member's client fetches the key, cannot follow the record, and stops.
         let message = format!("{b_name}, please let me back in");
         let user = &mut self.users[c];
-        let payload = self
-            .net
-            .client_op("compose_reply", |rng, now| {
+        let payload = self.timings.client_op(&mut self.world, "compose_reply", |rng, now| {
                 user.client
                     .compose_reply(rng, now, b_account, message.as_bytes(), b"")
             })
             .ctx(|| format!("{c_name}: compose_reply"))?;
-        let sealed = self.net.seal(&b_account, &payload)?;
-        self.net
-            .client_op("send_reply", |rng, now| {
+        let sealed = self.world.seal(&b_account, &payload);
+        self.timings.client_op(&mut self.world, "send_reply", |rng, now| {
                 user.client.send_reply(rng, now, b_account, &sealed)
             })
             .ctx(|| format!("{c_name}: send_reply"))?;
-        let replies_before = count_replies_from(&self.net, c);
-        let ev = pump(&mut self.net, user)?;
+        let replies_before = count_replies_from(&self.world, user);
+        let ev = pump(&mut self.world, &mut self.timings, user)?;
         let expected = [(
             RequestType::FetchGroupKey,
             FailureReason::Client(ClientError::Group(blindpost::bbs04::Error::Revoked)),
         )];
-        if failures(&ev) != expected || count_replies_from(&self.net, c) != replies_before {
+        if failures(&ev) != expected || count_replies_from(&self.world, user) != replies_before {
             return Err(fail(format!(
                 "{c_name}'s reply should stop at the group key update (revoked) without sending: {ev:?}"
             )));
@@ -102,11 +98,11 @@ impl Walk {
         let prepared = PreparedGroupKey::new(old_group);
         let mut codes = Vec::new();
         for claimed in [generation, new_generation] {
-            let now = self.net.now;
-            let sealed = self.net.seal(&b_account, b"tampered client")?;
+            let now = self.world.now;
+            let sealed = self.world.seal(&b_account, b"tampered client");
             let context = reply_context(&b_account, claimed, now);
             let signature = old_member
-                .sign(&mut self.net.rng, &prepared, &context, &sealed)
+                .sign(&mut self.world.rng, &prepared, &context, &sealed)
                 .ctx(|| "tampered signature".into())?;
             let request = Request::Reply(ReplyRequest {
                 recipient: b_account,
@@ -115,7 +111,10 @@ impl Walk {
                 sealed,
                 signature,
             });
-            let response = self.net.send(c, Channel::Anonymous, &request.to_bytes());
+            let from = self.users[c].account();
+            let response =
+                self.timings
+                    .send(&mut self.world, from, Channel::Anonymous, &request.to_bytes());
             match Response::from_bytes(&response) {
                 Ok(Response::Error { code, .. }) => codes.push(code),
                 other => {
@@ -172,20 +171,18 @@ impl Walk {
         let mut dropped = false;
         if self.users[c].client.token_counts().available > 0 {
             let user = &mut self.users[c];
-            let intro = self
-                .net
-                .client_op("compose_introduction", |rng, now| {
+            let intro = self.timings.client_op(&mut self.world, "compose_introduction", |rng, now| {
                     user.client
                         .compose_introduction(rng, now, &b_cert, b"it's me again", b"")
                 })
                 .ctx(|| format!("{c_name}: compose_introduction"))?;
-            let sealed = self.net.seal(&b_account, &intro)?;
+            let sealed = self.world.seal(&b_account, &intro);
             user.client
                 .send_cold_call(b_account, &sealed)
                 .ctx(|| format!("{c_name}: send_cold_call"))?;
-            let ev = pump(&mut self.net, user)?;
+            let ev = pump(&mut self.world, &mut self.timings, user)?;
             no_failures(&c_name, &ev)?;
-            let ev = deliver(&mut self.net, &mut self.users[b])?;
+            let ev = deliver(&mut self.world, &mut self.timings, &mut self.users[b])?;
             if !ev.is_empty() {
                 return Err(fail(format!(
                     "{b_name}'s client should drop the blocked contact's cold call: {ev:?}"
@@ -209,11 +206,13 @@ impl Walk {
 }
 
 /// Reply requests user `i`'s device has sent so far.
-fn count_replies_from(net: &Net, i: usize) -> usize {
-    {
-        net.log
-            .iter()
-            .filter(|s| s.from == i && s.kind == Some(RequestType::Reply))
-            .count()
-    }
+fn count_replies_from(world: &World, user: &User) -> usize {
+    world
+        .received
+        .iter()
+        .filter(|s| {
+            s.request_type == RequestType::Reply
+                && s.sender.is_some_and(|a| user.accounts.contains(&a))
+        })
+        .count()
 }

@@ -23,17 +23,15 @@ impl Walk {
             k += 1;
             let victim = AccountId::for_identity_key(&cert.identity_key().to_bytes());
             let user = &mut self.users[s];
-            let intro = self
-                .net
-                .client_op("compose_introduction", |rng, now| {
+            let intro = self.timings.client_op(&mut self.world, "compose_introduction", |rng, now| {
                     user.client
                         .compose_introduction(rng, now, &cert, b"BUY NOW", b"")
                 })
                 .ctx(|| "mallory: compose_introduction".into())?;
-            let sealed = self.net.seal(&victim, &intro)?;
+            let sealed = self.world.seal(&victim, &intro);
             match user.client.send_cold_call(victim, &sealed) {
                 Ok(_) => {
-                    let ev = pump(&mut self.net, user)?;
+                    let ev = pump(&mut self.world, &mut self.timings, user)?;
                     no_failures("mallory", &ev)?;
                     sent += 1;
                     victims_hit.push(victim);
@@ -57,7 +55,7 @@ impl Walk {
             if !victims_hit.contains(&self.users[r].account()) {
                 continue;
             }
-            let ev = deliver(&mut self.net, &mut self.users[r])?;
+            let ev = deliver(&mut self.world, &mut self.timings, &mut self.users[r])?;
             let from_mallory = ev.iter().any(|e| {
                 matches!(e, Event::IntroductionReceived { contact, cold_call: true, .. }
                     if *contact == self.users[s].account())
@@ -71,21 +69,19 @@ impl Walk {
             if blocked_by.is_none() {
                 let mallory = self.users[s].account();
                 let user = &mut self.users[r];
-                let upload = self
-                    .net
-                    .client_op("block", |_, _| user.client.block(mallory))
+                let upload = self.timings.client_op(&mut self.world, "block", |_, _| user.client.block(mallory))
                     .ctx(|| format!("{}: block", user.name))?;
                 if upload.is_some() {
                     return Err(fail("blocking mallory should need no revocation"));
                 }
-                pump(&mut self.net, user)?;
+                pump(&mut self.world, &mut self.timings, user)?;
                 blocked_by = Some(r);
             }
         }
         if let Some(r) = blocked_by {
             say!(self, "  {} blocks mallory: no revocation needed (mallory never got a member key); the others ignore it", self.users[r].name);
         }
-        let start = self.net.now;
+        let start = self.world.now;
         let stats = self.run_clock(start + 3 * DAY)?;
         let counts = self.users[s].client.token_counts();
         if counts.available != 0 || counts.attached != 5 || stats.early[s] == 0 {
@@ -97,11 +93,11 @@ impl Walk {
         say!(self, "  three days later: {} renewal checks by mallory, all not_released; tokens: 0 available, 5 attached", stats.early[s]);
 
         // Re-registering the number with a fresh identity gives a certificate but no tokens.
-        let keys = self.net.server.public_keys();
-        let client = self.net.client_op("Client::new", |rng, _| {
+        let keys = self.world.server.public_keys();
+        let client = self.timings.client_op(&mut self.world, "Client::new", |rng, _| {
             Client::new(rng, keys, Self::settings())
         });
-        self.net.add_seal_key(client.account());
+        self.world.add_seal_key(client.account());
         self.users[s].client = client;
         let tokens = self.register(s, false)?;
         if tokens != 0 {
@@ -113,7 +109,7 @@ impl Walk {
         say!(
             self,
             "  come once per number, then after a {}-day cool-down)",
-            self.net.server.config().token_cooldown / DAY
+            self.world.server.config().token_cooldown / DAY
         );
         out!(
             "result: the spammer reached {sent} people with its {sent} tokens and is out: 0 tokens, renewals refused, re-registration gave none"

@@ -6,9 +6,10 @@
 //! do not cover timing on the anonymous channel, which is the host's to blur.
 
 use crate::header;
-use crate::host::{fail, Context, Net, Res, User};
+use crate::host::{fail, Context, Res, User};
 use crate::walk::Walk;
 use blindpost::account::{AccountId, Channel, ChannelKind};
+use blindpost::simulation::{Received, World};
 use blindpost::store::Store;
 use blindpost::wire::{Request, RequestType};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -178,6 +179,36 @@ fn owner_of(users: &[User], account: &AccountId) -> Option<usize> {
     users.iter().position(|u| u.accounts.contains(account))
 }
 
+/// A request of the server's log with the user whose device sent it: the ground truth the
+/// checks compare against, which the server never had.
+struct Sent<'a> {
+    request: &'a Received,
+    from: usize,
+}
+
+impl std::ops::Deref for Sent<'_> {
+    type Target = Received;
+
+    fn deref(&self) -> &Received {
+        self.request
+    }
+}
+
+/// The server's log, each request with the user who sent it.
+fn sent_by<'a>(world: &'a World, users: &[User]) -> Res<Vec<Sent<'a>>> {
+    world
+        .received
+        .iter()
+        .map(|request| {
+            let from = request
+                .sender
+                .and_then(|a| owner_of(users, &a))
+                .ctx(|| "a logged request came from no user's device".into())?;
+            Ok(Sent { request, from })
+        })
+        .collect()
+}
+
 impl Walk {
     /// Act 9: the server's view: the table, the checks and the store.
     pub fn act9_view(&mut self) -> Res<()> {
@@ -187,11 +218,11 @@ impl Walk {
         say!(self, "the log's ground truth (which device sent what) is used only by the checks. Not covered: timing");
         say!(self, "on the anonymous channel, which the host must blur (releases here came 1-24 h after the reply).");
         let purged = self
-            .net
+            .world
             .server
-            .maintain(self.net.now)
+            .maintain(self.world.now)
             .ctx(|| "maintain".into())?;
-        let report = analyse(&self.net, &self.users)?;
+        let report = analyse(&self.world, &self.users)?;
         print(&report, purged);
         let failed: Vec<&Check> = report.checks.iter().filter(|c| !c.passed).collect();
         if let Some(first) = failed.first() {
@@ -208,7 +239,8 @@ impl Walk {
 }
 
 /// Runs every check over the log and the store.
-pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
+pub fn analyse(world: &World, users: &[User]) -> Res<Report> {
+    let log = sent_by(world, users)?;
     // Identifiers of every user: phone number, account ids, identity keys, group keys.
     let mut ids = Vec::new();
     for (i, u) in users.iter().enumerate() {
@@ -236,8 +268,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
         }
     }
     let ids = Scanner::new(ids);
-    let decoded: Vec<Option<Request>> = net
-        .log
+    let decoded: Vec<Option<Request>> = log
         .iter()
         .map(|s| Request::from_bytes(&s.bytes).ok())
         .collect();
@@ -245,7 +276,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
 
     // [A] Anonymous requests carry nothing of their sender.
     let (mut anonymous, mut sender_hits, mut addressed, mut recipient_hits) = (0, 0, 0, 0);
-    for s in &net.log {
+    for s in &log {
         if s.channel != Channel::Anonymous {
             continue;
         }
@@ -253,8 +284,8 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
         let found = ids.find(&s.bytes);
         sender_hits += found.iter().filter(|p| p.owner == s.from).count();
         if matches!(
-            s.kind,
-            Some(RequestType::ColdCall | RequestType::Reply | RequestType::FetchGroupKey)
+            s.request_type,
+            RequestType::ColdCall | RequestType::Reply | RequestType::FetchGroupKey
         ) {
             addressed += 1;
             if found
@@ -275,7 +306,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
 
     // [B] Requests on direct and authenticated channels name only their own account.
     let (mut named, mut foreign, mut registers, mut registers_own) = (0, 0, 0, 0);
-    for s in &net.log {
+    for s in &log {
         let owner = match s.channel {
             Channel::Anonymous => continue,
             Channel::Direct => Some(s.from),
@@ -284,7 +315,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
         named += 1;
         let found = ids.find(&s.bytes);
         foreign += found.iter().filter(|p| Some(p.owner) != owner).count();
-        if s.kind == Some(RequestType::Register) {
+        if s.request_type == RequestType::Register {
             registers += 1;
             // Phone, identity key and group key of the registering user.
             let own: BTreeSet<usize> = found
@@ -311,8 +342,8 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
     let mut cold_keys = BTreeSet::new();
     let mut discovery_keys = BTreeSet::new();
     let mut lookup_windows = BTreeSet::new();
-    let window_seconds = net.server.config().discovery.window_seconds;
-    for (s, r) in net.log.iter().zip(&decoded) {
+    let window_seconds = world.server.config().discovery.window_seconds;
+    for (s, r) in log.iter().zip(&decoded) {
         match r {
             Some(Request::ColdCall(c)) => {
                 spent.push(c.token.clone());
@@ -327,7 +358,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
             Some(Request::Lookup { token, .. }) => {
                 spent.push(token.clone());
                 discovery_keys.insert(token.token_key_id());
-                lookup_windows.insert(s.at / window_seconds);
+                lookup_windows.insert(s.now / window_seconds);
             }
             Some(Request::Register(_) | Request::IssueDiscoveryTokens { .. }) => {
                 issuance.extend_from_slice(&s.bytes);
@@ -355,13 +386,12 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
             .collect(),
     );
     let in_issuance = token_parts.find(&issuance).len();
-    let spending: Vec<u8> = net
-        .log
+    let spending: Vec<u8> = log
         .iter()
         .filter(|s| {
             matches!(
-                s.kind,
-                Some(RequestType::ColdCall | RequestType::RenewToken | RequestType::Lookup)
+                s.request_type,
+                RequestType::ColdCall | RequestType::RenewToken | RequestType::Lookup
             )
         })
         .flat_map(|s| s.bytes.iter().copied())
@@ -379,7 +409,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
     ));
 
     // [K] One token key for everybody: a per-user key would tag senders.
-    let published: BTreeSet<_> = net
+    let published: BTreeSet<_> = world
         .server
         .public_keys()
         .cold_call_tokens
@@ -405,7 +435,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
     let mut repeats = 0;
     let mut signers: BTreeMap<AccountId, BTreeSet<usize>> = BTreeMap::new();
     let mut signatures = 0;
-    for (s, r) in net.log.iter().zip(&decoded) {
+    for (s, r) in log.iter().zip(&decoded) {
         if let Some(Request::Reply(reply)) = r {
             signatures += 1;
             let bytes = reply.signature.to_bytes();
@@ -453,9 +483,9 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
     );
     let handed_out = members.patterns.len();
     let (mut elsewhere, mut in_uploads, mut uploads) = (0, 0, 0);
-    for s in &net.log {
+    for s in &log {
         let found = members.find(&s.bytes);
-        if s.kind == Some(RequestType::UploadRevocation) {
+        if s.request_type == RequestType::UploadRevocation {
             uploads += 1;
             in_uploads += found.iter().filter(|p| p.owner == 1).count();
             elsewhere += found.iter().filter(|p| p.owner == 0).count();
@@ -463,10 +493,10 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
             elsewhere += found.len();
         }
     }
-    let snapshot = net
+    let snapshot = world
         .server
         .store()
-        .snapshot(net.now)
+        .snapshot(world.now)
         .ctx(|| "store snapshot".into())?;
     let (mut store_other, mut store_r, mut store_a) = (0, 0, 0);
     for (k, v) in &snapshot {
@@ -511,9 +541,9 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
             }
         }
     }
-    let store = net.server.store();
+    let store = world.server.store();
     let (mut calls, mut sender_in_records, mut recipient_in_records) = (0, 0, 0);
-    for (s, r) in net.log.iter().zip(&decoded) {
+    for (s, r) in log.iter().zip(&decoded) {
         let (Some(handle), Some(Request::ColdCall(call))) = (s.handle, r) else {
             continue;
         };
@@ -521,13 +551,13 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
         let mut handle_key = vec![b'h'];
         handle_key.extend_from_slice(&handle.0);
         let record = store
-            .get(&handle_key, net.now)
+            .get(&handle_key, world.now)
             .ctx(|| "store".into())?
             .ctx(|| "a handle record is missing".into())?;
         let mut token_key = vec![b't'];
         token_key.extend_from_slice(record.get(1..33).unwrap_or_default());
         let state = store
-            .get(&token_key, net.now)
+            .get(&token_key, world.now)
             .ctx(|| "store".into())?
             .ctx(|| "a token record is missing".into())?;
         for value in [&record, &state] {
@@ -555,7 +585,7 @@ pub fn analyse(net: &Net, users: &[User]) -> Res<Report> {
     // The table rows.
     let mut rows = Vec::new();
     for kind in ORDER {
-        let seen: Vec<_> = net.log.iter().filter(|s| s.kind == Some(kind)).collect();
+        let seen: Vec<_> = log.iter().filter(|s| s.request_type == kind).collect();
         if seen.is_empty() {
             continue;
         }

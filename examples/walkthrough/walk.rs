@@ -1,10 +1,11 @@
 //! The walkthrough's state, act 1 (the server's keys) and the steps the acts share.
 
-use crate::host::{Context, Net, Res, User};
+use crate::host::{Context, Res, Timings, User};
 use crate::{at, header, hex_prefix, Options, DAY, HOUR, T0};
 use blindpost::certificate::Certificate;
 use blindpost::client::ClientSettings;
 use blindpost::server::{Server, ServerConfig, ServerSecrets};
+use blindpost::simulation::World;
 use blindpost::store::MemoryStore;
 use blindpost::vector_rng::VectorRng;
 use std::time::{Duration, Instant};
@@ -33,8 +34,10 @@ pub struct ColdCall {
 /// Everything the acts share: the network with the server, the people, and what happened so
 /// far.
 pub struct Walk {
-    /// The server, its host and the network.
-    pub net: Net,
+    /// The server, its host and the hosts of every client (the simulated deployment).
+    pub world: World,
+    /// How long each client call and server request took.
+    pub timings: Timings,
     /// The honest users, then the spammer.
     pub users: Vec<User>,
     /// How many honest users there are (the spammer is `users[honest]`).
@@ -109,7 +112,8 @@ impl Walk {
         }
         let window = config.discovery.window(T0);
         let mut walk = Self {
-            net: Net::new(server, T0, rng),
+            world: World::with_server(server, rng, T0),
+            timings: Timings::default(),
             users: Vec::new(),
             honest: options.population - 1,
             quiet,

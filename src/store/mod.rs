@@ -5,12 +5,14 @@
 //! accepted once, attempt and issuance limits hold exactly) rest on that atomicity, not on locks
 //! in the server, so one [`Store`] may be shared by many server threads or processes.
 //!
-//! An implementation for a real database must pass [`conformance::run`]. [`MemoryStore`]
-//! (feature `std`) is the reference implementation.
+//! An implementation for a real database must pass `conformance::run` (a test device: enable
+//! the `test-util` feature in its dev-dependencies). [`MemoryStore`] (feature `std`) is the
+//! reference implementation.
 
 use alloc::vec::Vec;
 use core::fmt;
 
+#[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
 #[cfg(feature = "std")]
 mod memory;
@@ -45,7 +47,7 @@ impl core::error::Error for StoreError {}
 
 /// Atomic key-value storage with expiry, as the server needs it.
 ///
-/// Semantics every implementation must keep (checked by [`conformance::run`]):
+/// Semantics every implementation must keep (checked by `conformance::run`, feature `test-util`):
 /// - An entry with `expires_at = Some(t)` is *live* while `now < t`; afterwards every operation
 ///   treats it as absent. `None` never expires.
 /// - Each method is atomic with respect to every other call on the same store, from any thread.

@@ -2,8 +2,8 @@
 //!
 //! The server's keys are fixed (RSA keys from PEM files, the BLS issuer key from a fixed IKM),
 //! so every fuzz process builds the same server in milliseconds, and a fresh one (with an empty
-//! store) per input. [`Fixture::recording`] is one scripted run between two real clients,
-//! driven with `VectorRng`: registration, discovery, cold call, reply, messages, release,
+//! store) per input. [`Fixture::recording`] is one scripted run between two real clients in
+//! the simulated deployment (`blindpost::simulation`), driven with `VectorRng`: registration, discovery, cold call, reply, messages, release,
 //! renewal, blocking with revocation, and a reply by the revoked contact. It records every
 //! request the server handled and, for several points of the run, a client's state blob and
 //! everything that client received afterwards (the client target's scenarios).
@@ -12,7 +12,8 @@ use crate::steps::{put_client_step, put_server_step, ClientStep};
 use blindpost::account::{AccountId, Channel};
 use blindpost::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
 use blindpost::client::{Client, ClientSettings, Event, ReleaseDelay};
-use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
+use blindpost::server::{Server, ServerConfig, ServerSecrets};
+use blindpost::simulation::{events, Given, Input, World};
 use blindpost::store::MemoryStore;
 use blindpost::token::{Issuer, TokenKey, TokenKeyEntry, TokenKeySet};
 use blindpost::vector_rng::VectorRng;
@@ -205,60 +206,33 @@ impl Fixture {
     }
 }
 
-/// What a client received, with the time.
-enum Received {
-    Response {
-        now: u64,
-        id: u64,
-        bytes: Vec<u8>,
-    },
-    Delivery {
-        now: u64,
-        delivery: Vec<u8>,
-        opened: Vec<u8>,
-    },
-    Timeout {
-        now: u64,
-    },
-}
-
+/// A point of the run at which a client's state is kept as a scenario.
 struct Snapshot {
     client: usize,
     name: &'static str,
     state: Vec<u8>,
     now: u64,
-    from: usize,
+    /// How many inputs the client had been given by then.
+    given: usize,
 }
 
-/// The scripted run: a server, two clients and their hosts (payloads are not sealed: sealing
-/// is the host's and opaque to the library).
+/// The scripted run: the fixture server in the simulated deployment, with two clients.
 struct Run {
-    server: Server<MemoryStore>,
-    rng: VectorRng,
-    now: u64,
+    world: World,
     clients: Vec<Client>,
-    received: Vec<Vec<Received>>,
-    queues: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
-    sms: Vec<(PhoneNumber, String)>,
-    recording: Recording,
     snapshots: Vec<Snapshot>,
 }
 
 impl Run {
     fn new(fixture: &Fixture) -> Self {
-        let mut rng = VectorRng::new(b"blindpost fuzz fixture run");
-        let clients: Vec<Client> = (0..2)
-            .map(|_| Client::new(&mut rng, fixture.keys.clone(), client_settings()))
+        let rng = VectorRng::new(b"blindpost fuzz fixture run");
+        let mut world = World::with_server(fixture.server(), rng, T0);
+        let clients = (0..2)
+            .map(|_| world.new_client_with(client_settings()))
             .collect();
         Self {
-            server: fixture.server(),
-            rng,
-            now: T0,
-            received: clients.iter().map(|_| Vec::new()).collect(),
-            queues: clients.iter().map(|_| Vec::new()).collect(),
+            world,
             clients,
-            sms: Vec::new(),
-            recording: Recording::default(),
             snapshots: Vec::new(),
         }
     }
@@ -267,77 +241,39 @@ impl Run {
         self.clients[c].account()
     }
 
+    /// The inputs client `c` has been given so far, oldest first.
+    fn given(&self, c: usize) -> impl Iterator<Item = &Given> {
+        let account = self.account(c);
+        self.world
+            .given
+            .iter()
+            .filter(move |g| g.account == account)
+    }
+
     fn snapshot(&mut self, client: usize, name: &'static str) {
         self.snapshots.push(Snapshot {
             client,
             name,
             state: self.clients[client].to_bytes().to_vec(),
-            now: self.now,
-            from: self.received[client].len(),
+            now: self.world.now,
+            given: self.given(client).count(),
         });
     }
 
-    /// Sends every outstanding request of client `c` and feeds the responses back.
     fn pump(&mut self, c: usize) {
-        while let Some(t) = self.clients[c].poll_transmit() {
-            let handled = self
-                .server
-                .handle(&mut self.rng, self.now, t.channel, &t.bytes);
-            for output in handled.outputs {
-                match output {
-                    Output::SendCode { phone, code } => {
-                        self.sms.push((phone, code.as_str().to_string()))
-                    }
-                    Output::Deliver {
-                        recipient,
-                        delivery,
-                    } => {
-                        let to = (0..self.clients.len())
-                            .find(|&i| self.account(i) == recipient)
-                            .expect("recipient is a fixture client");
-                        let opened = delivery.sealed().to_vec();
-                        self.queues[to].push((delivery.to_bytes(), opened));
-                    }
-                }
-            }
-            self.recording.requests.push(RecordedRequest {
-                channel: t.channel,
-                now: self.now,
-                request: t.bytes,
-                response: handled.response.clone(),
-            });
-            self.received[c].push(Received::Response {
-                now: self.now,
-                id: t.id.0,
-                bytes: handled.response.clone(),
-            });
-            self.clients[c]
-                .handle_response(&mut self.rng, self.now, t.id, &handled.response)
-                .expect("fixture response");
-        }
+        self.world.pump(&mut self.clients[c]);
     }
 
     fn deliver(&mut self, c: usize) {
-        for (delivery, opened) in std::mem::take(&mut self.queues[c]) {
-            self.received[c].push(Received::Delivery {
-                now: self.now,
-                delivery: delivery.clone(),
-                opened: opened.clone(),
-            });
-            self.clients[c]
-                .handle_delivery(self.now, &delivery, &opened)
-                .expect("fixture delivery");
-            self.recording.deliveries.push((delivery, opened));
-        }
+        self.world.deliver(&mut self.clients[c]);
     }
 
     fn timeout(&mut self, c: usize) {
-        self.received[c].push(Received::Timeout { now: self.now });
-        self.clients[c].handle_timeout(&mut self.rng, self.now);
+        self.world.timeout(&mut self.clients[c]);
     }
 
     fn events(&mut self, c: usize) -> Vec<Event> {
-        std::iter::from_fn(|| self.clients[c].poll_event()).collect()
+        events(&mut self.clients[c])
     }
 
     fn register(&mut self, c: usize, phone: &str) {
@@ -345,16 +281,9 @@ impl Run {
         self.clients[c].request_code(phone.clone());
         self.snapshot(c, "code_requested");
         self.pump(c);
-        let code = self
-            .sms
-            .iter()
-            .rev()
-            .find(|(p, _)| *p == phone)
-            .expect("code sent")
-            .1
-            .clone();
+        let code = self.world.last_code(&phone).expect("code sent");
         self.clients[c]
-            .register(&mut self.rng, self.now, phone, &code, None)
+            .register(&mut self.world.rng, self.world.now, phone, &code, None)
             .expect("register");
         self.snapshot(c, "registering");
         self.pump(c);
@@ -376,7 +305,7 @@ impl Run {
             .map(|p| PhoneNumber::parse(p).expect("phone"))
             .to_vec();
         self.clients[alice]
-            .lookup(&mut self.rng, self.now, phones)
+            .lookup(&mut self.world.rng, self.world.now, phones)
             .expect("lookup");
         self.snapshot(alice, "looking_up");
         self.pump(alice);
@@ -398,8 +327,9 @@ impl Run {
                 b"alice ratchet",
             )
             .expect("introduction");
+        let sealed = self.world.seal(&bob_account, &intro);
         self.clients[alice]
-            .send_cold_call(bob_account, &intro)
+            .send_cold_call(bob_account, &sealed)
             .expect("cold call");
         self.snapshot(alice, "cold_calling");
         self.pump(alice);
@@ -407,7 +337,7 @@ impl Run {
         self.deliver(bob);
 
         // Bob replies (with his own introduction); Alice answers with a plain message.
-        self.now += 60;
+        self.world.now += 60;
         let reply = self.clients[bob]
             .compose_reply(
                 &mut self.rng,
@@ -417,26 +347,28 @@ impl Run {
                 b"bob ratchet",
             )
             .expect("reply");
+        let sealed = self.world.seal(&alice_account, &reply);
         self.clients[bob]
-            .send_reply(&mut self.rng, self.now, alice_account, &reply)
+            .send_reply(&mut self.world.rng, self.world.now, alice_account, &sealed)
             .expect("send reply");
         self.snapshot(bob, "replying");
         self.pump(bob);
         self.snapshot(alice, "reply_queued");
         self.deliver(alice);
-        self.now += 60;
+        self.world.now += 60;
         let message = self.clients[alice]
-            .compose_reply(&mut self.rng, self.now, bob_account, b"how are you", b"")
+            .compose_reply(&mut self.world.rng, self.world.now, bob_account, b"how are you", b"")
             .expect("message");
+        let sealed = self.world.seal(&bob_account, &message);
         self.clients[alice]
-            .send_reply(&mut self.rng, self.now, bob_account, &message)
+            .send_reply(&mut self.world.rng, self.world.now, bob_account, &sealed)
             .expect("send message");
         self.pump(alice);
         self.snapshot(bob, "message_queued");
         self.deliver(bob);
 
         // Bob releases Alice's token; Alice renews it.
-        self.now += 4000;
+        self.world.now += 4000;
         self.timeout(bob);
         self.snapshot(bob, "releasing");
         self.pump(bob);
@@ -448,57 +380,76 @@ impl Run {
         self.clients[alice].block(bob_account).expect("block");
         self.snapshot(alice, "revoking");
         self.pump(alice);
-        self.now += 60;
+        self.world.now += 60;
         let late = self.clients[bob]
-            .compose_reply(&mut self.rng, self.now, alice_account, b"still there?", b"")
+            .compose_reply(&mut self.world.rng, self.world.now, alice_account, b"still there?", b"")
             .expect("late reply");
+        let sealed = self.world.seal(&alice_account, &late);
         self.clients[bob]
-            .send_reply(&mut self.rng, self.now, alice_account, &late)
+            .send_reply(&mut self.world.rng, self.world.now, alice_account, &sealed)
             .expect("send late reply");
         self.snapshot(bob, "revoked_replying");
         self.pump(bob);
         self.snapshot(alice, "final");
         self.snapshot(bob, "final");
 
-        let snapshots = std::mem::take(&mut self.snapshots);
-        for s in snapshots {
+        let mut recording = Recording {
+            requests: self
+                .world
+                .received
+                .iter()
+                .map(|r| RecordedRequest {
+                    channel: r.channel,
+                    now: r.now,
+                    request: r.bytes.clone(),
+                    response: r.response.clone(),
+                })
+                .collect(),
+            deliveries: self
+                .world
+                .given
+                .iter()
+                .filter_map(|g| match &g.input {
+                    Input::Delivery { delivery, opened } => Some((delivery.clone(), opened.clone())),
+                    _ => None,
+                })
+                .collect(),
+            scenarios: Vec::new(),
+        };
+        for s in &self.snapshots {
             let mut inputs = Vec::new();
             let mut now = s.now;
-            let delta = |now: &mut u64, at: u64| {
-                let d = u32::try_from(at.saturating_sub(*now)).unwrap_or(u32::MAX);
-                *now = at;
+            let mut delta = |at: u64| {
+                let d = u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX);
+                now = at;
                 d
             };
-            for r in &self.received[s.client][s.from..] {
-                let step = match r {
-                    Received::Response { now: at, id, bytes } => ClientStep::Response {
-                        id: *id,
-                        delta: delta(&mut now, *at),
+            for g in self.given(s.client).skip(s.given) {
+                let step = match &g.input {
+                    Input::Response { id, bytes } => ClientStep::Response {
+                        id: id.0,
+                        delta: delta(g.now),
                         bytes,
                     },
-                    Received::Delivery {
-                        now: at,
-                        delivery,
-                        opened,
-                    } => ClientStep::Delivery {
-                        delta: delta(&mut now, *at),
+                    Input::Delivery { delivery, opened } => ClientStep::Delivery {
+                        delta: delta(g.now),
                         delivery,
                         opened,
                     },
-                    Received::Timeout { now: at } => ClientStep::Timeout {
-                        delta: delta(&mut now, *at),
+                    Input::Timeout => ClientStep::Timeout {
+                        delta: delta(g.now),
                     },
                 };
                 put_client_step(&mut inputs, &step);
                 put_client_step(&mut inputs, &ClientStep::Poll);
             }
-            self.recording.scenarios.push(Scenario {
+            recording.scenarios.push(Scenario {
                 name: s.name,
-                state: s.state,
+                state: s.state.clone(),
                 now: s.now,
                 inputs,
             });
         }
-        self.recording
+        recording
     }
 }

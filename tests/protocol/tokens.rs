@@ -2,11 +2,10 @@
 //! account it is attached to, renewed once, never spent again. Every refusal is checked to
 //! leave the store exactly as it was.
 
-mod support;
-
 use blindpost::account::Channel;
 use blindpost::wire::{Delivery, DeliveryHandle, ErrorCode, Request, Response};
-use support::{cold_call_bytes, decode, RawAccount, World};
+use blindpost::simulation::raw::{cold_call_bytes, decode, RawAccount};
+use blindpost::simulation::World;
 
 fn release(handle: DeliveryHandle) -> Vec<u8> {
     Request::Release { handle }.to_bytes()

@@ -5,8 +5,6 @@
 //! was and produce no event. The sender is hand-built (the test holds its identity key), the
 //! recipient is a real client.
 
-mod support;
-
 use blindpost::account::AccountId;
 use blindpost::bbs04::{GroupManagerKey, MemberKey};
 use blindpost::bls::SecretKey;
@@ -16,7 +14,8 @@ use blindpost::certificate::{
 };
 use blindpost::client::{Client, ClientError, Event};
 use blindpost::wire::{Delivery, DeliveryHandle, IntroductionContent, IntroductionError, Payload};
-use support::{events, RawAccount, World};
+use blindpost::simulation::raw::RawAccount;
+use blindpost::simulation::{events, World};
 
 struct Setup {
     world: World,

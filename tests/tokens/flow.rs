@@ -1,8 +1,6 @@
 //! The token flow through `Client`, `Issuer` and `verify`, the key set rules of SPEC.md 6.5, and
 //! the failure cases of each step.
 
-mod token_support;
-
 use blindpost::blind_rsa::{self, SecretKey};
 use blindpost::token::{
     self, Client, Error, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry,
@@ -11,7 +9,7 @@ use blindpost::token::{
 use blindpost::vector_rng::VectorRng;
 use blindpost::{DecodeError, DecodeErrorKind};
 use std::sync::OnceLock;
-use token_support::{read_vectors, test_key_pem, unhex};
+use crate::token_support::{read_vectors, test_key_pem, unhex};
 
 const ISSUER: &[u8] = b"issuer.blindpost.example";
 const NOW: u64 = 1_750_000_000;

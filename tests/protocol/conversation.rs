@@ -1,7 +1,8 @@
 //! One full conversation between real clients, for the tests that inspect everything the
 //! server received or that interpose on every response and delivery.
 
-use super::{events, phone, World};
+use blindpost::simulation::raw::phone;
+use blindpost::simulation::{events, World};
 use blindpost::bbs04::MemberKey;
 use blindpost::certificate::Certificate;
 use blindpost::client::{Client, Event};
@@ -21,7 +22,7 @@ pub struct Conversation {
 
 fn introduction_member_key(world: &World, to: &blindpost::account::AccountId) -> MemberKey {
     let queued = world.queued(to);
-    let opened = world.open(to, queued.last().unwrap().sealed());
+    let opened = world.open(to, queued.last().unwrap().sealed()).unwrap();
     let Payload::Introduction(intro) = Payload::from_bytes(&opened).unwrap() else {
         panic!("not an introduction")
     };

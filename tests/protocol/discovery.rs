@@ -2,8 +2,6 @@
 //! their window and only once, batch limits, bounded state over many windows, and lookups that
 //! name no account.
 
-mod support;
-
 use blindpost::account::{AccountId, Channel};
 use blindpost::client::{ClientSettings, Event};
 use blindpost::server::{DiscoveryConfig, ServerConfig, ServerSecrets};
@@ -11,7 +9,8 @@ use blindpost::store::Store;
 use blindpost::token::{Client as TokenClient, Token, TokenChallenge, TokenRequest};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, RequestType, Response};
-use support::{cold_call_bytes, contains, decode, events, phone, settings, World, T0};
+use blindpost::simulation::raw::{cold_call_bytes, contains, decode, phone};
+use blindpost::simulation::{events, settings, World, T0};
 
 #[test]
 fn discovery_keys_of_one_issuer_never_share_a_truncated_key_id() {

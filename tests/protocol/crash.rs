@@ -7,12 +7,10 @@
 //! persisted, requests in flight are lost, and the host carries on. Every run must end in the
 //! same place: each message delivered exactly once and the sender holding all five tokens.
 
-mod support;
-
 use blindpost::certificate::{Certificate, PhoneNumber};
 use blindpost::client::{Client, Event};
 use blindpost::wire::Delivery;
-use support::{settings, World};
+use blindpost::simulation::{settings, World};
 
 const ALICE: usize = 0;
 const BOB: usize = 1;
@@ -115,7 +113,7 @@ impl Sim {
         };
         self.step(who)?;
         let delivery = Delivery::from_bytes(&bytes).unwrap();
-        let opened = self.world.open(&me, delivery.sealed());
+        let opened = self.world.open(&me, delivery.sealed()).unwrap();
         self.hosts[who]
             .client
             .handle_delivery(self.world.now, &bytes, &opened)

@@ -3,14 +3,13 @@
 //! here is a hand-registered account whose group manager key the test holds, so the test signs
 //! exactly what it wants; the last test runs the clients.
 
-mod support;
-
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::{self, GroupPublicKey, MemberKey, PreparedGroupKey};
 use blindpost::client::{Event, FailureReason};
 use blindpost::server::Output;
 use blindpost::wire::{reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response};
-use support::{decode, error_code, events, phone, World};
+use blindpost::simulation::raw::{decode, error_code, phone};
+use blindpost::simulation::{events, World};
 
 /// A reply to `recipient` signed by `member` under `group`, claiming `generation`.
 fn signed_reply(

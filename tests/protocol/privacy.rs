@@ -22,13 +22,13 @@
 //! keeps for them names the sender — which is what the tests below check, byte string by byte
 //! string. (Network-level correlation is the anonymous transport's concern, not checked here.)
 
-mod support;
-
 use blindpost::account::Channel;
 use blindpost::client::Client;
 use blindpost::token::Token;
 use blindpost::wire::{Request, RequestType, Response};
-use support::{conversation, phone, Conversation, Received, World};
+use blindpost::simulation::raw::{contains, phone};
+use blindpost::simulation::{Received, World};
+use crate::conversation::{conversation, Conversation};
 
 /// Byte strings that identify one account. Strings of 16 bytes or more are matched by every
 /// 16-byte window (so a partial copy counts); only high-entropy strings are listed that way.
@@ -61,7 +61,7 @@ impl Identifying {
     /// The first identifying string found in `haystack`.
     fn found_in(&self, haystack: &[u8]) -> Option<String> {
         for (what, needle) in &self.whole {
-            if support::contains(haystack, needle) {
+            if contains(haystack, needle) {
                 return Some(what.clone());
             }
         }
@@ -268,7 +268,7 @@ fn the_release_names_only_the_recipient() {
     // And the handle is the server's random name, not something of the cold call's token.
     for r in &world.received {
         if let Ok(Request::ColdCall(call)) = Request::from_bytes(&r.bytes) {
-            assert!(!support::contains(&call.token.to_bytes(), &c.handle.0));
+            assert!(!contains(&call.token.to_bytes(), &c.handle.0));
         }
     }
 }

@@ -11,8 +11,6 @@
 //! of the receiving client restored from its persisted state; each must be refused with the
 //! typed error and leave the state byte for byte unchanged with no event.
 
-mod support;
-
 use blindpost::account::Channel;
 use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey};
 use blindpost::client::{Client, ClientError, RequestId, Transmit};
@@ -23,7 +21,9 @@ use blindpost::wire::{
 };
 use std::cell::RefCell;
 use std::rc::Rc;
-use support::{conversation, decode, settings, World};
+use blindpost::simulation::raw::{decode, error_code};
+use blindpost::simulation::{settings, World};
+use crate::conversation::conversation;
 
 // ----- server -----
 
@@ -370,7 +370,7 @@ fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_ch
     };
     let before = world.snapshot();
     let response = world.send(Channel::Direct, &wrong);
-    assert_eq!(support::error_code(&response), Some(ErrorCode::WrongCode));
+    assert_eq!(error_code(&response), Some(ErrorCode::WrongCode));
     let after = world.snapshot();
     let changed = changed(&before, &after);
     assert_eq!(changed.len(), 1, "only the attempt counter");

@@ -3,14 +3,13 @@
 //! same signatures), proofs of possession and account conflicts. Requests are built by hand so
 //! the test controls every field.
 
-mod support;
-
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::GroupManagerKey;
 use blindpost::bls::SecretKey;
 use blindpost::server::ServerConfig;
 use blindpost::wire::{ErrorCode, Request, Response};
-use support::{decode, phone, register_bytes, World, T0};
+use blindpost::simulation::raw::{decode, error_code, phone, register_bytes};
+use blindpost::simulation::{World, T0};
 
 struct Identity {
     key: SecretKey,
@@ -95,7 +94,7 @@ fn wrong_codes_count_and_the_limit_blocks_even_the_right_code_until_two_windows_
     {
         let (bytes, _) = registration(&mut world, &alice, "+15550001", guess, 0);
         let response = world.send(Channel::Direct, &bytes);
-        assert_eq!(support::error_code(&response), Some(ErrorCode::WrongCode));
+        assert_eq!(error_code(&response), Some(ErrorCode::WrongCode));
         assert_eq!(failures(&world, "+15550001", world.now), Some(i as u64 + 1));
     }
     // Now even the right code is not checked, and nothing is counted or stored.

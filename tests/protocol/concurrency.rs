@@ -3,12 +3,10 @@
 //! limit. The store's atomic operations, not locks in the server, must make exactly one (or
 //! exactly N) of them win.
 //!
-//! The store is the in-memory store behind `support::Contended`, which pauses before every
+//! The store is the in-memory store behind `Contended` (below), which pauses before every
 //! operation while a race runs, so the threads interleave between the store operations of one
 //! request (as against a networked database) instead of each finishing in one time slice. A
 //! server that decided from a read and a separate write would fail these tests.
-
-mod support;
 
 use blindpost::account::Channel;
 use blindpost::server::{Handled, Output, ServerConfig};
@@ -16,7 +14,9 @@ use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, Response};
 use std::sync::atomic::Ordering;
 use std::sync::Barrier;
-use support::{cold_call_bytes, decode, phone, Contended, World};
+use blindpost::simulation::raw::{cold_call_bytes, decode, error_code, phone};
+use blindpost::simulation::{Inspect, World};
+use blindpost::store::{KeyValue, MemoryStore, Store, StoreError};
 
 type ContendedWorld = World<Contended>;
 
@@ -123,7 +123,7 @@ fn one_token_many_cold_calls_exactly_one_is_accepted() {
             Response::ColdCallAccepted { duplicate: true }
         ));
         let other = world.send(Channel::Anonymous, &requests[(winner + 1) % THREADS]);
-        assert_eq!(support::error_code(&other), Some(ErrorCode::TokenSpent));
+        assert_eq!(error_code(&other), Some(ErrorCode::TokenSpent));
     }
 }
 
@@ -297,5 +297,83 @@ fn concurrent_discovery_issuance_grants_exactly_n() {
         }
         .to_bytes(),
     );
-    assert_eq!(support::error_code(&over), Some(ErrorCode::RateLimited));
+    assert_eq!(error_code(&over), Some(ErrorCode::RateLimited));
+}
+
+/// The in-memory store, but every operation first yields its thread and pauses briefly (while
+/// `contended` is set), so that concurrent requests interleave between the store operations of
+/// one request as they would against a networked database. A server that made a decision from
+/// a read followed by a separate write would lose races here.
+#[derive(Default)]
+struct Contended {
+    inner: MemoryStore,
+    contended: std::sync::atomic::AtomicBool,
+}
+
+impl Contended {
+    fn pause(&self) {
+        if self.contended.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::yield_now();
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+}
+
+impl Store for Contended {
+    fn get(&self, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.pause();
+        self.inner.get(key, now)
+    }
+    fn put(&self, key: &[u8], value: &[u8], exp: Option<u64>, now: u64) -> Result<(), StoreError> {
+        self.pause();
+        self.inner.put(key, value, exp, now)
+    }
+    fn insert_if_absent(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        exp: Option<u64>,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.pause();
+        self.inner.insert_if_absent(key, value, exp, now)
+    }
+    fn replace_if_matches(
+        &self,
+        key: &[u8],
+        expected: &[u8],
+        new: &[u8],
+        exp: Option<u64>,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.pause();
+        self.inner.replace_if_matches(key, expected, new, exp, now)
+    }
+    fn delete_if_matches(&self, key: &[u8], expected: &[u8], now: u64) -> Result<bool, StoreError> {
+        self.pause();
+        self.inner.delete_if_matches(key, expected, now)
+    }
+    fn add_within_limit(
+        &self,
+        key: &[u8],
+        amount: u64,
+        limit: u64,
+        exp: Option<u64>,
+        now: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.pause();
+        self.inner.add_within_limit(key, amount, limit, exp, now)
+    }
+    fn purge_expired(&self, now: u64) -> Result<usize, StoreError> {
+        self.inner.purge_expired(now)
+    }
+    fn entry_count(&self) -> Result<usize, StoreError> {
+        self.inner.entry_count()
+    }
+}
+
+impl Inspect for Contended {
+    fn entries(&self, now: u64) -> Vec<KeyValue> {
+        self.inner.snapshot(now).unwrap()
+    }
 }

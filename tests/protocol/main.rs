@@ -1,0 +1,14 @@
+//! The protocol between real clients and a real server, run in the simulated deployment
+//! (`blindpost::simulation`): one module per topic.
+
+mod concurrency;
+mod conversation;
+mod crash;
+mod discovery;
+mod flow;
+mod introductions;
+mod malformed;
+mod privacy;
+mod registration;
+mod replies;
+mod tokens;
