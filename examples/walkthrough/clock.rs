@@ -68,9 +68,10 @@ impl Walk {
                     continue;
                 }
                 let user = &mut self.users[i];
-                self.timings.client_op(&mut self.world, "handle_timeout", |rng, now| {
-                    user.client.handle_timeout(rng, now)
-                });
+                self.timings
+                    .client_op(&mut self.world, "handle_timeout", |rng, now| {
+                        user.client.handle_timeout(rng, now)
+                    });
                 let ev = pump(&mut self.world, &mut self.timings, user)?;
                 if user.client.poll_timeout().is_some_and(|t| t <= now) {
                     return Err(fail(format!("{}: a timer does not move on", user.name)));
@@ -123,9 +124,13 @@ impl Walk {
                 user.client.token_counts(),
                 user.client.poll_timeout(),
             );
-            let bytes = self.timings.client_op(&mut self.world, "to_bytes", |_, _| user.client.to_bytes());
+            let bytes = self
+                .timings
+                .client_op(&mut self.world, "to_bytes", |_, _| user.client.to_bytes());
             saved += bytes.len();
-            user.client = self.timings.client_op(&mut self.world, "from_bytes", |_, _| {
+            user.client = self
+                .timings
+                .client_op(&mut self.world, "from_bytes", |_, _| {
                     Client::from_bytes(&bytes, Walk::settings())
                 })
                 .ctx(|| format!("{}: restoring the saved state", user.name))?;

@@ -31,7 +31,9 @@ impl Walk {
                     .ctx(|| format!("{}: {to_name} was not found by discovery", user.name))?;
                 let message = format!("hi {to_name}, this is {}", user.name);
                 let ratchet = format!("ratchet-init:{}", user.name);
-                let intro = self.timings.client_op(&mut self.world, "compose_introduction", |rng, now| {
+                let intro = self
+                    .timings
+                    .client_op(&mut self.world, "compose_introduction", |rng, now| {
                         user.client.compose_introduction(
                             rng,
                             now,
@@ -42,7 +44,8 @@ impl Walk {
                     })
                     .ctx(|| format!("{}: compose_introduction", user.name))?;
                 let sealed = self.world.seal(&to_account, &intro);
-                self.timings.client_op(&mut self.world, "send_cold_call", |_, _| {
+                self.timings
+                    .client_op(&mut self.world, "send_cold_call", |_, _| {
                         user.client.send_cold_call(to_account, &sealed)
                     })
                     .ctx(|| format!("{}: send_cold_call", user.name))?;
@@ -166,7 +169,10 @@ impl Walk {
                 Fate::Accept => {
                     let s_name = self.users[s].name.clone();
                     let user = &mut self.users[r];
-                    self.timings.client_op(&mut self.world, "accept", |rng, now| user.client.accept(rng, now, s_account))
+                    self.timings
+                        .client_op(&mut self.world, "accept", |rng, now| {
+                            user.client.accept(rng, now, s_account)
+                        })
                         .ctx(|| format!("{}: accept", user.name))?;
                     accepted += 1;
                     if shown < DETAIL + 2 && !self.quiet {
@@ -225,13 +231,16 @@ impl Walk {
         let to_account = self.users[to].account();
         let from_account = self.users[from].account();
         let user = &mut self.users[from];
-        let payload = self.timings.client_op(&mut self.world, "compose_reply", |rng, now| {
+        let payload = self
+            .timings
+            .client_op(&mut self.world, "compose_reply", |rng, now| {
                 user.client
                     .compose_reply(rng, now, to_account, text.as_bytes(), b"ratchet-step")
             })
             .ctx(|| format!("{}: compose_reply", user.name))?;
         let sealed = self.world.seal(&to_account, &payload);
-        self.timings.client_op(&mut self.world, "send_reply", |rng, now| {
+        self.timings
+            .client_op(&mut self.world, "send_reply", |rng, now| {
                 user.client.send_reply(rng, now, to_account, &sealed)
             })
             .ctx(|| format!("{}: send_reply", user.name))?;

@@ -58,7 +58,8 @@ impl Walk {
             }
             let user = &mut self.users[i];
             user.book = book.clone();
-            self.timings.client_op(&mut self.world, "lookup", |rng, now| {
+            self.timings
+                .client_op(&mut self.world, "lookup", |rng, now| {
                     user.client.lookup(rng, now, book.clone())
                 })
                 .ctx(|| format!("{}: lookup", user.name))?;
@@ -114,7 +115,10 @@ impl Walk {
         let first = scraped.first().map(|p| p.as_str().to_string());
         let last = scraped.last().map(|p| p.as_str().to_string());
         let user = &mut self.users[s];
-        self.timings.client_op(&mut self.world, "lookup", |rng, now| user.client.lookup(rng, now, scraped))
+        self.timings
+            .client_op(&mut self.world, "lookup", |rng, now| {
+                user.client.lookup(rng, now, scraped)
+            })
             .ctx(|| "mallory: lookup".into())?;
         let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
@@ -133,7 +137,10 @@ impl Walk {
         let more: Vec<PhoneNumber> = (0..batch)
             .map(|k| number(1000 + window_tokens * batch + k))
             .collect::<Res<_>>()?;
-        self.timings.client_op(&mut self.world, "lookup", |rng, now| user.client.lookup(rng, now, more))
+        self.timings
+            .client_op(&mut self.world, "lookup", |rng, now| {
+                user.client.lookup(rng, now, more)
+            })
             .ctx(|| "mallory: lookup".into())?;
         let ev = pump(&mut self.world, &mut self.timings, user)?;
         let refused = matches!(

@@ -170,10 +170,7 @@ impl User {
 pub fn pump(world: &mut World, timings: &mut Timings, user: &mut User) -> Res<Vec<Event>> {
     while let Some(t) = user.client.poll_transmit() {
         let response = timings.send(world, user.account(), t.channel, &t.bytes);
-        let kind = world
-            .received
-            .last()
-            .map_or("?", |r| r.request_type.name());
+        let kind = world.received.last().map_or("?", |r| r.request_type.name());
         let name = format!("handle_response({kind})");
         timings
             .client_op(world, &name, |rng, now| {

@@ -32,9 +32,11 @@ impl Walk {
                 phone_of(i)?
             };
             let keys = self.world.server.public_keys();
-            let client = self.timings.client_op(&mut self.world, "Client::new", |rng, _| {
-                Client::new(rng, keys, Self::settings())
-            });
+            let client = self
+                .timings
+                .client_op(&mut self.world, "Client::new", |rng, _| {
+                    Client::new(rng, keys, Self::settings())
+                });
             self.world.add_seal_key(client.account());
             self.users.push(User {
                 name,
@@ -88,7 +90,8 @@ impl Walk {
                 *last = b'0' + (*last - b'0' + 1) % 10;
             }
             let wrong = String::from_utf8(wrong).ctx(|| "code".into())?;
-            self.timings.client_op(&mut self.world, "register", |rng, now| {
+            self.timings
+                .client_op(&mut self.world, "register", |rng, now| {
                     user.client.register(rng, now, phone.clone(), &wrong, None)
                 })
                 .ctx(|| format!("{}: register", user.name))?;
@@ -111,7 +114,8 @@ impl Walk {
                 }
             }
         }
-        self.timings.client_op(&mut self.world, "register", |rng, now| {
+        self.timings
+            .client_op(&mut self.world, "register", |rng, now| {
                 user.client.register(rng, now, phone.clone(), &code, None)
             })
             .ctx(|| format!("{}: register", user.name))?;

@@ -44,7 +44,11 @@ impl Walk {
         let generation = self.users[b].client.group_key().generation();
 
         let user = &mut self.users[b];
-        let upload = self.timings.client_op(&mut self.world, "block", |_, _| user.client.block(c_account))
+        let upload = self
+            .timings
+            .client_op(&mut self.world, "block", |_, _| {
+                user.client.block(c_account)
+            })
             .ctx(|| format!("{b_name}: block"))?;
         if upload.is_none() {
             return Err(fail("blocking a member should upload a revocation"));
@@ -62,13 +66,16 @@ impl Walk {
         // The revoked member's client fetches the key, cannot follow the record, and stops.
         let message = format!("{b_name}, please let me back in");
         let user = &mut self.users[c];
-        let payload = self.timings.client_op(&mut self.world, "compose_reply", |rng, now| {
+        let payload = self
+            .timings
+            .client_op(&mut self.world, "compose_reply", |rng, now| {
                 user.client
                     .compose_reply(rng, now, b_account, message.as_bytes(), b"")
             })
             .ctx(|| format!("{c_name}: compose_reply"))?;
         let sealed = self.world.seal(&b_account, &payload);
-        self.timings.client_op(&mut self.world, "send_reply", |rng, now| {
+        self.timings
+            .client_op(&mut self.world, "send_reply", |rng, now| {
                 user.client.send_reply(rng, now, b_account, &sealed)
             })
             .ctx(|| format!("{c_name}: send_reply"))?;
@@ -112,9 +119,12 @@ impl Walk {
                 signature,
             });
             let from = self.users[c].account();
-            let response =
-                self.timings
-                    .send(&mut self.world, from, Channel::Anonymous, &request.to_bytes());
+            let response = self.timings.send(
+                &mut self.world,
+                from,
+                Channel::Anonymous,
+                &request.to_bytes(),
+            );
             match Response::from_bytes(&response) {
                 Ok(Response::Error { code, .. }) => codes.push(code),
                 other => {
@@ -171,7 +181,9 @@ impl Walk {
         let mut dropped = false;
         if self.users[c].client.token_counts().available > 0 {
             let user = &mut self.users[c];
-            let intro = self.timings.client_op(&mut self.world, "compose_introduction", |rng, now| {
+            let intro = self
+                .timings
+                .client_op(&mut self.world, "compose_introduction", |rng, now| {
                     user.client
                         .compose_introduction(rng, now, &b_cert, b"it's me again", b"")
                 })

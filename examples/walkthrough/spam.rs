@@ -23,7 +23,9 @@ impl Walk {
             k += 1;
             let victim = AccountId::for_identity_key(&cert.identity_key().to_bytes());
             let user = &mut self.users[s];
-            let intro = self.timings.client_op(&mut self.world, "compose_introduction", |rng, now| {
+            let intro = self
+                .timings
+                .client_op(&mut self.world, "compose_introduction", |rng, now| {
                     user.client
                         .compose_introduction(rng, now, &cert, b"BUY NOW", b"")
                 })
@@ -69,7 +71,9 @@ impl Walk {
             if blocked_by.is_none() {
                 let mallory = self.users[s].account();
                 let user = &mut self.users[r];
-                let upload = self.timings.client_op(&mut self.world, "block", |_, _| user.client.block(mallory))
+                let upload = self
+                    .timings
+                    .client_op(&mut self.world, "block", |_, _| user.client.block(mallory))
                     .ctx(|| format!("{}: block", user.name))?;
                 if upload.is_some() {
                     return Err(fail("blocking mallory should need no revocation"));
@@ -94,9 +98,11 @@ impl Walk {
 
         // Re-registering the number with a fresh identity gives a certificate but no tokens.
         let keys = self.world.server.public_keys();
-        let client = self.timings.client_op(&mut self.world, "Client::new", |rng, _| {
-            Client::new(rng, keys, Self::settings())
-        });
+        let client = self
+            .timings
+            .client_op(&mut self.world, "Client::new", |rng, _| {
+                Client::new(rng, keys, Self::settings())
+            });
         self.world.add_seal_key(client.account());
         self.users[s].client = client;
         let tokens = self.register(s, false)?;

@@ -158,7 +158,8 @@ pub trait Inspect: Store {
 
 impl Inspect for MemoryStore {
     fn entries(&self, now: u64) -> Vec<KeyValue> {
-        self.snapshot(now).expect("the memory store lists its entries")
+        self.snapshot(now)
+            .expect("the memory store lists its entries")
     }
 }
 
@@ -397,7 +398,8 @@ impl<S: Inspect> World<S> {
     pub fn deliver(&mut self, client: &mut Client) -> Vec<Event> {
         let me = client.account();
         for bytes in self.take_queued(&me) {
-            let delivery = Delivery::from_bytes(&bytes).expect("the server queues valid deliveries");
+            let delivery =
+                Delivery::from_bytes(&bytes).expect("the server queues valid deliveries");
             let opened = match self.open(&me, delivery.sealed()) {
                 Ok(opened) => opened,
                 Err(e) => panic!("{e}"),
@@ -435,7 +437,10 @@ impl<S: Inspect> World<S> {
 
     /// Advances the clock by `seconds`, runs `client`'s timers and sends what they queued.
     pub fn advance(&mut self, client: &mut Client, seconds: u64) {
-        self.now = self.now.checked_add(seconds).expect("the clock stays in u64");
+        self.now = self
+            .now
+            .checked_add(seconds)
+            .expect("the clock stays in u64");
         self.timeout(client);
         self.pump(client);
     }

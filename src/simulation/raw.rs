@@ -103,10 +103,7 @@ pub fn token_requests<R: rand_core::CryptoRng + ?Sized>(
     n: usize,
 ) -> (Vec<TokenRequest>, Vec<PendingToken>) {
     let client = TokenClient::new(keys.clone());
-    let key = keys
-        .preferred_key(now)
-        .expect("a key is valid now")
-        .clone();
+    let key = keys.preferred_key(now).expect("a key is valid now").clone();
     (0..n)
         .map(|_| {
             client

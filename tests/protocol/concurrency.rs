@@ -10,13 +10,13 @@
 
 use blindpost::account::Channel;
 use blindpost::server::{Handled, Output, ServerConfig};
+use blindpost::simulation::raw::{cold_call_bytes, decode, error_code, phone};
+use blindpost::simulation::{Inspect, World};
+use blindpost::store::{KeyValue, MemoryStore, Store, StoreError};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, Response};
 use std::sync::atomic::Ordering;
 use std::sync::Barrier;
-use blindpost::simulation::raw::{cold_call_bytes, decode, error_code, phone};
-use blindpost::simulation::{Inspect, World};
-use blindpost::store::{KeyValue, MemoryStore, Store, StoreError};
 
 type ContendedWorld = World<Contended>;
 

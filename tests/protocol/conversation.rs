@@ -1,11 +1,11 @@
 //! One full conversation between real clients, for the tests that inspect everything the
 //! server received or that interpose on every response and delivery.
 
-use blindpost::simulation::raw::phone;
-use blindpost::simulation::{events, World};
 use blindpost::bbs04::MemberKey;
 use blindpost::certificate::Certificate;
 use blindpost::client::{Client, Event};
+use blindpost::simulation::raw::phone;
+use blindpost::simulation::{events, World};
 use blindpost::wire::{Delivery, DeliveryHandle, Payload};
 
 pub struct Conversation {

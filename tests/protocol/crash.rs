@@ -9,8 +9,8 @@
 
 use blindpost::certificate::{Certificate, PhoneNumber};
 use blindpost::client::{Client, Event};
-use blindpost::wire::Delivery;
 use blindpost::simulation::{settings, World};
+use blindpost::wire::Delivery;
 
 const ALICE: usize = 0;
 const BOB: usize = 1;

@@ -5,12 +5,12 @@
 use blindpost::account::{AccountId, Channel};
 use blindpost::client::{ClientSettings, Event};
 use blindpost::server::{DiscoveryConfig, ServerConfig, ServerSecrets};
+use blindpost::simulation::raw::{cold_call_bytes, contains, decode, phone};
+use blindpost::simulation::{events, settings, World, T0};
 use blindpost::store::Store;
 use blindpost::token::{Client as TokenClient, Token, TokenChallenge, TokenRequest};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, RequestType, Response};
-use blindpost::simulation::raw::{cold_call_bytes, contains, decode, phone};
-use blindpost::simulation::{events, settings, World, T0};
 
 #[test]
 fn discovery_keys_of_one_issuer_never_share_a_truncated_key_id() {

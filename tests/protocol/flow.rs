@@ -3,8 +3,8 @@
 
 use blindpost::certificate::PhoneNumber;
 use blindpost::client::{Client, ClientError, Event, FailureReason};
-use blindpost::wire::ErrorCode;
 use blindpost::simulation::{self, World};
+use blindpost::wire::ErrorCode;
 
 fn phone(s: &str) -> PhoneNumber {
     PhoneNumber::parse(s).unwrap()
@@ -70,9 +70,11 @@ fn cold_call_reply_release_and_renewal() {
     let sealed = world.seal(&bob.account(), &intro);
     alice.send_cold_call(bob.account(), &sealed).unwrap();
     world.pump(&mut alice);
-    assert!(simulation::events(&mut alice).contains(&Event::ColdCallSent {
-        recipient: bob.account()
-    }));
+    assert!(
+        simulation::events(&mut alice).contains(&Event::ColdCallSent {
+            recipient: bob.account()
+        })
+    );
     assert_eq!(alice.token_counts().available, 4);
     assert_eq!(alice.token_counts().attached, 1);
 
@@ -223,9 +225,11 @@ fn blocked_member_is_revoked_and_other_members_update() {
         .expect("revocation request");
     world.pump(&mut bob);
     assert_eq!(bob.group_key().generation(), generation + 1);
-    assert!(simulation::events(&mut bob).contains(&Event::ContactBlocked {
-        contact: carol.account()
-    }));
+    assert!(
+        simulation::events(&mut bob).contains(&Event::ContactBlocked {
+            contact: carol.account()
+        })
+    );
 
     // Carol cannot reply any more: her key cannot follow the revocation.
     let msg = carol
@@ -348,9 +352,11 @@ fn a_server_restarted_from_its_persisted_secrets_and_store_carries_on() {
     // Tokens issued before the restart still pay, and the accounts are still there.
     let cert = world.lookup_one(&mut alice, "+15550002");
     world.cold_call(&mut alice, &cert, b"after restart");
-    assert!(simulation::events(&mut alice).contains(&Event::ColdCallSent {
-        recipient: bob.account()
-    }));
+    assert!(
+        simulation::events(&mut alice).contains(&Event::ColdCallSent {
+            recipient: bob.account()
+        })
+    );
     assert!(matches!(
         world.deliver(&mut bob).as_slice(),
         [Event::IntroductionReceived { message, .. }] if message == b"after restart"

@@ -13,9 +13,9 @@ use blindpost::certificate::{
     CERTIFICATE_DST,
 };
 use blindpost::client::{Client, ClientError, Event};
-use blindpost::wire::{Delivery, DeliveryHandle, IntroductionContent, IntroductionError, Payload};
 use blindpost::simulation::raw::RawAccount;
 use blindpost::simulation::{events, World};
+use blindpost::wire::{Delivery, DeliveryHandle, IntroductionContent, IntroductionError, Payload};
 
 struct Setup {
     world: World,

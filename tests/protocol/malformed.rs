@@ -11,9 +11,12 @@
 //! of the receiving client restored from its persisted state; each must be refused with the
 //! typed error and leave the state byte for byte unchanged with no event.
 
+use crate::conversation::conversation;
 use blindpost::account::Channel;
 use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey};
 use blindpost::client::{Client, ClientError, RequestId, Transmit};
+use blindpost::simulation::raw::{decode, error_code};
+use blindpost::simulation::{settings, World};
 use blindpost::store::KeyValue;
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{
@@ -21,9 +24,6 @@ use blindpost::wire::{
 };
 use std::cell::RefCell;
 use std::rc::Rc;
-use blindpost::simulation::raw::{decode, error_code};
-use blindpost::simulation::{settings, World};
-use crate::conversation::conversation;
 
 // ----- server -----
 

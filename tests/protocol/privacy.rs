@@ -22,13 +22,13 @@
 //! keeps for them names the sender — which is what the tests below check, byte string by byte
 //! string. (Network-level correlation is the anonymous transport's concern, not checked here.)
 
+use crate::conversation::{conversation, Conversation};
 use blindpost::account::Channel;
 use blindpost::client::Client;
-use blindpost::token::Token;
-use blindpost::wire::{Request, RequestType, Response};
 use blindpost::simulation::raw::{contains, phone};
 use blindpost::simulation::{Received, World};
-use crate::conversation::{conversation, Conversation};
+use blindpost::token::Token;
+use blindpost::wire::{Request, RequestType, Response};
 
 /// Byte strings that identify one account. Strings of 16 bytes or more are matched by every
 /// 16-byte window (so a partial copy counts); only high-entropy strings are listed that way.

@@ -7,9 +7,9 @@ use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::GroupManagerKey;
 use blindpost::bls::SecretKey;
 use blindpost::server::ServerConfig;
-use blindpost::wire::{ErrorCode, Request, Response};
 use blindpost::simulation::raw::{decode, error_code, phone, register_bytes};
 use blindpost::simulation::{World, T0};
+use blindpost::wire::{ErrorCode, Request, Response};
 
 struct Identity {
     key: SecretKey,

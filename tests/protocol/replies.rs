@@ -7,9 +7,9 @@ use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::{self, GroupPublicKey, MemberKey, PreparedGroupKey};
 use blindpost::client::{Event, FailureReason};
 use blindpost::server::Output;
-use blindpost::wire::{reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response};
 use blindpost::simulation::raw::{decode, error_code, phone};
 use blindpost::simulation::{events, World};
+use blindpost::wire::{reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response};
 
 /// A reply to `recipient` signed by `member` under `group`, claiming `generation`.
 fn signed_reply(

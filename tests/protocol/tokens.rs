@@ -3,9 +3,9 @@
 //! leave the store exactly as it was.
 
 use blindpost::account::Channel;
-use blindpost::wire::{Delivery, DeliveryHandle, ErrorCode, Request, Response};
 use blindpost::simulation::raw::{cold_call_bytes, decode, RawAccount};
 use blindpost::simulation::World;
+use blindpost::wire::{Delivery, DeliveryHandle, ErrorCode, Request, Response};
 
 fn release(handle: DeliveryHandle) -> Vec<u8> {
     Request::Release { handle }.to_bytes()

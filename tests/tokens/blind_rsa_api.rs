@@ -1,12 +1,12 @@
 //! Blind RSA keys, encodings and failure cases (SPEC.md section 5), and property tests of the
 //! protocol on the fixed 2048-bit test key.
 
+use crate::token_support::{read_vectors, test_key_pem, unhex};
 use blindpost::blind_rsa::{self, BlindingInverse, Error, PublicKey, SecretKey, Variant};
 use blindpost::vector_rng::VectorRng;
 use proptest::prelude::*;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use std::sync::OnceLock;
-use crate::token_support::{read_vectors, test_key_pem, unhex};
 
 fn key_2048() -> &'static SecretKey {
     static KEY: OnceLock<SecretKey> = OnceLock::new();

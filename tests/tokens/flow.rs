@@ -1,6 +1,7 @@
 //! The token flow through `Client`, `Issuer` and `verify`, the key set rules of SPEC.md 6.5, and
 //! the failure cases of each step.
 
+use crate::token_support::{read_vectors, test_key_pem, unhex};
 use blindpost::blind_rsa::{self, SecretKey};
 use blindpost::token::{
     self, Client, Error, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry,
@@ -9,7 +10,6 @@ use blindpost::token::{
 use blindpost::vector_rng::VectorRng;
 use blindpost::{DecodeError, DecodeErrorKind};
 use std::sync::OnceLock;
-use crate::token_support::{read_vectors, test_key_pem, unhex};
 
 const ISSUER: &[u8] = b"issuer.blindpost.example";
 const NOW: u64 = 1_750_000_000;

@@ -1,5 +1,6 @@
 //! Property tests of the token encodings and of what a token is bound to.
 
+use crate::token_support::test_key_pem;
 use blindpost::blind_rsa::SecretKey;
 use blindpost::token::{
     self, Client, Error, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry,
@@ -9,7 +10,6 @@ use blindpost::vector_rng::VectorRng;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
-use crate::token_support::test_key_pem;
 
 fn issuer() -> &'static (Issuer, TokenKey, TokenKey) {
     static I: OnceLock<(Issuer, TokenKey, TokenKey)> = OnceLock::new();

@@ -357,7 +357,13 @@ impl Run {
         self.deliver(alice);
         self.world.now += 60;
         let message = self.clients[alice]
-            .compose_reply(&mut self.world.rng, self.world.now, bob_account, b"how are you", b"")
+            .compose_reply(
+                &mut self.world.rng,
+                self.world.now,
+                bob_account,
+                b"how are you",
+                b"",
+            )
             .expect("message");
         let sealed = self.world.seal(&bob_account, &message);
         self.clients[alice]
@@ -382,7 +388,13 @@ impl Run {
         self.pump(alice);
         self.world.now += 60;
         let late = self.clients[bob]
-            .compose_reply(&mut self.world.rng, self.world.now, alice_account, b"still there?", b"")
+            .compose_reply(
+                &mut self.world.rng,
+                self.world.now,
+                alice_account,
+                b"still there?",
+                b"",
+            )
             .expect("late reply");
         let sealed = self.world.seal(&alice_account, &late);
         self.clients[bob]
@@ -410,7 +422,9 @@ impl Run {
                 .given
                 .iter()
                 .filter_map(|g| match &g.input {
-                    Input::Delivery { delivery, opened } => Some((delivery.clone(), opened.clone())),
+                    Input::Delivery { delivery, opened } => {
+                        Some((delivery.clone(), opened.clone()))
+                    }
                     _ => None,
                 })
                 .collect(),
