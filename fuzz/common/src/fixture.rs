@@ -320,8 +320,8 @@ impl Run {
         let bob_certificate = found.first().expect("Bob found").clone();
         let intro = self.clients[alice]
             .compose_introduction(
-                &mut self.rng,
-                self.now,
+                &mut self.world.rng,
+                self.world.now,
                 &bob_certificate,
                 b"hello Bob",
                 b"alice ratchet",
@@ -340,8 +340,8 @@ impl Run {
         self.world.now += 60;
         let reply = self.clients[bob]
             .compose_reply(
-                &mut self.rng,
-                self.now,
+                &mut self.world.rng,
+                self.world.now,
                 alice_account,
                 b"hi Alice",
                 b"bob ratchet",
