@@ -87,7 +87,7 @@ pub enum BlindpostError {
     /// The client refused a call or an input (its state is unchanged).
     #[error("{reason}")]
     Client {
-        /// Why.
+        /// Which of the client's own checks refused.
         kind: ClientErrorKind,
         /// The core's message.
         reason: String,
@@ -95,7 +95,7 @@ pub enum BlindpostError {
     /// A server could not be set up.
     #[error("{reason}")]
     Server {
-        /// Why.
+        /// What is wrong with the configuration or the keys.
         kind: ServerErrorKind,
         /// The core's message.
         reason: String,
@@ -103,7 +103,7 @@ pub enum BlindpostError {
     /// A server store failed, or failed the store conformance suite.
     #[error("{reason}")]
     Store {
-        /// Which.
+        /// A backend failure or a failed conformance check.
         kind: StoreErrorKind,
         /// The core's message.
         reason: String,
