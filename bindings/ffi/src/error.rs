@@ -21,7 +21,7 @@ use blindpost::{DecodeError, DecodeErrorKind as CoreKind};
 
 /// Why a call into blindpost failed. Kotlin: `BlindpostException.<Variant>`; Swift:
 /// `BlindpostError.<Variant>`; Python: `BlindpostError.<Variant>`. Every variant has `reason`,
-/// the core's message (also what `toString()` / `description` / `str()` give).
+/// the core's message (Kotlin's `toString()` and Swift's `description` give it too).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 #[uniffi::export(Display)]
 pub enum BlindpostError {
