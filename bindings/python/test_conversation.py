@@ -98,10 +98,14 @@ class Conversation(unittest.TestCase):
         events = w.deliver(bob)
         self.assertEqual(events, [bp.Event.MESSAGE_RECEIVED(alice.account(), b"how are you", b"")])
 
-        # Bob's reply scheduled the release of Alice's token between 10 and 60 minutes later.
+        # Bob's reply scheduled the release of Alice's token: min + min(exponential, max - min)
+        # seconds later (src/client/delay.rs), so anywhere in [min, max], max itself included
+        # (every draw beyond the cap lands on it: e^-(3000/1200) = 8% of them).
         due = bob.poll_timeout()
         self.assertIsNotNone(due)
-        self.assertTrue(w.now + 600 <= due < w.now + 3600, due - w.now)
+        s = settings()
+        self.assertTrue(s.release_delay_mean > 0, "the exponential delay")
+        self.assertTrue(w.now + s.release_delay_min <= due <= w.now + s.release_delay_max, due - w.now)
         w.advance_to(bob, due - 1)
         self.assertEqual(only(w.events(bob), "TOKEN_RELEASED"), [], "not before it is due")
         w.advance_to(bob, due)
@@ -124,8 +128,9 @@ class Conversation(unittest.TestCase):
         self.assertEqual(bob.group_key().generation(), generation + 1)
         self.assertIn(bp.Event.CONTACT_BLOCKED(alice.account()), w.events(bob))
         self.assertTrue(bob.contacts()[0].blocked)
-        with self.assertRaises(bp.BlindpostError.ContactBlocked):
+        with self.assertRaises(bp.BlindpostError.Client) as cm:
             bob.compose_reply(w.now, alice.account(), b"x", b"")
+        self.assertEqual(cm.exception.kind, bp.ClientErrorKind.BLOCKED())
 
         # Alice's next reply fails at the group-key fetch: her key cannot follow the revocation.
         msg = alice.compose_reply(w.now, bob.account(), b"let me in", b"")
@@ -136,7 +141,8 @@ class Conversation(unittest.TestCase):
         self.assertTrue(failed.is_REQUEST_FAILED())
         self.assertEqual((failed.id, failed.request), (t.id, bp.RequestType.FETCH_GROUP_KEY))
         self.assertTrue(failed.reason.is_CLIENT())
-        self.assertIsInstance(failed.reason.error, bp.BlindpostError.Revoked)
+        self.assertIsInstance(failed.reason.error, bp.BlindpostError.Group)
+        self.assertEqual(failed.reason.error.kind, bp.GroupErrorKind.REVOKED())
         self.assertIsNone(alice.poll_transmit(), "the reply is dropped, not retried")
         self.assertEqual(w.queues.get(bob.account(), []), [])
         self.assertEqual(alice.outstanding(), 0)
@@ -213,11 +219,12 @@ class Conversation(unittest.TestCase):
         self.assertEqual(bp.ClientSettings(), bp.client_settings_recommended())
         w = World()
         self.assertEqual(w.server.config(), bp.ServerConfig())
-        with self.assertRaises(bp.BlindpostError.InvalidConfig) as cm:
+        with self.assertRaises(bp.BlindpostError.Server) as cm:
             bp.Server(bp.ServerConfig(registration_tokens=6), b"x", T0)
-        self.assertEqual(cm.exception.field, "registration_tokens")
-        with self.assertRaises(bp.BlindpostError.InvalidCodeDigits):
+        self.assertEqual(cm.exception.kind, bp.ServerErrorKind.INVALID_CONFIG("registration_tokens"))
+        with self.assertRaises(bp.BlindpostError.Code) as cm:
             bp.Server(bp.ServerConfig(code_digits=3), b"x", T0)
+        self.assertEqual(cm.exception.kind, bp.CodeErrorKind.INVALID_DIGITS(3))
         # Discovery keys: present for this window and the next, so nothing to rotate yet.
         before = w.server.public_keys()
         self.assertFalse(w.server.rotate_discovery_keys(T0))

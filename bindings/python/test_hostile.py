@@ -12,6 +12,7 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 
 import blindpost as bp
+from expect import ErrorAssertions
 
 VECTORS = os.environ.get(
     "BLINDPOST_VECTORS",
@@ -31,19 +32,12 @@ NOW = CERTS["verify_cases"][0]["now"]
 LENGTHS = [0, 1, 2, 7, 31, 33, 47, 49, 95, 97, 100, 255, 256, 1000, 65536, 1 << 22]
 
 
-class Hostile(unittest.TestCase):
+class Hostile(ErrorAssertions):
     @classmethod
     def setUpClass(cls):
         cls.rng = bp.VectorRng(b"blindpost/v1 hostile input")
         cls.key_set = bp.IssuerKeySet.from_bytes(VALID_KEY_SET)
         cls.pk = bp.BlsPublicKey.from_bytes(VALID_PK)
-
-    def rejects(self, call, error=bp.BlindpostError):
-        """`call` must raise `error` (a BlindpostError variant)."""
-        with self.assertRaises(error) as cm:
-            call()
-        self.assertIsInstance(cm.exception, bp.BlindpostError)
-        self.assertTrue(str(cm.exception))
 
     def random(self, n):
         out = b""
@@ -83,9 +77,9 @@ class Hostile(unittest.TestCase):
         for call, valid in cases:
             call(valid)  # the untouched encoding is accepted
             for n in range(len(valid)):
-                self.rejects(lambda: call(valid[:n]), bp.BlindpostError.Malformed)
+                self.rejects(lambda: call(valid[:n]), bp.BlindpostError.Malformed, bp.DecodeErrorKind.TRUNCATED)
             for extra in (b"\x00", b"\xff" * 9, self.random(4096)):
-                self.rejects(lambda: call(valid + extra), bp.BlindpostError.Malformed)
+                self.rejects(lambda: call(valid + extra), bp.BlindpostError.Malformed, bp.DecodeErrorKind.TRAILING_BYTES)
 
     def test_every_byte_flipped(self):
         # A flipped bit anywhere in a certificate fails decoding or verification, typed.
@@ -107,38 +101,43 @@ class Hostile(unittest.TestCase):
         key_set = bytearray(VALID_KEY_SET)
         key_set[1] = 0xFF
         self.rejects(lambda: bp.IssuerKeySet.from_bytes(bytes(key_set)), bp.BlindpostError.Malformed)
-        self.rejects(lambda: self.rng.next_bytes(0xFFFFFFFF), bp.BlindpostError.RequestTooLarge)
+        e = self.rejects(lambda: self.rng.next_bytes(0xFFFFFFFF), bp.BlindpostError.RequestTooLarge)
+        self.assertEqual((e.requested, e.max), (0xFFFFFFFF, 1 << 20))
         self.rejects(lambda: bp.VectorRng(b"x").next_bytes((1 << 20) + 1), bp.BlindpostError.RequestTooLarge)
 
     def test_bad_arguments(self):
         E = bp.BlindpostError
-        self.rejects(lambda: bp.BlsSecretKey.key_gen(b"\x01" * 31, b""), E.IkmTooShort)
+        Cert = bp.CertificateErrorKind
+        e = self.rejects(lambda: bp.BlsSecretKey.key_gen(b"\x01" * 31, b""), E.Bls, bp.BlsErrorKind.IKM_TOO_SHORT)
+        self.assertEqual(e.kind.length, 31)
         self.rejects(lambda: bp.BlsSecretKey.from_bytes(b"\xff" * 32), E.Malformed)
         self.rejects(lambda: bp.BlsSecretKey.from_bytes(b"\x00" * 32), E.Malformed)
         for text in ["", "+", "14155550100", "+0123", "+1 415", "+1234567890123456", "+1\u0663", "+\x00"]:
-            self.rejects(lambda: bp.PhoneNumber.parse(text), E.InvalidPhoneNumber)
-        self.rejects(lambda: bp.CodeConfig(3, 600), E.InvalidCodeDigits)
-        self.rejects(lambda: bp.CodeConfig(11, 600), E.InvalidCodeDigits)
-        self.rejects(lambda: bp.CodeConfig(6, 0), E.ZeroCodeWindow)
+            self.rejects(lambda: bp.PhoneNumber.parse(text), E.Certificate, Cert.INVALID_PHONE_NUMBER)
+        self.rejects(lambda: bp.CodeConfig(3, 600), E.Code, bp.CodeErrorKind.INVALID_DIGITS)
+        self.rejects(lambda: bp.CodeConfig(11, 600), E.Code, bp.CodeErrorKind.INVALID_DIGITS)
+        self.rejects(lambda: bp.CodeConfig(6, 0), E.Code, bp.CodeErrorKind.ZERO_WINDOW)
         config = bp.CodeConfig.recommended()
         secret = bp.CodeSecret.from_bytes(b"\x07" * 32)
         phone = bp.PhoneNumber.parse("+14155550100")
         for code in ["", "1" * 5000, "\u0661\u0662\u0663\u0664\u0665\u0666", "12345\x00"]:
             self.rejects(lambda: config.check(secret, phone, code, NOW))
-        self.rejects(lambda: bp.IssuerKeySet.from_keys([]), E.EmptyKeySet)
+        self.rejects(lambda: bp.IssuerKeySet.from_keys([]), E.Certificate, Cert.EMPTY_KEY_SET)
         garbage_key = bp.IssuerKey(key_id=b"\x00" * 8, public_key=self.random(48), not_before=0, not_after=1)
         self.rejects(lambda: bp.IssuerKeySet.from_keys([garbage_key]), E.Malformed)
         issuer = CERTS["issuer_keys"][0]
         wrong_id = bp.IssuerKey(
             key_id=b"\x00" * 8, public_key=bytes.fromhex(issuer["public_key"]), not_before=0, not_after=1
         )
-        self.rejects(lambda: bp.IssuerKeySet.from_keys([wrong_id]), E.Malformed)
+        self.rejects(lambda: bp.IssuerKeySet.from_keys([wrong_id]), E.Malformed, bp.DecodeErrorKind.INVALID_VALUE, "issuer_key.key_id")
         signer = bp.CertificateIssuer(bp.BlsSecretKey.from_bytes(bytes.fromhex(issuer["secret_key"])), 10, 20)
-        self.rejects(lambda: bp.CertificateIssuer(bp.BlsSecretKey.generate(), 20, 10), E.InvalidValidity)
-        self.rejects(lambda: signer.issue(phone, self.pk, b"", 1, 10, 20), E.EmptyHostKey)
-        self.rejects(lambda: signer.issue(phone, self.pk, b"k" * 65, 1, 10, 20), E.HostKeyTooLong)
-        self.rejects(lambda: signer.issue(phone, self.pk, None, 1, 9, 20), E.ValidityOutsideIssuerKey)
-        self.rejects(lambda: signer.issue(phone, self.pk, None, 1, 15, 14), E.InvalidValidity)
+        self.rejects(lambda: bp.CertificateIssuer(bp.BlsSecretKey.generate(), 20, 10), E.Certificate, Cert.INVALID_VALIDITY)
+        self.rejects(lambda: signer.issue(phone, self.pk, b"", 1, 10, 20), E.Certificate, Cert.EMPTY_HOST_KEY)
+        e = self.rejects(lambda: signer.issue(phone, self.pk, b"k" * 65, 1, 10, 20), E.Certificate, Cert.HOST_KEY_TOO_LONG)
+        self.assertEqual(e.kind.length, 65)
+        self.rejects(lambda: signer.issue(phone, self.pk, None, 1, 9, 20), E.Certificate, Cert.VALIDITY_OUTSIDE_ISSUER_KEY)
+        e = self.rejects(lambda: signer.issue(phone, self.pk, None, 1, 15, 14), E.Certificate, Cert.INVALID_VALIDITY)
+        self.assertEqual((e.kind.not_before, e.kind.not_after), (15, 14))
 
     def test_objects_are_shared_across_threads(self):
         # Exported objects are Send + Sync: one key set verifies from many threads at once.

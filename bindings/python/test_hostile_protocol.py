@@ -9,13 +9,14 @@ answers with a refusal.
 import unittest
 
 import blindpost as bp
+from expect import ErrorAssertions
 from host import World
 from test_vectors import h, load
 
 LENGTHS = [0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 1000, 70000]
 
 
-class HostileProtocol(unittest.TestCase):
+class HostileProtocol(ErrorAssertions):
     @classmethod
     def setUpClass(cls):
         cls.rng = bp.VectorRng(b"blindpost/v1 hostile protocol input")
@@ -47,13 +48,6 @@ class HostileProtocol(unittest.TestCase):
         while len(out) < n:
             out += self.rng.next_bytes(min(n - len(out), 1 << 20))
         return out
-
-    def rejects(self, call, error=bp.BlindpostError):
-        with self.assertRaises(error) as cm:
-            call()
-        self.assertIsInstance(cm.exception, bp.BlindpostError)
-        self.assertTrue(str(cm.exception))
-        return cm.exception
 
     def keys(self, **replace):
         """The server's keys with some fields replaced."""
@@ -210,40 +204,46 @@ class HostileProtocol(unittest.TestCase):
         self.assertEqual(handled.refusal.code, bp.ErrorCode.WRONG_CHANNEL())
         self.assertEqual(handled.refusal.request, bp.RequestType.COLD_CALL)
         for n in (0, 31, 33):
-            e = self.rejects(lambda: w.server.handle(w.now, bp.Channel.AUTHENTICATED(b"\x01" * n), valid), bp.BlindpostError.Malformed)
-            self.assertEqual(e.field, "channel.account")
+            kind = bp.DecodeErrorKind.TRUNCATED if n < 32 else bp.DecodeErrorKind.TRAILING_BYTES
+            self.rejects(lambda: w.server.handle(w.now, bp.Channel.AUTHENTICATED(b"\x01" * n), valid), bp.BlindpostError.Malformed, kind, "channel.account")
         self.assertEqual(bp.error_code_number(bp.ErrorCode.NOT_RELEASED()), 42)
         self.assertEqual(bp.error_code_name(bp.ErrorCode.NOT_RELEASED()), "not_released")
         self.assertEqual(bp.error_code_number(bp.ErrorCode.UNKNOWN(9999)), 9999)
 
     def test_bad_arguments(self):
         E = bp.BlindpostError
+        Group, Token, Rsa = bp.GroupErrorKind, bp.TokenErrorKind, bp.BlindRsaErrorKind
         manager = bp.GroupManagerKey.generate()
-        self.rejects(lambda: manager.issue_members(100_000), E.RequestTooLarge)
+        e = self.rejects(lambda: manager.issue_members(100_000), E.RequestTooLarge)
+        self.assertEqual((e.requested, e.max), (100_000, 1024), "at most 1024 member keys per call")
         member = manager.issue_member()
-        self.rejects(lambda: member.sign(bp.PreparedGroupKey(manager.public_key()), b"c" * 70000, b"m"), E.ContextTooLong)
+        e = self.rejects(lambda: member.sign(bp.PreparedGroupKey(manager.public_key()), b"c" * 70000, b"m"), E.Group, Group.CONTEXT_TOO_LONG)
+        self.assertEqual(e.kind.length, 70000)
         manager.revoke(member)
-        self.rejects(lambda: manager.revoke(member), E.GenerationMismatch)
+        e = self.rejects(lambda: manager.revoke(member), E.Group, Group.GENERATION_MISMATCH)
+        self.assertEqual((e.kind.member, e.kind.group), (0, 1))
         other = bp.PreparedGroupKey(self.group)
         sig = bp.GroupSignature.from_bytes(h(self.bbs["signatures"][0]["signature"]))
-        self.rejects(lambda: manager.open_verified(other, b"c", b"m", sig), E.GroupMismatch)
-        self.rejects(lambda: bp.TokenChallenge(b"", None, b""), E.InvalidIssuerName)
-        self.rejects(lambda: bp.TokenChallenge(b"x", b"\x00" * 31, b""), E.Malformed)
-        self.rejects(lambda: bp.TokenChallenge(b"x", None, b"o" * 70000), E.OriginInfoTooLong)
-        self.rejects(lambda: bp.TokenKeySet(1, b"x", []), E.EmptyTokenKeySet)
-        self.rejects(lambda: bp.TokenIssuer([]), E.EmptyTokenKeySet)
+        self.rejects(lambda: manager.open_verified(other, b"c", b"m", sig), E.Group, Group.GROUP_MISMATCH)
+        self.rejects(lambda: bp.TokenChallenge(b"", None, b""), E.Token, Token.INVALID_ISSUER_NAME)
+        self.rejects(lambda: bp.TokenChallenge(b"x", b"\x00" * 31, b""), E.Malformed, bp.DecodeErrorKind.TRUNCATED, "token_challenge.redemption_context")
+        self.rejects(lambda: bp.TokenChallenge(b"x", None, b"o" * 70000), E.Token, Token.ORIGIN_INFO_TOO_LONG)
+        self.rejects(lambda: bp.TokenKeySet(1, b"x", []), E.Token, Token.EMPTY_KEY_SET)
+        self.rejects(lambda: bp.TokenIssuer([]), E.Token, Token.EMPTY_KEY_SET)
         client = bp.TokenClient(self.key_set)
-        self.rejects(lambda: client.request(self.challenge, b"\x00" * 31, 0), E.Malformed)
-        self.rejects(lambda: client.request(self.challenge, b"\x00" * 32, 0), E.UnknownTokenKey)
+        self.rejects(lambda: client.request(self.challenge, b"\x00" * 31, 0), E.Malformed, bp.DecodeErrorKind.TRUNCATED, "token_key_id")
+        self.rejects(lambda: client.request(self.challenge, b"\x00" * 32, 0), E.Token, Token.UNKNOWN_KEY_ID)
         key_id = self.key_set.entries()[0].key_id
-        self.rejects(lambda: client.request(bp.TokenChallenge.cold_call(b"other"), key_id, self.tokens["now"]), E.IssuerMismatch)
+        self.rejects(lambda: client.request(bp.TokenChallenge.cold_call(b"other"), key_id, self.tokens["now"]), E.Token, Token.ISSUER_MISMATCH)
         older = bp.TokenKeySet(self.key_set.serial() - 1, self.key_set.issuer_name(), self.key_set.entries())
-        self.rejects(lambda: client.update_key_set(older, self.tokens["now"]), E.KeySetRollback)
-        self.rejects(lambda: bp.BlindRsaPublicKey.from_components(b"\xff" * 255, b"\x01\x00\x01"), E.UnsupportedModulusSize)
-        self.rejects(lambda: bp.BlindRsaPublicKey.from_components(b"\xff" * 513, b"\x01\x00\x01"), E.UnsupportedModulusSize)
-        self.rejects(lambda: bp.BlindRsaSecretKey.generate(1024), E.UnsupportedModulusSize)
-        self.rejects(lambda: bp.BlindRsaPublicKey.from_components(self.rsa.modulus(), b"\x03"), E.UnsupportedExponent)
-        self.rejects(lambda: self.rsa.finalize(bp.BlindRsaVariant.SHA384_PSS_DETERMINISTIC, b"m", b"\x01" * 256, b"\x00" * 256), E.InverseNotForKey)
+        e = self.rejects(lambda: client.update_key_set(older, self.tokens["now"]), E.Token, Token.KEY_SET_ROLLBACK)
+        self.assertEqual((e.kind.pinned, e.kind.offered), (self.key_set.serial(), self.key_set.serial() - 1))
+        self.rejects(lambda: bp.BlindRsaPublicKey.from_components(b"\xff" * 255, b"\x01\x00\x01"), E.BlindRsa, Rsa.UNSUPPORTED_MODULUS_SIZE)
+        self.rejects(lambda: bp.BlindRsaPublicKey.from_components(b"\xff" * 513, b"\x01\x00\x01"), E.BlindRsa, Rsa.UNSUPPORTED_MODULUS_SIZE)
+        e = self.rejects(lambda: bp.BlindRsaSecretKey.generate(1024), E.BlindRsa, Rsa.UNSUPPORTED_MODULUS_SIZE)
+        self.assertEqual(e.kind.bits, 1024)
+        self.rejects(lambda: bp.BlindRsaPublicKey.from_components(self.rsa.modulus(), b"\x03"), E.BlindRsa, Rsa.UNSUPPORTED_EXPONENT)
+        self.rejects(lambda: self.rsa.finalize(bp.BlindRsaVariant.SHA384_PSS_DETERMINISTIC, b"m", b"\x01" * 256, b"\x00" * 256), E.BlindRsa, Rsa.INVERSE_NOT_FOR_KEY)
         self.assertIsNone(bp.blind_rsa_variant_from_name("RSABSSA-SHA512-PSS-Randomized"))
 
 

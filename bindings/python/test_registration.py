@@ -9,6 +9,7 @@ When the client and server state machines are exported (phase 2), the whole conv
 import unittest
 
 import blindpost as bp
+from expect import ErrorAssertions, is_kind
 
 NOW = 1_760_000_000
 DAY = 86_400
@@ -32,7 +33,9 @@ class Server:
         self.policy.allow_attempt(self.failures.get(phone.e164(), 0))
         try:
             self.codes.check(self.code_secret, phone, code, now)
-        except bp.BlindpostError.WrongCode:
+        except bp.BlindpostError.Code as e:
+            if not is_kind(e.kind, bp.CodeErrorKind.WRONG_CODE):
+                raise
             self.failures[phone.e164()] = self.failures.get(phone.e164(), 0) + 1
             raise
         identity = bp.BlsPublicKey.from_bytes(identity_key)
@@ -53,7 +56,7 @@ class Client:
         self.certificate = server.register(self.phone, code, pk, self.identity.pop_prove(), now)
 
 
-class Registration(unittest.TestCase):
+class Registration(ErrorAssertions):
     def test_two_clients_register_and_check_each_other(self):
         server = Server()
         # Clients pin the published key set by its encoding and fingerprint.
@@ -71,15 +74,25 @@ class Registration(unittest.TestCase):
         intro = b"introduction for " + bob.phone.e164().encode()
         signature = alice.identity.sign(intro)
         bp.BlsPublicKey.from_bytes(cert.identity_key).verify(intro, signature)
-        with self.assertRaises(bp.BlindpostError.InvalidSignature):
-            bp.BlsPublicKey.from_bytes(cert.identity_key).verify(intro + b"!", signature)
+        self.rejects(
+            lambda: bp.BlsPublicKey.from_bytes(cert.identity_key).verify(intro + b"!", signature),
+            bp.BlindpostError.Bls,
+            bp.BlsErrorKind.INVALID_SIGNATURE,
+        )
 
         # Alice checks Bob's; a certificate for another number or out of time is refused.
         self.assertEqual(pinned.verify(bob.certificate, NOW + 120, bob.phone).serial, 2)
-        with self.assertRaises(bp.BlindpostError.WrongPhoneNumber):
-            pinned.verify(bob.certificate, NOW + 120, alice.phone)
-        with self.assertRaises(bp.BlindpostError.Expired):
-            pinned.verify(bob.certificate, NOW + 60 + 31 * DAY, None)
+        self.rejects(
+            lambda: pinned.verify(bob.certificate, NOW + 120, alice.phone),
+            bp.BlindpostError.Certificate,
+            bp.CertificateErrorKind.WRONG_PHONE_NUMBER,
+        )
+        e = self.rejects(
+            lambda: pinned.verify(bob.certificate, NOW + 60 + 31 * DAY, None),
+            bp.BlindpostError.Certificate,
+            bp.CertificateErrorKind.EXPIRED,
+        )
+        self.assertEqual((e.kind.not_after, e.kind.now), (NOW + 60 + 30 * DAY, NOW + 60 + 31 * DAY))
 
     def test_wrong_codes_are_counted_and_then_refused(self):
         server = Server()
@@ -88,18 +101,27 @@ class Registration(unittest.TestCase):
         wrong = str((int(right) + 1) % 10**6).zfill(6)
         pk = client.identity.public_key().to_bytes()
         for _ in range(server.policy.max_failures()):
-            with self.assertRaises(bp.BlindpostError.WrongCode):
-                server.register(client.phone, wrong, pk, client.identity.pop_prove(), NOW)
-        with self.assertRaises(bp.BlindpostError.TooManyAttempts):
-            server.register(client.phone, right, pk, client.identity.pop_prove(), NOW)
+            self.rejects(
+                lambda: server.register(client.phone, wrong, pk, client.identity.pop_prove(), NOW),
+                bp.BlindpostError.Code,
+                bp.CodeErrorKind.WRONG_CODE,
+            )
+        self.rejects(
+            lambda: server.register(client.phone, right, pk, client.identity.pop_prove(), NOW),
+            bp.BlindpostError.Code,
+            bp.CodeErrorKind.TOO_MANY_ATTEMPTS,
+        )
 
     def test_proof_of_possession_is_required(self):
         server = Server()
         client = Client("+14155550100")
         other = bp.BlsSecretKey.generate()
         code = server.send_code(client.phone, NOW)
-        with self.assertRaises(bp.BlindpostError.InvalidProofOfPossession):
-            server.register(client.phone, code, client.identity.public_key().to_bytes(), other.pop_prove(), NOW)
+        self.rejects(
+            lambda: server.register(client.phone, code, client.identity.public_key().to_bytes(), other.pop_prove(), NOW),
+            bp.BlindpostError.Bls,
+            bp.BlsErrorKind.INVALID_PROOF_OF_POSSESSION,
+        )
 
 
 if __name__ == "__main__":

@@ -115,9 +115,11 @@ class ForeignStore(unittest.TestCase):
         bp.store_conformance(Factory(DictStore))
 
     def test_conformance_suite_finds_a_broken_store(self):
-        with self.assertRaises(bp.BlindpostError.StoreConformance) as cm:
+        with self.assertRaises(bp.BlindpostError.Store) as cm:
             bp.store_conformance(Factory(ForgetfulStore))
-        self.assertIn("insert", cm.exception.check)
+        kind = cm.exception.kind
+        self.assertTrue(kind.is_CONFORMANCE(), kind)
+        self.assertIn("insert", kind.check)
 
     def test_conversation_over_a_python_store(self):
         store = DictStore()
@@ -142,8 +144,9 @@ class ForeignStore(unittest.TestCase):
         w.register(alice, "+15550001")
         w.register(bob, "+15550002")
         secrets = w.server.secrets()
-        with self.assertRaises(bp.BlindpostError.KeyEncoding):
+        with self.assertRaises(bp.BlindpostError.Server) as cm:
             bp.Server.from_secrets(bp.ServerConfig(), secrets + b"\x00", store)
+        self.assertEqual(cm.exception.kind, bp.ServerErrorKind.KEY_ENCODING())
         # A new process: the same secrets and store; tokens issued before still pay.
         w.server = bp.Server.from_secrets(bp.ServerConfig(), secrets, store)
         self.assertEqual(w.server.secrets(), secrets)

@@ -9,7 +9,7 @@ import Foundation
 let T0: UInt64 = 1_800_000_000
 let ISSUER = Data("blindpost.test".utf8)
 
-/// The client settings of the Rust protocol tests: releases 10 to 60 minutes after acceptance.
+/// Releases 10 to 60 minutes after acceptance (uniform: no mean), renewal checks every 30 to 60 minutes.
 func hostSettings() -> ClientSettings {
     ClientSettings(releaseDelayMin: 600, releaseDelayMax: 3600, renewalInterval: 1800)
 }

@@ -65,10 +65,10 @@ func hostileTests() throws -> Bool {
         for (call, valid) in cases {
             try call(valid)
             for n in 0..<valid.count {
-                try t.throwsError("truncated to \(n)", isMalformed) { try call(valid.prefix(n)) }
+                try t.throwsError("truncated to \(n)", isKind(DecodeErrorKind.truncated)) { try call(valid.prefix(n)) }
             }
             for extra in [Data([0]), Data(repeating: 0xff, count: 9), try random(4096)] {
-                try t.throwsError("\(extra.count) extra bytes", isMalformed) { try call(valid + extra) }
+                try t.throwsError("\(extra.count) extra bytes", isKind(DecodeErrorKind.trailingBytes)) { try call(valid + extra) }
             }
         }
     }
@@ -98,26 +98,28 @@ func hostileTests() throws -> Bool {
         ks[1] = 0xff
         try t.throwsError("255 keys", isMalformed) { _ = try IssuerKeySet.fromBytes(bytes: ks) }
         let tooLarge: (BlindpostError) -> Bool = { if case .RequestTooLarge = $0 { return true } else { return false } }
-        try t.throwsError("4 GiB from the rng", tooLarge) { _ = try rng.nextBytes(length: UInt32.max) }
+        let asked = try t.throwsError("4 GiB from the rng", tooLarge) { _ = try rng.nextBytes(length: UInt32.max) }
+        if case let .RequestTooLarge(requested, max, _) = asked {
+            try t.eq([UInt64(UInt32.max), 1 << 20], [requested, max], "4 GiB from the rng")
+        }
         try t.throwsError("1 MiB + 1 from the rng", tooLarge) {
             _ = try VectorRng(seed: Data([1])).nextBytes(length: (1 << 20) + 1)
         }
     }
 
     t.test("bad arguments") {
-        try t.throwsError("31-byte IKM", { if case .IkmTooShort = $0 { return true } else { return false } }) {
+        try t.throwsError("31-byte IKM", isKind(BlsErrorKind.ikmTooShort(length: 31))) {
             _ = try BlsSecretKey.keyGen(ikm: Data(repeating: 1, count: 31), keyInfo: Data())
         }
-        try t.throwsError("secret key >= r", isMalformed) { _ = try BlsSecretKey.fromBytes(bytes: Data(repeating: 0xff, count: 32)) }
-        try t.throwsError("zero secret key", isMalformed) { _ = try BlsSecretKey.fromBytes(bytes: Data(count: 32)) }
-        let badPhone: (BlindpostError) -> Bool = { if case .InvalidPhoneNumber = $0 { return true } else { return false } }
+        try t.throwsError("secret key >= r", isKind(DecodeErrorKind.nonCanonicalScalar)) { _ = try BlsSecretKey.fromBytes(bytes: Data(repeating: 0xff, count: 32)) }
+        try t.throwsError("zero secret key", isKind(DecodeErrorKind.zeroScalar)) { _ = try BlsSecretKey.fromBytes(bytes: Data(count: 32)) }
+        let badPhone = isKind(CertificateErrorKind.invalidPhoneNumber)
         for text in ["", "+", "14155550100", "+0123", "+1 415", "+1234567890123456", "+1\u{0663}", "+\u{0000}"] {
             try t.throwsError("phone '\(text)'", badPhone) { _ = try PhoneNumber.parse(text: text) }
         }
-        let badDigits: (BlindpostError) -> Bool = { if case .InvalidCodeDigits = $0 { return true } else { return false } }
-        try t.throwsError("3 digits", badDigits) { _ = try CodeConfig(digits: 3, windowSeconds: 600) }
-        try t.throwsError("11 digits", badDigits) { _ = try CodeConfig(digits: 11, windowSeconds: 600) }
-        try t.throwsError("zero window", { if case .ZeroCodeWindow = $0 { return true } else { return false } }) {
+        try t.throwsError("3 digits", isKind(CodeErrorKind.invalidDigits(digits: 3))) { _ = try CodeConfig(digits: 3, windowSeconds: 600) }
+        try t.throwsError("11 digits", isKind(CodeErrorKind.invalidDigits(digits: 11))) { _ = try CodeConfig(digits: 11, windowSeconds: 600) }
+        try t.throwsError("zero window", isKind(CodeErrorKind.zeroWindow)) {
             _ = try CodeConfig(digits: 6, windowSeconds: 0)
         }
         let config = CodeConfig.recommended()
@@ -126,30 +128,30 @@ func hostileTests() throws -> Bool {
         for code in ["", String(repeating: "1", count: 5000), "\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}", "12345\u{0000}"] {
             try t.throwsError("code '\(code.prefix(8))'") { try config.check(secret: secret, phone: phone, code: code, now: now) }
         }
-        try t.throwsError("no keys", { if case .EmptyKeySet = $0 { return true } else { return false } }) {
+        try t.throwsError("no keys", isKind(CertificateErrorKind.emptyKeySet)) {
             _ = try IssuerKeySet.fromKeys(keys: [])
         }
         let garbage = IssuerKey(keyId: Data(count: 8), publicKey: try random(48), notBefore: 0, notAfter: 1)
         try t.throwsError("garbage key", isMalformed) { _ = try IssuerKeySet.fromKeys(keys: [garbage]) }
         let issuer = v.issuer_keys[0]
         let wrongId = IssuerKey(keyId: Data(count: 8), publicKey: try Data(hex: issuer.public_key), notBefore: 0, notAfter: 1)
-        try t.throwsError("wrong key id", isMalformed) { _ = try IssuerKeySet.fromKeys(keys: [wrongId]) }
+        let wrong = try t.throwsError("wrong key id", isKind(DecodeErrorKind.invalidValue)) { _ = try IssuerKeySet.fromKeys(keys: [wrongId]) }
+        if case let .Malformed(field, _, _) = wrong { try t.eq("issuer_key.key_id", field, "wrong key id: field") }
         let signer = try CertificateIssuer(
             secretKey: BlsSecretKey.fromBytes(bytes: Data(hex: issuer.secret_key)), notBefore: 10, notAfter: 20)
-        let invalidValidity: (BlindpostError) -> Bool = { if case .InvalidValidity = $0 { return true } else { return false } }
-        try t.throwsError("reversed issuer validity", invalidValidity) {
+        try t.throwsError("reversed issuer validity", isKind(CertificateErrorKind.invalidValidity(notBefore: 20, notAfter: 10))) {
             _ = try CertificateIssuer(secretKey: BlsSecretKey.generate(), notBefore: 20, notAfter: 10)
         }
-        try t.throwsError("empty host key", { if case .EmptyHostKey = $0 { return true } else { return false } }) {
+        try t.throwsError("empty host key", isKind(CertificateErrorKind.emptyHostKey)) {
             _ = try signer.issue(phone: phone, identityKey: pk, hostKey: Data(), serial: 1, notBefore: 10, notAfter: 20)
         }
-        try t.throwsError("65-byte host key", { if case .HostKeyTooLong = $0 { return true } else { return false } }) {
+        try t.throwsError("65-byte host key", isKind(CertificateErrorKind.hostKeyTooLong(length: 65))) {
             _ = try signer.issue(phone: phone, identityKey: pk, hostKey: Data(count: 65), serial: 1, notBefore: 10, notAfter: 20)
         }
-        try t.throwsError("outside the key", { if case .ValidityOutsideIssuerKey = $0 { return true } else { return false } }) {
+        try t.throwsError("outside the key", isKind(CertificateErrorKind.validityOutsideIssuerKey)) {
             _ = try signer.issue(phone: phone, identityKey: pk, hostKey: nil, serial: 1, notBefore: 9, notAfter: 20)
         }
-        try t.throwsError("reversed validity", invalidValidity) {
+        try t.throwsError("reversed validity", isKind(CertificateErrorKind.invalidValidity(notBefore: 15, notAfter: 14))) {
             _ = try signer.issue(phone: phone, identityKey: pk, hostKey: nil, serial: 1, notBefore: 15, notAfter: 14)
         }
     }

@@ -32,9 +32,9 @@ private final class PrimitiveServer {
         try policy.allowAttempt(failuresSoFar: failures[phone.e164()] ?? 0)
         do {
             try codes.check(secret: codeSecret, phone: phone, code: code, now: now)
-        } catch BlindpostError.WrongCode(let reason) {
+        } catch BlindpostError.Code(.wrongCode, let reason) {
             failures[phone.e164(), default: 0] += 1
-            throw BlindpostError.WrongCode(reason: reason)
+            throw BlindpostError.Code(kind: .wrongCode, reason: reason)
         }
         let identity = try BlsPublicKey.fromBytes(bytes: identityKey)
         try identity.popVerify(proof: proof)
@@ -78,15 +78,15 @@ func registrationTests() throws -> Bool {
         let intro = Data("introduction for \(bob.phone.e164())".utf8)
         let signature = alice.identity.sign(message: intro)
         try BlsPublicKey.fromBytes(bytes: cert.identityKey).verify(message: intro, signature: signature)
-        try t.throwsError("altered introduction", { if case .InvalidSignature = $0 { return true } else { return false } }) {
+        try t.throwsError("altered introduction", isKind(BlsErrorKind.invalidSignature)) {
             try BlsPublicKey.fromBytes(bytes: cert.identityKey).verify(message: intro + Data([33]), signature: signature)
         }
 
         try t.eq(2, try pinned.verify(certificate: bob.certificate, now: NOW + 120, expectedPhone: bob.phone).serial, "bob's serial")
-        try t.throwsError("another number", { if case .WrongPhoneNumber = $0 { return true } else { return false } }) {
+        try t.throwsError("another number", isKind(CertificateErrorKind.wrongPhoneNumber)) {
             _ = try pinned.verify(certificate: bob.certificate, now: NOW + 120, expectedPhone: alice.phone)
         }
-        try t.throwsError("expired", { if case .Expired = $0 { return true } else { return false } }) {
+        try t.throwsError("expired", isKind(CertificateErrorKind.expired(notAfter: NOW + 60 + 30 * DAY, now: NOW + 60 + 31 * DAY))) {
             _ = try pinned.verify(certificate: bob.certificate, now: NOW + 60 + 31 * DAY, expectedPhone: nil)
         }
     }
@@ -99,11 +99,11 @@ func registrationTests() throws -> Bool {
         let wrong = String(repeating: "0", count: 6 - String(wrongValue).count) + String(wrongValue)
         let pk = client.identity.publicKey().toBytes()
         for _ in 0..<server.policy.maxFailures() {
-            try t.throwsError("wrong code", { if case .WrongCode = $0 { return true } else { return false } }) {
+            try t.throwsError("wrong code", isKind(CodeErrorKind.wrongCode)) {
                 _ = try server.register(client.phone, wrong, pk, client.identity.popProve(), NOW)
             }
         }
-        try t.throwsError("after too many", { if case .TooManyAttempts = $0 { return true } else { return false } }) {
+        try t.throwsError("after too many", isKind(CodeErrorKind.tooManyAttempts)) {
             _ = try server.register(client.phone, right, pk, client.identity.popProve(), NOW)
         }
     }
@@ -112,7 +112,7 @@ func registrationTests() throws -> Bool {
         let server = try PrimitiveServer()
         let client = try PrimitiveClient("+14155550100")
         let code = server.sendCode(client.phone, NOW)
-        try t.throwsError("someone else's proof", { if case .InvalidProofOfPossession = $0 { return true } else { return false } }) {
+        try t.throwsError("someone else's proof", isKind(BlsErrorKind.invalidProofOfPossession)) {
             _ = try server.register(client.phone, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
         }
     }

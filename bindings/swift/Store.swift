@@ -113,10 +113,10 @@ func storeTests() throws -> Bool {
     }
 
     t.test("conformance suite finds a broken store") {
-        let e = try t.throwsError("forgetful store", { if case .StoreConformance = $0 { return true }; return false }) {
+        let e = try t.throwsError("forgetful store", { if case .Store(.conformance, _) = $0 { return true }; return false }) {
             try storeConformance(factory: Factory { ForgetfulStore() })
         }
-        guard case let .StoreConformance(_, check, _) = e else { throw CheckFailed(description: "\(e)") }
+        guard case let .Store(.conformance(check, _), _) = e else { throw CheckFailed(description: "\(e)") }
         try t.check(check.contains("insert"), "failed check: \(check)")
     }
 

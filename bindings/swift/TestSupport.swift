@@ -97,10 +97,40 @@ extension Data {
     var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
-/// `trailingBytes` -> `trailing_bytes`: the names the vector files use.
-func snakeCase(_ kind: DecodeErrorKind) -> String {
+/// The error's kind (nil for the two variants without one). Each kind type belongs to one
+/// variant (DecodeErrorKind to Malformed, CertificateErrorKind to Certificate, ...), so the
+/// kind's type and value name the exact failure.
+func kindOf(_ e: BlindpostError) -> Any? {
+    switch e {
+    case let .Malformed(_, kind, _): return kind
+    case let .Bls(kind, _): return kind
+    case let .Certificate(kind, _): return kind
+    case let .Code(kind, _): return kind
+    case let .Group(kind, _): return kind
+    case let .BlindRsa(kind, _): return kind
+    case let .Token(kind, _): return kind
+    case let .Client(kind, _): return kind
+    case let .Server(kind, _): return kind
+    case let .Store(kind, _): return kind
+    case .Randomness, .RequestTooLarge: return nil
+    }
+}
+
+/// Matches an error whose kind is `expected` (fields included): `isKind(GroupErrorKind.revoked)`.
+func isKind<K: Equatable>(_ expected: K) -> (BlindpostError) -> Bool {
+    { (kindOf($0) as? K) == expected }
+}
+
+/// A kind's case name without its fields: `expired(notAfter: 5, now: 6)` -> `expired`.
+func caseName(_ kind: Any) -> String {
+    String(String(describing: kind).prefix(while: { $0 != "(" }))
+}
+
+/// A kind's case name in snake case: `wrongGeneration` -> `wrong_generation` (the names the
+/// vector files use).
+func snakeCase(_ kind: Any) -> String {
     var out = ""
-    for ch in String(describing: kind) {
+    for ch in caseName(kind) {
         if ch.isUppercase {
             out += "_" + ch.lowercased()
         } else {

@@ -195,7 +195,7 @@ impl PreparedGroupKey {
         })
     }
 
-    /// Verifies `signature` over `context` and `message`; throws `InvalidGroupSignature`.
+    /// Verifies `signature` over `context` and `message`; throws `Group` (`InvalidSignature`).
     pub fn verify(
         &self,
         context: Vec<u8>,
@@ -244,7 +244,7 @@ impl MemberKey {
     }
 
     /// This member's key for the generation after `record`, applied to `old` (this key's group
-    /// key). Throws `Revoked` for the revoked member.
+    /// key). Throws `Group` (`Revoked`) for the revoked member.
     pub fn update(
         &self,
         record: &RevocationRecord,

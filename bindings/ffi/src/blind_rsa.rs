@@ -128,7 +128,7 @@ impl BlindRsaPublicKey {
     }
 
     /// RSASSA-PSS-VERIFY with SHA-384 over `input_msg` (prefix included); throws
-    /// `InvalidRsaSignature`.
+    /// `BlindRsa` (`InvalidSignature`).
     pub fn verify(
         &self,
         variant: BlindRsaVariant,

@@ -89,7 +89,7 @@ impl BlsPublicKey {
     }
 
     /// Verifies a 96-byte `signature` over `message`; throws `Malformed` if the signature
-    /// cannot be decoded and `InvalidSignature` if it does not verify.
+    /// cannot be decoded and `Bls` (`InvalidSignature`) if it does not verify.
     pub fn verify(&self, message: Vec<u8>, signature: Vec<u8>) -> Result<(), BlindpostError> {
         let signature = Signature::from_bytes(&signature)?;
         Ok(self.inner.verify(&message, &signature)?)

@@ -24,8 +24,8 @@ impl std::fmt::Display for PhoneNumber {
 
 #[uniffi::export]
 impl PhoneNumber {
-    /// Parses `text`; throws `InvalidPhoneNumber` unless it is E.164 exactly (no spaces or
-    /// punctuation: the host normalises user input first).
+    /// Parses `text`; throws `Certificate` (`InvalidPhoneNumber`) unless it is E.164 exactly
+    /// (no spaces or punctuation: the host normalises user input first).
     #[uniffi::constructor]
     pub fn parse(text: String) -> Result<Arc<Self>, BlindpostError> {
         let inner = cert::PhoneNumber::parse(&text)?;

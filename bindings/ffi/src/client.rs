@@ -191,7 +191,7 @@ pub enum Event {
         id: u64,
         /// Its type.
         request: RequestType,
-        /// Why.
+        /// The server's error code, or the check of the client that its answer failed.
         reason: FailureReason,
     },
 }

@@ -130,7 +130,7 @@ impl CodePolicy {
     }
 
     /// Whether another attempt is allowed after `failures_so_far` wrong codes; throws
-    /// `TooManyAttempts` if not.
+    /// `Code` (`TooManyAttempts`) if not.
     pub fn allow_attempt(&self, failures_so_far: u32) -> Result<(), BlindpostError> {
         Ok(self.inner.allow_attempt(failures_so_far)?)
     }

@@ -1,14 +1,18 @@
 //! The one error type of the bindings and its conversions from the core's errors.
 //!
-//! Every core error enum converts with `From`, variant by variant, so that each failure reason
-//! stays its own exception class in Kotlin, its own case in Swift and its own exception class in
-//! Python. Every variant carries `reason`, the core's `Display` message, and the typed fields
-//! a caller may act on.
+//! A handful of variants, one per domain of the core (decoding, BLS, certificates, codes,
+//! group signatures, blind RSA, tokens, client, server, store) plus two of the bindings' own.
+//! Each domain variant carries a `kind` enum whose variants are the core error's variants, with
+//! the same names and fields, and `reason`, the core's `Display` message. The conversions are
+//! plain `From` impls with exhaustive matches and no logic: a wrapping core error (a
+//! `ClientError::Group(Revoked)`) becomes its inner error's domain and kind, with the outer
+//! message as `reason` (it says where the failure happened).
 
 use blindpost::bls::BlsError;
 use blindpost::certificate::{CertificateError, PhoneNumberError};
 use blindpost::client::ClientError;
 use blindpost::server::ServerError;
+use blindpost::store::conformance::ConformanceFailure;
 use blindpost::store::StoreError;
 use blindpost::verification_code::CodeError;
 use blindpost::wire::{IntroductionError, WireError};
@@ -16,660 +20,109 @@ use blindpost::{bbs04, blind_rsa, token};
 use blindpost::{DecodeError, DecodeErrorKind as CoreKind};
 
 /// Why a call into blindpost failed. Kotlin: `BlindpostException.<Variant>`; Swift:
-/// `BlindpostError.<variant>`; Python: `BlindpostError.<Variant>`.
+/// `BlindpostError.<Variant>`; Python: `BlindpostError.<Variant>`. Every variant has `reason`,
+/// the core's message (Kotlin's `toString()` and Swift's `description` give it too).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 #[uniffi::export(Display)]
 pub enum BlindpostError {
-    /// Bytes are not a valid encoding: `field` names the field (as in SPEC.md and the test
-    /// vectors), `kind` says what was wrong with it.
+    /// Bytes are not a valid encoding of what was asked for.
     #[error("{reason}")]
     Malformed {
-        /// The message.
-        reason: String,
-        /// The field that failed, for example `certificate.identity_key`.
+        /// The field that failed, named as in SPEC.md and the test vectors
+        /// (`certificate.identity_key`); for an unknown message type, the message (`request`).
         field: String,
         /// What was wrong with it.
         kind: DecodeErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A BLS key, signature or proof of possession was refused.
+    #[error("{reason}")]
+    Bls {
+        /// Which check failed.
+        kind: BlsErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A certificate, issuer key set or phone number was refused.
+    #[error("{reason}")]
+    Certificate {
+        /// Which check failed.
+        kind: CertificateErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A verification code, its configuration or the attempt policy refused.
+    #[error("{reason}")]
+    Code {
+        /// Which check failed.
+        kind: CodeErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A BBS04 group signature operation failed (keys, signatures, revocation).
+    #[error("{reason}")]
+    Group {
+        /// Which check failed.
+        kind: GroupErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A blind RSA (RFC 9474) operation failed.
+    #[error("{reason}")]
+    BlindRsa {
+        /// Which check failed.
+        kind: BlindRsaErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A privacy pass token operation (RFC 9578) failed.
+    #[error("{reason}")]
+    Token {
+        /// Which check failed.
+        kind: TokenErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// The client refused a call or an input (its state is unchanged).
+    #[error("{reason}")]
+    Client {
+        /// Which of the client's own checks refused.
+        kind: ClientErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A server could not be set up.
+    #[error("{reason}")]
+    Server {
+        /// What is wrong with the configuration or the keys.
+        kind: ServerErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// A server store failed, or failed the store conformance suite.
+    #[error("{reason}")]
+    Store {
+        /// A backend failure or a failed conformance check.
+        kind: StoreErrorKind,
+        /// The core's message.
+        reason: String,
+    },
+    /// The operating system's random number generator failed (nothing was changed).
+    #[error("{reason}")]
+    Randomness {
+        /// The operating system's message.
+        reason: String,
     },
     /// A caller asked for more than the bindings hand out in one call.
     #[error("{reason}")]
     RequestTooLarge {
-        /// The message.
-        reason: String,
         /// The amount asked for.
         requested: u64,
         /// The largest amount allowed.
         max: u64,
-    },
-    /// The operating system's random number generator failed.
-    #[error("{reason}")]
-    Randomness {
-        /// The message.
+        /// What was asked for, and the limit.
         reason: String,
-    },
-    /// BLS KeyGen was given fewer than 32 bytes of input keying material.
-    #[error("{reason}")]
-    IkmTooShort {
-        /// The message.
-        reason: String,
-        /// The length given.
-        length: u64,
-    },
-    /// A BLS signature does not verify for this public key and message.
-    #[error("{reason}")]
-    InvalidSignature {
-        /// The message.
-        reason: String,
-    },
-    /// A BLS proof of possession does not verify for this public key.
-    #[error("{reason}")]
-    InvalidProofOfPossession {
-        /// The message.
-        reason: String,
-    },
-    /// A phone number is not in E.164 form (`+` and 1 to 15 digits, no leading 0).
-    #[error("{reason}")]
-    InvalidPhoneNumber {
-        /// The message, naming what is wrong.
-        reason: String,
-    },
-    /// A certificate names an issuer key that is not in the key set.
-    #[error("{reason}")]
-    UnknownIssuer {
-        /// The message.
-        reason: String,
-        /// The 8-byte key id the certificate names.
-        key_id: Vec<u8>,
-    },
-    /// A certificate's issuer signature does not verify.
-    #[error("{reason}")]
-    BadCertificateSignature {
-        /// The message.
-        reason: String,
-    },
-    /// `now` is after the end of a certificate's validity (or its issuer key's).
-    #[error("{reason}")]
-    Expired {
-        /// The message.
-        reason: String,
-        /// The last second of validity.
-        not_after: u64,
-        /// The time given.
-        now: u64,
-    },
-    /// `now` is before the start of a certificate's validity (or its issuer key's).
-    #[error("{reason}")]
-    NotYetValid {
-        /// The message.
-        reason: String,
-        /// The first second of validity.
-        not_before: u64,
-        /// The time given.
-        now: u64,
-    },
-    /// A certificate is for another phone number than the one expected.
-    #[error("{reason}")]
-    WrongPhoneNumber {
-        /// The message.
-        reason: String,
-    },
-    /// A validity interval ends before it starts.
-    #[error("{reason}")]
-    InvalidValidity {
-        /// The message.
-        reason: String,
-        /// The start given.
-        not_before: u64,
-        /// The end given.
-        not_after: u64,
-    },
-    /// An issuer was asked for a certificate valid outside its own key's validity.
-    #[error("{reason}")]
-    ValidityOutsideIssuerKey {
-        /// The message.
-        reason: String,
-    },
-    /// A host key was empty (pass no host key instead).
-    #[error("{reason}")]
-    EmptyHostKey {
-        /// The message.
-        reason: String,
-    },
-    /// A host key was longer than 64 bytes.
-    #[error("{reason}")]
-    HostKeyTooLong {
-        /// The message.
-        reason: String,
-        /// The length given.
-        length: u64,
-    },
-    /// An issuer key set was built from no keys.
-    #[error("{reason}")]
-    EmptyKeySet {
-        /// The message.
-        reason: String,
-    },
-    /// An issuer key set was built from more than 16 keys.
-    #[error("{reason}")]
-    TooManyIssuerKeys {
-        /// The message.
-        reason: String,
-        /// The number given.
-        count: u64,
-    },
-    /// An issuer key set was given the same key twice.
-    #[error("{reason}")]
-    DuplicateIssuerKey {
-        /// The message.
-        reason: String,
-        /// The repeated key's 8-byte id.
-        key_id: Vec<u8>,
-    },
-    /// A verification code length outside 4..=10 digits.
-    #[error("{reason}")]
-    InvalidCodeDigits {
-        /// The message.
-        reason: String,
-        /// The number of digits given.
-        digits: u8,
-    },
-    /// A verification code window of zero seconds.
-    #[error("{reason}")]
-    ZeroCodeWindow {
-        /// The message.
-        reason: String,
-    },
-    /// A submitted verification code has the wrong length.
-    #[error("{reason}")]
-    WrongCodeLength {
-        /// The message.
-        reason: String,
-        /// The number of digits expected.
-        expected: u8,
-        /// The number of bytes submitted.
-        found: u64,
-    },
-    /// A submitted verification code contains something other than ASCII digits.
-    #[error("{reason}")]
-    CodeNotDigits {
-        /// The message.
-        reason: String,
-    },
-    /// A submitted verification code is wrong or expired.
-    #[error("{reason}")]
-    WrongCode {
-        /// The message.
-        reason: String,
-    },
-    /// Too many wrong verification codes were submitted for a phone number.
-    #[error("{reason}")]
-    TooManyAttempts {
-        /// The message.
-        reason: String,
-    },
-    /// A BBS04 manager key's secrets do not match its group public key.
-    #[error("{reason}")]
-    InconsistentManagerKey {
-        /// The message.
-        reason: String,
-    },
-    /// A BBS04 member key and a group key belong to different generations.
-    #[error("{reason}")]
-    GenerationMismatch {
-        /// The message.
-        reason: String,
-        /// The member key's generation.
-        member: u32,
-        /// The group key's generation.
-        group: u32,
-    },
-    /// A revocation record does not follow the group key it is applied to.
-    #[error("{reason}")]
-    WrongRevocationGeneration {
-        /// The message.
-        reason: String,
-        /// The generation the record must carry.
-        expected: u32,
-        /// The generation it carries.
-        found: u32,
-    },
-    /// The group key is at the last generation and cannot be revoked from.
-    #[error("{reason}")]
-    GenerationExhausted {
-        /// The message.
-        reason: String,
-    },
-    /// A revocation record fails its checks against the group key it is applied to.
-    #[error("{reason}")]
-    InvalidRevocationRecord {
-        /// The message.
-        reason: String,
-    },
-    /// The member key is the one the revocation record revokes.
-    #[error("{reason}")]
-    Revoked {
-        /// The message.
-        reason: String,
-    },
-    /// A member key does not belong to the group key.
-    #[error("{reason}")]
-    NotAMember {
-        /// The message.
-        reason: String,
-    },
-    /// A BBS04 group signature does not verify for this group key, context and message.
-    #[error("{reason}")]
-    InvalidGroupSignature {
-        /// The message.
-        reason: String,
-    },
-    /// The prepared group key given to a manager is not the manager's current group key.
-    #[error("{reason}")]
-    GroupMismatch {
-        /// The message.
-        reason: String,
-    },
-    /// A signing context is longer than 65535 bytes.
-    #[error("{reason}")]
-    ContextTooLong {
-        /// The message.
-        reason: String,
-        /// The context's length.
-        length: u64,
-    },
-    /// A pairing value could not be encoded (never expected).
-    #[error("{reason}")]
-    GtEncoding {
-        /// The message.
-        reason: String,
-    },
-    /// An RSA modulus is not between 2048 and 4096 bits.
-    #[error("{reason}")]
-    UnsupportedModulusSize {
-        /// The message.
-        reason: String,
-        /// The modulus length found, in bits.
-        bits: u32,
-    },
-    /// An RSA public exponent is not 65537.
-    #[error("{reason}")]
-    UnsupportedExponent {
-        /// The message.
-        reason: String,
-    },
-    /// RSA key components are inconsistent.
-    #[error("{reason}")]
-    InvalidRsaKey {
-        /// The message.
-        reason: String,
-    },
-    /// A public key is not the exact RFC 9578 RSASSA-PSS SubjectPublicKeyInfo encoding.
-    #[error("{reason}")]
-    InvalidSpki {
-        /// The message.
-        reason: String,
-    },
-    /// A PKCS#8 private key (DER or PEM) could not be parsed.
-    #[error("{reason}")]
-    InvalidPkcs8 {
-        /// The message.
-        reason: String,
-    },
-    /// Encoding a private key failed.
-    #[error("{reason}")]
-    KeyEncoding {
-        /// The message.
-        reason: String,
-    },
-    /// RSA key generation failed.
-    #[error("{reason}")]
-    RsaKeyGeneration {
-        /// The message.
-        reason: String,
-    },
-    /// An input does not have the length the RSA key requires.
-    #[error("{reason}")]
-    WrongLength {
-        /// The message.
-        reason: String,
-        /// Which input.
-        input: String,
-        /// The length required (the modulus length in bytes).
-        expected: u64,
-        /// The length given.
-        found: u64,
-    },
-    /// A blinded message is not below the RSA modulus.
-    #[error("{reason}")]
-    BlindedMessageOutOfRange {
-        /// The message.
-        reason: String,
-    },
-    /// A blind signature is not below the RSA modulus.
-    #[error("{reason}")]
-    BlindSignatureOutOfRange {
-        /// The message.
-        reason: String,
-    },
-    /// An encoded message is not coprime to the RSA modulus.
-    #[error("{reason}")]
-    MessageNotCoprime {
-        /// The message.
-        reason: String,
-    },
-    /// No invertible blinding factor could be drawn.
-    #[error("{reason}")]
-    BlindingFailed {
-        /// The message.
-        reason: String,
-    },
-    /// The RSA private operation failed its check.
-    #[error("{reason}")]
-    SigningFailed {
-        /// The message.
-        reason: String,
-    },
-    /// A blinding inverse does not belong to this key.
-    #[error("{reason}")]
-    InverseNotForKey {
-        /// The message.
-        reason: String,
-    },
-    /// A blind signature does not unblind to a valid signature (the signer answered wrongly).
-    #[error("{reason}")]
-    InvalidBlindSignature {
-        /// The message.
-        reason: String,
-    },
-    /// An RSA signature does not verify under the key.
-    #[error("{reason}")]
-    InvalidRsaSignature {
-        /// The message.
-        reason: String,
-    },
-    /// A token message names a token type other than 0x0002.
-    #[error("{reason}")]
-    UnsupportedTokenType {
-        /// The message.
-        reason: String,
-        /// The token type found.
-        found: u16,
-    },
-    /// A token issuer name is empty or longer than 65535 bytes.
-    #[error("{reason}")]
-    InvalidIssuerName {
-        /// The message.
-        reason: String,
-        /// Its length.
-        length: u64,
-    },
-    /// A token challenge's origin info is longer than 65535 bytes.
-    #[error("{reason}")]
-    OriginInfoTooLong {
-        /// The message.
-        reason: String,
-        /// Its length.
-        length: u64,
-    },
-    /// A token key is not a 2048-bit RSA key.
-    #[error("{reason}")]
-    WrongTokenKeySize {
-        /// The message.
-        reason: String,
-        /// The modulus length found, in bits.
-        bits: u32,
-    },
-    /// A token key set or issuer has no key.
-    #[error("{reason}")]
-    EmptyTokenKeySet {
-        /// The message.
-        reason: String,
-    },
-    /// A token key set has more than 4 keys.
-    #[error("{reason}")]
-    TooManyTokenKeys {
-        /// The message.
-        reason: String,
-        /// The number of keys.
-        count: u64,
-    },
-    /// More than 2 token keys of a set are valid at one instant.
-    #[error("{reason}")]
-    TooManyConcurrentKeys {
-        /// The message.
-        reason: String,
-        /// An instant at which too many keys are valid.
-        at: u64,
-    },
-    /// A token key's validity is empty (not_before is not before expires).
-    #[error("{reason}")]
-    InvalidTokenKeyValidity {
-        /// The message.
-        reason: String,
-        /// The 32-byte token key id.
-        key_id: Vec<u8>,
-    },
-    /// Two token keys share the truncated key id (the last byte).
-    #[error("{reason}")]
-    DuplicateTruncatedKeyId {
-        /// The message.
-        reason: String,
-        /// The shared truncated id.
-        truncated: u8,
-    },
-    /// A challenge or key set names a different issuer than the pinned token key set.
-    #[error("{reason}")]
-    IssuerMismatch {
-        /// The message.
-        reason: String,
-    },
-    /// An offered token key set does not have a higher serial than the pinned one.
-    #[error("{reason}")]
-    KeySetRollback {
-        /// The message.
-        reason: String,
-        /// The serial of the pinned set.
-        pinned: u64,
-        /// The serial of the offered set.
-        offered: u64,
-    },
-    /// An offered token key set drops or changes a pinned key before it expires.
-    #[error("{reason}")]
-    KeyWithdrawnEarly {
-        /// The message.
-        reason: String,
-        /// The 32-byte token key id.
-        key_id: Vec<u8>,
-    },
-    /// The token key is not in the key set.
-    #[error("{reason}")]
-    UnknownTokenKey {
-        /// The message.
-        reason: String,
-    },
-    /// No issuer key has this truncated key id.
-    #[error("{reason}")]
-    UnknownTruncatedKeyId {
-        /// The message.
-        reason: String,
-        /// The truncated id of the request.
-        truncated: u8,
-    },
-    /// The token key is not valid at the given time.
-    #[error("{reason}")]
-    TokenKeyNotValid {
-        /// The message.
-        reason: String,
-        /// The time given.
-        now: u64,
-    },
-    /// The token was issued for a different challenge.
-    #[error("{reason}")]
-    ChallengeMismatch {
-        /// The message.
-        reason: String,
-    },
-    /// The token's authenticator is not a valid signature by its key.
-    #[error("{reason}")]
-    InvalidAuthenticator {
-        /// The message.
-        reason: String,
-    },
-    /// A message's type byte names no message of this version.
-    #[error("{reason}")]
-    UnknownMessageType {
-        /// The message.
-        reason: String,
-        /// What kind of message was being read (request, response, delivery, payload).
-        message_kind: String,
-        /// The type byte found.
-        found: u8,
-    },
-    /// An introduction's identity signature does not verify under its certificate's identity key.
-    #[error("{reason}")]
-    BadIntroductionSignature {
-        /// The message.
-        reason: String,
-    },
-    /// An introduction is addressed to another account.
-    #[error("{reason}")]
-    WrongRecipient {
-        /// The message.
-        reason: String,
-    },
-    /// An introduction's member key does not belong to the sender's group key.
-    #[error("{reason}")]
-    BadMemberKey {
-        /// The message.
-        reason: String,
-    },
-    /// An introduction claims to be written after now plus the allowed clock skew.
-    #[error("{reason}")]
-    FromTheFuture {
-        /// The message.
-        reason: String,
-        /// Its timestamp.
-        created_at: u64,
-    },
-    /// The client call needs a registered client.
-    #[error("{reason}")]
-    NotRegistered {
-        /// The message.
-        reason: String,
-    },
-    /// No cold-call token is available.
-    #[error("{reason}")]
-    NoTokens {
-        /// The message.
-        reason: String,
-    },
-    /// No contact has this account id.
-    #[error("{reason}")]
-    UnknownContact {
-        /// The message.
-        reason: String,
-    },
-    /// The contact has not given us a member key of its group, so we cannot reply to it.
-    #[error("{reason}")]
-    NoMembership {
-        /// The message.
-        reason: String,
-    },
-    /// The contact is blocked.
-    #[error("{reason}")]
-    ContactBlocked {
-        /// The message.
-        reason: String,
-    },
-    /// No request with this id is outstanding.
-    #[error("{reason}")]
-    UnknownRequest {
-        /// The message.
-        reason: String,
-    },
-    /// A delivery's group signature does not open to a member key we issued.
-    #[error("{reason}")]
-    UnknownSender {
-        /// The message.
-        reason: String,
-    },
-    /// The server's keys have no token key valid now.
-    #[error("{reason}")]
-    NoTokenKey {
-        /// The message.
-        reason: String,
-    },
-    /// A payload or field exceeds its limit.
-    #[error("{reason}")]
-    TooLarge {
-        /// The message.
-        reason: String,
-        /// Which field.
-        field: String,
-    },
-    /// A response answers another kind of request than the one with this id (or a delivery's payload does not fit it).
-    #[error("{reason}")]
-    UnexpectedResponse {
-        /// The message.
-        reason: String,
-    },
-    /// The pinned server keys refused an update.
-    #[error("{reason}")]
-    KeyUpdateRefused {
-        /// The message.
-        reason: String,
-    },
-    /// The server's certificate issuer key is not in its published key set.
-    #[error("{reason}")]
-    IssuerNotPublished {
-        /// The message.
-        reason: String,
-    },
-    /// A token issuer's keys are not exactly the keys of its published key set.
-    #[error("{reason}")]
-    TokenKeysMismatch {
-        /// The message.
-        reason: String,
-        /// Which purpose (cold-call, discovery).
-        purpose: String,
-    },
-    /// A discovery token key is not valid for exactly one discovery window.
-    #[error("{reason}")]
-    DiscoveryKeyNotOneWindow {
-        /// The message.
-        reason: String,
-    },
-    /// Generating a server key failed.
-    #[error("{reason}")]
-    KeyGeneration {
-        /// The message.
-        reason: String,
-    },
-    /// A server configuration value is out of range.
-    #[error("{reason}")]
-    InvalidConfig {
-        /// The message.
-        reason: String,
-        /// Which value.
-        field: String,
-    },
-    /// A store failed a check of the store conformance suite.
-    #[error("{reason}")]
-    StoreConformance {
-        /// The message.
-        reason: String,
-        /// Which check failed.
-        check: String,
-        /// What was observed.
-        detail: String,
-    },
-    /// The server's store failed; the server answered with an internal error.
-    #[error("{reason}")]
-    StoreFailure {
-        /// The message.
-        reason: String,
-        /// The backend's message.
-        detail: String,
     },
 }
 
@@ -696,9 +149,376 @@ pub enum DecodeErrorKind {
     TooLong,
     /// A field's value is outside the values the format allows.
     InvalidValue,
+    /// A message's type byte names no message of this version (`field` is the message: request,
+    /// response, delivery or payload; `reason` has the byte).
+    UnknownType,
     /// An object embedded in a message (a key, token, certificate or signature) did not
-    /// decode; the error's `reason` says why.
+    /// decode; `reason` says why.
     InvalidEmbedded,
+}
+
+/// Why BLS refused (the core's `BlsError`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum BlsErrorKind {
+    /// KeyGen was given fewer than 32 bytes of input keying material.
+    IkmTooShort {
+        /// The length given.
+        length: u64,
+    },
+    /// A signature does not verify for this public key and message.
+    InvalidSignature,
+    /// A proof of possession does not verify for this public key.
+    InvalidProofOfPossession,
+}
+
+/// Why a certificate, an issuer key set or a phone number was refused (the core's
+/// `CertificateError`, plus `PhoneNumberError`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum CertificateErrorKind {
+    /// A phone number is not in E.164 form (`+` and 1 to 15 digits, no leading 0).
+    InvalidPhoneNumber,
+    /// The certificate names an issuer key that is not in the key set.
+    UnknownIssuer {
+        /// The 8-byte key id the certificate names.
+        key_id: Vec<u8>,
+    },
+    /// The issuer signature does not verify.
+    BadSignature,
+    /// `now` is after the end of the certificate's validity (or its issuer key's).
+    Expired {
+        /// The last second of validity.
+        not_after: u64,
+        /// The time given.
+        now: u64,
+    },
+    /// `now` is before the start of the certificate's validity (or its issuer key's).
+    NotYetValid {
+        /// The first second of validity.
+        not_before: u64,
+        /// The time given.
+        now: u64,
+    },
+    /// The certificate is for another phone number than the one expected.
+    WrongPhoneNumber,
+    /// A validity interval ends before it starts.
+    InvalidValidity {
+        /// The start given.
+        not_before: u64,
+        /// The end given.
+        not_after: u64,
+    },
+    /// An issuer was asked for a certificate valid outside its own key's validity.
+    ValidityOutsideIssuerKey,
+    /// A host key was empty (pass no host key instead).
+    EmptyHostKey,
+    /// A host key was longer than 64 bytes.
+    HostKeyTooLong {
+        /// The length given.
+        length: u64,
+    },
+    /// An issuer key set was built from no keys.
+    EmptyKeySet,
+    /// An issuer key set was built from more than 16 keys.
+    TooManyIssuerKeys {
+        /// The number given.
+        count: u64,
+    },
+    /// An issuer key set was given the same key twice.
+    DuplicateIssuerKey {
+        /// The repeated key's 8-byte id.
+        key_id: Vec<u8>,
+    },
+}
+
+/// Why a verification code or its configuration was refused (the core's `CodeError`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum CodeErrorKind {
+    /// A code length outside 4..=10 digits.
+    InvalidDigits {
+        /// The number of digits given.
+        digits: u8,
+    },
+    /// A code window of zero seconds.
+    ZeroWindow,
+    /// A submitted code has the wrong length.
+    WrongLength {
+        /// The number of digits expected.
+        expected: u8,
+        /// The number of bytes submitted.
+        found: u64,
+    },
+    /// A submitted code contains something other than ASCII digits.
+    NotDigits,
+    /// A submitted code is wrong or expired.
+    WrongCode,
+    /// Too many wrong codes were submitted for a phone number.
+    TooManyAttempts,
+}
+
+/// Why a BBS04 operation failed (the core's `bbs04::Error`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum GroupErrorKind {
+    /// A manager key's secrets do not match its group public key.
+    InconsistentManagerKey,
+    /// A member key and a group key belong to different generations.
+    GenerationMismatch {
+        /// The member key's generation.
+        member: u32,
+        /// The group key's generation.
+        group: u32,
+    },
+    /// A revocation record does not follow the group key it is applied to.
+    WrongGeneration {
+        /// The generation the record must carry.
+        expected: u32,
+        /// The generation it carries.
+        found: u32,
+    },
+    /// The group key is at the last generation and cannot be revoked from.
+    GenerationExhausted,
+    /// A revocation record fails its checks against the group key it is applied to.
+    InvalidRevocationRecord,
+    /// The member key is the one the revocation record revokes.
+    Revoked,
+    /// A member key does not belong to the group key.
+    NotAMember,
+    /// A group signature does not verify for this group key, context and message.
+    InvalidSignature,
+    /// The prepared group key given to a manager is not the manager's current group key.
+    GroupMismatch,
+    /// A signing context is longer than 65535 bytes.
+    ContextTooLong {
+        /// The context's length.
+        length: u64,
+    },
+    /// A pairing value could not be encoded (never expected).
+    GtEncoding,
+}
+
+/// Why a blind RSA operation failed (the core's `blind_rsa::Error`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum BlindRsaErrorKind {
+    /// The modulus is not between 2048 and 4096 bits.
+    UnsupportedModulusSize {
+        /// The modulus length found, in bits.
+        bits: u32,
+    },
+    /// The public exponent is not 65537.
+    UnsupportedExponent,
+    /// The key components are inconsistent.
+    InvalidKey,
+    /// A public key is not the exact RFC 9578 RSASSA-PSS SubjectPublicKeyInfo encoding.
+    InvalidSpki,
+    /// A PKCS#8 private key (DER or PEM) could not be parsed.
+    InvalidPkcs8,
+    /// Encoding a private key failed.
+    KeyEncoding,
+    /// Key generation failed.
+    KeyGeneration,
+    /// An input does not have the length the key requires.
+    WrongLength {
+        /// Which input.
+        input: String,
+        /// The length required (the modulus length in bytes).
+        expected: u64,
+        /// The length given.
+        found: u64,
+    },
+    /// A blinded message is not below the modulus.
+    BlindedMessageOutOfRange,
+    /// A blind signature is not below the modulus.
+    BlindSignatureOutOfRange,
+    /// An encoded message is not coprime to the modulus.
+    MessageNotCoprime,
+    /// No invertible blinding factor could be drawn.
+    BlindingFailed,
+    /// The private operation failed its check.
+    SigningFailed,
+    /// A blinding inverse does not belong to this key.
+    InverseNotForKey,
+    /// A blind signature does not unblind to a valid signature (the signer answered wrongly).
+    InvalidBlindSignature,
+    /// A signature does not verify under the key.
+    InvalidSignature,
+}
+
+/// Why a token operation failed (the core's `token::Error`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum TokenErrorKind {
+    /// A token message names a token type other than 0x0002.
+    UnsupportedTokenType {
+        /// The token type found.
+        found: u16,
+    },
+    /// An issuer name is empty or longer than 65535 bytes.
+    InvalidIssuerName {
+        /// Its length.
+        length: u64,
+    },
+    /// A challenge's origin info is longer than 65535 bytes.
+    OriginInfoTooLong {
+        /// Its length.
+        length: u64,
+    },
+    /// A token key is not a 2048-bit RSA key.
+    WrongKeySize {
+        /// The modulus length found, in bits.
+        bits: u32,
+    },
+    /// A token key set or issuer has no key.
+    EmptyKeySet,
+    /// A token key set has more than 4 keys.
+    TooManyKeys {
+        /// The number of keys.
+        count: u64,
+    },
+    /// More than 2 keys of a set are valid at one instant.
+    TooManyConcurrentKeys {
+        /// An instant at which too many keys are valid.
+        at: u64,
+    },
+    /// A key's validity is empty (not_before is not before expires).
+    InvalidValidity {
+        /// The 32-byte token key id.
+        key_id: Vec<u8>,
+    },
+    /// Two keys share the truncated key id (the last byte).
+    DuplicateTruncatedKeyId {
+        /// The shared truncated id.
+        truncated: u8,
+    },
+    /// A challenge or key set names a different issuer than the pinned key set.
+    IssuerMismatch,
+    /// An offered key set does not have a higher serial than the pinned one.
+    KeySetRollback {
+        /// The serial of the pinned set.
+        pinned: u64,
+        /// The serial of the offered set.
+        offered: u64,
+    },
+    /// An offered key set drops or changes a pinned key before it expires.
+    KeyWithdrawnEarly {
+        /// The 32-byte token key id.
+        key_id: Vec<u8>,
+    },
+    /// The token key is not in the key set.
+    UnknownKeyId,
+    /// No issuer key has this truncated key id.
+    UnknownTruncatedKeyId {
+        /// The truncated id of the request.
+        truncated: u8,
+    },
+    /// The token key is not valid at the given time.
+    KeyNotValid {
+        /// The time given.
+        now: u64,
+    },
+    /// The token was issued for a different challenge.
+    ChallengeMismatch,
+    /// The token's authenticator is not a valid signature by its key.
+    InvalidAuthenticator,
+}
+
+/// Why the client refused (the core's `ClientError` and `IntroductionError` reasons of their
+/// own; wrapped certificate, group, token and decoding errors keep their own domain).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ClientErrorKind {
+    /// The call needs a registered client.
+    NotRegistered,
+    /// No cold-call token is available.
+    NoTokens,
+    /// No contact has this account id.
+    UnknownContact,
+    /// The contact has not given us a member key of its group, so we cannot reply to it.
+    NoMembership,
+    /// The contact is blocked.
+    Blocked,
+    /// No request with this id is outstanding.
+    UnknownRequest,
+    /// A delivery's group signature does not open to a member key we issued.
+    UnknownSender,
+    /// The server's keys have no token key valid now.
+    NoTokenKey,
+    /// A payload or field exceeds its limit.
+    TooLarge {
+        /// Which field.
+        field: String,
+    },
+    /// A response answers another kind of request than the one with this id (or a delivery's
+    /// payload does not fit it).
+    UnexpectedResponse,
+    /// The pinned server keys refused an update.
+    KeyUpdateRefused,
+    /// An introduction's identity signature does not verify under its certificate's identity
+    /// key.
+    BadIntroductionSignature,
+    /// An introduction is addressed to another account.
+    WrongRecipient,
+    /// An introduction's member key does not belong to the sender's group key.
+    BadMemberKey,
+    /// An introduction claims to be written after now plus the allowed clock skew.
+    FromTheFuture {
+        /// Its timestamp.
+        created_at: u64,
+    },
+}
+
+/// Why a server could not be set up (the core's `ServerError`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ServerErrorKind {
+    /// The certificate issuer key is not in the published key set.
+    IssuerNotPublished,
+    /// A token issuer's keys are not exactly the keys of its published key set.
+    TokenKeysMismatch {
+        /// Which purpose (cold-call, discovery).
+        purpose: String,
+    },
+    /// A discovery token key is not valid for exactly one discovery window.
+    DiscoveryKeyNotOneWindow,
+    /// Generating a server key failed.
+    KeyGeneration,
+    /// Encoding a server key failed.
+    KeyEncoding,
+    /// A configuration value is out of range.
+    InvalidConfig {
+        /// Which value.
+        field: String,
+    },
+}
+
+/// How a server store failed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum StoreErrorKind {
+    /// The store's backend failed; the server answered with an internal error.
+    Backend {
+        /// The backend's message.
+        detail: String,
+    },
+    /// A store failed a check of the store conformance suite.
+    Conformance {
+        /// Which check failed.
+        check: String,
+        /// What was observed.
+        detail: String,
+    },
+}
+
+/// Widens a length or count for the FFI (lengths here are far below 2^64).
+pub(crate) fn wide(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// The error for a fixed-length byte input of `expected` bytes that got `found` bytes, in the
+/// core's terms (truncated or trailing bytes).
+pub(crate) fn wrong_length(field: &'static str, expected: usize, found: usize) -> BlindpostError {
+    let kind = match found.checked_sub(expected) {
+        Some(extra) => CoreKind::TrailingBytes { extra },
+        None => CoreKind::Truncated {
+            needed: expected,
+            available: found,
+        },
+    };
+    DecodeError::new(field, kind).into()
 }
 
 impl From<CoreKind> for DecodeErrorKind {
@@ -718,39 +538,251 @@ impl From<CoreKind> for DecodeErrorKind {
     }
 }
 
-/// Widens a length or count for the FFI (lengths here are far below 2^64).
-pub(crate) fn wide(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
+// Each domain has one function from its core error and a `reason`: `From` passes the error's
+// own message, a wrapping error passes its message instead.
+
+fn malformed(e: DecodeError, reason: String) -> BlindpostError {
+    BlindpostError::Malformed {
+        field: e.field.to_owned(),
+        kind: e.kind.into(),
+        reason,
+    }
+}
+
+fn bls(e: BlsError, reason: String) -> BlindpostError {
+    let kind = match e {
+        BlsError::Decode(d) => return malformed(d, reason),
+        BlsError::IkmTooShort { length } => BlsErrorKind::IkmTooShort {
+            length: wide(length),
+        },
+        BlsError::InvalidSignature => BlsErrorKind::InvalidSignature,
+        BlsError::InvalidProofOfPossession => BlsErrorKind::InvalidProofOfPossession,
+    };
+    BlindpostError::Bls { kind, reason }
+}
+
+fn certificate(e: CertificateError, reason: String) -> BlindpostError {
+    use CertificateError as E;
+    use CertificateErrorKind as K;
+    let kind = match e {
+        E::Malformed(d) => return malformed(d, reason),
+        E::UnknownIssuer { key_id } => K::UnknownIssuer {
+            key_id: key_id.to_bytes().to_vec(),
+        },
+        E::BadSignature => K::BadSignature,
+        E::Expired { not_after, now } => K::Expired { not_after, now },
+        E::NotYetValid { not_before, now } => K::NotYetValid { not_before, now },
+        E::WrongPhoneNumber => K::WrongPhoneNumber,
+        E::InvalidValidity {
+            not_before,
+            not_after,
+        } => K::InvalidValidity {
+            not_before,
+            not_after,
+        },
+        E::ValidityOutsideIssuerKey => K::ValidityOutsideIssuerKey,
+        E::EmptyHostKey => K::EmptyHostKey,
+        E::HostKeyTooLong { length } => K::HostKeyTooLong {
+            length: wide(length),
+        },
+        E::EmptyKeySet => K::EmptyKeySet,
+        E::TooManyIssuerKeys { count } => K::TooManyIssuerKeys { count: wide(count) },
+        E::DuplicateIssuerKey { key_id } => K::DuplicateIssuerKey {
+            key_id: key_id.to_bytes().to_vec(),
+        },
+    };
+    BlindpostError::Certificate { kind, reason }
+}
+
+fn group(e: bbs04::Error, reason: String) -> BlindpostError {
+    use bbs04::Error as E;
+    use GroupErrorKind as K;
+    let kind = match e {
+        E::Decode(d) => return malformed(d, reason),
+        E::InconsistentManagerKey => K::InconsistentManagerKey,
+        E::GenerationMismatch { member, group } => K::GenerationMismatch { member, group },
+        E::WrongGeneration { expected, found } => K::WrongGeneration { expected, found },
+        E::GenerationExhausted => K::GenerationExhausted,
+        E::InvalidRevocationRecord => K::InvalidRevocationRecord,
+        E::Revoked => K::Revoked,
+        E::NotAMember => K::NotAMember,
+        E::InvalidSignature => K::InvalidSignature,
+        E::GroupMismatch => K::GroupMismatch,
+        E::ContextTooLong { length } => K::ContextTooLong {
+            length: wide(length),
+        },
+        E::GtEncoding => K::GtEncoding,
+    };
+    BlindpostError::Group { kind, reason }
+}
+
+fn blind_rsa(e: blind_rsa::Error, reason: String) -> BlindpostError {
+    use blind_rsa::Error as E;
+    use BlindRsaErrorKind as K;
+    let kind = match e {
+        E::UnsupportedModulusSize { bits } => K::UnsupportedModulusSize { bits },
+        E::UnsupportedExponent => K::UnsupportedExponent,
+        E::InvalidKey => K::InvalidKey,
+        E::InvalidSpki => K::InvalidSpki,
+        E::InvalidPkcs8 => K::InvalidPkcs8,
+        E::KeyEncoding => K::KeyEncoding,
+        E::KeyGeneration => K::KeyGeneration,
+        E::WrongLength {
+            input,
+            expected,
+            found,
+        } => K::WrongLength {
+            input: input.to_owned(),
+            expected: wide(expected),
+            found: wide(found),
+        },
+        E::BlindedMessageOutOfRange => K::BlindedMessageOutOfRange,
+        E::BlindSignatureOutOfRange => K::BlindSignatureOutOfRange,
+        E::MessageNotCoprime => K::MessageNotCoprime,
+        E::BlindingFailed => K::BlindingFailed,
+        E::SigningFailed => K::SigningFailed,
+        E::InverseNotForKey => K::InverseNotForKey,
+        E::InvalidBlindSignature => K::InvalidBlindSignature,
+        E::InvalidSignature => K::InvalidSignature,
+    };
+    BlindpostError::BlindRsa { kind, reason }
+}
+
+fn token(e: token::Error, reason: String) -> BlindpostError {
+    use token::Error as E;
+    use TokenErrorKind as K;
+    let kind = match e {
+        E::Decode(d) => return malformed(d, reason),
+        E::BlindRsa(b) => return blind_rsa(b, reason),
+        E::UnsupportedTokenType { found } => K::UnsupportedTokenType { found },
+        E::InvalidIssuerName { length } => K::InvalidIssuerName {
+            length: wide(length),
+        },
+        E::OriginInfoTooLong { length } => K::OriginInfoTooLong {
+            length: wide(length),
+        },
+        E::WrongKeySize { bits } => K::WrongKeySize { bits },
+        E::EmptyKeySet => K::EmptyKeySet,
+        E::TooManyKeys { count } => K::TooManyKeys { count: wide(count) },
+        E::TooManyConcurrentKeys { at } => K::TooManyConcurrentKeys { at },
+        E::InvalidValidity { key_id } => K::InvalidValidity {
+            key_id: key_id.as_bytes().to_vec(),
+        },
+        E::DuplicateTruncatedKeyId { truncated } => K::DuplicateTruncatedKeyId { truncated },
+        E::IssuerMismatch => K::IssuerMismatch,
+        E::KeySetRollback { pinned, offered } => K::KeySetRollback { pinned, offered },
+        E::KeyWithdrawnEarly { key_id } => K::KeyWithdrawnEarly {
+            key_id: key_id.as_bytes().to_vec(),
+        },
+        E::UnknownKeyId => K::UnknownKeyId,
+        E::UnknownTruncatedKeyId { truncated } => K::UnknownTruncatedKeyId { truncated },
+        E::KeyNotValid { now } => K::KeyNotValid { now },
+        E::ChallengeMismatch => K::ChallengeMismatch,
+        E::InvalidAuthenticator => K::InvalidAuthenticator,
+    };
+    BlindpostError::Token { kind, reason }
+}
+
+fn wire(e: WireError, reason: String) -> BlindpostError {
+    match e {
+        WireError::Decode(d) => malformed(d, reason),
+        WireError::UnknownType { message, found: _ } => BlindpostError::Malformed {
+            field: message.to_owned(),
+            kind: DecodeErrorKind::UnknownType,
+            reason,
+        },
+        WireError::Embedded { field, cause: _ } => BlindpostError::Malformed {
+            field: field.to_owned(),
+            kind: DecodeErrorKind::InvalidEmbedded,
+            reason,
+        },
+    }
+}
+
+fn introduction(e: IntroductionError, reason: String) -> BlindpostError {
+    use ClientErrorKind as K;
+    let kind = match e {
+        IntroductionError::Certificate(c) => return certificate(c, reason),
+        IntroductionError::BadSignature => K::BadIntroductionSignature,
+        IntroductionError::WrongRecipient => K::WrongRecipient,
+        IntroductionError::BadMemberKey => K::BadMemberKey,
+        IntroductionError::FromTheFuture { created_at } => K::FromTheFuture { created_at },
+    };
+    BlindpostError::Client { kind, reason }
+}
+
+fn client(e: ClientError, reason: String) -> BlindpostError {
+    use ClientErrorKind as K;
+    let kind = match e {
+        ClientError::Wire(w) => return wire(w, reason),
+        ClientError::Certificate(c) => return certificate(c, reason),
+        ClientError::Introduction(i) => return introduction(i, reason),
+        ClientError::Group(g) => return group(g, reason),
+        ClientError::Token(t) => return token(t, reason),
+        ClientError::NotRegistered => K::NotRegistered,
+        ClientError::NoTokens => K::NoTokens,
+        ClientError::UnknownContact => K::UnknownContact,
+        ClientError::NoMembership => K::NoMembership,
+        ClientError::Blocked => K::Blocked,
+        ClientError::UnknownRequest => K::UnknownRequest,
+        ClientError::UnknownSender => K::UnknownSender,
+        ClientError::NoTokenKey => K::NoTokenKey,
+        ClientError::TooLarge { field } => K::TooLarge {
+            field: field.to_owned(),
+        },
+        ClientError::UnexpectedResponse => K::UnexpectedResponse,
+        ClientError::KeyUpdateRefused => K::KeyUpdateRefused,
+    };
+    BlindpostError::Client { kind, reason }
+}
+
+fn server(e: ServerError) -> ServerErrorKind {
+    use ServerErrorKind as K;
+    match e {
+        ServerError::IssuerNotPublished => K::IssuerNotPublished,
+        ServerError::TokenKeysMismatch { purpose } => K::TokenKeysMismatch {
+            purpose: purpose.to_owned(),
+        },
+        ServerError::DiscoveryKeyNotOneWindow => K::DiscoveryKeyNotOneWindow,
+        ServerError::KeyGeneration => K::KeyGeneration,
+        ServerError::KeyEncoding => K::KeyEncoding,
+        ServerError::InvalidConfig { field } => K::InvalidConfig {
+            field: field.to_owned(),
+        },
+    }
+}
+
+fn code(e: CodeError) -> CodeErrorKind {
+    use CodeErrorKind as K;
+    match e {
+        CodeError::InvalidDigits { digits } => K::InvalidDigits { digits },
+        CodeError::ZeroWindow => K::ZeroWindow,
+        CodeError::WrongLength { expected, found } => K::WrongLength {
+            expected,
+            found: wide(found),
+        },
+        CodeError::NotDigits => K::NotDigits,
+        CodeError::WrongCode => K::WrongCode,
+        CodeError::TooManyAttempts => K::TooManyAttempts,
+    }
 }
 
 impl From<DecodeError> for BlindpostError {
     fn from(e: DecodeError) -> Self {
-        Self::Malformed {
-            reason: e.to_string(),
-            field: e.field.to_owned(),
-            kind: e.kind.into(),
-        }
+        malformed(e, e.to_string())
     }
 }
 
 impl From<BlsError> for BlindpostError {
     fn from(e: BlsError) -> Self {
-        let reason = e.to_string();
-        match e {
-            BlsError::Decode(d) => d.into(),
-            BlsError::IkmTooShort { length } => Self::IkmTooShort {
-                reason,
-                length: wide(length),
-            },
-            BlsError::InvalidSignature => Self::InvalidSignature { reason },
-            BlsError::InvalidProofOfPossession => Self::InvalidProofOfPossession { reason },
-        }
+        bls(e, e.to_string())
     }
 }
 
 impl From<PhoneNumberError> for BlindpostError {
     fn from(e: PhoneNumberError) -> Self {
-        Self::InvalidPhoneNumber {
+        Self::Certificate {
+            kind: CertificateErrorKind::InvalidPhoneNumber,
             reason: e.to_string(),
         }
     }
@@ -758,389 +790,83 @@ impl From<PhoneNumberError> for BlindpostError {
 
 impl From<CertificateError> for BlindpostError {
     fn from(e: CertificateError) -> Self {
-        let reason = e.to_string();
-        match e {
-            CertificateError::Malformed(d) => d.into(),
-            CertificateError::UnknownIssuer { key_id } => Self::UnknownIssuer {
-                reason,
-                key_id: key_id.to_bytes().to_vec(),
-            },
-            CertificateError::BadSignature => Self::BadCertificateSignature { reason },
-            CertificateError::Expired { not_after, now } => Self::Expired {
-                reason,
-                not_after,
-                now,
-            },
-            CertificateError::NotYetValid { not_before, now } => Self::NotYetValid {
-                reason,
-                not_before,
-                now,
-            },
-            CertificateError::WrongPhoneNumber => Self::WrongPhoneNumber { reason },
-            CertificateError::InvalidValidity {
-                not_before,
-                not_after,
-            } => Self::InvalidValidity {
-                reason,
-                not_before,
-                not_after,
-            },
-            CertificateError::ValidityOutsideIssuerKey => Self::ValidityOutsideIssuerKey { reason },
-            CertificateError::EmptyHostKey => Self::EmptyHostKey { reason },
-            CertificateError::HostKeyTooLong { length } => Self::HostKeyTooLong {
-                reason,
-                length: wide(length),
-            },
-            CertificateError::EmptyKeySet => Self::EmptyKeySet { reason },
-            CertificateError::TooManyIssuerKeys { count } => Self::TooManyIssuerKeys {
-                reason,
-                count: wide(count),
-            },
-            CertificateError::DuplicateIssuerKey { key_id } => Self::DuplicateIssuerKey {
-                reason,
-                key_id: key_id.to_bytes().to_vec(),
-            },
-        }
+        certificate(e, e.to_string())
     }
 }
 
 impl From<CodeError> for BlindpostError {
     fn from(e: CodeError) -> Self {
-        let reason = e.to_string();
-        match e {
-            CodeError::InvalidDigits { digits } => Self::InvalidCodeDigits { reason, digits },
-            CodeError::ZeroWindow => Self::ZeroCodeWindow { reason },
-            CodeError::WrongLength { expected, found } => Self::WrongCodeLength {
-                reason,
-                expected,
-                found: wide(found),
-            },
-            CodeError::NotDigits => Self::CodeNotDigits { reason },
-            CodeError::WrongCode => Self::WrongCode { reason },
-            CodeError::TooManyAttempts => Self::TooManyAttempts { reason },
+        Self::Code {
+            reason: e.to_string(),
+            kind: code(e),
         }
-    }
-}
-
-impl BlindpostError {
-    /// The same error with `reason` as its message (for a wrapped core error: the variant comes
-    /// from the inner error, the message from the outer one, which says where it happened).
-    #[must_use]
-    pub(crate) fn with_reason(mut self, message: String) -> Self {
-        match &mut self {
-            Self::Malformed { reason, .. }
-            | Self::RequestTooLarge { reason, .. }
-            | Self::Randomness { reason, .. }
-            | Self::IkmTooShort { reason, .. }
-            | Self::InvalidSignature { reason, .. }
-            | Self::InvalidProofOfPossession { reason, .. }
-            | Self::InvalidPhoneNumber { reason, .. }
-            | Self::UnknownIssuer { reason, .. }
-            | Self::BadCertificateSignature { reason, .. }
-            | Self::Expired { reason, .. }
-            | Self::NotYetValid { reason, .. }
-            | Self::WrongPhoneNumber { reason, .. }
-            | Self::InvalidValidity { reason, .. }
-            | Self::ValidityOutsideIssuerKey { reason, .. }
-            | Self::EmptyHostKey { reason, .. }
-            | Self::HostKeyTooLong { reason, .. }
-            | Self::EmptyKeySet { reason, .. }
-            | Self::TooManyIssuerKeys { reason, .. }
-            | Self::DuplicateIssuerKey { reason, .. }
-            | Self::InvalidCodeDigits { reason, .. }
-            | Self::ZeroCodeWindow { reason, .. }
-            | Self::WrongCodeLength { reason, .. }
-            | Self::CodeNotDigits { reason, .. }
-            | Self::WrongCode { reason, .. }
-            | Self::TooManyAttempts { reason, .. }
-            | Self::InconsistentManagerKey { reason, .. }
-            | Self::GenerationMismatch { reason, .. }
-            | Self::WrongRevocationGeneration { reason, .. }
-            | Self::GenerationExhausted { reason, .. }
-            | Self::InvalidRevocationRecord { reason, .. }
-            | Self::Revoked { reason, .. }
-            | Self::NotAMember { reason, .. }
-            | Self::InvalidGroupSignature { reason, .. }
-            | Self::GroupMismatch { reason, .. }
-            | Self::ContextTooLong { reason, .. }
-            | Self::GtEncoding { reason, .. }
-            | Self::UnsupportedModulusSize { reason, .. }
-            | Self::UnsupportedExponent { reason, .. }
-            | Self::InvalidRsaKey { reason, .. }
-            | Self::InvalidSpki { reason, .. }
-            | Self::InvalidPkcs8 { reason, .. }
-            | Self::KeyEncoding { reason, .. }
-            | Self::RsaKeyGeneration { reason, .. }
-            | Self::WrongLength { reason, .. }
-            | Self::BlindedMessageOutOfRange { reason, .. }
-            | Self::BlindSignatureOutOfRange { reason, .. }
-            | Self::MessageNotCoprime { reason, .. }
-            | Self::BlindingFailed { reason, .. }
-            | Self::SigningFailed { reason, .. }
-            | Self::InverseNotForKey { reason, .. }
-            | Self::InvalidBlindSignature { reason, .. }
-            | Self::InvalidRsaSignature { reason, .. }
-            | Self::UnsupportedTokenType { reason, .. }
-            | Self::InvalidIssuerName { reason, .. }
-            | Self::OriginInfoTooLong { reason, .. }
-            | Self::WrongTokenKeySize { reason, .. }
-            | Self::EmptyTokenKeySet { reason, .. }
-            | Self::TooManyTokenKeys { reason, .. }
-            | Self::TooManyConcurrentKeys { reason, .. }
-            | Self::InvalidTokenKeyValidity { reason, .. }
-            | Self::DuplicateTruncatedKeyId { reason, .. }
-            | Self::IssuerMismatch { reason, .. }
-            | Self::KeySetRollback { reason, .. }
-            | Self::KeyWithdrawnEarly { reason, .. }
-            | Self::UnknownTokenKey { reason, .. }
-            | Self::UnknownTruncatedKeyId { reason, .. }
-            | Self::TokenKeyNotValid { reason, .. }
-            | Self::ChallengeMismatch { reason, .. }
-            | Self::InvalidAuthenticator { reason, .. }
-            | Self::UnknownMessageType { reason, .. }
-            | Self::BadIntroductionSignature { reason, .. }
-            | Self::WrongRecipient { reason, .. }
-            | Self::BadMemberKey { reason, .. }
-            | Self::FromTheFuture { reason, .. }
-            | Self::NotRegistered { reason, .. }
-            | Self::NoTokens { reason, .. }
-            | Self::UnknownContact { reason, .. }
-            | Self::NoMembership { reason, .. }
-            | Self::ContactBlocked { reason, .. }
-            | Self::UnknownRequest { reason, .. }
-            | Self::UnknownSender { reason, .. }
-            | Self::NoTokenKey { reason, .. }
-            | Self::TooLarge { reason, .. }
-            | Self::UnexpectedResponse { reason, .. }
-            | Self::KeyUpdateRefused { reason, .. }
-            | Self::IssuerNotPublished { reason, .. }
-            | Self::TokenKeysMismatch { reason, .. }
-            | Self::DiscoveryKeyNotOneWindow { reason, .. }
-            | Self::KeyGeneration { reason, .. }
-            | Self::InvalidConfig { reason, .. }
-            | Self::StoreConformance { reason, .. }
-            | Self::StoreFailure { reason, .. } => *reason = message,
-        }
-        self
     }
 }
 
 impl From<bbs04::Error> for BlindpostError {
     fn from(e: bbs04::Error) -> Self {
-        use bbs04::Error as E;
-        let reason = e.to_string();
-        match e {
-            E::Decode(d) => Self::from(d).with_reason(reason),
-            E::InconsistentManagerKey => Self::InconsistentManagerKey { reason },
-            E::GenerationMismatch { member, group } => Self::GenerationMismatch {
-                reason,
-                member,
-                group,
-            },
-            E::WrongGeneration { expected, found } => Self::WrongRevocationGeneration {
-                reason,
-                expected,
-                found,
-            },
-            E::GenerationExhausted => Self::GenerationExhausted { reason },
-            E::InvalidRevocationRecord => Self::InvalidRevocationRecord { reason },
-            E::Revoked => Self::Revoked { reason },
-            E::NotAMember => Self::NotAMember { reason },
-            E::InvalidSignature => Self::InvalidGroupSignature { reason },
-            E::GroupMismatch => Self::GroupMismatch { reason },
-            E::ContextTooLong { length } => Self::ContextTooLong {
-                reason,
-                length: wide(length),
-            },
-            E::GtEncoding => Self::GtEncoding { reason },
-        }
+        group(e, e.to_string())
     }
 }
 
 impl From<blind_rsa::Error> for BlindpostError {
     fn from(e: blind_rsa::Error) -> Self {
-        use blind_rsa::Error as E;
-        let reason = e.to_string();
-        match e {
-            E::UnsupportedModulusSize { bits } => Self::UnsupportedModulusSize { reason, bits },
-            E::UnsupportedExponent => Self::UnsupportedExponent { reason },
-            E::InvalidKey => Self::InvalidRsaKey { reason },
-            E::InvalidSpki => Self::InvalidSpki { reason },
-            E::InvalidPkcs8 => Self::InvalidPkcs8 { reason },
-            E::KeyEncoding => Self::KeyEncoding { reason },
-            E::KeyGeneration => Self::RsaKeyGeneration { reason },
-            E::WrongLength {
-                input,
-                expected,
-                found,
-            } => Self::WrongLength {
-                reason,
-                input: input.to_owned(),
-                expected: wide(expected),
-                found: wide(found),
-            },
-            E::BlindedMessageOutOfRange => Self::BlindedMessageOutOfRange { reason },
-            E::BlindSignatureOutOfRange => Self::BlindSignatureOutOfRange { reason },
-            E::MessageNotCoprime => Self::MessageNotCoprime { reason },
-            E::BlindingFailed => Self::BlindingFailed { reason },
-            E::SigningFailed => Self::SigningFailed { reason },
-            E::InverseNotForKey => Self::InverseNotForKey { reason },
-            E::InvalidBlindSignature => Self::InvalidBlindSignature { reason },
-            E::InvalidSignature => Self::InvalidRsaSignature { reason },
-        }
+        blind_rsa(e, e.to_string())
     }
 }
 
 impl From<token::Error> for BlindpostError {
     fn from(e: token::Error) -> Self {
-        use token::Error as E;
-        let reason = e.to_string();
-        match e {
-            E::Decode(d) => Self::from(d).with_reason(reason),
-            E::BlindRsa(b) => Self::from(b).with_reason(reason),
-            E::UnsupportedTokenType { found } => Self::UnsupportedTokenType { reason, found },
-            E::InvalidIssuerName { length } => Self::InvalidIssuerName {
-                reason,
-                length: wide(length),
-            },
-            E::OriginInfoTooLong { length } => Self::OriginInfoTooLong {
-                reason,
-                length: wide(length),
-            },
-            E::WrongKeySize { bits } => Self::WrongTokenKeySize { reason, bits },
-            E::EmptyKeySet => Self::EmptyTokenKeySet { reason },
-            E::TooManyKeys { count } => Self::TooManyTokenKeys {
-                reason,
-                count: wide(count),
-            },
-            E::TooManyConcurrentKeys { at } => Self::TooManyConcurrentKeys { reason, at },
-            E::InvalidValidity { key_id } => Self::InvalidTokenKeyValidity {
-                reason,
-                key_id: key_id.as_bytes().to_vec(),
-            },
-            E::DuplicateTruncatedKeyId { truncated } => {
-                Self::DuplicateTruncatedKeyId { reason, truncated }
-            }
-            E::IssuerMismatch => Self::IssuerMismatch { reason },
-            E::KeySetRollback { pinned, offered } => Self::KeySetRollback {
-                reason,
-                pinned,
-                offered,
-            },
-            E::KeyWithdrawnEarly { key_id } => Self::KeyWithdrawnEarly {
-                reason,
-                key_id: key_id.as_bytes().to_vec(),
-            },
-            E::UnknownKeyId => Self::UnknownTokenKey { reason },
-            E::UnknownTruncatedKeyId { truncated } => {
-                Self::UnknownTruncatedKeyId { reason, truncated }
-            }
-            E::KeyNotValid { now } => Self::TokenKeyNotValid { reason, now },
-            E::ChallengeMismatch => Self::ChallengeMismatch { reason },
-            E::InvalidAuthenticator => Self::InvalidAuthenticator { reason },
-        }
+        token(e, e.to_string())
     }
 }
 
 impl From<WireError> for BlindpostError {
     fn from(e: WireError) -> Self {
-        let reason = e.to_string();
-        match e {
-            WireError::Decode(d) => Self::from(d).with_reason(reason),
-            WireError::UnknownType { message, found } => Self::UnknownMessageType {
-                reason,
-                message_kind: message.to_owned(),
-                found,
-            },
-            WireError::Embedded { field, cause: _ } => Self::Malformed {
-                reason,
-                field: field.to_owned(),
-                kind: DecodeErrorKind::InvalidEmbedded,
-            },
-        }
+        wire(e, e.to_string())
     }
 }
 
 impl From<IntroductionError> for BlindpostError {
     fn from(e: IntroductionError) -> Self {
         let reason = e.to_string();
-        match e {
-            IntroductionError::Certificate(c) => Self::from(c).with_reason(reason),
-            IntroductionError::BadSignature => Self::BadIntroductionSignature { reason },
-            IntroductionError::WrongRecipient => Self::WrongRecipient { reason },
-            IntroductionError::BadMemberKey => Self::BadMemberKey { reason },
-            IntroductionError::FromTheFuture { created_at } => {
-                Self::FromTheFuture { reason, created_at }
-            }
-        }
+        introduction(e, reason)
     }
 }
 
 impl From<ClientError> for BlindpostError {
     fn from(e: ClientError) -> Self {
         let reason = e.to_string();
-        match e {
-            ClientError::Wire(w) => Self::from(w).with_reason(reason),
-            ClientError::NotRegistered => Self::NotRegistered { reason },
-            ClientError::NoTokens => Self::NoTokens { reason },
-            ClientError::UnknownContact => Self::UnknownContact { reason },
-            ClientError::NoMembership => Self::NoMembership { reason },
-            ClientError::Blocked => Self::ContactBlocked { reason },
-            ClientError::UnknownRequest => Self::UnknownRequest { reason },
-            ClientError::Certificate(c) => Self::from(c).with_reason(reason),
-            ClientError::Introduction(i) => Self::from(i).with_reason(reason),
-            ClientError::Group(g) => Self::from(g).with_reason(reason),
-            ClientError::Token(t) => Self::from(t).with_reason(reason),
-            ClientError::UnknownSender => Self::UnknownSender { reason },
-            ClientError::NoTokenKey => Self::NoTokenKey { reason },
-            ClientError::TooLarge { field } => Self::TooLarge {
-                reason,
-                field: field.to_owned(),
-            },
-            ClientError::UnexpectedResponse => Self::UnexpectedResponse { reason },
-            ClientError::KeyUpdateRefused => Self::KeyUpdateRefused { reason },
-        }
+        client(e, reason)
     }
 }
 
 impl From<ServerError> for BlindpostError {
     fn from(e: ServerError) -> Self {
-        let reason = e.to_string();
-        match e {
-            ServerError::IssuerNotPublished => Self::IssuerNotPublished { reason },
-            ServerError::TokenKeysMismatch { purpose } => Self::TokenKeysMismatch {
-                reason,
-                purpose: purpose.to_owned(),
-            },
-            ServerError::DiscoveryKeyNotOneWindow => Self::DiscoveryKeyNotOneWindow { reason },
-            ServerError::KeyGeneration => Self::KeyGeneration { reason },
-            ServerError::KeyEncoding => Self::KeyEncoding { reason },
-            ServerError::InvalidConfig { field } => Self::InvalidConfig {
-                reason,
-                field: field.to_owned(),
-            },
+        Self::Server {
+            reason: e.to_string(),
+            kind: server(e),
         }
     }
 }
 
 impl From<StoreError> for BlindpostError {
     fn from(e: StoreError) -> Self {
-        Self::StoreFailure {
+        Self::Store {
             reason: e.to_string(),
-            detail: e.message,
+            kind: StoreErrorKind::Backend { detail: e.message },
         }
     }
 }
 
-/// The error for a fixed-length byte input of `expected` bytes that got `found` bytes, in the
-/// core's terms (truncated or trailing bytes).
-pub(crate) fn wrong_length(field: &'static str, expected: usize, found: usize) -> BlindpostError {
-    let kind = match found.checked_sub(expected) {
-        Some(extra) => CoreKind::TrailingBytes { extra },
-        None => CoreKind::Truncated {
-            needed: expected,
-            available: found,
-        },
-    };
-    DecodeError::new(field, kind).into()
+impl From<ConformanceFailure> for BlindpostError {
+    fn from(f: ConformanceFailure) -> Self {
+        Self::Store {
+            reason: f.to_string(),
+            kind: StoreErrorKind::Conformance {
+                check: f.check.to_owned(),
+                detail: f.detail,
+            },
+        }
+    }
 }

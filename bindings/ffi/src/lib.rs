@@ -2,9 +2,9 @@
 //!
 //! The uniffi bindings of [`blindpost`] for Kotlin, Swift and Python: a thin layer with no
 //! protocol logic of its own. Data crosses as bytes (`Vec<u8>`) and records of bytes; keys and
-//! stateful things are objects (`Arc`, `Send + Sync`); every failure is one
-//! [`BlindpostError`] variant, converted with `From` from the core's error enums, so that it
-//! becomes a typed exception in Kotlin and Python and a thrown error in Swift. No panic
+//! stateful things are objects (`Arc`, `Send + Sync`); every failure is a [`BlindpostError`]:
+//! one variant per domain with a `kind` enum, converted with `From` from the core's error
+//! enums, so that it becomes a typed exception in Kotlin and Python and a thrown error in Swift. No panic
 //! reaches the FFI: the core is panic-free by construction, and so is this layer.
 //!
 //! Randomness comes from the operating system (`getrandom`); [`VectorRng`] reproduces the
@@ -69,7 +69,11 @@ pub use certificate::{
     IssuerKeySet, PhoneNumber,
 };
 pub use code::{verification_code_dst, CodeConfig, CodePolicy, CodeSecret};
-pub use error::{BlindpostError, DecodeErrorKind};
+pub use error::{
+    BlindRsaErrorKind, BlindpostError, BlsErrorKind, CertificateErrorKind, ClientErrorKind,
+    CodeErrorKind, DecodeErrorKind, GroupErrorKind, ServerErrorKind, StoreErrorKind,
+    TokenErrorKind,
+};
 pub use rng::{VectorRng, MAX_VECTOR_RNG_REQUEST};
 
 uniffi::setup_scaffolding!("blindpost");

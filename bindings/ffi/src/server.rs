@@ -148,7 +148,7 @@ impl From<core::Output> for Output {
 pub struct Refusal {
     /// The type of the refused request.
     pub request: RequestType,
-    /// Why.
+    /// The error code the response carries.
     pub code: ErrorCode,
     /// A short text for logs (never secrets).
     pub detail: String,

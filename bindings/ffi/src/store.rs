@@ -198,14 +198,10 @@ pub(crate) type Backend = Box<dyn store::Store>;
 
 /// Runs the core's store conformance suite (SPEC.md 12.1) on fresh stores from `factory`,
 /// including its multi-threaded atomicity checks (which call the store from several threads
-/// at once). Throws `StoreConformance` naming the first check that failed.
+/// at once). Throws `Store` with a `Conformance` kind naming the first check that failed.
 #[uniffi::export]
 pub fn store_conformance(factory: Arc<dyn ServerStoreFactory>) -> Result<(), BlindpostError> {
-    conformance::run(|| Foreign(factory.make())).map_err(|f| BlindpostError::StoreConformance {
-        reason: f.to_string(),
-        check: f.check.to_owned(),
-        detail: f.detail,
-    })
+    Ok(conformance::run(|| Foreign(factory.make()))?)
 }
 
 /// How many entries the in-memory store of a server holds (for tests and monitoring).

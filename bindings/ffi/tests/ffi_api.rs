@@ -26,7 +26,8 @@ fn exported_objects_are_send_and_sync() {
     assert_send_sync::<VectorRng>();
 }
 
-/// Every core error converts to its own variant, and the message is the core's `Display`.
+/// Every core error converts to its domain's variant and its own kind, and the message is the
+/// core's `Display`.
 #[test]
 fn core_errors_map_variant_by_variant() {
     let decode = DecodeError::new(
@@ -101,41 +102,66 @@ fn core_errors_map_variant_by_variant() {
     ));
     assert!(matches!(
         cases[1].1,
-        BlindpostError::IkmTooShort { length: 3, .. }
-    ));
-    assert!(matches!(
-        cases[2].1,
-        BlindpostError::InvalidSignature { .. }
-    ));
-    assert!(matches!(
-        cases[3].1,
-        BlindpostError::InvalidProofOfPossession { .. }
-    ));
-    assert!(matches!(
-        cases[4].1,
-        BlindpostError::InvalidPhoneNumber { .. }
-    ));
-    assert!(
-        matches!(&cases[5].1, BlindpostError::UnknownIssuer { key_id, .. } if key_id == &[1, 2, 3, 4, 5, 6, 7, 8])
-    );
-    assert!(matches!(
-        cases[6].1,
-        BlindpostError::BadCertificateSignature { .. }
-    ));
-    assert!(matches!(
-        cases[7].1,
-        BlindpostError::Expired {
-            not_after: 5,
-            now: 6,
+        BlindpostError::Bls {
+            kind: BlsErrorKind::IkmTooShort { length: 3 },
             ..
         }
     ));
-    assert!(matches!(cases[8].1, BlindpostError::WrongCode { .. }));
+    assert!(matches!(
+        cases[2].1,
+        BlindpostError::Bls {
+            kind: BlsErrorKind::InvalidSignature,
+            ..
+        }
+    ));
+    assert!(matches!(
+        cases[3].1,
+        BlindpostError::Bls {
+            kind: BlsErrorKind::InvalidProofOfPossession,
+            ..
+        }
+    ));
+    assert!(matches!(
+        cases[4].1,
+        BlindpostError::Certificate {
+            kind: CertificateErrorKind::InvalidPhoneNumber,
+            ..
+        }
+    ));
+    assert!(
+        matches!(&cases[5].1, BlindpostError::Certificate { kind: CertificateErrorKind::UnknownIssuer { key_id }, .. } if key_id == &[1, 2, 3, 4, 5, 6, 7, 8])
+    );
+    assert!(matches!(
+        cases[6].1,
+        BlindpostError::Certificate {
+            kind: CertificateErrorKind::BadSignature,
+            ..
+        }
+    ));
+    assert!(matches!(
+        cases[7].1,
+        BlindpostError::Certificate {
+            kind: CertificateErrorKind::Expired {
+                not_after: 5,
+                now: 6
+            },
+            ..
+        }
+    ));
+    assert!(matches!(
+        cases[8].1,
+        BlindpostError::Code {
+            kind: CodeErrorKind::WrongCode,
+            ..
+        }
+    ));
     assert!(matches!(
         cases[9].1,
-        BlindpostError::WrongCodeLength {
-            expected: 6,
-            found: 2,
+        BlindpostError::Code {
+            kind: CodeErrorKind::WrongLength {
+                expected: 6,
+                found: 2
+            },
             ..
         }
     ));
@@ -200,7 +226,10 @@ fn os_randomness_gives_distinct_working_keys() {
     a.public_key().pop_verify(a.pop_prove()).unwrap();
     assert!(matches!(
         a.public_key().pop_verify(b.pop_prove()),
-        Err(BlindpostError::InvalidProofOfPossession { .. })
+        Err(BlindpostError::Bls {
+            kind: BlsErrorKind::InvalidProofOfPossession,
+            ..
+        })
     ));
     let s1 = CodeSecret::generate().unwrap();
     let s2 = CodeSecret::generate().unwrap();
@@ -235,7 +264,8 @@ fn issue_verify_and_key_set_round_trip() {
     assert_eq!(cert.host_key, Some(vec![1, 2, 3]));
     assert!(matches!(
         set.verify(bytes.clone(), NOW + 101, None),
-        Err(BlindpostError::Expired { not_after, now, .. }) if not_after == NOW + 100 && now == NOW + 101
+        Err(BlindpostError::Certificate { kind: CertificateErrorKind::Expired { not_after, now }, .. })
+            if not_after == NOW + 100 && now == NOW + 101
     ));
 
     let mut wrong_id = published;

@@ -1,5 +1,5 @@
 //! The phase-2 exports seen from Rust: objects are Send + Sync, every core error of the protocol
-//! layer maps to its own variant with the core's message, error codes map one to one, and the
+//! layer maps to its domain's variant and its own kind with the core's message, error codes map one to one, and the
 //! exported client and server are the core's (same bytes from the same randomness).
 
 use blindpost::bbs04::Error as GroupError;
@@ -55,7 +55,7 @@ macro_rules! case {
 }
 
 #[test]
-fn group_signature_errors_map_variant_by_variant() {
+fn group_signature_errors_map_to_their_kinds() {
     let decode = DecodeError::new("signature.T1", CoreKind::InvalidPoint);
     check(
         vec![
@@ -81,9 +81,11 @@ fn group_signature_errors_map_variant_by_variant() {
             |e| {
                 matches!(
                     e,
-                    BlindpostError::GenerationMismatch {
-                        member: 1,
-                        group: 2,
+                    BlindpostError::Group {
+                        kind: GroupErrorKind::GenerationMismatch {
+                            member: 1,
+                            group: 2
+                        },
                         ..
                     }
                 )
@@ -91,23 +93,57 @@ fn group_signature_errors_map_variant_by_variant() {
             |e| {
                 matches!(
                     e,
-                    BlindpostError::WrongRevocationGeneration {
-                        expected: 3,
-                        found: 4,
+                    BlindpostError::Group {
+                        kind: GroupErrorKind::WrongGeneration {
+                            expected: 3,
+                            found: 4
+                        },
                         ..
                     }
                 )
             },
-            |e| matches!(e, BlindpostError::Revoked { .. }),
-            |e| matches!(e, BlindpostError::InvalidGroupSignature { .. }),
-            |e| matches!(e, BlindpostError::ContextTooLong { length: 70_000, .. }),
-            |e| matches!(e, BlindpostError::InconsistentManagerKey { .. }),
+            |e| {
+                matches!(
+                    e,
+                    BlindpostError::Group {
+                        kind: GroupErrorKind::Revoked,
+                        ..
+                    }
+                )
+            },
+            |e| {
+                matches!(
+                    e,
+                    BlindpostError::Group {
+                        kind: GroupErrorKind::InvalidSignature,
+                        ..
+                    }
+                )
+            },
+            |e| {
+                matches!(
+                    e,
+                    BlindpostError::Group {
+                        kind: GroupErrorKind::ContextTooLong { length: 70_000 },
+                        ..
+                    }
+                )
+            },
+            |e| {
+                matches!(
+                    e,
+                    BlindpostError::Group {
+                        kind: GroupErrorKind::InconsistentManagerKey,
+                        ..
+                    }
+                )
+            },
         ],
     );
 }
 
 #[test]
-fn token_and_blind_rsa_errors_map_variant_by_variant() {
+fn token_and_blind_rsa_errors_map_to_their_kinds() {
     let id = TokenKeyId::from_bytes([9; 32]);
     check(
         vec![
@@ -133,23 +169,31 @@ fn token_and_blind_rsa_errors_map_variant_by_variant() {
             case!(RsaError::InvalidSignature),
         ],
         &[
-            |e| matches!(e, BlindpostError::InvalidBlindSignature { reason } if reason.starts_with("blind RSA: ")),
+            |e| {
+                matches!(e, BlindpostError::BlindRsa { kind: BlindRsaErrorKind::InvalidBlindSignature, reason }
+                if reason.starts_with("blind RSA: "))
+            },
             |e| {
                 matches!(
                     e,
-                    BlindpostError::KeySetRollback {
-                        pinned: 7,
-                        offered: 6,
+                    BlindpostError::Token {
+                        kind: TokenErrorKind::KeySetRollback {
+                            pinned: 7,
+                            offered: 6
+                        },
                         ..
                     }
                 )
             },
-            |e| matches!(e, BlindpostError::KeyWithdrawnEarly { key_id, .. } if key_id == &[9; 32]),
+            |e| {
+                matches!(e, BlindpostError::Token { kind: TokenErrorKind::KeyWithdrawnEarly { key_id }, .. }
+                if key_id == &[9; 32])
+            },
             |e| {
                 matches!(
                     e,
-                    BlindpostError::UnknownTruncatedKeyId {
-                        truncated: 0x9f,
+                    BlindpostError::Token {
+                        kind: TokenErrorKind::UnknownTruncatedKeyId { truncated: 0x9f },
                         ..
                     }
                 )
@@ -159,16 +203,25 @@ fn token_and_blind_rsa_errors_map_variant_by_variant() {
                 if field == "token.authenticator")
             },
             |e| {
-                matches!(e, BlindpostError::WrongLength { input, expected: 256, found: 3, .. }
-                if input == "blind signature")
+                matches!(e, BlindpostError::BlindRsa {
+                    kind: BlindRsaErrorKind::WrongLength { input, expected: 256, found: 3 }, ..
+                } if input == "blind signature")
             },
-            |e| matches!(e, BlindpostError::InvalidRsaSignature { .. }),
+            |e| {
+                matches!(
+                    e,
+                    BlindpostError::BlindRsa {
+                        kind: BlindRsaErrorKind::InvalidSignature,
+                        ..
+                    }
+                )
+            },
         ],
     );
 }
 
 #[test]
-fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_variant() {
+fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_kind() {
     check(
         vec![
             case!(ClientError::Group(GroupError::Revoked)),
@@ -204,23 +257,61 @@ fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_variant() 
             case!(CoreStoreError::new("disk full")),
         ],
         &[
-            |e| matches!(e, BlindpostError::Revoked { reason } if reason.starts_with("client: bbs04: ")),
-            |e| matches!(e, BlindpostError::BadCertificateSignature { reason } if reason.starts_with("client: ")),
             |e| {
-                matches!(e, BlindpostError::Expired { not_after: 5, now: 6, reason }
-                if reason.starts_with("client: introduction: sender certificate: "))
+                matches!(e, BlindpostError::Group { kind: GroupErrorKind::Revoked, reason }
+                if reason.starts_with("client: bbs04: "))
             },
-            |e| matches!(e, BlindpostError::FromTheFuture { created_at: 99, .. }),
-            |e| matches!(e, BlindpostError::UnknownMessageType { message_kind, found: 7, .. } if message_kind == "delivery"),
+            |e| {
+                matches!(e, BlindpostError::Certificate { kind: CertificateErrorKind::BadSignature, reason }
+                if reason.starts_with("client: "))
+            },
+            |e| {
+                matches!(e, BlindpostError::Certificate {
+                    kind: CertificateErrorKind::Expired { not_after: 5, now: 6 }, reason
+                } if reason.starts_with("client: introduction: sender certificate: "))
+            },
+            |e| {
+                matches!(
+                    e,
+                    BlindpostError::Client {
+                        kind: ClientErrorKind::FromTheFuture { created_at: 99 },
+                        ..
+                    }
+                )
+            },
+            |e| {
+                matches!(e, BlindpostError::Malformed { field, kind: DecodeErrorKind::UnknownType, reason }
+                if field == "delivery" && reason == "client: unknown delivery type 0x07")
+            },
             |e| {
                 matches!(e, BlindpostError::Malformed { field, kind: DecodeErrorKind::InvalidEmbedded, reason }
                 if field == "delivery.signature" && reason.contains("signature.T1"))
             },
-            |e| matches!(e, BlindpostError::TooLarge { field, .. } if field == "message"),
-            |e| matches!(e, BlindpostError::ContactBlocked { .. }),
-            |e| matches!(e, BlindpostError::InvalidConfig { field, .. } if field == "registration_tokens"),
-            |e| matches!(e, BlindpostError::TokenKeysMismatch { purpose, .. } if purpose == "discovery"),
-            |e| matches!(e, BlindpostError::StoreFailure { detail, .. } if detail == "disk full"),
+            |e| {
+                matches!(e, BlindpostError::Client { kind: ClientErrorKind::TooLarge { field }, .. }
+                if field == "message")
+            },
+            |e| {
+                matches!(
+                    e,
+                    BlindpostError::Client {
+                        kind: ClientErrorKind::Blocked,
+                        ..
+                    }
+                )
+            },
+            |e| {
+                matches!(e, BlindpostError::Server { kind: ServerErrorKind::InvalidConfig { field }, .. }
+                if field == "registration_tokens")
+            },
+            |e| {
+                matches!(e, BlindpostError::Server { kind: ServerErrorKind::TokenKeysMismatch { purpose }, .. }
+                if purpose == "discovery")
+            },
+            |e| {
+                matches!(e, BlindpostError::Store { kind: StoreErrorKind::Backend { detail }, .. }
+                if detail == "disk full")
+            },
         ],
     );
 }
@@ -348,6 +439,9 @@ fn refused_inputs_change_nothing_and_never_panic() {
     ));
     assert!(matches!(
         client.send_cold_call(vec![0; 32], vec![1]),
-        Err(BlindpostError::NotRegistered { .. })
+        Err(BlindpostError::Client {
+            kind: ClientErrorKind::NotRegistered,
+            ..
+        })
     ));
 }

@@ -1,9 +1,12 @@
 // Support for the Kotlin binding tests (../tests/*.kt, compiled with it into one jar): a small JSON
-// reader for the files of test-vectors/ (no JSON library is on the classpath), hex helpers and
-// a tiny test runner that counts checks and fails the process on the first broken one.
+// reader for the files of test-vectors/ (no JSON library is on the classpath), hex helpers, the
+// kind of a BlindpostException, and a tiny test runner that counts checks and fails the process
+// on the first broken one.
 package blindpost.testsupport
 
+import uniffi.blindpost.*
 import java.io.File
+import kotlin.reflect.KClass
 import kotlin.system.exitProcess
 
 /** A parsed JSON value: null, Boolean, String, Number (as the literal's text), List or Map. */
@@ -156,6 +159,27 @@ fun String.hexToBytes(): ByteArray {
 
 fun ByteArray.hex(): String = joinToString("") { "%02x".format(it) }
 
+/** The error's kind (DecodeErrorKind or a domain's kind); null for the two variants without. */
+val BlindpostException.kind: Any?
+    get() = when (this) {
+        is BlindpostException.Malformed -> kind
+        is BlindpostException.Bls -> kind
+        is BlindpostException.Certificate -> kind
+        is BlindpostException.Code -> kind
+        is BlindpostException.Group -> kind
+        is BlindpostException.BlindRsa -> kind
+        is BlindpostException.Token -> kind
+        is BlindpostException.Client -> kind
+        is BlindpostException.Server -> kind
+        is BlindpostException.Store -> kind
+        is BlindpostException.Randomness, is BlindpostException.RequestTooLarge -> null
+    }
+
+/** A kind's variant name in upper snake case, as Python spells it: `TRUNCATED`, `WRONG_GENERATION`. */
+fun kindName(kind: Any): String =
+    if (kind is Enum<*>) kind.name
+    else kind::class.simpleName!!.replace(Regex("(?<!^)(?=[A-Z])"), "_").uppercase()
+
 /** Counts checks, runs named tests, and exits non-zero if any failed. */
 class Tests(private val suite: String) {
     private var passed = 0
@@ -194,6 +218,19 @@ class Tests(private val suite: String) {
         }
         check(false) { "$what: expected ${E::class.simpleName}, nothing was thrown" }
         throw IllegalStateException("unreachable")
+    }
+
+    /**
+     * Runs [body], which must throw the BlindpostException variant [E] with [kind]: a kind's
+     * value (`BlsErrorKind.IkmTooShort(31uL)`, `DecodeErrorKind.TRUNCATED`, compared with
+     * `==`) or, where its fields do not matter, its class (`CertificateErrorKind.Expired::class`).
+     */
+    inline fun <reified E : BlindpostException> throws(what: String, kind: Any, body: () -> Unit): E {
+        val e = throws<E>(what, body)
+        val actual = (e as BlindpostException).kind
+        val ok = if (kind is KClass<*>) kind.isInstance(actual) else kind == actual
+        check(ok) { "$what: expected kind $kind, got $actual ($e)" }
+        return e
     }
 
     /** Prints the summary; true if every test passed. */

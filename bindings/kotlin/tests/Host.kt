@@ -15,7 +15,7 @@ data class Key(val bytes: List<Byte>) {
     constructor(array: ByteArray) : this(array.toList())
 }
 
-/** The client settings of the Rust protocol tests: releases 10 to 60 minutes after acceptance. */
+/** Releases 10 to 60 minutes after acceptance (uniform: no mean), renewal checks every 30 to 60 minutes. */
 fun settings() = ClientSettings(releaseDelayMin = 600uL, releaseDelayMax = 3600uL, renewalInterval = 1800uL)
 
 class World(server: Server? = null) {

@@ -184,7 +184,8 @@ fun hostileProtocolTests(): Boolean {
         t.eq<ErrorCode>(ErrorCode.WrongChannel, wrong.code, "wrong channel")
         t.eq(RequestType.COLD_CALL, wrong.request, "refused request type")
         for (n in listOf(0, 31, 33)) {
-            val e = t.throws<BlindpostException.Malformed>("account of $n bytes") { w.server.handle(w.now, Channel.Authenticated(ByteArray(n)), valid) }
+            val kind = if (n < 32) DecodeErrorKind.TRUNCATED else DecodeErrorKind.TRAILING_BYTES
+            val e = t.throws<BlindpostException.Malformed>("account of $n bytes", kind) { w.server.handle(w.now, Channel.Authenticated(ByteArray(n)), valid) }
             t.eq("channel.account", e.field, "field")
         }
         t.eq(42.toUShort(), errorCodeNumber(ErrorCode.NotReleased), "not_released number")
@@ -193,24 +194,26 @@ fun hostileProtocolTests(): Boolean {
 
     t.test("bad arguments") {
         val manager = GroupManagerKey.generate()
-        t.throws<BlindpostException.RequestTooLarge>("100000 members") { manager.issueMembers(100_000u) }
+        val tooMany = t.throws<BlindpostException.RequestTooLarge>("100000 members") { manager.issueMembers(100_000u) }
+        t.eq(100_000uL to 1024uL, tooMany.requested to tooMany.max, "100000 members (at most 1024 per call)")
         val member = manager.issueMember()
-        t.throws<BlindpostException.ContextTooLong>("long context") { member.sign(PreparedGroupKey(manager.publicKey()), ByteArray(70000), "m".toByteArray()) }
+        t.throws<BlindpostException.Group>("long context", GroupErrorKind.ContextTooLong(70000uL)) { member.sign(PreparedGroupKey(manager.publicKey()), ByteArray(70000), "m".toByteArray()) }
         manager.revoke(member)
-        t.throws<BlindpostException.GenerationMismatch>("revoked twice") { manager.revoke(member) }
+        t.throws<BlindpostException.Group>("revoked twice", GroupErrorKind.GenerationMismatch(0u, 1u)) { manager.revoke(member) }
         val sig = GroupSignature.fromBytes(bbs["signatures"][0]["signature"].hex)
-        t.throws<BlindpostException.GroupMismatch>("open under another group") { manager.openVerified(prepared, "c".toByteArray(), "m".toByteArray(), sig) }
-        t.throws<BlindpostException.InvalidIssuerName>("empty issuer") { TokenChallenge(ByteArray(0), null, ByteArray(0)) }
-        t.throws<BlindpostException.Malformed>("31-byte context") { TokenChallenge("x".toByteArray(), ByteArray(31), ByteArray(0)) }
-        t.throws<BlindpostException.EmptyTokenKeySet>("no keys") { TokenKeySet(1uL, "x".toByteArray(), listOf()) }
-        t.throws<BlindpostException.EmptyTokenKeySet>("issuer without keys") { TokenIssuer(listOf()) }
+        t.throws<BlindpostException.Group>("open under another group", GroupErrorKind.GroupMismatch) { manager.openVerified(prepared, "c".toByteArray(), "m".toByteArray(), sig) }
+        t.throws<BlindpostException.Token>("empty issuer", TokenErrorKind.InvalidIssuerName(0uL)) { TokenChallenge(ByteArray(0), null, ByteArray(0)) }
+        val context = t.throws<BlindpostException.Malformed>("31-byte context", DecodeErrorKind.TRUNCATED) { TokenChallenge("x".toByteArray(), ByteArray(31), ByteArray(0)) }
+        t.eq("token_challenge.redemption_context", context.field, "31-byte context: field")
+        t.throws<BlindpostException.Token>("no keys", TokenErrorKind.EmptyKeySet) { TokenKeySet(1uL, "x".toByteArray(), listOf()) }
+        t.throws<BlindpostException.Token>("issuer without keys", TokenErrorKind.EmptyKeySet) { TokenIssuer(listOf()) }
         val client = TokenClient(keySet)
-        t.throws<BlindpostException.UnknownTokenKey>("unknown key") { client.request(challenge, ByteArray(32), 0uL) }
+        t.throws<BlindpostException.Token>("unknown key", TokenErrorKind.UnknownKeyId) { client.request(challenge, ByteArray(32), 0uL) }
         val older = TokenKeySet(keySet.serial() - 1uL, keySet.issuerName(), keySet.entries())
-        t.throws<BlindpostException.KeySetRollback>("older key set") { client.updateKeySet(older, tokens["now"].uLong) }
-        t.throws<BlindpostException.UnsupportedModulusSize>("1024-bit key") { BlindRsaSecretKey.generate(1024u) }
-        t.throws<BlindpostException.UnsupportedExponent>("e = 3") { BlindRsaPublicKey.fromComponents(rsa.modulus(), byteArrayOf(3)) }
-        t.throws<BlindpostException.InverseNotForKey>("zero inverse") { rsa.finalize(BlindRsaVariant.SHA384_PSS_DETERMINISTIC, "m".toByteArray(), ByteArray(256) { 1 }, ByteArray(256)) }
+        t.throws<BlindpostException.Token>("older key set", TokenErrorKind.KeySetRollback(keySet.serial(), keySet.serial() - 1uL)) { client.updateKeySet(older, tokens["now"].uLong) }
+        t.throws<BlindpostException.BlindRsa>("1024-bit key", BlindRsaErrorKind.UnsupportedModulusSize(1024u)) { BlindRsaSecretKey.generate(1024u) }
+        t.throws<BlindpostException.BlindRsa>("e = 3", BlindRsaErrorKind.UnsupportedExponent) { BlindRsaPublicKey.fromComponents(rsa.modulus(), byteArrayOf(3)) }
+        t.throws<BlindpostException.BlindRsa>("zero inverse", BlindRsaErrorKind.InverseNotForKey) { rsa.finalize(BlindRsaVariant.SHA384_PSS_DETERMINISTIC, "m".toByteArray(), ByteArray(256) { 1 }, ByteArray(256)) }
     }
 
     return t.done()

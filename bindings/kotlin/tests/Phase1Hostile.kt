@@ -38,6 +38,13 @@ private class Phase1Hostile {
         t.check(e.toString().isNotEmpty()) { "$what: empty message" }
     }
 
+    /** [call] must throw the variant [E] with [kind] (see [Tests.throws]) and a message. */
+    inline fun <reified E : BlindpostException> rejects(what: String, kind: Any, noinline call: () -> Unit): E {
+        val e = t.throws<E>(what, kind, call)
+        t.check(e.toString().isNotEmpty()) { "$what: empty message" }
+        return e
+    }
+
     val decoders: List<Pair<String, (ByteArray) -> Unit>> = listOf(
         "BlsSecretKey.fromBytes" to { b -> BlsSecretKey.fromBytes(b) },
         "BlsPublicKey.fromBytes" to { b -> BlsPublicKey.fromBytes(b) },
@@ -73,10 +80,10 @@ private class Phase1Hostile {
         for ((call, valid) in cases) {
             call(valid)
             for (n in 0 until valid.size) {
-                rejects<BlindpostException.Malformed>("truncated to $n") { call(valid.copyOf(n)) }
+                rejects<BlindpostException.Malformed>("truncated to $n", DecodeErrorKind.TRUNCATED) { call(valid.copyOf(n)) }
             }
             for (extra in listOf(byteArrayOf(0), ByteArray(9) { -1 }, random(4096))) {
-                rejects<BlindpostException.Malformed>("${extra.size} extra bytes") { call(valid + extra) }
+                rejects<BlindpostException.Malformed>("${extra.size} extra bytes", DecodeErrorKind.TRAILING_BYTES) { call(valid + extra) }
             }
         }
     }
@@ -107,42 +114,44 @@ private class Phase1Hostile {
         val ks = validKeySet.copyOf()
         ks[1] = -1
         rejects<BlindpostException.Malformed>("255 keys") { IssuerKeySet.fromBytes(ks) }
-        rejects<BlindpostException.RequestTooLarge>("4 GiB from the rng") { rng.nextBytes(UInt.MAX_VALUE) }
+        val tooLarge = t.throws<BlindpostException.RequestTooLarge>("4 GiB from the rng") { rng.nextBytes(UInt.MAX_VALUE) }
+        t.eq(UInt.MAX_VALUE.toULong() to (1uL shl 20), tooLarge.requested to tooLarge.max, "4 GiB from the rng")
         rejects<BlindpostException.RequestTooLarge>("1 MiB + 1 from the rng") { VectorRng(byteArrayOf(1)).nextBytes((1u shl 20) + 1u) }
     }
     }
 
     init {
     t.test("bad arguments") {
-        rejects<BlindpostException.IkmTooShort>("31-byte IKM") { BlsSecretKey.keyGen(ByteArray(31) { 1 }, ByteArray(0)) }
-        rejects<BlindpostException.Malformed>("secret key >= r") { BlsSecretKey.fromBytes(ByteArray(32) { -1 }) }
-        rejects<BlindpostException.Malformed>("zero secret key") { BlsSecretKey.fromBytes(ByteArray(32)) }
+        rejects<BlindpostException.Bls>("31-byte IKM", BlsErrorKind.IkmTooShort(31uL)) { BlsSecretKey.keyGen(ByteArray(31) { 1 }, ByteArray(0)) }
+        rejects<BlindpostException.Malformed>("secret key >= r", DecodeErrorKind.NON_CANONICAL_SCALAR) { BlsSecretKey.fromBytes(ByteArray(32) { -1 }) }
+        rejects<BlindpostException.Malformed>("zero secret key", DecodeErrorKind.ZERO_SCALAR) { BlsSecretKey.fromBytes(ByteArray(32)) }
         for (text in listOf("", "+", "14155550100", "+0123", "+1 415", "+1234567890123456", "+1\u0663", "+\u0000")) {
-            rejects<BlindpostException.InvalidPhoneNumber>("phone '$text'") { PhoneNumber.parse(text) }
+            rejects<BlindpostException.Certificate>("phone '$text'", CertificateErrorKind.InvalidPhoneNumber) { PhoneNumber.parse(text) }
         }
-        rejects<BlindpostException.InvalidCodeDigits>("3 digits") { CodeConfig(3u, 600u) }
-        rejects<BlindpostException.InvalidCodeDigits>("11 digits") { CodeConfig(11u, 600u) }
-        rejects<BlindpostException.ZeroCodeWindow>("zero window") { CodeConfig(6u, 0u) }
+        rejects<BlindpostException.Code>("3 digits", CodeErrorKind.InvalidDigits(3u)) { CodeConfig(3u, 600u) }
+        rejects<BlindpostException.Code>("11 digits", CodeErrorKind.InvalidDigits(11u)) { CodeConfig(11u, 600u) }
+        rejects<BlindpostException.Code>("zero window", CodeErrorKind.ZeroWindow) { CodeConfig(6u, 0u) }
         val config = CodeConfig.recommended()
         val secret = CodeSecret.fromBytes(ByteArray(32) { 7 })
         val phone = PhoneNumber.parse("+14155550100")
         for (code in listOf("", "1".repeat(5000), "\u0661\u0662\u0663\u0664\u0665\u0666", "12345\u0000")) {
             rejects<BlindpostException>("code '${code.take(8)}'") { config.check(secret, phone, code, now) }
         }
-        rejects<BlindpostException.EmptyKeySet>("no keys") { IssuerKeySet.fromKeys(listOf()) }
+        rejects<BlindpostException.Certificate>("no keys", CertificateErrorKind.EmptyKeySet) { IssuerKeySet.fromKeys(listOf()) }
         rejects<BlindpostException.Malformed>("garbage key") {
             IssuerKeySet.fromKeys(listOf(IssuerKey(ByteArray(8), random(48), 0u, 1u)))
         }
         val issuer = certs["issuer_keys"][0]
-        rejects<BlindpostException.Malformed>("wrong key id") {
+        val wrongId = rejects<BlindpostException.Malformed>("wrong key id", DecodeErrorKind.INVALID_VALUE) {
             IssuerKeySet.fromKeys(listOf(IssuerKey(ByteArray(8), issuer["public_key"].hex, 0u, 1u)))
         }
+        t.eq("issuer_key.key_id", wrongId.field, "wrong key id: field")
         val signer = CertificateIssuer(BlsSecretKey.fromBytes(issuer["secret_key"].hex), 10u, 20u)
-        rejects<BlindpostException.InvalidValidity>("reversed issuer validity") { CertificateIssuer(BlsSecretKey.generate(), 20u, 10u) }
-        rejects<BlindpostException.EmptyHostKey>("empty host key") { signer.issue(phone, pk, ByteArray(0), 1u, 10u, 20u) }
-        rejects<BlindpostException.HostKeyTooLong>("65-byte host key") { signer.issue(phone, pk, ByteArray(65), 1u, 10u, 20u) }
-        rejects<BlindpostException.ValidityOutsideIssuerKey>("outside the key") { signer.issue(phone, pk, null, 1u, 9u, 20u) }
-        rejects<BlindpostException.InvalidValidity>("reversed validity") { signer.issue(phone, pk, null, 1u, 15u, 14u) }
+        rejects<BlindpostException.Certificate>("reversed issuer validity", CertificateErrorKind.InvalidValidity(20uL, 10uL)) { CertificateIssuer(BlsSecretKey.generate(), 20u, 10u) }
+        rejects<BlindpostException.Certificate>("empty host key", CertificateErrorKind.EmptyHostKey) { signer.issue(phone, pk, ByteArray(0), 1u, 10u, 20u) }
+        rejects<BlindpostException.Certificate>("65-byte host key", CertificateErrorKind.HostKeyTooLong(65uL)) { signer.issue(phone, pk, ByteArray(65), 1u, 10u, 20u) }
+        rejects<BlindpostException.Certificate>("outside the key", CertificateErrorKind.ValidityOutsideIssuerKey) { signer.issue(phone, pk, null, 1u, 9u, 20u) }
+        rejects<BlindpostException.Certificate>("reversed validity", CertificateErrorKind.InvalidValidity(15uL, 14uL)) { signer.issue(phone, pk, null, 1u, 15u, 14u) }
     }
     }
 

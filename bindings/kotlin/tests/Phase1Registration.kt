@@ -31,8 +31,8 @@ private class Phase1Registration {
             policy.allowAttempt(failures[phone.e164()] ?: 0u)
             try {
                 codes.check(codeSecret, phone, code, now)
-            } catch (e: BlindpostException.WrongCode) {
-                failures[phone.e164()] = (failures[phone.e164()] ?: 0u) + 1u
+            } catch (e: BlindpostException.Code) {
+                if (e.kind == CodeErrorKind.WrongCode) failures[phone.e164()] = (failures[phone.e164()] ?: 0u) + 1u
                 throw e
             }
             val identity = BlsPublicKey.fromBytes(identityKey)
@@ -70,15 +70,15 @@ private class Phase1Registration {
         val intro = "introduction for ${bob.phone.e164()}".toByteArray()
         val signature = alice.identity.sign(intro)
         BlsPublicKey.fromBytes(cert.identityKey).verify(intro, signature)
-        t.throws<BlindpostException.InvalidSignature>("altered introduction") {
+        t.throws<BlindpostException.Bls>("altered introduction", BlsErrorKind.InvalidSignature) {
             BlsPublicKey.fromBytes(cert.identityKey).verify(intro + byteArrayOf(33), signature)
         }
 
         t.eq(2uL, pinned.verify(bob.certificate!!, NOW + 120uL, bob.phone).serial, "bob's serial")
-        t.throws<BlindpostException.WrongPhoneNumber>("another number") {
+        t.throws<BlindpostException.Certificate>("another number", CertificateErrorKind.WrongPhoneNumber) {
             pinned.verify(bob.certificate!!, NOW + 120uL, alice.phone)
         }
-        t.throws<BlindpostException.Expired>("expired") {
+        t.throws<BlindpostException.Certificate>("expired", CertificateErrorKind.Expired(NOW + 60uL + 30uL * DAY, NOW + 60uL + 31uL * DAY)) {
             pinned.verify(bob.certificate!!, NOW + 60uL + 31uL * DAY, null)
         }
     }
@@ -92,11 +92,11 @@ private class Phase1Registration {
         val wrong = ((right.toInt() + 1) % 1_000_000).toString().padStart(6, '0')
         val pk = client.identity.publicKey().toBytes()
         repeat(server.policy.maxFailures().toInt()) {
-            t.throws<BlindpostException.WrongCode>("wrong code") {
+            t.throws<BlindpostException.Code>("wrong code", CodeErrorKind.WrongCode) {
                 server.register(client.phone, wrong, pk, client.identity.popProve(), NOW)
             }
         }
-        t.throws<BlindpostException.TooManyAttempts>("after too many") {
+        t.throws<BlindpostException.Code>("after too many", CodeErrorKind.TooManyAttempts) {
             server.register(client.phone, right, pk, client.identity.popProve(), NOW)
         }
     }
@@ -107,7 +107,7 @@ private class Phase1Registration {
         val server = Server()
         val client = Client("+14155550100")
         val code = server.sendCode(client.phone, NOW)
-        t.throws<BlindpostException.InvalidProofOfPossession>("someone else's proof") {
+        t.throws<BlindpostException.Bls>("someone else's proof", BlsErrorKind.InvalidProofOfPossession) {
             server.register(client.phone, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
         }
     }

@@ -90,10 +90,11 @@ fun storeTests(): Boolean {
     }
 
     t.test("conformance suite finds a broken store") {
-        val e = t.throws<BlindpostException.StoreConformance>("forgetful store") {
+        val e = t.throws<BlindpostException.Store>("forgetful store", StoreErrorKind.Conformance::class) {
             storeConformance(object : ServerStoreFactory { override fun make(): ServerStore = ForgetfulStore() })
         }
-        t.check("insert" in e.check) { "failed check: ${e.check}" }
+        val check = (e.kind as StoreErrorKind.Conformance).check
+        t.check("insert" in check) { "failed check: $check" }
     }
 
     t.test("conversation over a Kotlin store") {
