@@ -48,7 +48,7 @@ pub mod wire;
 
 pub(crate) mod curve;
 
-pub use encoding::{DecodeError, DecodeErrorKind};
+pub use encoding::{DecodeError, DecodeErrorKind, EncodeError};
 
 // The README's examples run as doctests.
 #[cfg(doctest)]
