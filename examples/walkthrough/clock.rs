@@ -125,7 +125,8 @@ impl Walk {
             );
             let bytes = self
                 .net
-                .client_op("to_bytes", |_, _| user.client.to_bytes());
+                .client_op("to_bytes", |_, _| user.client.to_bytes())
+                .ctx(|| format!("{}: saving the state", user.name))?;
             saved += bytes.len();
             user.client = self
                 .net

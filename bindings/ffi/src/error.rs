@@ -7,7 +7,7 @@
 
 use blindpost::bls::BlsError;
 use blindpost::certificate::{CertificateError, PhoneNumberError};
-use blindpost::client::ClientError;
+use blindpost::client::{ClientError, StateError};
 use blindpost::server::ServerError;
 use blindpost::store::StoreError;
 use blindpost::verification_code::CodeError;
@@ -1061,6 +1061,34 @@ impl From<WireError> for BlindpostError {
     }
 }
 
+impl From<StateError> for BlindpostError {
+    fn from(e: StateError) -> Self {
+        let reason = e.to_string();
+        match e {
+            StateError::Decode(d) => Self::from(d).with_reason(reason),
+            StateError::UnknownTag { field, found } => Self::UnknownMessageType {
+                reason,
+                message_kind: field.to_owned(),
+                found,
+            },
+            StateError::Embedded { field, .. } => Self::Malformed {
+                reason,
+                field: field.to_owned(),
+                kind: DecodeErrorKind::InvalidEmbedded,
+            },
+            StateError::TooLong(too_long) => Self::TooLarge {
+                reason,
+                field: too_long.field.to_owned(),
+            },
+            _ => Self::Malformed {
+                reason,
+                field: "client_state".to_owned(),
+                kind: DecodeErrorKind::InvalidValue,
+            },
+        }
+    }
+}
+
 impl From<IntroductionError> for BlindpostError {
     fn from(e: IntroductionError) -> Self {
         let reason = e.to_string();
@@ -1081,6 +1109,7 @@ impl From<ClientError> for BlindpostError {
         let reason = e.to_string();
         match e {
             ClientError::Wire(w) => Self::from(w).with_reason(reason),
+            ClientError::State(s) => Self::from(s).with_reason(reason),
             ClientError::NotRegistered => Self::NotRegistered { reason },
             ClientError::NoTokens => Self::NoTokens { reason },
             ClientError::UnknownContact => Self::UnknownContact { reason },
