@@ -267,15 +267,34 @@ impl<'a> Reader<'a> {
 }
 
 /// Builds an encoding field by field; the counterpart of [`Reader`].
-#[derive(Default)]
 pub(crate) struct Writer {
     out: alloc::vec::Vec<u8>,
+    enforce_maxima: bool,
 }
 
 impl Writer {
-    /// An empty writer.
+    /// An empty writer that refuses a value over its field's maximum (stored formats: the
+    /// client state, the server's records and secrets).
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self {
+            out: alloc::vec::Vec::new(),
+            enforce_maxima: true,
+        }
+    }
+
+    /// An empty writer for wire messages: a value over its field's maximum is still written
+    /// (the receiver refuses it, as the negative vectors pin); only a length the field's prefix
+    /// cannot count is refused.
+    pub(crate) fn for_messages() -> Self {
+        Self {
+            out: alloc::vec::Vec::new(),
+            enforce_maxima: false,
+        }
+    }
+
+    /// Whether a value over its field's maximum is refused.
+    pub(crate) fn enforces_maxima(&self) -> bool {
+        self.enforce_maxima
     }
 
     /// Appends raw bytes.

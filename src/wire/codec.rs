@@ -7,7 +7,9 @@
 //! - A [`Format`] says how a field is framed when its type alone does not: [`Bytes`] is a byte
 //!   string or embedded object behind a length prefix, [`List`] a counted list. The prefix width
 //!   and the maximum are part of the format's type, so the writer and the reader of a field
-//!   cannot disagree, and a value over its maximum is an [`EncodeError`], never a cut prefix.
+//!   cannot disagree. A length the prefix cannot count is an [`EncodeError`], never a cut
+//!   prefix; stored formats also refuse a value over its maximum (wire messages write it, and
+//!   the receiver refuses it).
 //! - [`codec_struct!`] derives a struct's encoding from its fields in order, [`codec_enum!`] a
 //!   tagged union's from its variants, and [`tags!`] defines a `#[repr(u8)]` tag enum whose
 //!   byte values are written once.
@@ -123,7 +125,8 @@ impl Width for U32 {
     }
 }
 
-/// Writes the length prefix `len` of `field`, refusing a length over `max` or the width.
+/// Writes the length prefix `len` of `field`: refuses a length the width cannot count, and one
+/// over `max` if the writer enforces maxima.
 fn write_len<W: Width>(
     len: usize,
     max: usize,
@@ -135,7 +138,7 @@ fn write_len<W: Width>(
         length: len,
         max,
     };
-    if len > max {
+    if len > max && w.enforces_maxima() {
         return Err(too_long);
     }
     W::write(len, w).ok_or(too_long)
@@ -387,11 +390,12 @@ pub(crate) fn encode_with(
     Ok(w.finish())
 }
 
-/// The infallible encoding of a wire message whose fields are within the limits of SPEC.md
-/// 11.3. A field over its limit is not written: the encoding stops before its length prefix,
-/// so every decoder refuses it as truncated and none reads a cut value.
+/// The infallible encoding of a wire message (SPEC.md 2.1). A field over its maximum is
+/// written whole (the receiver refuses it); a field longer than its length prefix can count is
+/// not written: the encoding stops before its prefix, so every decoder refuses the result as
+/// truncated and none reads a cut value.
 pub(crate) fn message_bytes(write: impl FnOnce(&mut Writer) -> Result<(), EncodeError>) -> Vec<u8> {
-    let mut w = Writer::new();
+    let mut w = Writer::for_messages();
     // The error is the documented stop; what was written up to it is the result.
     let _stopped = write(&mut w);
     w.finish()

@@ -64,8 +64,9 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    /// The canonical encoding. The sealed payload must be within its limit (SPEC.md 11.5);
-    /// the encoding stops before one over it, so no decoder accepts the result.
+    /// The canonical encoding. A sealed payload over its limit (SPEC.md 11.5) is written whole,
+    /// for the receiver to refuse; one its `u32` length cannot count stops the encoding before
+    /// it, so no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
         super::codec::message_bytes(|w| {
             w.u8(VERSION);

@@ -67,8 +67,8 @@ impl fmt::Debug for IntroductionContent {
 
 impl IntroductionContent {
     /// The bytes the sender's identity key signs: `vec8(DST) || content`.
-    /// A content over its limits is not signed whole: the message stops before the field over
-    /// its limit, and the recipient, which decodes the whole payload first, refuses it.
+    /// A field its length prefix cannot count stops the message before it; the recipient, which
+    /// decodes the whole payload first, refuses such a content anyway.
     fn signed_message(&self) -> Vec<u8> {
         const DST_LEN: u8 = dst_len(INTRODUCTION_DST);
         super::codec::message_bytes(|w| {
@@ -194,9 +194,9 @@ pub enum Payload {
 }
 
 impl Payload {
-    /// The canonical encoding (what the host seals). Every field must be within its limit
-    /// (SPEC.md 10.1); the encoding stops before a field over its limit, so no decoder accepts
-    /// the result.
+    /// The canonical encoding (what the host seals). A field over its limit (SPEC.md 10.1) is
+    /// written whole, for the receiver to refuse; one its length prefix cannot count stops the
+    /// encoding before it, so no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
         super::codec::message_bytes(|w| self.write(w))
     }
@@ -246,20 +246,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_field_over_its_limit_is_not_encoded_cut() {
-        let payload = Payload::Message {
+    fn a_field_its_prefix_cannot_count_is_not_encoded_cut() {
+        let too_long = Payload::Message {
+            host_material: alloc::vec![1; 65_536],
+            message: alloc::vec![2; 3],
+        };
+        // Version and kind, then nothing: 65,536 does not fit the u16 length prefix.
+        assert_eq!(too_long.to_bytes(), [VERSION, 2]);
+        assert!(Payload::from_bytes(&too_long.to_bytes()).is_err());
+        // Over the maximum but countable: written whole, refused by the receiver.
+        let over = Payload::Message {
             host_material: alloc::vec![1; MAX_HOST_MATERIAL_LEN + 1],
             message: alloc::vec![2; 3],
         };
-        // Version and kind, then nothing: the host material's length would not fit its limit.
-        assert_eq!(payload.to_bytes(), [VERSION, 2]);
-        assert!(Payload::from_bytes(&payload.to_bytes()).is_err());
-        let fits = Payload::Message {
-            host_material: alloc::vec![1; MAX_HOST_MATERIAL_LEN],
-            message: alloc::vec![2; 3],
-        };
-        let bytes = fits.to_bytes();
-        assert_eq!(bytes.len(), 2 + 2 + MAX_HOST_MATERIAL_LEN + 2 + 3);
-        assert!(Payload::from_bytes(&bytes).is_ok());
+        let bytes = over.to_bytes();
+        assert_eq!(bytes.len(), 2 + 2 + MAX_HOST_MATERIAL_LEN + 1 + 2 + 3);
+        assert_eq!(
+            Payload::from_bytes(&bytes).unwrap_err(),
+            WireError::Decode(crate::DecodeError::new(
+                "payload.host_material",
+                crate::DecodeErrorKind::TooLong {
+                    length: MAX_HOST_MATERIAL_LEN + 1,
+                    max: MAX_HOST_MATERIAL_LEN
+                }
+            ))
+        );
     }
 }

@@ -53,11 +53,13 @@ tags! {
 }
 
 impl RequestType {
-    /// The type of an encoded request, read from its header alone (version and type byte,
-    /// SPEC.md 11.3) without decoding the body: the one place a request's type is read.
+    /// The type of an encoded request, read from its header alone without decoding the rest
+    /// (SPEC.md 11.3): the type byte after the version byte, whatever the version, so that the
+    /// answer to an undecodable request names the request it refuses. The one place a request's
+    /// type is read from its bytes.
     pub fn of_request(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
-        r.version("request.version", VERSION)?;
+        r.u8("request.version")?;
         Self::read(&mut r)
     }
 
@@ -245,8 +247,9 @@ impl Request {
         self.request_type().channel()
     }
 
-    /// The canonical encoding. Every field must be within its limit (SPEC.md 11.3); the
-    /// encoding stops before a field over its limit, so no decoder accepts the result.
+    /// The canonical encoding. A field over its limit (SPEC.md 11.3) is written whole, for the
+    /// receiver to refuse; one its length prefix cannot count stops the encoding before it, so
+    /// no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
         super::codec::message_bytes(|w| {
             w.u8(VERSION);
@@ -344,13 +347,18 @@ mod tests {
                 found: 3
             })
         );
+        // The type byte is read whatever the version, as the server's refusal names it.
+        assert_eq!(
+            RequestType::of_request(&[2, 0x02]),
+            Ok(RequestType::Register)
+        );
         assert!(matches!(
-            RequestType::of_request(&[2, 0x15]),
+            RequestType::of_request(&[1]),
             Err(WireError::Decode(crate::DecodeError {
-                field: "request.version",
+                field: "request.type",
                 ..
             }))
         ));
-        assert!(RequestType::of_request(&[1]).is_err());
+        assert!(RequestType::of_request(&[]).is_err());
     }
 }

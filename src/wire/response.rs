@@ -102,8 +102,9 @@ impl Response {
         }
     }
 
-    /// The canonical encoding. Every field must be within its limit (SPEC.md 11.3); the
-    /// encoding stops before a field over its limit, so no decoder accepts the result.
+    /// The canonical encoding. A field over its limit (SPEC.md 11.3) is written whole, for the
+    /// receiver to refuse; one its length prefix cannot count stops the encoding before it, so
+    /// no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
         super::codec::message_bytes(|w| self.write(w))
     }
