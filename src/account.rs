@@ -16,7 +16,7 @@ impl AccountId {
     /// The id of the account whose compressed identity public key is `identity_pk`.
     pub fn for_identity_key(identity_pk: &[u8; 48]) -> Self {
         let mut h = Sha256::new();
-        h.update([ACCOUNT_ID_DST.len() as u8]);
+        h.update([const { crate::encoding::dst_len(ACCOUNT_ID_DST) }]);
         h.update(ACCOUNT_ID_DST);
         h.update(identity_pk);
         Self(h.finalize().into())
@@ -89,7 +89,7 @@ mod tests {
     fn account_id_is_the_specified_hash() {
         let pk = [7u8; 48];
         let mut input = alloc::vec::Vec::new();
-        input.push(ACCOUNT_ID_DST.len() as u8);
+        input.push(const { crate::encoding::dst_len(ACCOUNT_ID_DST) });
         input.extend_from_slice(ACCOUNT_ID_DST);
         input.extend_from_slice(&pk);
         let want: [u8; 32] = Sha256::digest(&input).into();

@@ -3,7 +3,7 @@
 //! Every decoder in the crate reads through one (crate-private) `Reader`, so the rules hold
 //! everywhere: fixed sizes, big-endian integers, scalars below the group order, points
 //! compressed, canonical, on the curve, in the prime-order subgroup and not the identity, and no
-//! trailing bytes.
+//! trailing bytes. Composite formats are described once in `wire::codec`, on top of these.
 
 use bls12_381::{G1Affine, G2Affine, Scalar};
 use core::fmt;
@@ -92,6 +92,30 @@ impl fmt::Display for DecodeError {
 }
 
 impl core::error::Error for DecodeError {}
+
+/// A value that cannot be encoded: longer than its field's maximum or its length prefix allows.
+/// Nothing is ever written cut to fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodeError {
+    /// The field being written (for example `"state.contacts"`).
+    pub field: &'static str,
+    /// The length (bytes or items) of the value.
+    pub length: usize,
+    /// The largest length the field allows.
+    pub max: usize,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot encode {}: length {} exceeds the limit {}",
+            self.field, self.length, self.max
+        )
+    }
+}
+
+impl core::error::Error for EncodeError {}
 
 /// A cursor over an input that hands out fixed-size fields and refuses to overrun.
 pub(crate) struct Reader<'a> {
@@ -198,22 +222,6 @@ impl<'a> Reader<'a> {
         self.bytes(field, len)
     }
 
-    /// Reads a `u32` length prefix (at most `max`) and that many bytes.
-    pub(crate) fn vec32(
-        &mut self,
-        field: &'static str,
-        max: usize,
-    ) -> Result<&'a [u8], DecodeError> {
-        let len = usize::try_from(self.u32(field)?).unwrap_or(usize::MAX);
-        if len > max {
-            return Err(DecodeError::new(
-                field,
-                DecodeErrorKind::TooLong { length: len, max },
-            ));
-        }
-        self.bytes(field, len)
-    }
-
     /// Reads a canonical 32-byte big-endian scalar (any value below r, zero included).
     pub(crate) fn scalar(&mut self, field: &'static str) -> Result<Scalar, DecodeError> {
         scalar_from_be(field, &self.array(field)?)
@@ -259,15 +267,34 @@ impl<'a> Reader<'a> {
 }
 
 /// Builds an encoding field by field; the counterpart of [`Reader`].
-#[derive(Default)]
 pub(crate) struct Writer {
     out: alloc::vec::Vec<u8>,
+    enforce_maxima: bool,
 }
 
 impl Writer {
-    /// An empty writer.
+    /// An empty writer that refuses a value over its field's maximum (stored formats: the
+    /// client state, the server's records and secrets).
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self {
+            out: alloc::vec::Vec::new(),
+            enforce_maxima: true,
+        }
+    }
+
+    /// An empty writer for wire messages: a value over its field's maximum is still written
+    /// (the receiver refuses it, as the negative vectors pin); only a length the field's prefix
+    /// cannot count is refused.
+    pub(crate) fn for_messages() -> Self {
+        Self {
+            out: alloc::vec::Vec::new(),
+            enforce_maxima: false,
+        }
+    }
+
+    /// Whether a value over its field's maximum is refused.
+    pub(crate) fn enforces_maxima(&self) -> bool {
+        self.enforce_maxima
     }
 
     /// Appends raw bytes.
@@ -297,31 +324,21 @@ impl Writer {
         self.bytes(&v.to_be_bytes())
     }
 
-    /// Appends a `u8` length and the bytes. Callers keep `bytes` within their field's limit;
-    /// longer input is cut at 255 bytes rather than mis-encoded.
-    pub(crate) fn vec8(&mut self, bytes: &[u8]) -> &mut Self {
-        let bytes = bytes.get(..usize::from(u8::MAX)).unwrap_or(bytes);
-        self.u8(bytes.len() as u8).bytes(bytes)
-    }
-
-    /// Appends a `u16` length and the bytes (cut at 65535 bytes, as for [`Writer::vec8`]).
-    pub(crate) fn vec16(&mut self, bytes: &[u8]) -> &mut Self {
-        let bytes = bytes.get(..usize::from(u16::MAX)).unwrap_or(bytes);
-        self.u16(bytes.len() as u16).bytes(bytes)
-    }
-
-    /// Appends a `u32` length and the bytes (cut at 2^32 - 1 bytes).
-    pub(crate) fn vec32(&mut self, bytes: &[u8]) -> &mut Self {
-        let max = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
-        let bytes = bytes.get(..max).unwrap_or(bytes);
-        self.u32(u32::try_from(bytes.len()).unwrap_or(u32::MAX))
-            .bytes(bytes)
-    }
-
     /// The bytes written.
     pub(crate) fn finish(&mut self) -> alloc::vec::Vec<u8> {
         core::mem::take(&mut self.out)
     }
+}
+
+/// The `vec8` length byte of a domain-separation tag (SPEC.md 2.3). Call it in a constant
+/// (`const LEN: u8 = dst_len(DST);`): a tag of 256 bytes or more then fails to compile.
+pub(crate) const fn dst_len(dst: &[u8]) -> u8 {
+    assert!(
+        dst.len() <= 255,
+        "a domain-separation tag is at most 255 bytes"
+    );
+    let [low, ..] = dst.len().to_le_bytes();
+    low
 }
 
 /// Decodes a 32-byte big-endian scalar, rejecting values >= r.

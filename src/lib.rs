@@ -54,7 +54,7 @@ pub mod vector_rng;
 
 pub(crate) mod curve;
 
-pub use encoding::{DecodeError, DecodeErrorKind};
+pub use encoding::{DecodeError, DecodeErrorKind, EncodeError};
 
 // The README's examples run as doctests.
 #[cfg(doctest)]

@@ -211,7 +211,7 @@ impl CodeConfig {
         window: u64,
     ) -> VerificationCode {
         let mut mac = secret.mac();
-        mac.update(&[CODE_DST.len() as u8]);
+        mac.update(&[const { crate::encoding::dst_len(CODE_DST) }]);
         mac.update(CODE_DST);
         mac.update(&window.to_be_bytes());
         let phone = phone.as_bytes();

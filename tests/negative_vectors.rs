@@ -22,7 +22,7 @@ use blindpost::bls::{self, BlsError, ProofOfPossession};
 use blindpost::certificate::CertificateIssuer;
 use blindpost::certificate::{Certificate, CertificateError, IssuerKeySet, PhoneNumber};
 use blindpost::certificate::{PhoneNumberError, MAX_HOST_KEY_LEN};
-use blindpost::client::{Client, ClientError, ClientSettings};
+use blindpost::client::{Client, ClientError, ClientSettings, StateError, MAX_STATE_LIST};
 use blindpost::server::{ServerError, ServerSecrets};
 use blindpost::token::{
     self, PendingToken, Token, TokenChallenge, TokenKey, TokenKeySet, TokenRequest, TokenResponse,
@@ -166,9 +166,23 @@ fn server_json(e: &ServerError) -> Value {
     }
 }
 
+fn state_json(e: &StateError) -> Value {
+    match e {
+        StateError::Decode(d) => decode_json("Decode", d),
+        StateError::UnknownTag { field, found } => {
+            json!({ "error": "UnknownTag", "field": field, "found": found })
+        }
+        StateError::Embedded { field, cause } => {
+            json!({ "error": "Embedded", "field": field, "reason": cause.to_string() })
+        }
+        e => other(e),
+    }
+}
+
 fn client_json(e: &ClientError) -> Value {
     match e {
         ClientError::Wire(w) => json!({ "error": "Wire", "cause": wire_json(w) }),
+        ClientError::State(s) => json!({ "error": "State", "cause": state_json(s) }),
         e => other(e),
     }
 }
@@ -2754,8 +2768,12 @@ fn wire_files(s: &Sources) -> Vec<(&'static str, Value)> {
     let mut rng = VectorRng::new(format!("{SEED}/client").as_bytes());
     let state = Client::new(&mut rng, keys, ClientSettings::default())
         .to_bytes()
+        .unwrap()
         .to_vec();
-    let w = |e: WireError| ClientError::Wire(e);
+    let w = |e: DecodeError| ClientError::State(StateError::Decode(e));
+    let embedded = |field: &'static str, cause: EmbeddedError| {
+        ClientError::State(StateError::Embedded { field, cause })
+    };
     let mut f = File::new(
         "client_state",
         "the client's persisted state (SPEC.md 13.1), of a new client",
@@ -2764,59 +2782,65 @@ fn wire_files(s: &Sources) -> Vec<(&'static str, Value)> {
         |b| Client::from_bytes(b, ClientSettings::default()).map(drop),
         client_json,
     );
+    // version || vec16 issuer key set || 2 x vec16 token key set || [32] identity ||
+    // vec8 host key || manager key || u8 n former group keys || u8 certificate flag ||
+    // u32 n contacts || u32 n tokens || u32 n discovery tokens || u32 n releases ||
+    // u32 n outbox || u64 next request || u16 n recent deliveries.
     let issuers_len = issuers.len();
     let keys_len = o.token_keys.to_bytes().len();
-    let identity_at = 1 + 4 + issuers_len + 2 * (4 + keys_len);
+    let identity_at = 1 + 2 + issuers_len + 2 * (2 + keys_len);
     let group_at = identity_at + 32 + 1;
     let former_at = group_at + GroupManagerKey::SIZE;
-    let has_cert_at = former_at + 2;
+    let has_cert_at = former_at + 1;
+    let contacts_at = has_cert_at + 1;
+    let tokens_at = contacts_at + 4;
     f.case(
         "empty",
         Truncated,
         vec![],
-        w(d(truncated("client_state.version", 1, 0))),
+        w(truncated("client_state.version", 1, 0)),
     );
     f.case(
         "last byte missing",
         Truncated,
         f.truncated(),
-        w(d(truncated("state.recent_deliveries", 2, 1))),
+        w(truncated("state.recent_deliveries", 2, 1)),
     );
     f.case(
         "trailing byte",
         TrailingBytes,
         f.trailing(),
-        w(d(trailing("client_state"))),
+        w(trailing("client_state")),
     );
     f.case(
-        "version 2",
+        "version 1 (counts of 16 bits, before SPEC.md 13.1 version 2)",
         UnknownVersion,
-        f.with_byte(0, 2),
-        w(d(version("client_state.version", 2))),
+        f.with_byte(0, 1),
+        w(version("client_state.version", 1)),
     );
     f.case(
-        "issuer key set of 2^20 + 1 bytes",
+        "issuer key set of 16385 bytes",
         OverlongLength,
-        f.with(1, &(1u32 << 20 | 1).to_be_bytes()),
-        w(d(too_long("state.issuers", (1 << 20) + 1, 1 << 20))),
+        f.with(1, &16_385u16.to_be_bytes()),
+        w(too_long("keys.certificate_issuers", 16_385, 16_384)),
     );
     f.case(
         "issuer key set version 2",
         InvalidEmbeddedObject,
-        f.with_byte(5, 2),
-        w(embedded(
-            "state.issuers",
-            CertificateError::Malformed(version("issuer_key_set.version", 2)),
-        )),
+        f.with_byte(3, 2),
+        embedded(
+            "keys.certificate_issuers",
+            CertificateError::Malformed(version("issuer_key_set.version", 2)).into(),
+        ),
     );
     f.case(
         "identity key 0",
         InvalidEmbeddedObject,
         f.with(identity_at, &[0; 32]),
-        w(embedded(
+        embedded(
             "state.identity",
-            BlsError::Decode(dec("bls.secret_key", Kind::ZeroScalar)),
-        )),
+            BlsError::Decode(dec("bls.secret_key", Kind::ZeroScalar)).into(),
+        ),
     );
     let mut one = [0u8; 32];
     one[31] = 1;
@@ -2824,28 +2848,55 @@ fn wire_files(s: &Sources) -> Vec<(&'static str, Value)> {
         "group manager key with xi1 = 1",
         InconsistentKey,
         f.with(group_at + 1, &one),
-        w(embedded(
-            "state.group",
-            bbs04::Error::InconsistentManagerKey,
-        )),
+        embedded("state.group", bbs04::Error::InconsistentManagerKey.into()),
     );
     f.case(
         "one former group key announced, none present",
         Truncated,
-        f.with(former_at, &[0, 1]),
-        w(d(truncated("former_group_key", GroupPublicKey::SIZE, 21))),
+        f.with_byte(former_at, 1),
+        w(truncated(
+            "state.former_group_key",
+            GroupPublicKey::SIZE,
+            state.len() - former_at - 1,
+        )),
+    );
+    f.case(
+        "five former group keys",
+        OverlongLength,
+        f.with_byte(former_at, 5),
+        w(too_long("state.former_group_keys", 5, 4)),
     );
     f.case(
         "certificate flag 2",
         InvalidValue,
         f.with_byte(has_cert_at, 2),
-        w(d(dec("state.has_certificate", Kind::InvalidValue))),
+        w(dec("state.certificate", Kind::InvalidValue)),
     );
     f.case(
         "one contact announced, none present",
         Truncated,
-        f.with(has_cert_at + 1, &[0, 1]),
-        w(d(truncated("contact.account", 32, 18))),
+        f.with(contacts_at, &1u32.to_be_bytes()),
+        w(truncated(
+            "contact.account",
+            32,
+            state.len() - contacts_at - 4,
+        )),
+    );
+    let over = MAX_STATE_LIST + 1;
+    f.case(
+        "2^24 + 1 contacts announced",
+        OverlongLength,
+        f.with(contacts_at, &u32::try_from(over).unwrap().to_be_bytes()),
+        w(too_long("state.contacts", over, MAX_STATE_LIST)),
+    );
+    f.case(
+        "a token slot of kind 5",
+        UnknownType,
+        f.with(tokens_at, &[0, 0, 0, 1, 5]),
+        ClientError::State(StateError::UnknownTag {
+            field: "token_slot.kind",
+            found: 5,
+        }),
     );
     files.push(f.finish(&[
         Truncated,
@@ -2853,6 +2904,7 @@ fn wire_files(s: &Sources) -> Vec<(&'static str, Value)> {
         UnknownVersion,
         OverlongLength,
         InvalidValue,
+        UnknownType,
         InvalidEmbeddedObject,
         InconsistentKey,
     ]));

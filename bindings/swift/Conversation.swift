@@ -131,7 +131,7 @@ func conversationTests() throws -> Bool {
         let cert = bob.certificate()!
         let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("hello".utf8), hostMaterial: Data())
         _ = try alice.sendColdCall(recipient: cert.account, sealed: w.seal(cert.account, intro))
-        let saved = alice.toBytes()
+        let saved = try alice.toBytes()
         let tx = alice.pollTransmit()!
         _ = try w.send(tx.channel, tx.bytes)  // taken by the server; the app died before the response
         let restored = try Client.fromBytes(bytes: saved, settings: hostSettings())

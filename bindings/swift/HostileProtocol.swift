@@ -104,7 +104,7 @@ func hostileProtocolTests() throws -> Bool {
             ({ _ = try pending.finalize(response: $0) }, tokens["cases"][0]["token_response"].hex),
             ({ _ = try BlindRsaPublicKey.fromSpkiDer(der: $0) }, keySet.entries()[0].spki),
             ({ _ = try decodeDelivery(bytes: $0) }, delivery),
-            ({ _ = try Client.fromBytes(bytes: $0, settings: ClientSettings()) }, bob.toBytes()),
+            ({ _ = try Client.fromBytes(bytes: $0, settings: ClientSettings()) }, try bob.toBytes()),
         ]
         for (call, valid) in cases {
             try call(valid)
@@ -129,7 +129,7 @@ func hostileProtocolTests() throws -> Bool {
     }
 
     func refuses(_ client: Client, _ what: String, _ call: () throws -> Void) throws {
-        let before = client.toBytes()
+        let before = try client.toBytes()
         try t.throwsError(what, { _ in true }, call)
         try t.check(client.toBytes() == before, "\(what): client changed by a refused input")
     }
@@ -158,7 +158,7 @@ func hostileProtocolTests() throws -> Bool {
             try refuses(bob, "payload with byte \(i) flipped") { try bob.handleDelivery(now: w.now, delivery: delivery, opened: bad) }
         }
         for i in 0..<32 {
-            let before = bob.toBytes()
+            let before = try bob.toBytes()
             do {
                 try bob.handleDelivery(now: w.now, delivery: flipped(delivery, i, 0x10), opened: opened)
             } catch is BlindpostError {

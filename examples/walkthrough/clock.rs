@@ -126,7 +126,8 @@ impl Walk {
             );
             let bytes = self
                 .timings
-                .client_op(&mut self.world, "to_bytes", |_, _| user.client.to_bytes());
+                .client_op(&mut self.world, "to_bytes", |_, _| user.client.to_bytes())
+                .ctx(|| format!("{}: saving the state", user.name))?;
             saved += bytes.len();
             user.client = self
                 .timings

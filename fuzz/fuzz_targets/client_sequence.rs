@@ -21,7 +21,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut now = scenario.now;
     for step in steps {
         while client.poll_event().is_some() {}
-        let before = client.to_bytes();
+        let before = client.to_bytes().expect("state encodes");
         let outcome = match step {
             ClientStep::Response { id, delta, bytes } => {
                 now = now.saturating_add(u64::from(delta));
@@ -53,7 +53,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         if let Err(e) = outcome {
             format_error(&e);
             assert!(
-                *client.to_bytes() == *before,
+                *client.to_bytes().expect("state encodes") == *before,
                 "a refused input changed the state: {e}"
             );
             assert!(
@@ -64,10 +64,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     // Every intermediate state is the final state of a shorter input, so checking the round
     // trip once at the end covers them all (and keeps executions fast).
-    let blob = client.to_bytes();
+    let blob = client.to_bytes().expect("state encodes");
     let restored = Client::from_bytes(&blob, client_settings()).expect("own state decodes");
     assert!(
-        *restored.to_bytes() == *blob,
+        *restored.to_bytes().expect("state encodes") == *blob,
         "the state blob does not round-trip"
     );
 });

@@ -46,7 +46,7 @@ impl PreparedGroupKey {
         let [u, v, h, g1] = SplitBase::batch(&bases, FIXED_WIDTH);
         let mut prefix = Sha512::new();
         // vec8(DST): the DST is 28 bytes.
-        prefix.update([CHALLENGE_DST.len() as u8]);
+        prefix.update([const { crate::encoding::dst_len(CHALLENGE_DST) }]);
         prefix.update(CHALLENGE_DST);
         prefix.update(key.to_bytes());
         Self {

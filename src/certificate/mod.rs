@@ -314,8 +314,12 @@ impl Certificate {
                 DecodeError::new("certificate.not_after", DecodeErrorKind::InvalidValue).into(),
             );
         }
-        let phone = PhoneNumber::from_encoded(r.vec8("certificate.phone", phone::MAX_LEN)?)
-            .map_err(|_| DecodeError::new("certificate.phone", DecodeErrorKind::InvalidValue))?;
+        let phone = phone::read(&mut r, "certificate.phone").map_err(|e| match e {
+            phone::ReadError::Decode(e) => e,
+            phone::ReadError::Encoded(_) => {
+                DecodeError::new("certificate.phone", DecodeErrorKind::InvalidValue)
+            }
+        })?;
         let identity_key = PublicKey::from_point(r.g1("certificate.identity_key")?);
         let host = r.vec8("certificate.host_key", MAX_HOST_KEY_LEN)?;
         let host_key = if host.is_empty() {
@@ -380,7 +384,7 @@ fn hash_with_dst(dst: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 fn signed_prefix() -> [u8; 1 + CERTIFICATE_DST.len()] {
     let mut out = [0u8; 1 + CERTIFICATE_DST.len()];
     if let Some((len, rest)) = out.split_first_mut() {
-        *len = CERTIFICATE_DST.len() as u8;
+        *len = const { crate::encoding::dst_len(CERTIFICATE_DST) };
         rest.copy_from_slice(CERTIFICATE_DST);
     }
     out

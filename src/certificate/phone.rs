@@ -1,5 +1,6 @@
 //! Phone numbers in E.164 form (SPEC.md section 8.1).
 
+use crate::encoding::{DecodeError, Reader};
 use alloc::string::String;
 use core::fmt;
 
@@ -46,6 +47,31 @@ impl fmt::Display for PhoneNumberError {
 
 impl core::error::Error for PhoneNumberError {}
 
+/// Why the bytes of an encoded phone number are not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EncodedError {
+    /// The bytes are not UTF-8.
+    NotUtf8,
+    /// The text is not E.164.
+    Invalid(PhoneNumberError),
+}
+
+/// Why reading `vec8 phone` failed: the framing, or the number itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// The length prefix or the bytes were malformed.
+    Decode(DecodeError),
+    /// The bytes are not a phone number.
+    Encoded(EncodedError),
+}
+
+/// Reads `vec8 phone` (at most [`MAX_LEN`] bytes): the one decoder of encoded phone numbers
+/// (certificates, wire messages, the client state and the server's records all call it).
+pub(crate) fn read(r: &mut Reader<'_>, field: &'static str) -> Result<PhoneNumber, ReadError> {
+    let bytes = r.vec8(field, MAX_LEN).map_err(ReadError::Decode)?;
+    PhoneNumber::from_encoded(bytes).map_err(ReadError::Encoded)
+}
+
 /// A phone number in E.164 form: `'+'` then 1 to 15 ASCII digits, the first one 1-9.
 ///
 /// Only the form is checked (no country-code table); the canonical form is the only form, so
@@ -60,13 +86,11 @@ impl PhoneNumber {
         Ok(Self(String::from(s)))
     }
 
-    /// Validates the encoded bytes of a phone number (the same rules as [`Self::parse`]).
-    pub(crate) fn from_encoded(bytes: &[u8]) -> Result<Self, PhoneNumberError> {
-        Self::validate(bytes)?;
-        // Validation admits only ASCII, so this cannot fail; no panic path either way.
-        core::str::from_utf8(bytes)
-            .map(|s| Self(String::from(s)))
-            .map_err(|_| PhoneNumberError::NotADigit { position: 0 })
+    /// Decodes the encoded form (the ASCII bytes of [`Self::as_str`]): UTF-8 first, then the
+    /// rules of [`Self::parse`]. Every decoder of the crate goes through [`read`].
+    fn from_encoded(bytes: &[u8]) -> Result<Self, EncodedError> {
+        let text = core::str::from_utf8(bytes).map_err(|_| EncodedError::NotUtf8)?;
+        Self::parse(text).map_err(EncodedError::Invalid)
     }
 
     fn validate(bytes: &[u8]) -> Result<(), PhoneNumberError> {

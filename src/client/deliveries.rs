@@ -201,7 +201,7 @@ const DELIVERY_ID_DST: &[u8] = b"blindpost/v1/delivery-id";
 /// A delivery's identity for duplicate detection: the digest of its bytes.
 fn delivery_id(delivery: &Delivery) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update([DELIVERY_ID_DST.len() as u8]);
+    h.update([const { crate::encoding::dst_len(DELIVERY_ID_DST) }]);
     h.update(DELIVERY_ID_DST);
     h.update(delivery.to_bytes());
     h.finalize().into()

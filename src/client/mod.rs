@@ -36,6 +36,7 @@ use state::{Contact, Pending, Purpose, State, TokenSlot};
 use zeroize::Zeroizing;
 
 pub use delay::ReleaseDelay;
+pub use state::{StateError, MAX_STATE_LIST};
 
 /// Renewal checks back off by doubling at most this many times (6 h becomes 16 days).
 const MAX_BACKOFF_DOUBLINGS: u32 = 6;
@@ -148,8 +149,10 @@ pub enum FailureReason {
 /// Why a client call was refused. A refused call changes no state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientError {
-    /// A message or the state blob did not decode.
+    /// A message did not decode.
     Wire(WireError),
+    /// The client's own state blob did not decode, or is over a limit and cannot be written.
+    State(StateError),
     /// The call needs a registered client.
     NotRegistered,
     /// No cold-call token is available.
@@ -189,6 +192,7 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::Wire(e) => write!(f, "client: {e}"),
+            ClientError::State(e) => write!(f, "client: {e}"),
             ClientError::NotRegistered => f.write_str("client: not registered"),
             ClientError::NoTokens => f.write_str("client: no cold-call token available"),
             ClientError::UnknownContact => f.write_str("client: unknown contact"),
@@ -221,6 +225,12 @@ impl core::error::Error for ClientError {}
 impl From<WireError> for ClientError {
     fn from(e: WireError) -> Self {
         ClientError::Wire(e)
+    }
+}
+
+impl From<StateError> for ClientError {
+    fn from(e: StateError) -> Self {
+        ClientError::State(e)
     }
 }
 
@@ -370,9 +380,11 @@ impl Client {
         })
     }
 
-    /// The state to persist (secret: it holds the identity and group keys).
-    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        self.state.to_bytes()
+    /// The state to persist (secret: it holds the identity and group keys). A list over its
+    /// limit ([`MAX_STATE_LIST`] entries) is refused with [`ClientError::State`], never written
+    /// cut.
+    pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+        Ok(self.state.to_bytes()?)
     }
 
     /// Our account id.

@@ -33,8 +33,7 @@ impl Client {
             .state
             .outbox
             .get(index)
-            .and_then(|p| p.bytes.get(1))
-            .and_then(|b| RequestType::from_u8(*b))
+            .and_then(|p| RequestType::of_request(&p.bytes).ok())
             .ok_or(ClientError::UnexpectedResponse)?;
         if response.request_type() != request_type {
             return Err(ClientError::UnexpectedResponse);

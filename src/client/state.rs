@@ -1,20 +1,37 @@
 //! The client's persistent state and its versioned encoding (SPEC.md 13.1).
+//!
+//! Each record type below is described once for the codec (`codec_struct!` / `codec_enum!` at
+//! the end of the file); the state blob is written and read from those descriptions.
 
-use super::ClientError;
 use crate::account::{AccountId, Channel};
 use crate::bbs04::{GroupManagerKey, GroupPublicKey, MemberId, MemberKey};
 use crate::bls::SecretKey;
-use crate::certificate::{Certificate, HostKey, IssuerKeySet, PhoneNumber};
-use crate::encoding::{DecodeError, DecodeErrorKind, Reader, Writer};
-use crate::token::{PendingToken, Token, TokenKeySet};
-use crate::wire::{DeliveryHandle, ServerKeys, WireError};
+use crate::certificate::{Certificate, HostKey, PhoneNumber, MAX_HOST_KEY_LEN};
+use crate::encoding::{DecodeError, EncodeError, Reader};
+use crate::token::{PendingToken, Token};
+use crate::wire::codec::{
+    codec_enum, codec_struct, encode_with, read_tag, tags, Bytes, Decode, Encode, List, Optional,
+    Own, U16, U32, U8,
+};
+use crate::wire::{DeliveryHandle, EmbeddedError, ServerKeys, WireError, MAX_SEALED_LEN};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use core::fmt;
 use zeroize::Zeroizing;
 
-const STATE_VERSION: u8 = 1;
-const MAX_ITEMS: usize = u16::MAX as usize;
-const MAX_BLOB: usize = 1 << 20;
+/// The version of the state blob. Version 2 widened the counts of the lists that grow with use
+/// (contacts, tokens, discovery tokens, releases, outstanding requests, phone numbers) from
+/// `u16` to `u32`: version 1 could not hold more than 65,535 contacts.
+const STATE_VERSION: u8 = 2;
+/// The most entries of a list that grows with use (SPEC.md 13.1), checked when the state is
+/// written and when it is read.
+pub const MAX_STATE_LIST: usize = 1 << 24;
+/// The most bytes of one stored request.
+const MAX_REQUEST_LEN: usize = 1 << 20;
+/// The most bytes of an encoded certificate.
+const MAX_CERTIFICATE_LEN: usize = 1024;
+/// The most bytes of an encoded pending token (its blinding state).
+const MAX_PENDING_TOKEN_LEN: usize = 4096;
 /// How many delivery ids the client remembers to drop redeliveries.
 pub(super) const RECENT_DELIVERIES: usize = 512;
 /// How many former generations of its own group key the client remembers, to check replies
@@ -22,6 +39,82 @@ pub(super) const RECENT_DELIVERIES: usize = 512;
 pub(super) const FORMER_GROUP_KEYS: usize = 4;
 /// How many former member ids of a contact the client remembers (across revocations).
 pub(super) const FORMER_IDS: usize = 16;
+
+/// Why the client's own state blob could not be restored or written (SPEC.md 13.1). The field
+/// path names where in the blob the fault is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// A field was malformed: truncated, over its limit, an unknown version, a flag other than
+    /// 0 or 1, or bytes left over.
+    Decode(DecodeError),
+    /// A tag byte names no variant of the record it introduces.
+    UnknownTag {
+        /// The tag's field.
+        field: &'static str,
+        /// The byte found.
+        found: u8,
+    },
+    /// An embedded object (key, token, certificate, phone number) failed its own decoder.
+    Embedded {
+        /// The field that held it.
+        field: &'static str,
+        /// The embedded decoder's error.
+        cause: EmbeddedError,
+    },
+    /// A list or byte string is over its limit, so the state cannot be written.
+    TooLong(EncodeError),
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("client state: ")?;
+        match self {
+            StateError::Decode(e) => write!(f, "{e}"),
+            StateError::UnknownTag { field, found } => {
+                write!(f, "unknown {field} 0x{found:02x}")
+            }
+            StateError::Embedded { field, cause } => write!(f, "invalid {field}: {cause}"),
+            StateError::TooLong(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for StateError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            StateError::Decode(e) => Some(e),
+            StateError::UnknownTag { .. } => None,
+            StateError::Embedded { cause, .. } => Some(cause),
+            StateError::TooLong(e) => Some(e),
+        }
+    }
+}
+
+impl From<WireError> for StateError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::Decode(e) => StateError::Decode(e),
+            WireError::UnknownType { message, found } => StateError::UnknownTag {
+                field: message,
+                found,
+            },
+            WireError::Embedded { field, cause } => StateError::Embedded { field, cause },
+        }
+    }
+}
+
+impl From<DecodeError> for StateError {
+    fn from(e: DecodeError) -> Self {
+        StateError::Decode(e)
+    }
+}
+
+impl From<EncodeError> for StateError {
+    fn from(e: EncodeError) -> Self {
+        StateError::TooLong(e)
+    }
+}
 
 /// A contact: someone who introduced itself to us, or whom we introduced ourselves to.
 #[derive(Clone, Debug)]
@@ -149,455 +242,326 @@ pub(super) struct State {
 }
 
 impl State {
-    pub(super) fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = Writer::new();
-        w.u8(STATE_VERSION);
-        w.vec32(&self.keys.certificate_issuers.to_bytes())
-            .vec32(&self.keys.cold_call_tokens.to_bytes())
-            .vec32(&self.keys.discovery_tokens.to_bytes());
-        w.bytes(self.identity.to_bytes().as_ref());
-        w.vec8(self.host_key.as_ref().map(HostKey::as_bytes).unwrap_or(&[]));
-        w.bytes(self.group.to_bytes().as_ref());
-        w.u16(self.former_group_keys.len() as u16);
-        for k in &self.former_group_keys {
-            w.bytes(&k.to_bytes());
-        }
-        match &self.certificate {
-            None => w.u8(0),
-            Some(c) => w.u8(1).vec16(&c.to_bytes()),
-        };
-        w.u16(self.contacts.len() as u16);
-        for c in &self.contacts {
-            write_contact(&mut w, c);
-        }
-        w.u16(self.tokens.len() as u16);
-        for t in &self.tokens {
-            write_slot(&mut w, t);
-        }
-        w.u16(self.discovery_tokens.len() as u16);
-        for d in &self.discovery_tokens {
-            w.u64(d.window).bytes(&d.token.to_bytes());
-        }
-        w.u16(self.releases.len() as u16);
-        for r in &self.releases {
-            w.bytes(&r.handle.0).u64(r.due).bytes(r.contact.as_bytes());
-        }
-        w.u16(self.outbox.len() as u16);
-        for p in &self.outbox {
-            write_pending(&mut w, p);
-        }
-        w.u64(self.next_request);
-        w.u16(self.recent_deliveries.len() as u16);
-        for d in &self.recent_deliveries {
-            w.bytes(d);
-        }
-        Zeroizing::new(w.finish())
+    /// The state blob (SPEC.md 13.1), or the list or field that is over its limit.
+    pub(super) fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, StateError> {
+        let bytes = encode_with(|w| {
+            w.u8(STATE_VERSION);
+            self.encode(w, "client_state")
+        })?;
+        Ok(Zeroizing::new(bytes))
     }
 
-    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, ClientError> {
+    /// Restores the state from its blob, validating every field.
+    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StateError> {
         let mut r = Reader::new(bytes);
         r.version("client_state.version", STATE_VERSION)?;
-        let keys = ServerKeys {
-            certificate_issuers: IssuerKeySet::from_bytes(r.vec32("state.issuers", MAX_BLOB)?)
-                .map_err(embedded("state.issuers"))?,
-            cold_call_tokens: TokenKeySet::from_bytes(r.vec32("state.cold_call_keys", MAX_BLOB)?)
-                .map_err(embedded("state.cold_call_keys"))?,
-            discovery_tokens: TokenKeySet::from_bytes(r.vec32("state.discovery_keys", MAX_BLOB)?)
-                .map_err(embedded("state.discovery_keys"))?,
-        };
-        let identity = SecretKey::from_bytes(r.bytes("state.identity", 32)?)
-            .map_err(embedded("state.identity"))?;
-        let host_key = match r.vec8("state.host_key", crate::certificate::MAX_HOST_KEY_LEN)? {
-            [] => None,
-            bytes => Some(HostKey::new(bytes).map_err(embedded("state.host_key"))?),
-        };
-        let group = GroupManagerKey::from_bytes(r.bytes("state.group", GroupManagerKey::SIZE)?)
-            .map_err(embedded("state.group"))?;
-        let former_group_keys = read_list(&mut r, "state.former_group_keys", |r| {
-            GroupPublicKey::from_bytes(r.bytes("former_group_key", GroupPublicKey::SIZE)?)
-                .map_err(embedded("former_group_key"))
-        })?;
-        let certificate = match r.u8("state.has_certificate")? {
-            0 => None,
-            1 => Some(read_certificate(&mut r, "state.certificate")?),
-            _ => return Err(invalid("state.has_certificate")),
-        };
-        let contacts = read_list(&mut r, "state.contacts", read_contact)?;
-        let tokens = read_list(&mut r, "state.tokens", read_slot)?;
-        let discovery_tokens = read_list(&mut r, "state.discovery_tokens", |r| {
-            Ok(DiscoveryToken {
-                window: r.u64("discovery.window")?,
-                token: read_token(r)?,
-            })
-        })?;
-        let releases = read_list(&mut r, "state.releases", |r| {
-            Ok(ScheduledRelease {
-                handle: DeliveryHandle(r.array("release.handle")?),
-                due: r.u64("release.due")?,
-                contact: AccountId(r.array("release.contact")?),
-            })
-        })?;
-        let outbox = read_list(&mut r, "state.outbox", read_pending)?;
-        let next_request = r.u64("state.next_request")?;
-        let recent: Vec<[u8; 32]> =
-            read_list(
-                &mut r,
-                "state.recent_deliveries",
-                |r| Ok(r.array("recent")?),
-            )?;
+        let state = Self::decode(&mut r, "client_state")?;
         r.finish("client_state")?;
-        Ok(Self {
-            keys,
-            identity,
-            host_key,
-            group,
-            former_group_keys,
+        Ok(state)
+    }
+}
+
+/// A certificate behind its `vec16` length.
+type CertificateField = Bytes<U16, MAX_CERTIFICATE_LEN>;
+/// A pending token (its blinding state) behind its `vec16` length.
+type PendingField = Bytes<U16, MAX_PENDING_TOKEN_LEN>;
+/// A list of phone numbers, as long as the app's address book.
+type Phones = List<U32, MAX_STATE_LIST>;
+
+codec_struct!(State {
+    keys: Own = "state.keys",
+    identity: Own = "state.identity",
+    host_key: Bytes<U8, MAX_HOST_KEY_LEN> = "state.host_key",
+    group: Own = "state.group",
+    former_group_keys: List<U8, FORMER_GROUP_KEYS> =
+        ("state.former_group_keys", "state.former_group_key"),
+    certificate: Optional<CertificateField> = "state.certificate",
+    contacts: List<U32, MAX_STATE_LIST> = ("state.contacts", "contact"),
+    tokens: List<U32, MAX_STATE_LIST> = ("state.tokens", "token_slot"),
+    discovery_tokens: List<U32, MAX_STATE_LIST> =
+        ("state.discovery_tokens", "discovery_token"),
+    releases: List<U32, MAX_STATE_LIST> = ("state.releases", "release"),
+    outbox: List<U32, MAX_STATE_LIST> = ("state.outbox", "pending"),
+    next_request: Own = "state.next_request",
+    recent_deliveries: List<U16, RECENT_DELIVERIES> =
+        ("state.recent_deliveries", "state.recent_delivery"),
+});
+
+codec_struct!(Contact {
+    account: Own = "contact.account",
+    certificate: CertificateField = "contact.certificate",
+    issued: Own = "contact.issued",
+    former_ids: List<U8, FORMER_IDS> = ("contact.former_ids", "contact.former_id"),
+    membership: Own = "contact.membership",
+    unreleased: Own = "contact.unreleased",
+    blocked: Own = "contact.blocked",
+});
+
+codec_struct!(Membership {
+    member: Own = "membership.member",
+    group_key: Own = "membership.group_key",
+});
+
+tags! {
+    /// The kind byte of a [`TokenSlot`].
+    enum TokenSlotKind {
+        Available = 1,
+        Reserved = 2,
+        Attached = 3,
+        Renewing = 4,
+    }
+}
+
+impl TokenSlotKind {
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        read_tag(r, "token_slot.kind", "token_slot.kind", Self::from_u8)
+    }
+}
+
+codec_enum! {
+    TokenSlot by TokenSlotKind::read {
+        Available(token: Own = "token_slot.token"),
+        Reserved {
+            token: Own = "token_slot.token",
+            request: Own = "token_slot.request",
+        },
+        Attached {
+            token: Own = "token_slot.token",
+            next_check: Own = "token_slot.next_check",
+            checks: Own = "token_slot.checks",
+        },
+        Renewing {
+            token: Own = "token_slot.token",
+            pending: PendingField = "token_slot.pending",
+            request: Own = "token_slot.request",
+            checks: Own = "token_slot.checks",
+        },
+    }
+}
+
+codec_struct!(DiscoveryToken {
+    window: Own = "discovery_token.window",
+    token: Own = "discovery_token.token",
+});
+
+codec_struct!(ScheduledRelease {
+    handle: Own = "release.handle",
+    due: Own = "release.due",
+    contact: Own = "release.contact",
+});
+
+codec_struct!(Pending {
+    id: Own = "pending.id",
+    channel: Own = "pending.channel",
+    bytes: Bytes<U32, MAX_REQUEST_LEN> = "pending.bytes",
+    purpose: Own = "pending.purpose",
+});
+
+tags! {
+    /// The kind byte of a [`Purpose`].
+    enum PurposeKind {
+        RequestCode = 1,
+        Register = 2,
+        ColdCall = 3,
+        FetchGroupKey = 4,
+        Reply = 5,
+        RenewToken = 6,
+        IssueDiscovery = 7,
+        Lookup = 8,
+        FetchKeys = 9,
+        Release = 10,
+        UploadRevocation = 11,
+    }
+}
+
+impl PurposeKind {
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        read_tag(r, "purpose.kind", "purpose.kind", Self::from_u8)
+    }
+}
+
+codec_enum! {
+    Purpose by PurposeKind::read {
+        RequestCode {},
+        Register {
+            phone: Own = "purpose.phone",
+            tokens: List<U32, MAX_STATE_LIST, PendingField> = ("purpose.tokens", "purpose.token"),
+        },
+        ColdCall { recipient: Own = "purpose.recipient" },
+        FetchGroupKey {
+            contact: Own = "purpose.contact",
+            then_reply: Optional<Bytes<U32, MAX_SEALED_LEN>> = "purpose.then_reply",
+        },
+        Reply { contact: Own = "purpose.contact" },
+        RenewToken {},
+        IssueDiscovery {
+            window: Own = "purpose.window",
+            pending: List<U32, MAX_STATE_LIST, PendingField> = ("purpose.tokens", "purpose.token"),
+            batches: List<U32, MAX_STATE_LIST, Phones> = ("purpose.batches", "purpose.batch"),
+        },
+        Lookup { phones: Phones = ("purpose.phones", "purpose.phone") },
+        FetchKeys { then_lookup: Phones = ("purpose.phones", "purpose.phone") },
+        Release {
+            handle: Own = "purpose.handle",
+            contact: Own = "purpose.contact",
+        },
+        UploadRevocation {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certificate::{CertificateContent, CertificateIssuer, IssuerKeySet};
+    use crate::client::{Client, ClientSettings};
+    use crate::token::{TokenKey, TokenKeyEntry, TokenKeySet};
+    use crate::vector_rng::VectorRng;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn client(rng: &mut VectorRng) -> (Client, Certificate) {
+        let issuer = CertificateIssuer::new(SecretKey::generate(rng), NOW, NOW + 3600).unwrap();
+        let pem = include_str!("../../test-vectors/token_keys/rsa2048-a.pem");
+        let rsa = crate::blind_rsa::SecretKey::from_pkcs8_pem(pem).unwrap();
+        let token_key = TokenKey::from_public_key(rsa.public_key()).unwrap();
+        let token_keys = TokenKeySet::new(
+            1,
+            b"state.example",
+            alloc::vec![TokenKeyEntry::new(token_key, NOW, NOW + 3600)],
+        )
+        .unwrap();
+        let keys = ServerKeys {
+            certificate_issuers: IssuerKeySet::new(alloc::vec![*issuer.issuer_key()]).unwrap(),
+            cold_call_tokens: token_keys.clone(),
+            discovery_tokens: token_keys,
+        };
+        let certificate = issuer
+            .issue(CertificateContent {
+                phone: PhoneNumber::parse("+14155550100").unwrap(),
+                identity_key: SecretKey::generate(rng).public_key(),
+                host_key: None,
+                serial: 1,
+                not_before: NOW,
+                not_after: NOW + 60,
+            })
+            .unwrap();
+        (
+            Client::new(rng, keys, ClientSettings::default()),
             certificate,
-            contacts,
-            tokens,
-            discovery_tokens,
-            releases,
-            outbox,
-            next_request,
-            recent_deliveries: recent.into_iter().collect(),
-        })
+        )
     }
-}
 
-fn embedded<E: Into<crate::wire::EmbeddedError>>(field: &'static str) -> impl Fn(E) -> ClientError {
-    move |e| ClientError::Wire(crate::wire::embedded(field)(e))
-}
-
-fn invalid(field: &'static str) -> ClientError {
-    ClientError::Wire(WireError::Decode(DecodeError::new(
-        field,
-        DecodeErrorKind::InvalidValue,
-    )))
-}
-
-impl From<DecodeError> for ClientError {
-    fn from(e: DecodeError) -> Self {
-        ClientError::Wire(WireError::Decode(e))
+    #[test]
+    fn seventy_thousand_contacts_round_trip() {
+        let mut rng = VectorRng::new(b"client state: 70,000 contacts");
+        let (mut client, certificate) = client(&mut rng);
+        let count: u32 = 70_000;
+        for i in 0..count {
+            let mut account = [0u8; 32];
+            account[..4].copy_from_slice(&i.to_be_bytes());
+            client.state.contacts.push(Contact {
+                account: AccountId(account),
+                certificate: certificate.clone(),
+                issued: None,
+                former_ids: Vec::new(),
+                membership: None,
+                unreleased: (i % 7 == 0).then_some(DeliveryHandle([7; 16])),
+                blocked: i % 5 == 0,
+            });
+        }
+        let bytes = client.state.to_bytes().unwrap();
+        let back = State::from_bytes(&bytes).unwrap();
+        assert_eq!(back.contacts.len(), 70_000);
+        for (i, (a, b)) in client.state.contacts.iter().zip(&back.contacts).enumerate() {
+            assert_eq!(a.account, b.account, "contact {i}");
+            assert_eq!(a.certificate, b.certificate, "contact {i}");
+            assert_eq!(a.unreleased, b.unreleased, "contact {i}");
+            assert_eq!(a.blocked, b.blocked, "contact {i}");
+        }
+        assert_eq!(*back.to_bytes().unwrap(), *bytes);
     }
-}
 
-fn read_list<T>(
-    r: &mut Reader<'_>,
-    field: &'static str,
-    mut item: impl FnMut(&mut Reader<'_>) -> Result<T, ClientError>,
-) -> Result<Vec<T>, ClientError> {
-    let count = usize::from(r.u16(field)?);
-    // Never trust a count for allocation beyond what the input could hold.
-    let mut out = Vec::with_capacity(count.min(r.remaining()).min(MAX_ITEMS));
-    for _ in 0..count {
-        out.push(item(r)?);
+    #[test]
+    fn a_list_over_its_limit_is_refused_not_cut() {
+        let mut rng = VectorRng::new(b"client state: limits");
+        let (mut client, _) = client(&mut rng);
+        client.state.former_group_keys = alloc::vec![
+            client.state.group.public_key().clone();
+            FORMER_GROUP_KEYS + 1
+        ];
+        assert_eq!(
+            client.to_bytes().unwrap_err(),
+            crate::client::ClientError::State(StateError::TooLong(EncodeError {
+                field: "state.former_group_keys",
+                length: FORMER_GROUP_KEYS + 1,
+                max: FORMER_GROUP_KEYS,
+            }))
+        );
     }
-    Ok(out)
-}
 
-fn read_certificate(r: &mut Reader<'_>, field: &'static str) -> Result<Certificate, ClientError> {
-    Certificate::from_bytes(r.vec16(field, 1024)?).map_err(embedded(field))
-}
-
-fn read_token(r: &mut Reader<'_>) -> Result<Token, ClientError> {
-    Token::from_bytes(r.bytes("token", Token::LEN)?).map_err(embedded("token"))
-}
-
-fn read_pending_token(r: &mut Reader<'_>) -> Result<PendingToken, ClientError> {
-    PendingToken::from_bytes(r.vec16("pending_token", 4096)?).map_err(embedded("pending_token"))
-}
-
-fn write_phones(w: &mut Writer, phones: &[PhoneNumber]) {
-    w.u16(phones.len() as u16);
-    for p in phones {
-        w.vec8(p.as_bytes());
-    }
-}
-
-fn read_phones(r: &mut Reader<'_>) -> Result<Vec<PhoneNumber>, ClientError> {
-    read_list(r, "phones", |r| {
-        let bytes = r.vec8("phone", crate::certificate::phone::MAX_LEN)?;
-        let text = core::str::from_utf8(bytes).map_err(embedded("phone"))?;
-        PhoneNumber::parse(text).map_err(embedded("phone"))
-    })
-}
-
-fn write_member(w: &mut Writer, m: Option<&MemberKey>) {
-    match m {
-        None => w.u8(0),
-        Some(m) => w.u8(1).bytes(&m.to_bytes()[..]),
-    };
-}
-
-fn read_member(r: &mut Reader<'_>) -> Result<Option<MemberKey>, ClientError> {
-    match r.u8("member.present")? {
-        0 => Ok(None),
-        1 => Ok(Some(
-            MemberKey::from_bytes(r.bytes("member", MemberKey::SIZE)?)
-                .map_err(embedded("member"))?,
-        )),
-        _ => Err(invalid("member.present")),
-    }
-}
-
-fn write_contact(w: &mut Writer, c: &Contact) {
-    w.bytes(c.account.as_bytes())
-        .vec16(&c.certificate.to_bytes());
-    write_member(w, c.issued.as_ref());
-    w.u16(c.former_ids.len() as u16);
-    for id in &c.former_ids {
-        w.bytes(&id.to_bytes());
-    }
-    match &c.membership {
-        None => w.u8(0),
-        Some(m) => w
-            .u8(1)
-            .bytes(&m.member.to_bytes()[..])
-            .bytes(&m.group_key.to_bytes()),
-    };
-    match &c.unreleased {
-        None => w.u8(0),
-        Some(h) => w.u8(1).bytes(&h.0),
-    };
-    w.u8(u8::from(c.blocked));
-}
-
-fn read_contact(r: &mut Reader<'_>) -> Result<Contact, ClientError> {
-    let account = AccountId(r.array("contact.account")?);
-    let certificate = read_certificate(r, "contact.certificate")?;
-    let issued = read_member(r)?;
-    let former_ids = read_list(r, "contact.former_ids", |r| {
-        MemberId::from_bytes(r.bytes("former_id", MemberId::SIZE)?).map_err(embedded("former_id"))
-    })?;
-    let membership = match r.u8("contact.membership")? {
-        0 => None,
-        1 => Some(Membership {
-            member: MemberKey::from_bytes(r.bytes("membership.member", MemberKey::SIZE)?)
-                .map_err(embedded("membership.member"))?,
-            group_key: GroupPublicKey::from_bytes(
-                r.bytes("membership.group", GroupPublicKey::SIZE)?,
-            )
-            .map_err(embedded("membership.group"))?,
-        }),
-        _ => return Err(invalid("contact.membership")),
-    };
-    let unreleased = match r.u8("contact.unreleased")? {
-        0 => None,
-        1 => Some(DeliveryHandle(r.array("contact.handle")?)),
-        _ => return Err(invalid("contact.unreleased")),
-    };
-    let blocked = match r.u8("contact.blocked")? {
-        0 => false,
-        1 => true,
-        _ => return Err(invalid("contact.blocked")),
-    };
-    Ok(Contact {
-        account,
-        certificate,
-        issued,
-        former_ids,
-        membership,
-        unreleased,
-        blocked,
-    })
-}
-
-fn write_slot(w: &mut Writer, slot: &TokenSlot) {
-    match slot {
-        TokenSlot::Available(t) => {
-            w.u8(1).bytes(&t.to_bytes());
-        }
-        TokenSlot::Reserved { token, request } => {
-            w.u8(2).bytes(&token.to_bytes()).u64(*request);
-        }
-        TokenSlot::Attached {
-            token,
-            next_check,
-            checks,
-        } => {
-            w.u8(3)
-                .bytes(&token.to_bytes())
-                .u64(*next_check)
-                .u32(*checks);
-        }
-        TokenSlot::Renewing {
-            token,
-            pending,
-            request,
-            checks,
-        } => {
-            w.u8(4)
-                .bytes(&token.to_bytes())
-                .vec16(pending.to_bytes().as_ref())
-                .u64(*request)
-                .u32(*checks);
-        }
-    }
-}
-
-fn read_slot(r: &mut Reader<'_>) -> Result<TokenSlot, ClientError> {
-    Ok(match r.u8("token_slot.kind")? {
-        1 => TokenSlot::Available(read_token(r)?),
-        2 => TokenSlot::Reserved {
-            token: read_token(r)?,
-            request: r.u64("slot.request")?,
-        },
-        3 => TokenSlot::Attached {
-            token: read_token(r)?,
-            next_check: r.u64("slot.next_check")?,
-            checks: r.u32("slot.checks")?,
-        },
-        4 => TokenSlot::Renewing {
-            token: read_token(r)?,
-            pending: read_pending_token(r)?,
-            request: r.u64("slot.request")?,
-            checks: r.u32("slot.checks")?,
-        },
-        _ => return Err(invalid("token_slot.kind")),
-    })
-}
-
-fn write_channel(w: &mut Writer, channel: &Channel) {
-    match channel {
-        Channel::Direct => w.u8(0),
-        Channel::Anonymous => w.u8(1),
-        Channel::Authenticated(a) => w.u8(2).bytes(a.as_bytes()),
-    };
-}
-
-fn read_channel(r: &mut Reader<'_>) -> Result<Channel, ClientError> {
-    Ok(match r.u8("channel")? {
-        0 => Channel::Direct,
-        1 => Channel::Anonymous,
-        2 => Channel::Authenticated(AccountId(r.array("channel.account")?)),
-        _ => return Err(invalid("channel")),
-    })
-}
-
-fn write_pending(w: &mut Writer, p: &Pending) {
-    w.u64(p.id);
-    write_channel(w, &p.channel);
-    w.vec32(&p.bytes);
-    match &p.purpose {
-        Purpose::RequestCode => {
-            w.u8(1);
-        }
-        Purpose::Register { phone, tokens } => {
-            w.u8(2).vec8(phone.as_bytes()).u16(tokens.len() as u16);
-            for t in tokens {
-                w.vec16(t.to_bytes().as_ref());
-            }
-        }
-        Purpose::ColdCall { recipient } => {
-            w.u8(3).bytes(recipient.as_bytes());
-        }
-        Purpose::FetchGroupKey {
-            contact,
-            then_reply,
-        } => {
-            w.u8(4).bytes(contact.as_bytes());
-            match then_reply {
-                None => w.u8(0),
-                Some(sealed) => w.u8(1).vec32(sealed),
-            };
-        }
-        Purpose::Reply { contact } => {
-            w.u8(5).bytes(contact.as_bytes());
-        }
-        Purpose::RenewToken => {
-            w.u8(6);
-        }
-        Purpose::IssueDiscovery {
-            window,
-            pending,
-            batches,
-        } => {
-            w.u8(7).u64(*window).u16(pending.len() as u16);
-            for t in pending {
-                w.vec16(t.to_bytes().as_ref());
-            }
-            w.u16(batches.len() as u16);
-            for b in batches {
-                write_phones(w, b);
-            }
-        }
-        Purpose::Lookup { phones } => {
-            w.u8(8);
-            write_phones(w, phones);
-        }
-        Purpose::FetchKeys { then_lookup } => {
-            w.u8(9);
-            write_phones(w, then_lookup);
-        }
-        Purpose::Release { handle, contact } => {
-            w.u8(10).bytes(&handle.0).bytes(contact.as_bytes());
-        }
-        Purpose::UploadRevocation => {
-            w.u8(11);
-        }
-    }
-}
-
-fn read_pending(r: &mut Reader<'_>) -> Result<Pending, ClientError> {
-    let id = r.u64("pending.id")?;
-    let channel = read_channel(r)?;
-    let bytes = r.vec32("pending.bytes", MAX_BLOB)?.to_vec();
-    let purpose = match r.u8("pending.purpose")? {
-        1 => Purpose::RequestCode,
-        2 => {
-            let phone_bytes = r.vec8("pending.phone", crate::certificate::phone::MAX_LEN)?;
-            let phone = core::str::from_utf8(phone_bytes)
-                .map_err(embedded("pending.phone"))
-                .and_then(|s| PhoneNumber::parse(s).map_err(embedded("pending.phone")))?;
+    #[test]
+    fn every_record_type_round_trips() {
+        let mut rng = VectorRng::new(b"client state: records");
+        let (mut client, certificate) = client(&mut rng);
+        let phone = PhoneNumber::parse("+15550001").unwrap();
+        let account = AccountId([3; 32]);
+        let handle = DeliveryHandle([4; 16]);
+        client.state.certificate = Some(certificate.clone());
+        client.state.host_key = Some(HostKey::new(b"host").unwrap());
+        client.state.former_group_keys = alloc::vec![client.state.group.public_key().clone()];
+        client.state.releases.push(ScheduledRelease {
+            handle,
+            due: NOW,
+            contact: account,
+        });
+        client.state.recent_deliveries.push_back([5; 32]);
+        let purposes = [
+            Purpose::RequestCode,
             Purpose::Register {
-                phone,
-                tokens: read_list(r, "pending.tokens", read_pending_token)?,
-            }
-        }
-        3 => Purpose::ColdCall {
-            recipient: AccountId(r.array("pending.recipient")?),
-        },
-        4 => {
-            let contact = AccountId(r.array("pending.contact")?);
-            let then_reply = match r.u8("pending.then_reply")? {
-                0 => None,
-                1 => Some(
-                    r.vec32("pending.sealed", crate::wire::MAX_SEALED_LEN)?
-                        .to_vec(),
-                ),
-                _ => return Err(invalid("pending.then_reply")),
-            };
+                phone: phone.clone(),
+                tokens: Vec::new(),
+            },
+            Purpose::ColdCall { recipient: account },
             Purpose::FetchGroupKey {
-                contact,
-                then_reply,
-            }
+                contact: account,
+                then_reply: Some(alloc::vec![1, 2, 3]),
+            },
+            Purpose::Reply { contact: account },
+            Purpose::RenewToken,
+            Purpose::IssueDiscovery {
+                window: 9,
+                pending: Vec::new(),
+                batches: alloc::vec![alloc::vec![phone.clone()], Vec::new()],
+            },
+            Purpose::Lookup {
+                phones: alloc::vec![phone.clone()],
+            },
+            Purpose::FetchKeys {
+                then_lookup: Vec::new(),
+            },
+            Purpose::Release {
+                handle,
+                contact: account,
+            },
+            Purpose::UploadRevocation,
+        ];
+        for (id, purpose) in (1..).zip(purposes) {
+            client.state.outbox.push(Pending {
+                id,
+                channel: match id % 3 {
+                    0 => Channel::Direct,
+                    1 => Channel::Anonymous,
+                    _ => Channel::Authenticated(account),
+                },
+                bytes: alloc::vec![1, 0x15],
+                purpose,
+            });
         }
-        5 => Purpose::Reply {
-            contact: AccountId(r.array("pending.contact")?),
-        },
-        6 => Purpose::RenewToken,
-        7 => Purpose::IssueDiscovery {
-            window: r.u64("pending.window")?,
-            pending: read_list(r, "pending.tokens", read_pending_token)?,
-            batches: read_list(r, "pending.batches", read_phones)?,
-        },
-        8 => Purpose::Lookup {
-            phones: read_phones(r)?,
-        },
-        9 => Purpose::FetchKeys {
-            then_lookup: read_phones(r)?,
-        },
-        10 => Purpose::Release {
-            handle: DeliveryHandle(r.array("pending.handle")?),
-            contact: AccountId(r.array("pending.contact")?),
-        },
-        11 => Purpose::UploadRevocation,
-        _ => return Err(invalid("pending.purpose")),
-    };
-    Ok(Pending {
-        id,
-        channel,
-        bytes,
-        purpose,
-    })
+        let bytes = client.state.to_bytes().unwrap();
+        let back = State::from_bytes(&bytes).unwrap();
+        assert_eq!(back.outbox.len(), 11);
+        assert_eq!(back.releases, client.state.releases);
+        assert_eq!(back.certificate, Some(certificate));
+        assert_eq!(*back.to_bytes().unwrap(), *bytes);
+    }
 }

@@ -330,10 +330,8 @@ impl<S: Store> Server<S> {
         let mut outputs = Vec::new();
         let decoded = match Request::from_bytes(request) {
             Err(e) => {
-                // The type byte, if readable, names the request the error answers.
-                let request_type = request
-                    .get(1)
-                    .and_then(|b| crate::wire::RequestType::from_u8(*b))
+                // The header, if readable, names the request the error answers (SPEC.md 11.3).
+                let request_type = crate::wire::RequestType::of_request(request)
                     .unwrap_or(crate::wire::RequestType::FetchKeys);
                 error_response(request_type, Refusal::from(e))
             }

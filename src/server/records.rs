@@ -6,10 +6,15 @@
 use crate::account::AccountId;
 use crate::bbs04::GroupPublicKey;
 use crate::certificate::{Certificate, PhoneNumber};
-use crate::encoding::{Reader, Writer};
+use crate::encoding::{dst_len, Reader};
 use crate::store::StoreError;
-use crate::wire::DeliveryHandle;
+use crate::wire::codec::{
+    codec_enum, codec_struct, message_bytes, read_tag, tags, Bytes, Decode, Encode, Format, Own,
+    U16,
+};
+use crate::wire::{DeliveryHandle, WireError};
 use alloc::vec::Vec;
+use core::fmt;
 use sha2::{Digest, Sha256};
 
 const RECORD_VERSION: u8 = 1;
@@ -82,10 +87,11 @@ fn key(namespace: u8, parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-/// `SHA-256(vec8(dst) || parts...)`: the digests the server keys state by.
+/// `SHA-256(vec8(dst) || parts...)`: the digests the server keys state by. `dst` is one of the
+/// server's constant tags, all shorter than 256 bytes.
 pub(super) fn digest(dst: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update([dst.len() as u8]);
+    h.update([dst_len(dst)]);
     h.update(dst);
     for p in parts {
         h.update(p);
@@ -93,8 +99,38 @@ pub(super) fn digest(dst: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::new(alloc::format!("stored {what} does not decode"))
+/// The most bytes of a stored certificate.
+const MAX_CERTIFICATE_LEN: usize = 1024;
+/// A certificate behind its `vec16` length.
+type CertificateField = Bytes<U16, MAX_CERTIFICATE_LEN>;
+
+/// The store failure of a value that does not decode.
+fn corrupt<E: fmt::Display>(what: &'static str) -> impl Fn(E) -> StoreError {
+    move |e| StoreError::new(alloc::format!("stored {what} does not decode: {e}"))
+}
+
+/// `u8 version = 1 || value`: the encoding of every stored record.
+fn record_bytes<T: Encode>(value: &T, what: &'static str) -> Vec<u8> {
+    // Stored records hold only fields whose types bound them (phone numbers, certificates,
+    // fixed-size keys and digests), so the encoding never stops short.
+    message_bytes(|w| {
+        w.u8(RECORD_VERSION);
+        value.encode(w, what)
+    })
+}
+
+/// Decodes `u8 version = 1 || value` with nothing left over.
+fn record_from_bytes<T: Decode>(bytes: &[u8], what: &'static str) -> Result<T, StoreError> {
+    let mut r = Reader::new(bytes);
+    let value = read_version(&mut r, what)
+        .and_then(|()| T::decode(&mut r, what))
+        .map_err(corrupt(what))?;
+    r.finish(what).map_err(corrupt(what))?;
+    Ok(value)
+}
+
+fn read_version(r: &mut Reader<'_>, what: &'static str) -> Result<(), WireError> {
+    Ok(r.version(what, RECORD_VERSION)?)
 }
 
 /// What the server knows about an account.
@@ -108,68 +144,51 @@ pub(super) struct AccountRecord {
     pub(super) base_generation: u32,
 }
 
+codec_struct!(AccountRecord {
+    phone: Own = "account.phone",
+    certificate: CertificateField = "account.certificate",
+    group_key: Own = "account.group_key",
+    base_generation: Own = "account.base_generation",
+});
+
 impl AccountRecord {
     pub(super) fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(RECORD_VERSION)
-            .vec8(self.phone.as_bytes())
-            .vec16(&self.certificate.to_bytes())
-            .bytes(&self.group_key.to_bytes())
-            .u32(self.base_generation);
-        w.finish()
+        record_bytes(self, "account record")
     }
 
-    /// The certificate of an encoded record, decoding nothing else.
+    /// The certificate of an encoded record, decoding nothing after it.
     pub(super) fn certificate_from_bytes(bytes: &[u8]) -> Result<Certificate, StoreError> {
-        let bad = |_| corrupt("account record");
         let mut r = Reader::new(bytes);
-        r.version("account.version", RECORD_VERSION).map_err(bad)?;
-        r.vec8("account.phone", 16).map_err(bad)?;
-        Certificate::from_bytes(r.vec16("account.certificate", 1024).map_err(bad)?)
-            .map_err(|_| corrupt("account certificate"))
+        read_version(&mut r, "account record")
+            .and_then(|()| PhoneNumber::decode(&mut r, "account.phone"))
+            .and_then(|_| CertificateField::read(&mut r, "account.certificate".into()))
+            .map_err(corrupt("account record"))
     }
 
-    /// The encoded group key and the base generation of an encoded record, decoding nothing
-    /// else: the hot paths (replies, group key fetches) find the key in the prepared-key cache
-    /// by these bytes.
+    /// The encoded group key and the base generation of an encoded record, decoding neither
+    /// the certificate nor the key: the hot paths (replies, group key fetches) find the key in
+    /// the prepared-key cache by these bytes.
     pub(super) fn group_key_fields(bytes: &[u8]) -> Result<(&[u8], u32), StoreError> {
-        let bad = |_| corrupt("account record");
         let mut r = Reader::new(bytes);
-        r.version("account.version", RECORD_VERSION).map_err(bad)?;
-        r.vec8("account.phone", 16).map_err(bad)?;
-        r.vec16("account.certificate", 1024).map_err(bad)?;
-        let key = r
-            .bytes("account.group_key", GroupPublicKey::SIZE)
-            .map_err(bad)?;
-        let base_generation = r.u32("account.base_generation").map_err(bad)?;
-        r.finish("account").map_err(bad)?;
-        Ok((key, base_generation))
+        let fields = read_version(&mut r, "account record")
+            .and_then(|()| PhoneNumber::decode(&mut r, "account.phone"))
+            .and_then(|_| {
+                <Bytes<U16, MAX_CERTIFICATE_LEN> as Format<Vec<u8>>>::read(
+                    &mut r,
+                    "account.certificate".into(),
+                )
+            })
+            .and_then(|_| Ok(r.bytes("account.group_key", GroupPublicKey::SIZE)?))
+            .map_err(corrupt("account record"))?;
+        let base_generation =
+            u32::decode(&mut r, "account.base_generation").map_err(corrupt("account record"))?;
+        r.finish("account record")
+            .map_err(corrupt("account record"))?;
+        Ok((fields, base_generation))
     }
 
     pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
-        let bad = |_| corrupt("account record");
-        let mut r = Reader::new(bytes);
-        r.version("account.version", RECORD_VERSION).map_err(bad)?;
-        let phone = core::str::from_utf8(r.vec8("account.phone", 16).map_err(bad)?)
-            .ok()
-            .and_then(|s| PhoneNumber::parse(s).ok())
-            .ok_or_else(|| corrupt("account phone"))?;
-        let certificate =
-            Certificate::from_bytes(r.vec16("account.certificate", 1024).map_err(bad)?)
-                .map_err(|_| corrupt("account certificate"))?;
-        let group_key = GroupPublicKey::from_bytes(
-            r.bytes("account.group_key", GroupPublicKey::SIZE)
-                .map_err(bad)?,
-        )
-        .map_err(|_| corrupt("account group key"))?;
-        let base_generation = r.u32("account.base_generation").map_err(bad)?;
-        r.finish("account").map_err(bad)?;
-        Ok(Self {
-            phone,
-            certificate,
-            group_key,
-            base_generation,
-        })
+        record_from_bytes(bytes, "account record")
     }
 }
 
@@ -188,6 +207,33 @@ pub(super) enum TokenState {
     Renewed { request_digest: [u8; 32] },
 }
 
+tags! {
+    /// The kind byte of a [`TokenState`].
+    enum TokenStateKind {
+        Attached = 1,
+        Released = 2,
+        Renewed = 3,
+    }
+}
+
+impl TokenStateKind {
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        read_tag(r, "token_state.kind", "token_state.kind", Self::from_u8)
+    }
+}
+
+codec_enum! {
+    TokenState by TokenStateKind::read {
+        Attached {
+            recipient: Own = "token_state.recipient",
+            handle: Own = "token_state.handle",
+            payload_digest: Own = "token_state.payload_digest",
+        },
+        Released {},
+        Renewed { request_digest: Own = "token_state.request_digest" },
+    }
+}
+
 /// A token's state and when it may be forgotten (when its token key expires, after which the
 /// token no longer verifies anyway).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,51 +242,18 @@ pub(super) struct StoredToken {
     pub(super) state: TokenState,
 }
 
+codec_struct!(StoredToken {
+    expires: Own = "token_state.expires",
+    state: Own = "token_state",
+});
+
 impl StoredToken {
     pub(super) fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(RECORD_VERSION).u64(self.expires);
-        match &self.state {
-            TokenState::Attached {
-                recipient,
-                handle,
-                payload_digest,
-            } => {
-                w.u8(1)
-                    .bytes(recipient.as_bytes())
-                    .bytes(&handle.0)
-                    .bytes(payload_digest);
-            }
-            TokenState::Released => {
-                w.u8(2);
-            }
-            TokenState::Renewed { request_digest } => {
-                w.u8(3).bytes(request_digest);
-            }
-        }
-        w.finish()
+        record_bytes(self, "token state")
     }
 
     pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
-        let bad = |_| corrupt("token state");
-        let mut r = Reader::new(bytes);
-        r.version("token_state.version", RECORD_VERSION)
-            .map_err(bad)?;
-        let expires = r.u64("token_state.expires").map_err(bad)?;
-        let state = match r.u8("token_state.kind").map_err(bad)? {
-            1 => TokenState::Attached {
-                recipient: AccountId(r.array("recipient").map_err(bad)?),
-                handle: DeliveryHandle(r.array("handle").map_err(bad)?),
-                payload_digest: r.array("payload_digest").map_err(bad)?,
-            },
-            2 => TokenState::Released,
-            3 => TokenState::Renewed {
-                request_digest: r.array("request_digest").map_err(bad)?,
-            },
-            _ => return Err(corrupt("token state kind")),
-        };
-        r.finish("token_state").map_err(bad)?;
-        Ok(Self { expires, state })
+        record_from_bytes(bytes, "token state")
     }
 }
 
@@ -250,26 +263,18 @@ pub(super) struct HandleRecord {
     pub(super) recipient: AccountId,
 }
 
+codec_struct!(HandleRecord {
+    token_id: Own = "handle.token_id",
+    recipient: Own = "handle.recipient",
+});
+
 impl HandleRecord {
     pub(super) fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(RECORD_VERSION)
-            .bytes(&self.token_id)
-            .bytes(self.recipient.as_bytes());
-        w.finish()
+        record_bytes(self, "handle record")
     }
 
     pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
-        let bad = |_| corrupt("handle record");
-        let mut r = Reader::new(bytes);
-        r.version("handle.version", RECORD_VERSION).map_err(bad)?;
-        let token_id = r.array("token_id").map_err(bad)?;
-        let recipient = AccountId(r.array("recipient").map_err(bad)?);
-        r.finish("handle").map_err(bad)?;
-        Ok(Self {
-            token_id,
-            recipient,
-        })
+        record_from_bytes(bytes, "handle record")
     }
 }
 
@@ -280,25 +285,17 @@ pub(super) struct IssuanceRecord {
     pub(super) requests_digest: [u8; 32],
 }
 
+codec_struct!(IssuanceRecord {
+    issued_at: Own = "issuance.issued_at",
+    requests_digest: Own = "issuance.requests_digest",
+});
+
 impl IssuanceRecord {
     pub(super) fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(RECORD_VERSION)
-            .u64(self.issued_at)
-            .bytes(&self.requests_digest);
-        w.finish()
+        record_bytes(self, "issuance record")
     }
 
     pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
-        let bad = |_| corrupt("issuance record");
-        let mut r = Reader::new(bytes);
-        r.version("issuance.version", RECORD_VERSION).map_err(bad)?;
-        let issued_at = r.u64("issued_at").map_err(bad)?;
-        let requests_digest = r.array("requests_digest").map_err(bad)?;
-        r.finish("issuance").map_err(bad)?;
-        Ok(Self {
-            issued_at,
-            requests_digest,
-        })
+        record_from_bytes(bytes, "issuance record")
     }
 }

@@ -5,9 +5,10 @@ use super::ServerError;
 use crate::blind_rsa::SecretKey as RsaSecretKey;
 use crate::bls::SecretKey as BlsSecretKey;
 use crate::certificate::{CertificateIssuer, IssuerKeySet};
-use crate::encoding::{Reader, Writer};
+use crate::encoding::Reader;
 use crate::token::{Issuer, TokenKeySet};
 use crate::verification_code::CodeSecret;
+use crate::wire::codec::{encode_with, Bytes, Format, List, U16, U8};
 use alloc::vec::Vec;
 use core::fmt;
 use rand_core::CryptoRng;
@@ -18,6 +19,11 @@ const SECRETS_VERSION: u8 = 1;
 const MAX_PART_LEN: usize = 16 * 1024;
 /// The most token keys of one purpose (the key set's own limit).
 const MAX_TOKEN_KEYS: usize = TokenKeySet::MAX_KEYS;
+
+/// An encoded key set behind its `vec16` length.
+type KeySetField = Bytes<U16, MAX_PART_LEN>;
+/// `u8 n; n x vec16 PKCS#8 DER`: the secret keys of one token issuer.
+type SecretKeysField = List<U8, MAX_TOKEN_KEYS, Bytes<U16, MAX_PART_LEN>>;
 
 /// The server's secret keys and the public key sets it publishes.
 pub struct ServerSecrets {
@@ -100,29 +106,37 @@ impl ServerSecrets {
     /// [32] verification code secret
     /// ```
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, ServerError> {
-        let mut w = Writer::new();
         let key = self.certificate_issuer.issuer_key();
-        w.u8(SECRETS_VERSION)
-            .bytes(self.certificate_issuer.secret_key().to_bytes().as_ref())
-            .u64(key.not_before())
-            .u64(key.not_after())
-            .vec16(&self.certificate_issuers.to_bytes());
-        for (issuer, keys) in [
-            (&self.cold_call_issuer, &self.cold_call_keys),
-            (&self.discovery_issuer, &self.discovery_keys),
-        ] {
-            let secrets: Vec<_> = issuer.secret_keys().collect();
-            w.u8(secrets.len() as u8);
-            for secret in secrets {
-                let der = secret
-                    .to_pkcs8_der()
-                    .map_err(|_| ServerError::KeyEncoding)?;
-                w.vec16(&der);
+        let der = |issuer: &Issuer| -> Result<Vec<Zeroizing<Vec<u8>>>, ServerError> {
+            issuer
+                .secret_keys()
+                .map(|k| k.to_pkcs8_der().map_err(|_| ServerError::KeyEncoding))
+                .collect()
+        };
+        let (cold_call_der, discovery_der) =
+            (der(&self.cold_call_issuer)?, der(&self.discovery_issuer)?);
+        let bytes = encode_with(|w| {
+            w.u8(SECRETS_VERSION)
+                .bytes(self.certificate_issuer.secret_key().to_bytes().as_ref())
+                .u64(key.not_before())
+                .u64(key.not_after());
+            KeySetField::write(
+                &self.certificate_issuers,
+                w,
+                "server_secrets.issuers".into(),
+            )?;
+            for (secrets, keys) in [
+                (&cold_call_der, &self.cold_call_keys),
+                (&discovery_der, &self.discovery_keys),
+            ] {
+                SecretKeysField::write(secrets, w, "server_secrets.token_keys".into())?;
+                KeySetField::write(keys, w, "server_secrets.token_key_set".into())?;
             }
-            w.vec16(&keys.to_bytes());
-        }
-        w.bytes(self.code_secret.as_bytes());
-        Ok(Zeroizing::new(w.finish()))
+            w.bytes(self.code_secret.as_bytes());
+            Ok(())
+        })
+        .map_err(|_| ServerError::KeyEncoding)?;
+        Ok(Zeroizing::new(bytes))
     }
 
     /// Decodes [`ServerSecrets::to_bytes`]; every key is validated, and the issuers must match
@@ -141,11 +155,8 @@ impl ServerSecrets {
         let not_after = r.u64("server_secrets.not_after").map_err(bad)?;
         let certificate_issuer = CertificateIssuer::new(bls, not_before, not_after)
             .map_err(|_| ServerError::KeyEncoding)?;
-        let certificate_issuers = IssuerKeySet::from_bytes(
-            r.vec16("server_secrets.issuers", MAX_PART_LEN)
-                .map_err(bad)?,
-        )
-        .map_err(|_| ServerError::KeyEncoding)?;
+        let certificate_issuers = KeySetField::read(&mut r, "server_secrets.issuers".into())
+            .map_err(|_| ServerError::KeyEncoding)?;
         let (cold_call_issuer, cold_call_keys) = read_token_keys(&mut r)?;
         let (discovery_issuer, discovery_keys) = read_token_keys(&mut r)?;
         let code = Zeroizing::new(r.array::<32>("server_secrets.code_secret").map_err(bad)?);
@@ -164,23 +175,14 @@ impl ServerSecrets {
 
 fn read_token_keys(r: &mut Reader<'_>) -> Result<(Issuer, TokenKeySet), ServerError> {
     let bad = |_| ServerError::KeyEncoding;
-    let count = usize::from(r.u8("server_secrets.token_key_count").map_err(bad)?);
-    if count > MAX_TOKEN_KEYS {
-        return Err(ServerError::KeyEncoding);
-    }
-    let mut secrets = Vec::with_capacity(count);
-    for _ in 0..count {
-        let der = r
-            .vec16("server_secrets.token_key", MAX_PART_LEN)
-            .map_err(bad)?;
-        secrets.push(RsaSecretKey::from_pkcs8_der(der).map_err(|_| ServerError::KeyEncoding)?);
-    }
+    let ders: Vec<Zeroizing<Vec<u8>>> =
+        SecretKeysField::read(r, "server_secrets.token_keys".into()).map_err(bad)?;
+    let secrets = ders
+        .iter()
+        .map(|der| RsaSecretKey::from_pkcs8_der(der).map_err(|_| ServerError::KeyEncoding))
+        .collect::<Result<Vec<_>, _>>()?;
     let issuer = Issuer::new(secrets).map_err(|_| ServerError::KeyEncoding)?;
-    let keys = TokenKeySet::from_bytes(
-        r.vec16("server_secrets.token_key_set", MAX_PART_LEN)
-            .map_err(bad)?,
-    )
-    .map_err(|_| ServerError::KeyEncoding)?;
+    let keys = KeySetField::read(r, "server_secrets.token_key_set".into()).map_err(bad)?;
     Ok((issuer, keys))
 }
 

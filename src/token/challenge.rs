@@ -79,7 +79,7 @@ impl TokenChallenge {
     pub fn discovery_context(window: u64) -> [u8; CONTEXT_LEN] {
         let mut h = Sha256::new();
         // The DST is shorter than 256 bytes; vec8 length prefix.
-        h.update([DISCOVERY_WINDOW_DST.len() as u8]);
+        h.update([const { crate::encoding::dst_len(DISCOVERY_WINDOW_DST) }]);
         h.update(DISCOVERY_WINDOW_DST);
         h.update(window.to_be_bytes());
         h.finalize().into()
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn discovery_context_is_the_specified_hash() {
-        let mut input = vec![DISCOVERY_WINDOW_DST.len() as u8];
+        let mut input = vec![const { crate::encoding::dst_len(DISCOVERY_WINDOW_DST) }];
         input.extend_from_slice(DISCOVERY_WINDOW_DST);
         input.extend_from_slice(&7u64.to_be_bytes());
         let expected: [u8; 32] = Sha256::digest(&input).into();

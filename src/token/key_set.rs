@@ -194,7 +194,7 @@ impl TokenKeySet {
         };
         let mut h = Sha256::new();
         // The DST is shorter than 256 bytes; vec8 length prefix.
-        h.update([KEY_SET_DST.len() as u8]);
+        h.update([const { crate::encoding::dst_len(KEY_SET_DST) }]);
         h.update(KEY_SET_DST);
         h.update(set.to_bytes());
         set.digest = h.finalize().into();

@@ -1,8 +1,9 @@
 //! What the server hands its host to queue for a recipient (SPEC.md 11.5).
 
-use super::{embedded, WireError, MAX_SEALED_LEN, VERSION};
+use super::codec::{codec_enum, read_tag, tags, Bytes, Decode, Encode, Own, U32};
+use super::{WireError, MAX_SEALED_LEN, VERSION};
 use crate::bbs04::Signature;
-use crate::encoding::{Reader, Writer};
+use crate::encoding::Reader;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -21,8 +22,19 @@ impl fmt::Debug for DeliveryHandle {
     }
 }
 
-const KIND_COLD_CALL: u8 = 1;
-const KIND_REPLY: u8 = 2;
+tags! {
+    /// The kind byte of a delivery.
+    enum DeliveryKind {
+        ColdCall = 1,
+        Reply = 2,
+    }
+}
+
+impl DeliveryKind {
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        read_tag(r, "delivery.kind", "delivery", Self::from_u8)
+    }
+}
 
 /// A message queued for a recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,61 +64,21 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    /// The canonical encoding.
+    /// The canonical encoding. A sealed payload over its limit (SPEC.md 11.5) is written whole,
+    /// for the receiver to refuse; one its `u32` length cannot count stops the encoding before
+    /// it, so no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(VERSION);
-        match self {
-            Delivery::ColdCall {
-                handle,
-                received_at,
-                sealed,
-            } => {
-                w.u8(KIND_COLD_CALL)
-                    .bytes(&handle.0)
-                    .u64(*received_at)
-                    .vec32(sealed);
-            }
-            Delivery::Reply {
-                generation,
-                timestamp,
-                sealed,
-                signature,
-            } => {
-                w.u8(KIND_REPLY)
-                    .u32(*generation)
-                    .u64(*timestamp)
-                    .vec32(sealed)
-                    .bytes(&signature.to_bytes());
-            }
-        }
-        w.finish()
+        super::codec::message_bytes(|w| {
+            w.u8(VERSION);
+            self.encode(w, "delivery")
+        })
     }
 
     /// Decodes and validates a delivery.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         r.version("delivery.version", VERSION)?;
-        let delivery = match r.u8("delivery.kind")? {
-            KIND_COLD_CALL => Delivery::ColdCall {
-                handle: DeliveryHandle(r.array("delivery.handle")?),
-                received_at: r.u64("delivery.received_at")?,
-                sealed: r.vec32("delivery.sealed", MAX_SEALED_LEN)?.to_vec(),
-            },
-            KIND_REPLY => Delivery::Reply {
-                generation: r.u32("delivery.generation")?,
-                timestamp: r.u64("delivery.timestamp")?,
-                sealed: r.vec32("delivery.sealed", MAX_SEALED_LEN)?.to_vec(),
-                signature: Signature::from_bytes(r.bytes("delivery.signature", Signature::SIZE)?)
-                    .map_err(embedded("delivery.signature"))?,
-            },
-            found => {
-                return Err(WireError::UnknownType {
-                    message: "delivery",
-                    found,
-                })
-            }
-        };
+        let delivery = Self::decode(&mut r, "delivery")?;
         r.finish("delivery")?;
         Ok(delivery)
     }
@@ -116,5 +88,21 @@ impl Delivery {
         match self {
             Delivery::ColdCall { sealed, .. } | Delivery::Reply { sealed, .. } => sealed,
         }
+    }
+}
+
+codec_enum! {
+    Delivery by DeliveryKind::read {
+        ColdCall {
+            handle: Own = "delivery.handle",
+            received_at: Own = "delivery.received_at",
+            sealed: Bytes<U32, MAX_SEALED_LEN> = "delivery.sealed",
+        },
+        Reply {
+            generation: Own = "delivery.generation",
+            timestamp: Own = "delivery.timestamp",
+            sealed: Bytes<U32, MAX_SEALED_LEN> = "delivery.sealed",
+            signature: Own = "delivery.signature",
+        },
     }
 }

@@ -119,6 +119,15 @@ impl From<BlsError> for EmbeddedError {
     }
 }
 
+impl From<crate::certificate::phone::EncodedError> for EmbeddedError {
+    fn from(e: crate::certificate::phone::EncodedError) -> Self {
+        match e {
+            crate::certificate::phone::EncodedError::NotUtf8 => EmbeddedError::NotUtf8,
+            crate::certificate::phone::EncodedError::Invalid(e) => EmbeddedError::Phone(e),
+        }
+    }
+}
+
 impl From<core::str::Utf8Error> for EmbeddedError {
     fn from(_: core::str::Utf8Error) -> Self {
         EmbeddedError::NotUtf8

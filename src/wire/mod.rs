@@ -6,6 +6,7 @@
 //! the recipient. Decoding validates everything (keys, signatures' encodings, tokens, phone
 //! numbers, length limits), so a decoded message is well formed.
 
+pub(crate) mod codec;
 mod delivery;
 mod error;
 mod error_code;
@@ -61,7 +62,8 @@ pub fn reply_context(
     timestamp: u64,
 ) -> [u8; REPLY_CONTEXT_LEN] {
     let mut out = [0u8; REPLY_CONTEXT_LEN];
-    let parts = core::iter::once(REPLY_CONTEXT_DST.len() as u8)
+    const DST_LEN: u8 = crate::encoding::dst_len(REPLY_CONTEXT_DST);
+    let parts = core::iter::once(DST_LEN)
         .chain(REPLY_CONTEXT_DST.iter().copied())
         .chain(recipient.as_bytes().iter().copied())
         .chain(generation.to_be_bytes())

@@ -5,20 +5,32 @@
 //! the message to the recipient, and hands the recipient a member key of the sender's group so
 //! it can reply without spending tokens.
 
-use super::{embedded, WireError, MAX_HOST_MATERIAL_LEN, MAX_MESSAGE_LEN, VERSION};
+use super::codec::{codec_enum, codec_struct, read_tag, tags, Bytes, Decode, Encode, Own, U16};
+use super::{WireError, MAX_HOST_MATERIAL_LEN, MAX_MESSAGE_LEN, VERSION};
 use crate::account::AccountId;
 use crate::bbs04::{GroupPublicKey, MemberKey};
 use crate::bls::{PublicKey, SecretKey, Signature as BlsSignature};
 use crate::certificate::{Certificate, CertificateError, IssuerKeySet};
-use crate::encoding::{Reader, Writer};
+use crate::encoding::{dst_len, EncodeError, Reader, Writer};
 use alloc::vec::Vec;
 use core::fmt;
 
 const INTRODUCTION_DST: &[u8] = b"blindpost/v1/introduction";
 const MAX_CERTIFICATE_LEN: usize = 1024;
 
-const KIND_INTRODUCTION: u8 = 1;
-const KIND_MESSAGE: u8 = 2;
+tags! {
+    /// The kind byte of a payload.
+    enum PayloadKind {
+        Introduction = 1,
+        Message = 2,
+    }
+}
+
+impl PayloadKind {
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        read_tag(r, "payload.kind", "payload", Self::from_u8)
+    }
+}
 
 /// The signed part of an introduction.
 #[derive(Clone)]
@@ -54,43 +66,15 @@ impl fmt::Debug for IntroductionContent {
 }
 
 impl IntroductionContent {
-    fn write(&self, w: &mut Writer) {
-        w.vec16(&self.certificate.to_bytes())
-            .bytes(self.recipient.as_bytes())
-            .bytes(&self.group_key.to_bytes())
-            .bytes(&self.member_key.to_bytes()[..])
-            .vec16(&self.host_material)
-            .vec16(&self.message)
-            .u64(self.created_at);
-    }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            certificate: Certificate::from_bytes(
-                r.vec16("introduction.certificate", MAX_CERTIFICATE_LEN)?,
-            )
-            .map_err(embedded("introduction.certificate"))?,
-            recipient: AccountId(r.array("introduction.recipient")?),
-            group_key: GroupPublicKey::from_bytes(
-                r.bytes("introduction.group_key", GroupPublicKey::SIZE)?,
-            )
-            .map_err(embedded("introduction.group_key"))?,
-            member_key: MemberKey::from_bytes(r.bytes("introduction.member_key", MemberKey::SIZE)?)
-                .map_err(embedded("introduction.member_key"))?,
-            host_material: r
-                .vec16("introduction.host_material", MAX_HOST_MATERIAL_LEN)?
-                .to_vec(),
-            message: r.vec16("introduction.message", MAX_MESSAGE_LEN)?.to_vec(),
-            created_at: r.u64("introduction.created_at")?,
-        })
-    }
-
     /// The bytes the sender's identity key signs: `vec8(DST) || content`.
+    /// A field its length prefix cannot count stops the message before it; the recipient, which
+    /// decodes the whole payload first, refuses such a content anyway.
     fn signed_message(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.vec8(INTRODUCTION_DST);
-        self.write(&mut w);
-        w.finish()
+        const DST_LEN: u8 = dst_len(INTRODUCTION_DST);
+        super::codec::message_bytes(|w| {
+            w.u8(DST_LEN).bytes(INTRODUCTION_DST);
+            self.encode(w, "introduction")
+        })
     }
 
     /// Signs the content with the sender's identity key.
@@ -191,18 +175,6 @@ impl Introduction {
             .check(&c.group_key)
             .map_err(|_| IntroductionError::BadMemberKey)
     }
-
-    fn write(&self, w: &mut Writer) {
-        self.content.write(w);
-        w.bytes(&self.signature.to_bytes());
-    }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let content = IntroductionContent::read(r)?;
-        let signature = BlsSignature::from_bytes(r.bytes("introduction.signature", 96)?)
-            .map_err(embedded("introduction.signature"))?;
-        Ok(Self { content, signature })
-    }
 }
 
 /// The plaintext of a sealed payload.
@@ -222,45 +194,82 @@ pub enum Payload {
 }
 
 impl Payload {
-    /// The canonical encoding (what the host seals).
+    /// The canonical encoding (what the host seals). A field over its limit (SPEC.md 10.1) is
+    /// written whole, for the receiver to refuse; one its length prefix cannot count stops the
+    /// encoding before it, so no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
+        super::codec::message_bytes(|w| self.write(w))
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
         w.u8(VERSION);
-        match self {
-            Payload::Introduction(intro) => {
-                w.u8(KIND_INTRODUCTION);
-                intro.write(&mut w);
-            }
-            Payload::Message {
-                host_material,
-                message,
-            } => {
-                w.u8(KIND_MESSAGE).vec16(host_material).vec16(message);
-            }
-        }
-        w.finish()
+        self.encode(w, "payload")
     }
 
     /// Decodes a payload the host has opened.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         r.version("payload.version", VERSION)?;
-        let payload = match r.u8("payload.kind")? {
-            KIND_INTRODUCTION => Payload::Introduction(Introduction::read(&mut r)?),
-            KIND_MESSAGE => Payload::Message {
-                host_material: r
-                    .vec16("payload.host_material", MAX_HOST_MATERIAL_LEN)?
-                    .to_vec(),
-                message: r.vec16("payload.message", MAX_MESSAGE_LEN)?.to_vec(),
-            },
-            found => {
-                return Err(WireError::UnknownType {
-                    message: "payload",
-                    found,
-                })
-            }
-        };
+        let payload = Self::decode(&mut r, "payload")?;
         r.finish("payload")?;
         Ok(payload)
+    }
+}
+
+codec_struct!(IntroductionContent {
+    certificate: Bytes<U16, MAX_CERTIFICATE_LEN> = "introduction.certificate",
+    recipient: Own = "introduction.recipient",
+    group_key: Own = "introduction.group_key",
+    member_key: Own = "introduction.member_key",
+    host_material: Bytes<U16, MAX_HOST_MATERIAL_LEN> = "introduction.host_material",
+    message: Bytes<U16, MAX_MESSAGE_LEN> = "introduction.message",
+    created_at: Own = "introduction.created_at",
+});
+
+codec_struct!(Introduction {
+    content: Own = "introduction",
+    signature: Own = "introduction.signature",
+});
+
+codec_enum! {
+    Payload by PayloadKind::read {
+        Introduction(introduction: Own = "introduction"),
+        Message {
+            host_material: Bytes<U16, MAX_HOST_MATERIAL_LEN> = "payload.host_material",
+            message: Bytes<U16, MAX_MESSAGE_LEN> = "payload.message",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_its_prefix_cannot_count_is_not_encoded_cut() {
+        let too_long = Payload::Message {
+            host_material: alloc::vec![1; 65_536],
+            message: alloc::vec![2; 3],
+        };
+        // Version and kind, then nothing: 65,536 does not fit the u16 length prefix.
+        assert_eq!(too_long.to_bytes(), [VERSION, 2]);
+        assert!(Payload::from_bytes(&too_long.to_bytes()).is_err());
+        // Over the maximum but countable: written whole, refused by the receiver.
+        let over = Payload::Message {
+            host_material: alloc::vec![1; MAX_HOST_MATERIAL_LEN + 1],
+            message: alloc::vec![2; 3],
+        };
+        let bytes = over.to_bytes();
+        assert_eq!(bytes.len(), 2 + 2 + MAX_HOST_MATERIAL_LEN + 1 + 2 + 3);
+        assert_eq!(
+            Payload::from_bytes(&bytes).unwrap_err(),
+            WireError::Decode(crate::DecodeError::new(
+                "payload.host_material",
+                crate::DecodeErrorKind::TooLong {
+                    length: MAX_HOST_MATERIAL_LEN + 1,
+                    max: MAX_HOST_MATERIAL_LEN
+                }
+            ))
+        );
     }
 }

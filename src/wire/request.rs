@@ -1,14 +1,17 @@
 //! Requests from a client to the server (SPEC.md 11.3, 12, 13, 14).
 
+use super::codec::{
+    codec_enum, codec_struct, read_tag, tags, Bytes, Decode, Encode, List, Own, U32, U8,
+};
 use super::{
-    embedded, DeliveryHandle, WireError, MAX_DISCOVERY_REQUESTS, MAX_LOOKUP_BATCH,
-    MAX_REGISTRATION_TOKENS, MAX_SEALED_LEN, VERSION,
+    DeliveryHandle, WireError, MAX_DISCOVERY_REQUESTS, MAX_LOOKUP_BATCH, MAX_REGISTRATION_TOKENS,
+    MAX_SEALED_LEN, VERSION,
 };
 use crate::account::{AccountId, ChannelKind};
 use crate::bbs04::{GroupPublicKey, RevocationRecord, Signature};
 use crate::bls::{ProofOfPossession, PublicKey};
-use crate::certificate::{HostKey, IssuerKeySet, PhoneNumber};
-use crate::encoding::{Reader, Writer};
+use crate::certificate::{HostKey, IssuerKeySet, PhoneNumber, MAX_HOST_KEY_LEN};
+use crate::encoding::Reader;
 use crate::token::{Token, TokenKeySet, TokenRequest};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -16,55 +19,53 @@ use alloc::vec::Vec;
 /// The most bytes of a verification code on the wire.
 const MAX_CODE_LEN: usize = 10;
 
-/// The type byte of each request (and of its response).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum RequestType {
-    /// [`Request::RequestCode`].
-    RequestCode = 0x01,
-    /// [`Request::Register`].
-    Register = 0x02,
-    /// [`Request::ColdCall`].
-    ColdCall = 0x10,
-    /// [`Request::Reply`].
-    Reply = 0x11,
-    /// [`Request::FetchGroupKey`].
-    FetchGroupKey = 0x12,
-    /// [`Request::RenewToken`].
-    RenewToken = 0x13,
-    /// [`Request::Lookup`].
-    Lookup = 0x14,
-    /// [`Request::FetchKeys`].
-    FetchKeys = 0x15,
-    /// [`Request::Release`].
-    Release = 0x20,
-    /// [`Request::UploadRevocation`].
-    UploadRevocation = 0x21,
-    /// [`Request::RotateGroupKey`].
-    RotateGroupKey = 0x22,
-    /// [`Request::IssueDiscoveryTokens`].
-    IssueDiscoveryTokens = 0x23,
+/// The most bytes of one encoded key set in a response.
+pub(super) const MAX_KEY_SET_LEN: usize = 16 * 1024;
+
+tags! {
+    /// The type byte of each request (and of its response).
+    pub enum RequestType {
+        /// [`Request::RequestCode`].
+        RequestCode = 0x01,
+        /// [`Request::Register`].
+        Register = 0x02,
+        /// [`Request::ColdCall`].
+        ColdCall = 0x10,
+        /// [`Request::Reply`].
+        Reply = 0x11,
+        /// [`Request::FetchGroupKey`].
+        FetchGroupKey = 0x12,
+        /// [`Request::RenewToken`].
+        RenewToken = 0x13,
+        /// [`Request::Lookup`].
+        Lookup = 0x14,
+        /// [`Request::FetchKeys`].
+        FetchKeys = 0x15,
+        /// [`Request::Release`].
+        Release = 0x20,
+        /// [`Request::UploadRevocation`].
+        UploadRevocation = 0x21,
+        /// [`Request::RotateGroupKey`].
+        RotateGroupKey = 0x22,
+        /// [`Request::IssueDiscoveryTokens`].
+        IssueDiscoveryTokens = 0x23,
+    }
 }
 
 impl RequestType {
-    const ALL: [RequestType; 12] = [
-        RequestType::RequestCode,
-        RequestType::Register,
-        RequestType::ColdCall,
-        RequestType::Reply,
-        RequestType::FetchGroupKey,
-        RequestType::RenewToken,
-        RequestType::Lookup,
-        RequestType::FetchKeys,
-        RequestType::Release,
-        RequestType::UploadRevocation,
-        RequestType::RotateGroupKey,
-        RequestType::IssueDiscoveryTokens,
-    ];
+    /// The type of an encoded request, read from its header alone without decoding the rest
+    /// (SPEC.md 11.3): the type byte after the version byte, whatever the version, so that the
+    /// answer to an undecodable request names the request it refuses. The one place a request's
+    /// type is read from its bytes.
+    pub fn of_request(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes);
+        r.u8("request.version")?;
+        Self::read(&mut r)
+    }
 
-    /// The type with this byte.
-    pub fn from_u8(b: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| *t as u8 == b)
+    /// Reads the type byte of a request.
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        read_tag(r, "request.type", "request", Self::from_u8)
     }
 
     /// The channel this request must travel on (SPEC.md 11.2).
@@ -246,222 +247,118 @@ impl Request {
         self.request_type().channel()
     }
 
-    /// The canonical encoding.
+    /// The canonical encoding. A field over its limit (SPEC.md 11.3) is written whole, for the
+    /// receiver to refuse; one its length prefix cannot count stops the encoding before it, so
+    /// no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(VERSION).u8(self.request_type() as u8);
-        match self {
-            Request::RequestCode { phone } => {
-                w.vec8(phone.as_bytes());
-            }
-            Request::Register(r) => {
-                w.vec8(r.phone.as_bytes())
-                    .vec8(r.code.as_bytes())
-                    .bytes(&r.identity_key.to_bytes())
-                    .bytes(&r.proof.to_bytes())
-                    .vec8(r.host_key.as_ref().map(HostKey::as_bytes).unwrap_or(&[]))
-                    .bytes(&r.group_key.to_bytes());
-                // At most MAX_REGISTRATION_TOKENS (checked by the constructor's users and
-                // the decoder).
-                w.u8(r.token_requests.len() as u8);
-                for t in &r.token_requests {
-                    w.bytes(&t.to_bytes());
-                }
-            }
-            Request::ColdCall(c) => {
-                w.bytes(c.recipient.as_bytes())
-                    .bytes(&c.token.to_bytes())
-                    .vec32(&c.sealed);
-            }
-            Request::Reply(r) => {
-                w.bytes(r.recipient.as_bytes())
-                    .u32(r.generation)
-                    .u64(r.timestamp)
-                    .vec32(&r.sealed)
-                    .bytes(&r.signature.to_bytes());
-            }
-            Request::FetchGroupKey {
-                account,
-                since_generation,
-            } => {
-                w.bytes(account.as_bytes()).u32(*since_generation);
-            }
-            Request::RenewToken { token, request } => {
-                w.bytes(&token.to_bytes()).bytes(&request.to_bytes());
-            }
-            Request::Lookup { token, phones } => {
-                w.bytes(&token.to_bytes()).u8(phones.len() as u8);
-                for p in phones {
-                    w.vec8(p.as_bytes());
-                }
-            }
-            Request::FetchKeys => {}
-            Request::Release { handle } => {
-                w.bytes(&handle.0);
-            }
-            Request::UploadRevocation { record } => {
-                w.bytes(&record.to_bytes());
-            }
-            Request::RotateGroupKey { group_key } => {
-                w.bytes(&group_key.to_bytes());
-            }
-            Request::IssueDiscoveryTokens { window, requests } => {
-                w.u64(*window).u8(requests.len() as u8);
-                for t in requests {
-                    w.bytes(&t.to_bytes());
-                }
-            }
-        }
-        w.finish()
+        super::codec::message_bytes(|w| {
+            w.u8(VERSION);
+            self.encode(w, "request")
+        })
     }
 
     /// Decodes and validates a request.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         r.version("request.version", VERSION)?;
-        let type_byte = r.u8("request.type")?;
-        let Some(kind) = RequestType::from_u8(type_byte) else {
-            return Err(WireError::UnknownType {
-                message: "request",
-                found: type_byte,
-            });
-        };
-        let request = match kind {
-            RequestType::RequestCode => Request::RequestCode {
-                phone: read_phone(&mut r, "phone")?,
-            },
-            RequestType::Register => Request::Register(RegisterRequest {
-                phone: read_phone(&mut r, "register.phone")?,
-                code: {
-                    let code = r.vec8("register.code", MAX_CODE_LEN)?;
-                    String::from_utf8(code.to_vec()).map_err(embedded("register.code"))?
-                },
-                identity_key: PublicKey::from_bytes(r.bytes("register.identity_key", 48)?)
-                    .map_err(embedded("register.identity_key"))?,
-                proof: ProofOfPossession::from_bytes(r.bytes("register.proof", 96)?)
-                    .map_err(embedded("register.proof"))?,
-                host_key: {
-                    let bytes =
-                        r.vec8("register.host_key", crate::certificate::MAX_HOST_KEY_LEN)?;
-                    if bytes.is_empty() {
-                        None
-                    } else {
-                        Some(HostKey::new(bytes).map_err(embedded("register.host_key"))?)
-                    }
-                },
-                group_key: read_group_key(&mut r, "register.group_key")?,
-                token_requests: read_token_requests(
-                    &mut r,
-                    "register.token_requests",
-                    MAX_REGISTRATION_TOKENS,
-                )?,
-            }),
-            RequestType::ColdCall => Request::ColdCall(ColdCallRequest {
-                recipient: read_account(&mut r, "cold_call.recipient")?,
-                token: read_token(&mut r, "cold_call.token")?,
-                sealed: r.vec32("cold_call.sealed", MAX_SEALED_LEN)?.to_vec(),
-            }),
-            RequestType::Reply => Request::Reply(ReplyRequest {
-                recipient: read_account(&mut r, "reply.recipient")?,
-                generation: r.u32("reply.generation")?,
-                timestamp: r.u64("reply.timestamp")?,
-                sealed: r.vec32("reply.sealed", MAX_SEALED_LEN)?.to_vec(),
-                signature: Signature::from_bytes(r.bytes("reply.signature", Signature::SIZE)?)
-                    .map_err(embedded("reply.signature"))?,
-            }),
-            RequestType::FetchGroupKey => Request::FetchGroupKey {
-                account: read_account(&mut r, "fetch_group_key.account")?,
-                since_generation: r.u32("fetch_group_key.since_generation")?,
-            },
-            RequestType::RenewToken => Request::RenewToken {
-                token: read_token(&mut r, "renew_token.token")?,
-                request: read_token_request(&mut r, "renew_token.request")?,
-            },
-            RequestType::Lookup => {
-                let token = read_token(&mut r, "lookup.token")?;
-                let count = usize::from(r.u8("lookup.count")?);
-                let mut phones = Vec::with_capacity(count.min(MAX_LOOKUP_BATCH));
-                for _ in 0..count {
-                    phones.push(read_phone(&mut r, "lookup.phone")?);
-                }
-                Request::Lookup { token, phones }
-            }
-            RequestType::FetchKeys => Request::FetchKeys,
-            RequestType::Release => Request::Release {
-                handle: DeliveryHandle(r.array("release.handle")?),
-            },
-            RequestType::UploadRevocation => Request::UploadRevocation {
-                record: RevocationRecord::from_bytes(
-                    r.bytes("upload_revocation.record", RevocationRecord::SIZE)?,
-                )
-                .map_err(embedded("upload_revocation.record"))?,
-            },
-            RequestType::RotateGroupKey => Request::RotateGroupKey {
-                group_key: read_group_key(&mut r, "rotate_group_key.group_key")?,
-            },
-            RequestType::IssueDiscoveryTokens => Request::IssueDiscoveryTokens {
-                window: r.u64("issue_discovery_tokens.window")?,
-                requests: read_token_requests(
-                    &mut r,
-                    "issue_discovery_tokens.requests",
-                    MAX_DISCOVERY_REQUESTS,
-                )?,
-            },
-        };
+        let request = Self::decode(&mut r, "request")?;
         r.finish("request")?;
         Ok(request)
     }
 }
 
-pub(super) fn read_phone(
-    r: &mut Reader<'_>,
-    field: &'static str,
-) -> Result<PhoneNumber, WireError> {
-    let bytes = r.vec8(field, crate::certificate::phone::MAX_LEN)?;
-    let text = core::str::from_utf8(bytes).map_err(embedded(field))?;
-    PhoneNumber::parse(text).map_err(embedded(field))
-}
+codec_struct!(RegisterRequest {
+    phone: Own = "register.phone",
+    code: Bytes<U8, MAX_CODE_LEN> = "register.code",
+    identity_key: Own = "register.identity_key",
+    proof: Own = "register.proof",
+    host_key: Bytes<U8, MAX_HOST_KEY_LEN> = "register.host_key",
+    group_key: Own = "register.group_key",
+    token_requests: List<U8, MAX_REGISTRATION_TOKENS> = "register.token_requests",
+});
 
-pub(super) fn read_account(
-    r: &mut Reader<'_>,
-    field: &'static str,
-) -> Result<AccountId, WireError> {
-    Ok(AccountId(r.array(field)?))
-}
+codec_struct!(ColdCallRequest {
+    recipient: Own = "cold_call.recipient",
+    token: Own = "cold_call.token",
+    sealed: Bytes<U32, MAX_SEALED_LEN> = "cold_call.sealed",
+});
 
-pub(super) fn read_token(r: &mut Reader<'_>, field: &'static str) -> Result<Token, WireError> {
-    Token::from_bytes(r.bytes(field, Token::LEN)?).map_err(embedded(field))
-}
+codec_struct!(ReplyRequest {
+    recipient: Own = "reply.recipient",
+    generation: Own = "reply.generation",
+    timestamp: Own = "reply.timestamp",
+    sealed: Bytes<U32, MAX_SEALED_LEN> = "reply.sealed",
+    signature: Own = "reply.signature",
+});
 
-pub(super) fn read_token_request(
-    r: &mut Reader<'_>,
-    field: &'static str,
-) -> Result<TokenRequest, WireError> {
-    TokenRequest::from_bytes(r.bytes(field, TokenRequest::LEN)?).map_err(embedded(field))
-}
+codec_struct!(ServerKeys {
+    certificate_issuers: Bytes<super::codec::U16, MAX_KEY_SET_LEN> = "keys.certificate_issuers",
+    cold_call_tokens: Bytes<super::codec::U16, MAX_KEY_SET_LEN> = "keys.cold_call_tokens",
+    discovery_tokens: Bytes<super::codec::U16, MAX_KEY_SET_LEN> = "keys.discovery_tokens",
+});
 
-fn read_token_requests(
-    r: &mut Reader<'_>,
-    field: &'static str,
-    max: usize,
-) -> Result<Vec<TokenRequest>, WireError> {
-    let count = usize::from(r.u8(field)?);
-    if count > max {
-        return Err(WireError::Decode(crate::encoding::DecodeError::new(
-            field,
-            crate::encoding::DecodeErrorKind::TooLong { length: count, max },
-        )));
+codec_enum! {
+    Request by RequestType::read {
+        RequestCode { phone: Own = "phone" },
+        Register(register: Own = "register"),
+        ColdCall(cold_call: Own = "cold_call"),
+        Reply(reply: Own = "reply"),
+        FetchGroupKey {
+            account: Own = "fetch_group_key.account",
+            since_generation: Own = "fetch_group_key.since_generation",
+        },
+        RenewToken {
+            token: Own = "renew_token.token",
+            request: Own = "renew_token.request",
+        },
+        Lookup {
+            token: Own = "lookup.token",
+            phones: List<U8, MAX_LOOKUP_BATCH> = ("lookup.count", "lookup.phone"),
+        },
+        FetchKeys {},
+        Release { handle: Own = "release.handle" },
+        UploadRevocation { record: Own = "upload_revocation.record" },
+        RotateGroupKey { group_key: Own = "rotate_group_key.group_key" },
+        IssueDiscoveryTokens {
+            window: Own = "issue_discovery_tokens.window",
+            requests: List<U8, MAX_DISCOVERY_REQUESTS> = "issue_discovery_tokens.requests",
+        },
     }
-    let mut out = Vec::with_capacity(count);
-    for _ in 0..count {
-        out.push(read_token_request(r, field)?);
-    }
-    Ok(out)
 }
 
-pub(super) fn read_group_key(
-    r: &mut Reader<'_>,
-    field: &'static str,
-) -> Result<GroupPublicKey, WireError> {
-    GroupPublicKey::from_bytes(r.bytes(field, GroupPublicKey::SIZE)?).map_err(embedded(field))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_type_of_a_request_is_read_from_its_header() {
+        assert_eq!(
+            RequestType::of_request(&Request::FetchKeys.to_bytes()),
+            Ok(RequestType::FetchKeys)
+        );
+        assert_eq!(
+            RequestType::of_request(&[1, 0x10, 0xff]),
+            Ok(RequestType::ColdCall)
+        );
+        assert_eq!(
+            RequestType::of_request(&[1, 0x03]),
+            Err(WireError::UnknownType {
+                message: "request",
+                found: 3
+            })
+        );
+        // The type byte is read whatever the version, as the server's refusal names it.
+        assert_eq!(
+            RequestType::of_request(&[2, 0x02]),
+            Ok(RequestType::Register)
+        );
+        assert!(matches!(
+            RequestType::of_request(&[1]),
+            Err(WireError::Decode(crate::DecodeError {
+                field: "request.type",
+                ..
+            }))
+        ));
+        assert!(RequestType::of_request(&[]).is_err());
+    }
 }

@@ -1,14 +1,14 @@
 //! Responses of the server (SPEC.md 11.3).
 
-use super::request::read_group_key;
+use super::codec::{codec_struct, read_tag, Bytes, Decode, Encode, Format, List, Own, U16, U8};
 use super::{
-    embedded, ErrorCode, RequestType, ServerKeys, WireError, MAX_DISCOVERY_REQUESTS,
-    MAX_LOOKUP_BATCH, MAX_RECORDS_PER_UPDATE, MAX_REGISTRATION_TOKENS, VERSION,
+    ErrorCode, RequestType, ServerKeys, WireError, MAX_DISCOVERY_REQUESTS, MAX_LOOKUP_BATCH,
+    MAX_RECORDS_PER_UPDATE, MAX_REGISTRATION_TOKENS, VERSION,
 };
 use crate::bbs04::{GroupPublicKey, RevocationRecord};
-use crate::certificate::{Certificate, IssuerKeySet};
-use crate::encoding::{DecodeError, DecodeErrorKind, Reader, Writer};
-use crate::token::{TokenKeySet, TokenResponse};
+use crate::certificate::Certificate;
+use crate::encoding::{EncodeError, Reader, Writer};
+use crate::token::TokenResponse;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -16,11 +16,12 @@ use alloc::vec::Vec;
 const MAX_DETAIL_LEN: usize = 255;
 /// The most bytes of one encoded certificate in a response.
 const MAX_CERTIFICATE_LEN: usize = 1024;
-/// The most bytes of one encoded key set in a response.
-const MAX_KEY_SET_LEN: usize = 16 * 1024;
 
 const STATUS_OK: u8 = 0;
 const STATUS_ERROR: u8 = 1;
+
+/// A certificate behind its `vec16` length.
+type CertificateField = Bytes<U16, MAX_CERTIFICATE_LEN>;
 
 /// An account's current group key and the revocation records a member needs to reach it.
 #[derive(Clone, Debug)]
@@ -101,15 +102,18 @@ impl Response {
         }
     }
 
-    /// The canonical encoding.
+    /// The canonical encoding. A field over its limit (SPEC.md 11.3) is written whole, for the
+    /// receiver to refuse; one its length prefix cannot count stops the encoding before it, so
+    /// no decoder accepts the result.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(VERSION).u8(self.request_type() as u8);
+        super::codec::message_bytes(|w| self.write(w))
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u8(VERSION).u8(self.request_type().to_u8());
         if let Response::Error { code, detail, .. } = self {
-            w.u8(STATUS_ERROR)
-                .u16(code.to_u16())
-                .vec8(detail.as_bytes());
-            return w.finish();
+            w.u8(STATUS_ERROR).u16(code.to_u16());
+            return Bytes::<U8, MAX_DETAIL_LEN>::write(detail, w, "response.detail".into());
         }
         w.u8(STATUS_OK);
         match self {
@@ -118,73 +122,52 @@ impl Response {
             | Response::Released
             | Response::RevocationAccepted
             | Response::GroupKeyRotated
-            | Response::Error { .. } => {}
+            | Response::Error { .. } => Ok(()),
             Response::Registered {
                 certificate,
                 token_responses,
             } => {
-                w.vec16(&certificate.to_bytes());
-                write_token_responses(&mut w, token_responses);
+                CertificateField::write(certificate, w, "registered.certificate".into())?;
+                TokenResponses::<MAX_REGISTRATION_TOKENS>::write(
+                    token_responses,
+                    w,
+                    "registered.token_responses".into(),
+                )
             }
             Response::ColdCallAccepted { duplicate } => {
-                w.u8(u8::from(*duplicate));
+                duplicate.encode(w, "cold_call_accepted.duplicate")
             }
-            Response::GroupKey(update) => {
-                w.bytes(&update.group_key.to_bytes())
-                    .u8(update.records.len() as u8);
-                for record in &update.records {
-                    w.bytes(&record.to_bytes());
-                }
+            Response::GroupKey(update) => update.encode(w, "group_key"),
+            Response::TokenRenewed(t) => t.encode(w, "renewed"),
+            Response::LookupResult(certificates) => Certificates::write(
+                certificates,
+                w,
+                ("lookup_result.count", "lookup_result.certificate").into(),
+            ),
+            Response::Keys(keys) => keys.encode(w, "keys"),
+            Response::DiscoveryTokens(responses) => {
+                TokenResponses::<MAX_DISCOVERY_REQUESTS>::write(
+                    responses,
+                    w,
+                    "discovery_tokens".into(),
+                )
             }
-            Response::TokenRenewed(t) => {
-                w.bytes(&t.to_bytes());
-            }
-            Response::LookupResult(certificates) => {
-                w.u8(certificates.len() as u8);
-                for c in certificates {
-                    w.vec16(&c.to_bytes());
-                }
-            }
-            Response::Keys(keys) => {
-                w.vec16(&keys.certificate_issuers.to_bytes())
-                    .vec16(&keys.cold_call_tokens.to_bytes())
-                    .vec16(&keys.discovery_tokens.to_bytes());
-            }
-            Response::DiscoveryTokens(responses) => write_token_responses(&mut w, responses),
         }
-        w.finish()
     }
 
     /// Decodes and validates a response.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         r.version("response.version", VERSION)?;
-        let type_byte = r.u8("response.type")?;
-        let Some(request) = RequestType::from_u8(type_byte) else {
-            return Err(WireError::UnknownType {
-                message: "response",
-                found: type_byte,
-            });
-        };
+        let request = read_tag(&mut r, "response.type", "response", RequestType::from_u8)?;
         let response = match r.u8("response.status")? {
             STATUS_OK => Self::read_ok(&mut r, request)?,
-            STATUS_ERROR => {
-                let code = ErrorCode::from_u16(r.u16("response.error_code")?);
-                let detail = r.vec8("response.detail", MAX_DETAIL_LEN)?;
-                let detail =
-                    String::from_utf8(detail.to_vec()).map_err(embedded("response.detail"))?;
-                Response::Error {
-                    request,
-                    code,
-                    detail,
-                }
-            }
-            _ => {
-                return Err(WireError::Decode(DecodeError::new(
-                    "response.status",
-                    DecodeErrorKind::InvalidValue,
-                )))
-            }
+            STATUS_ERROR => Response::Error {
+                request,
+                code: ErrorCode::from_u16(r.u16("response.error_code")?),
+                detail: Bytes::<U8, MAX_DETAIL_LEN>::read(&mut r, "response.detail".into())?,
+            },
+            _ => return Err(super::codec::invalid("response.status")),
         };
         r.finish("response")?;
         Ok(response)
@@ -194,105 +177,45 @@ impl Response {
         Ok(match request {
             RequestType::RequestCode => Response::CodeSent,
             RequestType::Register => Response::Registered {
-                certificate: read_certificate(r, "registered.certificate")?,
-                token_responses: read_token_responses(
+                certificate: CertificateField::read(r, "registered.certificate".into())?,
+                token_responses: TokenResponses::<MAX_REGISTRATION_TOKENS>::read(
                     r,
-                    "registered.token_responses",
-                    MAX_REGISTRATION_TOKENS,
+                    "registered.token_responses".into(),
                 )?,
             },
-            RequestType::ColdCall => match r.u8("cold_call_accepted.duplicate")? {
-                0 => Response::ColdCallAccepted { duplicate: false },
-                1 => Response::ColdCallAccepted { duplicate: true },
-                _ => {
-                    return Err(WireError::Decode(DecodeError::new(
-                        "cold_call_accepted.duplicate",
-                        DecodeErrorKind::InvalidValue,
-                    )))
-                }
+            RequestType::ColdCall => Response::ColdCallAccepted {
+                duplicate: bool::decode(r, "cold_call_accepted.duplicate")?,
             },
             RequestType::Reply => Response::ReplyAccepted,
             RequestType::FetchGroupKey => {
-                let group_key = read_group_key(r, "group_key.group_key")?;
-                let count = usize::from(r.u8("group_key.count")?);
-                let mut records = Vec::with_capacity(count.min(MAX_RECORDS_PER_UPDATE));
-                for _ in 0..count {
-                    let bytes = r.bytes("group_key.record", RevocationRecord::SIZE)?;
-                    records.push(
-                        RevocationRecord::from_bytes(bytes)
-                            .map_err(embedded("group_key.record"))?,
-                    );
-                }
-                Response::GroupKey(GroupKeyUpdate { group_key, records })
+                Response::GroupKey(GroupKeyUpdate::decode(r, "group_key")?)
             }
-            RequestType::RenewToken => Response::TokenRenewed(read_token_response(r, "renewed")?),
-            RequestType::Lookup => {
-                let count = usize::from(r.u8("lookup_result.count")?);
-                let mut certificates = Vec::with_capacity(count.min(MAX_LOOKUP_BATCH));
-                for _ in 0..count {
-                    certificates.push(read_certificate(r, "lookup_result.certificate")?);
-                }
-                Response::LookupResult(certificates)
-            }
-            RequestType::FetchKeys => Response::Keys(ServerKeys {
-                certificate_issuers: IssuerKeySet::from_bytes(
-                    r.vec16("keys.certificate_issuers", MAX_KEY_SET_LEN)?,
-                )
-                .map_err(embedded("keys.certificate_issuers"))?,
-                cold_call_tokens: TokenKeySet::from_bytes(
-                    r.vec16("keys.cold_call_tokens", MAX_KEY_SET_LEN)?,
-                )
-                .map_err(embedded("keys.cold_call_tokens"))?,
-                discovery_tokens: TokenKeySet::from_bytes(
-                    r.vec16("keys.discovery_tokens", MAX_KEY_SET_LEN)?,
-                )
-                .map_err(embedded("keys.discovery_tokens"))?,
-            }),
+            RequestType::RenewToken => Response::TokenRenewed(TokenResponse::decode(r, "renewed")?),
+            RequestType::Lookup => Response::LookupResult(Certificates::read(
+                r,
+                ("lookup_result.count", "lookup_result.certificate").into(),
+            )?),
+            RequestType::FetchKeys => Response::Keys(ServerKeys::decode(r, "keys")?),
             RequestType::Release => Response::Released,
             RequestType::UploadRevocation => Response::RevocationAccepted,
             RequestType::RotateGroupKey => Response::GroupKeyRotated,
-            RequestType::IssueDiscoveryTokens => Response::DiscoveryTokens(read_token_responses(
-                r,
-                "discovery_tokens",
-                MAX_DISCOVERY_REQUESTS,
-            )?),
+            RequestType::IssueDiscoveryTokens => {
+                Response::DiscoveryTokens(TokenResponses::<MAX_DISCOVERY_REQUESTS>::read(
+                    r,
+                    "discovery_tokens".into(),
+                )?)
+            }
         })
     }
 }
 
-fn write_token_responses(w: &mut Writer, responses: &[TokenResponse]) {
-    w.u8(responses.len() as u8);
-    for t in responses {
-        w.bytes(&t.to_bytes());
-    }
-}
+/// `u8 n; n x TokenResponse`, at most `MAX`.
+type TokenResponses<const MAX: usize> = List<U8, MAX>;
 
-fn read_token_response(
-    r: &mut Reader<'_>,
-    field: &'static str,
-) -> Result<TokenResponse, WireError> {
-    TokenResponse::from_bytes(r.bytes(field, TokenResponse::LEN)?).map_err(embedded(field))
-}
+/// `u8 n; n x vec16 certificate`.
+type Certificates = List<U8, MAX_LOOKUP_BATCH, CertificateField>;
 
-fn read_token_responses(
-    r: &mut Reader<'_>,
-    field: &'static str,
-    max: usize,
-) -> Result<Vec<TokenResponse>, WireError> {
-    let count = usize::from(r.u8(field)?);
-    if count > max {
-        return Err(WireError::Decode(DecodeError::new(
-            field,
-            DecodeErrorKind::TooLong { length: count, max },
-        )));
-    }
-    let mut out = Vec::with_capacity(count);
-    for _ in 0..count {
-        out.push(read_token_response(r, field)?);
-    }
-    Ok(out)
-}
-
-fn read_certificate(r: &mut Reader<'_>, field: &'static str) -> Result<Certificate, WireError> {
-    Certificate::from_bytes(r.vec16(field, MAX_CERTIFICATE_LEN)?).map_err(embedded(field))
-}
+codec_struct!(GroupKeyUpdate {
+    group_key: Own = "group_key.group_key",
+    records: List<U8, MAX_RECORDS_PER_UPDATE> = ("group_key.count", "group_key.record"),
+});

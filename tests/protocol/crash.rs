@@ -51,7 +51,7 @@ impl Sim {
         let mut world = World::new("crash");
         let hosts = [0, 1].map(|_| {
             let client = world.new_client();
-            let persisted = client.to_bytes().to_vec();
+            let persisted = client.to_bytes().unwrap().to_vec();
             Host {
                 client,
                 persisted,
@@ -85,7 +85,7 @@ impl Sim {
             .extend(std::iter::from_fn(|| host.client.poll_event()));
         self.step(who)?;
         let host = &mut self.hosts[who];
-        host.persisted = host.client.to_bytes().to_vec();
+        host.persisted = host.client.to_bytes().unwrap().to_vec();
         Ok(())
     }
 

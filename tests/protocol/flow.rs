@@ -317,7 +317,7 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
         sealed: world.seal(&bob.account(), b"something else"),
         signature,
     };
-    let before = bob.to_bytes();
+    let before = bob.to_bytes().unwrap();
     let err = bob
         .handle_delivery(world.now, &forged.to_bytes(), &opened)
         .unwrap_err();
@@ -325,7 +325,7 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
         err,
         ClientError::Group(blindpost::bbs04::Error::InvalidSignature)
     );
-    assert_eq!(bob.to_bytes(), before);
+    assert_eq!(bob.to_bytes().unwrap(), before);
 }
 
 #[test]

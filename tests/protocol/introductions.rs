@@ -67,12 +67,12 @@ impl Setup {
     #[track_caller]
     fn refused_at(&mut self, now: u64, opened: &[u8], expected: ClientError) {
         let delivery = self.delivery(opened);
-        let before = self.bob.to_bytes();
+        let before = self.bob.to_bytes().unwrap();
         assert_eq!(
             self.bob.handle_delivery(now, &delivery, opened),
             Err(expected)
         );
-        assert_eq!(*self.bob.to_bytes(), *before, "state changed");
+        assert_eq!(*self.bob.to_bytes().unwrap(), *before, "state changed");
         assert_eq!(self.bob.poll_event(), None, "event produced");
     }
 

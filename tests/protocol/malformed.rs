@@ -381,7 +381,7 @@ fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_ch
 
 /// A copy of `client` restored from its persisted state (so its event queue is empty).
 fn copy(client: &Client) -> Client {
-    Client::from_bytes(&client.to_bytes(), settings()).unwrap()
+    Client::from_bytes(&client.to_bytes().unwrap(), settings()).unwrap()
 }
 
 /// Feeds `input` to a copy of `client` with `f`: it must fail with `expected` and change
@@ -394,9 +394,9 @@ fn refused(
     f: impl FnOnce(&mut Client) -> Result<(), ClientError>,
 ) {
     let mut c = copy(client);
-    let before = c.to_bytes();
+    let before = c.to_bytes().unwrap();
     assert_eq!(f(&mut c), Err(expected), "{what}");
-    assert_eq!(*c.to_bytes(), *before, "{what}: state changed");
+    assert_eq!(*c.to_bytes().unwrap(), *before, "{what}: state changed");
     assert_eq!(c.poll_event(), None, "{what}: event produced");
 }
 

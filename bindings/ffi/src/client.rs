@@ -398,9 +398,10 @@ impl Client {
         Self::restore(Randomness::Vector(rng), &bytes, &settings)
     }
 
-    /// The state to persist (secret: it holds the identity and group keys).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.lock().to_bytes().to_vec()
+    /// The state to persist (secret: it holds the identity and group keys); refused if a list
+    /// is over its limit (`TooLarge`), never written cut.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, BlindpostError> {
+        Ok(self.lock().to_bytes()?.to_vec())
     }
 
     // ----- queries -----

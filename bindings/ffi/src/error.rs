@@ -10,7 +10,7 @@
 
 use blindpost::bls::BlsError;
 use blindpost::certificate::{CertificateError, PhoneNumberError};
-use blindpost::client::ClientError;
+use blindpost::client::{ClientError, StateError};
 use blindpost::server::ServerError;
 use blindpost::store::conformance::ConformanceFailure;
 use blindpost::store::StoreError;
@@ -699,6 +699,35 @@ fn wire(e: WireError, reason: String) -> BlindpostError {
     }
 }
 
+/// The client's own state blob: decoding faults are `Malformed` like any other encoding (their
+/// fields are paths into the blob); a list too long to be written is `Client { TooLarge }`.
+fn state(e: StateError, reason: String) -> BlindpostError {
+    match e {
+        StateError::Decode(d) => malformed(d, reason),
+        StateError::UnknownTag { field, found: _ } => BlindpostError::Malformed {
+            field: field.to_owned(),
+            kind: DecodeErrorKind::UnknownType,
+            reason,
+        },
+        StateError::Embedded { field, cause: _ } => BlindpostError::Malformed {
+            field: field.to_owned(),
+            kind: DecodeErrorKind::InvalidEmbedded,
+            reason,
+        },
+        StateError::TooLong(too_long) => BlindpostError::Client {
+            kind: ClientErrorKind::TooLarge {
+                field: too_long.field.to_owned(),
+            },
+            reason,
+        },
+        _ => BlindpostError::Malformed {
+            field: "client_state".to_owned(),
+            kind: DecodeErrorKind::InvalidValue,
+            reason,
+        },
+    }
+}
+
 fn introduction(e: IntroductionError, reason: String) -> BlindpostError {
     use ClientErrorKind as K;
     let kind = match e {
@@ -715,6 +744,7 @@ fn client(e: ClientError, reason: String) -> BlindpostError {
     use ClientErrorKind as K;
     let kind = match e {
         ClientError::Wire(w) => return wire(w, reason),
+        ClientError::State(s) => return state(s, reason),
         ClientError::Certificate(c) => return certificate(c, reason),
         ClientError::Introduction(i) => return introduction(i, reason),
         ClientError::Group(g) => return group(g, reason),

@@ -254,7 +254,10 @@ impl Run {
         self.snapshots.push(Snapshot {
             client,
             name,
-            state: self.clients[client].to_bytes().to_vec(),
+            state: self.clients[client]
+                .to_bytes()
+                .expect("state encodes")
+                .to_vec(),
             now: self.world.now,
             given: self.given(client).count(),
         });
