@@ -31,39 +31,40 @@ fn h(bytes: impl AsRef<[u8]>) -> String {
 
 /// `test-vectors/bbs04.json` (byte strings hex).
 #[derive(Debug, Deserialize)]
-struct Bbs04File {
-    generation0: Generation,
-    generation1: Generation,
-    members: Vec<String>,
-    member_ids: Vec<String>,
-    signatures: Vec<SignatureCase>,
-    revocation: Revocation,
+pub(crate) struct Bbs04File {
+    pub(crate) generation0: Generation,
+    pub(crate) generation1: Generation,
+    pub(crate) members: Vec<String>,
+    pub(crate) member_ids: Vec<String>,
+    pub(crate) signatures: Vec<SignatureCase>,
+    pub(crate) revocation: Revocation,
+    pub(crate) other_group_key: String,
     negative: Vec<NegativeCase>,
 }
 
 /// The manager key and group key of one generation.
 #[derive(Debug, Deserialize)]
-struct Generation {
-    manager_key: String,
-    group_key: String,
+pub(crate) struct Generation {
+    pub(crate) manager_key: String,
+    pub(crate) group_key: String,
 }
 
 /// A signature by member `member` under the group key of `group` ("generation0" or
 /// "generation1"), and the member id its opening gives.
 #[derive(Debug, Deserialize)]
-struct SignatureCase {
-    member: usize,
-    group: String,
-    context: String,
-    message: String,
-    signature: String,
-    opened: String,
+pub(crate) struct SignatureCase {
+    pub(crate) member: usize,
+    pub(crate) group: String,
+    pub(crate) context: String,
+    pub(crate) message: String,
+    pub(crate) signature: String,
+    pub(crate) opened: String,
 }
 
 #[derive(Debug, Deserialize)]
-struct Revocation {
-    revoked_member: usize,
-    record: String,
+pub(crate) struct Revocation {
+    pub(crate) revoked_member: usize,
+    pub(crate) record: String,
     updated_members: Vec<UpdatedMember>,
 }
 

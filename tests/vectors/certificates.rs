@@ -60,45 +60,45 @@ fn outcome<T>(r: &Result<T, CertificateError>) -> Outcome {
 
 /// `test-vectors/certificates.json` (byte strings hex).
 #[derive(Debug, Deserialize)]
-struct CertificatesFile {
-    issuer_keys: Vec<IssuerKeyJson>,
-    rogue_issuer_key: IssuerKeyJson,
-    key_set: String,
-    key_set_fingerprint: String,
-    identities: Vec<IdentityJson>,
-    certificates: Vec<CertificateJson>,
+pub(crate) struct CertificatesFile {
+    pub(crate) issuer_keys: Vec<IssuerKeyJson>,
+    pub(crate) rogue_issuer_key: IssuerKeyJson,
+    pub(crate) key_set: String,
+    pub(crate) key_set_fingerprint: String,
+    pub(crate) identities: Vec<IdentityJson>,
+    pub(crate) certificates: Vec<CertificateJson>,
     verify_cases: Vec<VerifyCase>,
     key_set_cases: Vec<KeySetCase>,
 }
 
 #[derive(Debug, Deserialize)]
-struct IssuerKeyJson {
-    ikm: String,
-    secret_key: String,
-    public_key: String,
-    key_id: String,
-    not_before: u64,
-    not_after: u64,
+pub(crate) struct IssuerKeyJson {
+    pub(crate) ikm: String,
+    pub(crate) secret_key: String,
+    pub(crate) public_key: String,
+    pub(crate) key_id: String,
+    pub(crate) not_before: u64,
+    pub(crate) not_after: u64,
 }
 
 #[derive(Debug, Deserialize)]
-struct IdentityJson {
-    ikm: String,
-    secret_key: String,
-    public_key: String,
-    proof_of_possession: String,
+pub(crate) struct IdentityJson {
+    pub(crate) ikm: String,
+    pub(crate) secret_key: String,
+    pub(crate) public_key: String,
+    pub(crate) proof_of_possession: String,
 }
 
 #[derive(Debug, Deserialize)]
-struct CertificateJson {
-    issuer: usize,
-    phone: String,
-    identity_key: String,
-    host_key: Option<String>,
-    serial: u64,
-    not_before: u64,
-    not_after: u64,
-    bytes: String,
+pub(crate) struct CertificateJson {
+    pub(crate) issuer: usize,
+    pub(crate) phone: String,
+    pub(crate) identity_key: String,
+    pub(crate) host_key: Option<String>,
+    pub(crate) serial: u64,
+    pub(crate) not_before: u64,
+    pub(crate) not_after: u64,
+    pub(crate) bytes: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 
 /// One vector of RFC 9578 Appendix B.2 (byte strings hex in the file).
 #[derive(Debug, Deserialize)]
-struct Vector {
+pub(crate) struct Vector {
     #[serde(rename = "skS", deserialize_with = "hex_bytes")]
-    sk: Vec<u8>,
+    pub(crate) sk: Vec<u8>,
     #[serde(rename = "pkS", deserialize_with = "hex_bytes")]
     pk: Vec<u8>,
     #[serde(rename = "token_challenge", deserialize_with = "hex_bytes")]
@@ -43,7 +43,7 @@ struct Rfc9578File {
     vectors: Vec<Vector>,
 }
 
-fn vectors() -> Vec<Vector> {
+pub(crate) fn vectors() -> Vec<Vector> {
     let file: Rfc9578File = vector_file::read("rfc9578_type2.json");
     assert!(file.source.contains("RFC 9578"));
     assert_eq!(file.vectors.len(), 5);

@@ -63,39 +63,39 @@ fn outcome(e: &token::Error) -> Outcome {
 
 /// `test-vectors/tokens.json`.
 #[derive(Debug, Serialize, Deserialize)]
-struct TokensFile {
-    source: String,
-    seed: String,
-    notes: String,
-    issuer_name: String,
-    now: u64,
-    window_seconds: u64,
-    issuer_secret_key_pem: String,
-    key_set: String,
-    key_set_digest: String,
-    cases: Vec<TokenCase>,
+pub(crate) struct TokensFile {
+    pub(crate) source: String,
+    pub(crate) seed: String,
+    pub(crate) notes: String,
+    pub(crate) issuer_name: String,
+    pub(crate) now: u64,
+    pub(crate) window_seconds: u64,
+    pub(crate) issuer_secret_key_pem: String,
+    pub(crate) key_set: String,
+    pub(crate) key_set_digest: String,
+    pub(crate) cases: Vec<TokenCase>,
     negative: Vec<NegativeCase>,
 }
 
 /// One token, from challenge to verified token (all byte strings hex).
 #[derive(Debug, Serialize, Deserialize)]
-struct TokenCase {
-    purpose: String,
-    challenge: String,
-    challenge_digest: String,
-    token_key_id: String,
-    client_random: String,
-    nonce: String,
-    salt: String,
-    blind: String,
-    token_request: String,
-    pending_token: String,
-    token_response: String,
-    token: String,
+pub(crate) struct TokenCase {
+    pub(crate) purpose: String,
+    pub(crate) challenge: String,
+    pub(crate) challenge_digest: String,
+    pub(crate) token_key_id: String,
+    pub(crate) client_random: String,
+    pub(crate) nonce: String,
+    pub(crate) salt: String,
+    pub(crate) blind: String,
+    pub(crate) token_request: String,
+    pub(crate) pending_token: String,
+    pub(crate) token_response: String,
+    pub(crate) token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    window: Option<u64>,
+    pub(crate) window: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    redemption_context: Option<String>,
+    pub(crate) redemption_context: Option<String>,
 }
 
 /// One operation that must fail, with the inputs it takes (hex) and its outcome.

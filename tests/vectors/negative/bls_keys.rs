@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) fn bls_files(s: &Sources) -> Vec<Generated> {
     let e = |d: DecodeError| BlsError::Decode(d);
-    let identity = &s.certificates["identities"][0];
+    let identity = &s.certificates.identities[0];
     let mut files = Vec::new();
     let mut applicable = vec![Truncated, TrailingBytes];
     applicable.extend(POINT_REASONS);
@@ -13,7 +13,7 @@ pub(super) fn bls_files(s: &Sources) -> Vec<Generated> {
         "bls_public_key",
         "BLS public key, minimal-pubkey-size (SPEC.md 7.2): compressed G1 point",
         "bls::PublicKey::from_bytes",
-        unhex(&identity["public_key"]),
+        unhex(&identity.public_key),
         |b| bls::PublicKey::from_bytes(b).map(drop),
         bls_json,
     );
@@ -44,14 +44,14 @@ pub(super) fn bls_files(s: &Sources) -> Vec<Generated> {
             "BLS signature (SPEC.md 7.3): compressed G2 point",
             "bls::Signature::from_bytes",
             "bls.signature",
-            unhex(&s.certificates["certificates"][0]["bytes"])[95..].to_vec(),
+            unhex(&s.certificates.certificates[0].bytes)[95..].to_vec(),
         ),
         (
             "bls_proof_of_possession",
             "BLS proof of possession (SPEC.md 7.4): compressed G2 point",
             "bls::ProofOfPossession::from_bytes",
             "bls.proof_of_possession",
-            unhex(&identity["proof_of_possession"]),
+            unhex(&identity.proof_of_possession),
         ),
     ] {
         let decode: fn(&[u8]) -> Result<(), BlsError> = if name == "bls_signature" {
@@ -81,7 +81,7 @@ pub(super) fn bls_files(s: &Sources) -> Vec<Generated> {
         "bls_secret_key",
         "BLS secret key (SPEC.md 7.2): non-zero scalar",
         "bls::SecretKey::from_bytes",
-        unhex(&identity["secret_key"]),
+        unhex(&identity.secret_key),
         |b| bls::SecretKey::from_bytes(b).map(drop),
         bls_json,
     );

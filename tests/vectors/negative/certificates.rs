@@ -8,7 +8,7 @@ pub(super) fn certificate_files(s: &Sources) -> Vec<Generated> {
 
     // version || issuer (8) || serial || not_before || not_after || vec8 phone || identity (48)
     // || vec8 host_key || signature (96).
-    let cert = unhex(&s.certificates["certificates"][0]["bytes"]);
+    let cert = unhex(&s.certificates.certificates[0].bytes);
     let phone_len = usize::from(cert[33]);
     let identity_at = 34 + phone_len;
     let host_at = identity_at + 48;
@@ -114,7 +114,7 @@ pub(super) fn certificate_files(s: &Sources) -> Vec<Generated> {
     files.push(f.finish(&applicable));
 
     // version || count || count x (public key || not_before || not_after).
-    let set = unhex(&s.certificates["key_set"]);
+    let set = unhex(&s.certificates.key_set);
     assert_eq!(set[1], 2, "the base key set has two keys");
     let entry = |i: usize| set[2 + 64 * i..2 + 64 * (i + 1)].to_vec();
     let mut f = File::new(

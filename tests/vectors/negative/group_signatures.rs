@@ -9,7 +9,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     let mut files = Vec::new();
 
     // Group public key: version || generation || g1 || g2 || h || u || v || w.
-    let gpk = unhex(&s.bbs04["generation0"]["group_key"]);
+    let gpk = unhex(&s.bbs04.generation0.group_key);
     let mut f = File::new(
         "bbs04_group_key",
         "BBS04 group public key (SPEC.md 4.2)",
@@ -65,7 +65,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     files.push(f.finish(&applicable));
 
     // Member key: version || generation || A || x (non-zero).
-    let member = unhex(&s.bbs04["members"][0]);
+    let member = unhex(&s.bbs04.members[0]);
     let mut f = File::new(
         "bbs04_member_key",
         "BBS04 member key (SPEC.md 4.4)",
@@ -111,7 +111,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     files.push(f.finish(&applicable));
 
     // Manager key: version || xi1 || xi2 || gamma || gpk.
-    let manager = unhex(&s.bbs04["generation0"]["manager_key"]);
+    let manager = unhex(&s.bbs04.generation0.manager_key);
     let mut f = File::new(
         "bbs04_manager_key",
         "BBS04 group manager key (SPEC.md 4.3)",
@@ -172,7 +172,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
         f.with(65, &one),
         bbs04::Error::InconsistentManagerKey,
     );
-    let other_gpk = unhex(&s.bbs04["other_group_key"]);
+    let other_gpk = unhex(&s.bbs04.other_group_key);
     f.case(
         "group key of another group",
         InconsistentKey,
@@ -191,7 +191,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     files.push(f.finish(&applicable));
 
     // Signature: version || T1 || T2 || T3 || c || s_alpha || s_beta || s_x || s_d1 || s_d2.
-    let sig = unhex(&s.bbs04["signatures"][0]["signature"]);
+    let sig = unhex(&s.bbs04.signatures[0].signature);
     let mut f = File::new(
         "bbs04_signature",
         "BBS04 group signature (SPEC.md 4.5)",
@@ -242,7 +242,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     files.push(f.finish(&applicable));
 
     // Revocation record: version || generation || A* || x* || g2'.
-    let record = unhex(&s.bbs04["revocation"]["record"]);
+    let record = unhex(&s.bbs04.revocation.record);
     let mut f = File::new(
         "bbs04_revocation_record",
         "BBS04 revocation record (SPEC.md 4.8)",
@@ -289,7 +289,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     files.push(f.finish(&applicable));
 
     // Member id: a bare G1 point.
-    let id = unhex(&s.bbs04["member_ids"][0]);
+    let id = unhex(&s.bbs04.member_ids[0]);
     let mut f = File::new(
         "bbs04_member_id",
         "BBS04 member id (SPEC.md 4.4): a bare compressed G1 point",

@@ -21,7 +21,10 @@ mod server_secrets;
 mod tokens;
 mod wire;
 
-use crate::vector_file;
+use crate::bbs04::Bbs04File;
+use crate::certificates::CertificatesFile;
+use crate::tokens::TokensFile;
+use crate::vector_file::{self, unhex};
 use blindpost::account::AccountId;
 use blindpost::bbs04::{
     self, GroupManagerKey, GroupPublicKey, MemberId, MemberKey, RevocationRecord,
@@ -749,15 +752,6 @@ fn too_long(field: &'static str, length: usize, max: usize) -> DecodeError {
     dec(field, Kind::TooLong { length, max })
 }
 
-fn read_json(name: &str) -> Value {
-    let path = format!("{}/test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn unhex(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().unwrap()).unwrap()
-}
-
 fn pem(name: &str) -> String {
     let path = format!(
         "{}/test-vectors/token_keys/{name}.pem",
@@ -789,18 +783,18 @@ fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Shared inputs of the generator.
+/// Shared inputs of the generator: the valid objects of the other vector files.
 struct Sources {
-    bbs04: Value,
-    certificates: Value,
-    tokens: Value,
+    bbs04: Bbs04File,
+    certificates: CertificatesFile,
+    tokens: TokensFile,
 }
 
 fn sources() -> Sources {
     Sources {
-        bbs04: read_json("bbs04.json"),
-        certificates: read_json("certificates.json"),
-        tokens: read_json("tokens.json"),
+        bbs04: vector_file::read("bbs04.json"),
+        certificates: vector_file::read("certificates.json"),
+        tokens: vector_file::read("tokens.json"),
     }
 }
 
@@ -821,24 +815,22 @@ struct Objects {
 }
 
 fn objects(s: &Sources) -> Objects {
-    let gpk_bytes = unhex(&s.bbs04["generation0"]["group_key"]);
+    let gpk_bytes = unhex(&s.bbs04.generation0.group_key);
     Objects {
         gpk: GroupPublicKey::from_bytes(&gpk_bytes).unwrap(),
         gpk_bytes,
-        member: MemberKey::from_bytes(&unhex(&s.bbs04["members"][0])).unwrap(),
-        record: unhex(&s.bbs04["revocation"]["record"]),
-        signature: unhex(&s.bbs04["signatures"][0]["signature"]),
-        identity: bls::SecretKey::from_bytes(&unhex(
-            &s.certificates["identities"][0]["secret_key"],
-        ))
-        .unwrap(),
-        certificate: Certificate::from_bytes(&unhex(&s.certificates["certificates"][0]["bytes"]))
+        member: MemberKey::from_bytes(&unhex(&s.bbs04.members[0])).unwrap(),
+        record: unhex(&s.bbs04.revocation.record),
+        signature: unhex(&s.bbs04.signatures[0].signature),
+        identity: bls::SecretKey::from_bytes(&unhex(&s.certificates.identities[0].secret_key))
             .unwrap(),
-        token: unhex(&s.tokens["cases"][0]["token"]),
-        token_request: unhex(&s.tokens["cases"][0]["token_request"]),
-        token_response: unhex(&s.tokens["cases"][0]["token_response"]),
-        issuers: IssuerKeySet::from_bytes(&unhex(&s.certificates["key_set"])).unwrap(),
-        token_keys: TokenKeySet::from_bytes(&unhex(&s.tokens["key_set"])).unwrap(),
+        certificate: Certificate::from_bytes(&unhex(&s.certificates.certificates[0].bytes))
+            .unwrap(),
+        token: unhex(&s.tokens.cases[0].token),
+        token_request: unhex(&s.tokens.cases[0].token_request),
+        token_response: unhex(&s.tokens.cases[0].token_response),
+        issuers: IssuerKeySet::from_bytes(&unhex(&s.certificates.key_set)).unwrap(),
+        token_keys: TokenKeySet::from_bytes(&unhex(&s.tokens.key_set)).unwrap(),
     }
 }
 

@@ -3,8 +3,8 @@
 use super::*;
 
 pub(super) fn server_secrets_file(s: &Sources) -> Generated {
-    let issuer_key = &s.certificates["issuer_keys"][0];
-    let bls_key = bls::SecretKey::from_bytes(&unhex(&issuer_key["secret_key"])).unwrap();
+    let issuer_key = &s.certificates.issuer_keys[0];
+    let bls_key = bls::SecretKey::from_bytes(&unhex(&issuer_key.secret_key)).unwrap();
     let (nb, na) = (1_700_000_000u64, 1_900_000_000u64);
     let certificate_issuer = CertificateIssuer::new(bls_key, nb, na).unwrap();
     let certificate_issuers = IssuerKeySet::new(vec![*certificate_issuer.issuer_key()]).unwrap();

@@ -29,12 +29,12 @@ fn spki_with(algorithm: &[u8], n: &[u8], e: &[u8]) -> Vec<u8> {
 pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
     let e = |d: DecodeError| token::Error::Decode(d);
     let mut files = Vec::new();
-    let case0 = &s.tokens["cases"][0];
-    let discovery = &s.tokens["cases"][1];
-    assert_eq!(discovery["purpose"], "discovery");
+    let case0 = &s.tokens.cases[0];
+    let discovery = &s.tokens.cases[1];
+    assert_eq!(discovery.purpose, "discovery");
 
     // TokenChallenge: u16 type || vec16 issuer || vec8 context (0 or 32) || vec16 origin.
-    let challenge = unhex(&discovery["challenge"]);
+    let challenge = unhex(&discovery.challenge);
     let issuer_len = usize::from(u16::from_be_bytes([challenge[2], challenge[3]]));
     let context_at = 4 + issuer_len;
     assert_eq!(challenge[context_at], 32);
@@ -120,7 +120,7 @@ pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
     ]));
 
     // TokenRequest, TokenResponse, Token: fixed sizes.
-    let request = unhex(&case0["token_request"]);
+    let request = unhex(&case0.token_request);
     let mut f = File::new(
         "token_request",
         "RFC 9578 TokenRequest of token type 0x0002 (SPEC.md 6.2)",
@@ -155,7 +155,7 @@ pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
     );
     files.push(f.finish(&[Truncated, TrailingBytes, UnknownType]));
 
-    let response = unhex(&case0["token_response"]);
+    let response = unhex(&case0.token_response);
     let mut f = File::new(
         "token_response",
         "RFC 9578 TokenResponse (SPEC.md 6.2)",
@@ -184,7 +184,7 @@ pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
     );
     files.push(f.finish(&[Truncated, TrailingBytes]));
 
-    let token_bytes = unhex(&case0["token"]);
+    let token_bytes = unhex(&case0.token);
     let mut f = File::new(
         "token",
         "RFC 9577 Token of token type 0x0002 (SPEC.md 6.2)",
@@ -222,8 +222,7 @@ pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
     // RSA keys: the issuer keys of the token vectors and a third 2048-bit key (RFC 9578's).
     let key_a = blind_rsa::SecretKey::from_pkcs8_pem(&pem("rsa2048-a")).unwrap();
     let key_b = blind_rsa::SecretKey::from_pkcs8_pem(&pem("rsa2048-b")).unwrap();
-    let rfc_pem =
-        String::from_utf8(unhex(&read_json("rfc9578_type2.json")["vectors"][0]["skS"])).unwrap();
+    let rfc_pem = String::from_utf8(crate::rfc9578::vectors()[0].sk.clone()).unwrap();
     let key_c = blind_rsa::SecretKey::from_pkcs8_pem(&rfc_pem).unwrap();
     let key_3072 = blind_rsa::SecretKey::from_pkcs8_pem(&pem("rsa3072")).unwrap();
     let spki_a = key_a.public_key().to_spki_der();
@@ -233,12 +232,8 @@ pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
     let id = |spki: &[u8]| TokenKey::from_spki_der(spki).unwrap().id();
 
     // TokenKeySet: version || serial || vec16 issuer || count || entries.
-    let set = unhex(&s.tokens["key_set"]);
-    let issuer = s.tokens["issuer_name"]
-        .as_str()
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let set = unhex(&s.tokens.key_set);
+    let issuer = s.tokens.issuer_name.as_bytes().to_vec();
     let mut f = File::new(
         "token_key_set",
         "token key set (SPEC.md 6.5)",
@@ -369,7 +364,7 @@ pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
     ]));
 
     // PendingToken: version || nonce || challenge digest || vec16 spki || inverse (256).
-    let pending = unhex(&case0["pending_token"]);
+    let pending = unhex(&case0.pending_token);
     let spki_len = usize::from(u16::from_be_bytes([pending[65], pending[66]]));
     let inverse_at = 67 + spki_len;
     let mut f = File::new(
