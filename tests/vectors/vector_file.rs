@@ -93,3 +93,55 @@ pub fn hex_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::E
     };
     hex::decode(padded).map_err(serde::de::Error::custom)
 }
+
+/// Every error label of every generated file is in the one naming style of SPEC.md 2.7: the keys
+/// of an expected error and the names under `error`, `kind`, `result` and `expected` are
+/// snake_case.
+#[test]
+fn generated_files_name_errors_in_one_style() {
+    fn snake(s: &str) -> bool {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    }
+    fn check(v: &Value, file: &str) {
+        match v {
+            Value::Object(map) => {
+                for (k, x) in map {
+                    let label = ["error", "kind", "result", "expected"].contains(&k.as_str());
+                    if let (true, Some(name)) = (label, x.as_str()) {
+                        assert!(snake(name), "{file}: {k} = {name}");
+                    }
+                    if k == "expected" || k == "cause" {
+                        if let Some(error) = x.as_object() {
+                            for key in error.keys() {
+                                assert!(snake(key), "{file}: key {key}");
+                            }
+                        }
+                    }
+                    check(x, file);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|x| check(x, file)),
+            _ => {}
+        }
+    }
+    let root = format!("{}/test-vectors", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = [
+        "bbs04.json",
+        "certificates.json",
+        "registration.json",
+        "tokens.json",
+        "verification_codes.json",
+    ]
+    .map(String::from)
+    .to_vec();
+    for entry in std::fs::read_dir(format!("{root}/negative")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        files.push(format!("negative/{name}"));
+    }
+    assert!(files.len() > 30);
+    for file in &files {
+        check(&read::<Value>(file), file);
+    }
+}
