@@ -5,7 +5,7 @@
 
 use crate::vector_file::{read, unhex};
 use blindpost::vector_rng::VectorRng;
-use bls12_381::Scalar;
+use bls12_381::{G1Affine, Scalar};
 use rand_core::Rng;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -42,13 +42,17 @@ impl Stream {
         self.buffered.drain(..n).collect()
     }
 
-    /// `RandomNonzeroScalar()` of SPEC.md 4.1: 64 bytes, big-endian, reduced mod r, redrawn
-    /// while zero.
+    /// `RandomScalar()` of SPEC.md 4.1: 64 bytes, big-endian, reduced mod r.
+    fn scalar(&mut self) -> Scalar {
+        let mut wide: [u8; 64] = self.take(64).try_into().unwrap();
+        wide.reverse();
+        Scalar::from_bytes_wide(&wide)
+    }
+
+    /// `RandomNonzeroScalar()` of SPEC.md 4.1: `RandomScalar()` until it is not zero.
     fn nonzero_scalar(&mut self) -> Scalar {
         loop {
-            let mut wide: [u8; 64] = self.take(64).try_into().unwrap();
-            wide.reverse();
-            let s = Scalar::from_bytes_wide(&wide);
+            let s = self.scalar();
             if s != Scalar::zero() {
                 return s;
             }
@@ -77,12 +81,20 @@ fn bbs04_keys_are_the_first_draws_of_the_seed() {
     #[derive(Deserialize)]
     struct Keys {
         manager_key: String,
+        group_key: String,
+    }
+    #[derive(Deserialize)]
+    struct Signed {
+        group: String,
+        signature: String,
     }
     #[derive(Deserialize)]
     struct File {
         seed: String,
         generation0: Keys,
+        generation1: Keys,
         members: Vec<String>,
+        signatures: Vec<Signed>,
     }
     let file: File = read("bbs04.json");
     let manager = unhex(&file.generation0.manager_key);
@@ -97,6 +109,23 @@ fn bbs04_keys_are_the_first_draws_of_the_seed() {
     // issue_members(3) (4.4): x_0, x_1, x_2; a member key is version, generation, A, x.
     for member in &file.members {
         assert_eq!(be32(&s.nonzero_scalar()), unhex(member)[53..85]);
+    }
+    // Each signature (4.5 step 2): alpha, beta, then five scalars; T1 = u^alpha, T2 = v^beta
+    // under the signature's group key (u at byte 197, v at 245; T1 at 1, T2 at 49).
+    let g1 = |b: &[u8]| G1Affine::from_compressed(b.try_into().unwrap()).unwrap();
+    for signature in &file.signatures {
+        let (alpha, beta) = (s.nonzero_scalar(), s.nonzero_scalar());
+        for _ in 0..5 {
+            s.scalar();
+        }
+        let group = match signature.group.as_str() {
+            "generation0" => &file.generation0,
+            _ => &file.generation1,
+        };
+        let gpk = unhex(&group.group_key);
+        let sig = unhex(&signature.signature);
+        assert_eq!(G1Affine::from(g1(&gpk[197..245]) * alpha), g1(&sig[1..49]));
+        assert_eq!(G1Affine::from(g1(&gpk[245..293]) * beta), g1(&sig[49..97]));
     }
 }
 
