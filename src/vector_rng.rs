@@ -1,10 +1,13 @@
 //! The deterministic random-byte generator that every test vector in `test-vectors/` uses.
 //!
-//! It exists so that other implementations can reproduce our vectors byte for byte (SPEC.md,
-//! "Test vectors"): block i (counting from 0) is
+//! It exists so that other implementations can reproduce our vectors byte for byte (SPEC.md
+//! 2.5): block i (counting from 0) is
 //! `SHA-256("blindpost/v1/vector-rng" || u16(len(seed)) || seed || u64(i))`, and the output
-//! stream is the concatenation of the blocks. It is not a source of secrets: never use it
-//! outside tests, vectors and benchmarks.
+//! stream is the concatenation of the blocks. The tag is hashed raw, without the `vec8` prefix
+//! of SPEC.md 2.3 (which names this as its one exception): the fixed tag and the
+//! length-prefixed seed already make the input unambiguous, and every generated vector file was
+//! made this way. It is not a source of secrets: never use it outside tests, vectors and
+//! benchmarks.
 
 use core::convert::Infallible;
 use rand_core::{TryCryptoRng, TryRng};
@@ -25,10 +28,11 @@ impl VectorRng {
     /// A generator for `seed` (at most 65535 bytes; longer seeds are truncated).
     pub fn new(seed: &[u8]) -> Self {
         let seed = seed.get(..usize::from(u16::MAX)).unwrap_or(seed);
+        // The length fits in u16 because of the truncation above.
+        let len = u16::try_from(seed.len()).unwrap_or(u16::MAX);
         let mut prefix = Sha256::new();
         prefix.update(DOMAIN);
-        // The length fits in u16 because of the truncation above.
-        prefix.update((seed.len() as u16).to_be_bytes());
+        prefix.update(len.to_be_bytes());
         prefix.update(seed);
         Self {
             prefix,

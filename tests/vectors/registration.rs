@@ -10,8 +10,9 @@
 //! request and compares every response byte for byte, and checks the certificates, tokens and
 //! codes against the published keys, without the generator.
 
-mod vector_file;
+use crate::vector_file;
 
+use crate::vector_file::unhex;
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::GroupManagerKey;
 use blindpost::blind_rsa::SecretKey as RsaSecretKey;
@@ -25,6 +26,7 @@ use blindpost::token::{
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::{CodeConfig, CodePolicy, CodeSecret};
 use blindpost::wire::{ErrorCode, RegisterRequest, Request, Response};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 const FILE: &str = "registration.json";
@@ -36,8 +38,67 @@ const KEYS_AT: u64 = 1_760_000_000;
 const T: u64 = 1_760_000_123;
 const REGISTRATION_TOKENS: usize = 3;
 
-fn path() -> String {
-    format!("{}/test-vectors/{FILE}", env!("CARGO_MANIFEST_DIR"))
+/// `test-vectors/registration.json` (byte strings hex).
+#[derive(Debug, Deserialize)]
+struct RegistrationFile {
+    issuer_name: String,
+    config: ConfigJson,
+    server: SecretsJson,
+    clients: Vec<ClientJson>,
+    steps: Vec<Step>,
+}
+
+/// The server configuration the steps run under.
+#[derive(Debug, Deserialize)]
+struct ConfigJson {
+    code_digits: u8,
+    code_window_seconds: u64,
+    max_failures: u32,
+    certificate_validity: u64,
+    registration_tokens: usize,
+    token_cooldown: u64,
+    discovery_window_seconds: u64,
+    discovery_tokens_per_window: u64,
+    discovery_batch_size: usize,
+}
+
+/// The server's secrets.
+#[derive(Debug, Deserialize)]
+struct SecretsJson {
+    code_secret: String,
+    certificate_issuer_secret_key: String,
+    certificate_issuer_not_before: u64,
+    certificate_issuer_not_after: u64,
+    certificate_issuers: String,
+    cold_call_secret_keys_pkcs8: Vec<String>,
+    cold_call_keys: String,
+    discovery_secret_keys_pkcs8: Vec<String>,
+    discovery_keys: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ClientJson {
+    name: String,
+    identity_secret_key: String,
+    identity_public_key: String,
+    account_id: String,
+}
+
+/// One request, the response it got and what the client made of it.
+#[derive(Debug, Deserialize)]
+struct Step {
+    name: String,
+    now: u64,
+    request: String,
+    response: String,
+    expected: String,
+    phone: Option<String>,
+    code_window: Option<u64>,
+    code: Option<String>,
+    certificate: Option<String>,
+    serial: Option<u64>,
+    token_responses: Option<Vec<String>>,
+    tokens: Option<Vec<String>>,
 }
 
 fn config() -> ServerConfig {
@@ -61,18 +122,17 @@ fn config_json(config: &ServerConfig) -> Value {
     })
 }
 
-fn config_from_json(v: &Value) -> ServerConfig {
-    let u = |k: &str| v[k].as_u64().unwrap();
+fn config_from_json(v: &ConfigJson) -> ServerConfig {
     ServerConfig {
-        code: CodeConfig::new(u("code_digits") as u8, u("code_window_seconds")).unwrap(),
-        code_policy: CodePolicy::new(u("max_failures") as u32),
-        certificate_validity: u("certificate_validity"),
-        registration_tokens: u("registration_tokens") as usize,
-        token_cooldown: u("token_cooldown"),
+        code: CodeConfig::new(v.code_digits, v.code_window_seconds).unwrap(),
+        code_policy: CodePolicy::new(v.max_failures),
+        certificate_validity: v.certificate_validity,
+        registration_tokens: v.registration_tokens,
+        token_cooldown: v.token_cooldown,
         discovery: DiscoveryConfig {
-            window_seconds: u("discovery_window_seconds"),
-            tokens_per_window: u("discovery_tokens_per_window"),
-            batch_size: u("discovery_batch_size") as usize,
+            window_seconds: v.discovery_window_seconds,
+            tokens_per_window: v.discovery_tokens_per_window,
+            batch_size: v.discovery_batch_size,
         },
         ..ServerConfig::default()
     }
@@ -104,30 +164,27 @@ fn secrets_json(s: &ServerSecrets, issuer_secret: &SecretKey) -> Value {
     })
 }
 
-fn secrets_from_json(v: &Value) -> ServerSecrets {
-    let h = |k: &str| hex::decode(v[k].as_str().unwrap()).unwrap();
-    let rsa = |k: &str| -> Vec<RsaSecretKey> {
-        v[k].as_array()
-            .unwrap()
-            .iter()
-            .map(|d| RsaSecretKey::from_pkcs8_der(&hex::decode(d.as_str().unwrap()).unwrap()))
+fn secrets_from_json(v: &SecretsJson) -> ServerSecrets {
+    let rsa = |keys: &[String]| -> Vec<RsaSecretKey> {
+        keys.iter()
+            .map(|d| RsaSecretKey::from_pkcs8_der(&unhex(d)))
             .collect::<Result<_, _>>()
             .unwrap()
     };
-    let issuer_secret = SecretKey::from_bytes(&h("certificate_issuer_secret_key")).unwrap();
+    let issuer_secret = SecretKey::from_bytes(&unhex(&v.certificate_issuer_secret_key)).unwrap();
     ServerSecrets {
         certificate_issuer: CertificateIssuer::new(
             issuer_secret,
-            v["certificate_issuer_not_before"].as_u64().unwrap(),
-            v["certificate_issuer_not_after"].as_u64().unwrap(),
+            v.certificate_issuer_not_before,
+            v.certificate_issuer_not_after,
         )
         .unwrap(),
-        certificate_issuers: IssuerKeySet::from_bytes(&h("certificate_issuers")).unwrap(),
-        cold_call_issuer: Issuer::new(rsa("cold_call_secret_keys_pkcs8")).unwrap(),
-        cold_call_keys: TokenKeySet::from_bytes(&h("cold_call_keys")).unwrap(),
-        discovery_issuer: Issuer::new(rsa("discovery_secret_keys_pkcs8")).unwrap(),
-        discovery_keys: TokenKeySet::from_bytes(&h("discovery_keys")).unwrap(),
-        code_secret: CodeSecret::from_bytes(h("code_secret").try_into().unwrap()),
+        certificate_issuers: IssuerKeySet::from_bytes(&unhex(&v.certificate_issuers)).unwrap(),
+        cold_call_issuer: Issuer::new(rsa(&v.cold_call_secret_keys_pkcs8)).unwrap(),
+        cold_call_keys: TokenKeySet::from_bytes(&unhex(&v.cold_call_keys)).unwrap(),
+        discovery_issuer: Issuer::new(rsa(&v.discovery_secret_keys_pkcs8)).unwrap(),
+        discovery_keys: TokenKeySet::from_bytes(&unhex(&v.discovery_keys)).unwrap(),
+        code_secret: CodeSecret::from_bytes(unhex(&v.code_secret).try_into().unwrap()),
     }
 }
 
@@ -174,13 +231,17 @@ impl VectorClient {
         now: u64,
         n: usize,
     ) -> (Vec<TokenRequest>, Vec<PendingToken>) {
-        blindpost::simulation::raw::token_requests(
-            &mut self.rng,
-            keys,
-            &TokenChallenge::cold_call(keys.issuer_name()).unwrap(),
-            now,
-            n,
-        )
+        // n cold-call requests under the key preferred at `now`, one after another.
+        let client = token::Client::new(keys.clone());
+        let key = keys.preferred_key(now).unwrap().clone();
+        let challenge = TokenChallenge::cold_call(keys.issuer_name()).unwrap();
+        (0..n)
+            .map(|_| {
+                client
+                    .request(&mut self.rng, &challenge, &key, now)
+                    .unwrap()
+            })
+            .unzip()
     }
 }
 
@@ -494,7 +555,7 @@ fn generate() -> Value {
     );
 
     json!({
-        "source": "generated by blindpost (tests/registration_vectors.rs), SPEC.md sections 9 \
+        "source": "generated by blindpost (tests/vectors/registration.rs), SPEC.md sections 9 \
                    and 12.2. The server's secrets are ServerSecrets::generate(VectorRng(seed + \
                    \"/server\"), keys_generated_at, issuer_name, discovery config); each client \
                    draws its identity key, group and token requests from VectorRng(seed + \
@@ -517,32 +578,26 @@ fn vectors_regenerate_identically() {
 
 #[test]
 fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path()).unwrap()).unwrap();
-    let config = config_from_json(&v["config"]);
-    let secrets = secrets_from_json(&v["server"]);
+    let v: RegistrationFile = vector_file::read(FILE);
+    let config = config_from_json(&v.config);
+    let secrets = secrets_from_json(&v.server);
     let code_secret = CodeSecret::from_bytes(*secrets.code_secret.as_bytes());
     let issuers = secrets.certificate_issuers.clone();
     let cold_call_keys = secrets.cold_call_keys.clone();
-    assert_eq!(
-        cold_call_keys.issuer_name(),
-        v["issuer_name"].as_str().unwrap().as_bytes()
-    );
+    assert_eq!(cold_call_keys.issuer_name(), v.issuer_name.as_bytes());
     let server = Server::new(config.clone(), secrets, MemoryStore::new()).unwrap();
     let challenge = TokenChallenge::cold_call(cold_call_keys.issuer_name()).unwrap();
 
     let mut identities = std::collections::BTreeMap::new();
-    for c in v["clients"].as_array().unwrap() {
-        let sk = SecretKey::from_bytes(
-            &hex::decode(c["identity_secret_key"].as_str().unwrap()).unwrap(),
-        )
-        .unwrap();
+    for c in &v.clients {
+        let sk = SecretKey::from_bytes(&unhex(&c.identity_secret_key)).unwrap();
         let pk = sk.public_key().to_bytes();
-        assert_eq!(hex::encode(pk), c["identity_public_key"].as_str().unwrap());
+        assert_eq!(hex::encode(pk), c.identity_public_key);
         assert_eq!(
             hex::encode(AccountId::for_identity_key(&pk).as_bytes()),
-            c["account_id"].as_str().unwrap()
+            c.account_id
         );
-        identities.insert(hex::encode(pk), c["name"].as_str().unwrap().to_string());
+        identities.insert(hex::encode(pk), c.name.clone());
     }
 
     // Any generator will do: the responses depend only on the secrets, the state and the
@@ -550,26 +605,22 @@ fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
     let mut rng = VectorRng::new(b"another generator");
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     let mut serial = 0;
-    for step in v["steps"].as_array().unwrap() {
-        let name = step["name"].as_str().unwrap();
-        let now = step["now"].as_u64().unwrap();
-        let request = hex::decode(step["request"].as_str().unwrap()).unwrap();
+    for step in &v.steps {
+        let name = &step.name;
+        let now = step.now;
+        let request = unhex(&step.request);
         let handled = server.handle(&mut rng, now, Channel::Direct, &request);
-        assert_eq!(
-            hex::encode(&handled.response),
-            step["response"].as_str().unwrap(),
-            "{name}"
-        );
-        let expected = step["expected"].as_str().unwrap();
+        assert_eq!(hex::encode(&handled.response), step.response, "{name}");
+        let expected = step.expected.as_str();
         *counts.entry(expected.to_string()).or_default() += 1;
         match (expected, Response::from_bytes(&handled.response).unwrap()) {
             ("code_sent", Response::CodeSent) => {
                 let [Output::SendCode { phone, code }] = handled.outputs.as_slice() else {
                     panic!("{name}: no code sent")
                 };
-                assert_eq!(phone.as_str(), step["phone"].as_str().unwrap());
-                assert_eq!(code.as_str(), step["code"].as_str().unwrap(), "{name}");
-                let window = step["code_window"].as_u64().unwrap();
+                assert_eq!(Some(phone.as_str()), step.phone.as_deref());
+                assert_eq!(Some(code.as_str()), step.code.as_deref(), "{name}");
+                let window = step.code_window.unwrap();
                 assert_eq!(window, config.code.window(now));
                 assert_eq!(
                     config.code.derive(&code_secret, phone, window).as_str(),
@@ -587,17 +638,14 @@ fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
                     panic!("{name}: not a registration")
                 };
                 assert!(identities.contains_key(&hex::encode(r.identity_key.to_bytes())));
-                assert_eq!(
-                    hex::encode(certificate.to_bytes()),
-                    step["certificate"].as_str().unwrap()
-                );
+                assert_eq!(Some(hex::encode(certificate.to_bytes())), step.certificate);
                 issuers
                     .verify_certificate(&certificate, now, Some(&r.phone))
                     .unwrap();
                 assert_eq!(certificate.identity_key(), &r.identity_key);
                 assert_eq!(certificate.host_key(), r.host_key.as_ref());
                 assert_eq!(certificate.not_before(), now);
-                assert_eq!(certificate.serial(), step["serial"].as_u64().unwrap());
+                assert_eq!(Some(certificate.serial()), step.serial);
                 serial += 1;
                 assert_eq!(certificate.serial(), serial, "serials count registrations");
                 let responses: Vec<String> = token_responses
@@ -605,16 +653,15 @@ fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
                     .map(|t| hex::encode(t.to_bytes()))
                     .collect();
                 assert_eq!(
-                    json!(responses),
-                    step["token_responses"],
+                    Some(&responses),
+                    step.token_responses.as_ref(),
                     "{name}: token responses"
                 );
                 // The client's finalized tokens verify under the published cold-call keys.
-                let tokens = step["tokens"].as_array().unwrap();
+                let tokens = step.tokens.as_ref().unwrap();
                 assert_eq!(tokens.len(), token_responses.len());
                 for t in tokens {
-                    let token =
-                        Token::from_bytes(&hex::decode(t.as_str().unwrap()).unwrap()).unwrap();
+                    let token = Token::from_bytes(&unhex(t)).unwrap();
                     token::verify(&token, &challenge, &cold_call_keys).unwrap();
                 }
             }
@@ -628,29 +675,24 @@ fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
     }
     // A retry (the same request bytes) got the same blind signatures, and a re-registration
     // within the cool-down none.
-    let registered: Vec<&Value> = v["steps"]
-        .as_array()
-        .unwrap()
+    let registered: Vec<&Step> = v
+        .steps
         .iter()
-        .filter(|s| s["expected"] == "registered")
+        .filter(|s| s.expected == "registered")
         .collect();
+    let responses = |s: &Step| s.token_responses.clone().unwrap();
     let mut retries = 0;
     for (i, a) in registered.iter().enumerate() {
         for b in &registered[i + 1..] {
-            if a["request"] == b["request"] {
-                assert_eq!(a["token_responses"], b["token_responses"]);
-                assert_eq!(
-                    a["token_responses"].as_array().unwrap().len(),
-                    REGISTRATION_TOKENS
-                );
+            if a.request == b.request {
+                assert_eq!(responses(a), responses(b));
+                assert_eq!(responses(a).len(), REGISTRATION_TOKENS);
                 retries += 1;
             }
         }
     }
     assert_eq!(retries, 1);
-    assert!(registered
-        .iter()
-        .any(|s| s["token_responses"].as_array().unwrap().is_empty()));
+    assert!(registered.iter().any(|s| responses(s).is_empty()));
 
     // Every case the file promises is there.
     for (expected, at_least) in [

@@ -2,53 +2,52 @@
 //! the issuer and the verifier, with the client's randomness (nonce, salt, blinding factor)
 //! replayed from the vector.
 
-mod token_support;
-
+use crate::token_support::{pad_to, ReplayRng};
+use crate::vector_file::{self, hex_bytes};
 use blindpost::blind_rsa::SecretKey;
 use blindpost::token::{
     self, Client, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry,
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use token_support::{pad_to, read_vectors, unhex, ReplayRng};
 
-struct Vector {
-    sk: Vec<u8>,
+/// One vector of RFC 9578 Appendix B.2 (byte strings hex in the file).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Vector {
+    #[serde(rename = "skS", deserialize_with = "hex_bytes")]
+    pub(crate) sk: Vec<u8>,
+    #[serde(rename = "pkS", deserialize_with = "hex_bytes")]
     pk: Vec<u8>,
+    #[serde(rename = "token_challenge", deserialize_with = "hex_bytes")]
     challenge: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
     nonce: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
     blind: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
     salt: Vec<u8>,
+    #[serde(rename = "token_request", deserialize_with = "hex_bytes")]
     request: Vec<u8>,
+    #[serde(rename = "token_response", deserialize_with = "hex_bytes")]
     response: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
     token: Vec<u8>,
 }
 
-fn vectors() -> Vec<Vector> {
-    let file = read_vectors("rfc9578_type2.json");
-    assert!(file["source"].as_str().unwrap().contains("RFC 9578"));
-    let vectors: Vec<Vector> = file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let h = |k: &str| unhex(v[k].as_str().unwrap());
-            Vector {
-                sk: h("skS"),
-                pk: h("pkS"),
-                challenge: h("token_challenge"),
-                nonce: h("nonce"),
-                blind: h("blind"),
-                salt: h("salt"),
-                request: h("token_request"),
-                response: h("token_response"),
-                token: h("token"),
-            }
-        })
-        .collect();
-    assert_eq!(vectors.len(), 5);
-    vectors
+/// `test-vectors/rfc9578_type2.json`.
+#[derive(Debug, Deserialize)]
+struct Rfc9578File {
+    source: String,
+    vectors: Vec<Vector>,
+}
+
+pub(crate) fn vectors() -> Vec<Vector> {
+    let file: Rfc9578File = vector_file::read("rfc9578_type2.json");
+    assert!(file.source.contains("RFC 9578"));
+    assert_eq!(file.vectors.len(), 5);
+    file.vectors
 }
 
 fn secret_key(v: &Vector) -> SecretKey {

@@ -1,13 +1,13 @@
 //! RFC 9474 Appendix A: every intermediate value of the four RSABSSA-SHA384 vectors, with the
 //! randomness (message prefix, salt, blinding factor) replayed from the vector.
 
-mod token_support;
-
+use crate::token_support::{pad_to, ReplayRng};
+use crate::vector_file::{self, hex_bytes};
 use blindpost::blind_rsa::{self, PublicKey, SecretKey, Variant};
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
 use rsa::pkcs8::EncodePrivateKey;
-use token_support::{pad_to, read_vectors, unhex, ReplayRng};
+use serde::Deserialize;
 
 struct Vector {
     variant: Variant,
@@ -25,48 +25,94 @@ struct Vector {
     sig: Vec<u8>,
 }
 
+/// One vector of RFC 9474 Appendix A as the file writes it (hex).
+#[derive(Debug, Deserialize)]
+struct RawVector {
+    name: String,
+    #[serde(deserialize_with = "hex_bytes")]
+    n: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    e: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    d: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    p: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    q: Vec<u8>,
+    #[serde(rename = "sLen", deserialize_with = "hex_bytes")]
+    s_len: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    is_randomized: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    msg: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    msg_prefix: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    input_msg: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    salt: Vec<u8>,
+    #[serde(default, deserialize_with = "optional_hex")]
+    encoded_msg: Option<Vec<u8>>,
+    #[serde(deserialize_with = "hex_bytes")]
+    inv: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    blinded_msg: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    blind_sig: Vec<u8>,
+    #[serde(deserialize_with = "hex_bytes")]
+    sig: Vec<u8>,
+}
+
+/// `test-vectors/rfc9474.json`.
+#[derive(Debug, Deserialize)]
+struct Rfc9474File {
+    source: String,
+    vectors: Vec<RawVector>,
+}
+
+fn optional_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+    hex_bytes(d).map(Some)
+}
+
 fn vectors() -> Vec<Vector> {
-    let file = read_vectors("rfc9474.json");
-    assert!(file["source"].as_str().unwrap().contains("RFC 9474"));
-    file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let file: Rfc9474File = vector_file::read("rfc9474.json");
+    assert!(file.source.contains("RFC 9474"));
+    file.vectors
+        .into_iter()
         .map(|v| {
-            let h = |k: &str| unhex(v[k].as_str().unwrap());
-            let big = |k: &str| BoxedUint::from_be_slice_vartime(&h(k));
+            let big = |b: &[u8]| BoxedUint::from_be_slice_vartime(b);
             // The test builds the key with the rsa crate and imports it as PKCS#8, the way an
             // issuer would load it.
             let key = rsa::PrivateKey::from_components(
-                big("n"),
-                big("e"),
-                big("d"),
-                vec![big("p"), big("q")],
+                big(&v.n),
+                big(&v.e),
+                big(&v.d),
+                vec![big(&v.p), big(&v.q)],
             )
             .unwrap();
             let der = key.to_pkcs8_der().unwrap();
-            let variant = Variant::from_name(v["name"].as_str().unwrap()).unwrap();
+            let variant = Variant::from_name(&v.name).unwrap();
             assert_eq!(
                 variant.salt_len(),
-                usize::from(h("sLen")[0]),
+                usize::from(v.s_len[0]),
                 "sLen of {}",
                 variant.name()
             );
-            assert_eq!(variant.is_randomized(), h("is_randomized") == [1]);
+            assert_eq!(variant.is_randomized(), v.is_randomized == [1]);
             Vector {
                 variant,
                 secret: SecretKey::from_pkcs8_der(der.as_bytes()).unwrap(),
-                n: h("n"),
-                e: h("e"),
-                msg: h("msg"),
-                msg_prefix: h("msg_prefix"),
-                input_msg: h("input_msg"),
-                salt: h("salt"),
-                encoded_msg: v.get("encoded_msg").map(|x| unhex(x.as_str().unwrap())),
-                inv: h("inv"),
-                blinded_msg: h("blinded_msg"),
-                blind_sig: h("blind_sig"),
-                sig: h("sig"),
+                n: v.n,
+                e: v.e,
+                msg: v.msg,
+                msg_prefix: v.msg_prefix,
+                input_msg: v.input_msg,
+                salt: v.salt,
+                encoded_msg: v.encoded_msg,
+                inv: v.inv,
+                blinded_msg: v.blinded_msg,
+                blind_sig: v.blind_sig,
+                sig: v.sig,
             }
         })
         .collect()

@@ -3,18 +3,19 @@
 //! seed and compares (`BLINDPOST_WRITE_VECTORS=1` rewrites it); `file_vectors_check_out` checks
 //! the file without the generator, the way another implementation would.
 
-mod token_support;
-mod vector_file;
+use crate::vector_file;
 
+use crate::token_support::{read_vectors, test_key_pem, unhex, RecordingRng, ReplayRng};
+use crate::vector_file::KindName;
 use blindpost::blind_rsa;
+use blindpost::blind_rsa::SecretKey;
 use blindpost::token::{
     self, Client, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry, TokenKeyId,
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
-use blindpost::{blind_rsa::SecretKey, DecodeErrorKind};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use token_support::{read_vectors, test_key_pem, unhex, RecordingRng, ReplayRng};
 
 const SEED: &str = "blindpost/v1/test-vectors/tokens";
 const ISSUER_NAME: &str = "tokens.blindpost.example";
@@ -22,28 +23,102 @@ const NOW: u64 = 1_750_000_000;
 const WINDOW_SECONDS: u64 = 86_400;
 const FILE: &str = "tokens.json";
 
-/// The stable name of an error in the vector file.
-fn error_name(e: &token::Error) -> String {
+/// The outcome of a negative case, as the file writes it (SPEC.md 2.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+enum Outcome {
+    Decode { field: String, kind: KindName },
+    BlindedMessageOutOfRange,
+    InvalidBlindSignature,
+    UnknownKeyId,
+    UnknownTruncatedKeyId,
+    InvalidAuthenticator,
+    ChallengeMismatch,
+    UnsupportedTokenType,
+    KeyNotValid,
+}
+
+/// The library's error in the file's vocabulary.
+fn outcome(e: &token::Error) -> Outcome {
     match e {
-        token::Error::Decode(d) => match d.kind {
-            DecodeErrorKind::Truncated { .. } => format!("truncated({})", d.field),
-            DecodeErrorKind::TrailingBytes { .. } => format!("trailing_bytes({})", d.field),
-            other => format!("decode({}: {other:?})", d.field),
+        token::Error::Decode(d) => Outcome::Decode {
+            field: d.field.to_owned(),
+            kind: d.kind.into(),
         },
         token::Error::BlindRsa(blind_rsa::Error::BlindedMessageOutOfRange) => {
-            "blinded_message_out_of_range".into()
+            Outcome::BlindedMessageOutOfRange
         }
         token::Error::BlindRsa(blind_rsa::Error::InvalidBlindSignature) => {
-            "invalid_blind_signature".into()
+            Outcome::InvalidBlindSignature
         }
-        token::Error::UnknownKeyId => "unknown_key_id".into(),
-        token::Error::UnknownTruncatedKeyId { .. } => "unknown_truncated_key_id".into(),
-        token::Error::InvalidAuthenticator => "invalid_authenticator".into(),
-        token::Error::ChallengeMismatch => "challenge_mismatch".into(),
-        token::Error::UnsupportedTokenType { .. } => "unsupported_token_type".into(),
-        token::Error::KeyNotValid { .. } => "key_not_valid".into(),
-        other => format!("{other:?}"),
+        token::Error::UnknownKeyId => Outcome::UnknownKeyId,
+        token::Error::UnknownTruncatedKeyId { .. } => Outcome::UnknownTruncatedKeyId,
+        token::Error::InvalidAuthenticator => Outcome::InvalidAuthenticator,
+        token::Error::ChallengeMismatch => Outcome::ChallengeMismatch,
+        token::Error::UnsupportedTokenType { .. } => Outcome::UnsupportedTokenType,
+        token::Error::KeyNotValid { .. } => Outcome::KeyNotValid,
+        other => panic!("an error outside SPEC.md 6.4: {other:?}"),
     }
+}
+
+/// `test-vectors/tokens.json`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct TokensFile {
+    pub(crate) source: String,
+    pub(crate) seed: String,
+    pub(crate) notes: String,
+    pub(crate) issuer_name: String,
+    pub(crate) now: u64,
+    pub(crate) window_seconds: u64,
+    pub(crate) issuer_secret_key_pem: String,
+    pub(crate) key_set: String,
+    pub(crate) key_set_digest: String,
+    pub(crate) cases: Vec<TokenCase>,
+    negative: Vec<NegativeCase>,
+}
+
+/// One token, from challenge to verified token (all byte strings hex).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct TokenCase {
+    pub(crate) purpose: String,
+    pub(crate) challenge: String,
+    pub(crate) challenge_digest: String,
+    pub(crate) token_key_id: String,
+    pub(crate) client_random: String,
+    pub(crate) nonce: String,
+    pub(crate) salt: String,
+    pub(crate) blind: String,
+    pub(crate) token_request: String,
+    pub(crate) pending_token: String,
+    pub(crate) token_response: String,
+    pub(crate) token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) window: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) redemption_context: Option<String>,
+}
+
+/// One operation that must fail, with the inputs it takes (hex) and its outcome.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct NegativeCase {
+    name: String,
+    operation: String,
+    #[serde(flatten)]
+    expected: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    challenge: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_response: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    now: Option<u64>,
 }
 
 fn key_set(a: &TokenKey, b: &TokenKey) -> TokenKeySet {
@@ -59,39 +134,39 @@ fn key_set(a: &TokenKey, b: &TokenKey) -> TokenKeySet {
     .unwrap()
 }
 
-/// Runs one negative case against the library and returns the error name it produced.
-fn run_negative(case: &Value, set: &TokenKeySet, issuer: &Issuer) -> String {
-    let h = |k: &str| unhex(case[k].as_str().unwrap());
-    let result: Result<(), token::Error> = match case["operation"].as_str().unwrap() {
-        "verify" => Token::from_bytes(&h("token")).and_then(|t| {
-            let challenge = TokenChallenge::from_bytes(&h("challenge"))?;
+/// Runs one negative case against the library and returns the outcome it produced.
+fn run_negative(case: &NegativeCase, set: &TokenKeySet, issuer: &Issuer) -> Outcome {
+    let h = |v: &Option<String>| unhex(v.as_deref().expect("the operation's input"));
+    let result: Result<(), token::Error> = match case.operation.as_str() {
+        "verify" => Token::from_bytes(&h(&case.token)).and_then(|t| {
+            let challenge = TokenChallenge::from_bytes(&h(&case.challenge))?;
             token::verify(&t, &challenge, set)
         }),
-        "issue" => TokenRequest::from_bytes(&h("token_request")).and_then(|r| {
+        "issue" => TokenRequest::from_bytes(&h(&case.token_request)).and_then(|r| {
             issuer
                 .issue(&mut VectorRng::new(b"negative issue"), &r)
                 .map(drop)
         }),
-        "finalize" => PendingToken::from_bytes(&h("pending_token")).and_then(|p| {
-            let response = TokenResponse::from_bytes(&h("token_response"))?;
+        "finalize" => PendingToken::from_bytes(&h(&case.pending_token)).and_then(|p| {
+            let response = TokenResponse::from_bytes(&h(&case.token_response))?;
             p.finalize(&response).map(drop)
         }),
         "request" => {
-            let challenge = TokenChallenge::from_bytes(&h("challenge")).unwrap();
-            let id = TokenKeyId::from_bytes(h("token_key_id").try_into().unwrap());
+            let challenge = TokenChallenge::from_bytes(&h(&case.challenge)).unwrap();
+            let id = TokenKeyId::from_bytes(h(&case.token_key_id).try_into().unwrap());
             let key = set.key(&id).unwrap();
             Client::new(set.clone())
                 .request(
                     &mut VectorRng::new(b"negative request"),
                     &challenge,
                     key,
-                    case["now"].as_u64().unwrap(),
+                    case.now.expect("the time of the request"),
                 )
                 .map(drop)
         }
         other => panic!("unknown operation {other}"),
     };
-    error_name(&result.expect_err(case["name"].as_str().unwrap()))
+    outcome(&result.expect_err(&case.name))
 }
 
 fn generate() -> Value {
@@ -181,9 +256,9 @@ fn generate() -> Value {
         json!({"name": "discovery token under the next window", "error": "challenge_mismatch", "operation": "verify",
                "challenge": hex::encode(TokenChallenge::discovery(ISSUER_NAME.as_bytes(), window + 1).unwrap().to_bytes()),
                "token": hex::encode(disc_token.to_bytes())}),
-        json!({"name": "truncated token", "error": "truncated(token.authenticator)", "operation": "verify", "challenge": cold_hex,
+        json!({"name": "truncated token", "error": "decode", "field": "token.authenticator", "kind": "truncated", "operation": "verify", "challenge": cold_hex,
                "token": hex::encode(&cold[..cold.len() - 1])}),
-        json!({"name": "token with a trailing byte", "error": "trailing_bytes(token)", "operation": "verify", "challenge": cold_hex,
+        json!({"name": "token with a trailing byte", "error": "decode", "field": "token", "kind": "trailing_bytes", "operation": "verify", "challenge": cold_hex,
                "token": with(&|b| b.push(0))}),
         json!({"name": "token of type 0x0001", "error": "unsupported_token_type", "operation": "verify", "challenge": cold_hex,
                "token": with(&|b| b[1] = 0x01)}),
@@ -191,7 +266,7 @@ fn generate() -> Value {
                "token_request": hex::encode(&request_n)}),
         json!({"name": "request for another truncated key id", "error": "unknown_truncated_key_id", "operation": "issue",
                "token_request": hex::encode(&request_other_id)}),
-        json!({"name": "truncated request", "error": "truncated(token_request.blinded_msg)", "operation": "issue",
+        json!({"name": "truncated request", "error": "decode", "field": "token_request.blinded_msg", "kind": "truncated", "operation": "issue",
                "token_request": hex::encode(&cold_request.to_bytes()[..200])}),
         json!({"name": "response to another request", "error": "invalid_blind_signature", "operation": "finalize",
                "pending_token": hex::encode(&*cold_pending.to_bytes()),
@@ -204,16 +279,17 @@ fn generate() -> Value {
                "now": 1_760_000_000u64}),
     ];
     for case in &negative {
+        let case: NegativeCase = serde_json::from_value(case.clone()).unwrap();
         assert_eq!(
-            run_negative(case, &set, &issuer),
-            case["error"].as_str().unwrap(),
+            run_negative(&case, &set, &issuer),
+            case.expected,
             "{}",
-            case["name"]
+            case.name
         );
     }
 
     json!({
-        "source": "blindpost: generated by tests/token_vectors.rs (SPEC.md section 6.7) with VectorRng(seed); the issuer keys are test-vectors/token_keys/rsa2048-a.pem and rsa2048-b.pem",
+        "source": "blindpost: generated by tests/vectors/tokens.rs (SPEC.md section 6.7) with VectorRng(seed); the issuer keys are test-vectors/token_keys/rsa2048-a.pem and rsa2048-b.pem",
         "seed": SEED,
         "notes": "All byte strings hex. client_random is every byte the client's request drew from VectorRng(seed), in order: nonce (32), salt (48), then blinding-factor candidates of 256 bytes, the last accepted (blind). Cases share one generator: the cold-call request, the issuer's RSA blinding, then the discovery request. Issuer RSA blinding does not change blind signatures. Discovery windows are floor(now / window_seconds).",
         "issuer_name": ISSUER_NAME,
@@ -234,85 +310,75 @@ fn generated_vectors_match_the_file() {
 
 #[test]
 fn file_vectors_check_out() {
-    let file = read_vectors(FILE);
-    let h = |v: &Value, k: &str| unhex(v[k].as_str().unwrap());
-    let issuer = Issuer::new(vec![SecretKey::from_pkcs8_pem(
-        file["issuer_secret_key_pem"].as_str().unwrap(),
-    )
-    .unwrap()])
+    let file: TokensFile = vector_file::read(FILE);
+    let issuer = Issuer::new(vec![
+        SecretKey::from_pkcs8_pem(&file.issuer_secret_key_pem).unwrap()
+    ])
     .unwrap();
-    let set = TokenKeySet::from_bytes(&h(&file, "key_set")).unwrap();
-    assert_eq!(set.to_bytes(), h(&file, "key_set"));
-    assert_eq!(set.digest()[..], h(&file, "key_set_digest")[..]);
-    assert_eq!(
-        set.issuer_name(),
-        file["issuer_name"].as_str().unwrap().as_bytes()
-    );
-    let now = file["now"].as_u64().unwrap();
+    let set = TokenKeySet::from_bytes(&unhex(&file.key_set)).unwrap();
+    assert_eq!(set.to_bytes(), unhex(&file.key_set));
+    assert_eq!(set.digest()[..], unhex(&file.key_set_digest)[..]);
+    assert_eq!(set.issuer_name(), file.issuer_name.as_bytes());
+    let now = file.now;
     let client = Client::new(set.clone());
 
-    let cases = file["cases"].as_array().unwrap();
-    let purposes: Vec<_> = cases
-        .iter()
-        .map(|c| c["purpose"].as_str().unwrap())
-        .collect();
+    let purposes: Vec<_> = file.cases.iter().map(|c| c.purpose.as_str()).collect();
     assert_eq!(purposes, ["cold_call", "discovery"]);
-    for case in cases {
-        let challenge = TokenChallenge::from_bytes(&h(case, "challenge")).unwrap();
-        assert_eq!(challenge.digest()[..], h(case, "challenge_digest")[..]);
-        let expected = match case["purpose"].as_str().unwrap() {
+    for case in &file.cases {
+        let challenge = TokenChallenge::from_bytes(&unhex(&case.challenge)).unwrap();
+        assert_eq!(challenge.digest()[..], unhex(&case.challenge_digest)[..]);
+        let expected = match case.purpose.as_str() {
             "cold_call" => TokenChallenge::cold_call(ISSUER_NAME.as_bytes()).unwrap(),
             _ => {
-                let window = case["window"].as_u64().unwrap();
-                assert_eq!(window, now / file["window_seconds"].as_u64().unwrap());
+                let window = case.window.unwrap();
+                assert_eq!(window, now / file.window_seconds);
                 assert_eq!(
                     TokenChallenge::discovery_context(window)[..],
-                    h(case, "redemption_context")[..]
+                    unhex(case.redemption_context.as_deref().unwrap())[..]
                 );
                 TokenChallenge::discovery(ISSUER_NAME.as_bytes(), window).unwrap()
             }
         };
         assert_eq!(challenge, expected);
         let key = set.preferred_key(now).unwrap();
-        assert_eq!(key.id().as_bytes()[..], h(case, "token_key_id")[..]);
+        assert_eq!(key.id().as_bytes()[..], unhex(&case.token_key_id)[..]);
 
         // The client reproduces the request and its state from the recorded random stream.
-        let random = h(case, "client_random");
-        assert_eq!(random[..32], h(case, "nonce")[..]);
-        assert_eq!(random[32..80], h(case, "salt")[..]);
-        assert_eq!(random[random.len() - 256..], h(case, "blind")[..]);
+        let random = unhex(&case.client_random);
+        assert_eq!(random[..32], unhex(&case.nonce)[..]);
+        assert_eq!(random[32..80], unhex(&case.salt)[..]);
+        assert_eq!(random[random.len() - 256..], unhex(&case.blind)[..]);
         let mut rng = ReplayRng::new(&[&random]);
         let (request, pending) = client.request(&mut rng, &challenge, key, now).unwrap();
         rng.assert_drained();
-        assert_eq!(request.to_bytes(), h(case, "token_request"));
-        assert_eq!(*pending.to_bytes(), h(case, "pending_token"));
+        assert_eq!(request.to_bytes(), unhex(&case.token_request));
+        assert_eq!(*pending.to_bytes(), unhex(&case.pending_token));
 
         // Blind RSA signatures are deterministic: any blinding gives the recorded response.
         let response = issuer
             .issue(&mut VectorRng::new(b"another blinding"), &request)
             .unwrap();
-        assert_eq!(response.to_bytes(), h(case, "token_response"));
-        let restored = PendingToken::from_bytes(&h(case, "pending_token")).unwrap();
+        assert_eq!(response.to_bytes(), unhex(&case.token_response));
+        let restored = PendingToken::from_bytes(&unhex(&case.pending_token)).unwrap();
         let token = restored
-            .finalize(&TokenResponse::from_bytes(&h(case, "token_response")).unwrap())
+            .finalize(&TokenResponse::from_bytes(&unhex(&case.token_response)).unwrap())
             .unwrap();
-        assert_eq!(token.to_bytes(), h(case, "token"));
+        assert_eq!(token.to_bytes(), unhex(&case.token));
         token::verify(
-            &Token::from_bytes(&h(case, "token")).unwrap(),
+            &Token::from_bytes(&unhex(&case.token)).unwrap(),
             &challenge,
             &set,
         )
         .unwrap();
     }
 
-    let negative = file["negative"].as_array().unwrap();
-    assert_eq!(negative.len(), 14);
-    for case in negative {
+    assert_eq!(file.negative.len(), 14);
+    for case in &file.negative {
         assert_eq!(
             run_negative(case, &set, &issuer),
-            case["error"].as_str().unwrap(),
+            case.expected,
             "{}",
-            case["name"]
+            case.name
         );
     }
 }

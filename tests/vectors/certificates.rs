@@ -5,15 +5,16 @@
 //! `BLINDPOST_WRITE_VECTORS=1` to rewrite it); `vectors_check_without_the_generator` reads the
 //! file and checks each entry through the public API only.
 
-mod vector_file;
+use crate::vector_file;
+use crate::vector_file::{unhex, KindName};
 use blindpost::bls::{ProofOfPossession, PublicKey, SecretKey, Signature};
 use blindpost::certificate::{
     Certificate, CertificateContent, CertificateError, CertificateIssuer, HostKey, IssuerKeySet,
     KeyId, PhoneNumber, CERTIFICATE_DST, KEY_ID_DST, KEY_SET_DST,
 };
 use blindpost::vector_rng::VectorRng;
-use blindpost::DecodeErrorKind;
 use rand_core::Rng;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -28,53 +29,92 @@ const CERT_NOT_BEFORE: u64 = 1_760_000_000;
 const CERT_NOT_AFTER: u64 = CERT_NOT_BEFORE + 30 * 86_400;
 const NOW: u64 = CERT_NOT_BEFORE + 86_400;
 
-fn path() -> String {
-    format!("{}/test-vectors/{FILE}", env!("CARGO_MANIFEST_DIR"))
+/// A verification or decoding outcome, as the file writes it (SPEC.md 2.7 and 8.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+enum Outcome {
+    Ok,
+    Malformed { field: String, kind: KindName },
+    UnknownIssuer,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongPhoneNumber,
 }
 
-/// A stable name for a verification outcome, as written in the file.
-fn outcome(r: &Result<Certificate, CertificateError>) -> Value {
+fn outcome<T>(r: &Result<T, CertificateError>) -> Outcome {
     match r {
-        Ok(_) => json!({ "result": "ok" }),
-        Err(CertificateError::Malformed(e)) => json!({
-            "result": "malformed",
-            "field": e.field,
-            "kind": kind_name(&e.kind),
-        }),
-        Err(CertificateError::UnknownIssuer { .. }) => json!({ "result": "unknown_issuer" }),
-        Err(CertificateError::BadSignature) => json!({ "result": "bad_signature" }),
-        Err(CertificateError::Expired { .. }) => json!({ "result": "expired" }),
-        Err(CertificateError::NotYetValid { .. }) => json!({ "result": "not_yet_valid" }),
-        Err(CertificateError::WrongPhoneNumber) => json!({ "result": "wrong_phone_number" }),
+        Ok(_) => Outcome::Ok,
+        Err(CertificateError::Malformed(e)) => Outcome::Malformed {
+            field: e.field.to_owned(),
+            kind: e.kind.into(),
+        },
+        Err(CertificateError::UnknownIssuer { .. }) => Outcome::UnknownIssuer,
+        Err(CertificateError::BadSignature) => Outcome::BadSignature,
+        Err(CertificateError::Expired { .. }) => Outcome::Expired,
+        Err(CertificateError::NotYetValid { .. }) => Outcome::NotYetValid,
+        Err(CertificateError::WrongPhoneNumber) => Outcome::WrongPhoneNumber,
         Err(other) => panic!("verification cannot fail with {other:?}"),
     }
 }
 
-fn kind_name(kind: &DecodeErrorKind) -> &'static str {
-    match kind {
-        DecodeErrorKind::Truncated { .. } => "truncated",
-        DecodeErrorKind::TrailingBytes { .. } => "trailing_bytes",
-        DecodeErrorKind::UnknownVersion { .. } => "unknown_version",
-        DecodeErrorKind::NonCanonicalScalar => "non_canonical_scalar",
-        DecodeErrorKind::ZeroScalar => "zero_scalar",
-        DecodeErrorKind::InvalidPoint => "invalid_point",
-        DecodeErrorKind::NotInSubgroup => "not_in_subgroup",
-        DecodeErrorKind::IdentityPoint => "identity_point",
-        DecodeErrorKind::TooLong { .. } => "too_long",
-        DecodeErrorKind::InvalidValue => "invalid_value",
-    }
+/// `test-vectors/certificates.json` (byte strings hex).
+#[derive(Debug, Deserialize)]
+pub(crate) struct CertificatesFile {
+    pub(crate) issuer_keys: Vec<IssuerKeyJson>,
+    pub(crate) rogue_issuer_key: IssuerKeyJson,
+    pub(crate) key_set: String,
+    pub(crate) key_set_fingerprint: String,
+    pub(crate) identities: Vec<IdentityJson>,
+    pub(crate) certificates: Vec<CertificateJson>,
+    verify_cases: Vec<VerifyCase>,
+    key_set_cases: Vec<KeySetCase>,
 }
 
-fn key_set_outcome(r: &Result<IssuerKeySet, CertificateError>) -> Value {
-    match r {
-        Ok(_) => json!({ "result": "ok" }),
-        Err(CertificateError::Malformed(e)) => json!({
-            "result": "malformed",
-            "field": e.field,
-            "kind": kind_name(&e.kind),
-        }),
-        Err(other) => panic!("key set decoding cannot fail with {other:?}"),
-    }
+#[derive(Debug, Deserialize)]
+pub(crate) struct IssuerKeyJson {
+    pub(crate) ikm: String,
+    pub(crate) secret_key: String,
+    pub(crate) public_key: String,
+    pub(crate) key_id: String,
+    pub(crate) not_before: u64,
+    pub(crate) not_after: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct IdentityJson {
+    pub(crate) ikm: String,
+    pub(crate) secret_key: String,
+    pub(crate) public_key: String,
+    pub(crate) proof_of_possession: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CertificateJson {
+    pub(crate) issuer: usize,
+    pub(crate) phone: String,
+    pub(crate) identity_key: String,
+    pub(crate) host_key: Option<String>,
+    pub(crate) serial: u64,
+    pub(crate) not_before: u64,
+    pub(crate) not_after: u64,
+    pub(crate) bytes: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct VerifyCase {
+    name: String,
+    certificate: String,
+    now: u64,
+    expected_phone: Option<String>,
+    expected: Outcome,
+}
+
+#[derive(Debug, Deserialize)]
+struct KeySetCase {
+    name: String,
+    key_set: String,
+    expected: Outcome,
 }
 
 /// A certificate encoding assembled field by field (SPEC.md 8.2), so that malformed variants
@@ -398,7 +438,7 @@ fn generate() -> Value {
         json!({
             "name": name,
             "key_set": hex::encode(bytes),
-            "expected": key_set_outcome(&IssuerKeySet::from_bytes(bytes)),
+            "expected": outcome(&IssuerKeySet::from_bytes(bytes)),
         })
     })
     .collect();
@@ -440,7 +480,7 @@ fn generate() -> Value {
     let sk1 = SecretKey::key_gen(&ikm1, b"").unwrap();
     let sk_rogue = SecretKey::key_gen(&ikm_rogue, b"").unwrap();
     json!({
-        "source": "generated by blindpost (tests/certificate_vectors.rs), SPEC.md section 8; \
+        "source": "generated by blindpost (tests/vectors/certificates.rs), SPEC.md section 8; \
                    randomness from VectorRng(seed) (SPEC.md 2.5), drawn as 32-byte KeyGen IKMs \
                    in this order: issuer 0, issuer 1, rogue issuer, identity A, identity B",
         "seed": SEED,
@@ -461,65 +501,61 @@ fn vectors_regenerate_identically() {
     vector_file::check_generated(FILE, &generate());
 }
 
-fn h(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().unwrap()).unwrap()
-}
-
 #[test]
 fn vectors_check_without_the_generator() {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path()).unwrap()).unwrap();
-    let set = IssuerKeySet::from_bytes(&h(&v["key_set"])).unwrap();
-    assert_eq!(set.to_bytes(), h(&v["key_set"]));
-    assert_eq!(set.fingerprint().to_vec(), h(&v["key_set_fingerprint"]));
+    let v: CertificatesFile = vector_file::read(FILE);
+    let set = IssuerKeySet::from_bytes(&unhex(&v.key_set)).unwrap();
+    assert_eq!(set.to_bytes(), unhex(&v.key_set));
+    assert_eq!(set.fingerprint().to_vec(), unhex(&v.key_set_fingerprint));
 
     // Issuer keys: KeyGen from the IKM, SkToPk, key id, and their entries in the set.
-    for k in v["issuer_keys"].as_array().unwrap() {
-        let sk = SecretKey::key_gen(&h(&k["ikm"]), b"").unwrap();
-        assert_eq!(sk.to_bytes().to_vec(), h(&k["secret_key"]));
-        let pk = PublicKey::from_bytes(&h(&k["public_key"])).unwrap();
+    for k in &v.issuer_keys {
+        let sk = SecretKey::key_gen(&unhex(&k.ikm), b"").unwrap();
+        assert_eq!(sk.to_bytes().to_vec(), unhex(&k.secret_key));
+        let pk = PublicKey::from_bytes(&unhex(&k.public_key)).unwrap();
         assert_eq!(sk.public_key(), pk);
-        let id = KeyId::from_bytes(h(&k["key_id"]).try_into().unwrap());
+        let id = KeyId::from_bytes(unhex(&k.key_id).try_into().unwrap());
         assert_eq!(KeyId::of(&pk), id);
         let entry = set.get(&id).unwrap();
         assert_eq!(entry.public_key(), &pk);
-        assert_eq!(entry.not_before(), k["not_before"].as_u64().unwrap());
-        assert_eq!(entry.not_after(), k["not_after"].as_u64().unwrap());
+        assert_eq!(entry.not_before(), k.not_before);
+        assert_eq!(entry.not_after(), k.not_after);
     }
-    let rogue = PublicKey::from_bytes(&h(&v["rogue_issuer_key"]["public_key"])).unwrap();
+    let rogue = PublicKey::from_bytes(&unhex(&v.rogue_issuer_key.public_key)).unwrap();
     assert!(set.get(&KeyId::of(&rogue)).is_none());
 
     // Identity keys and their proofs of possession.
-    for i in v["identities"].as_array().unwrap() {
-        let sk = SecretKey::key_gen(&h(&i["ikm"]), b"").unwrap();
-        assert_eq!(sk.to_bytes().to_vec(), h(&i["secret_key"]));
-        let pk = PublicKey::from_bytes(&h(&i["public_key"])).unwrap();
+    for i in &v.identities {
+        let sk = SecretKey::key_gen(&unhex(&i.ikm), b"").unwrap();
+        assert_eq!(sk.to_bytes().to_vec(), unhex(&i.secret_key));
+        let pk = PublicKey::from_bytes(&unhex(&i.public_key)).unwrap();
         assert_eq!(sk.public_key(), pk);
-        let pop = ProofOfPossession::from_bytes(&h(&i["proof_of_possession"])).unwrap();
+        let pop = ProofOfPossession::from_bytes(&unhex(&i.proof_of_possession)).unwrap();
         assert_eq!(sk.pop_prove(), pop);
         pk.pop_verify(&pop).unwrap();
     }
 
     // Certificates decode to the listed fields and re-encode byte for byte.
-    for c in v["certificates"].as_array().unwrap() {
-        let bytes = h(&c["bytes"]);
+    for c in &v.certificates {
+        let bytes = unhex(&c.bytes);
         let cert = Certificate::from_bytes(&bytes).unwrap();
         assert_eq!(cert.to_bytes(), bytes);
-        assert_eq!(cert.phone().as_str(), c["phone"].as_str().unwrap());
+        assert_eq!(cert.phone().as_str(), c.phone);
         assert_eq!(
             cert.identity_key().to_bytes().to_vec(),
-            h(&c["identity_key"])
+            unhex(&c.identity_key)
         );
         assert_eq!(
             cert.host_key().map(|k| k.as_bytes().to_vec()),
-            c["host_key"].as_str().map(|s| hex::decode(s).unwrap())
+            c.host_key.as_deref().map(unhex)
         );
-        assert_eq!(cert.serial(), c["serial"].as_u64().unwrap());
-        assert_eq!(cert.not_before(), c["not_before"].as_u64().unwrap());
-        assert_eq!(cert.not_after(), c["not_after"].as_u64().unwrap());
-        let issuer = &v["issuer_keys"][c["issuer"].as_u64().unwrap() as usize];
+        assert_eq!(cert.serial(), c.serial);
+        assert_eq!(cert.not_before(), c.not_before);
+        assert_eq!(cert.not_after(), c.not_after);
+        let issuer = &v.issuer_keys[c.issuer];
         assert_eq!(
             cert.issuer_key_id().to_bytes().to_vec(),
-            h(&issuer["key_id"])
+            unhex(&issuer.key_id)
         );
         // SPEC.md 8.2: the signature is a plain BLS signature over
         // vec8("blindpost/v1/certificate") || (the encoding without the signature).
@@ -527,7 +563,7 @@ fn vectors_check_without_the_generator() {
         let mut msg = vec![CERTIFICATE_DST.len() as u8];
         msg.extend_from_slice(CERTIFICATE_DST);
         msg.extend_from_slice(tbs);
-        let pk = PublicKey::from_bytes(&h(&issuer["public_key"])).unwrap();
+        let pk = PublicKey::from_bytes(&unhex(&issuer.public_key)).unwrap();
         pk.verify(&msg, &Signature::from_bytes(sig).unwrap())
             .unwrap();
         assert!(pk
@@ -543,32 +579,28 @@ fn vectors_check_without_the_generator() {
         hasher.update(data);
         hasher.finalize().to_vec()
     };
-    for k in v["issuer_keys"].as_array().unwrap() {
+    for k in &v.issuer_keys {
         assert_eq!(
-            sha(KEY_ID_DST, &h(&k["public_key"]))[..8],
-            h(&k["key_id"])[..]
+            sha(KEY_ID_DST, &unhex(&k.public_key))[..8],
+            unhex(&k.key_id)[..]
         );
     }
     assert_eq!(
-        sha(KEY_SET_DST, &h(&v["key_set"])),
-        h(&v["key_set_fingerprint"])
+        sha(KEY_SET_DST, &unhex(&v.key_set)),
+        unhex(&v.key_set_fingerprint)
     );
 
     // Every verification outcome, one case per error.
-    let cases = v["verify_cases"].as_array().unwrap();
     let mut seen = std::collections::BTreeSet::new();
-    for c in cases {
-        let name = c["name"].as_str().unwrap();
-        let phone = c["expected_phone"]
-            .as_str()
+    for c in &v.verify_cases {
+        let phone = c
+            .expected_phone
+            .as_deref()
             .map(|p| PhoneNumber::parse(p).unwrap());
-        let r = set.verify(
-            &h(&c["certificate"]),
-            c["now"].as_u64().unwrap(),
-            phone.as_ref(),
-        );
-        assert_eq!(outcome(&r), c["expected"], "{name}");
-        seen.insert(c["expected"]["result"].as_str().unwrap().to_string());
+        let r = set.verify(&unhex(&c.certificate), c.now, phone.as_ref());
+        assert_eq!(outcome(&r), c.expected, "{}", c.name);
+        let name = serde_json::to_value(&c.expected).unwrap()["result"].clone();
+        seen.insert(name.as_str().unwrap().to_string());
     }
     let all: std::collections::BTreeSet<String> = [
         "ok",
@@ -584,8 +616,8 @@ fn vectors_check_without_the_generator() {
     .collect();
     assert_eq!(seen, all);
 
-    for c in v["key_set_cases"].as_array().unwrap() {
-        let r = IssuerKeySet::from_bytes(&h(&c["key_set"]));
-        assert_eq!(key_set_outcome(&r), c["expected"], "{}", c["name"]);
+    for c in &v.key_set_cases {
+        let r = IssuerKeySet::from_bytes(&unhex(&c.key_set));
+        assert_eq!(outcome(&r), c.expected, "{}", c.name);
     }
 }

@@ -1,0 +1,691 @@
+//! Protocol messages (SPEC.md 10-12): request, response, delivery, payload.
+
+use super::*;
+
+pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
+    let o = objects(s);
+    let d = WireError::Decode;
+    let mut files = Vec::new();
+
+    // Requests: version || type || body.
+    let request_code = Request::RequestCode {
+        phone: PhoneNumber::parse("+15550001").unwrap(),
+    }
+    .to_bytes();
+    let mut f = File::new(
+        "wire_request",
+        "protocol request (SPEC.md 11.3)",
+        "wire::Request::from_bytes",
+        request_code.clone(),
+        |b| Request::from_bytes(b).map(drop),
+        wire_json,
+    );
+    let with_body = |kind: RequestType, body: &[u8]| [&[1, kind as u8][..], body].concat();
+    f.case(
+        "empty",
+        Truncated,
+        vec![],
+        d(truncated("request.version", 1, 0)),
+    );
+    f.case(
+        "no type",
+        Truncated,
+        vec![1],
+        d(truncated("request.type", 1, 0)),
+    );
+    f.case(
+        "last byte missing",
+        Truncated,
+        f.truncated(),
+        d(truncated("phone", 9, 8)),
+    );
+    f.case(
+        "trailing byte",
+        TrailingBytes,
+        f.trailing(),
+        d(trailing("request")),
+    );
+    f.case(
+        "version 2",
+        UnknownVersion,
+        f.with_byte(0, 2),
+        d(version("request.version", 2)),
+    );
+    for t in [0x00, 0x03, 0x24, 0xff] {
+        f.case(
+            &format!("type 0x{t:02x}"),
+            UnknownType,
+            f.with_byte(1, t),
+            WireError::UnknownType {
+                message: "request",
+                found: t,
+            },
+        );
+    }
+    let phone_body = |p: &[u8]| [&[p.len() as u8][..], p].concat();
+    f.case(
+        "phone of 17 bytes",
+        OverlongLength,
+        with_body(RequestType::RequestCode, &phone_body(b"+1234567890123456")),
+        d(too_long("phone", 17, 16)),
+    );
+    f.case(
+        "phone without '+'",
+        InvalidEmbeddedObject,
+        with_body(RequestType::RequestCode, &phone_body(b"15550001")),
+        embedded("phone", PhoneNumberError::MissingPlus),
+    );
+    let not_utf8 = b"+1555\xff".to_vec();
+    f.case(
+        "phone not UTF-8",
+        InvalidEmbeddedObject,
+        with_body(RequestType::RequestCode, &phone_body(&not_utf8)),
+        embedded("phone", std::str::from_utf8(&not_utf8).unwrap_err()),
+    );
+
+    // A registration with one token request.
+    let register = Request::Register(RegisterRequest {
+        phone: PhoneNumber::parse("+15550001").unwrap(),
+        code: "123456".into(),
+        identity_key: o.identity.public_key(),
+        proof: o.identity.pop_prove(),
+        host_key: None,
+        group_key: o.gpk.clone(),
+        token_requests: vec![TokenRequest::from_bytes(&o.token_request).unwrap()],
+    })
+    .to_bytes();
+    // version, type, vec8 phone (1 + 9), vec8 code (1 + 6), identity (48), proof (96),
+    // vec8 host key (1), group key (389), count, token requests.
+    let code_at = 2 + 10;
+    let identity_at = code_at + 7;
+    let proof_at = identity_at + 48;
+    let host_at = proof_at + 96;
+    let gpk_at = host_at + 1;
+    let count_at = gpk_at + GroupPublicKey::SIZE;
+    let patch = |base: &[u8], at: usize, bytes: &[u8]| {
+        let mut out = base.to_vec();
+        out[at..at + bytes.len()].copy_from_slice(bytes);
+        out
+    };
+    let code_with = |code: &[u8]| {
+        [
+            &register[..code_at],
+            &[code.len() as u8],
+            code,
+            &register[identity_at..],
+        ]
+        .concat()
+    };
+    f.case(
+        "register: code of 11 bytes",
+        OverlongLength,
+        code_with(b"12345678901"),
+        d(too_long("register.code", 11, 10)),
+    );
+    let bad_code = b"12\xc0456".to_vec();
+    f.case(
+        "register: code not UTF-8",
+        InvalidEmbeddedObject,
+        code_with(&bad_code),
+        embedded(
+            "register.code",
+            String::from_utf8(bad_code.clone()).unwrap_err(),
+        ),
+    );
+    let p = points();
+    f.case(
+        "register: identity key is the identity point",
+        InvalidEmbeddedObject,
+        patch(&register, identity_at, &p.g1_identity),
+        embedded(
+            "register.identity_key",
+            BlsError::Decode(dec("bls.public_key", Kind::IdentityPoint)),
+        ),
+    );
+    f.case(
+        "register: proof outside the subgroup",
+        InvalidEmbeddedObject,
+        patch(&register, proof_at, &p.g2_off_subgroup),
+        embedded(
+            "register.proof",
+            BlsError::Decode(dec("bls.proof_of_possession", Kind::NotInSubgroup)),
+        ),
+    );
+    f.case(
+        "register: host key of 65 bytes",
+        OverlongLength,
+        patch(&register, host_at, &[65]),
+        d(too_long("register.host_key", 65, 64)),
+    );
+    f.case(
+        "register: group key version 2",
+        InvalidEmbeddedObject,
+        patch(&register, gpk_at, &[2]),
+        embedded(
+            "register.group_key",
+            bbs04::Error::Decode(version("group_key.version", 2)),
+        ),
+    );
+    f.case(
+        "register: 6 token requests",
+        OverlongLength,
+        patch(&register, count_at, &[6]),
+        d(too_long("register.token_requests", 6, 5)),
+    );
+    f.case(
+        "register: token request of type 0x0001",
+        InvalidEmbeddedObject,
+        patch(&register, count_at + 1, &[0, 1]),
+        embedded(
+            "register.token_requests",
+            token::Error::UnsupportedTokenType { found: 1 },
+        ),
+    );
+    f.case(
+        "register: count larger than the token requests",
+        Truncated,
+        patch(&register, count_at, &[2]),
+        d(truncated("register.token_requests", TokenRequest::LEN, 0)),
+    );
+
+    // Cold call: recipient || token || vec32 sealed.
+    let mut cold = with_body(RequestType::ColdCall, &[7; 32]);
+    cold.extend_from_slice(&o.token);
+    let sealed_at = cold.len();
+    let mut long = cold.clone();
+    put_u32(&mut long, 65_537);
+    f.case(
+        "cold call: sealed payload of 65537 bytes",
+        OverlongLength,
+        long,
+        d(too_long("cold_call.sealed", 65_537, 65_536)),
+    );
+    let mut wrong_token = cold.clone();
+    wrong_token[2 + 32 + 1] = 3;
+    put_u32(&mut wrong_token, 0);
+    f.case(
+        "cold call: token of type 0x0003",
+        InvalidEmbeddedObject,
+        wrong_token,
+        embedded(
+            "cold_call.token",
+            token::Error::UnsupportedTokenType { found: 3 },
+        ),
+    );
+    let mut short = cold[..sealed_at].to_vec();
+    put_u32(&mut short, 10);
+    short.extend_from_slice(b"sealed");
+    f.case(
+        "cold call: sealed payload cut short",
+        Truncated,
+        short,
+        d(truncated("cold_call.sealed", 10, 6)),
+    );
+
+    // Reply: recipient || generation || timestamp || vec32 sealed || signature.
+    let mut reply = with_body(RequestType::Reply, &[7; 32]);
+    reply.extend_from_slice(&0u32.to_be_bytes());
+    reply.extend_from_slice(&1_800_000_000u64.to_be_bytes());
+    put_u32(&mut reply, 2);
+    reply.extend_from_slice(b"hi");
+    let sig_at = reply.len();
+    reply.extend_from_slice(&o.signature);
+    assert!(Request::from_bytes(&reply).is_ok());
+    f.case(
+        "reply: signature T1 is the identity",
+        InvalidEmbeddedObject,
+        patch(&reply, sig_at + 1, &p.g1_identity),
+        embedded(
+            "reply.signature",
+            bbs04::Error::Decode(dec("signature.T1", Kind::IdentityPoint)),
+        ),
+    );
+    f.case(
+        "reply: signature cut short",
+        Truncated,
+        reply[..reply.len() - 1].to_vec(),
+        d(truncated(
+            "reply.signature",
+            GroupSignature::SIZE,
+            GroupSignature::SIZE - 1,
+        )),
+    );
+
+    // Revocation upload, key rotation, lookup.
+    let upload = with_body(RequestType::UploadRevocation, &o.record);
+    f.case(
+        "upload revocation: x* = 0",
+        InvalidEmbeddedObject,
+        patch(&upload, 2 + 53, &[0; 32]),
+        embedded(
+            "upload_revocation.record",
+            bbs04::Error::Decode(dec("revocation.x", Kind::ZeroScalar)),
+        ),
+    );
+    let rotate = with_body(RequestType::RotateGroupKey, &o.gpk_bytes);
+    f.case(
+        "rotate group key: w off the curve",
+        InvalidEmbeddedObject,
+        patch(&rotate, 2 + 293, &p.g2_off_curve),
+        embedded(
+            "rotate_group_key.group_key",
+            bbs04::Error::Decode(dec("group_key.w", Kind::InvalidPoint)),
+        ),
+    );
+    let mut lookup = with_body(RequestType::Lookup, &o.token);
+    lookup.push(2);
+    lookup.extend_from_slice(&phone_body(b"+15550002"));
+    lookup.extend_from_slice(&phone_body(b"+0555"));
+    f.case(
+        "lookup: second phone with a leading zero",
+        InvalidEmbeddedObject,
+        lookup,
+        embedded("lookup.phone", PhoneNumberError::LeadingZero),
+    );
+    f.case(
+        "fetch group key: generation cut short",
+        Truncated,
+        with_body(RequestType::FetchGroupKey, &[9; 34]),
+        d(truncated("fetch_group_key.since_generation", 4, 2)),
+    );
+    files.push(f.finish(&[
+        Truncated,
+        TrailingBytes,
+        UnknownVersion,
+        UnknownType,
+        OverlongLength,
+        InvalidEmbeddedObject,
+    ]));
+
+    // Responses: version || type || status || body.
+    let code_sent = Response::CodeSent.to_bytes();
+    let mut f = File::new(
+        "wire_response",
+        "protocol response (SPEC.md 11.3)",
+        "wire::Response::from_bytes",
+        code_sent.clone(),
+        |b| Response::from_bytes(b).map(drop),
+        wire_json,
+    );
+    f.case(
+        "empty",
+        Truncated,
+        vec![],
+        d(truncated("response.version", 1, 0)),
+    );
+    f.case(
+        "last byte missing",
+        Truncated,
+        f.truncated(),
+        d(truncated("response.status", 1, 0)),
+    );
+    f.case(
+        "trailing byte",
+        TrailingBytes,
+        f.trailing(),
+        d(trailing("response")),
+    );
+    f.case(
+        "version 2",
+        UnknownVersion,
+        f.with_byte(0, 2),
+        d(version("response.version", 2)),
+    );
+    f.case(
+        "type 0x30",
+        UnknownType,
+        f.with_byte(1, 0x30),
+        WireError::UnknownType {
+            message: "response",
+            found: 0x30,
+        },
+    );
+    f.case(
+        "status 2",
+        InvalidValue,
+        f.with_byte(2, 2),
+        d(dec("response.status", Kind::InvalidValue)),
+    );
+    let accepted = Response::ColdCallAccepted { duplicate: false }.to_bytes();
+    f.case(
+        "cold call accepted: duplicate flag 2",
+        InvalidValue,
+        patch(&accepted, 3, &[2]),
+        d(dec("cold_call_accepted.duplicate", Kind::InvalidValue)),
+    );
+    let error = Response::Error {
+        request: RequestType::ColdCall,
+        code: ErrorCode::TokenSpent,
+        detail: "spent".into(),
+    }
+    .to_bytes();
+    let bad_detail = [&error[..5], &[2, b'o', 0xff]].concat();
+    f.case(
+        "error detail not UTF-8",
+        InvalidEmbeddedObject,
+        bad_detail,
+        embedded(
+            "response.detail",
+            String::from_utf8(vec![b'o', 0xff]).unwrap_err(),
+        ),
+    );
+    f.case(
+        "error detail cut short",
+        Truncated,
+        error[..error.len() - 1].to_vec(),
+        d(truncated("response.detail", 5, 4)),
+    );
+    let registered = Response::Registered {
+        certificate: o.certificate.clone(),
+        token_responses: vec![TokenResponse::from_bytes(&o.token_response).unwrap()],
+    }
+    .to_bytes();
+    let cert_len = o.certificate.to_bytes().len();
+    let tokens_at = 3 + 2 + cert_len;
+    let mut long_cert = registered[..3].to_vec();
+    put_u16(&mut long_cert, 1025);
+    f.case(
+        "registered: certificate of 1025 bytes",
+        OverlongLength,
+        long_cert,
+        d(too_long("registered.certificate", 1025, 1024)),
+    );
+    let mut bad_cert = registered.clone();
+    bad_cert[5] = 2;
+    f.case(
+        "registered: certificate version 2",
+        InvalidEmbeddedObject,
+        bad_cert,
+        embedded(
+            "registered.certificate",
+            CertificateError::Malformed(version("certificate.version", 2)),
+        ),
+    );
+    f.case(
+        "registered: 6 token responses",
+        OverlongLength,
+        patch(&registered, tokens_at, &[6]),
+        d(too_long("registered.token_responses", 6, 5)),
+    );
+    let group_key = [
+        &[1, RequestType::FetchGroupKey as u8, 0][..],
+        &o.gpk_bytes,
+        &[1],
+        &o.record,
+    ]
+    .concat();
+    assert!(Response::from_bytes(&group_key).is_ok());
+    f.case(
+        "group key: record with x* = 0",
+        InvalidEmbeddedObject,
+        patch(&group_key, 3 + GroupPublicKey::SIZE + 1 + 53, &[0; 32]),
+        embedded(
+            "group_key.record",
+            bbs04::Error::Decode(dec("revocation.x", Kind::ZeroScalar)),
+        ),
+    );
+    let mut keys = vec![1, RequestType::FetchKeys as u8, 0];
+    put_u16(&mut keys, 2);
+    keys.extend_from_slice(&[1, 0]);
+    f.case(
+        "keys: issuer key set without keys",
+        InvalidEmbeddedObject,
+        keys,
+        embedded(
+            "keys.certificate_issuers",
+            CertificateError::Malformed(dec("issuer_key_set.count", Kind::InvalidValue)),
+        ),
+    );
+    let issuers = o.issuers.to_bytes();
+    let mut keys = vec![1, RequestType::FetchKeys as u8, 0];
+    put_u16(&mut keys, issuers.len());
+    keys.extend_from_slice(&issuers);
+    put_u16(&mut keys, 16_385);
+    f.case(
+        "keys: cold-call key set of 16385 bytes",
+        OverlongLength,
+        keys,
+        d(too_long("keys.cold_call_tokens", 16_385, 16_384)),
+    );
+    let mut discovery = vec![1, RequestType::IssueDiscoveryTokens as u8, 0, 2];
+    discovery.extend_from_slice(&o.token_response);
+    f.case(
+        "discovery tokens: count larger than the responses",
+        Truncated,
+        discovery,
+        d(truncated("discovery_tokens", TokenResponse::LEN, 0)),
+    );
+    files.push(f.finish(&[
+        Truncated,
+        TrailingBytes,
+        UnknownVersion,
+        UnknownType,
+        InvalidValue,
+        OverlongLength,
+        InvalidEmbeddedObject,
+    ]));
+
+    // Deliveries: version || kind || body.
+    let cold_delivery = Delivery::ColdCall {
+        handle: DeliveryHandle([3; 16]),
+        received_at: 1_800_000_000,
+        sealed: b"sealed".to_vec(),
+    }
+    .to_bytes();
+    let mut f = File::new(
+        "wire_delivery",
+        "delivery queued for a recipient (SPEC.md 12.3, 12.5)",
+        "wire::Delivery::from_bytes",
+        cold_delivery.clone(),
+        |b| Delivery::from_bytes(b).map(drop),
+        wire_json,
+    );
+    f.case(
+        "empty",
+        Truncated,
+        vec![],
+        d(truncated("delivery.version", 1, 0)),
+    );
+    f.case(
+        "last byte missing",
+        Truncated,
+        f.truncated(),
+        d(truncated("delivery.sealed", 6, 5)),
+    );
+    f.case(
+        "handle cut short",
+        Truncated,
+        cold_delivery[..10].to_vec(),
+        d(truncated("delivery.handle", 16, 8)),
+    );
+    f.case(
+        "trailing byte",
+        TrailingBytes,
+        f.trailing(),
+        d(trailing("delivery")),
+    );
+    f.case(
+        "version 2",
+        UnknownVersion,
+        f.with_byte(0, 2),
+        d(version("delivery.version", 2)),
+    );
+    f.case(
+        "kind 3",
+        UnknownType,
+        f.with_byte(1, 3),
+        WireError::UnknownType {
+            message: "delivery",
+            found: 3,
+        },
+    );
+    let mut long = cold_delivery[..2 + 16 + 8].to_vec();
+    put_u32(&mut long, 65_537);
+    f.case(
+        "sealed payload of 65537 bytes",
+        OverlongLength,
+        long,
+        d(too_long("delivery.sealed", 65_537, 65_536)),
+    );
+    let reply_delivery = Delivery::Reply {
+        generation: 0,
+        timestamp: 1_800_000_000,
+        sealed: b"hi".to_vec(),
+        signature: GroupSignature::from_bytes(&o.signature).unwrap(),
+    }
+    .to_bytes();
+    let sig_at = reply_delivery.len() - GroupSignature::SIZE;
+    f.case(
+        "reply: signature c = r",
+        InvalidEmbeddedObject,
+        patch(&reply_delivery, sig_at + 145, &hex::decode(R_HEX).unwrap()),
+        embedded(
+            "delivery.signature",
+            bbs04::Error::Decode(dec("signature.c", Kind::NonCanonicalScalar)),
+        ),
+    );
+    files.push(f.finish(&[
+        Truncated,
+        TrailingBytes,
+        UnknownVersion,
+        UnknownType,
+        OverlongLength,
+        InvalidEmbeddedObject,
+    ]));
+
+    // Payloads: version || kind || body.
+    let message = Payload::Message {
+        host_material: b"ratchet".to_vec(),
+        message: b"hello".to_vec(),
+    }
+    .to_bytes();
+    let mut f = File::new(
+        "wire_payload",
+        "sealed-payload plaintext: introduction or message (SPEC.md 12.3)",
+        "wire::Payload::from_bytes",
+        message.clone(),
+        |b| Payload::from_bytes(b).map(drop),
+        wire_json,
+    );
+    f.case(
+        "empty",
+        Truncated,
+        vec![],
+        d(truncated("payload.version", 1, 0)),
+    );
+    f.case(
+        "last byte missing",
+        Truncated,
+        f.truncated(),
+        d(truncated("payload.message", 5, 4)),
+    );
+    f.case(
+        "trailing byte",
+        TrailingBytes,
+        f.trailing(),
+        d(trailing("payload")),
+    );
+    f.case(
+        "version 2",
+        UnknownVersion,
+        f.with_byte(0, 2),
+        d(version("payload.version", 2)),
+    );
+    f.case(
+        "kind 0",
+        UnknownType,
+        f.with_byte(1, 0),
+        WireError::UnknownType {
+            message: "payload",
+            found: 0,
+        },
+    );
+    f.case(
+        "host material of 16385 bytes",
+        OverlongLength,
+        f.with(2, &16_385u16.to_be_bytes()),
+        d(too_long("payload.host_material", 16_385, 16_384)),
+    );
+    let mut long = message[..2 + 2 + 7].to_vec();
+    put_u16(&mut long, 32_769);
+    f.case(
+        "message of 32769 bytes",
+        OverlongLength,
+        long,
+        d(too_long("payload.message", 32_769, 32_768)),
+    );
+    let intro = IntroductionContent {
+        certificate: o.certificate.clone(),
+        recipient: AccountId([5; 32]),
+        group_key: o.gpk.clone(),
+        member_key: o.member.clone(),
+        host_material: b"ratchet".to_vec(),
+        message: b"hello".to_vec(),
+        created_at: 1_760_000_000,
+    }
+    .sign(&o.identity);
+    let intro = Payload::Introduction(intro).to_bytes();
+    // version, kind, vec16 certificate, recipient, group key, member key, ...
+    let cert_at = 4;
+    let gpk_at = cert_at + cert_len + 32;
+    let member_at = gpk_at + GroupPublicKey::SIZE;
+    let sig_at = intro.len() - 96;
+    f.case(
+        "introduction: certificate of 1025 bytes",
+        OverlongLength,
+        patch(&intro, 2, &1025u16.to_be_bytes()),
+        d(too_long("introduction.certificate", 1025, 1024)),
+    );
+    f.case(
+        "introduction: certificate version 2",
+        InvalidEmbeddedObject,
+        patch(&intro, cert_at, &[2]),
+        embedded(
+            "introduction.certificate",
+            CertificateError::Malformed(version("certificate.version", 2)),
+        ),
+    );
+    f.case(
+        "introduction: group key g1 outside the subgroup",
+        InvalidEmbeddedObject,
+        patch(&intro, gpk_at + 5, &p.g1_off_subgroup),
+        embedded(
+            "introduction.group_key",
+            bbs04::Error::Decode(dec("group_key.g1", Kind::NotInSubgroup)),
+        ),
+    );
+    f.case(
+        "introduction: member key x = 0",
+        InvalidEmbeddedObject,
+        patch(&intro, member_at + 53, &[0; 32]),
+        embedded(
+            "introduction.member_key",
+            bbs04::Error::Decode(dec("member_key.x", Kind::ZeroScalar)),
+        ),
+    );
+    f.case(
+        "introduction: signature is the identity",
+        InvalidEmbeddedObject,
+        patch(&intro, sig_at, &p.g2_identity),
+        embedded(
+            "introduction.signature",
+            BlsError::Decode(dec("bls.signature", Kind::IdentityPoint)),
+        ),
+    );
+    f.case(
+        "introduction: signature cut short",
+        Truncated,
+        intro[..intro.len() - 1].to_vec(),
+        d(truncated("introduction.signature", 96, 95)),
+    );
+    files.push(f.finish(&[
+        Truncated,
+        TrailingBytes,
+        UnknownVersion,
+        UnknownType,
+        OverlongLength,
+        InvalidEmbeddedObject,
+    ]));
+
+    files
+}
