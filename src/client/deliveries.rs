@@ -62,12 +62,12 @@ impl Client {
                 // The group key the signature was made under: the current one, or one of the
                 // last few generations (a reply may be in the queue across a revocation).
                 let own = self.account();
-                let group = self.own_group_key(generation).ok_or(ClientError::Group(
-                    crate::bbs04::Error::GenerationMismatch {
-                        member: generation,
-                        group: self.state.group.public_key().generation(),
-                    },
-                ))?;
+                let group =
+                    self.own_group_key(generation)
+                        .ok_or(ClientError::UnknownGeneration {
+                            generation,
+                            current: self.state.group.public_key().generation(),
+                        })?;
                 // The server checked it; check again rather than trust the server.
                 PreparedGroupKey::new(group).verify(
                     &reply_context(&own, generation, timestamp),

@@ -147,7 +147,12 @@ pub enum FailureReason {
 }
 
 /// Why a client call was refused. A refused call changes no state.
+///
+/// Failures of a primitive keep the primitive's error (`Certificate`, `Group`, `Token`, ...);
+/// failures of the protocol's own rules have variants of their own, so a primitive's reason
+/// never stands for something else.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientError {
     /// A message did not decode.
     Wire(WireError),
@@ -179,13 +184,31 @@ pub enum ClientError {
     NoTokenKey,
     /// A payload or field exceeds its limit.
     TooLarge {
-        /// Which.
+        /// The field over its limit (`message`, `host_material`, ...).
         field: &'static str,
     },
     /// A response answers another kind of request than the one with this id.
     UnexpectedResponse,
     /// The pinned server keys refused an update.
     KeyUpdateRefused,
+    /// The server's registration answer holds a valid certificate for another identity key
+    /// than ours.
+    CertificateNotOurs,
+    /// A group key update's revocation records do not lead from the member key we hold to the
+    /// group key the server sent (a rotated group, or records we cannot follow).
+    GroupUpdateUnreachable {
+        /// The generation the records led to.
+        reached: u32,
+        /// The generation of the group key the server sent.
+        sent: u32,
+    },
+    /// A reply names a generation of our group that we neither hold nor remember.
+    UnknownGeneration {
+        /// The generation the reply names.
+        generation: u32,
+        /// Our group's current generation.
+        current: u32,
+    },
 }
 
 impl fmt::Display for ClientError {
@@ -216,6 +239,20 @@ impl fmt::Display for ClientError {
             ClientError::KeyUpdateRefused => {
                 f.write_str("client: server key update violates the pinning rules")
             }
+            ClientError::CertificateNotOurs => {
+                f.write_str("client: the certificate names another identity key than ours")
+            }
+            ClientError::GroupUpdateUnreachable { reached, sent } => write!(
+                f,
+                "client: revocation records reach generation {reached}, not the server's {sent}"
+            ),
+            ClientError::UnknownGeneration {
+                generation,
+                current,
+            } => write!(
+                f,
+                "client: reply under generation {generation} of our group, which is at {current}"
+            ),
         }
     }
 }

@@ -98,9 +98,7 @@ impl Client {
                     .verify_certificate(&certificate, now, Some(&phone))
                     .map_err(ClientError::Certificate)?;
                 if certificate.identity_key() != &self.state.identity.public_key() {
-                    return Err(ClientError::Certificate(
-                        crate::certificate::CertificateError::BadSignature,
-                    ));
+                    return Err(ClientError::CertificateNotOurs);
                 }
                 if token_responses.len() > tokens.len() {
                     return Err(ClientError::UnexpectedResponse);
@@ -308,12 +306,10 @@ impl Client {
         }
         if group != update.group_key {
             // Records did not lead to the server's key (rotated, or a key we cannot reach).
-            return Err(ClientError::Group(
-                crate::bbs04::Error::GenerationMismatch {
-                    member: group.generation(),
-                    group: update.group_key.generation(),
-                },
-            ));
+            return Err(ClientError::GroupUpdateUnreachable {
+                reached: group.generation(),
+                sent: update.group_key.generation(),
+            });
         }
         if let Some(c) = self.state.contacts.get_mut(index) {
             c.membership = Some(Membership {

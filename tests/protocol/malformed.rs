@@ -567,10 +567,10 @@ fn check_delivery(client: &Client, bytes: &[u8], opened: &[u8], now: u64) {
         refused(
             client,
             "reply claiming a future generation",
-            ClientError::Group(blindpost::bbs04::Error::GenerationMismatch {
-                member: current + 1,
-                group: current,
-            }),
+            ClientError::UnknownGeneration {
+                generation: current + 1,
+                current,
+            },
             |c| c.handle_delivery(now, &m, opened),
         );
     }
