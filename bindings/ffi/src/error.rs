@@ -461,6 +461,24 @@ pub enum ClientErrorKind {
         /// Its timestamp.
         created_at: u64,
     },
+    /// The server's registration answer certifies another identity key than ours.
+    CertificateNotOurs,
+    /// A group key update's revocation records do not lead to the group key the server sent.
+    GroupUpdateUnreachable {
+        /// The generation the records led to.
+        reached: u32,
+        /// The generation of the group key the server sent.
+        sent: u32,
+    },
+    /// A reply names a generation of our group that we neither hold nor remember.
+    UnknownGeneration {
+        /// The generation the reply names.
+        generation: u32,
+        /// Our group's current generation.
+        current: u32,
+    },
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why a server could not be set up (the core's `ServerError`).
@@ -762,6 +780,18 @@ fn client(e: ClientError, reason: String) -> BlindpostError {
         },
         ClientError::UnexpectedResponse => K::UnexpectedResponse,
         ClientError::KeyUpdateRefused => K::KeyUpdateRefused,
+        ClientError::CertificateNotOurs => K::CertificateNotOurs,
+        ClientError::GroupUpdateUnreachable { reached, sent } => {
+            K::GroupUpdateUnreachable { reached, sent }
+        }
+        ClientError::UnknownGeneration {
+            generation,
+            current,
+        } => K::UnknownGeneration {
+            generation,
+            current,
+        },
+        _ => K::Other,
     };
     BlindpostError::Client { kind, reason }
 }
