@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use blindpost::blind_rsa::{self, SecretKey, Variant};
-use blindpost::token::{self, Client, Issuer, TokenChallenge, TokenKeyEntry, TokenKeySet};
+use blindpost::token::{self, Issuer, TokenChallenge, TokenClient, TokenKeyEntry, TokenKeySet};
 use blindpost::vector_rng::VectorRng;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rsa::pkcs8::DecodePrivateKey;
@@ -55,7 +55,7 @@ fn token2048(c: &mut Criterion) {
         vec![TokenKeyEntry::new(key.clone(), 0, u64::MAX)],
     )
     .unwrap();
-    let client = Client::new(set.clone());
+    let client = TokenClient::new(set.clone());
     let challenge = TokenChallenge::cold_call(b"issuer.example").unwrap();
     let mut rng = VectorRng::new(b"bench token2048");
     let (request, pending) = client.request(&mut rng, &challenge, &key, now).unwrap();

@@ -75,7 +75,7 @@ pub fn run(report: &mut Report) {
     let cold_calls = (COLD_REPS * COLD_INNER + 1).div_ceil(5);
     let recipient_group = GroupManagerKey::generate(&mut rng);
     let shared_group = GroupManagerKey::generate(&mut rng);
-    let token_client = token::Client::new(keys.cold_call_tokens.clone());
+    let token_client = token::TokenClient::new(keys.cold_call_tokens.clone());
     let cold_key = keys.cold_call_tokens.preferred_key(NOW).unwrap().clone();
     let cold_challenge = TokenChallenge::cold_call(keys.cold_call_tokens.issuer_name()).unwrap();
     let mut accounts = Vec::with_capacity(GENUINE);
@@ -315,7 +315,7 @@ pub fn run(report: &mut Report) {
 
     // Discovery tokens for the lookups, issued through the server (20 per account and window).
     let window = server.config().discovery.window(NOW);
-    let discovery_client = token::Client::new(keys.discovery_tokens.clone());
+    let discovery_client = token::TokenClient::new(keys.discovery_tokens.clone());
     let discovery_key = keys.discovery_tokens.preferred_key(NOW).unwrap().clone();
     let discovery_challenge =
         TokenChallenge::discovery(keys.discovery_tokens.issuer_name(), window).unwrap();

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use blindpost::blind_rsa::SecretKey;
-use blindpost::token::{self, Client, Issuer, TokenChallenge, TokenKeyEntry, TokenKeySet};
+use blindpost::token::{self, Issuer, TokenChallenge, TokenClient, TokenKeyEntry, TokenKeySet};
 use blindpost::vector_rng::VectorRng;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::BoxedUint;
@@ -27,7 +27,7 @@ pub fn run(report: &mut Report) {
         vec![TokenKeyEntry::new(key.clone(), 0, u64::MAX)],
     )
     .unwrap();
-    let client = Client::new(set.clone());
+    let client = TokenClient::new(set.clone());
     let challenge = TokenChallenge::cold_call(b"issuer.example").unwrap();
 
     let mut rng = VectorRng::new(b"perf tokens");

@@ -2,11 +2,11 @@
 //! BBS04 signatures: decoding; a decoded signature is verified and opened under the vector
 //! group without panicking, and only the vector signature verifies.
 
-use blindpost::bbs04::Signature;
+use blindpost::bbs04::GroupSignature;
 use common::{roundtrip, vectors::vectors};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some(signature) = roundtrip(data, Signature::from_bytes, Signature::to_bytes) else {
+    let Some(signature) = roundtrip(data, GroupSignature::from_bytes, GroupSignature::to_bytes) else {
         return;
     };
     let v = vectors();

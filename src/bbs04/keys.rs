@@ -1,7 +1,7 @@
 //! Group public keys, member keys, member identities and the group manager's key (SPEC.md
 //! 4.2-4.4, 4.7 and 4.10).
 
-use super::{Error, RevocationRecord, Signature, Writer, VERSION};
+use super::{Error, GroupSignature, RevocationRecord, Writer, VERSION};
 use crate::curve::fixed_base::{ct_multi_mul, CombTable};
 use crate::curve::pairing::pairing_product_is_one;
 use crate::curve::random_nonzero_scalar;
@@ -389,7 +389,7 @@ impl GroupManagerKey {
     /// Opens a signature: the member that made it, `A = T3 / (T1^xi1 * T2^xi2)` (SPEC.md 4.7).
     /// The signature is not verified: for an invalid one the result names nobody. See
     /// [`GroupManagerKey::open_verified`].
-    pub fn open(&self, signature: &Signature) -> MemberId {
+    pub fn open(&self, signature: &GroupSignature) -> MemberId {
         let blind = ct_multi_mul([
             (&G1Projective::from(signature.t1), &self.xi1),
             (&G1Projective::from(signature.t2), &self.xi2),
@@ -404,7 +404,7 @@ impl GroupManagerKey {
         group: &super::PreparedGroupKey,
         context: &[u8],
         message: &[u8],
-        signature: &Signature,
+        signature: &GroupSignature,
     ) -> Result<MemberId, Error> {
         if group.group_key() != &self.public {
             return Err(Error::GroupMismatch);

@@ -35,7 +35,7 @@ pub use error::Error;
 pub use keys::{GroupManagerKey, GroupPublicKey, MemberId, MemberKey};
 pub use prepared::PreparedGroupKey;
 pub use revocation::RevocationRecord;
-pub use sign::{Signature, Signer};
+pub use sign::{GroupSignature, Signer};
 
 /// The version byte of every BBS04 encoding.
 const VERSION: u8 = 1;

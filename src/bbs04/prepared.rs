@@ -1,7 +1,7 @@
 //! The prepared group key (what verification precomputes), the challenge hash and
 //! verification (SPEC.md 4.5, 4.6 and 4.11).
 
-use super::{Error, GroupPublicKey, Signature};
+use super::{Error, GroupPublicKey, GroupSignature};
 use crate::curve::gt::gt_to_bytes;
 use crate::curve::msm::{multi_exp_vartime, SplitBase};
 use crate::curve::pairing::pairing_product;
@@ -79,7 +79,7 @@ impl PreparedGroupKey {
         &self,
         context: &[u8],
         message: &[u8],
-        signature: &Signature,
+        signature: &GroupSignature,
     ) -> Result<(), Error> {
         let s = signature;
         let neg_c = -s.c;

@@ -17,7 +17,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// s_x || s_delta1 || s_delta2 (32 each)`. Decoding rejects identity and invalid points and
 /// scalars >= r, so a valid signature has exactly one encoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Signature {
+pub struct GroupSignature {
     pub(super) t1: G1Affine,
     pub(super) t2: G1Affine,
     pub(super) t3: G1Affine,
@@ -29,7 +29,7 @@ pub struct Signature {
     pub(super) s_delta2: Scalar,
 }
 
-impl Signature {
+impl GroupSignature {
     /// Bytes in the encoding.
     pub const SIZE: usize = 337;
 
@@ -131,7 +131,7 @@ fn sign_with<R: CryptoRng + ?Sized>(
     rng: &mut R,
     context: &[u8],
     message: &[u8],
-) -> Result<Signature, Error> {
+) -> Result<GroupSignature, Error> {
     // Fail before drawing any randomness (SPEC.md 4.5 step 1).
     context_len(context)?;
     loop {
@@ -177,7 +177,7 @@ fn sign_with<R: CryptoRng + ?Sized>(
         )?;
         let mut delta1 = member.x * n.alpha;
         let mut delta2 = member.x * n.beta;
-        let signature = Signature {
+        let signature = GroupSignature {
             t1,
             t2,
             t3,
@@ -204,7 +204,7 @@ impl MemberKey {
         group: &PreparedGroupKey,
         context: &[u8],
         message: &[u8],
-    ) -> Result<Signature, Error> {
+    ) -> Result<GroupSignature, Error> {
         self.check_generation(group.group_key())?;
         let tables = SigningTables::new(self, group);
         sign_with(self, group, &tables, rng, context, message)
@@ -249,7 +249,7 @@ impl Signer {
         rng: &mut R,
         context: &[u8],
         message: &[u8],
-    ) -> Result<Signature, Error> {
+    ) -> Result<GroupSignature, Error> {
         sign_with(
             &self.member,
             &self.group,

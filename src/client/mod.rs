@@ -510,7 +510,7 @@ impl Client {
         if code.len() > 10 {
             return Err(ClientError::TooLarge { field: "code" });
         }
-        let issuer = token::Client::new(self.state.keys.cold_call_tokens.clone());
+        let issuer = token::TokenClient::new(self.state.keys.cold_call_tokens.clone());
         let key = self
             .state
             .keys
@@ -1018,7 +1018,7 @@ impl Client {
         let Some(key) = self.state.keys.cold_call_tokens.preferred_key(now).cloned() else {
             return;
         };
-        let issuer = token::Client::new(self.state.keys.cold_call_tokens.clone());
+        let issuer = token::TokenClient::new(self.state.keys.cold_call_tokens.clone());
         for i in 0..self.state.tokens.len() {
             let Some(TokenSlot::Attached {
                 token,
@@ -1099,7 +1099,7 @@ impl Client {
             .clone();
         let challenge =
             TokenChallenge::discovery(self.state.keys.discovery_tokens.issuer_name(), window)?;
-        let issuer = token::Client::new(self.state.keys.discovery_tokens.clone());
+        let issuer = token::TokenClient::new(self.state.keys.discovery_tokens.clone());
         let mut requests = Vec::with_capacity(missing);
         let mut pending = Vec::with_capacity(missing);
         for _ in 0..missing {

@@ -7,9 +7,7 @@ use crate::account::{AccountId, Channel};
 use crate::bbs04::{GroupManagerKey, GroupPublicKey};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, PhoneNumber};
-use crate::token::{
-    Client as TokenClient, PendingToken, Token, TokenChallenge, TokenKeySet, TokenRequest,
-};
+use crate::token::{PendingToken, Token, TokenChallenge, TokenClient, TokenKeySet, TokenRequest};
 use crate::wire::{ColdCallRequest, ErrorCode, RegisterRequest, Request, Response};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;

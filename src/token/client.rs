@@ -21,11 +21,11 @@ const MAX_SPKI_LEN: usize = 1024;
 /// A client of one issuer: it holds the pinned [`TokenKeySet`] and requests tokens only under its
 /// keys, within their validity.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub struct TokenClient {
     key_set: TokenKeySet,
 }
 
-impl Client {
+impl TokenClient {
     /// A client pinning `key_set` (fetched over the anonymous channel; SPEC.md 6.5).
     pub fn new(key_set: TokenKeySet) -> Self {
         Self { key_set }
@@ -80,7 +80,7 @@ impl Client {
     }
 }
 
-/// What a client keeps between [`Client::request`] and the issuer's answer: the token key, the
+/// What a client keeps between [`TokenClient::request`] and the issuer's answer: the token key, the
 /// nonce, the challenge digest and the blinding inverse. The nonce and inverse are secret (they
 /// would link the token to the request); they are zeroized on drop and `Debug` hides them.
 ///

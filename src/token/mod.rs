@@ -7,7 +7,7 @@
 //!
 //! The flow, one type per step (each message and state serialises):
 //!
-//! 1. the client pins a published [`TokenKeySet`] in a [`Client`] and calls [`Client::request`]
+//! 1. the client pins a published [`TokenKeySet`] in a [`TokenClient`] and calls [`TokenClient::request`]
 //!    with a [`TokenChallenge`] (for example [`TokenChallenge::cold_call`] or
 //!    [`TokenChallenge::discovery`]), getting a [`TokenRequest`] to send and a [`PendingToken`]
 //!    to keep;
@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use blindpost::blind_rsa::SecretKey;
-//! use blindpost::token::{self, Client, Issuer, TokenChallenge, TokenKeyEntry, TokenKeySet};
+//! use blindpost::token::{self, Issuer, TokenChallenge, TokenClient, TokenKeyEntry, TokenKeySet};
 //! use blindpost::vector_rng::VectorRng; // any rand_core 0.10 CryptoRng; VectorRng is for tests
 //!
 //! let mut rng = VectorRng::new(b"token docs");
@@ -31,7 +31,7 @@
 //! let set = TokenKeySet::new(1, b"issuer.example", vec![entry])?;
 //!
 //! // Client: pins the set (fetched over the anonymous channel) and asks for a cold-call token.
-//! let client = Client::new(set.clone());
+//! let client = TokenClient::new(set.clone());
 //! let challenge = TokenChallenge::cold_call(b"issuer.example")?;
 //! let key = client.key_set().preferred_key(now).unwrap();
 //! let (request, pending) = client.request(&mut rng, &challenge, key, now)?;
@@ -55,7 +55,7 @@ mod key_set;
 mod messages;
 
 pub use challenge::TokenChallenge;
-pub use client::{Client, PendingToken};
+pub use client::{PendingToken, TokenClient};
 pub use issuer::Issuer;
 pub use key_set::{TokenKey, TokenKeyEntry, TokenKeySet};
 pub use messages::{Token, TokenRequest, TokenResponse};

@@ -560,7 +560,7 @@ fixed_size! {
     crate::bbs04::MemberKey = crate::bbs04::MemberKey::SIZE,
     crate::bbs04::MemberId = crate::bbs04::MemberId::SIZE,
     crate::bbs04::RevocationRecord = crate::bbs04::RevocationRecord::SIZE,
-    crate::bbs04::Signature = crate::bbs04::Signature::SIZE,
+    crate::bbs04::GroupSignature = crate::bbs04::GroupSignature::SIZE,
     crate::bls::SecretKey = crate::bls::SECRET_KEY_LEN,
     crate::bls::PublicKey = crate::bls::PUBLIC_KEY_LEN,
     crate::bls::ProofOfPossession = crate::bls::SIGNATURE_LEN,

@@ -2,7 +2,7 @@
 
 use super::codec::{codec_enum, read_tag, tags, Bytes, Decode, Encode, Own, U32};
 use super::{WireError, MAX_SEALED_LEN, VERSION};
-use crate::bbs04::Signature;
+use crate::bbs04::GroupSignature;
 use crate::encoding::Reader;
 use alloc::vec::Vec;
 use core::fmt;
@@ -59,7 +59,7 @@ pub enum Delivery {
         /// The sealed payload.
         sealed: Vec<u8>,
         /// The group signature, which the recipient (the group's manager) can open.
-        signature: Signature,
+        signature: GroupSignature,
     },
 }
 

@@ -8,7 +8,7 @@ use super::{
     MAX_SEALED_LEN, VERSION,
 };
 use crate::account::{AccountId, ChannelKind};
-use crate::bbs04::{GroupPublicKey, RevocationRecord, Signature};
+use crate::bbs04::{GroupPublicKey, GroupSignature, RevocationRecord};
 use crate::bls::{ProofOfPossession, PublicKey};
 use crate::certificate::{HostKey, IssuerKeySet, PhoneNumber, MAX_HOST_KEY_LEN};
 use crate::encoding::Reader;
@@ -146,7 +146,7 @@ pub struct ReplyRequest {
     /// The payload, sealed end to end by the host.
     pub sealed: Vec<u8>,
     /// The group signature over the reply context and the sealed payload.
-    pub signature: Signature,
+    pub signature: GroupSignature,
 }
 
 /// The public keys a server publishes (SPEC.md 12.7): clients pin them.

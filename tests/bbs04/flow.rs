@@ -2,8 +2,8 @@
 //! errors each step reports.
 
 use blindpost::bbs04::{
-    Error, GroupManagerKey, GroupPublicKey, MemberId, MemberKey, PreparedGroupKey,
-    RevocationRecord, Signature, Signer,
+    Error, GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey, PreparedGroupKey,
+    RevocationRecord, Signer,
 };
 use blindpost::vector_rng::VectorRng;
 use blindpost::{DecodeError, DecodeErrorKind};
@@ -370,7 +370,7 @@ fn encodings_have_the_specified_sizes() {
     assert_eq!(GroupPublicKey::SIZE, 389);
     assert_eq!(MemberKey::SIZE, 85);
     assert_eq!(GroupManagerKey::SIZE, 486);
-    assert_eq!(Signature::SIZE, 337);
+    assert_eq!(GroupSignature::SIZE, 337);
     assert_eq!(RevocationRecord::SIZE, 181);
     assert_eq!(MemberId::SIZE, 48);
     assert_eq!(
@@ -381,7 +381,7 @@ fn encodings_have_the_specified_sizes() {
         MemberKey::from_bytes(&members[0].to_bytes()[..]).unwrap(),
         members[0]
     );
-    assert_eq!(Signature::from_bytes(&sig.to_bytes()).unwrap(), sig);
+    assert_eq!(GroupSignature::from_bytes(&sig.to_bytes()).unwrap(), sig);
     let id = members[0].id();
     assert_eq!(MemberId::from_bytes(&id.to_bytes()).unwrap(), id);
     let record = manager.revoke(&members[1]).unwrap();
@@ -417,7 +417,7 @@ fn debug_output_hides_secrets() {
         "{g}"
     );
     // Errors name their input.
-    let e = Signature::from_bytes(&[1u8; 10]).unwrap_err();
+    let e = GroupSignature::from_bytes(&[1u8; 10]).unwrap_err();
     assert!(e.to_string().contains("signature.T1"), "{e}");
     assert!(Error::Revoked.to_string().contains("revoked"));
 }

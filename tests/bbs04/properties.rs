@@ -2,8 +2,8 @@
 //! change of a signature or a group key is accepted.
 
 use blindpost::bbs04::{
-    GroupManagerKey, GroupPublicKey, MemberId, MemberKey, PreparedGroupKey, RevocationRecord,
-    Signature, Signer,
+    GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey, PreparedGroupKey,
+    RevocationRecord, Signer,
 };
 use blindpost::vector_rng::VectorRng;
 use proptest::prelude::*;
@@ -14,7 +14,7 @@ struct Fixture {
     members: Vec<MemberKey>,
     prepared: PreparedGroupKey,
     signers: Vec<Signer>,
-    signature: Signature,
+    signature: GroupSignature,
 }
 
 const CONTEXT: &[u8] = b"properties context";
@@ -53,7 +53,7 @@ fn flip(bytes: &[u8], bit: usize) -> Vec<u8> {
 /// A changed signature must fail to decode or to verify.
 fn signature_rejected(bytes: &[u8]) -> bool {
     let f = fixture();
-    match Signature::from_bytes(bytes) {
+    match GroupSignature::from_bytes(bytes) {
         Err(_) => true,
         Ok(sig) => f.prepared.verify(CONTEXT, MESSAGE, &sig).is_err(),
     }
@@ -88,7 +88,7 @@ proptest! {
         let sk = manager.to_bytes();
         prop_assert_eq!(GroupManagerKey::from_bytes(&sk[..]).unwrap().to_bytes(), sk);
         let sb = sig.to_bytes();
-        prop_assert_eq!(Signature::from_bytes(&sb).unwrap().to_bytes(), sb);
+        prop_assert_eq!(GroupSignature::from_bytes(&sb).unwrap().to_bytes(), sb);
         let id = members[1].id().to_bytes();
         prop_assert_eq!(MemberId::from_bytes(&id).unwrap().to_bytes(), id);
         let record = manager.revoke(&members[1]).unwrap().to_bytes();
@@ -109,12 +109,12 @@ proptest! {
         let sig = f.signers[index].sign(&mut rng, &ctx, &msg).unwrap();
         prop_assert!(f.prepared.verify(&ctx, &msg, &sig).is_ok());
         prop_assert_eq!(f.manager.open(&sig), f.members[index].id());
-        let decoded = Signature::from_bytes(&sig.to_bytes()).unwrap();
+        let decoded = GroupSignature::from_bytes(&sig.to_bytes()).unwrap();
         prop_assert_eq!(f.manager.open_verified(&f.prepared, &ctx, &msg, &decoded), Ok(f.members[index].id()));
     }
 
     #[test]
-    fn a_fresh_signature_with_one_bit_flipped_is_rejected(seed in any::<[u8; 8]>(), bit in 0usize..Signature::SIZE * 8) {
+    fn a_fresh_signature_with_one_bit_flipped_is_rejected(seed in any::<[u8; 8]>(), bit in 0usize..GroupSignature::SIZE * 8) {
         let f = fixture();
         let sig = f.signers[1].sign(&mut VectorRng::new(&seed), CONTEXT, MESSAGE).unwrap();
         prop_assert!(signature_rejected(&flip(&sig.to_bytes(), bit)));
@@ -132,7 +132,7 @@ fn every_single_bit_flip_of_a_signature_is_rejected() {
     let f = fixture();
     let bytes = f.signature.to_bytes();
     assert!(!signature_rejected(&bytes));
-    for bit in 0..Signature::SIZE * 8 {
+    for bit in 0..GroupSignature::SIZE * 8 {
         assert!(signature_rejected(&flip(&bytes, bit)), "bit {bit}");
     }
 }

@@ -8,7 +8,7 @@ use blindpost::server::{DiscoveryConfig, ServerConfig, ServerSecrets};
 use blindpost::simulation::raw::{cold_call_bytes, contains, decode, phone};
 use blindpost::simulation::{events, settings, World, T0};
 use blindpost::store::Store;
-use blindpost::token::{Client as TokenClient, Token, TokenChallenge, TokenRequest};
+use blindpost::token::{Token, TokenChallenge, TokenClient, TokenRequest};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, RequestType, Response};
 

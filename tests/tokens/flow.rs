@@ -1,10 +1,10 @@
-//! The token flow through `Client`, `Issuer` and `verify`, the key set rules of SPEC.md 6.5, and
+//! The token flow through `TokenClient`, `Issuer` and `verify`, the key set rules of SPEC.md 6.5, and
 //! the failure cases of each step.
 
 use crate::token_support::{read_vectors, test_key_pem, unhex};
 use blindpost::blind_rsa::{self, SecretKey};
 use blindpost::token::{
-    self, Client, Error, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry,
+    self, Error, Issuer, PendingToken, Token, TokenChallenge, TokenClient, TokenKey, TokenKeyEntry,
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
@@ -60,7 +60,7 @@ fn standard_set(serial: u64) -> TokenKeySet {
 
 fn issue_token(challenge: &TokenChallenge, seed: &[u8]) -> Token {
     let f = fixture();
-    let client = Client::new(standard_set(1));
+    let client = TokenClient::new(standard_set(1));
     let mut rng = VectorRng::new(seed);
     let key = client.key_set().preferred_key(NOW).unwrap();
     let (request, pending) = client.request(&mut rng, challenge, key, NOW).unwrap();
@@ -156,7 +156,7 @@ fn issuer_selects_keys_by_truncated_id_and_checks_requests() {
     let cold = TokenChallenge::cold_call(ISSUER).unwrap();
     // Key B once it is valid.
     let later = NOW + 2 * DAY + 1;
-    let client = Client::new(standard_set(1));
+    let client = TokenClient::new(standard_set(1));
     assert_eq!(client.key_set().preferred_key(later), Some(&f.b));
     let mut rng = VectorRng::new(b"key b");
     let (request, pending) = client.request(&mut rng, &cold, &f.b, later).unwrap();
@@ -215,7 +215,7 @@ fn issuer_construction_rules() {
 #[test]
 fn client_refuses_keys_outside_its_pinned_set_and_validity() {
     let f = fixture();
-    let client = Client::new(standard_set(1));
+    let client = TokenClient::new(standard_set(1));
     let cold = TokenChallenge::cold_call(ISSUER).unwrap();
     let mut rng = VectorRng::new(b"refusals");
     assert_eq!(
@@ -337,7 +337,7 @@ fn key_set_encoding_is_canonical() {
 fn key_set_updates_follow_the_consistency_rule() {
     let f = fixture();
     let pinned = standard_set(5);
-    let mut client = Client::new(pinned.clone());
+    let mut client = TokenClient::new(pinned.clone());
     // The same set again is fine.
     assert_eq!(pinned.check_update(&standard_set(5), NOW), Ok(()));
     // A rollback, or a changed set under the same serial, is not.
@@ -420,7 +420,7 @@ fn key_set_updates_follow_the_consistency_rule() {
 #[test]
 fn pending_token_state_round_trips_and_is_checked() {
     let f = fixture();
-    let client = Client::new(standard_set(1));
+    let client = TokenClient::new(standard_set(1));
     let cold = TokenChallenge::cold_call(ISSUER).unwrap();
     let mut rng = VectorRng::new(b"pending");
     let (request, pending) = client.request(&mut rng, &cold, &f.a, NOW).unwrap();

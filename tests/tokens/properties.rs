@@ -3,7 +3,7 @@
 use crate::token_support::test_key_pem;
 use blindpost::blind_rsa::SecretKey;
 use blindpost::token::{
-    self, Client, Error, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry,
+    self, Error, Issuer, PendingToken, Token, TokenChallenge, TokenClient, TokenKey, TokenKeyEntry,
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
@@ -91,7 +91,7 @@ proptest! {
         prop_assume!(window != other_window);
         let (issuer, a, b) = issuer();
         let set = TokenKeySet::new(1, &issuer_name, vec![TokenKeyEntry::new(a.clone(), 0, u64::MAX)]).unwrap();
-        let client = Client::new(set.clone());
+        let client = TokenClient::new(set.clone());
         let challenge = TokenChallenge::discovery(&issuer_name, window).unwrap();
         let mut rng = VectorRng::new(&seed.to_be_bytes());
         let (request, pending) = client.request(&mut rng, &challenge, a, 1).unwrap();

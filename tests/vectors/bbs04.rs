@@ -9,8 +9,8 @@ use crate::vector_file;
 use crate::vector_file::unhex;
 use crate::vector_file::KindName;
 use blindpost::bbs04::{
-    Error, GroupManagerKey, GroupPublicKey, MemberId, MemberKey, PreparedGroupKey,
-    RevocationRecord, Signature,
+    Error, GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey, PreparedGroupKey,
+    RevocationRecord,
 };
 use blindpost::vector_rng::VectorRng;
 use bls12_381::{G1Affine, G2Affine};
@@ -325,7 +325,7 @@ fn generate() -> Value {
     decode(
         "signature truncated",
         "signature",
-        s0[..Signature::SIZE - 1].to_vec(),
+        s0[..GroupSignature::SIZE - 1].to_vec(),
     );
     decode(
         "group key g2 not on the curve",
@@ -535,7 +535,7 @@ fn run_check(object: &str, bytes: &[u8], check: &Check) -> Result<(), Error> {
     };
     match check.check.as_str() {
         "decode" => match object {
-            "signature" => Signature::from_bytes(bytes).map(|_| ()),
+            "signature" => GroupSignature::from_bytes(bytes).map(|_| ()),
             "group_key" => GroupPublicKey::from_bytes(bytes).map(|_| ()),
             "member_key" => MemberKey::from_bytes(bytes).map(|_| ()),
             "manager_key" => GroupManagerKey::from_bytes(bytes).map(|_| ()),
@@ -545,7 +545,7 @@ fn run_check(object: &str, bytes: &[u8], check: &Check) -> Result<(), Error> {
         "verify" => {
             let group =
                 PreparedGroupKey::new(GroupPublicKey::from_bytes(&field("group_key")).unwrap());
-            let sig = Signature::from_bytes(bytes)?;
+            let sig = GroupSignature::from_bytes(bytes)?;
             group.verify(&field("context"), &field("message"), &sig)
         }
         "update" => {
@@ -619,7 +619,7 @@ fn vectors_check_without_the_generator() {
     let prepared1 = PreparedGroupKey::new(group1);
     assert_eq!(v.signatures.len(), 4);
     for s in &v.signatures {
-        let sig = Signature::from_bytes(&unhex(&s.signature)).unwrap();
+        let sig = GroupSignature::from_bytes(&unhex(&s.signature)).unwrap();
         let (prepared, manager) = match s.group.as_str() {
             "generation0" => (&prepared0, &manager0),
             "generation1" => (&prepared1, &manager1),

@@ -232,7 +232,7 @@ impl VectorClient {
         n: usize,
     ) -> (Vec<TokenRequest>, Vec<PendingToken>) {
         // n cold-call requests under the key preferred at `now`, one after another.
-        let client = token::Client::new(keys.clone());
+        let client = token::TokenClient::new(keys.clone());
         let key = keys.preferred_key(now).unwrap().clone();
         let challenge = TokenChallenge::cold_call(keys.issuer_name()).unwrap();
         (0..n)

@@ -6,7 +6,7 @@ use crate::token_support::{pad_to, ReplayRng};
 use crate::vector_file::{self, hex_bytes};
 use blindpost::blind_rsa::SecretKey;
 use blindpost::token::{
-    self, Client, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry,
+    self, Issuer, PendingToken, Token, TokenChallenge, TokenClient, TokenKey, TokenKeyEntry,
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
@@ -102,7 +102,7 @@ fn client_issuer_and_verifier_reproduce_every_vector() {
             vec![TokenKeyEntry::new(key.clone(), 0, u64::MAX)],
         )
         .unwrap();
-        let client = Client::new(set.clone());
+        let client = TokenClient::new(set.clone());
 
         let mut rng = ReplayRng::new(&[&v.nonce, &v.salt, &pad_to(&v.blind, 256)]);
         let (request, pending) = client

@@ -10,8 +10,8 @@ use crate::vector_file::KindName;
 use blindpost::blind_rsa;
 use blindpost::blind_rsa::SecretKey;
 use blindpost::token::{
-    self, Client, Issuer, PendingToken, Token, TokenChallenge, TokenKey, TokenKeyEntry, TokenKeyId,
-    TokenKeySet, TokenRequest, TokenResponse,
+    self, Issuer, PendingToken, Token, TokenChallenge, TokenClient, TokenKey, TokenKeyEntry,
+    TokenKeyId, TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,7 @@ fn run_negative(case: &NegativeCase, set: &TokenKeySet, issuer: &Issuer) -> Outc
             let challenge = TokenChallenge::from_bytes(&h(&case.challenge)).unwrap();
             let id = TokenKeyId::from_bytes(h(&case.token_key_id).try_into().unwrap());
             let key = set.key(&id).unwrap();
-            Client::new(set.clone())
+            TokenClient::new(set.clone())
                 .request(
                     &mut VectorRng::new(b"negative request"),
                     &challenge,
@@ -177,7 +177,7 @@ fn generate() -> Value {
     let key_a = issuer.token_keys().next().unwrap().clone();
     let key_b = TokenKey::from_public_key(secret_b.public_key()).unwrap();
     let set = key_set(&key_a, &key_b);
-    let client = Client::new(set.clone());
+    let client = TokenClient::new(set.clone());
     let window = NOW / WINDOW_SECONDS;
 
     let mut rng = RecordingRng::new(VectorRng::new(SEED.as_bytes()));
@@ -320,7 +320,7 @@ fn file_vectors_check_out() {
     assert_eq!(set.digest()[..], unhex(&file.key_set_digest)[..]);
     assert_eq!(set.issuer_name(), file.issuer_name.as_bytes());
     let now = file.now;
-    let client = Client::new(set.clone());
+    let client = TokenClient::new(set.clone());
 
     let purposes: Vec<_> = file.cases.iter().map(|c| c.purpose.as_str()).collect();
     assert_eq!(purposes, ["cold_call", "discovery"]);

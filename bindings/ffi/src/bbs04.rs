@@ -283,7 +283,7 @@ impl MemberKey {
 #[derive(uniffi::Object, Debug, PartialEq, Eq)]
 #[uniffi::export(Eq)]
 pub struct GroupSignature {
-    pub(crate) inner: bbs04::Signature,
+    pub(crate) inner: bbs04::GroupSignature,
 }
 
 #[uniffi::export]
@@ -292,7 +292,7 @@ impl GroupSignature {
     #[uniffi::constructor]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>, BlindpostError> {
         Ok(Arc::new(Self {
-            inner: bbs04::Signature::from_bytes(&bytes)?,
+            inner: bbs04::GroupSignature::from_bytes(&bytes)?,
         }))
     }
 

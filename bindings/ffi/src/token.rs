@@ -224,11 +224,11 @@ pub struct TokenRequestResult {
 /// A client of one token issuer: pins its key set and requests tokens under it.
 #[derive(uniffi::Object)]
 pub struct TokenClient {
-    inner: Mutex<token::Client>,
+    inner: Mutex<token::TokenClient>,
 }
 
 impl TokenClient {
-    fn with<T>(&self, f: impl FnOnce(&mut token::Client) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut token::TokenClient) -> T) -> T {
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut guard)
     }
@@ -262,7 +262,7 @@ impl TokenClient {
     #[uniffi::constructor]
     pub fn new(key_set: &TokenKeySet) -> Arc<Self> {
         Arc::new(Self {
-            inner: Mutex::new(token::Client::new(key_set.inner.clone())),
+            inner: Mutex::new(token::TokenClient::new(key_set.inner.clone())),
         })
     }
 

@@ -3,7 +3,7 @@
 //! key, and so on).
 
 use blindpost::bbs04::{
-    GroupManagerKey, GroupPublicKey, MemberKey, PreparedGroupKey, RevocationRecord, Signature,
+    GroupManagerKey, GroupPublicKey, MemberKey, PreparedGroupKey, RevocationRecord, GroupSignature,
 };
 use blindpost::certificate::IssuerKeySet;
 use blindpost::token::{TokenChallenge, TokenKeySet, TokenResponse};
@@ -27,7 +27,7 @@ pub struct Vectors {
     /// The record revoking member 1.
     pub record: RevocationRecord,
     /// A valid signature, its context and message.
-    pub signature: Signature,
+    pub signature: GroupSignature,
     /// The signature's context.
     pub context: Vec<u8>,
     /// The signature's message.
@@ -64,7 +64,7 @@ pub fn vectors() -> &'static Vectors {
             member: MemberKey::from_bytes(&bytes(&bbs["members"][0])).expect("member"),
             record: RevocationRecord::from_bytes(&bytes(&bbs["revocation"]["record"]))
                 .expect("record"),
-            signature: Signature::from_bytes(&bytes(&signature["signature"])).expect("signature"),
+            signature: GroupSignature::from_bytes(&bytes(&signature["signature"])).expect("signature"),
             context: bytes(&signature["context"]),
             message: bytes(&signature["message"]),
             issuers: IssuerKeySet::from_bytes(&bytes(&certs["key_set"])).expect("key set"),

@@ -195,7 +195,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     let mut f = File::new(
         "bbs04_signature",
         "BBS04 group signature (SPEC.md 4.5)",
-        "bbs04::Signature::from_bytes",
+        "bbs04::GroupSignature::from_bytes",
         sig,
         |b| GroupSignature::from_bytes(b).map(drop),
         describe,

@@ -27,8 +27,7 @@ use crate::tokens::TokensFile;
 use crate::vector_file::{self, unhex};
 use blindpost::account::AccountId;
 use blindpost::bbs04::{
-    self, GroupManagerKey, GroupPublicKey, MemberId, MemberKey, RevocationRecord,
-    Signature as GroupSignature,
+    self, GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey, RevocationRecord,
 };
 use blindpost::blind_rsa;
 use blindpost::bls::{self, BlsError, ProofOfPossession};
@@ -325,7 +324,7 @@ fn decode(decoder: &str, input: &[u8]) -> Result<(), Expected> {
         "bbs04::GroupPublicKey::from_bytes" => run(GroupPublicKey::from_bytes(input), bbs04_json),
         "bbs04::MemberKey::from_bytes" => run(MemberKey::from_bytes(input), bbs04_json),
         "bbs04::GroupManagerKey::from_bytes" => run(GroupManagerKey::from_bytes(input), bbs04_json),
-        "bbs04::Signature::from_bytes" => run(GroupSignature::from_bytes(input), bbs04_json),
+        "bbs04::GroupSignature::from_bytes" => run(GroupSignature::from_bytes(input), bbs04_json),
         "bbs04::RevocationRecord::from_bytes" => {
             run(RevocationRecord::from_bytes(input), bbs04_json)
         }
