@@ -10,6 +10,7 @@ use core::fmt;
 
 /// Why a byte string was rejected by a decoder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeErrorKind {
     /// The input ended before the field was complete.
     Truncated {

@@ -27,6 +27,9 @@
         clippy::unimplemented
     )
 )]
+// Messages and events are built once and moved a few times; boxing their large variants would
+// only add indirection.
+#![allow(clippy::large_enum_variant)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -35,6 +35,7 @@ pub const DEFAULT_MAX_FAILURES: u32 = 5;
 
 /// Why a code configuration or a code check failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CodeError {
     /// The number of digits is outside `MIN_DIGITS..=MAX_DIGITS`.
     InvalidDigits {

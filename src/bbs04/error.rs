@@ -5,6 +5,7 @@ use core::fmt;
 
 /// Why a BBS04 operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// A byte string was not a valid encoding (the field and reason are inside).
     Decode(DecodeError),

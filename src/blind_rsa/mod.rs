@@ -93,6 +93,7 @@ impl Variant {
 
 /// Why a blind RSA operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The modulus is not between 2048 and 4096 bits.
     UnsupportedModulusSize {
@@ -114,7 +115,7 @@ pub enum Error {
     KeyGeneration,
     /// An input does not have the length the key requires.
     WrongLength {
-        /// Which input.
+        /// The input of the wrong length (`blinded message`, `blind signature`, ...).
         input: &'static str,
         /// The length required (the modulus length in bytes).
         expected: usize,

@@ -8,8 +8,9 @@ use zeroize::Zeroizing;
 
 /// The initial KeyGen salt (draft section 2.3).
 const KEYGEN_SALT: &[u8] = b"BLS-SIG-KEYGEN-SALT-";
-/// KeyGen's output length L = ceil((3 * ceil(log2(r))) / 16) = 48.
-const L: usize = 48;
+/// `I2OSP(L, 2)` for KeyGen's output length L = ceil((3 * ceil(log2(r))) / 16) = 48, the
+/// suffix of HKDF-Expand's info.
+const L_BYTES: [u8; 2] = [0, 48];
 
 /// HMAC-SHA256 keyed with a 32-byte key over the concatenation of `parts`.
 ///
@@ -30,7 +31,7 @@ fn hmac32(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
 /// KeyGen's loop: returns the first non-zero `OS2IP(HKDF(...)) mod r`.
 pub(super) fn key_gen_scalar(ikm: &[u8], key_info: &[u8]) -> Scalar {
     let mut salt: [u8; 32] = Sha256::digest(KEYGEN_SALT).into();
-    let l_bytes = (L as u16).to_be_bytes();
+    let l_bytes = L_BYTES;
     // The draft hashes the salt at the top of each round; the first round's hash is above.
     loop {
         // HKDF-Extract(salt, IKM || I2OSP(0, 1)) = HMAC(salt, IKM || 0x00).

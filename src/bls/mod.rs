@@ -39,6 +39,7 @@ pub const MIN_IKM_LEN: usize = 32;
 
 /// Why a BLS operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BlsError {
     /// A key, signature or proof could not be decoded (wrong length, non-canonical, identity,
     /// outside the subgroup, zero secret key).

@@ -41,6 +41,7 @@ pub const KEY_SET_DST: &[u8] = b"blindpost/v1/certificate/key-set";
 
 /// Why a certificate, issuer key or key set was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CertificateError {
     /// The bytes are not a valid encoding (the field and reason are inside).
     Malformed(DecodeError),

@@ -11,6 +11,7 @@ pub const MAX_LEN: usize = MAX_DIGITS + 1;
 
 /// Why a string is not an E.164 phone number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PhoneNumberError {
     /// The string does not start with `'+'`.
     MissingPlus,

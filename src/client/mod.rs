@@ -59,8 +59,7 @@ pub struct Transmit {
 
 /// Something the app should know.
 #[derive(Clone, Debug, PartialEq, Eq)]
-// Messages are built once and moved a few times; boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Event {
     /// The server sent a verification code to the phone number (by SMS, through its host).
     CodeRequested {
@@ -127,11 +126,11 @@ pub enum Event {
     KeysUpdated,
     /// A request failed for good (it is no longer outstanding).
     RequestFailed {
-        /// Which request.
+        /// The id the request had in its transmit.
         id: RequestId,
-        /// Its type.
+        /// The request's type.
         request: RequestType,
-        /// Why.
+        /// The server's refusal, or the check of its answer that failed.
         reason: FailureReason,
     },
 }

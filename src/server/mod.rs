@@ -73,12 +73,13 @@ impl Default for ServerConfig {
 
 /// Why a server could not be set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerError {
     /// The certificate issuer's key is not in the published issuer key set.
     IssuerNotPublished,
     /// An issuer's keys are not exactly the keys of its published token key set.
     TokenKeysMismatch {
-        /// Which purpose.
+        /// The token purpose whose keys differ (`cold-call` or `discovery`).
         purpose: &'static str,
     },
     /// A discovery token key is not valid for exactly one discovery window.
@@ -89,7 +90,7 @@ pub enum ServerError {
     KeyEncoding,
     /// A configuration value is out of range.
     InvalidConfig {
-        /// Which value.
+        /// The configuration field that is out of range.
         field: &'static str,
     },
 }
@@ -122,8 +123,7 @@ impl core::error::Error for ServerError {}
 
 /// Something the host must do after a request.
 #[derive(Clone, Debug)]
-// Messages are built once and moved a few times; boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
+// Exhaustive on purpose: a host must act on every output, so a new one must not compile away.
 pub enum Output {
     /// Send this verification code to this phone number by SMS.
     SendCode {
@@ -294,12 +294,12 @@ impl<S: Store> Server<S> {
         &self.secrets
     }
 
-    /// The policy.
+    /// The server's policy: limits, windows and lifetimes it was started with.
     pub fn config(&self) -> &ServerConfig {
         &self.config
     }
 
-    /// The store.
+    /// The store holding all of the server's state.
     pub fn store(&self) -> &S {
         &self.store
     }

@@ -116,8 +116,8 @@ impl TokenChallenge {
         );
         out.extend_from_slice(&TOKEN_TYPE.to_be_bytes());
         super::push_vec16(&mut out, &self.issuer_name);
-        // Lengths 0 and 32 fit in u8.
-        out.push(context.len() as u8);
+        // The constructors admit contexts of 0 or 32 bytes only, so the length always fits a u8.
+        out.push(u8::try_from(context.len()).unwrap_or(u8::MAX));
         out.extend_from_slice(context);
         super::push_vec16(&mut out, &self.origin_info);
         out

@@ -82,7 +82,7 @@ impl TokenKeyEntry {
         }
     }
 
-    /// The key.
+    /// The RSA public key of this entry.
     pub fn key(&self) -> &TokenKey {
         &self.key
     }
@@ -275,8 +275,8 @@ impl TokenKeySet {
         out.push(KEY_SET_VERSION);
         out.extend_from_slice(&self.serial.to_be_bytes());
         super::push_vec16(&mut out, &self.issuer_name);
-        // At most MAX_KEYS entries.
-        out.push(self.entries.len() as u8);
+        // The constructors admit at most MAX_KEYS (4) entries, so the count always fits a u8.
+        out.push(u8::try_from(self.entries.len()).unwrap_or(u8::MAX));
         for entry in &self.entries {
             out.extend_from_slice(&entry.not_before.to_be_bytes());
             out.extend_from_slice(&entry.expires.to_be_bytes());

@@ -116,6 +116,7 @@ impl fmt::Debug for TokenKeyId {
 
 /// Why a token operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// A message, state or key set could not be decoded.
     Decode(DecodeError),

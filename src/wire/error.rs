@@ -10,6 +10,7 @@ use core::fmt;
 
 /// Why a message could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WireError {
     /// A field was malformed (the field and the reason are inside).
     Decode(DecodeError),
@@ -31,6 +32,7 @@ pub enum WireError {
 
 /// The error of the decoder of an embedded object, as that decoder reported it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmbeddedError {
     /// A group key, member key, signature or revocation record.
     Group(bbs04::Error),

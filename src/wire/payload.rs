@@ -96,6 +96,7 @@ pub struct Introduction {
 
 /// Why a recipient refused an introduction.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IntroductionError {
     /// The sender's certificate did not verify.
     Certificate(CertificateError),
@@ -179,8 +180,6 @@ impl Introduction {
 
 /// The plaintext of a sealed payload.
 #[derive(Clone, Debug)]
-// Messages are built once and moved a few times; boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
 pub enum Payload {
     /// A cold call, or the first reply to one: the sender introduces itself.
     Introduction(Introduction),

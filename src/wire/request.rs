@@ -24,6 +24,8 @@ pub(super) const MAX_KEY_SET_LEN: usize = 16 * 1024;
 
 tags! {
     /// The type byte of each request (and of its response).
+    // Exhaustive on purpose: a new variant is a new protocol version (SPEC.md 2.2), and every
+    // host must handle every variant.
     pub enum RequestType {
         /// [`Request::RequestCode`].
         RequestCode = 0x01,
@@ -162,8 +164,8 @@ pub struct ServerKeys {
 
 /// A request from a client to the server.
 #[derive(Clone, Debug)]
-// Messages are built once and moved a few times; boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
+// Exhaustive on purpose: a new variant is a new protocol version (SPEC.md 2.2), and every
+// host must handle every variant.
 pub enum Request {
     /// Ask for a verification code to be sent to this phone number.
     RequestCode {

@@ -35,8 +35,8 @@ pub struct GroupKeyUpdate {
 
 /// The server's answer to a request.
 #[derive(Clone, Debug)]
-// Messages are built once and moved a few times; boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
+// Exhaustive on purpose: a new variant is a new protocol version (SPEC.md 2.2), and every
+// host must handle every variant.
 pub enum Response {
     /// The code was derived and handed to the host for sending.
     CodeSent,
@@ -75,7 +75,7 @@ pub enum Response {
     Error {
         /// The type of the refused request.
         request: RequestType,
-        /// Why.
+        /// The reason, in the vocabulary of SPEC.md 11.4.
         code: ErrorCode,
         /// A short text for logs; never contains secrets.
         detail: String,

@@ -65,6 +65,7 @@ impl From<DecodeErrorKind> for KindName {
             DecodeErrorKind::IdentityPoint => KindName::IdentityPoint,
             DecodeErrorKind::TooLong { .. } => KindName::TooLong,
             DecodeErrorKind::InvalidValue => KindName::InvalidValue,
+            other => panic!("a decode kind outside SPEC.md 2.7: {other:?}"),
         }
     }
 }

@@ -194,6 +194,11 @@ pub enum Event {
         /// The server's error code, or the check of the client that its answer failed.
         reason: FailureReason,
     },
+    /// An event added to the core after this version of the bindings, described for logs.
+    Other {
+        /// The core event's debug description.
+        description: String,
+    },
 }
 
 impl From<core::Event> for Event {
@@ -264,6 +269,9 @@ impl From<core::Event> for Event {
                         error: error.into(),
                     },
                 },
+            },
+            other => Self::Other {
+                description: format!("{other:?}"),
             },
         }
     }

@@ -155,6 +155,8 @@ pub enum DecodeErrorKind {
     /// An object embedded in a message (a key, token, certificate or signature) did not
     /// decode; `reason` says why.
     InvalidEmbedded,
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why BLS refused (the core's `BlsError`).
@@ -169,6 +171,8 @@ pub enum BlsErrorKind {
     InvalidSignature,
     /// A proof of possession does not verify for this public key.
     InvalidProofOfPossession,
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why a certificate, an issuer key set or a phone number was refused (the core's
@@ -228,6 +232,8 @@ pub enum CertificateErrorKind {
         /// The repeated key's 8-byte id.
         key_id: Vec<u8>,
     },
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why a verification code or its configuration was refused (the core's `CodeError`).
@@ -253,6 +259,8 @@ pub enum CodeErrorKind {
     WrongCode,
     /// Too many wrong codes were submitted for a phone number.
     TooManyAttempts,
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why a BBS04 operation failed (the core's `bbs04::Error`).
@@ -293,6 +301,8 @@ pub enum GroupErrorKind {
     },
     /// A pairing value could not be encoded (never expected).
     GtEncoding,
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why a blind RSA operation failed (the core's `blind_rsa::Error`).
@@ -340,6 +350,8 @@ pub enum BlindRsaErrorKind {
     InvalidBlindSignature,
     /// A signature does not verify under the key.
     InvalidSignature,
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why a token operation failed (the core's `token::Error`).
@@ -417,6 +429,8 @@ pub enum TokenErrorKind {
     ChallengeMismatch,
     /// The token's authenticator is not a valid signature by its key.
     InvalidAuthenticator,
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// Why the client refused (the core's `ClientError` and `IntroductionError` reasons of their
@@ -502,6 +516,8 @@ pub enum ServerErrorKind {
         /// Which value.
         field: String,
     },
+    /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
 }
 
 /// How a server store failed.
@@ -552,6 +568,7 @@ impl From<CoreKind> for DecodeErrorKind {
             CoreKind::IdentityPoint => Self::IdentityPoint,
             CoreKind::TooLong { .. } => Self::TooLong,
             CoreKind::InvalidValue => Self::InvalidValue,
+            _ => Self::Other,
         }
     }
 }
@@ -575,6 +592,7 @@ fn bls(e: BlsError, reason: String) -> BlindpostError {
         },
         BlsError::InvalidSignature => BlsErrorKind::InvalidSignature,
         BlsError::InvalidProofOfPossession => BlsErrorKind::InvalidProofOfPossession,
+        _ => BlsErrorKind::Other,
     };
     BlindpostError::Bls { kind, reason }
 }
@@ -608,6 +626,7 @@ fn certificate(e: CertificateError, reason: String) -> BlindpostError {
         E::DuplicateIssuerKey { key_id } => K::DuplicateIssuerKey {
             key_id: key_id.to_bytes().to_vec(),
         },
+        _ => K::Other,
     };
     BlindpostError::Certificate { kind, reason }
 }
@@ -630,6 +649,7 @@ fn group(e: bbs04::Error, reason: String) -> BlindpostError {
             length: wide(length),
         },
         E::GtEncoding => K::GtEncoding,
+        _ => K::Other,
     };
     BlindpostError::Group { kind, reason }
 }
@@ -662,6 +682,7 @@ fn blind_rsa(e: blind_rsa::Error, reason: String) -> BlindpostError {
         E::InverseNotForKey => K::InverseNotForKey,
         E::InvalidBlindSignature => K::InvalidBlindSignature,
         E::InvalidSignature => K::InvalidSignature,
+        _ => K::Other,
     };
     BlindpostError::BlindRsa { kind, reason }
 }
@@ -697,6 +718,7 @@ fn token(e: token::Error, reason: String) -> BlindpostError {
         E::KeyNotValid { now } => K::KeyNotValid { now },
         E::ChallengeMismatch => K::ChallengeMismatch,
         E::InvalidAuthenticator => K::InvalidAuthenticator,
+        _ => K::Other,
     };
     BlindpostError::Token { kind, reason }
 }
@@ -712,6 +734,11 @@ fn wire(e: WireError, reason: String) -> BlindpostError {
         WireError::Embedded { field, cause: _ } => BlindpostError::Malformed {
             field: field.to_owned(),
             kind: DecodeErrorKind::InvalidEmbedded,
+            reason,
+        },
+        _ => BlindpostError::Malformed {
+            field: "message".to_owned(),
+            kind: DecodeErrorKind::Other,
             reason,
         },
     }
@@ -754,6 +781,7 @@ fn introduction(e: IntroductionError, reason: String) -> BlindpostError {
         IntroductionError::WrongRecipient => K::WrongRecipient,
         IntroductionError::BadMemberKey => K::BadMemberKey,
         IntroductionError::FromTheFuture { created_at } => K::FromTheFuture { created_at },
+        _ => ClientErrorKind::Other,
     };
     BlindpostError::Client { kind, reason }
 }
@@ -809,6 +837,7 @@ fn server(e: ServerError) -> ServerErrorKind {
         ServerError::InvalidConfig { field } => K::InvalidConfig {
             field: field.to_owned(),
         },
+        _ => K::Other,
     }
 }
 
@@ -824,6 +853,7 @@ fn code(e: CodeError) -> CodeErrorKind {
         CodeError::NotDigits => K::NotDigits,
         CodeError::WrongCode => K::WrongCode,
         CodeError::TooManyAttempts => K::TooManyAttempts,
+        _ => K::Other,
     }
 }
 

@@ -167,6 +167,7 @@ fn decode_json(d: &DecodeError) -> Decode {
         Kind::IdentityPoint => KindJson::IdentityPoint,
         Kind::TooLong { length, max } => KindJson::TooLong { length, max },
         Kind::InvalidValue => KindJson::InvalidValue,
+        other => unexpected(&other),
     };
     Decode {
         field: d.field.to_owned(),
