@@ -6,10 +6,11 @@
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::GroupManagerKey;
 use blindpost::bls::SecretKey;
+use blindpost::client::{ClientError, Event, FailureReason};
 use blindpost::server::ServerConfig;
 use blindpost::simulation::raw::{decode, error_code, phone, register_bytes};
-use blindpost::simulation::{World, T0};
-use blindpost::wire::{ErrorCode, Request, Response};
+use blindpost::simulation::{events, World, T0};
+use blindpost::wire::{ErrorCode, Request, RequestType, Response};
 
 struct Identity {
     key: SecretKey,
@@ -229,4 +230,45 @@ fn bad_proofs_conflicts_and_too_many_token_requests_are_refused_without_a_state_
     let bob = identity(&mut world);
     let (bytes, pending) = registration(&mut world, &bob, "+15550002", &code2, 3);
     assert_eq!(registered(&mut world, &bytes, &pending), 3);
+}
+
+#[test]
+fn a_registration_answer_certifying_another_identity_key_fails_the_request() {
+    let mut world = World::new("certificate not ours");
+    let mut alice = world.new_client();
+    let number = phone("+15550001");
+    alice.request_code(number.clone());
+    world.pump(&mut alice);
+    let code = world.last_code(&number).unwrap();
+    events(&mut alice);
+    let now = world.now;
+    alice
+        .register(&mut world.rng, now, number, &code, None)
+        .unwrap();
+    let t = alice.poll_transmit().unwrap();
+    // The server certifies the same number for someone else's identity key, validly signed
+    // under the pinned issuer, and hands that certificate to Alice.
+    let other = world.raw_register("+15550001", 0);
+    let answer = Response::Registered {
+        certificate: other.certificate.clone(),
+        token_responses: Vec::new(),
+    }
+    .to_bytes();
+    alice
+        .handle_response(&mut world.rng, now, t.id, &answer)
+        .unwrap();
+    assert_eq!(
+        events(&mut alice),
+        vec![Event::RequestFailed {
+            id: t.id,
+            request: RequestType::Register,
+            reason: FailureReason::Client(ClientError::CertificateNotOurs),
+        }]
+    );
+    assert!(
+        alice.certificate().is_none(),
+        "nothing of the answer sticks"
+    );
+    assert_eq!(alice.token_counts().total(), 0);
+    assert_eq!(alice.outstanding(), 0);
 }
