@@ -18,6 +18,11 @@ def kind_name(kind):
     return type(kind).__name__.rsplit(".", 1)[-1]
 
 
+def vector_name(kind):
+    """The kind's name as the vector files write it (SPEC 2.7): `truncated`, `wrong_generation`."""
+    return kind_name(kind).lower()
+
+
 def is_kind(kind, expected):
     """Whether `kind` is `expected` (an enum member, or a kind's variant class)."""
     if isinstance(expected, type):

@@ -9,7 +9,7 @@ import os
 import unittest
 
 import blindpost as bp
-from expect import kind_name
+from expect import vector_name
 
 VECTORS = os.environ.get(
     "BLINDPOST_VECTORS",
@@ -31,10 +31,10 @@ def certificate_outcome(call):
     try:
         call()
     except bp.BlindpostError.Malformed as e:
-        return {"result": "malformed", "field": e.field, "kind": kind_name(e.kind).lower()}
+        return {"result": "malformed", "field": e.field, "kind": vector_name(e.kind)}
     except bp.BlindpostError.Certificate as e:
         # unknown_issuer, bad_signature, expired, not_yet_valid, wrong_phone_number
-        return {"result": kind_name(e.kind).lower()}
+        return {"result": vector_name(e.kind)}
     return {"result": "ok"}
 
 
@@ -44,7 +44,7 @@ def code_outcome(call):
         call()
     except bp.BlindpostError.Code as e:
         # wrong_code, wrong_length, not_digits, too_many_attempts
-        return kind_name(e.kind).lower()
+        return vector_name(e.kind)
     return "ok"
 
 

@@ -124,9 +124,6 @@ struct J {
     var int: Int { (value as! NSNumber).intValue }
     var u64: UInt64 { (value as! NSNumber).uint64Value }
     var hex: Data { try! Data(hex: str) }
-}
-
-/// `InvalidPoint` -> `invalidPoint`: the vector files' Rust names as Swift enum case names.
-func lowerCamel(_ name: String) -> String {
-    name.prefix(1).lowercased() + name.dropFirst()
+    /// An object whose values are all strings (an expected error of bbs04.json) as a dictionary.
+    var strings: [String: String] { (value as! [String: Any]).mapValues { $0 as! String } }
 }

@@ -180,6 +180,9 @@ fun kindName(kind: Any): String =
     if (kind is Enum<*>) kind.name
     else kind::class.simpleName!!.replace(Regex("(?<!^)(?=[A-Z])"), "_").uppercase()
 
+/** A kind's name as the vector files write it (SPEC 2.7): `truncated`, `wrong_generation`. */
+fun vectorName(kind: Any): String = kindName(kind).lowercase()
+
 /** Counts checks, runs named tests, and exits non-zero if any failed. */
 class Tests(private val suite: String) {
     private var passed = 0

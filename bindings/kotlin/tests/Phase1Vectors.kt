@@ -16,10 +16,10 @@ private class Phase1Vectors {
             call()
             mapOf("result" to "ok")
         } catch (e: BlindpostException.Malformed) {
-            mapOf("result" to "malformed", "field" to e.field, "kind" to e.kind.name.lowercase())
+            mapOf("result" to "malformed", "field" to e.field, "kind" to vectorName(e.kind))
         } catch (e: BlindpostException.Certificate) {
             // unknown_issuer, bad_signature, expired, not_yet_valid, wrong_phone_number
-            mapOf("result" to kindName(e.kind).lowercase())
+            mapOf("result" to vectorName(e.kind))
         }
 
     fun codeOutcome(call: () -> Unit): String =
@@ -27,7 +27,7 @@ private class Phase1Vectors {
             call()
             "ok"
         } catch (e: BlindpostException.Code) {
-            kindName(e.kind).lowercase() // wrong_code, wrong_length, not_digits, too_many_attempts
+            vectorName(e.kind) // wrong_code, wrong_length, not_digits, too_many_attempts
         }
 
     fun expectedMap(j: Json): Map<String, String> = (j as Json.Obj).fields.mapValues { it.value.str }
