@@ -178,6 +178,37 @@ class HostileProtocol(ErrorAssertions):
         self.client_refuses(fresh, lambda: fresh.handle_delivery(w.now, self.delivery, self.opened))
         self.client_refuses(fresh, lambda: fresh.lookup(w.now, [bp.PhoneNumber.parse("+15550002")]))
 
+    def test_registration_answer_for_another_identity_key(self):
+        """A server that answers Alice's registration with the certificate it made for Bob's
+        identity key (same number, validly signed): the request fails with CertificateNotOurs
+        and nothing of the answer sticks."""
+        w = World()
+        alice, bob = w.new_client(), w.new_client()
+        number = bp.PhoneNumber.parse("+15550001")
+        registrations = []
+        for client in (alice, bob):
+            client.request_code(number)
+            w.pump(client)
+            code = next(c for p, c in reversed(w.sms) if p == "+15550001")
+            client.register(w.now, number, code, None)
+            registrations.append(client.poll_transmit())
+        w.events(alice)
+        bobs = registrations[1]
+        answer = w.send(bobs.channel, bobs.bytes)
+        alice.handle_response(w.now, registrations[0].id, answer)
+        [failed] = w.events(alice)
+        self.assertTrue(failed.is_REQUEST_FAILED())
+        self.assertEqual((failed.id, failed.request), (registrations[0].id, bp.RequestType.REGISTER))
+        self.assertTrue(failed.reason.is_CLIENT())
+        self.assertIsInstance(failed.reason.error, bp.BlindpostError.Client)
+        self.assertEqual(failed.reason.error.kind, bp.ClientErrorKind.CERTIFICATE_NOT_OURS())
+        self.assertIsNone(alice.certificate())
+        self.assertEqual(alice.token_counts().total, 0)
+        self.assertEqual(alice.outstanding(), 0)
+        # Bob's own answer is his certificate.
+        bob.handle_response(w.now, bobs.id, answer)
+        self.assertEqual(bob.certificate().account, bob.account())
+
     def test_server_inputs(self):
         w = self.world
         anonymous = bp.Channel.ANONYMOUS()

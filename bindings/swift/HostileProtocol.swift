@@ -177,6 +177,42 @@ func hostileProtocolTests() throws -> Bool {
         try refuses(fresh, "lookup before registration") { try fresh.lookup(now: w.now, phones: [PhoneNumber.parse(text: "+15550002")]) }
     }
 
+    t.test("registration answer for another identity key") {
+        // A server answers Alice's registration with the certificate it made for Bob's identity
+        // key (same number, validly signed): the request fails with CertificateNotOurs and
+        // nothing of the answer sticks.
+        let world = try World()
+        let a = try world.newClient()
+        let b = try world.newClient()
+        let number = try PhoneNumber.parse(text: "+15550001")
+        var registrations = [Transmit]()
+        for client in [a, b] {
+            _ = client.requestCode(phone: number)
+            try world.pump(client)
+            guard let code = world.sms.last(where: { $0.phone == "+15550001" })?.code else {
+                throw CheckFailed(description: "no SMS")
+            }
+            _ = try client.register(now: world.now, phone: number, code: code, hostKey: nil)
+            registrations.append(client.pollTransmit()!)
+        }
+        _ = world.events(a)
+        let answer = try world.send(registrations[1].channel, registrations[1].bytes)
+        try a.handleResponse(now: world.now, id: registrations[0].id, response: answer)
+        let failed = world.events(a)
+        guard failed.count == 1, case let .requestFailed(id, request, .client(error)) = failed[0],
+            case .Client(.certificateNotOurs, _) = error
+        else {
+            throw CheckFailed(description: "expected a certificate-not-ours failure, got \(failed)")
+        }
+        try t.eq(registrations[0].id, id, "failed request")
+        try t.eq(RequestType.register, request, "failed request type")
+        try t.check(a.certificate() == nil, "no certificate kept")
+        try t.eq(0, a.tokenCounts().total, "no tokens kept")
+        try t.eq(0, a.outstanding(), "outstanding")
+        try b.handleResponse(now: world.now, id: registrations[1].id, response: answer)
+        try t.eq(b.account(), b.certificate()?.account, "Bob's own answer is his certificate")
+    }
+
     t.test("server inputs") {
         for n in LENGTHS {
             let handled = try w.server.handle(now: w.now, channel: .anonymous, request: try random(n))

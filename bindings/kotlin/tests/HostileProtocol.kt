@@ -164,6 +164,35 @@ fun hostileProtocolTests(): Boolean {
         refuses(fresh, "lookup before registration") { fresh.lookup(w.now, listOf(PhoneNumber.parse("+15550002"))) }
     }
 
+    t.test("registration answer for another identity key") {
+        // A server answers Alice's registration with the certificate it made for Bob's identity
+        // key (same number, validly signed): the request fails with CertificateNotOurs and
+        // nothing of the answer sticks.
+        val world = World()
+        val a = world.newClient()
+        val b = world.newClient()
+        val number = PhoneNumber.parse("+15550001")
+        val registrations = listOf(a, b).map { client ->
+            client.requestCode(number)
+            world.pump(client)
+            client.register(world.now, number, world.sms.last { it.first == "+15550001" }.second, null)
+            client.pollTransmit()!!
+        }
+        world.events(a)
+        val answer = world.send(registrations[1].channel, registrations[1].bytes)
+        a.handleResponse(world.now, registrations[0].id, answer)
+        val failed = world.events(a).single() as Event.RequestFailed
+        t.eq(registrations[0].id, failed.id, "failed request")
+        t.eq(RequestType.REGISTER, failed.request, "failed request type")
+        val error = (failed.reason as FailureReason.Client).error
+        t.check(error is BlindpostException.Client && error.kind == ClientErrorKind.CertificateNotOurs) { "certificate not ours: ${failed.reason}" }
+        t.check(a.certificate() == null) { "no certificate kept" }
+        t.eq(0uL, a.tokenCounts().total, "no tokens kept")
+        t.eq(0uL, a.outstanding(), "outstanding")
+        b.handleResponse(world.now, registrations[1].id, answer)
+        t.eq(b.account().hex(), b.certificate()!!.account.hex(), "Bob's own answer is his certificate")
+    }
+
     t.test("server inputs") {
         for (n in LENGTHS) {
             val handled = w.server.handle(w.now, Channel.Anonymous, random(n))
