@@ -62,6 +62,7 @@ pub use messages::{Token, TokenRequest, TokenResponse};
 
 use crate::blind_rsa;
 use crate::encoding::DecodeError;
+use crate::Time;
 use core::fmt;
 
 /// The token type of RFC 9578 publicly verifiable tokens: Blind RSA (2048-bit).
@@ -151,7 +152,7 @@ pub enum Error {
     /// More than [`TokenKeySet::MAX_CONCURRENT_KEYS`] keys of a set are valid at one instant.
     TooManyConcurrentKeys {
         /// An instant (seconds since the Unix epoch) at which too many keys are valid.
-        at: u64,
+        at: Time,
     },
     /// A key's validity is empty: `not_before` is not before `expires`.
     InvalidValidity {
@@ -187,7 +188,7 @@ pub enum Error {
     /// The token key is not valid at the given time.
     KeyNotValid {
         /// The time given (seconds since the Unix epoch).
-        now: u64,
+        now: Time,
     },
     /// The token was issued for a different challenge.
     ChallengeMismatch,

@@ -9,6 +9,7 @@ use crate::wire::{account_id, Channel, ErrorCode, RequestType, ServerKeys};
 use blindpost::certificate::{self as cert, HostKey};
 use blindpost::client::{self as core, RequestId};
 use blindpost::wire;
+use blindpost::Time;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Knobs of the client that are not persisted (the app passes them at every start). The
@@ -482,6 +483,7 @@ impl Client {
         code: String,
         host_key: Option<Vec<u8>>,
     ) -> Result<u64, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let host_key = host_key.as_deref().map(HostKey::new).transpose()?;
         let mut client = self.lock();
         let id = self
@@ -499,6 +501,7 @@ impl Client {
         message: Vec<u8>,
         host_material: Vec<u8>,
     ) -> Result<Vec<u8>, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let recipient = cert::Certificate::from_bytes(&recipient_certificate)?;
         let mut client = self.lock();
         Ok(self
@@ -526,6 +529,7 @@ impl Client {
         message: Vec<u8>,
         host_material: Vec<u8>,
     ) -> Result<Vec<u8>, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
         let mut client = self.lock();
         Ok(self
@@ -541,6 +545,7 @@ impl Client {
         contact: Vec<u8>,
         sealed: Vec<u8>,
     ) -> Result<u64, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
         let mut client = self.lock();
         Ok(self
@@ -551,6 +556,7 @@ impl Client {
 
     /// Accepts `contact`'s cold call without replying: its token is released later.
     pub fn accept(&self, now: u64, contact: Vec<u8>) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
         let mut client = self.lock();
         Ok(self.rng.run(|r| client.accept(r, now, contact))??)
@@ -565,6 +571,7 @@ impl Client {
 
     /// Looks up which of `phones` have accounts (one discovery token per batch).
     pub fn lookup(&self, now: u64, phones: Vec<Arc<PhoneNumber>>) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let phones = phones.iter().map(|p| p.inner.clone()).collect();
         let mut client = self.lock();
         Ok(self.rng.run(|r| client.lookup(r, now, phones))??)
@@ -586,6 +593,7 @@ impl Client {
         id: u64,
         response: Vec<u8>,
     ) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let mut client = self.lock();
         Ok(self
             .rng
@@ -600,6 +608,7 @@ impl Client {
         delivery: Vec<u8>,
         opened: Vec<u8>,
     ) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         Ok(self.lock().handle_delivery(now, &delivery, &opened)?)
     }
 
@@ -610,6 +619,7 @@ impl Client {
 
     /// Time has passed: sends due releases and starts due renewals.
     pub fn handle_timeout(&self, now: u64) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let mut client = self.lock();
         self.rng.run(|r| client.handle_timeout(r, now))
     }
@@ -632,6 +642,6 @@ impl Client {
 
     /// When to call `handle_timeout` next (Unix seconds), if anything is scheduled.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.lock().poll_timeout()
+        self.lock().poll_timeout().map(Time::unix_secs)
     }
 }
