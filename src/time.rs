@@ -108,3 +108,47 @@ impl From<Time> for u64 {
         t.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn arithmetic_saturates_at_both_ends_of_the_range() {
+        let t = Time::from_unix_secs(100);
+        assert_eq!(t + 5, Time::from_unix_secs(105));
+        assert_eq!(t - 5, Time::from_unix_secs(95));
+        assert_eq!(Time::MAX + 1, Time::MAX);
+        assert_eq!(
+            Time::from_unix_secs(u64::MAX - 1).saturating_add(2),
+            Time::MAX
+        );
+        assert_eq!(t - 101, Time::EPOCH);
+        assert_eq!(t.checked_add(u64::MAX), None);
+        assert_eq!(t.checked_add(1), Some(Time::from_unix_secs(101)));
+        let mut u = t;
+        u += u64::MAX;
+        assert_eq!(u, Time::MAX);
+    }
+
+    #[test]
+    fn differences_and_windows() {
+        let (early, late) = (Time::from_unix_secs(10), Time::from_unix_secs(25));
+        assert_eq!(late.secs_since(early), 15);
+        assert_eq!(early.secs_since(late), 0);
+        assert_eq!(early.abs_diff(late), 15);
+        assert_eq!(late.abs_diff(early), 15);
+        assert_eq!(Time::from_unix_secs(1199).window(600), 1);
+        assert_eq!(Time::from_unix_secs(1200).window(600), 2);
+        assert_eq!(late.window(0), 0);
+    }
+
+    #[test]
+    fn displays_and_converts_as_the_plain_number() {
+        let t = Time::from_unix_secs(1_800_000_000);
+        assert_eq!(t.to_string(), "1800000000");
+        assert_eq!(u64::from(t), 1_800_000_000);
+        assert_eq!(t.unix_secs(), 1_800_000_000);
+    }
+}

@@ -2,6 +2,7 @@
 //! Certificates: decoding; a decoded certificate is verified against the vector issuer keys at
 //! a time taken from the input, without panicking.
 
+use blindpost::Time;
 use blindpost::certificate::{Certificate, IssuerKeySet};
 use common::{format_error, roundtrip, vectors::vectors};
 
@@ -10,7 +11,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let issuers: &IssuerKeySet = &vectors().issuers;
-    for now in [0, cert.not_before(), cert.not_after(), u64::MAX] {
+    for now in [Time::EPOCH, cert.not_before(), cert.not_after(), Time::MAX] {
         if let Err(e) = issuers.verify_certificate(&cert, now, Some(cert.phone())) {
             format_error(&e);
         }

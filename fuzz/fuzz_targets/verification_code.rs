@@ -4,13 +4,14 @@
 //! and 3 submit the code of the current, the previous and the one-before-previous window.
 //! A check passes exactly when the code is the current or the previous window's.
 
+use blindpost::Time;
 use blindpost::certificate::PhoneNumber;
 use blindpost::verification_code::{CodeConfig, CodeError, CodeSecret};
 use common::format_error;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut input = common::steps::Input::new(data);
-    let now = input.u64();
+    let now = Time::from_unix_secs(input.u64());
     let window_seconds = input.u64();
     let digits = input.u8();
     let mode = input.u8();

@@ -2,6 +2,7 @@
 //! Sealed-payload plaintexts (introductions and messages); a decoded introduction is verified
 //! against the fixture issuer keys without panicking.
 
+use blindpost::Time;
 use blindpost::account::AccountId;
 use blindpost::wire::Payload;
 use common::fixture::{fixture, T0};
@@ -15,7 +16,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     let issuers = &fixture().keys().certificate_issuers;
     let me = intro.content().recipient;
-    for (recipient, now) in [(me, T0), (AccountId([0; 32]), u64::MAX)] {
+    for (recipient, now) in [(me, T0), (AccountId([0; 32]), Time::MAX)] {
         if let Err(e) = intro.verify(issuers, &recipient, now, 300) {
             format_error(&e);
         }

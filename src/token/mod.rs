@@ -20,9 +20,10 @@
 //! use blindpost::blind_rsa::SecretKey;
 //! use blindpost::token::{self, Issuer, TokenChallenge, TokenClient, TokenKeyEntry, TokenKeySet};
 //! use blindpost::vector_rng::VectorRng; // any rand_core 0.10 CryptoRng; VectorRng is for tests
+//! use blindpost::Time;
 //!
 //! let mut rng = VectorRng::new(b"token docs");
-//! let now = 1_750_000_000; // seconds since the Unix epoch, from the host
+//! let now = Time::from_unix_secs(1_750_000_000); // from the host's clock
 //!
 //! // Issuer: a 2048-bit key, published in a key set.
 //! let issuer = Issuer::new(vec![SecretKey::generate(&mut rng, 2048)?])?;
