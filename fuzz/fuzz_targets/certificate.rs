@@ -2,8 +2,8 @@
 //! Certificates: decoding; a decoded certificate is verified against the vector issuer keys at
 //! a time taken from the input, without panicking.
 
-use blindpost::Time;
 use blindpost::certificate::{Certificate, IssuerKeySet};
+use blindpost::Time;
 use common::{format_error, roundtrip, vectors::vectors};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

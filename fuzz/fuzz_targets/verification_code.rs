@@ -4,9 +4,9 @@
 //! and 3 submit the code of the current, the previous and the one-before-previous window.
 //! A check passes exactly when the code is the current or the previous window's.
 
-use blindpost::Time;
 use blindpost::certificate::PhoneNumber;
 use blindpost::verification_code::{CodeConfig, CodeError, CodeSecret};
+use blindpost::Time;
 use common::format_error;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

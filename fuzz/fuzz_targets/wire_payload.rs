@@ -2,9 +2,9 @@
 //! Sealed-payload plaintexts (introductions and messages); a decoded introduction is verified
 //! against the fixture issuer keys without panicking.
 
-use blindpost::Time;
 use blindpost::account::AccountId;
 use blindpost::wire::Payload;
+use blindpost::Time;
 use common::fixture::{fixture, T0};
 use common::{format_error, roundtrip};
 

@@ -8,7 +8,6 @@
 //! request the server handled and, for several points of the run, a client's state blob and
 //! everything that client received afterwards (the client target's scenarios).
 
-use blindpost::Time;
 use crate::steps::{put_client_step, put_server_step, ClientStep};
 use blindpost::account::{AccountId, Channel};
 use blindpost::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
@@ -20,6 +19,7 @@ use blindpost::token::{Issuer, TokenKey, TokenKeyEntry, TokenKeySet};
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::CodeSecret;
 use blindpost::wire::ServerKeys;
+use blindpost::Time;
 use blindpost::{blind_rsa, bls};
 use std::sync::OnceLock;
 
