@@ -6,6 +6,7 @@ use blindpost::certificate::{
 };
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::{CodeConfig, CodeSecret};
+use blindpost::Time;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
@@ -33,7 +34,8 @@ fn bls(c: &mut Criterion) {
 
 fn certificates(c: &mut Criterion) {
     let mut rng = VectorRng::new(b"bench certificates");
-    let issuer = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, u64::MAX).unwrap();
+    let issuer =
+        CertificateIssuer::new(SecretKey::generate(&mut rng), Time::EPOCH, Time::MAX).unwrap();
     let set = IssuerKeySet::new(vec![*issuer.issuer_key()]).unwrap();
     let phone = PhoneNumber::parse("+14155550100").unwrap();
     let content = CertificateContent {
@@ -41,8 +43,8 @@ fn certificates(c: &mut Criterion) {
         identity_key: SecretKey::generate(&mut rng).public_key(),
         host_key: None,
         serial: 1,
-        not_before: 1_700_000_000,
-        not_after: 1_800_000_000,
+        not_before: Time::from_unix_secs(1_700_000_000),
+        not_after: Time::from_unix_secs(1_800_000_000),
     };
     let cert = issuer.issue(content.clone()).unwrap().to_bytes();
     let mut g = c.benchmark_group("certificate");
@@ -54,8 +56,12 @@ fn certificates(c: &mut Criterion) {
     });
     g.bench_function("verify", |b| {
         b.iter(|| {
-            set.verify(black_box(&cert), 1_750_000_000, Some(&phone))
-                .unwrap()
+            set.verify(
+                black_box(&cert),
+                Time::from_unix_secs(1_750_000_000),
+                Some(&phone),
+            )
+            .unwrap()
         })
     });
     let batch: Vec<Certificate> = (0..16)
@@ -69,7 +75,13 @@ fn certificates(c: &mut Criterion) {
         batch.iter().map(|c| (c, Some(&phone))).collect();
     let mut weights = VectorRng::new(b"bench batch weights");
     g.bench_function("verify_many_16", |b| {
-        b.iter(|| set.verify_many(&mut weights, black_box(&items), 1_750_000_000))
+        b.iter(|| {
+            set.verify_many(
+                &mut weights,
+                black_box(&items),
+                Time::from_unix_secs(1_750_000_000),
+            )
+        })
     });
     g.finish();
 }
@@ -78,7 +90,11 @@ fn codes(c: &mut Criterion) {
     let secret = CodeSecret::generate(&mut VectorRng::new(b"bench codes"));
     let config = CodeConfig::default();
     let phone = PhoneNumber::parse("+14155550100").unwrap();
-    let code = config.derive(&secret, &phone, config.window(1_750_000_000));
+    let code = config.derive(
+        &secret,
+        &phone,
+        config.window(Time::from_unix_secs(1_750_000_000)),
+    );
     let mut g = c.benchmark_group("verification_code");
     g.bench_function("derive", |b| {
         b.iter(|| config.derive(&secret, black_box(&phone), black_box(2_916_666)))
@@ -86,7 +102,12 @@ fn codes(c: &mut Criterion) {
     g.bench_function("check", |b| {
         b.iter(|| {
             config
-                .check(&secret, &phone, black_box(code.as_str()), 1_750_000_000)
+                .check(
+                    &secret,
+                    &phone,
+                    black_box(code.as_str()),
+                    Time::from_unix_secs(1_750_000_000),
+                )
                 .unwrap()
         })
     });

@@ -7,6 +7,7 @@
 //!   3072 and 4096 bits these are the RSABSSA-SHA384-PSS-Deterministic operations a token of
 //!   that size would run (blind, blind_sign, finalize, verify over a 98-byte token input).
 
+use blindpost::Time;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -46,13 +47,13 @@ fn floors(c: &mut Criterion, group: &str, pem: &str, blinded: &[u8], sig: &[u8])
 
 fn token2048(c: &mut Criterion) {
     let pem = key_pem("rsa2048-a");
-    let now = 1_750_000_000;
+    let now = Time::from_unix_secs(1_750_000_000);
     let issuer = Issuer::new(vec![SecretKey::from_pkcs8_pem(&pem).unwrap()]).unwrap();
     let key = issuer.token_keys().next().unwrap().clone();
     let set = TokenKeySet::new(
         1,
         b"issuer.example",
-        vec![TokenKeyEntry::new(key.clone(), 0, u64::MAX)],
+        vec![TokenKeyEntry::new(key.clone(), Time::EPOCH, Time::MAX)],
     )
     .unwrap();
     let client = TokenClient::new(set.clone());

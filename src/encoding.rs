@@ -179,6 +179,11 @@ impl<'a> Reader<'a> {
         Ok(u64::from_be_bytes(self.array(field)?))
     }
 
+    /// Reads a point in time: its seconds since the epoch as a big-endian `u64`.
+    pub(crate) fn time(&mut self, field: &'static str) -> Result<crate::Time, DecodeError> {
+        Ok(crate::Time::from_unix_secs(self.u64(field)?))
+    }
+
     /// Reads the version byte and checks it is `expected`.
     pub(crate) fn version(&mut self, field: &'static str, expected: u8) -> Result<(), DecodeError> {
         let found = self.u8(field)?;
@@ -323,6 +328,11 @@ impl Writer {
     /// Appends a big-endian `u64`.
     pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
         self.bytes(&v.to_be_bytes())
+    }
+
+    /// Appends a point in time: its seconds since the epoch as a big-endian `u64`.
+    pub(crate) fn time(&mut self, t: crate::Time) -> &mut Self {
+        self.u64(t.unix_secs())
     }
 
     /// The bytes written.

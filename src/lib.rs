@@ -44,6 +44,7 @@ pub mod client;
 pub mod encoding;
 pub mod server;
 pub mod store;
+pub mod time;
 pub mod token;
 pub mod verification_code;
 pub mod wire;
@@ -58,6 +59,7 @@ pub mod vector_rng;
 pub(crate) mod curve;
 
 pub use encoding::{DecodeError, DecodeErrorKind, EncodeError};
+pub use time::Time;
 
 // The README's examples run as doctests.
 #[cfg(doctest)]

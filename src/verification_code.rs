@@ -11,6 +11,7 @@
 //! division or table lookup on secret values).
 
 use crate::certificate::PhoneNumber;
+use crate::Time;
 use core::fmt;
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRng;
@@ -199,8 +200,8 @@ impl CodeConfig {
 
     /// The window `now` falls in: `floor(now / window_seconds)`. Wrong guesses at `now` are
     /// counted under this window (see [`CodePolicy`]).
-    pub fn window(&self, now: u64) -> u64 {
-        now.checked_div(self.window_seconds).unwrap_or(0)
+    pub fn window(&self, now: Time) -> u64 {
+        now.window(self.window_seconds)
     }
 
     /// The code for `phone` in `window`: the HMAC output read as a 256-bit big-endian integer
@@ -237,7 +238,7 @@ impl CodeConfig {
         secret: &CodeSecret,
         phone: &PhoneNumber,
         code: &str,
-        now: u64,
+        now: Time,
     ) -> Result<(), CodeError> {
         let submitted = code.as_bytes();
         if submitted.len() != usize::from(self.digits) {

@@ -13,6 +13,7 @@ use blindpost::certificate::{
 };
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::{CodeConfig, CodeSecret};
+use blindpost::Time;
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 use bls12_381::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, G2Projective};
 use group::Group;
@@ -83,7 +84,8 @@ pub fn run(report: &mut Report) {
         report.get("bls.verify_us") / report.get("bls.floor_mml2_fe_us"),
     );
 
-    let issuer = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, u64::MAX).unwrap();
+    let issuer =
+        CertificateIssuer::new(SecretKey::generate(&mut rng), Time::EPOCH, Time::MAX).unwrap();
     let set = IssuerKeySet::new(vec![*issuer.issuer_key()]).unwrap();
     let phone = PhoneNumber::parse("+14155550100").unwrap();
     let content = CertificateContent {
@@ -91,8 +93,8 @@ pub fn run(report: &mut Report) {
         identity_key: pk,
         host_key: None,
         serial: 1,
-        not_before: 1_700_000_000,
-        not_after: 1_800_000_000,
+        not_before: Time::from_unix_secs(1_700_000_000),
+        not_after: Time::from_unix_secs(1_800_000_000),
     };
     let cert = issuer.issue(content.clone()).unwrap().to_bytes();
     let batch: Vec<Certificate> = (0..BATCH)
@@ -114,15 +116,23 @@ pub fn run(report: &mut Report) {
             "cert.verify_us",
             Box::new(|| {
                 black_box(
-                    set.verify(black_box(&cert), 1_750_000_000, Some(&phone))
-                        .unwrap(),
+                    set.verify(
+                        black_box(&cert),
+                        Time::from_unix_secs(1_750_000_000),
+                        Some(&phone),
+                    )
+                    .unwrap(),
                 );
             }),
         ),
         (
             "cert.verify_many16",
             Box::new(|| {
-                let r = set.verify_many(&mut batch_rng, black_box(&items), 1_750_000_000);
+                let r = set.verify_many(
+                    &mut batch_rng,
+                    black_box(&items),
+                    Time::from_unix_secs(1_750_000_000),
+                );
                 assert!(r.iter().all(Result::is_ok));
             }),
         ),

@@ -33,11 +33,12 @@ use blindpost::wire::{
     reply_context, ColdCallRequest, IntroductionContent, Payload, RegisterRequest, ReplyRequest,
     Request, Response,
 };
+use blindpost::Time;
 use rand_core::Rng;
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
 
-const NOW: u64 = 1_800_000_000;
+const NOW: Time = Time::from_unix_secs(1_800_000_000);
 /// Accounts in the store.
 const ACCOUNTS: usize = 100_000;
 /// Accounts registered through the server (two full lookup batches).

@@ -3,6 +3,7 @@
 //! operation on the same key (private: blinded and checked, `rsa_decrypt_and_check`; public:
 //! `rsa_encrypt`).
 
+use blindpost::Time;
 use std::hint::black_box;
 
 use blindpost::blind_rsa::SecretKey;
@@ -17,14 +18,14 @@ const KEY_PEM: &str = include_str!("../../test-vectors/token_keys/rsa2048-a.pem"
 
 /// Measures and prints this area's figures.
 pub fn run(report: &mut Report) {
-    let now = 1_750_000_000;
+    let now = Time::from_unix_secs(1_750_000_000);
     let secret = SecretKey::from_pkcs8_pem(KEY_PEM).unwrap();
     let issuer = Issuer::new(vec![SecretKey::from_pkcs8_pem(KEY_PEM).unwrap()]).unwrap();
     let key = issuer.token_keys().next().unwrap().clone();
     let set = TokenKeySet::new(
         1,
         b"issuer.example",
-        vec![TokenKeyEntry::new(key.clone(), 0, u64::MAX)],
+        vec![TokenKeyEntry::new(key.clone(), Time::EPOCH, Time::MAX)],
     )
     .unwrap();
     let client = TokenClient::new(set.clone());

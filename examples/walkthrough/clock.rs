@@ -5,14 +5,15 @@ use crate::walk::{Fate, Walk};
 use crate::{header, rel, DAY, DETAIL, HOUR};
 use blindpost::client::{Client, Event, FailureReason};
 use blindpost::wire::{ErrorCode, RequestType};
+use blindpost::Time;
 
 /// What the clock loop observed.
 #[derive(Default)]
 pub struct ClockStats {
     /// (time, releasing user) per release.
-    pub releases: Vec<(u64, usize)>,
+    pub releases: Vec<(Time, usize)>,
     /// (time, user) per renewal.
-    pub renewals: Vec<(u64, usize)>,
+    pub renewals: Vec<(Time, usize)>,
     /// Renewal checks answered `not_released`, per user.
     pub early: Vec<usize>,
     /// Entries purged by the daily jobs.
@@ -46,7 +47,7 @@ impl Walk {
     /// Runs every client's timers until `until`: each due client gets `handle_timeout` and
     /// its requests are sent. Renewal checks answered `not_released` are expected; any other
     /// failure stops the run.
-    pub fn run_clock(&mut self, until: u64) -> Res<ClockStats> {
+    pub fn run_clock(&mut self, until: Time) -> Res<ClockStats> {
         let mut stats = ClockStats {
             early: vec![0; self.users.len()],
             ..ClockStats::default()
@@ -155,7 +156,7 @@ impl Walk {
         // comes after it and at most 84 h after the cold call.
         let stats = self.run_clock(start + 4 * DAY)?;
         if !self.quiet {
-            let mut timeline: Vec<(u64, usize, &str)> = stats
+            let mut timeline: Vec<(Time, usize, &str)> = stats
                 .releases
                 .iter()
                 .map(|(t, i)| (*t, *i, "releases a token (authenticated; the handle names the token, not its sender)"))
@@ -172,7 +173,7 @@ impl Walk {
                     let n = stats
                         .releases
                         .iter()
-                        .filter(|(t, _)| (t - start) / (6 * HOUR) == b)
+                        .filter(|(t, _)| t.secs_since(start) / (6 * HOUR) == b)
                         .count();
                     format!("{}-{} h: {n}", 6 * b, 6 * b + 6)
                 })

@@ -20,6 +20,7 @@ use blindpost::client::{Client, Event, FailureReason};
 use blindpost::simulation::World;
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{Delivery, Payload, RequestType};
+use blindpost::Time;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -89,7 +90,7 @@ impl Timings {
         &mut self,
         world: &mut World,
         name: &str,
-        f: impl FnOnce(&mut VectorRng, u64) -> T,
+        f: impl FnOnce(&mut VectorRng, Time) -> T,
     ) -> T {
         let start = Instant::now();
         let out = f(&mut world.rng, world.now);

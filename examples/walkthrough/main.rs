@@ -46,6 +46,7 @@ mod walk;
 
 use blindpost::certificate::PhoneNumber;
 use blindpost::vector_rng::VectorRng;
+use blindpost::Time;
 use host::{hex_prefix, Context, Res};
 use rand_core::Rng;
 use std::process::ExitCode;
@@ -53,7 +54,7 @@ use std::time::{Duration, Instant};
 use walk::Walk;
 
 /// The simulated clock starts here (2027-01-15 08:00 UTC).
-const T0: u64 = 1_800_000_000;
+const T0: Time = Time::from_unix_secs(1_800_000_000);
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 const DEFAULT_SEED: &str = "blindpost walkthrough";
@@ -198,18 +199,18 @@ fn pick(rng: &mut VectorRng, n: usize) -> usize {
 }
 
 /// A time relative to T0, for example `T0-8h00m`.
-fn at(t: u64) -> String {
+fn at(t: Time) -> String {
     let (sign, d) = if t >= T0 {
-        ('+', t - T0)
+        ('+', t.secs_since(T0))
     } else {
-        ('-', T0 - t)
+        ('-', T0.secs_since(t))
     };
     format!("T0{sign}{}h{:02}m", d / HOUR, (d % HOUR) / 60)
 }
 
 /// The time `t` as an offset from `from`, for example `+3h07m`.
-fn rel(t: u64, from: u64) -> String {
-    let d = t.saturating_sub(from);
+fn rel(t: Time, from: Time) -> String {
+    let d = t.secs_since(from);
     format!("+{}h{:02}m", d / HOUR, (d % HOUR) / 60)
 }
 

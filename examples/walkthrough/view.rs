@@ -358,7 +358,7 @@ pub fn analyse(world: &World, users: &[User]) -> Res<Report> {
             Some(Request::Lookup { token, .. }) => {
                 spent.push(token.clone());
                 discovery_keys.insert(token.token_key_id());
-                lookup_windows.insert(s.now / window_seconds);
+                lookup_windows.insert(s.now.window(window_seconds));
             }
             Some(Request::Register(_) | Request::IssueDiscoveryTokens { .. }) => {
                 issuance.extend_from_slice(&s.bytes);

@@ -3,6 +3,7 @@
 //! a time taken from the input, without panicking.
 
 use blindpost::certificate::{Certificate, IssuerKeySet};
+use blindpost::Time;
 use common::{format_error, roundtrip, vectors::vectors};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -10,7 +11,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let issuers: &IssuerKeySet = &vectors().issuers;
-    for now in [0, cert.not_before(), cert.not_after(), u64::MAX] {
+    for now in [Time::EPOCH, cert.not_before(), cert.not_after(), Time::MAX] {
         if let Err(e) = issuers.verify_certificate(&cert, now, Some(cert.phone())) {
             format_error(&e);
         }

@@ -6,11 +6,12 @@
 
 use blindpost::certificate::PhoneNumber;
 use blindpost::verification_code::{CodeConfig, CodeError, CodeSecret};
+use blindpost::Time;
 use common::format_error;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut input = common::steps::Input::new(data);
-    let now = input.u64();
+    let now = Time::from_unix_secs(input.u64());
     let window_seconds = input.u64();
     let digits = input.u8();
     let mode = input.u8();

@@ -4,6 +4,7 @@
 
 use blindpost::account::AccountId;
 use blindpost::wire::Payload;
+use blindpost::Time;
 use common::fixture::{fixture, T0};
 use common::{format_error, roundtrip};
 
@@ -15,7 +16,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     let issuers = &fixture().keys().certificate_issuers;
     let me = intro.content().recipient;
-    for (recipient, now) in [(me, T0), (AccountId([0; 32]), u64::MAX)] {
+    for (recipient, now) in [(me, T0), (AccountId([0; 32]), Time::MAX)] {
         if let Err(e) = intro.verify(issuers, &recipient, now, 300) {
             format_error(&e);
         }

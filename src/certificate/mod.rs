@@ -17,6 +17,7 @@ pub use phone::{PhoneNumber, PhoneNumberError};
 
 use crate::bls::{self, PublicKey, SecretKey, Signature};
 use crate::encoding::{DecodeError, DecodeErrorKind, Reader};
+use crate::Time;
 use alloc::vec::Vec;
 use bls12_381::{G2Affine, G2Projective};
 use core::fmt;
@@ -55,25 +56,25 @@ pub enum CertificateError {
     /// `now` is after the end of the validity (of the certificate or of its issuer key).
     Expired {
         /// The last second of validity (the earlier of the two ends).
-        not_after: u64,
+        not_after: Time,
         /// The time given.
-        now: u64,
+        now: Time,
     },
     /// `now` is before the start of the validity (of the certificate or of its issuer key).
     NotYetValid {
         /// The first second of validity (the later of the two starts).
-        not_before: u64,
+        not_before: Time,
         /// The time given.
-        now: u64,
+        now: Time,
     },
     /// The certificate is for another phone number than the one expected.
     WrongPhoneNumber,
     /// A validity interval given to the issuer ends before it starts.
     InvalidValidity {
         /// The start given.
-        not_before: u64,
+        not_before: Time,
         /// The end given.
-        not_after: u64,
+        not_after: Time,
     },
     /// The issuer was asked for a certificate valid outside its own key's validity.
     ValidityOutsideIssuerKey,
@@ -229,9 +230,9 @@ pub struct CertificateContent {
     /// The issuer's serial number for this certificate.
     pub serial: u64,
     /// First second of validity (Unix time, inclusive).
-    pub not_before: u64,
+    pub not_before: Time,
     /// Last second of validity (Unix time, inclusive).
-    pub not_after: u64,
+    pub not_after: Time,
 }
 
 /// A signed certificate (SPEC.md 8.2).
@@ -274,12 +275,12 @@ impl Certificate {
     }
 
     /// First second of validity (inclusive).
-    pub fn not_before(&self) -> u64 {
+    pub fn not_before(&self) -> Time {
         self.content.not_before
     }
 
     /// Last second of validity (inclusive).
-    pub fn not_after(&self) -> u64 {
+    pub fn not_after(&self) -> Time {
         self.content.not_after
     }
 
@@ -308,8 +309,8 @@ impl Certificate {
         r.version("certificate.version", CERTIFICATE_VERSION)?;
         let issuer = KeyId(r.array("certificate.issuer_key_id")?);
         let serial = r.u64("certificate.serial")?;
-        let not_before = r.u64("certificate.not_before")?;
-        let not_after = r.u64("certificate.not_after")?;
+        let not_before = r.time("certificate.not_before")?;
+        let not_after = r.time("certificate.not_after")?;
         if not_before > not_after {
             return Err(
                 DecodeError::new("certificate.not_after", DecodeErrorKind::InvalidValue).into(),
@@ -354,8 +355,8 @@ fn encode_tbs(issuer: KeyId, c: &CertificateContent) -> Vec<u8> {
     out.push(CERTIFICATE_VERSION);
     out.extend_from_slice(&issuer.0);
     out.extend_from_slice(&c.serial.to_be_bytes());
-    out.extend_from_slice(&c.not_before.to_be_bytes());
-    out.extend_from_slice(&c.not_after.to_be_bytes());
+    out.extend_from_slice(&c.not_before.unix_secs().to_be_bytes());
+    out.extend_from_slice(&c.not_after.unix_secs().to_be_bytes());
     push_vec8(&mut out, c.phone.as_bytes());
     out.extend_from_slice(&c.identity_key.to_bytes());
     push_vec8(&mut out, host);
@@ -396,16 +397,16 @@ fn signed_prefix() -> [u8; 1 + CERTIFICATE_DST.len()] {
 pub struct IssuerKey {
     id: KeyId,
     public_key: PublicKey,
-    not_before: u64,
-    not_after: u64,
+    not_before: Time,
+    not_after: Time,
 }
 
 impl IssuerKey {
     /// An issuer key valid from `not_before` to `not_after` (inclusive, Unix seconds).
     pub fn new(
         public_key: PublicKey,
-        not_before: u64,
-        not_after: u64,
+        not_before: Time,
+        not_after: Time,
     ) -> Result<Self, CertificateError> {
         if not_before > not_after {
             return Err(CertificateError::InvalidValidity {
@@ -432,12 +433,12 @@ impl IssuerKey {
     }
 
     /// First second of the key's validity (inclusive).
-    pub fn not_before(&self) -> u64 {
+    pub fn not_before(&self) -> Time {
         self.not_before
     }
 
     /// Last second of the key's validity (inclusive).
-    pub fn not_after(&self) -> u64 {
+    pub fn not_after(&self) -> Time {
         self.not_after
     }
 }
@@ -489,8 +490,8 @@ impl IssuerKeySet {
         out.push(u8::try_from(self.keys.len()).unwrap_or(u8::MAX));
         for k in &self.keys {
             out.extend_from_slice(&k.public_key.to_bytes());
-            out.extend_from_slice(&k.not_before.to_be_bytes());
-            out.extend_from_slice(&k.not_after.to_be_bytes());
+            out.extend_from_slice(&k.not_before.unix_secs().to_be_bytes());
+            out.extend_from_slice(&k.not_after.unix_secs().to_be_bytes());
         }
         out
     }
@@ -518,8 +519,8 @@ impl IssuerKeySet {
         let mut keys: Vec<IssuerKey> = Vec::with_capacity(count);
         for _ in 0..count {
             let public_key = PublicKey::from_point(r.g1("issuer_key_set.public_key")?);
-            let not_before = r.u64("issuer_key_set.not_before")?;
-            let not_after = r.u64("issuer_key_set.not_after")?;
+            let not_before = r.time("issuer_key_set.not_before")?;
+            let not_after = r.time("issuer_key_set.not_after")?;
             let key = IssuerKey::new(public_key, not_before, not_after).map_err(|_| {
                 DecodeError::new("issuer_key_set.not_after", DecodeErrorKind::InvalidValue)
             })?;
@@ -546,7 +547,7 @@ impl IssuerKeySet {
     pub fn verify(
         &self,
         certificate: &[u8],
-        now: u64,
+        now: Time,
         expected_phone: Option<&PhoneNumber>,
     ) -> Result<Certificate, CertificateError> {
         let cert = Certificate::from_bytes(certificate)?;
@@ -561,7 +562,7 @@ impl IssuerKeySet {
     pub fn verify_certificate(
         &self,
         cert: &Certificate,
-        now: u64,
+        now: Time,
         expected_phone: Option<&PhoneNumber>,
     ) -> Result<(), CertificateError> {
         let key = self.issuer_of(cert)?;
@@ -583,7 +584,7 @@ impl IssuerKeySet {
         &self,
         rng: &mut R,
         items: &[(&Certificate, Option<&PhoneNumber>)],
-        now: u64,
+        now: Time,
     ) -> Vec<Result<(), CertificateError>> {
         let mut results: Vec<Result<(), CertificateError>> = items
             .iter()
@@ -632,7 +633,7 @@ impl IssuerKeySet {
 fn check_time_and_phone(
     cert: &Certificate,
     key: &IssuerKey,
-    now: u64,
+    now: Time,
     expected_phone: Option<&PhoneNumber>,
 ) -> Result<(), CertificateError> {
     let not_before = cert.content.not_before.max(key.not_before);
@@ -660,8 +661,8 @@ impl CertificateIssuer {
     /// A signer for `secret_key`, whose key is valid from `not_before` to `not_after`.
     pub fn new(
         secret_key: SecretKey,
-        not_before: u64,
-        not_after: u64,
+        not_before: Time,
+        not_after: Time,
     ) -> Result<Self, CertificateError> {
         let key = IssuerKey::new(secret_key.public_key(), not_before, not_after)?;
         Ok(Self { secret_key, key })

@@ -4,6 +4,7 @@ use super::state::{Contact, Membership, RECENT_DELIVERIES};
 use super::{Client, ClientError, Event};
 use crate::bbs04::{MemberId, PreparedGroupKey};
 use crate::wire::{reply_context, Delivery, Introduction, Payload};
+use crate::Time;
 use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
@@ -15,7 +16,7 @@ impl Client {
     /// A delivery that fails any check is refused with a typed error and changes nothing.
     pub fn handle_delivery(
         &mut self,
-        now: u64,
+        now: Time,
         delivery: &[u8],
         opened: &[u8],
     ) -> Result<(), ClientError> {
@@ -136,7 +137,7 @@ impl Client {
             .cloned()
     }
 
-    fn verify_introduction(&self, now: u64, intro: &Introduction) -> Result<(), ClientError> {
+    fn verify_introduction(&self, now: Time, intro: &Introduction) -> Result<(), ClientError> {
         intro
             .verify(
                 &self.state.keys.certificate_issuers,

@@ -28,6 +28,7 @@ use crate::wire::{
     reply_context, ColdCallRequest, ErrorCode, IntroductionContent, IntroductionError, Payload,
     RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys, WireError,
 };
+use crate::Time;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::fmt;
@@ -501,7 +502,7 @@ impl Client {
     pub fn register<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         phone: PhoneNumber,
         code: &str,
         host_key: Option<HostKey>,
@@ -555,7 +556,7 @@ impl Client {
     pub fn compose_introduction<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         recipient: &Certificate,
         message: &[u8],
         host_material: &[u8],
@@ -640,7 +641,7 @@ impl Client {
     pub fn compose_reply<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         contact: AccountId,
         message: &[u8],
         host_material: &[u8],
@@ -683,7 +684,7 @@ impl Client {
     pub fn send_reply<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         contact: AccountId,
         sealed: &[u8],
     ) -> Result<RequestId, ClientError> {
@@ -731,7 +732,7 @@ impl Client {
     pub fn accept<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         contact: AccountId,
     ) -> Result<(), ClientError> {
         let index = self.contact_index(&contact)?;
@@ -804,7 +805,7 @@ impl Client {
     pub fn lookup<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         phones: Vec<PhoneNumber>,
     ) -> Result<(), ClientError> {
         if self.state.certificate.is_none() {
@@ -855,7 +856,7 @@ impl Client {
     }
 
     /// Time has passed: sends due releases and checks spent tokens for renewal.
-    pub fn handle_timeout<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64) {
+    pub fn handle_timeout<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let own = self.account();
         let (due, later): (Vec<_>, Vec<_>) = core::mem::take(&mut self.state.releases)
             .into_iter()
@@ -902,7 +903,7 @@ impl Client {
     }
 
     /// When the host should call [`Client::handle_timeout`] next.
-    pub fn poll_timeout(&self) -> Option<u64> {
+    pub fn poll_timeout(&self) -> Option<Time> {
         let releases = self.state.releases.iter().map(|r| r.due);
         let checks = self.state.tokens.iter().filter_map(|t| match t {
             TokenSlot::Attached { next_check, .. } => Some(*next_check),
@@ -933,7 +934,7 @@ impl Client {
         member_key: crate::bbs04::MemberKey,
         message: &[u8],
         host_material: &[u8],
-        now: u64,
+        now: Time,
     ) -> Vec<u8> {
         let intro = IntroductionContent {
             certificate,
@@ -987,7 +988,7 @@ impl Client {
         self.state.contacts.len().saturating_sub(1)
     }
 
-    fn schedule_release<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64, index: usize) {
+    fn schedule_release<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time, index: usize) {
         let Some(contact) = self.state.contacts.get_mut(index) else {
             return;
         };
@@ -1003,12 +1004,12 @@ impl Client {
         });
     }
 
-    fn window(&self, now: u64) -> u64 {
-        now.checked_div(self.settings.discovery_window).unwrap_or(0)
+    fn window(&self, now: Time) -> u64 {
+        now.window(self.settings.discovery_window)
     }
 
     /// Moves attached tokens whose check is due into renewal requests.
-    fn start_renewals<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64) {
+    fn start_renewals<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let Ok(challenge) =
             TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())
         else {
@@ -1055,7 +1056,7 @@ impl Client {
     /// The next time to check a spent token after `checks` unsuccessful checks: uniformly in
     /// `[i, 2i)` with `i = interval * 2^min(checks, 6)`, so a token nobody releases is asked
     /// about less and less often (SPEC.md 13.3).
-    fn next_check<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: u64, checks: u32) -> u64 {
+    fn next_check<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: Time, checks: u32) -> Time {
         let interval = self
             .settings
             .renewal_interval
@@ -1068,7 +1069,7 @@ impl Client {
     fn start_lookup<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         phones: Vec<PhoneNumber>,
     ) -> Result<(), ClientError> {
         let window = self.window(now);
@@ -1143,7 +1144,7 @@ impl Client {
     fn queue_reply<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         contact: AccountId,
         sealed: Vec<u8>,
     ) -> Result<RequestId, ClientError> {

@@ -6,6 +6,7 @@ use crate::account::AccountId;
 use crate::certificate::Certificate;
 use crate::token::{TokenKeySet, TokenResponse};
 use crate::wire::{ErrorCode, GroupKeyUpdate, Request, RequestType, Response, ServerKeys};
+use crate::Time;
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
@@ -18,7 +19,7 @@ impl Client {
     pub fn handle_response<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         id: RequestId,
         response: &[u8],
     ) -> Result<(), ClientError> {
@@ -70,7 +71,7 @@ impl Client {
     fn apply_response<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         pending: Pending,
         response: Response,
     ) -> Result<(), ClientError> {
@@ -192,7 +193,7 @@ impl Client {
     fn handle_error<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         pending: Pending,
         request: RequestType,
         code: ErrorCode,
@@ -345,7 +346,7 @@ impl Client {
     fn check_lookup<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         phones: &[crate::certificate::PhoneNumber],
         found: Vec<Certificate>,
     ) -> Result<Vec<Certificate>, ClientError> {
@@ -364,7 +365,7 @@ impl Client {
     }
 
     /// Applies fetched server keys under the pinning rules (SPEC.md 6.5 and 8.3).
-    fn update_keys(&mut self, now: u64, keys: ServerKeys) -> Result<(), ClientError> {
+    fn update_keys(&mut self, now: Time, keys: ServerKeys) -> Result<(), ClientError> {
         check_token_update(
             &self.state.keys.cold_call_tokens,
             &keys.cold_call_tokens,
@@ -389,7 +390,7 @@ impl Client {
 fn check_token_update(
     pinned: &TokenKeySet,
     next: &TokenKeySet,
-    now: u64,
+    now: Time,
 ) -> Result<(), ClientError> {
     pinned
         .check_update(next, now)

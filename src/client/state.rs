@@ -14,6 +14,7 @@ use crate::wire::codec::{
     Own, U16, U32, U8,
 };
 use crate::wire::{DeliveryHandle, EmbeddedError, ServerKeys, WireError, MAX_SEALED_LEN};
+use crate::Time;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::fmt;
@@ -149,7 +150,7 @@ pub(super) enum TokenSlot {
     /// Attached to a recipient; check for its release at `next_check` (the `checks`-th check).
     Attached {
         token: Token,
-        next_check: u64,
+        next_check: Time,
         checks: u32,
     },
     /// Being exchanged for a fresh token in `request`, at the `checks`-th check.
@@ -172,7 +173,7 @@ pub(super) struct DiscoveryToken {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct ScheduledRelease {
     pub(super) handle: DeliveryHandle,
-    pub(super) due: u64,
+    pub(super) due: Time,
     pub(super) contact: AccountId,
 }
 
@@ -417,7 +418,7 @@ mod tests {
     use crate::token::{TokenKey, TokenKeyEntry, TokenKeySet};
     use crate::vector_rng::VectorRng;
 
-    const NOW: u64 = 1_800_000_000;
+    const NOW: Time = Time::from_unix_secs(1_800_000_000);
 
     fn client(rng: &mut VectorRng) -> (Client, Certificate) {
         let issuer = CertificateIssuer::new(SecretKey::generate(rng), NOW, NOW + 3600).unwrap();

@@ -14,6 +14,7 @@ use crate::token::{
     Issuer, Token, TokenChallenge, TokenKey, TokenKeyEntry, TokenKeySet, TokenRequest,
 };
 use crate::wire::{ErrorCode, Response};
+use crate::Time;
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
@@ -43,17 +44,17 @@ impl Default for DiscoveryConfig {
 
 impl DiscoveryConfig {
     /// The window that `now` falls in.
-    pub fn window(&self, now: u64) -> u64 {
-        now.checked_div(self.window_seconds).unwrap_or(0)
+    pub fn window(&self, now: Time) -> u64 {
+        now.window(self.window_seconds)
     }
 
     /// The first second of `window`.
-    pub fn window_start(&self, window: u64) -> u64 {
-        window.saturating_mul(self.window_seconds)
+    pub fn window_start(&self, window: u64) -> Time {
+        Time::from_unix_secs(window.saturating_mul(self.window_seconds))
     }
 
     /// The first second after `window`.
-    pub fn window_end(&self, window: u64) -> u64 {
+    pub fn window_end(&self, window: u64) -> Time {
         self.window_start(window.saturating_add(1))
     }
 
@@ -96,7 +97,7 @@ pub(super) fn check_keys(config: &DiscoveryConfig, keys: &TokenKeySet) -> Result
 /// `previous` for those windows are kept, so clients see no key withdrawn early.
 pub(super) fn generate_keys<R: CryptoRng + ?Sized>(
     rng: &mut R,
-    now: u64,
+    now: Time,
     issuer_name: &[u8],
     config: &DiscoveryConfig,
     serial: u64,
@@ -168,7 +169,7 @@ impl<S: Store> Server<S> {
     pub(super) fn issue_discovery_tokens<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         account: AccountId,
         window: u64,
         requests: &[TokenRequest],
@@ -238,7 +239,7 @@ impl<S: Store> Server<S> {
 
     pub(super) fn lookup(
         &self,
-        now: u64,
+        now: Time,
         token: &Token,
         phones: &[PhoneNumber],
     ) -> Result<Response, Refusal> {

@@ -10,6 +10,7 @@ use crate::wire::{
     reply_context, Delivery, ErrorCode, GroupKeyUpdate, ReplyRequest, Response,
     MAX_RECORDS_PER_UPDATE,
 };
+use crate::Time;
 use alloc::vec::Vec;
 
 const SEEN_REPLY_DST: &[u8] = b"blindpost/v1/seen-reply";
@@ -17,7 +18,7 @@ const SEEN_REPLY_DST: &[u8] = b"blindpost/v1/seen-reply";
 impl<S: Store> Server<S> {
     fn account(
         &self,
-        now: u64,
+        now: Time,
         account: &AccountId,
     ) -> Result<Option<(Vec<u8>, AccountRecord)>, Refusal> {
         match self.store.get(&account_key(account), now)? {
@@ -31,7 +32,7 @@ impl<S: Store> Server<S> {
 
     pub(super) fn reply(
         &self,
-        now: u64,
+        now: Time,
         reply: ReplyRequest,
         outputs: &mut Vec<Output>,
     ) -> Result<Response, Refusal> {
@@ -92,7 +93,7 @@ impl<S: Store> Server<S> {
 
     pub(super) fn fetch_group_key(
         &self,
-        now: u64,
+        now: Time,
         account: AccountId,
         since_generation: u32,
     ) -> Result<Response, Refusal> {
@@ -129,7 +130,7 @@ impl<S: Store> Server<S> {
 
     pub(super) fn upload_revocation(
         &self,
-        now: u64,
+        now: Time,
         account: AccountId,
         record: &RevocationRecord,
     ) -> Result<Response, Refusal> {
@@ -181,7 +182,7 @@ impl<S: Store> Server<S> {
 
     pub(super) fn rotate_group_key(
         &self,
-        now: u64,
+        now: Time,
         account: AccountId,
         group_key: GroupPublicKey,
     ) -> Result<Response, Refusal> {

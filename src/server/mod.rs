@@ -22,6 +22,7 @@ use crate::store::{Store, StoreError};
 use crate::token::{Issuer, TokenKeySet};
 use crate::verification_code::{CodeConfig, CodePolicy, VerificationCode};
 use crate::wire::{Delivery, ErrorCode, Request, Response, ServerKeys, WireError};
+use crate::Time;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -261,7 +262,7 @@ impl<S: Store> Server<S> {
     pub fn rotate_discovery_keys<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
-        now: u64,
+        now: Time,
     ) -> Result<bool, ServerError> {
         let config = &self.config.discovery;
         let window = config.window(now);
@@ -323,7 +324,7 @@ impl<S: Store> Server<S> {
     pub fn handle<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         channel: Channel,
         request: &[u8],
     ) -> Handled {
@@ -356,7 +357,7 @@ impl<S: Store> Server<S> {
     fn dispatch<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         channel: Channel,
         request: Request,
         outputs: &mut Vec<Output>,
@@ -412,7 +413,7 @@ impl<S: Store> Server<S> {
 
     /// Removes expired state (spent discovery tokens, counters, replay records). Hosts call it
     /// periodically; it is what keeps the store bounded (SPEC.md 14.4).
-    pub fn maintain(&self, now: u64) -> Result<usize, StoreError> {
+    pub fn maintain(&self, now: Time) -> Result<usize, StoreError> {
         self.store.purge_expired(now)
     }
 

@@ -13,6 +13,7 @@ use crate::wire::codec::{
     U16,
 };
 use crate::wire::{DeliveryHandle, WireError};
+use crate::Time;
 use alloc::vec::Vec;
 use core::fmt;
 use sha2::{Digest, Sha256};
@@ -238,7 +239,7 @@ codec_enum! {
 /// token no longer verifies anyway).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct StoredToken {
-    pub(super) expires: u64,
+    pub(super) expires: Time,
     pub(super) state: TokenState,
 }
 
@@ -281,7 +282,7 @@ impl HandleRecord {
 /// The last token issuance to a phone number.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct IssuanceRecord {
-    pub(super) issued_at: u64,
+    pub(super) issued_at: Time,
     pub(super) requests_digest: [u8; 32],
 }
 

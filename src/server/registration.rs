@@ -11,6 +11,7 @@ use crate::store::{read_counter, Store};
 use crate::token::TokenResponse;
 use crate::verification_code::CodeError;
 use crate::wire::{ErrorCode, RegisterRequest, Response};
+use crate::Time;
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
@@ -20,7 +21,7 @@ impl<S: Store> Server<S> {
     /// Derives the current window's code and asks the host to send it. Stores nothing.
     pub(super) fn request_code(
         &self,
-        now: u64,
+        now: Time,
         phone: PhoneNumber,
         outputs: &mut Vec<Output>,
     ) -> Response {
@@ -36,7 +37,7 @@ impl<S: Store> Server<S> {
     pub(super) fn register<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         req: RegisterRequest,
     ) -> Result<Response, Refusal> {
         if req.token_requests.len() > self.config.registration_tokens {
@@ -112,7 +113,7 @@ impl<S: Store> Server<S> {
     }
 
     /// Checks the attempt limit and the code; counts a wrong code (SPEC.md 9.3).
-    fn check_code(&self, now: u64, phone: &PhoneNumber, code: &str) -> Result<(), Refusal> {
+    fn check_code(&self, now: Time, phone: &PhoneNumber, code: &str) -> Result<(), Refusal> {
         let window = self.config.code.window(now);
         let current = code_failures_key(phone, window);
         let mut failures = read_counter(&self.store, &current, now)?;
@@ -138,9 +139,11 @@ impl<S: Store> Server<S> {
                 e @ (CodeError::WrongCode | CodeError::WrongLength { .. } | CodeError::NotDigits),
             ) => {
                 // The counter lives until the end of the next window, when it stops counting.
-                let expires = window
-                    .saturating_add(2)
-                    .saturating_mul(self.config.code.window_seconds());
+                let expires = Time::from_unix_secs(
+                    window
+                        .saturating_add(2)
+                        .saturating_mul(self.config.code.window_seconds()),
+                );
                 self.store
                     .add_within_limit(&current, 1, u64::MAX, Some(expires), now)?;
                 Err(Refusal::new(ErrorCode::WrongCode, alloc::format!("{e}")))
@@ -154,7 +157,7 @@ impl<S: Store> Server<S> {
     fn issue_registration_tokens<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         req: &RegisterRequest,
     ) -> Result<Vec<TokenResponse>, Refusal> {
         if req.token_requests.is_empty() {
@@ -197,7 +200,7 @@ impl<S: Store> Server<S> {
     }
 
     /// Deletes an account that its phone number no longer names, with its revocation records.
-    fn retire_account(&self, now: u64, old: &AccountId) -> Result<(), Refusal> {
+    fn retire_account(&self, now: Time, old: &AccountId) -> Result<(), Refusal> {
         let key = account_key(old);
         let Some(bytes) = self.store.get(&key, now)? else {
             return Ok(());

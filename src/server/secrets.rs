@@ -9,6 +9,7 @@ use crate::encoding::Reader;
 use crate::token::{Issuer, TokenKeySet};
 use crate::verification_code::CodeSecret;
 use crate::wire::codec::{encode_with, Bytes, Format, List, U16, U8};
+use crate::Time;
 use alloc::vec::Vec;
 use core::fmt;
 use rand_core::CryptoRng;
@@ -52,7 +53,7 @@ impl ServerSecrets {
     /// window (2048-bit RSA keys take tens of milliseconds each).
     pub fn generate<R: CryptoRng + ?Sized>(
         rng: &mut R,
-        now: u64,
+        now: Time,
         issuer_name: &[u8],
         discovery: &DiscoveryConfig,
     ) -> Result<Self, ServerError> {
@@ -118,8 +119,8 @@ impl ServerSecrets {
         let bytes = encode_with(|w| {
             w.u8(SECRETS_VERSION)
                 .bytes(self.certificate_issuer.secret_key().to_bytes().as_ref())
-                .u64(key.not_before())
-                .u64(key.not_after());
+                .time(key.not_before())
+                .time(key.not_after());
             KeySetField::write(
                 &self.certificate_issuers,
                 w,
@@ -151,8 +152,8 @@ impl ServerSecrets {
                 .map_err(bad)?,
         );
         let bls = BlsSecretKey::from_bytes(bls.as_ref()).map_err(|_| ServerError::KeyEncoding)?;
-        let not_before = r.u64("server_secrets.not_before").map_err(bad)?;
-        let not_after = r.u64("server_secrets.not_after").map_err(bad)?;
+        let not_before = r.time("server_secrets.not_before").map_err(bad)?;
+        let not_after = r.time("server_secrets.not_after").map_err(bad)?;
         let certificate_issuer = CertificateIssuer::new(bls, not_before, not_after)
             .map_err(|_| ServerError::KeyEncoding)?;
         let certificate_issuers = KeySetField::read(&mut r, "server_secrets.issuers".into())
@@ -196,7 +197,7 @@ mod tests {
         let mut rng = VectorRng::new(b"server secrets");
         let secrets = ServerSecrets::generate(
             &mut rng,
-            1_800_000_000,
+            Time::from_unix_secs(1_800_000_000),
             b"example.org",
             &DiscoveryConfig::default(),
         )

@@ -8,6 +8,7 @@ use crate::account::AccountId;
 use crate::store::Store;
 use crate::token::{self, Token, TokenChallenge, TokenKeySet, TokenRequest, TokenResponse};
 use crate::wire::{ColdCallRequest, Delivery, DeliveryHandle, ErrorCode, Response};
+use crate::Time;
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
@@ -26,8 +27,8 @@ pub(super) fn check_token(
     token: &Token,
     challenge: &TokenChallenge,
     keys: &TokenKeySet,
-    now: u64,
-) -> Result<u64, Refusal> {
+    now: Time,
+) -> Result<Time, Refusal> {
     let entry = keys
         .entry(&token.token_key_id())
         .filter(|e| e.is_valid_at(now))
@@ -51,7 +52,7 @@ impl<S: Store> Server<S> {
     pub(super) fn cold_call<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         call: ColdCallRequest,
         outputs: &mut Vec<Output>,
     ) -> Result<Response, Refusal> {
@@ -132,7 +133,7 @@ impl<S: Store> Server<S> {
 
     pub(super) fn release(
         &self,
-        now: u64,
+        now: Time,
         account: AccountId,
         handle: DeliveryHandle,
     ) -> Result<Response, Refusal> {
@@ -175,7 +176,7 @@ impl<S: Store> Server<S> {
     pub(super) fn renew<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         token: &Token,
         request: &TokenRequest,
     ) -> Result<Response, Refusal> {
@@ -229,7 +230,7 @@ impl<S: Store> Server<S> {
     pub(super) fn issue_cold_call_token<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
-        now: u64,
+        now: Time,
         request: &TokenRequest,
     ) -> Result<TokenResponse, Refusal> {
         let current = self.secrets.cold_call_keys.entries().iter().any(|e| {

@@ -55,6 +55,7 @@ use crate::server::{Output, Server, ServerConfig, ServerSecrets};
 use crate::store::{KeyValue, MemoryStore, Store};
 use crate::vector_rng::VectorRng;
 use crate::wire::{Delivery, DeliveryHandle, ErrorCode, RequestType, Response};
+use crate::Time;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -62,7 +63,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 /// The start of every world's clock (2027-01-15 08:00 UTC).
-pub const T0: u64 = 1_800_000_000;
+pub const T0: Time = Time::from_unix_secs(1_800_000_000);
 
 /// The issuer name of the servers [`World::new`] makes.
 pub const ISSUER_NAME: &[u8] = b"blindpost.test";
@@ -91,7 +92,7 @@ pub fn events(client: &mut Client) -> Vec<Event> {
 #[derive(Clone, Debug)]
 pub struct Received {
     /// The server's clock when it handled the request.
-    pub now: u64,
+    pub now: Time,
     /// The channel it came by: all the server knows of its origin.
     pub channel: Channel,
     /// The request bytes.
@@ -139,25 +140,25 @@ pub struct Given {
     /// The client's account.
     pub account: AccountId,
     /// The clock.
-    pub now: u64,
+    pub now: Time,
     /// What it got.
     pub input: Input,
 }
 
 /// Called with every response before the client gets it (the client, its transmit, the
 /// response bytes and the clock).
-pub type ResponseHook = Box<dyn FnMut(&mut Client, &Transmit, &[u8], u64)>;
+pub type ResponseHook = Box<dyn FnMut(&mut Client, &Transmit, &[u8], Time)>;
 /// Called with every delivery and its opened payload before the client gets them (and the clock).
-pub type DeliveryHook = Box<dyn FnMut(&mut Client, &[u8], &[u8], u64)>;
+pub type DeliveryHook = Box<dyn FnMut(&mut Client, &[u8], &[u8], Time)>;
 
 /// A store whose live entries the world can list (to snapshot the server's state).
 pub trait Inspect: Store {
     /// Every live entry at `now`, in key order.
-    fn entries(&self, now: u64) -> Vec<KeyValue>;
+    fn entries(&self, now: Time) -> Vec<KeyValue>;
 }
 
 impl Inspect for MemoryStore {
-    fn entries(&self, now: u64) -> Vec<KeyValue> {
+    fn entries(&self, now: Time) -> Vec<KeyValue> {
         self.snapshot(now)
             .expect("the memory store lists its entries")
     }
@@ -168,7 +169,7 @@ pub struct World<S: Inspect = MemoryStore> {
     /// The server.
     pub server: Server<S>,
     /// The clock (Unix seconds), the same for everybody.
-    pub now: u64,
+    pub now: Time,
     /// The one generator of the run.
     pub rng: VectorRng,
     /// Deliveries queued per account (bytes of [`Delivery`]), oldest first.
@@ -216,7 +217,7 @@ impl<S: Inspect> World<S> {
     }
 
     /// A world around a server the caller built, with its clock at `now`.
-    pub fn with_server(server: Server<S>, rng: VectorRng, now: u64) -> Self {
+    pub fn with_server(server: Server<S>, rng: VectorRng, now: Time) -> Self {
         Self {
             server,
             now,
@@ -440,7 +441,7 @@ impl<S: Inspect> World<S> {
         self.now = self
             .now
             .checked_add(seconds)
-            .expect("the clock stays in u64");
+            .expect("the clock stays in range");
         self.timeout(client);
         self.pump(client);
     }

@@ -9,6 +9,7 @@ use crate::bls::SecretKey;
 use crate::certificate::{Certificate, PhoneNumber};
 use crate::token::{PendingToken, Token, TokenChallenge, TokenClient, TokenKeySet, TokenRequest};
 use crate::wire::{ColdCallRequest, ErrorCode, RegisterRequest, Request, Response};
+use crate::Time;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -97,7 +98,7 @@ pub fn token_requests<R: rand_core::CryptoRng + ?Sized>(
     rng: &mut R,
     keys: &TokenKeySet,
     challenge: &TokenChallenge,
-    now: u64,
+    now: Time,
     n: usize,
 ) -> (Vec<TokenRequest>, Vec<PendingToken>) {
     let client = TokenClient::new(keys.clone());

@@ -5,6 +5,7 @@
 //! several threads and checks that each operation is atomic.
 
 use super::{read_counter, Store, StoreError};
+use crate::Time;
 use alloc::format;
 use alloc::string::String;
 use core::fmt;
@@ -54,6 +55,11 @@ fn expect<T: PartialEq + fmt::Debug>(
     }
 }
 
+/// The suite's clock readings: small numbers of seconds, for expiries easy to follow.
+const fn at(secs: u64) -> Time {
+    Time::from_unix_secs(secs)
+}
+
 /// Runs every check on fresh stores made by `make`.
 pub fn run<S: Store, F: Fn() -> S>(make: F) -> Result<(), ConformanceFailure> {
     put_get_overwrite(&make())?;
@@ -72,47 +78,51 @@ pub fn run<S: Store, F: Fn() -> S>(make: F) -> Result<(), ConformanceFailure> {
 }
 
 fn put_get_overwrite<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
-    expect("get of a missing key", s.get(b"k", 0)?, None)?;
-    s.put(b"k", b"one", None, 0)?;
-    expect("get after put", s.get(b"k", 0)?, Some(b"one".to_vec()))?;
-    s.put(b"k", b"two", None, 0)?;
+    expect("get of a missing key", s.get(b"k", at(0))?, None)?;
+    s.put(b"k", b"one", None, at(0))?;
+    expect("get after put", s.get(b"k", at(0))?, Some(b"one".to_vec()))?;
+    s.put(b"k", b"two", None, at(0))?;
     expect(
         "get after overwrite",
-        s.get(b"k", 0)?,
+        s.get(b"k", at(0))?,
         Some(b"two".to_vec()),
     )?;
-    expect("keys are distinct", s.get(b"k2", 0)?, None)?;
-    s.put(b"empty", b"", None, 0)?;
+    expect("keys are distinct", s.get(b"k2", at(0))?, None)?;
+    s.put(b"empty", b"", None, at(0))?;
     expect(
         "empty values are values",
-        s.get(b"empty", 0)?,
+        s.get(b"empty", at(0))?,
         Some(alloc::vec![]),
     )
 }
 
 fn expiry<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
-    s.put(b"k", b"v", Some(10), 0)?;
-    expect("live before expiry", s.get(b"k", 9)?, Some(b"v".to_vec()))?;
-    expect("absent at expiry", s.get(b"k", 10)?, None)?;
+    s.put(b"k", b"v", Some(at(10)), at(0))?;
+    expect(
+        "live before expiry",
+        s.get(b"k", at(9))?,
+        Some(b"v".to_vec()),
+    )?;
+    expect("absent at expiry", s.get(b"k", at(10))?, None)?;
     expect(
         "insert over an expired entry",
-        s.insert_if_absent(b"k", b"w", None, 10)?,
+        s.insert_if_absent(b"k", b"w", None, at(10))?,
         true,
     )?;
     expect(
         "value after reinsert",
-        s.get(b"k", 1000)?,
+        s.get(b"k", at(1000))?,
         Some(b"w".to_vec()),
     )?;
-    s.put(b"gone", b"x", Some(5), 0)?;
+    s.put(b"gone", b"x", Some(at(5)), at(0))?;
     expect(
         "expired does not match",
-        s.delete_if_matches(b"gone", b"x", 5)?,
+        s.delete_if_matches(b"gone", b"x", at(5))?,
         false,
     )?;
     expect(
         "expired is not replaced",
-        s.replace_if_matches(b"gone", b"x", b"y", None, 6)?,
+        s.replace_if_matches(b"gone", b"x", b"y", None, at(6))?,
         false,
     )
 }
@@ -120,112 +130,120 @@ fn expiry<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
 fn insert_if_absent<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
     expect(
         "first insert",
-        s.insert_if_absent(b"k", b"a", None, 0)?,
+        s.insert_if_absent(b"k", b"a", None, at(0))?,
         true,
     )?;
     expect(
         "second insert refused",
-        s.insert_if_absent(b"k", b"b", None, 0)?,
+        s.insert_if_absent(b"k", b"b", None, at(0))?,
         false,
     )?;
     expect(
         "refused insert changes nothing",
-        s.get(b"k", 0)?,
+        s.get(b"k", at(0))?,
         Some(b"a".to_vec()),
     )
 }
 
 fn replace_and_delete<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
-    s.put(b"k", b"a", None, 0)?;
+    s.put(b"k", b"a", None, at(0))?;
     expect(
         "replace with wrong expectation",
-        s.replace_if_matches(b"k", b"x", b"b", None, 0)?,
+        s.replace_if_matches(b"k", b"x", b"b", None, at(0))?,
         false,
     )?;
     expect(
         "failed replace changes nothing",
-        s.get(b"k", 0)?,
+        s.get(b"k", at(0))?,
         Some(b"a".to_vec()),
     )?;
     expect(
         "replace with right expectation",
-        s.replace_if_matches(b"k", b"a", b"b", None, 0)?,
+        s.replace_if_matches(b"k", b"a", b"b", None, at(0))?,
         true,
     )?;
-    expect("value after replace", s.get(b"k", 0)?, Some(b"b".to_vec()))?;
+    expect(
+        "value after replace",
+        s.get(b"k", at(0))?,
+        Some(b"b".to_vec()),
+    )?;
     expect(
         "replace of a missing key",
-        s.replace_if_matches(b"m", b"", b"b", None, 0)?,
+        s.replace_if_matches(b"m", b"", b"b", None, at(0))?,
         false,
     )?;
     expect(
         "delete with wrong expectation",
-        s.delete_if_matches(b"k", b"a", 0)?,
+        s.delete_if_matches(b"k", b"a", at(0))?,
         false,
     )?;
     expect(
         "delete with right expectation",
-        s.delete_if_matches(b"k", b"b", 0)?,
+        s.delete_if_matches(b"k", b"b", at(0))?,
         true,
     )?;
-    expect("absent after delete", s.get(b"k", 0)?, None)?;
+    expect("absent after delete", s.get(b"k", at(0))?, None)?;
     expect(
         "delete of a missing key",
-        s.delete_if_matches(b"k", b"b", 0)?,
+        s.delete_if_matches(b"k", b"b", at(0))?,
         false,
     )
 }
 
 fn counters<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
-    expect("missing counter reads 0", read_counter(s, b"c", 0)?, 0)?;
+    expect("missing counter reads 0", read_counter(s, b"c", at(0))?, 0)?;
     expect(
         "first add",
-        s.add_within_limit(b"c", 2, 5, Some(100), 0)?,
+        s.add_within_limit(b"c", 2, 5, Some(at(100)), at(0))?,
         Some(2),
     )?;
     expect(
         "second add",
-        s.add_within_limit(b"c", 3, 5, Some(999), 1)?,
+        s.add_within_limit(b"c", 3, 5, Some(at(999)), at(1))?,
         Some(5),
     )?;
     expect(
         "add over the limit refused",
-        s.add_within_limit(b"c", 1, 5, Some(100), 2)?,
+        s.add_within_limit(b"c", 1, 5, Some(at(100)), at(2))?,
         None,
     )?;
-    expect("refused add changes nothing", read_counter(s, b"c", 2)?, 5)?;
+    expect(
+        "refused add changes nothing",
+        read_counter(s, b"c", at(2))?,
+        5,
+    )?;
     expect(
         "counter keeps its first expiry",
-        read_counter(s, b"c", 100)?,
+        read_counter(s, b"c", at(100))?,
         0,
     )?;
     expect(
         "counter restarts after expiry",
-        s.add_within_limit(b"c", 1, 5, None, 100)?,
+        s.add_within_limit(b"c", 1, 5, None, at(100))?,
         Some(1),
     )?;
     expect(
         "zero limit refuses",
-        s.add_within_limit(b"z", 1, 0, None, 0)?,
+        s.add_within_limit(b"z", 1, 0, None, at(0))?,
         None,
     )?;
     expect(
         "overflow refused",
-        s.add_within_limit(b"c", u64::MAX, u64::MAX, None, 100)?,
+        s.add_within_limit(b"c", u64::MAX, u64::MAX, None, at(100))?,
         None,
     )
 }
 
 fn purge<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
-    s.put(b"a", b"1", Some(5), 0)?;
-    s.put(b"b", b"2", Some(50), 0)?;
-    s.put(b"c", b"3", None, 0)?;
+    s.put(b"a", b"1", Some(at(5)), at(0))?;
+    s.put(b"b", b"2", Some(at(50)), at(0))?;
+    s.put(b"c", b"3", None, at(0))?;
     expect("entries before purge", s.entry_count()?, 3)?;
-    expect("purge removes the expired", s.purge_expired(10)?, 1)?;
+    expect("purge removes the expired", s.purge_expired(at(10))?, 1)?;
     expect("entries after purge", s.entry_count()?, 2)?;
     expect(
         "live entries survive purge",
-        s.get(b"b", 10)?,
+        s.get(b"b", at(10))?,
         Some(b"2".to_vec()),
     )
 }
@@ -239,7 +257,7 @@ fn concurrent_insert<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
         let key = [b'i', round];
         let wins = std::thread::scope(|scope| {
             let handles: alloc::vec::Vec<_> = (0..THREADS)
-                .map(|t| scope.spawn(move || s.insert_if_absent(&key, &[t as u8], None, 0)))
+                .map(|t| scope.spawn(move || s.insert_if_absent(&key, &[t as u8], None, at(0))))
                 .collect();
             let mut wins = 0usize;
             for h in handles {
@@ -263,7 +281,10 @@ fn concurrent_counter<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
                 scope.spawn(move || {
                     let mut mine = 0u64;
                     for _ in 0..20 {
-                        if matches!(s.add_within_limit(b"ctr", 1, LIMIT, None, 0), Ok(Some(_))) {
+                        if matches!(
+                            s.add_within_limit(b"ctr", 1, LIMIT, None, at(0)),
+                            Ok(Some(_))
+                        ) {
                             mine = mine.saturating_add(1);
                         }
                     }
@@ -283,7 +304,7 @@ fn concurrent_counter<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
     )?;
     expect(
         "counter equals the limit",
-        read_counter(s, b"ctr", 0)?,
+        read_counter(s, b"ctr", at(0))?,
         LIMIT,
     )
 }
@@ -291,21 +312,24 @@ fn concurrent_counter<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
 #[cfg(feature = "std")]
 fn concurrent_replace<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
     // Each thread moves the value from n to n+1 with compare-and-swap; no step may be lost.
-    s.put(b"cas", &0u64.to_be_bytes(), None, 0)?;
+    s.put(b"cas", &0u64.to_be_bytes(), None, at(0))?;
     const STEPS: u64 = 25;
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(move || {
                 let mut done = 0;
                 while done < STEPS {
-                    let Ok(Some(cur)) = s.get(b"cas", 0) else {
+                    let Ok(Some(cur)) = s.get(b"cas", at(0)) else {
                         continue;
                     };
                     let Ok(bytes) = <[u8; 8]>::try_from(cur.as_slice()) else {
                         continue;
                     };
                     let next = u64::from_be_bytes(bytes).saturating_add(1).to_be_bytes();
-                    if matches!(s.replace_if_matches(b"cas", &cur, &next, None, 0), Ok(true)) {
+                    if matches!(
+                        s.replace_if_matches(b"cas", &cur, &next, None, at(0)),
+                        Ok(true)
+                    ) {
                         done = done.saturating_add(1);
                     }
                 }
@@ -315,7 +339,7 @@ fn concurrent_replace<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
     let want = (THREADS as u64).saturating_mul(STEPS);
     expect(
         "compare-and-swap loses no update",
-        read_counter(s, b"cas", 0)?,
+        read_counter(s, b"cas", at(0))?,
         want,
     )
 }

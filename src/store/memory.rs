@@ -1,6 +1,7 @@
 //! [`MemoryStore`]: the reference [`Store`], a map behind one mutex.
 
 use super::{Store, StoreError};
+use crate::Time;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use std::sync::{Mutex, MutexGuard};
@@ -8,11 +9,11 @@ use std::sync::{Mutex, MutexGuard};
 #[derive(Clone)]
 struct Entry {
     value: Vec<u8>,
-    expires_at: Option<u64>,
+    expires_at: Option<Time>,
 }
 
 impl Entry {
-    fn live(&self, now: u64) -> bool {
+    fn live(&self, now: Time) -> bool {
         self.expires_at.is_none_or(|t| now < t)
     }
 }
@@ -42,7 +43,7 @@ impl MemoryStore {
     }
 
     /// Every live entry, sorted by key: for tests that inspect what the server stored.
-    pub fn snapshot(&self, now: u64) -> Result<Vec<KeyValue>, StoreError> {
+    pub fn snapshot(&self, now: Time) -> Result<Vec<KeyValue>, StoreError> {
         Ok(self
             .lock()?
             .iter()
@@ -52,14 +53,14 @@ impl MemoryStore {
     }
 }
 
-fn live_value<'m>(map: &'m BTreeMap<Vec<u8>, Entry>, key: &[u8], now: u64) -> Option<&'m [u8]> {
+fn live_value<'m>(map: &'m BTreeMap<Vec<u8>, Entry>, key: &[u8], now: Time) -> Option<&'m [u8]> {
     map.get(key)
         .filter(|e| e.live(now))
         .map(|e| e.value.as_slice())
 }
 
 impl Store for MemoryStore {
-    fn get(&self, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
         let map = self.lock()?;
         Ok(live_value(&map, key, now).map(<[u8]>::to_vec))
     }
@@ -68,8 +69,8 @@ impl Store for MemoryStore {
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        _now: u64,
+        expires_at: Option<Time>,
+        _now: Time,
     ) -> Result<(), StoreError> {
         self.lock()?.insert(
             key.to_vec(),
@@ -85,8 +86,8 @@ impl Store for MemoryStore {
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError> {
         let mut map = self.lock()?;
         if live_value(&map, key, now).is_some() {
@@ -107,8 +108,8 @@ impl Store for MemoryStore {
         key: &[u8],
         expected: &[u8],
         new: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError> {
         let mut map = self.lock()?;
         if live_value(&map, key, now) != Some(expected) {
@@ -124,7 +125,12 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn delete_if_matches(&self, key: &[u8], expected: &[u8], now: u64) -> Result<bool, StoreError> {
+    fn delete_if_matches(
+        &self,
+        key: &[u8],
+        expected: &[u8],
+        now: Time,
+    ) -> Result<bool, StoreError> {
         let mut map = self.lock()?;
         if live_value(&map, key, now) != Some(expected) {
             return Ok(false);
@@ -138,8 +144,8 @@ impl Store for MemoryStore {
         key: &[u8],
         amount: u64,
         limit: u64,
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<Option<u64>, StoreError> {
         let mut map = self.lock()?;
         let (current, expiry) = match map.get(key).filter(|e| e.live(now)) {
@@ -166,7 +172,7 @@ impl Store for MemoryStore {
         Ok(Some(next))
     }
 
-    fn purge_expired(&self, now: u64) -> Result<usize, StoreError> {
+    fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
         let mut map = self.lock()?;
         let before = map.len();
         map.retain(|_, e| e.live(now));

@@ -9,6 +9,7 @@
 //! the `test-util` feature in its dev-dependencies). [`MemoryStore`] (feature `std`) is the
 //! reference implementation.
 
+use crate::Time;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -54,15 +55,15 @@ impl core::error::Error for StoreError {}
 /// - Counters are stored as 8-byte big-endian values under their key and read back by `get`.
 pub trait Store: Send + Sync {
     /// The live value under `key`.
-    fn get(&self, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Writes `value` under `key`, replacing any value.
     fn put(
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<(), StoreError>;
 
     /// Writes `value` only if no live value exists. Returns whether it wrote.
@@ -70,8 +71,8 @@ pub trait Store: Send + Sync {
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError>;
 
     /// Replaces the live value with `new` only if it equals `expected`. Returns whether it
@@ -81,12 +82,13 @@ pub trait Store: Send + Sync {
         key: &[u8],
         expected: &[u8],
         new: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError>;
 
     /// Deletes the live value only if it equals `expected`. Returns whether it deleted.
-    fn delete_if_matches(&self, key: &[u8], expected: &[u8], now: u64) -> Result<bool, StoreError>;
+    fn delete_if_matches(&self, key: &[u8], expected: &[u8], now: Time)
+        -> Result<bool, StoreError>;
 
     /// Adds `amount` to the counter under `key` (absent counts as 0) unless the result would
     /// exceed `limit`. Returns the new value, or `None` (and changes nothing) if over the limit.
@@ -96,12 +98,12 @@ pub trait Store: Send + Sync {
         key: &[u8],
         amount: u64,
         limit: u64,
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<Option<u64>, StoreError>;
 
     /// Removes every entry that has expired by `now`. Returns how many were removed.
-    fn purge_expired(&self, now: u64) -> Result<usize, StoreError>;
+    fn purge_expired(&self, now: Time) -> Result<usize, StoreError>;
 
     /// The number of entries held, live or expired but not yet purged.
     fn entry_count(&self) -> Result<usize, StoreError>;
@@ -110,7 +112,7 @@ pub trait Store: Send + Sync {
 /// A boxed store is a store, so a host can choose its store at run time
 /// (`Server<Box<dyn Store>>`).
 impl<S: Store + ?Sized> Store for alloc::boxed::Box<S> {
-    fn get(&self, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
         (**self).get(key, now)
     }
 
@@ -118,8 +120,8 @@ impl<S: Store + ?Sized> Store for alloc::boxed::Box<S> {
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<(), StoreError> {
         (**self).put(key, value, expires_at, now)
     }
@@ -128,8 +130,8 @@ impl<S: Store + ?Sized> Store for alloc::boxed::Box<S> {
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError> {
         (**self).insert_if_absent(key, value, expires_at, now)
     }
@@ -139,13 +141,18 @@ impl<S: Store + ?Sized> Store for alloc::boxed::Box<S> {
         key: &[u8],
         expected: &[u8],
         new: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError> {
         (**self).replace_if_matches(key, expected, new, expires_at, now)
     }
 
-    fn delete_if_matches(&self, key: &[u8], expected: &[u8], now: u64) -> Result<bool, StoreError> {
+    fn delete_if_matches(
+        &self,
+        key: &[u8],
+        expected: &[u8],
+        now: Time,
+    ) -> Result<bool, StoreError> {
         (**self).delete_if_matches(key, expected, now)
     }
 
@@ -154,13 +161,13 @@ impl<S: Store + ?Sized> Store for alloc::boxed::Box<S> {
         key: &[u8],
         amount: u64,
         limit: u64,
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<Option<u64>, StoreError> {
         (**self).add_within_limit(key, amount, limit, expires_at, now)
     }
 
-    fn purge_expired(&self, now: u64) -> Result<usize, StoreError> {
+    fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
         (**self).purge_expired(now)
     }
 
@@ -170,7 +177,11 @@ impl<S: Store + ?Sized> Store for alloc::boxed::Box<S> {
 }
 
 /// Reads a counter written by [`Store::add_within_limit`] (absent reads as 0).
-pub fn read_counter<S: Store + ?Sized>(store: &S, key: &[u8], now: u64) -> Result<u64, StoreError> {
+pub fn read_counter<S: Store + ?Sized>(
+    store: &S,
+    key: &[u8],
+    now: Time,
+) -> Result<u64, StoreError> {
     match store.get(key, now)? {
         None => Ok(0),
         Some(v) => {

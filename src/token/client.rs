@@ -7,6 +7,7 @@ use super::{
 };
 use crate::blind_rsa::{self, BlindingInverse};
 use crate::encoding::Reader;
+use crate::Time;
 use alloc::vec::Vec;
 use core::fmt;
 use rand_core::CryptoRng;
@@ -38,7 +39,7 @@ impl TokenClient {
 
     /// Replaces the pinned set by `next` if [`TokenKeySet::check_update`] allows it at `now`;
     /// otherwise keeps the pinned set and returns why `next` was refused.
-    pub fn update_key_set(&mut self, next: TokenKeySet, now: u64) -> Result<(), Error> {
+    pub fn update_key_set(&mut self, next: TokenKeySet, now: Time) -> Result<(), Error> {
         self.key_set.check_update(&next, now)?;
         self.key_set = next;
         Ok(())
@@ -52,7 +53,7 @@ impl TokenClient {
         rng: &mut R,
         challenge: &TokenChallenge,
         key: &TokenKey,
-        now: u64,
+        now: Time,
     ) -> Result<(TokenRequest, PendingToken), Error> {
         if challenge.issuer_name() != self.key_set.issuer_name() {
             return Err(Error::IssuerMismatch);

@@ -4,6 +4,7 @@
 use super::{Error, TokenKeyId, KEY_BITS};
 use crate::blind_rsa::PublicKey;
 use crate::encoding::{DecodeError, DecodeErrorKind, Reader};
+use crate::Time;
 use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
@@ -68,13 +69,13 @@ impl TokenKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenKeyEntry {
     key: TokenKey,
-    not_before: u64,
-    expires: u64,
+    not_before: Time,
+    expires: Time,
 }
 
 impl TokenKeyEntry {
     /// An entry; [`TokenKeySet::new`] checks that `not_before < expires`.
-    pub fn new(key: TokenKey, not_before: u64, expires: u64) -> Self {
+    pub fn new(key: TokenKey, not_before: Time, expires: Time) -> Self {
         Self {
             key,
             not_before,
@@ -88,22 +89,22 @@ impl TokenKeyEntry {
     }
 
     /// The first second at which clients may request tokens under the key.
-    pub fn not_before(&self) -> u64 {
+    pub fn not_before(&self) -> Time {
         self.not_before
     }
 
     /// The first second at which the key is no longer valid.
-    pub fn expires(&self) -> u64 {
+    pub fn expires(&self) -> Time {
         self.expires
     }
 
     /// Whether `not_before <= now < expires`.
-    pub fn is_valid_at(&self, now: u64) -> bool {
+    pub fn is_valid_at(&self, now: Time) -> bool {
         self.not_before <= now && now < self.expires
     }
 
     /// The canonical order of entries in a set: by `not_before`, then by key identifier.
-    fn order_key(&self) -> (u64, TokenKeyId) {
+    fn order_key(&self) -> (Time, TokenKeyId) {
         (self.not_before, self.key.id)
     }
 }
@@ -234,7 +235,7 @@ impl TokenKeySet {
     /// The key clients use at `now`: of the keys valid then, the one with the latest
     /// `not_before` (the last in canonical order). Every client holding the set makes the same
     /// choice.
-    pub fn preferred_key(&self, now: u64) -> Option<&TokenKey> {
+    pub fn preferred_key(&self, now: Time) -> Option<&TokenKey> {
         self.entries
             .iter()
             .rev()
@@ -246,7 +247,7 @@ impl TokenKeySet {
     /// `now` (SPEC.md 6.5): same issuer; the same set, or a higher serial; and every key of this
     /// set that has not expired at `now` is in `next` unchanged (same key, `not_before` and
     /// `expires`).
-    pub fn check_update(&self, next: &TokenKeySet, now: u64) -> Result<(), Error> {
+    pub fn check_update(&self, next: &TokenKeySet, now: Time) -> Result<(), Error> {
         if next.issuer_name != self.issuer_name {
             return Err(Error::IssuerMismatch);
         }
@@ -278,8 +279,8 @@ impl TokenKeySet {
         // The constructors admit at most MAX_KEYS (4) entries, so the count always fits a u8.
         out.push(u8::try_from(self.entries.len()).unwrap_or(u8::MAX));
         for entry in &self.entries {
-            out.extend_from_slice(&entry.not_before.to_be_bytes());
-            out.extend_from_slice(&entry.expires.to_be_bytes());
+            out.extend_from_slice(&entry.not_before.unix_secs().to_be_bytes());
+            out.extend_from_slice(&entry.expires.unix_secs().to_be_bytes());
             super::push_vec16(&mut out, &entry.key.spki);
         }
         out
@@ -298,8 +299,8 @@ impl TokenKeySet {
         }
         let mut entries = Vec::with_capacity(count);
         for _ in 0..count {
-            let not_before = r.u64("token_key_set.not_before")?;
-            let expires = r.u64("token_key_set.expires")?;
+            let not_before = r.time("token_key_set.not_before")?;
+            let expires = r.time("token_key_set.expires")?;
             let key = TokenKey::from_spki_der(r.vec16("token_key_set.spki", MAX_SPKI_LEN)?)?;
             entries.push(TokenKeyEntry::new(key, not_before, expires));
         }

@@ -20,9 +20,10 @@
 //! use blindpost::blind_rsa::SecretKey;
 //! use blindpost::token::{self, Issuer, TokenChallenge, TokenClient, TokenKeyEntry, TokenKeySet};
 //! use blindpost::vector_rng::VectorRng; // any rand_core 0.10 CryptoRng; VectorRng is for tests
+//! use blindpost::Time;
 //!
 //! let mut rng = VectorRng::new(b"token docs");
-//! let now = 1_750_000_000; // seconds since the Unix epoch, from the host
+//! let now = Time::from_unix_secs(1_750_000_000); // from the host's clock
 //!
 //! // Issuer: a 2048-bit key, published in a key set.
 //! let issuer = Issuer::new(vec![SecretKey::generate(&mut rng, 2048)?])?;
@@ -62,6 +63,7 @@ pub use messages::{Token, TokenRequest, TokenResponse};
 
 use crate::blind_rsa;
 use crate::encoding::DecodeError;
+use crate::Time;
 use core::fmt;
 
 /// The token type of RFC 9578 publicly verifiable tokens: Blind RSA (2048-bit).
@@ -152,7 +154,7 @@ pub enum Error {
     /// More than [`TokenKeySet::MAX_CONCURRENT_KEYS`] keys of a set are valid at one instant.
     TooManyConcurrentKeys {
         /// An instant (seconds since the Unix epoch) at which too many keys are valid.
-        at: u64,
+        at: Time,
     },
     /// A key's validity is empty: `not_before` is not before `expires`.
     InvalidValidity {
@@ -188,7 +190,7 @@ pub enum Error {
     /// The token key is not valid at the given time.
     KeyNotValid {
         /// The time given (seconds since the Unix epoch).
-        now: u64,
+        now: Time,
     },
     /// The token was issued for a different challenge.
     ChallengeMismatch,

@@ -405,22 +405,23 @@ pub(crate) fn message_bytes(write: impl FnOnce(&mut Writer) -> Result<(), Encode
 // Integers, arrays, flags and optional values.
 
 macro_rules! integers {
-    ($( $ty:ident ),*) => { $(
+    ($( $method:ident => $ty:ty ),* $(,)?) => { $(
         impl Encode for $ty {
             fn encode(&self, w: &mut Writer, _field: &'static str) -> Result<(), EncodeError> {
-                w.$ty(*self);
+                w.$method(*self);
                 Ok(())
             }
         }
 
         impl Decode for $ty {
             fn decode(r: &mut Reader<'_>, field: &'static str) -> Result<Self, WireError> {
-                Ok(r.$ty(field)?)
+                Ok(r.$method(field)?)
             }
         }
     )* };
 }
-integers!(u8, u16, u32, u64);
+// A time is its seconds since the epoch, a big-endian u64 (SPEC.md 2.1).
+integers!(u8 => u8, u16 => u16, u32 => u32, u64 => u64, time => crate::Time);
 
 impl<const N: usize> Encode for [u8; N] {
     fn encode(&self, w: &mut Writer, _field: &'static str) -> Result<(), EncodeError> {

@@ -4,6 +4,7 @@ use super::codec::{codec_enum, read_tag, tags, Bytes, Decode, Encode, Own, U32};
 use super::{WireError, MAX_SEALED_LEN, VERSION};
 use crate::bbs04::GroupSignature;
 use crate::encoding::Reader;
+use crate::Time;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -46,7 +47,7 @@ pub enum Delivery {
         /// The handle to release the token by.
         handle: DeliveryHandle,
         /// The server's clock when it accepted the cold call.
-        received_at: u64,
+        received_at: Time,
         /// The sealed payload (an introduction, once the host has opened it).
         sealed: Vec<u8>,
     },
@@ -55,7 +56,7 @@ pub enum Delivery {
         /// The group key generation it was signed under.
         generation: u32,
         /// The sender's timestamp, part of the signed context.
-        timestamp: u64,
+        timestamp: Time,
         /// The sealed payload.
         sealed: Vec<u8>,
         /// The group signature, which the recipient (the group's manager) can open.

@@ -59,7 +59,7 @@ pub const REPLY_CONTEXT_LEN: usize = 1 + REPLY_CONTEXT_DST.len() + 32 + 4 + 8;
 pub fn reply_context(
     recipient: &crate::account::AccountId,
     generation: u32,
-    timestamp: u64,
+    timestamp: crate::Time,
 ) -> [u8; REPLY_CONTEXT_LEN] {
     let mut out = [0u8; REPLY_CONTEXT_LEN];
     const DST_LEN: u8 = crate::encoding::dst_len(REPLY_CONTEXT_DST);
@@ -67,7 +67,7 @@ pub fn reply_context(
         .chain(REPLY_CONTEXT_DST.iter().copied())
         .chain(recipient.as_bytes().iter().copied())
         .chain(generation.to_be_bytes())
-        .chain(timestamp.to_be_bytes());
+        .chain(timestamp.unix_secs().to_be_bytes());
     for (dst, src) in out.iter_mut().zip(parts) {
         *dst = src;
     }

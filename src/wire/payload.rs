@@ -12,6 +12,7 @@ use crate::bbs04::{GroupPublicKey, MemberKey};
 use crate::bls::{PublicKey, SecretKey, Signature as BlsSignature};
 use crate::certificate::{Certificate, CertificateError, IssuerKeySet};
 use crate::encoding::{dst_len, EncodeError, Reader, Writer};
+use crate::Time;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -48,7 +49,7 @@ pub struct IntroductionContent {
     /// The application message.
     pub message: Vec<u8>,
     /// The sender's clock when it wrote the introduction (Unix seconds).
-    pub created_at: u64,
+    pub created_at: Time,
 }
 
 impl fmt::Debug for IntroductionContent {
@@ -109,7 +110,7 @@ pub enum IntroductionError {
     /// The introduction claims to be written after `now` plus the allowed skew.
     FromTheFuture {
         /// Its timestamp.
-        created_at: u64,
+        created_at: Time,
     },
 }
 
@@ -153,7 +154,7 @@ impl Introduction {
         &self,
         issuers: &IssuerKeySet,
         me: &AccountId,
-        now: u64,
+        now: Time,
         max_skew: u64,
     ) -> Result<(), IntroductionError> {
         let c = &self.content;

@@ -13,6 +13,7 @@ use crate::bls::{ProofOfPossession, PublicKey};
 use crate::certificate::{HostKey, IssuerKeySet, PhoneNumber, MAX_HOST_KEY_LEN};
 use crate::encoding::Reader;
 use crate::token::{Token, TokenKeySet, TokenRequest};
+use crate::Time;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -144,7 +145,7 @@ pub struct ReplyRequest {
     /// The generation of the recipient's group key the signature was made under.
     pub generation: u32,
     /// The sender's clock when signing (Unix seconds).
-    pub timestamp: u64,
+    pub timestamp: Time,
     /// The payload, sealed end to end by the host.
     pub sealed: Vec<u8>,
     /// The group signature over the reply context and the sealed payload.

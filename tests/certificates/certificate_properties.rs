@@ -7,11 +7,17 @@ use blindpost::certificate::{
     IssuerKeySet, PhoneNumber,
 };
 use blindpost::vector_rng::VectorRng;
+use blindpost::Time;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-const KEY_NOT_BEFORE: u64 = 1_000_000;
-const KEY_NOT_AFTER: u64 = u64::MAX - 1;
+const KEY_NOT_BEFORE: Time = Time::from_unix_secs(1_000_000);
+const KEY_NOT_AFTER: Time = Time::from_unix_secs(u64::MAX - 1);
+
+/// A time given as seconds since the epoch.
+fn t(secs: u64) -> Time {
+    Time::from_unix_secs(secs)
+}
 
 struct Fixture {
     issuer: CertificateIssuer,
@@ -51,8 +57,8 @@ fn content() -> impl Strategy<Value = CertificateContent> {
         phone(),
         proptest::option::of(proptest::collection::vec(any::<u8>(), 1..=64)),
         any::<u64>(),
-        KEY_NOT_BEFORE..KEY_NOT_AFTER / 2,
-        0..KEY_NOT_AFTER / 2,
+        KEY_NOT_BEFORE.unix_secs()..KEY_NOT_AFTER.unix_secs() / 2,
+        0..KEY_NOT_AFTER.unix_secs() / 2,
     )
         .prop_map(
             |(phone, host, serial, not_before, span)| CertificateContent {
@@ -60,8 +66,8 @@ fn content() -> impl Strategy<Value = CertificateContent> {
                 identity_key: fixture().identity.public_key(),
                 host_key: host.map(|h| HostKey::new(&h).unwrap()),
                 serial,
-                not_before,
-                not_after: not_before + span,
+                not_before: Time::from_unix_secs(not_before),
+                not_after: Time::from_unix_secs(not_before + span),
             },
         )
 }
@@ -117,8 +123,8 @@ proptest! {
             .map(|_| {
                 IssuerKey::new(
                     SecretKey::generate(&mut rng).public_key(),
-                    u64::from(nb),
-                    u64::from(nb) + u64::from(span),
+                    Time::from_unix_secs(u64::from(nb)),
+                    Time::from_unix_secs(u64::from(nb) + u64::from(span)),
                 )
                 .unwrap()
             })
@@ -177,7 +183,7 @@ fn issuer_refuses_bad_validity_and_key_set_rules() {
         Err(CertificateError::ValidityOutsideIssuerKey)
     );
     let mut late = base.clone();
-    late.not_after = u64::MAX;
+    late.not_after = Time::MAX;
     assert_eq!(
         f.issuer.issue(late),
         Err(CertificateError::ValidityOutsideIssuerKey)
@@ -208,8 +214,9 @@ fn issuer_key_validity_bounds_verification() {
     // that had a wider validity for the same key): the narrower interval wins.
     let mut rng = VectorRng::new(b"key validity");
     let sk_bytes = SecretKey::generate(&mut rng).to_bytes();
-    let wide = CertificateIssuer::new(SecretKey::from_bytes(&*sk_bytes).unwrap(), 0, 1000).unwrap();
-    let narrow = IssuerKey::new(wide.issuer_key().public_key().to_owned(), 100, 200).unwrap();
+    let wide =
+        CertificateIssuer::new(SecretKey::from_bytes(&*sk_bytes).unwrap(), t(0), t(1000)).unwrap();
+    let narrow = IssuerKey::new(wide.issuer_key().public_key().to_owned(), t(100), t(200)).unwrap();
     let set = IssuerKeySet::new(vec![narrow]).unwrap();
     let cert = wide
         .issue(CertificateContent {
@@ -217,25 +224,25 @@ fn issuer_key_validity_bounds_verification() {
             identity_key: SecretKey::generate(&mut rng).public_key(),
             host_key: None,
             serial: 1,
-            not_before: 50,
-            not_after: 300,
+            not_before: t(50),
+            not_after: t(300),
         })
         .unwrap();
     let bytes = cert.to_bytes();
     assert_eq!(
-        set.verify(&bytes, 99, None),
+        set.verify(&bytes, t(99), None),
         Err(CertificateError::NotYetValid {
-            not_before: 100,
-            now: 99
+            not_before: t(100),
+            now: t(99)
         })
     );
-    assert!(set.verify(&bytes, 100, None).is_ok());
-    assert!(set.verify(&bytes, 200, None).is_ok());
+    assert!(set.verify(&bytes, t(100), None).is_ok());
+    assert!(set.verify(&bytes, t(200), None).is_ok());
     assert_eq!(
-        set.verify(&bytes, 201, None),
+        set.verify(&bytes, t(201), None),
         Err(CertificateError::Expired {
-            not_after: 200,
-            now: 201
+            not_after: t(200),
+            now: t(201)
         })
     );
 }
@@ -251,9 +258,9 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let mut rng = VectorRng::new(&seed.to_be_bytes());
-        let a = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, 1000).unwrap();
-        let b = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, 1000).unwrap();
-        let rogue = CertificateIssuer::new(SecretKey::generate(&mut rng), 0, 1000).unwrap();
+        let a = CertificateIssuer::new(SecretKey::generate(&mut rng), t(0), t(1000)).unwrap();
+        let b = CertificateIssuer::new(SecretKey::generate(&mut rng), t(0), t(1000)).unwrap();
+        let rogue = CertificateIssuer::new(SecretKey::generate(&mut rng), t(0), t(1000)).unwrap();
         let set = IssuerKeySet::new(vec![*a.issuer_key(), *b.issuer_key()]).unwrap();
         let phone = PhoneNumber::parse("+15550003").unwrap();
         let other_phone = PhoneNumber::parse("+15550004").unwrap();
@@ -262,8 +269,8 @@ proptest! {
             identity_key: fixture().identity.public_key(),
             host_key: None,
             serial,
-            not_before: 10,
-            not_after,
+            not_before: t(10),
+            not_after: t(not_after),
         };
         let certs: Vec<(Certificate, Option<&PhoneNumber>)> = kinds
             .iter()
@@ -289,10 +296,10 @@ proptest! {
             .collect();
         let items: Vec<(&Certificate, Option<&PhoneNumber>)> =
             certs.iter().map(|(c, p)| (c, *p)).collect();
-        let many = set.verify_many(&mut rng, &items, 100);
+        let many = set.verify_many(&mut rng, &items, t(100));
         let one_by_one: Vec<Result<(), CertificateError>> = items
             .iter()
-            .map(|(c, p)| set.verify_certificate(c, 100, *p))
+            .map(|(c, p)| set.verify_certificate(c, t(100), *p))
             .collect();
         prop_assert_eq!(many, one_by_one);
     }

@@ -4,6 +4,7 @@
 use blindpost::certificate::PhoneNumber;
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::{CodeConfig, CodeError, CodePolicy, CodeSecret};
+use blindpost::Time;
 use proptest::prelude::*;
 
 fn secret() -> CodeSecret {
@@ -24,12 +25,13 @@ proptest! {
         let config = CodeConfig::new(digits, window_seconds).unwrap();
         let secret = secret();
         let phone = PhoneNumber::parse(&format!("+{number}")).unwrap();
+        let now = Time::from_unix_secs(now);
         let w = config.window(now);
         let code = config.derive(&secret, &phone, w);
         prop_assert_eq!(code.as_str().len(), usize::from(digits));
         prop_assert!(code.as_str().bytes().all(|b| b.is_ascii_digit()));
         // Checked `later` windows after issuance (same offset inside the window).
-        let t = now + later * window_seconds;
+        let t = now.saturating_add(later * window_seconds);
         let tw = config.window(t);
         prop_assert_eq!(tw, w + later);
         let r = config.check(&secret, &phone, code.as_str(), t);
@@ -72,7 +74,7 @@ proptest! {
     fn malformed_submissions_are_rejected_before_comparison(code in "[0-9a-z]{0,12}") {
         let config = CodeConfig::default();
         let phone = PhoneNumber::parse("+15550100").unwrap();
-        let r = config.check(&secret(), &phone, &code, 1_000_000);
+        let r = config.check(&secret(), &phone, &code, Time::from_unix_secs(1_000_000));
         if code.len() != 6 {
             prop_assert_eq!(r, Err(CodeError::WrongLength { expected: 6, found: code.len() }));
         } else if !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -94,8 +96,8 @@ fn config_bounds() {
     assert_eq!(CodeConfig::new(6, 0), Err(CodeError::ZeroWindow));
     let d = CodeConfig::default();
     assert_eq!((d.digits(), d.window_seconds()), (6, 600));
-    assert_eq!(d.window(1199), 1);
-    assert_eq!(d.window(1200), 2);
+    assert_eq!(d.window(Time::from_unix_secs(1199)), 1);
+    assert_eq!(d.window(Time::from_unix_secs(1200)), 2);
 }
 
 #[test]

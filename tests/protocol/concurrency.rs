@@ -15,6 +15,7 @@ use blindpost::simulation::{Inspect, World};
 use blindpost::store::{KeyValue, MemoryStore, Store, StoreError};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, Response};
+use blindpost::Time;
 use std::sync::atomic::Ordering;
 use std::sync::Barrier;
 
@@ -320,11 +321,17 @@ impl Contended {
 }
 
 impl Store for Contended {
-    fn get(&self, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
         self.pause();
         self.inner.get(key, now)
     }
-    fn put(&self, key: &[u8], value: &[u8], exp: Option<u64>, now: u64) -> Result<(), StoreError> {
+    fn put(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        exp: Option<Time>,
+        now: Time,
+    ) -> Result<(), StoreError> {
         self.pause();
         self.inner.put(key, value, exp, now)
     }
@@ -332,8 +339,8 @@ impl Store for Contended {
         &self,
         key: &[u8],
         value: &[u8],
-        exp: Option<u64>,
-        now: u64,
+        exp: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError> {
         self.pause();
         self.inner.insert_if_absent(key, value, exp, now)
@@ -343,13 +350,18 @@ impl Store for Contended {
         key: &[u8],
         expected: &[u8],
         new: &[u8],
-        exp: Option<u64>,
-        now: u64,
+        exp: Option<Time>,
+        now: Time,
     ) -> Result<bool, StoreError> {
         self.pause();
         self.inner.replace_if_matches(key, expected, new, exp, now)
     }
-    fn delete_if_matches(&self, key: &[u8], expected: &[u8], now: u64) -> Result<bool, StoreError> {
+    fn delete_if_matches(
+        &self,
+        key: &[u8],
+        expected: &[u8],
+        now: Time,
+    ) -> Result<bool, StoreError> {
         self.pause();
         self.inner.delete_if_matches(key, expected, now)
     }
@@ -358,13 +370,13 @@ impl Store for Contended {
         key: &[u8],
         amount: u64,
         limit: u64,
-        exp: Option<u64>,
-        now: u64,
+        exp: Option<Time>,
+        now: Time,
     ) -> Result<Option<u64>, StoreError> {
         self.pause();
         self.inner.add_within_limit(key, amount, limit, exp, now)
     }
-    fn purge_expired(&self, now: u64) -> Result<usize, StoreError> {
+    fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
         self.inner.purge_expired(now)
     }
     fn entry_count(&self) -> Result<usize, StoreError> {
@@ -373,7 +385,7 @@ impl Store for Contended {
 }
 
 impl Inspect for Contended {
-    fn entries(&self, now: u64) -> Vec<KeyValue> {
+    fn entries(&self, now: Time) -> Vec<KeyValue> {
         self.inner.snapshot(now).unwrap()
     }
 }

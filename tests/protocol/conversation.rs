@@ -86,12 +86,12 @@ pub fn conversation(mut world: World) -> Conversation {
     world.deliver(&mut bob);
 
     let due = bob.poll_timeout().unwrap();
-    world.advance(&mut bob, due - world.now);
+    world.advance(&mut bob, due.secs_since(world.now));
     assert!(events(&mut bob)
         .iter()
         .any(|e| matches!(e, Event::TokenReleased { .. })));
     let check = alice.poll_timeout().unwrap();
-    world.advance(&mut alice, check.saturating_sub(world.now));
+    world.advance(&mut alice, check.secs_since(world.now));
     assert!(events(&mut alice).contains(&Event::TokenRenewed));
 
     let intro = alice

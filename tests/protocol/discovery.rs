@@ -11,6 +11,7 @@ use blindpost::store::Store;
 use blindpost::token::{Token, TokenChallenge, TokenClient, TokenRequest};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Request, RequestType, Response};
+use blindpost::Time;
 
 #[test]
 fn discovery_keys_of_one_issuer_never_share_a_truncated_key_id() {
@@ -60,7 +61,7 @@ fn lookup(token: &Token, phones: &[&str]) -> Vec<u8> {
 
 /// Moves the world to the start of the next discovery window, as a host would: new keys, purge.
 fn next_window(world: &mut World) {
-    world.now = (world.now / WINDOW + 1) * WINDOW;
+    world.now = Time::from_unix_secs((world.now.window(WINDOW) + 1) * WINDOW);
     world
         .server
         .rotate_discovery_keys(&mut world.rng, world.now)
@@ -73,7 +74,7 @@ fn the_issuance_limit_holds_exactly_per_account_and_window() {
     let mut world = World::with_config("discovery limit", config());
     let alice = world.raw_register("+15550001", 0);
     let bob = world.raw_register("+15550002", 0);
-    let window = world.now / WINDOW;
+    let window = world.now.window(WINDOW);
 
     let (two, _) = world.discovery_requests(2);
     let first = issue(window, two);
@@ -135,7 +136,7 @@ fn the_issuance_limit_holds_exactly_per_account_and_window() {
     // A request under the next window's key (published ahead) is refused: tokens cannot be
     // collected in one window for the next.
     let keys = world.server.public_keys().discovery_tokens;
-    let next_start = (window + 1) * WINDOW;
+    let next_start = Time::from_unix_secs((window + 1) * WINDOW);
     let next_key = keys
         .entries()
         .iter()
@@ -326,7 +327,7 @@ fn over_thirty_windows_the_store_stays_bounded_and_lookups_name_no_account() {
             ));
         }
         let (one, _) = world.discovery_requests(1);
-        let window = world.now / WINDOW;
+        let window = world.now.window(WINDOW);
         world.refused(heavy.channel(), &issue(window, one), ErrorCode::RateLimited);
         let after = world.server.store().entry_count().unwrap();
         counts.push((at_start, after));

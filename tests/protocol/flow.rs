@@ -133,14 +133,14 @@ fn cold_call_reply_release_and_renewal() {
     let due = bob.poll_timeout().expect("release scheduled");
     // Exponential { min: 600, max: 3600 }: min + min(Exp(mean), max - min), both ends included.
     assert!(due >= world.now + 600 && due <= world.now + 3600);
-    world.advance(&mut bob, due - world.now);
+    world.advance(&mut bob, due.secs_since(world.now));
     assert!(simulation::events(&mut bob)
         .iter()
         .any(|e| matches!(e, Event::TokenReleased { .. })));
 
     // Alice's client checks its spent token and gets a fresh one for it.
     let check = alice.poll_timeout().expect("renewal check scheduled");
-    world.advance(&mut alice, check.saturating_sub(world.now));
+    world.advance(&mut alice, check.secs_since(world.now));
     assert!(simulation::events(&mut alice).contains(&Event::TokenRenewed));
     assert_eq!(alice.token_counts().available, 5);
     assert_eq!(alice.token_counts().total(), 5);

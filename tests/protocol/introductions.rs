@@ -16,6 +16,7 @@ use blindpost::client::{Client, ClientError, Event};
 use blindpost::simulation::raw::RawAccount;
 use blindpost::simulation::{events, World};
 use blindpost::wire::{Delivery, DeliveryHandle, IntroductionContent, IntroductionError, Payload};
+use blindpost::Time;
 
 struct Setup {
     world: World,
@@ -65,7 +66,7 @@ impl Setup {
     /// Hands Bob `opened` in a cold call at `now`: it must be refused with `expected`, with no
     /// change of his state and no event.
     #[track_caller]
-    fn refused_at(&mut self, now: u64, opened: &[u8], expected: ClientError) {
+    fn refused_at(&mut self, now: Time, opened: &[u8], expected: ClientError) {
         let delivery = self.delivery(opened);
         let before = self.bob.to_bytes().unwrap();
         assert_eq!(

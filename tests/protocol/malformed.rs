@@ -22,6 +22,7 @@ use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{
     reply_context, Delivery, ErrorCode, Payload, Request, RequestType, Response,
 };
+use blindpost::Time;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -289,7 +290,7 @@ fn changed(before: &[KeyValue], after: &[KeyValue]) -> Vec<Vec<u8>> {
 fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_change() {
     let c = conversation(World::new("malformed requests"));
     let mut world = c.world;
-    let mut requests: Vec<(Channel, Vec<u8>, u64)> = world
+    let mut requests: Vec<(Channel, Vec<u8>, Time)> = world
         .received
         .iter()
         .map(|r| (r.channel, r.bytes.clone(), r.now))
@@ -420,7 +421,7 @@ fn response_mutations(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn check_response(client: &Client, t: &Transmit, response: &[u8], now: u64) {
+fn check_response(client: &Client, t: &Transmit, response: &[u8], now: Time) {
     let own = RequestType::from_u8(t.bytes[1]).unwrap();
     let mut rng = VectorRng::new(b"client malformed responses");
     for (what, m) in response_mutations(response) {
@@ -481,7 +482,7 @@ fn delivery_mutations(delivery: &Delivery, bytes: &[u8]) -> Vec<(String, Vec<u8>
     out
 }
 
-fn check_delivery(client: &Client, bytes: &[u8], opened: &[u8], now: u64) {
+fn check_delivery(client: &Client, bytes: &[u8], opened: &[u8], now: Time) {
     let delivery = Delivery::from_bytes(bytes).unwrap();
     for (what, m) in delivery_mutations(&delivery, bytes) {
         let e = Delivery::from_bytes(&m).expect_err(&what);
@@ -537,7 +538,7 @@ fn check_delivery(client: &Client, bytes: &[u8], opened: &[u8], now: u64) {
                 invalid.clone(),
                 |c| c.handle_delivery(now, &m, opened),
             );
-            let m = reply(*generation, timestamp + 1, sealed, signature.clone());
+            let m = reply(*generation, *timestamp + 1, sealed, signature.clone());
             refused(
                 client,
                 "reply with altered timestamp",

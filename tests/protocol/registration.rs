@@ -11,6 +11,7 @@ use blindpost::server::ServerConfig;
 use blindpost::simulation::raw::{decode, error_code, phone, register_bytes};
 use blindpost::simulation::{events, World, T0};
 use blindpost::wire::{ErrorCode, Request, RequestType, Response};
+use blindpost::Time;
 
 struct Identity {
     key: SecretKey,
@@ -65,7 +66,7 @@ fn registered(
 }
 
 /// The attempt counter of `number` in the code window of `now`, as stored.
-fn failures(world: &World, number: &str, now: u64) -> Option<u64> {
+fn failures(world: &World, number: &str, now: Time) -> Option<u64> {
     let window = world.server.config().code.window(now);
     let mut key = vec![b'c'];
     key.extend_from_slice(&window.to_be_bytes());

@@ -10,6 +10,7 @@ use blindpost::server::Output;
 use blindpost::simulation::raw::{decode, error_code, phone};
 use blindpost::simulation::{events, World};
 use blindpost::wire::{reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response};
+use blindpost::Time;
 
 /// A reply to `recipient` signed by `member` under `group`, claiming `generation`.
 fn signed_reply(
@@ -18,7 +19,7 @@ fn signed_reply(
     member: &MemberKey,
     group: &GroupPublicKey,
     generation: u32,
-    timestamp: u64,
+    timestamp: Time,
     sealed: &[u8],
 ) -> ReplyRequest {
     let prepared = PreparedGroupKey::new(group.clone());
@@ -90,13 +91,12 @@ fn a_reply_is_accepted_once_and_only_within_the_clock_skew() {
     assert_eq!(world.snapshot(), before);
 
     // Timestamps: the edges of the skew are accepted, one second beyond is refused.
-    for (offset, expected) in [
-        (skew as i64 + 1, Some(ErrorCode::ClockSkew)),
-        (-(skew as i64) - 1, Some(ErrorCode::ClockSkew)),
-        (skew as i64, None),
-        (-(skew as i64), None),
+    for (t, offset, expected) in [
+        (now + (skew + 1), "+(skew + 1)", Some(ErrorCode::ClockSkew)),
+        (now - (skew + 1), "-(skew + 1)", Some(ErrorCode::ClockSkew)),
+        (now + skew, "+skew", None),
+        (now - skew, "-skew", None),
     ] {
-        let t = now.checked_add_signed(offset).unwrap();
         let reply = signed_reply(&mut world, bob.account(), &member, &group, 0, t, b"edge");
         let before = world.snapshot();
         let response = world.send(Channel::Anonymous, &bytes(&reply));

@@ -8,11 +8,12 @@ use blindpost::token::{
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
+use blindpost::Time;
 use blindpost::{DecodeError, DecodeErrorKind};
 use std::sync::OnceLock;
 
 const ISSUER: &[u8] = b"issuer.blindpost.example";
-const NOW: u64 = 1_750_000_000;
+const NOW: Time = Time::from_unix_secs(1_750_000_000);
 const DAY: u64 = 86_400;
 
 struct Fixture {
@@ -40,7 +41,7 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn entry(key: &TokenKey, from: u64, to: u64) -> TokenKeyEntry {
+fn entry(key: &TokenKey, from: Time, to: Time) -> TokenKeyEntry {
     TokenKeyEntry::new(key.clone(), from, to)
 }
 
@@ -72,7 +73,7 @@ fn issue_token(challenge: &TokenChallenge, seed: &[u8]) -> Token {
 fn cold_call_and_discovery_tokens_verify_for_their_purpose_only() {
     let set = standard_set(1);
     let cold = TokenChallenge::cold_call(ISSUER).unwrap();
-    let window = NOW / DAY;
+    let window = NOW.window(DAY);
     let disc = TokenChallenge::discovery(ISSUER, window).unwrap();
     let cold_token = issue_token(&cold, b"cold");
     let disc_token = issue_token(&disc, b"disc");
@@ -113,7 +114,7 @@ fn tokens_verify_only_under_their_own_key() {
     let cold = TokenChallenge::cold_call(ISSUER).unwrap();
     let token = issue_token(&cold, b"own key");
     // A set without key A does not know the token's key.
-    let only_b = TokenKeySet::new(2, ISSUER, vec![entry(&f.b, 0, u64::MAX)]).unwrap();
+    let only_b = TokenKeySet::new(2, ISSUER, vec![entry(&f.b, Time::EPOCH, Time::MAX)]).unwrap();
     assert_eq!(
         token::verify(&token, &cold, &only_b),
         Err(Error::UnknownKeyId)
@@ -248,36 +249,80 @@ fn key_set_construction_rules() {
         Error::EmptyKeySet
     );
     assert_eq!(
-        TokenKeySet::new(1, b"", vec![entry(&f.a, 0, 1)]).unwrap_err(),
+        TokenKeySet::new(
+            1,
+            b"",
+            vec![entry(
+                &f.a,
+                Time::from_unix_secs(0),
+                Time::from_unix_secs(1)
+            )]
+        )
+        .unwrap_err(),
         Error::InvalidIssuerName { length: 0 }
     );
     assert_eq!(
-        TokenKeySet::new(1, ISSUER, vec![entry(&f.a, 5, 5)]).unwrap_err(),
+        TokenKeySet::new(
+            1,
+            ISSUER,
+            vec![entry(
+                &f.a,
+                Time::from_unix_secs(5),
+                Time::from_unix_secs(5)
+            )]
+        )
+        .unwrap_err(),
         Error::InvalidValidity { key_id: f.a.id() }
     );
     assert_eq!(
-        TokenKeySet::new(1, ISSUER, vec![entry(&f.a, 0, 10), entry(&f.a, 20, 30)]).unwrap_err(),
+        TokenKeySet::new(
+            1,
+            ISSUER,
+            vec![
+                entry(&f.a, Time::from_unix_secs(0), Time::from_unix_secs(10)),
+                entry(&f.a, Time::from_unix_secs(20), Time::from_unix_secs(30))
+            ]
+        )
+        .unwrap_err(),
         Error::DuplicateTruncatedKeyId {
             truncated: f.a.id().truncated()
         }
     );
-    let five = (0..5).map(|i| entry(&f.a, i * 10, i * 10 + 5)).collect();
+    let five = (0..5)
+        .map(|i| {
+            entry(
+                &f.a,
+                Time::from_unix_secs(i * 10),
+                Time::from_unix_secs(i * 10 + 5),
+            )
+        })
+        .collect();
     assert_eq!(
         TokenKeySet::new(1, ISSUER, five).unwrap_err(),
         Error::TooManyKeys { count: 5 }
     );
     // Three keys valid from 20 to 30.
-    let three = vec![entry(&f.a, 0, 30), entry(&f.b, 10, 40), entry(&f.c, 20, 50)];
+    let three = vec![
+        entry(&f.a, Time::from_unix_secs(0), Time::from_unix_secs(30)),
+        entry(&f.b, Time::from_unix_secs(10), Time::from_unix_secs(40)),
+        entry(&f.c, Time::from_unix_secs(20), Time::from_unix_secs(50)),
+    ];
     assert_eq!(
         TokenKeySet::new(1, ISSUER, three).unwrap_err(),
-        Error::TooManyConcurrentKeys { at: 20 }
+        Error::TooManyConcurrentKeys {
+            at: Time::from_unix_secs(20)
+        }
     );
     // Back to back (expires is exclusive): never more than two at once.
-    let chained = vec![entry(&f.a, 0, 20), entry(&f.b, 10, 30), entry(&f.c, 20, 50)];
+    let chained = vec![
+        entry(&f.a, Time::from_unix_secs(0), Time::from_unix_secs(20)),
+        entry(&f.b, Time::from_unix_secs(10), Time::from_unix_secs(30)),
+        entry(&f.c, Time::from_unix_secs(20), Time::from_unix_secs(50)),
+    ];
     let set = TokenKeySet::new(1, ISSUER, chained).unwrap();
-    assert_eq!(set.preferred_key(15), Some(&f.b));
-    assert_eq!(set.preferred_key(20), Some(&f.c));
-    assert_eq!(set.preferred_key(50), None);
+    assert_eq!(set.preferred_key(Time::from_unix_secs(15)), Some(&f.b));
+    assert_eq!(set.preferred_key(Time::from_unix_secs(20)), Some(&f.c));
+    assert_eq!(set.preferred_key(Time::from_unix_secs(50)), None);
     assert_eq!(set.key(&f.c.id()), Some(&f.c));
 }
 
@@ -392,8 +437,12 @@ fn key_set_updates_follow_the_consistency_rule() {
         Err(Error::KeyWithdrawnEarly { key_id: f.b.id() })
     );
     // Another issuer's set is refused.
-    let other_issuer =
-        TokenKeySet::new(6, b"other.example", vec![entry(&f.a, 0, u64::MAX)]).unwrap();
+    let other_issuer = TokenKeySet::new(
+        6,
+        b"other.example",
+        vec![entry(&f.a, Time::EPOCH, Time::MAX)],
+    )
+    .unwrap();
     assert_eq!(
         pinned.check_update(&other_issuer, NOW),
         Err(Error::IssuerMismatch)

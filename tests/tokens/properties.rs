@@ -7,6 +7,7 @@ use blindpost::token::{
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
+use blindpost::Time;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
@@ -71,8 +72,8 @@ proptest! {
                            b_from in any::<u64>(), b_len in 1u64..1 << 40) {
         let (_, a, b) = issuer();
         let set = TokenKeySet::new(serial, &issuer_name, vec![
-            TokenKeyEntry::new(a.clone(), a_from.min(u64::MAX - a_len), a_from.min(u64::MAX - a_len) + a_len),
-            TokenKeyEntry::new(b.clone(), b_from.min(u64::MAX - b_len), b_from.min(u64::MAX - b_len) + b_len),
+            TokenKeyEntry::new(a.clone(), Time::from_unix_secs(a_from.min(u64::MAX - a_len)), Time::from_unix_secs(a_from.min(u64::MAX - a_len) + a_len)),
+            TokenKeyEntry::new(b.clone(), Time::from_unix_secs(b_from.min(u64::MAX - b_len)), Time::from_unix_secs(b_from.min(u64::MAX - b_len) + b_len)),
         ]).unwrap();
         let decoded = TokenKeySet::from_bytes(&set.to_bytes()).unwrap();
         prop_assert_eq!(decoded.digest(), set.digest());
@@ -90,11 +91,11 @@ proptest! {
                                              other_window in any::<u64>(), seed in any::<u64>()) {
         prop_assume!(window != other_window);
         let (issuer, a, b) = issuer();
-        let set = TokenKeySet::new(1, &issuer_name, vec![TokenKeyEntry::new(a.clone(), 0, u64::MAX)]).unwrap();
+        let set = TokenKeySet::new(1, &issuer_name, vec![TokenKeyEntry::new(a.clone(), Time::EPOCH, Time::MAX)]).unwrap();
         let client = TokenClient::new(set.clone());
         let challenge = TokenChallenge::discovery(&issuer_name, window).unwrap();
         let mut rng = VectorRng::new(&seed.to_be_bytes());
-        let (request, pending) = client.request(&mut rng, &challenge, a, 1).unwrap();
+        let (request, pending) = client.request(&mut rng, &challenge, a, Time::from_unix_secs(1)).unwrap();
         let token = pending.finalize(&issuer.issue(&mut rng, &request).unwrap()).unwrap();
 
         prop_assert_eq!(token::verify(&token, &challenge, &set), Ok(()));
@@ -102,7 +103,7 @@ proptest! {
         prop_assert_eq!(token::verify(&token, &other, &set), Err(Error::ChallengeMismatch));
         let cold = TokenChallenge::cold_call(&issuer_name).unwrap();
         prop_assert_eq!(token::verify(&token, &cold, &set), Err(Error::ChallengeMismatch));
-        let only_b = TokenKeySet::new(1, &issuer_name, vec![TokenKeyEntry::new(b.clone(), 0, u64::MAX)]).unwrap();
+        let only_b = TokenKeySet::new(1, &issuer_name, vec![TokenKeyEntry::new(b.clone(), Time::EPOCH, Time::MAX)]).unwrap();
         prop_assert_eq!(token::verify(&token, &challenge, &only_b), Err(Error::UnknownKeyId));
         prop_assert_eq!(Token::from_bytes(&token.to_bytes()).unwrap(), token);
     }

@@ -13,6 +13,7 @@ use blindpost::certificate::{
     KeyId, PhoneNumber, CERTIFICATE_DST, KEY_ID_DST, KEY_SET_DST,
 };
 use blindpost::vector_rng::VectorRng;
+use blindpost::Time;
 use rand_core::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -21,13 +22,13 @@ use sha2::{Digest, Sha256};
 const FILE: &str = "certificates.json";
 const SEED: &str = "blindpost/v1 certificate vectors";
 
-const KEY0_NOT_BEFORE: u64 = 1_700_000_000;
-const KEY0_NOT_AFTER: u64 = 1_900_000_000;
-const KEY1_NOT_BEFORE: u64 = 1_750_000_000;
-const KEY1_NOT_AFTER: u64 = 2_000_000_000;
-const CERT_NOT_BEFORE: u64 = 1_760_000_000;
-const CERT_NOT_AFTER: u64 = CERT_NOT_BEFORE + 30 * 86_400;
-const NOW: u64 = CERT_NOT_BEFORE + 86_400;
+const KEY0_NOT_BEFORE: Time = Time::from_unix_secs(1_700_000_000);
+const KEY0_NOT_AFTER: Time = Time::from_unix_secs(1_900_000_000);
+const KEY1_NOT_BEFORE: Time = Time::from_unix_secs(1_750_000_000);
+const KEY1_NOT_AFTER: Time = Time::from_unix_secs(2_000_000_000);
+const CERT_NOT_BEFORE: Time = Time::from_unix_secs(1_760_000_000);
+const CERT_NOT_AFTER: Time = CERT_NOT_BEFORE.saturating_add(30 * 86_400);
+const NOW: Time = CERT_NOT_BEFORE.saturating_add(86_400);
 
 /// A verification or decoding outcome, as the file writes it (SPEC.md 2.7 and 8.5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,8 +125,8 @@ fn raw_certificate(
     version: u8,
     key_id: [u8; 8],
     serial: u64,
-    not_before: u64,
-    not_after: u64,
+    not_before: Time,
+    not_after: Time,
     phone: &[u8],
     identity_key: &[u8],
     host_key: &[u8],
@@ -134,8 +135,8 @@ fn raw_certificate(
     let mut out = vec![version];
     out.extend_from_slice(&key_id);
     out.extend_from_slice(&serial.to_be_bytes());
-    out.extend_from_slice(&not_before.to_be_bytes());
-    out.extend_from_slice(&not_after.to_be_bytes());
+    out.extend_from_slice(&not_before.unix_secs().to_be_bytes());
+    out.extend_from_slice(&not_after.unix_secs().to_be_bytes());
     out.push(phone.len() as u8);
     out.extend_from_slice(phone);
     out.extend_from_slice(identity_key);
@@ -227,7 +228,7 @@ fn generate() -> Value {
     let id_a_pk = id_a.public_key().to_bytes();
     let sig_a = cert_a.signature().to_bytes();
     let phone_a_bytes = phone_a.as_bytes();
-    let raw = |version: u8, nb: u64, na: u64, phone: &[u8], pk: &[u8], host: &[u8]| {
+    let raw = |version: u8, nb: Time, na: Time, phone: &[u8], pk: &[u8], host: &[u8]| {
         raw_certificate(version, key_id0, 1, nb, na, phone, pk, host, &sig_a)
     };
     let mut truncated = a.clone();
@@ -250,7 +251,7 @@ fn generate() -> Value {
     );
     let identity_g1 = bls12_381::G1Affine::identity().to_compressed();
 
-    let cases: Vec<(&str, Vec<u8>, u64, Option<&PhoneNumber>)> = vec![
+    let cases: Vec<(&str, Vec<u8>, Time, Option<&PhoneNumber>)> = vec![
         ("valid", a.clone(), NOW, Some(&phone_a)),
         ("valid_without_expected_phone", a.clone(), NOW, None),
         (
@@ -394,7 +395,7 @@ fn generate() -> Value {
             json!({
                 "name": name,
                 "certificate": hex::encode(bytes),
-                "now": now,
+                "now": now.unix_secs(),
                 "expected_phone": phone.map(|p| p.as_str()),
                 "expected": outcome(&r),
             })
@@ -419,8 +420,8 @@ fn generate() -> Value {
     ks_too_many.push(17);
     let ks_truncated = set_bytes[..set_bytes.len() - 1].to_vec();
     let mut ks_reversed_validity = set_bytes[..2 + 48].to_vec();
-    ks_reversed_validity.extend_from_slice(&KEY0_NOT_AFTER.to_be_bytes());
-    ks_reversed_validity.extend_from_slice(&KEY0_NOT_BEFORE.to_be_bytes());
+    ks_reversed_validity.extend_from_slice(&KEY0_NOT_AFTER.unix_secs().to_be_bytes());
+    ks_reversed_validity.extend_from_slice(&KEY0_NOT_BEFORE.unix_secs().to_be_bytes());
     ks_reversed_validity[1] = 1;
     let key_set_cases: Vec<Value> = [
         ("valid", set_bytes.clone()),
@@ -450,8 +451,8 @@ fn generate() -> Value {
             "secret_key": hex::encode(*sk.to_bytes()),
             "public_key": hex::encode(k.public_key().to_bytes()),
             "key_id": hex::encode(k.id().to_bytes()),
-            "not_before": k.not_before(),
-            "not_after": k.not_after(),
+            "not_before": k.not_before().unix_secs(),
+            "not_after": k.not_after().unix_secs(),
         })
     };
     let identity_json = |ikm: &[u8; 32], sk: &SecretKey| {
@@ -470,8 +471,8 @@ fn generate() -> Value {
             "identity_key": hex::encode(c.identity_key.to_bytes()),
             "host_key": c.host_key.as_ref().map(|h| hex::encode(h.as_bytes())),
             "serial": c.serial,
-            "not_before": c.not_before,
-            "not_after": c.not_after,
+            "not_before": c.not_before.unix_secs(),
+            "not_after": c.not_after.unix_secs(),
             "bytes": hex::encode(bytes),
         })
     };
@@ -518,8 +519,8 @@ fn vectors_check_without_the_generator() {
         assert_eq!(KeyId::of(&pk), id);
         let entry = set.get(&id).unwrap();
         assert_eq!(entry.public_key(), &pk);
-        assert_eq!(entry.not_before(), k.not_before);
-        assert_eq!(entry.not_after(), k.not_after);
+        assert_eq!(entry.not_before().unix_secs(), k.not_before);
+        assert_eq!(entry.not_after().unix_secs(), k.not_after);
     }
     let rogue = PublicKey::from_bytes(&unhex(&v.rogue_issuer_key.public_key)).unwrap();
     assert!(set.get(&KeyId::of(&rogue)).is_none());
@@ -550,8 +551,8 @@ fn vectors_check_without_the_generator() {
             c.host_key.as_deref().map(unhex)
         );
         assert_eq!(cert.serial(), c.serial);
-        assert_eq!(cert.not_before(), c.not_before);
-        assert_eq!(cert.not_after(), c.not_after);
+        assert_eq!(cert.not_before().unix_secs(), c.not_before);
+        assert_eq!(cert.not_after().unix_secs(), c.not_after);
         let issuer = &v.issuer_keys[c.issuer];
         assert_eq!(
             cert.issuer_key_id().to_bytes().to_vec(),
@@ -597,7 +598,11 @@ fn vectors_check_without_the_generator() {
             .expected_phone
             .as_deref()
             .map(|p| PhoneNumber::parse(p).unwrap());
-        let r = set.verify(&unhex(&c.certificate), c.now, phone.as_ref());
+        let r = set.verify(
+            &unhex(&c.certificate),
+            Time::from_unix_secs(c.now),
+            phone.as_ref(),
+        );
         assert_eq!(outcome(&r), c.expected, "{}", c.name);
         let name = serde_json::to_value(&c.expected).unwrap()["result"].clone();
         seen.insert(name.as_str().unwrap().to_string());

@@ -11,6 +11,7 @@
 //! codes against the published keys, without the generator.
 
 use crate::vector_file;
+use blindpost::Time;
 
 use crate::vector_file::unhex;
 use blindpost::account::{AccountId, Channel};
@@ -33,9 +34,9 @@ const FILE: &str = "registration.json";
 const SEED: &str = "blindpost/v1 registration vectors";
 const ISSUER_NAME: &[u8] = b"blindpost.vectors";
 /// When the server's keys are generated.
-const KEYS_AT: u64 = 1_760_000_000;
+const KEYS_AT: Time = Time::from_unix_secs(1_760_000_000);
 /// When the first request arrives.
-const T: u64 = 1_760_000_123;
+const T: Time = Time::from_unix_secs(1_760_000_123);
 const REGISTRATION_TOKENS: usize = 3;
 
 /// `test-vectors/registration.json` (byte strings hex).
@@ -154,8 +155,8 @@ fn secrets_json(s: &ServerSecrets, issuer_secret: &SecretKey) -> Value {
     json!({
         "code_secret": hex::encode(s.code_secret.as_bytes()),
         "certificate_issuer_secret_key": hex::encode(*issuer_secret.to_bytes()),
-        "certificate_issuer_not_before": issuer_key.not_before(),
-        "certificate_issuer_not_after": issuer_key.not_after(),
+        "certificate_issuer_not_before": issuer_key.not_before().unix_secs(),
+        "certificate_issuer_not_after": issuer_key.not_after().unix_secs(),
         "certificate_issuers": hex::encode(s.certificate_issuers.to_bytes()),
         "cold_call_secret_keys_pkcs8": rsa_keys(&s.cold_call_issuer, &s.cold_call_keys),
         "cold_call_keys": hex::encode(s.cold_call_keys.to_bytes()),
@@ -175,8 +176,8 @@ fn secrets_from_json(v: &SecretsJson) -> ServerSecrets {
     ServerSecrets {
         certificate_issuer: CertificateIssuer::new(
             issuer_secret,
-            v.certificate_issuer_not_before,
-            v.certificate_issuer_not_after,
+            Time::from_unix_secs(v.certificate_issuer_not_before),
+            Time::from_unix_secs(v.certificate_issuer_not_after),
         )
         .unwrap(),
         certificate_issuers: IssuerKeySet::from_bytes(&unhex(&v.certificate_issuers)).unwrap(),
@@ -228,7 +229,7 @@ impl VectorClient {
     fn token_requests(
         &mut self,
         keys: &TokenKeySet,
-        now: u64,
+        now: Time,
         n: usize,
     ) -> (Vec<TokenRequest>, Vec<PendingToken>) {
         // n cold-call requests under the key preferred at `now`, one after another.
@@ -257,7 +258,7 @@ impl Recorder {
         self.server.public_keys().cold_call_tokens
     }
 
-    fn send(&mut self, name: &str, now: u64, request: &[u8]) -> (Response, Value) {
+    fn send(&mut self, name: &str, now: Time, request: &[u8]) -> (Response, Value) {
         let handled = self
             .server
             .handle(&mut self.rng, now, Channel::Direct, request);
@@ -269,7 +270,7 @@ impl Recorder {
         };
         let mut step = json!({
             "name": name,
-            "now": now,
+            "now": now.unix_secs(),
             "channel": "direct",
             "request": hex::encode(request),
             "response": hex::encode(&handled.response),
@@ -284,7 +285,7 @@ impl Recorder {
     }
 
     /// Asks for a code; returns it.
-    fn request_code(&mut self, name: &str, now: u64, number: &str) -> String {
+    fn request_code(&mut self, name: &str, now: Time, number: &str) -> String {
         let request = Request::RequestCode {
             phone: PhoneNumber::parse(number).unwrap(),
         };
@@ -299,7 +300,7 @@ impl Recorder {
     fn register(
         &mut self,
         name: &str,
-        now: u64,
+        now: Time,
         request: &[u8],
         pending: &[PendingToken],
         expected: &str,
@@ -521,7 +522,7 @@ fn generate() -> Value {
         &[],
         "too_many_attempts",
     );
-    let later = (T / window + 1) * window + 1;
+    let later = Time::from_unix_secs((T.window(window) + 1) * window + 1);
     let code = rec.request_code("carol requests a code in the next window", later, CAROL);
     let (requests, _) = carol.token_requests(&keys, later, REGISTRATION_TOKENS);
     rec.register(
@@ -531,7 +532,7 @@ fn generate() -> Value {
         &[],
         "too_many_attempts",
     );
-    let after = (T / window + 2) * window + 1;
+    let after = Time::from_unix_secs((T.window(window) + 2) * window + 1);
     let code = rec.request_code("carol requests a code two windows later", after, CAROL);
     let (requests, pending) = carol.token_requests(&keys, after, REGISTRATION_TOKENS);
     rec.register(
@@ -563,7 +564,7 @@ fn generate() -> Value {
                    with an empty store; every request arrives on the direct channel.",
         "seed": SEED,
         "issuer_name": std::str::from_utf8(ISSUER_NAME).unwrap(),
-        "keys_generated_at": KEYS_AT,
+        "keys_generated_at": KEYS_AT.unix_secs(),
         "config": config_json(&config),
         "server": secrets_json,
         "clients": [alice.json(), bob.json(), carol.json()],
@@ -607,7 +608,7 @@ fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
     let mut serial = 0;
     for step in &v.steps {
         let name = &step.name;
-        let now = step.now;
+        let now = Time::from_unix_secs(step.now);
         let request = unhex(&step.request);
         let handled = server.handle(&mut rng, now, Channel::Direct, &request);
         assert_eq!(hex::encode(&handled.response), step.response, "{name}");

@@ -10,6 +10,7 @@ use blindpost::token::{
     TokenKeySet, TokenRequest, TokenResponse,
 };
 use blindpost::vector_rng::VectorRng;
+use blindpost::Time;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -99,14 +100,19 @@ fn client_issuer_and_verifier_reproduce_every_vector() {
         let set = TokenKeySet::new(
             1,
             challenge.issuer_name(),
-            vec![TokenKeyEntry::new(key.clone(), 0, u64::MAX)],
+            vec![TokenKeyEntry::new(key.clone(), Time::EPOCH, Time::MAX)],
         )
         .unwrap();
         let client = TokenClient::new(set.clone());
 
         let mut rng = ReplayRng::new(&[&v.nonce, &v.salt, &pad_to(&v.blind, 256)]);
         let (request, pending) = client
-            .request(&mut rng, &challenge, &key, 1_700_000_000)
+            .request(
+                &mut rng,
+                &challenge,
+                &key,
+                Time::from_unix_secs(1_700_000_000),
+            )
             .unwrap();
         rng.assert_drained();
         assert_eq!(request.to_bytes(), v.request, "vector {i}: token_request");
@@ -142,7 +148,7 @@ fn vector_tokens_verify_only_under_their_own_challenge() {
             let set = TokenKeySet::new(
                 1,
                 challenge.issuer_name(),
-                vec![TokenKeyEntry::new(key.clone(), 0, u64::MAX)],
+                vec![TokenKeyEntry::new(key.clone(), Time::EPOCH, Time::MAX)],
             )
             .unwrap();
             let result = token::verify(&token, &challenge, &set);

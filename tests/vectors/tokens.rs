@@ -4,6 +4,7 @@
 //! the file without the generator, the way another implementation would.
 
 use crate::vector_file;
+use blindpost::Time;
 
 use crate::token_support::{read_vectors, test_key_pem, unhex, RecordingRng, ReplayRng};
 use crate::vector_file::KindName;
@@ -19,7 +20,7 @@ use serde_json::{json, Value};
 
 const SEED: &str = "blindpost/v1/test-vectors/tokens";
 const ISSUER_NAME: &str = "tokens.blindpost.example";
-const NOW: u64 = 1_750_000_000;
+const NOW: Time = Time::from_unix_secs(1_750_000_000);
 const WINDOW_SECONDS: u64 = 86_400;
 const FILE: &str = "tokens.json";
 
@@ -127,8 +128,16 @@ fn key_set(a: &TokenKey, b: &TokenKey) -> TokenKeySet {
         ISSUER_NAME.as_bytes(),
         vec![
             // A is current; B is announced and becomes valid later.
-            TokenKeyEntry::new(a.clone(), 1_740_000_000, 1_760_000_000),
-            TokenKeyEntry::new(b.clone(), 1_755_000_000, 1_780_000_000),
+            TokenKeyEntry::new(
+                a.clone(),
+                Time::from_unix_secs(1_740_000_000),
+                Time::from_unix_secs(1_760_000_000),
+            ),
+            TokenKeyEntry::new(
+                b.clone(),
+                Time::from_unix_secs(1_755_000_000),
+                Time::from_unix_secs(1_780_000_000),
+            ),
         ],
     )
     .unwrap()
@@ -160,7 +169,7 @@ fn run_negative(case: &NegativeCase, set: &TokenKeySet, issuer: &Issuer) -> Outc
                     &mut VectorRng::new(b"negative request"),
                     &challenge,
                     key,
-                    case.now.expect("the time of the request"),
+                    Time::from_unix_secs(case.now.expect("the time of the request")),
                 )
                 .map(drop)
         }
@@ -178,7 +187,7 @@ fn generate() -> Value {
     let key_b = TokenKey::from_public_key(secret_b.public_key()).unwrap();
     let set = key_set(&key_a, &key_b);
     let client = TokenClient::new(set.clone());
-    let window = NOW / WINDOW_SECONDS;
+    let window = NOW.window(WINDOW_SECONDS);
 
     let mut rng = RecordingRng::new(VectorRng::new(SEED.as_bytes()));
     let mut cases = Vec::new();
@@ -273,7 +282,7 @@ fn generate() -> Value {
                "token_response": hex::encode(disc_response.to_bytes())}),
         json!({"name": "request under a key before its not_before", "error": "key_not_valid", "operation": "request",
                "challenge": cold_hex, "token_key_id": hex::encode(key_b.id().as_bytes()),
-               "now": NOW}),
+               "now": NOW.unix_secs()}),
         json!({"name": "request under a key after it expired", "error": "key_not_valid", "operation": "request",
                "challenge": cold_hex, "token_key_id": hex::encode(key_a.id().as_bytes()),
                "now": 1_760_000_000u64}),
@@ -293,7 +302,7 @@ fn generate() -> Value {
         "seed": SEED,
         "notes": "All byte strings hex. client_random is every byte the client's request drew from VectorRng(seed), in order: nonce (32), salt (48), then blinding-factor candidates of 256 bytes, the last accepted (blind). Cases share one generator: the cold-call request, the issuer's RSA blinding, then the discovery request. Issuer RSA blinding does not change blind signatures. Discovery windows are floor(now / window_seconds).",
         "issuer_name": ISSUER_NAME,
-        "now": NOW,
+        "now": NOW.unix_secs(),
         "window_seconds": WINDOW_SECONDS,
         "issuer_secret_key_pem": pem_a,
         "key_set": hex::encode(set.to_bytes()),
@@ -319,7 +328,7 @@ fn file_vectors_check_out() {
     assert_eq!(set.to_bytes(), unhex(&file.key_set));
     assert_eq!(set.digest()[..], unhex(&file.key_set_digest)[..]);
     assert_eq!(set.issuer_name(), file.issuer_name.as_bytes());
-    let now = file.now;
+    let now = Time::from_unix_secs(file.now);
     let client = TokenClient::new(set.clone());
 
     let purposes: Vec<_> = file.cases.iter().map(|c| c.purpose.as_str()).collect();
@@ -331,7 +340,7 @@ fn file_vectors_check_out() {
             "cold_call" => TokenChallenge::cold_call(ISSUER_NAME.as_bytes()).unwrap(),
             _ => {
                 let window = case.window.unwrap();
-                assert_eq!(window, now / file.window_seconds);
+                assert_eq!(window, now.window(file.window_seconds));
                 assert_eq!(
                     TokenChallenge::discovery_context(window)[..],
                     unhex(case.redemption_context.as_deref().unwrap())[..]

@@ -10,6 +10,7 @@ use crate::vector_file::unhex;
 use blindpost::certificate::PhoneNumber;
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::{CodeConfig, CodeError, CodePolicy, CodeSecret, CODE_DST};
+use blindpost::Time;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,7 +21,7 @@ const SEED: &str = "blindpost/v1 verification code vectors";
 const PHONES: [&str; 3] = ["+14155550100", "+442079460018", "+1"];
 const CONFIGS: [(u8, u64); 4] = [(6, 600), (4, 60), (8, 300), (10, 3600)];
 const WINDOWS: [u64; 4] = [0, 1, 2_933_334, u64::MAX];
-const NOW: u64 = 1_760_000_123;
+const NOW: Time = Time::from_unix_secs(1_760_000_123);
 
 /// `test-vectors/verification_codes.json` (byte strings hex).
 #[derive(Debug, Deserialize)]
@@ -135,7 +136,7 @@ fn generate() -> Value {
     let phone = PhoneNumber::parse(PHONES[0]).unwrap();
     let w = config.window(NOW);
     let code_in = |window: u64| config.derive(&secret, &phone, window).as_str().to_string();
-    let check_inputs: Vec<(&str, String, u64)> = vec![
+    let check_inputs: Vec<(&str, String, Time)> = vec![
         ("current_window", code_in(w), NOW),
         ("previous_window", code_in(w - 1), NOW),
         ("two_windows_back", code_in(w - 2), NOW),
@@ -143,9 +144,9 @@ fn generate() -> Value {
         (
             "previous_window_at_last_second_of_current",
             code_in(w - 1),
-            w * 600 + 599,
+            Time::from_unix_secs(w * 600 + 599),
         ),
-        ("at_time_zero", code_in(0), 0),
+        ("at_time_zero", code_in(0), Time::EPOCH),
         ("too_short", "12345".to_string(), NOW),
         ("too_long", "1234567".to_string(), NOW),
         ("not_digits", "12a456".to_string(), NOW),
@@ -158,7 +159,7 @@ fn generate() -> Value {
                 "name": name,
                 "phone": PHONES[0],
                 "code": code,
-                "now": now,
+                "now": now.unix_secs(),
                 "expected": outcome(config.check(&secret, &phone, code, *now)),
             })
         })
@@ -215,7 +216,7 @@ fn vectors_check_without_the_generator() {
     let config = CodeConfig::new(v.check_config.digits, v.check_config.window_seconds).unwrap();
     for c in &v.check_cases {
         let phone = PhoneNumber::parse(&c.phone).unwrap();
-        let r = config.check(&secret, &phone, &c.code, c.now);
+        let r = config.check(&secret, &phone, &c.code, Time::from_unix_secs(c.now));
         assert_eq!(outcome(r), c.expected, "{}", c.name);
     }
 

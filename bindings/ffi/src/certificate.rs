@@ -6,6 +6,7 @@ use blindpost::bls;
 use blindpost::certificate::{
     self as cert, CertificateContent, HostKey, IssuerKey as CoreIssuerKey, KeyId,
 };
+use blindpost::Time;
 use blindpost::{DecodeError, DecodeErrorKind};
 use std::sync::Arc;
 
@@ -70,8 +71,8 @@ impl From<&cert::Certificate> for Certificate {
             bytes: c.to_bytes(),
             issuer_key_id: c.issuer_key_id().to_bytes().to_vec(),
             serial: c.serial(),
-            not_before: c.not_before(),
-            not_after: c.not_after(),
+            not_before: c.not_before().unix_secs(),
+            not_after: c.not_after().unix_secs(),
             phone: c.phone().as_str().to_owned(),
             identity_key: c.identity_key().to_bytes().to_vec(),
             account: blindpost::account::AccountId::for_identity_key(&c.identity_key().to_bytes())
@@ -109,8 +110,8 @@ impl From<&CoreIssuerKey> for IssuerKey {
         Self {
             key_id: k.id().to_bytes().to_vec(),
             public_key: k.public_key().to_bytes().to_vec(),
-            not_before: k.not_before(),
-            not_after: k.not_after(),
+            not_before: k.not_before().unix_secs(),
+            not_after: k.not_after().unix_secs(),
         }
     }
 }
@@ -121,7 +122,11 @@ impl TryFrom<&IssuerKey> for CoreIssuerKey {
     /// Decodes the public key, checks the validity, and checks that `key_id` is the key's id.
     fn try_from(k: &IssuerKey) -> Result<Self, BlindpostError> {
         let public_key = bls::PublicKey::from_bytes(&k.public_key)?;
-        let key = CoreIssuerKey::new(public_key, k.not_before, k.not_after)?;
+        let key = CoreIssuerKey::new(
+            public_key,
+            Time::from_unix_secs(k.not_before),
+            Time::from_unix_secs(k.not_after),
+        )?;
         if k.key_id.as_slice() != key.id().to_bytes().as_slice() {
             return Err(
                 DecodeError::new("issuer_key.key_id", DecodeErrorKind::InvalidValue).into(),
@@ -183,6 +188,7 @@ impl IssuerKeySet {
         now: u64,
         expected_phone: Option<Arc<PhoneNumber>>,
     ) -> Result<Certificate, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let c = self
             .inner
             .verify(&certificate, now, expected_phone.as_ref().map(|p| &p.inner))?;
@@ -207,7 +213,11 @@ impl CertificateIssuer {
         not_after: u64,
     ) -> Result<Arc<Self>, BlindpostError> {
         let sk = bls::SecretKey::from_bytes(secret_key.inner.to_bytes().as_ref())?;
-        let inner = cert::CertificateIssuer::new(sk, not_before, not_after)?;
+        let inner = cert::CertificateIssuer::new(
+            sk,
+            Time::from_unix_secs(not_before),
+            Time::from_unix_secs(not_after),
+        )?;
         Ok(Arc::new(Self { inner }))
     }
 
@@ -234,8 +244,8 @@ impl CertificateIssuer {
             identity_key: identity_key.inner,
             host_key,
             serial,
-            not_before,
-            not_after,
+            not_before: Time::from_unix_secs(not_before),
+            not_after: Time::from_unix_secs(not_after),
         };
         Ok(self.inner.issue(content)?.to_bytes())
     }

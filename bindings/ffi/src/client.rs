@@ -9,6 +9,7 @@ use crate::wire::{account_id, Channel, ErrorCode, RequestType, ServerKeys};
 use blindpost::certificate::{self as cert, HostKey};
 use blindpost::client::{self as core, RequestId};
 use blindpost::wire;
+use blindpost::Time;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Knobs of the client that are not persisted (the app passes them at every start). The
@@ -490,6 +491,7 @@ impl Client {
         code: String,
         host_key: Option<Vec<u8>>,
     ) -> Result<u64, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let host_key = host_key.as_deref().map(HostKey::new).transpose()?;
         let mut client = self.lock();
         let id = self
@@ -507,6 +509,7 @@ impl Client {
         message: Vec<u8>,
         host_material: Vec<u8>,
     ) -> Result<Vec<u8>, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let recipient = cert::Certificate::from_bytes(&recipient_certificate)?;
         let mut client = self.lock();
         Ok(self
@@ -534,6 +537,7 @@ impl Client {
         message: Vec<u8>,
         host_material: Vec<u8>,
     ) -> Result<Vec<u8>, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
         let mut client = self.lock();
         Ok(self
@@ -549,6 +553,7 @@ impl Client {
         contact: Vec<u8>,
         sealed: Vec<u8>,
     ) -> Result<u64, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
         let mut client = self.lock();
         Ok(self
@@ -559,6 +564,7 @@ impl Client {
 
     /// Accepts `contact`'s cold call without replying: its token is released later.
     pub fn accept(&self, now: u64, contact: Vec<u8>) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
         let mut client = self.lock();
         Ok(self.rng.run(|r| client.accept(r, now, contact))??)
@@ -573,6 +579,7 @@ impl Client {
 
     /// Looks up which of `phones` have accounts (one discovery token per batch).
     pub fn lookup(&self, now: u64, phones: Vec<Arc<PhoneNumber>>) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let phones = phones.iter().map(|p| p.inner.clone()).collect();
         let mut client = self.lock();
         Ok(self.rng.run(|r| client.lookup(r, now, phones))??)
@@ -594,6 +601,7 @@ impl Client {
         id: u64,
         response: Vec<u8>,
     ) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let mut client = self.lock();
         Ok(self
             .rng
@@ -608,6 +616,7 @@ impl Client {
         delivery: Vec<u8>,
         opened: Vec<u8>,
     ) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         Ok(self.lock().handle_delivery(now, &delivery, &opened)?)
     }
 
@@ -618,6 +627,7 @@ impl Client {
 
     /// Time has passed: sends due releases and starts due renewals.
     pub fn handle_timeout(&self, now: u64) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let mut client = self.lock();
         self.rng.run(|r| client.handle_timeout(r, now))
     }
@@ -640,6 +650,6 @@ impl Client {
 
     /// When to call `handle_timeout` next (Unix seconds), if anything is scheduled.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.lock().poll_timeout()
+        self.lock().poll_timeout().map(Time::unix_secs)
     }
 }

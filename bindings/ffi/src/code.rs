@@ -4,6 +4,7 @@ use crate::certificate::PhoneNumber;
 use crate::error::{wrong_length, BlindpostError};
 use crate::rng::with_os_rng;
 use blindpost::verification_code as vc;
+use blindpost::Time;
 use std::sync::Arc;
 
 /// The server's secret code key (32 bytes). Zeroized when the object is destroyed.
@@ -75,6 +76,7 @@ impl CodeConfig {
 
     /// The window number of time `now` (Unix seconds).
     pub fn window(&self, now: u64) -> u64 {
+        let now = Time::from_unix_secs(now);
         self.inner.window(now)
     }
 
@@ -95,6 +97,7 @@ impl CodeConfig {
         code: String,
         now: u64,
     ) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         Ok(self.inner.check(&secret.inner, &phone.inner, &code, now)?)
     }
 }

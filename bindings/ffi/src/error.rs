@@ -606,15 +606,21 @@ fn certificate(e: CertificateError, reason: String) -> BlindpostError {
             key_id: key_id.to_bytes().to_vec(),
         },
         E::BadSignature => K::BadSignature,
-        E::Expired { not_after, now } => K::Expired { not_after, now },
-        E::NotYetValid { not_before, now } => K::NotYetValid { not_before, now },
+        E::Expired { not_after, now } => K::Expired {
+            not_after: not_after.unix_secs(),
+            now: now.unix_secs(),
+        },
+        E::NotYetValid { not_before, now } => K::NotYetValid {
+            not_before: not_before.unix_secs(),
+            now: now.unix_secs(),
+        },
         E::WrongPhoneNumber => K::WrongPhoneNumber,
         E::InvalidValidity {
             not_before,
             not_after,
         } => K::InvalidValidity {
-            not_before,
-            not_after,
+            not_before: not_before.unix_secs(),
+            not_after: not_after.unix_secs(),
         },
         E::ValidityOutsideIssuerKey => K::ValidityOutsideIssuerKey,
         E::EmptyHostKey => K::EmptyHostKey,
@@ -703,7 +709,7 @@ fn token(e: token::Error, reason: String) -> BlindpostError {
         E::WrongKeySize { bits } => K::WrongKeySize { bits },
         E::EmptyKeySet => K::EmptyKeySet,
         E::TooManyKeys { count } => K::TooManyKeys { count: wide(count) },
-        E::TooManyConcurrentKeys { at } => K::TooManyConcurrentKeys { at },
+        E::TooManyConcurrentKeys { at } => K::TooManyConcurrentKeys { at: at.unix_secs() },
         E::InvalidValidity { key_id } => K::InvalidValidity {
             key_id: key_id.as_bytes().to_vec(),
         },
@@ -715,7 +721,9 @@ fn token(e: token::Error, reason: String) -> BlindpostError {
         },
         E::UnknownKeyId => K::UnknownKeyId,
         E::UnknownTruncatedKeyId { truncated } => K::UnknownTruncatedKeyId { truncated },
-        E::KeyNotValid { now } => K::KeyNotValid { now },
+        E::KeyNotValid { now } => K::KeyNotValid {
+            now: now.unix_secs(),
+        },
         E::ChallengeMismatch => K::ChallengeMismatch,
         E::InvalidAuthenticator => K::InvalidAuthenticator,
         _ => K::Other,
@@ -780,7 +788,9 @@ fn introduction(e: IntroductionError, reason: String) -> BlindpostError {
         IntroductionError::BadSignature => K::BadIntroductionSignature,
         IntroductionError::WrongRecipient => K::WrongRecipient,
         IntroductionError::BadMemberKey => K::BadMemberKey,
-        IntroductionError::FromTheFuture { created_at } => K::FromTheFuture { created_at },
+        IntroductionError::FromTheFuture { created_at } => K::FromTheFuture {
+            created_at: created_at.unix_secs(),
+        },
         _ => ClientErrorKind::Other,
     };
     BlindpostError::Client { kind, reason }

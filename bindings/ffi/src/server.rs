@@ -10,6 +10,7 @@ use blindpost::server::{self as core, DiscoveryConfig, ServerSecrets};
 use blindpost::store::MemoryStore;
 use blindpost::verification_code::{CodeConfig, CodePolicy};
 use blindpost::wire::Response;
+use blindpost::Time;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 /// The server's policy (SPEC.md 12.9). The defaults are the core's
@@ -183,6 +184,7 @@ impl Server {
         now: u64,
         store: Backend,
     ) -> Result<Arc<Self>, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let config = core::ServerConfig::try_from(config)?;
         let secrets =
             rng.run(|r| ServerSecrets::generate(r, now, issuer_name, &config.discovery))??;
@@ -297,6 +299,7 @@ impl Server {
         channel: Channel,
         request: Vec<u8>,
     ) -> Result<Handled, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         // An authenticated channel must name a 32-byte account id (else `Malformed`).
         let channel = account::Channel::try_from(channel)?;
         let server = self.read();
@@ -323,6 +326,7 @@ impl Server {
 
     /// Removes expired state; returns how many entries were removed. Call it periodically.
     pub fn maintain(&self, now: u64) -> Result<u64, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         Ok(wide(self.read().maintain(now)?))
     }
 
@@ -330,6 +334,7 @@ impl Server {
     /// the next window's key when missing. Returns whether the keys changed. Call it at least
     /// once per discovery window.
     pub fn rotate_discovery_keys(&self, now: u64) -> Result<bool, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let mut server = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         Ok(self.rng.run(|r| server.rotate_discovery_keys(r, now))??)
     }

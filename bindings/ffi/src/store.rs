@@ -3,6 +3,7 @@
 
 use crate::error::{wide, BlindpostError};
 use blindpost::store::{self, conformance, StoreError as CoreStoreError};
+use blindpost::Time;
 use std::sync::Arc;
 
 /// The error a foreign store throws. Anything else it throws arrives as `Backend` too.
@@ -117,30 +118,38 @@ fn narrow(n: u64) -> usize {
 }
 
 impl store::Store for Foreign {
-    fn get(&self, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, CoreStoreError> {
-        Ok(self.0.get(key.to_vec(), now)?)
+    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, CoreStoreError> {
+        Ok(self.0.get(key.to_vec(), now.unix_secs())?)
     }
 
     fn put(
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<(), CoreStoreError> {
-        Ok(self.0.put(key.to_vec(), value.to_vec(), expires_at, now)?)
+        Ok(self.0.put(
+            key.to_vec(),
+            value.to_vec(),
+            expires_at.map(Time::unix_secs),
+            now.unix_secs(),
+        )?)
     }
 
     fn insert_if_absent(
         &self,
         key: &[u8],
         value: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, CoreStoreError> {
-        Ok(self
-            .0
-            .insert_if_absent(key.to_vec(), value.to_vec(), expires_at, now)?)
+        Ok(self.0.insert_if_absent(
+            key.to_vec(),
+            value.to_vec(),
+            expires_at.map(Time::unix_secs),
+            now.unix_secs(),
+        )?)
     }
 
     fn replace_if_matches(
@@ -148,15 +157,15 @@ impl store::Store for Foreign {
         key: &[u8],
         expected: &[u8],
         new: &[u8],
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<bool, CoreStoreError> {
         Ok(self.0.replace_if_matches(
             key.to_vec(),
             expected.to_vec(),
             new.to_vec(),
-            expires_at,
-            now,
+            expires_at.map(Time::unix_secs),
+            now.unix_secs(),
         )?)
     }
 
@@ -164,11 +173,11 @@ impl store::Store for Foreign {
         &self,
         key: &[u8],
         expected: &[u8],
-        now: u64,
+        now: Time,
     ) -> Result<bool, CoreStoreError> {
         Ok(self
             .0
-            .delete_if_matches(key.to_vec(), expected.to_vec(), now)?)
+            .delete_if_matches(key.to_vec(), expected.to_vec(), now.unix_secs())?)
     }
 
     fn add_within_limit(
@@ -176,16 +185,20 @@ impl store::Store for Foreign {
         key: &[u8],
         amount: u64,
         limit: u64,
-        expires_at: Option<u64>,
-        now: u64,
+        expires_at: Option<Time>,
+        now: Time,
     ) -> Result<Option<u64>, CoreStoreError> {
-        Ok(self
-            .0
-            .add_within_limit(key.to_vec(), amount, limit, expires_at, now)?)
+        Ok(self.0.add_within_limit(
+            key.to_vec(),
+            amount,
+            limit,
+            expires_at.map(Time::unix_secs),
+            now.unix_secs(),
+        )?)
     }
 
-    fn purge_expired(&self, now: u64) -> Result<usize, CoreStoreError> {
-        Ok(narrow(self.0.purge_expired(now)?))
+    fn purge_expired(&self, now: Time) -> Result<usize, CoreStoreError> {
+        Ok(narrow(self.0.purge_expired(now.unix_secs())?))
     }
 
     fn entry_count(&self) -> Result<usize, CoreStoreError> {

@@ -5,6 +5,7 @@ use crate::blind_rsa::BlindRsaSecretKey;
 use crate::error::{wrong_length, BlindpostError};
 use crate::rng::{with_os_rng, VectorRng};
 use blindpost::token::{self, TokenKeyEntry as CoreEntry, TokenKeyId};
+use blindpost::Time;
 use std::sync::{Arc, Mutex, PoisonError};
 
 fn parse_key_id(bytes: &[u8]) -> Result<TokenKeyId, BlindpostError> {
@@ -116,8 +117,8 @@ impl From<&CoreEntry> for TokenKeyEntry {
         Self {
             key_id: e.key().id().as_bytes().to_vec(),
             spki: e.key().spki_der().to_vec(),
-            not_before: e.not_before(),
-            expires: e.expires(),
+            not_before: e.not_before().unix_secs(),
+            expires: e.expires().unix_secs(),
         }
     }
 }
@@ -152,8 +153,8 @@ impl TokenKeySet {
             .map(|e| {
                 Ok(CoreEntry::new(
                     token::TokenKey::from_spki_der(&e.spki)?,
-                    e.not_before,
-                    e.expires,
+                    Time::from_unix_secs(e.not_before),
+                    Time::from_unix_secs(e.expires),
                 ))
             })
             .collect::<Result<Vec<_>, BlindpostError>>()?;
@@ -201,6 +202,7 @@ impl TokenKeySet {
 
     /// The id of the key a client should request under at `now`, if any is valid.
     pub fn preferred_key_id(&self, now: u64) -> Option<Vec<u8>> {
+        let now = Time::from_unix_secs(now);
         self.inner
             .preferred_key(now)
             .map(|k| k.id().as_bytes().to_vec())
@@ -208,6 +210,7 @@ impl TokenKeySet {
 
     /// Whether `next` may replace this set at `now` (SPEC.md 6.5); throws why not.
     pub fn check_update(&self, next: &TokenKeySet, now: u64) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         Ok(self.inner.check_update(&next.inner, now)?)
     }
 }
@@ -238,7 +241,7 @@ impl TokenClient {
         rng: &mut (impl rand_core::CryptoRng + ?Sized),
         challenge: &TokenChallenge,
         key_id: &[u8],
-        now: u64,
+        now: Time,
     ) -> Result<TokenRequestResult, BlindpostError> {
         let id = parse_key_id(key_id)?;
         let (request, pending) = self.with(|c| {
@@ -275,6 +278,7 @@ impl TokenClient {
 
     /// Replaces the pinned set by `next` if the key-consistency rule allows it at `now`.
     pub fn update_key_set(&self, next: &TokenKeySet, now: u64) -> Result<(), BlindpostError> {
+        let now = Time::from_unix_secs(now);
         Ok(self.with(|c| c.update_key_set(next.inner.clone(), now))?)
     }
 
@@ -286,6 +290,7 @@ impl TokenClient {
         key_id: Vec<u8>,
         now: u64,
     ) -> Result<TokenRequestResult, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         with_os_rng(|rng| self.request_with(rng, challenge, &key_id, now))?
     }
 
@@ -297,6 +302,7 @@ impl TokenClient {
         key_id: Vec<u8>,
         now: u64,
     ) -> Result<TokenRequestResult, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         rng.with(|r| self.request_with(r, challenge, &key_id, now))
     }
 }

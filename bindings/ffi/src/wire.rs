@@ -250,7 +250,7 @@ pub fn decode_delivery(bytes: Vec<u8>) -> Result<Delivery, BlindpostError> {
             sealed,
         } => Delivery::ColdCall {
             handle: handle.0.to_vec(),
-            received_at,
+            received_at: received_at.unix_secs(),
             sealed,
         },
         wire::Delivery::Reply {
@@ -260,7 +260,7 @@ pub fn decode_delivery(bytes: Vec<u8>) -> Result<Delivery, BlindpostError> {
             signature,
         } => Delivery::Reply {
             generation,
-            timestamp,
+            timestamp: timestamp.unix_secs(),
             sealed,
             signature: signature.to_bytes().to_vec(),
         },

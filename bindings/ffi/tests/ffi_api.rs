@@ -5,6 +5,7 @@
 use blindpost::bls::BlsError;
 use blindpost::certificate::{CertificateError, KeyId, PhoneNumberError};
 use blindpost::verification_code::CodeError;
+use blindpost::Time;
 use blindpost::{DecodeError, DecodeErrorKind as CoreKind};
 use blindpost_ffi::*;
 use std::sync::Arc;
@@ -66,13 +67,13 @@ fn core_errors_map_variant_by_variant() {
         ),
         (
             CertificateError::Expired {
-                not_after: 5,
-                now: 6,
+                not_after: Time::from_unix_secs(5),
+                now: Time::from_unix_secs(6),
             }
             .to_string(),
             CertificateError::Expired {
-                not_after: 5,
-                now: 6,
+                not_after: Time::from_unix_secs(5),
+                now: Time::from_unix_secs(6),
             }
             .into(),
         ),

@@ -10,7 +10,7 @@ use blindpost::server::ServerError;
 use blindpost::store::StoreError as CoreStoreError;
 use blindpost::token::{Error as TokenError, TokenKeyId};
 use blindpost::wire::{EmbeddedError, IntroductionError, WireError};
-use blindpost::{DecodeError, DecodeErrorKind as CoreKind};
+use blindpost::{DecodeError, DecodeErrorKind as CoreKind, Time};
 use blindpost_ffi::*;
 
 const T0: u64 = 1_800_000_000;
@@ -228,12 +228,14 @@ fn client_wire_and_server_errors_keep_the_outer_message_and_the_inner_kind() {
             case!(ClientError::Certificate(CertificateError::BadSignature)),
             case!(ClientError::Introduction(IntroductionError::Certificate(
                 CertificateError::Expired {
-                    not_after: 5,
-                    now: 6
+                    not_after: Time::from_unix_secs(5),
+                    now: Time::from_unix_secs(6)
                 }
             ))),
             case!(ClientError::Introduction(
-                IntroductionError::FromTheFuture { created_at: 99 }
+                IntroductionError::FromTheFuture {
+                    created_at: Time::from_unix_secs(99)
+                }
             )),
             case!(ClientError::Wire(WireError::UnknownType {
                 message: "delivery",
@@ -368,7 +370,7 @@ fn vector_rng_client_and_server_are_the_cores() {
     let core_config = blindpost::server::ServerConfig::default();
     let secrets = blindpost::server::ServerSecrets::generate(
         &mut rng,
-        T0,
+        Time::from_unix_secs(T0),
         b"blindpost.test",
         &core_config.discovery,
     )

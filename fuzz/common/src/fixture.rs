@@ -19,11 +19,12 @@ use blindpost::token::{Issuer, TokenKey, TokenKeyEntry, TokenKeySet};
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::CodeSecret;
 use blindpost::wire::ServerKeys;
+use blindpost::Time;
 use blindpost::{blind_rsa, bls};
 use std::sync::OnceLock;
 
 /// The clock at the start of the recorded run.
-pub const T0: u64 = 1_800_000_000;
+pub const T0: Time = Time::from_unix_secs(1_800_000_000);
 /// The fixture server's issuer name.
 pub const ISSUER_NAME: &[u8] = b"fuzz.blindpost.example";
 
@@ -62,7 +63,7 @@ pub struct RecordedRequest {
     /// The channel it came by.
     pub channel: Channel,
     /// The server's clock.
-    pub now: u64,
+    pub now: Time,
     /// The request bytes.
     pub request: Vec<u8>,
     /// The response bytes.
@@ -77,7 +78,7 @@ pub struct Scenario {
     /// `Client::to_bytes` at that point.
     pub state: Vec<u8>,
     /// The clock at that point.
-    pub now: u64,
+    pub now: Time,
     /// The client's inputs from then on, as client steps (without the scenario byte).
     pub inputs: Vec<u8>,
 }
@@ -99,7 +100,7 @@ impl Recording {
         let mut out = Vec::new();
         let mut now = T0;
         for r in requests {
-            let delta = u32::try_from(r.now.saturating_sub(now)).unwrap_or(u32::MAX);
+            let delta = u32::try_from(r.now.secs_since(now)).unwrap_or(u32::MAX);
             now = r.now;
             put_server_step(&mut out, &r.channel, delta, &r.request);
         }
@@ -211,7 +212,7 @@ struct Snapshot {
     client: usize,
     name: &'static str,
     state: Vec<u8>,
-    now: u64,
+    now: Time,
     /// How many inputs the client had been given by then.
     given: usize,
 }
@@ -436,8 +437,8 @@ impl Run {
         for s in &self.snapshots {
             let mut inputs = Vec::new();
             let mut now = s.now;
-            let mut delta = |at: u64| {
-                let d = u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX);
+            let mut delta = |at: Time| {
+                let d = u32::try_from(at.secs_since(now)).unwrap_or(u32::MAX);
                 now = at;
                 d
             };

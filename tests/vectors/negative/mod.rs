@@ -239,7 +239,9 @@ fn token_json(e: &token::Error) -> Expected {
         &token::Error::WrongKeySize { bits } => Expected::WrongKeySize { bits },
         token::Error::EmptyKeySet => Expected::EmptyKeySet,
         &token::Error::TooManyKeys { count } => Expected::TooManyKeys { count },
-        &token::Error::TooManyConcurrentKeys { at } => Expected::TooManyConcurrentKeys { at },
+        &token::Error::TooManyConcurrentKeys { at } => {
+            Expected::TooManyConcurrentKeys { at: at.unix_secs() }
+        }
         token::Error::InvalidValidity { key_id } => Expected::InvalidValidity {
             key_id: hex::encode(key_id.as_bytes()),
         },

@@ -1,11 +1,15 @@
 //! The server's persisted secrets (SPEC.md 12).
 
 use super::*;
+use blindpost::Time;
 
 pub(super) fn server_secrets_file(s: &Sources) -> Generated {
     let issuer_key = &s.certificates.issuer_keys[0];
     let bls_key = bls::SecretKey::from_bytes(&unhex(&issuer_key.secret_key)).unwrap();
-    let (nb, na) = (1_700_000_000u64, 1_900_000_000u64);
+    let (nb, na) = (
+        Time::from_unix_secs(1_700_000_000),
+        Time::from_unix_secs(1_900_000_000),
+    );
     let certificate_issuer = CertificateIssuer::new(bls_key, nb, na).unwrap();
     let certificate_issuers = IssuerKeySet::new(vec![*certificate_issuer.issuer_key()]).unwrap();
     let rsa_key = |name: &str| blind_rsa::SecretKey::from_pkcs8_pem(&pem(name)).unwrap();
@@ -57,8 +61,8 @@ pub(super) fn server_secrets_file(s: &Sources) -> Generated {
         f.with(1, &r),
         bad.clone(),
     );
-    let mut reversed = f.with(33, &na.to_be_bytes());
-    reversed[41..49].copy_from_slice(&nb.to_be_bytes());
+    let mut reversed = f.with(33, &na.unix_secs().to_be_bytes());
+    reversed[41..49].copy_from_slice(&nb.unix_secs().to_be_bytes());
     f.case(
         "issuer validity reversed",
         InvalidValue,

@@ -2,6 +2,7 @@
 //! set, pending token, SPKI, PKCS#8 DER and PEM.
 
 use super::*;
+use blindpost::Time;
 
 /// `vec16`-encoded SPKI entries into a token key set encoding.
 fn key_set_bytes(issuer: &[u8], count: u8, entries: &[(u64, u64, &[u8])]) -> Vec<u8> {
@@ -351,7 +352,9 @@ pub(super) fn token_files(s: &Sources) -> Vec<Generated> {
                 (10, 100, three[2]),
             ],
         ),
-        token::Error::TooManyConcurrentKeys { at: 10 },
+        token::Error::TooManyConcurrentKeys {
+            at: Time::from_unix_secs(10),
+        },
     );
     files.push(f.finish(&[
         Truncated,

@@ -1,6 +1,7 @@
 //! Protocol messages (SPEC.md 10-12): request, response, delivery, payload.
 
 use super::*;
+use blindpost::Time;
 
 pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     let o = objects(s);
@@ -468,7 +469,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     // Deliveries: version || kind || body.
     let cold_delivery = Delivery::ColdCall {
         handle: DeliveryHandle([3; 16]),
-        received_at: 1_800_000_000,
+        received_at: Time::from_unix_secs(1_800_000_000),
         sealed: b"sealed".to_vec(),
     }
     .to_bytes();
@@ -529,7 +530,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     );
     let reply_delivery = Delivery::Reply {
         generation: 0,
-        timestamp: 1_800_000_000,
+        timestamp: Time::from_unix_secs(1_800_000_000),
         sealed: b"hi".to_vec(),
         signature: GroupSignature::from_bytes(&o.signature).unwrap(),
     }
@@ -621,7 +622,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         member_key: o.member.clone(),
         host_material: b"ratchet".to_vec(),
         message: b"hello".to_vec(),
-        created_at: 1_760_000_000,
+        created_at: Time::from_unix_secs(1_760_000_000),
     }
     .sign(&o.identity);
     let intro = Payload::Introduction(intro).to_bytes();

@@ -126,7 +126,7 @@ fn code_seeds(root: &Path) -> Vec<Vec<u8>> {
     let digits = v["check_config"]["digits"].as_u64().unwrap_or(6) as u8;
     let mut out = Vec::new();
     for case in v["check_cases"].as_array().into_iter().flatten() {
-        let now = case["now"].as_u64().unwrap_or(T0);
+        let now = case["now"].as_u64().unwrap_or(T0.unix_secs());
         let code = case["code"].as_str().unwrap_or("000000");
         for mode in 0..4u8 {
             let mut seed = Vec::new();
