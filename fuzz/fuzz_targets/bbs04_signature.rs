@@ -6,7 +6,8 @@ use blindpost::bbs04::GroupSignature;
 use common::{roundtrip, vectors::vectors};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some(signature) = roundtrip(data, GroupSignature::from_bytes, GroupSignature::to_bytes) else {
+    let Some(signature) = roundtrip(data, GroupSignature::from_bytes, GroupSignature::to_bytes)
+    else {
         return;
     };
     let v = vectors();

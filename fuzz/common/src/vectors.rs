@@ -3,7 +3,7 @@
 //! key, and so on).
 
 use blindpost::bbs04::{
-    GroupManagerKey, GroupPublicKey, MemberKey, PreparedGroupKey, RevocationRecord, GroupSignature,
+    GroupManagerKey, GroupPublicKey, GroupSignature, MemberKey, PreparedGroupKey, RevocationRecord,
 };
 use blindpost::certificate::IssuerKeySet;
 use blindpost::token::{TokenChallenge, TokenKeySet, TokenResponse};
@@ -64,7 +64,8 @@ pub fn vectors() -> &'static Vectors {
             member: MemberKey::from_bytes(&bytes(&bbs["members"][0])).expect("member"),
             record: RevocationRecord::from_bytes(&bytes(&bbs["revocation"]["record"]))
                 .expect("record"),
-            signature: GroupSignature::from_bytes(&bytes(&signature["signature"])).expect("signature"),
+            signature: GroupSignature::from_bytes(&bytes(&signature["signature"]))
+                .expect("signature"),
             context: bytes(&signature["context"]),
             message: bytes(&signature["message"]),
             issuers: IssuerKeySet::from_bytes(&bytes(&certs["key_set"])).expect("key set"),
