@@ -43,6 +43,8 @@
 // does, so the crate's no-panic lints do not apply here.
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod adversary;
+pub mod population;
 pub mod raw;
 mod seal;
 
