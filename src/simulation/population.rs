@@ -29,8 +29,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use rand_core::Rng;
 
-/// The largest difference between a phone's clock and the true time (seconds, either way).
-pub const MAX_CLOCK_OFFSET: u64 = 180;
+/// The largest difference between a phone's clock and the true time (seconds, either way):
+/// two phones differ by less than the 300 s skew an introduction may have.
+pub const MAX_CLOCK_OFFSET: u64 = 120;
 const MINUTE: u64 = 60;
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;

@@ -2,3 +2,4 @@
 //! the adversary tries to attribute every anonymous action from the server's log.
 
 mod population;
+mod strategies;

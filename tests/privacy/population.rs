@@ -1,23 +1,70 @@
-//! The adversary against whole populations, in both host modes.
+//! The adversary against a population of phones, in both host modes: hosts that send
+//! everything at once are linked, hosts that follow the schedule stay within chance.
 
-use blindpost::simulation::adversary::{score, KindScore};
-use blindpost::simulation::population::{run, HostMode, PopulationConfig};
+use blindpost::simulation::adversary::{attribute, score, Kind, KindScore};
+use blindpost::simulation::population::{run, HostMode, Outcome, PopulationConfig};
 
-fn figures(mode: HostMode) -> Vec<KindScore> {
-    let outcome = run(&PopulationConfig {
+/// Small enough for a debug test run of seconds, large enough for dozens of actions a kind.
+const PHONES: usize = 30;
+const DAYS: u64 = 4;
+
+fn outcome(mode: HostMode) -> Outcome {
+    run(&PopulationConfig {
         seed: "privacy test".into(),
-        phones: 24,
-        days: 3,
+        phones: PHONES,
+        days: DAYS,
         mode,
-    });
+    })
+}
+
+fn figure(scores: &[KindScore], kind: Kind) -> KindScore {
+    *scores
+        .iter()
+        .find(|s| s.kind == kind)
+        .expect("a score per kind")
+}
+
+/// Scores the run, checking first that every action's sender could be named by chance (the
+/// candidates are never empty) and that each kind occurred often enough to measure.
+fn scores(outcome: &Outcome) -> Vec<KindScore> {
+    for g in attribute(&outcome.log) {
+        assert!(g.candidates >= 1, "request {} has no candidate", g.request);
+    }
     let scores = score(&outcome.log, &outcome.truth);
     for s in &scores {
-        eprintln!("{mode:?} {:?}: actions {} rate {:.3} chance {:.3}", s.kind, s.actions, s.rate, s.chance);
+        eprintln!(
+            "{:<9} actions {:>4} rate {:.3} chance {:.3}",
+            s.kind.name(),
+            s.actions,
+            s.rate,
+            s.chance
+        );
+        assert!(s.actions >= 15, "too few {} actions: {}", s.kind.name(), s.actions);
     }
     scores
 }
 
 #[test]
-fn send_at_once() {
-    figures(HostMode::SendAtOnce);
+fn hosts_sending_everything_at_once_have_their_lookups_and_renewals_linked() {
+    let scores = scores(&outcome(HostMode::SendAtOnce));
+    for kind in [Kind::Lookup, Kind::Renewal] {
+        let s = figure(&scores, kind);
+        assert!(s.rate >= 0.5, "{}: rate {} below 0.5", kind.name(), s.rate);
+        assert!(s.rate > s.chance + 0.25, "{}: {s:?}", kind.name());
+    }
+}
+
+#[test]
+#[ignore = "needs the scheduled client (Client::poll_transmit(now)) from main"]
+fn hosts_following_the_schedule_stay_within_chance() {
+    let scores = scores(&outcome(HostMode::Scheduled));
+    for s in scores {
+        assert!(
+            s.rate <= s.chance + 0.05,
+            "{}: rate {} over chance {} + 0.05",
+            s.kind.name(),
+            s.rate,
+            s.chance
+        );
+    }
 }
