@@ -1,10 +1,11 @@
 //! `cargo run --release --example walkthrough [-- --population N --seed S --quiet]`
 //!
 //! A population of phones runs the whole blindpost protocol against one in-memory server, in
-//! nine acts: server keys, registration, discovery, cold calls, replies, releases and
-//! renewals, a spammer running dry, a contact blocked and revoked, and finally what the server
-//! saw and what it could not tell (each claim backed by a check on the recorded requests and
-//! the store), with timings.
+//! ten acts: server keys, registration, discovery, cold calls, replies, releases and
+//! renewals, a spammer running dry, a contact blocked and revoked, what the server saw and
+//! what it could not tell (each claim backed by a check on the recorded requests and the
+//! store), and what a server timing every request could link (a population of sleeping,
+//! restarting phones against the traffic-analysis adversary), with timings.
 //!
 //! Everything random comes from one `VectorRng` seeded by `--seed`, and the clock is simulated,
 //! so two runs with the same options print the same text except for the timing table.
@@ -15,7 +16,7 @@
 //! the request log) is `blindpost::simulation`; `host.rs` adds the people, timings and steps
 //! that report failures; `walk.rs` holds the shared state and act 1; then one file per topic:
 //! `registration.rs` (act 2), `discovery.rs` (3), `conversations.rs` (4, 5), `clock.rs` (the
-//! simulated clock, 6), `spam.rs` (7), `revocation.rs` (8) and `view.rs` (9).
+//! simulated clock, 6), `spam.rs` (7), `revocation.rs` (8), `view.rs` (9) and `link.rs` (10).
 
 /// Prints a line to stdout. When stdout is gone (for example piped into `head`), the run ends
 /// quietly instead of panicking.
@@ -38,6 +39,7 @@ mod clock;
 mod conversations;
 mod discovery;
 mod host;
+mod link;
 mod registration;
 mod revocation;
 mod spam;
@@ -167,6 +169,7 @@ fn run(options: &Options) -> Res<()> {
     walk.act7_spammer()?;
     walk.act8_block()?;
     walk.act9_view()?;
+    walk.act10_link(options)?;
     walk.print_timings(started.elapsed());
     out!("\nwalkthrough complete: every step and every check passed");
     Ok(())
