@@ -27,7 +27,10 @@ impl Walk {
         say!(self, "offsets and the intersection of online times, and guesses one sender per anonymous action.");
         say!(self, "rate: share guessed right (a tie among k counts 1/k); chance: mean 1/candidates, the candidates");
         say!(self, "being the registered accounts online at arrival that are not the recipient (for a lookup:");
-        say!(self, "holding discovery tokens of the window), at every request carrying the same token.");
+        say!(
+            self,
+            "holding discovery tokens of the window), at every request carrying the same token."
+        );
         let config = |mode| PopulationConfig {
             seed: options.seed.clone(),
             phones: options.population,

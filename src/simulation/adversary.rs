@@ -317,7 +317,13 @@ pub fn score(log: &ServerLog, truth: &[Option<AccountId>]) -> Vec<KindScore> {
                     chance += 1.0 / g.candidates as f64;
                 }
             }
-            let mean = |x: f64| if actions == 0 { 0.0 } else { x / actions as f64 };
+            let mean = |x: f64| {
+                if actions == 0 {
+                    0.0
+                } else {
+                    x / actions as f64
+                }
+            };
             KindScore {
                 kind,
                 actions,
@@ -484,12 +490,16 @@ impl<'a> View<'a> {
     /// The links the protocol itself shows: a renewal names the token its cold call spent.
     fn protocol_links(&self) -> Links {
         let mut links = Links::new(self.log.requests.len());
-        links.join_by(self.actions.iter().filter_map(|&(i, _)| {
-            match &self.request(i).fields {
-                Fields::ColdCall { token, .. } | Fields::RenewToken { token } => Some((*token, i)),
-                _ => None,
-            }
-        }));
+        links.join_by(
+            self.actions
+                .iter()
+                .filter_map(|&(i, _)| match &self.request(i).fields {
+                    Fields::ColdCall { token, .. } | Fields::RenewToken { token } => {
+                        Some((*token, i))
+                    }
+                    _ => None,
+                }),
+        );
         links
     }
 
@@ -623,7 +633,10 @@ impl<'a> View<'a> {
             .collect();
         for &r in &replies {
             let reply = self.request(r);
-            let Fields::Reply { recipient: caller, .. } = reply.fields else {
+            let Fields::Reply {
+                recipient: caller, ..
+            } = reply.fields
+            else {
                 continue;
             };
             if reply.size < smallest + LARGE_REPLY {

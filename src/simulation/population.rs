@@ -304,10 +304,7 @@ impl Population {
     /// Sends what phone `i`'s client hands out, feeding back the responses, and reacts to the
     /// events.
     fn drain(&mut self, i: usize) {
-        loop {
-            let Some(t) = self.next_transmit(i) else {
-                break;
-            };
+        while let Some(t) = self.next_transmit(i) {
             self.exchange(i, t);
             let events = events(&mut self.phones[i].client);
             self.react(i, events);
@@ -374,7 +371,8 @@ impl Population {
                         Plan::Block(contact)
                     })
                 }
-                Event::IntroductionReceived { contact, .. } | Event::MessageReceived { contact, .. } => {
+                Event::IntroductionReceived { contact, .. }
+                | Event::MessageReceived { contact, .. } => {
                     let r = unit(rng);
                     if r < ANSWER_MESSAGE {
                         Some(Plan::Reply(contact))
@@ -410,7 +408,8 @@ impl Population {
                     return;
                 }
                 let message = text(rng);
-                let Ok(intro) = client.compose_introduction(rng, clock, &certificate, &message, b"")
+                let Ok(intro) =
+                    client.compose_introduction(rng, clock, &certificate, &message, b"")
                 else {
                     return;
                 };
@@ -496,7 +495,10 @@ fn lookup_list(rng: &mut impl Rng, me: usize, phones: usize) -> Vec<PhoneNumber>
         }
     }
     if coin(rng, 0.3) {
-        list.push(parse(&format!("+1555{:07}", 9_000_000 + uniform(rng, 0, 1000))));
+        list.push(parse(&format!(
+            "+1555{:07}",
+            9_000_000 + uniform(rng, 0, 1000)
+        )));
     }
     list
 }

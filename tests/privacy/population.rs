@@ -39,7 +39,12 @@ fn scores(outcome: &Outcome) -> Vec<KindScore> {
             s.rate,
             s.chance
         );
-        assert!(s.actions >= 15, "too few {} actions: {}", s.kind.name(), s.actions);
+        assert!(
+            s.actions >= 15,
+            "too few {} actions: {}",
+            s.kind.name(),
+            s.actions
+        );
     }
     scores
 }

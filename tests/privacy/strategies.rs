@@ -36,7 +36,14 @@ impl Log {
             truth: Vec::new(),
         };
         for a in 1..=n {
-            log.push(0, Channel::Direct, Fields::Register { account: account(a) }, Some(a));
+            log.push(
+                0,
+                Channel::Direct,
+                Fields::Register {
+                    account: account(a),
+                },
+                Some(a),
+            );
         }
         log
     }
@@ -87,7 +94,12 @@ impl Log {
 
     /// An authenticated request of account `a` (a release).
     fn authenticated(&mut self, t: u64, a: u8) {
-        self.push(t, Channel::Authenticated(account(a)), Fields::Other, Some(a));
+        self.push(
+            t,
+            Channel::Authenticated(account(a)),
+            Fields::Other,
+            Some(a),
+        );
     }
 
     fn issue(&mut self, t: u64, a: u8, count: usize) {
@@ -285,7 +297,7 @@ fn without_information_the_rate_is_exactly_chance() {
         log.online(a, 0, DAY);
     }
     log.online(5, 0, 1); // only the first second: absent for every action
-    // 5 holds no discovery tokens and is offline; 1 is the reply's recipient.
+                         // 5 holds no discovery tokens and is offline; 1 is the reply's recipient.
     for a in 1..=4 {
         log.issue(60 * u64::from(a), a, 1);
     }
