@@ -258,39 +258,23 @@ pub fn attribute(log: &ServerLog) -> Vec<Guess> {
     view.link_timestamp_offsets(&mut links);
     let sizes = view.size_classes();
     let (fair_groups, groups) = (protocol.groups(), links.groups());
+    // Candidates per protocol-linked set, and the guess per adversary-linked set, once each.
+    let mut fair: BTreeMap<usize, BTreeSet<AccountId>> = BTreeMap::new();
+    let mut tops: BTreeMap<(usize, usize), Vec<AccountId>> = BTreeMap::new();
     let mut guesses = Vec::with_capacity(view.actions.len());
     for &(request, kind) in &view.actions {
-        let fair = view.group_candidates(&fair_groups[&protocol.root(request)]);
-        let group = &groups[&links.root(request)];
-        let mut candidates = view.group_candidates(group);
-        if candidates.is_empty() {
-            // A wrong link (two senders sharing a value by coincidence): use what is certain.
-            candidates = fair.clone();
-        }
-        let mut evidence: BTreeMap<AccountId, u64> = BTreeMap::new();
-        for &m in group {
-            view.adjacency(m, &mut evidence);
-            view.counts(m, &mut evidence);
-            if let Some(points) = sizes.get(&m) {
-                for a in points {
-                    *evidence.entry(*a).or_default() += 1;
-                }
-            }
-        }
-        let best = candidates
-            .iter()
-            .map(|a| evidence.get(a).copied().unwrap_or(0))
-            .max()
-            .unwrap_or(0);
-        let top = candidates
-            .iter()
-            .filter(|a| evidence.get(a).copied().unwrap_or(0) == best)
-            .copied()
-            .collect();
+        let fair_root = protocol.root(request);
+        let fair = fair
+            .entry(fair_root)
+            .or_insert_with(|| view.group_candidates(&fair_groups[&fair_root]));
+        let root = links.root(request);
+        let top = tops
+            .entry((root, fair_root))
+            .or_insert_with(|| view.guess(&groups[&root], fair, &sizes));
         guesses.push(Guess {
             request,
             kind,
-            top,
+            top: top.clone(),
             candidates: fair.len(),
         });
     }
@@ -485,6 +469,32 @@ impl<'a> View<'a> {
         let mut sets = group.iter().map(|&i| self.base_candidates(i));
         let first = sets.next().unwrap_or_default();
         sets.fold(first, |acc, s| acc.intersection(&s).copied().collect())
+    }
+
+    /// The candidates of a linked `group` with the most evidence; `fair` are the candidates of
+    /// its protocol-linked part, used when the group's links leave no candidate.
+    fn guess(
+        &self,
+        group: &[usize],
+        fair: &BTreeSet<AccountId>,
+        sizes: &BTreeMap<usize, Vec<AccountId>>,
+    ) -> Vec<AccountId> {
+        let mut candidates = self.group_candidates(group);
+        if candidates.is_empty() {
+            // A wrong link (two senders sharing a value by coincidence): use what is certain.
+            candidates = fair.clone();
+        }
+        let mut evidence: BTreeMap<AccountId, u64> = BTreeMap::new();
+        for &m in group {
+            self.adjacency(m, &mut evidence);
+            self.counts(m, &mut evidence);
+            for a in sizes.get(&m).into_iter().flatten() {
+                *evidence.entry(*a).or_default() += 1;
+            }
+        }
+        let points = |a: &AccountId| evidence.get(a).copied().unwrap_or(0);
+        let best = candidates.iter().map(points).max().unwrap_or(0);
+        candidates.into_iter().filter(|a| points(a) == best).collect()
     }
 
     /// The links the protocol itself shows: a renewal names the token its cold call spent.
