@@ -45,8 +45,8 @@ impl Walk {
                     .ctx(|| format!("{}: compose_introduction", user.name))?;
                 let sealed = self.world.seal(&to_account, &intro);
                 self.timings
-                    .client_op(&mut self.world, "send_cold_call", |_, _| {
-                        user.client.send_cold_call(to_account, &sealed)
+                    .client_op(&mut self.world, "send_cold_call", |_, now| {
+                        user.client.send_cold_call(now, to_account, &sealed)
                     })
                     .ctx(|| format!("{}: send_cold_call", user.name))?;
                 let ev = pump(&mut self.world, &mut self.timings, user)?;

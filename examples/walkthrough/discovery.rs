@@ -1,11 +1,13 @@
 //! Act 3: discovery.
 
-use crate::host::{fail, failures, no_failures, pump, Context, Res};
+use crate::host::{fail, no_failures, pump, Context, Res};
 use crate::walk::Walk;
 use crate::{header, number, phone_of, pick, DETAIL};
+use blindpost::account::Channel;
 use blindpost::certificate::{Certificate, PhoneNumber};
-use blindpost::client::{Event, FailureReason};
-use blindpost::wire::{ErrorCode, RequestType};
+use blindpost::client::Event;
+use blindpost::simulation::raw;
+use blindpost::wire::{ErrorCode, Request};
 use rand_core::Rng;
 use std::collections::BTreeSet;
 
@@ -13,9 +15,10 @@ impl Walk {
     /// Act 3: everyone looks up its address book; the spammer scrapes until the window's limit.
     pub fn act3_discovery(&mut self) -> Res<()> {
         header(3, "Discovery");
-        say!(self, "Each client looks up numbers from its address book. It first asks for discovery tokens on its");
-        say!(self, "authenticated channel (blinded, counted per account and day), then pays one token per batch of");
-        say!(self, "up to 100 numbers on a fresh anonymous circuit. The server answers with the certificates of the");
+        say!(self, "Each client looks up numbers from its address book. Every window it asks for the same number of");
+        say!(self, "discovery tokens on its authenticated channel (blinded, counted per account and day), needed or");
+        say!(self, "not, and pays one token per batch of up to 100 numbers on a fresh anonymous circuit, each batch at");
+        say!(self, "its own random time in the window (this act's hosts send at once). The server answers with the certificates of the");
         say!(
             self,
             "numbers that have accounts; the client checks them against the pinned issuer key."
@@ -134,39 +137,39 @@ impl Walk {
             })
             .flatten()
             .collect();
-        let more: Vec<PhoneNumber> = (0..batch)
-            .map(|k| number(1000 + window_tokens * batch + k))
-            .collect::<Res<_>>()?;
-        self.timings
-            .client_op(&mut self.world, "lookup", |rng, now| {
-                user.client.lookup(rng, now, more)
-            })
-            .ctx(|| "mallory: lookup".into())?;
-        let ev = pump(&mut self.world, &mut self.timings, user)?;
-        let refused = matches!(
-            failures(&ev).as_slice(),
-            [(
-                RequestType::IssueDiscoveryTokens,
-                FailureReason::Server(ErrorCode::RateLimited)
-            )]
+        // The scraper's client holds this window's share of tokens; its host asks for the rest
+        // of the window's limit, and one more, on its own.
+        let held = lookups as u64;
+        let more = window_tokens.saturating_sub(held) + 1;
+        let window = self
+            .world
+            .now
+            .window(self.world.server.config().discovery.window_seconds);
+        let (requests, _) = self.world.discovery_requests(more as usize);
+        let account = user.account();
+        let bytes = Request::IssueDiscoveryTokens { window, requests }.to_bytes();
+        let response = self.timings.send(
+            &mut self.world,
+            account,
+            Channel::Authenticated(account),
+            &bytes,
         );
+        let refused = raw::error_code(&response) == Some(ErrorCode::RateLimited);
         if !refused {
             return Err(fail(format!(
                 "mallory's token request beyond the window's limit should be rate_limited, got {:?}",
-                failures(&ev)
+                raw::decode(&response)
             )));
         }
         if !self.quiet {
             out!(
-                "  mallory  scrapes {} .. {}: {} tokens pay for {lookups} batches of {batch}, finding {} accounts;",
+                "  mallory  scrapes {} .. {}: its {held} tokens pay for {lookups} batches of {batch}, finding {} accounts;",
                 first.unwrap_or_default(),
                 last.unwrap_or_default(),
-                window_tokens,
                 self.victims.len()
             );
             out!(
-                "           asking for token {} this window: refused, rate_limited (everyone gets the same {} per day)",
-                window_tokens + 1,
+                "           asking for {more} more this window: refused, rate_limited (nobody gets more than {} per day)",
                 window_tokens
             );
         }

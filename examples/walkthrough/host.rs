@@ -169,7 +169,7 @@ impl User {
 /// Sends every request `user`'s client has queued until none is left, feeding each response
 /// back; returns the events the client produced.
 pub fn pump(world: &mut World, timings: &mut Timings, user: &mut User) -> Res<Vec<Event>> {
-    while let Some(t) = user.client.poll_transmit() {
+    while let Some(t) = user.client.poll_transmit(Time::MAX) {
         let response = timings.send(world, user.account(), t.channel, &t.bytes);
         let kind = world.received.last().map_or("?", |r| r.request_type.name());
         let name = format!("handle_response({kind})");

@@ -73,7 +73,7 @@ impl Walk {
         let detail = !self.quiet && (i < DETAIL || i == self.honest);
         let user = &mut self.users[i];
         let phone = user.phone.clone();
-        user.client.request_code(phone.clone());
+        user.client.request_code(self.world.now, phone.clone());
         let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
         let code = self

@@ -46,8 +46,8 @@ impl Walk {
         let user = &mut self.users[b];
         let upload = self
             .timings
-            .client_op(&mut self.world, "block", |_, _| {
-                user.client.block(c_account)
+            .client_op(&mut self.world, "block", |_, now| {
+                user.client.block(now, c_account)
             })
             .ctx(|| format!("{b_name}: block"))?;
         if upload.is_none() {
@@ -190,7 +190,7 @@ impl Walk {
                 .ctx(|| format!("{c_name}: compose_introduction"))?;
             let sealed = self.world.seal(&b_account, &intro);
             user.client
-                .send_cold_call(b_account, &sealed)
+                .send_cold_call(self.world.now, b_account, &sealed)
                 .ctx(|| format!("{c_name}: send_cold_call"))?;
             let ev = pump(&mut self.world, &mut self.timings, user)?;
             no_failures(&c_name, &ev)?;

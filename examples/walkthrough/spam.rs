@@ -31,7 +31,7 @@ impl Walk {
                 })
                 .ctx(|| "mallory: compose_introduction".into())?;
             let sealed = self.world.seal(&victim, &intro);
-            match user.client.send_cold_call(victim, &sealed) {
+            match user.client.send_cold_call(self.world.now, victim, &sealed) {
                 Ok(_) => {
                     let ev = pump(&mut self.world, &mut self.timings, user)?;
                     no_failures("mallory", &ev)?;
@@ -73,7 +73,9 @@ impl Walk {
                 let user = &mut self.users[r];
                 let upload = self
                     .timings
-                    .client_op(&mut self.world, "block", |_, _| user.client.block(mallory))
+                    .client_op(&mut self.world, "block", |_, now| {
+                        user.client.block(now, mallory)
+                    })
                     .ctx(|| format!("{}: block", user.name))?;
                 if upload.is_some() {
                     return Err(fail("blocking mallory should need no revocation"));

@@ -42,7 +42,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             }
             ClientStep::SendFailure { id } => client.handle_send_failure(RequestId(id)),
             ClientStep::Poll => {
-                while let Some(t) = client.poll_transmit() {
+                while let Some(t) = client.poll_transmit(now) {
                     let request = Request::from_bytes(&t.bytes).expect("transmits decode");
                     assert_eq!(request.channel(), t.channel.kind());
                     assert_eq!(request.to_bytes(), t.bytes);

@@ -3,6 +3,7 @@
 //! hands out well-formed transmits.
 
 use blindpost::client::Client;
+use blindpost::Time;
 use common::fixture::client_settings;
 use common::roundtrip;
 
@@ -21,5 +22,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         client.outstanding(),
         client.discovery_tokens(0),
     );
-    while client.poll_transmit().is_some() {}
+    while client.poll_transmit(Time::MAX).is_some() {}
 });

@@ -1,4 +1,5 @@
-//! Random delays: when a release is sent after acceptance, and when a renewal check happens.
+//! Random delays: when a release is sent after acceptance, when a renewal check happens, and
+//! when each request may leave (SPEC.md 13.4).
 //!
 //! The core has no floating point (no_std without libm), so the exponential distribution is
 //! sampled by inversion in fixed point: `-ln(U)` with `U` uniform on 64 bits, from an integer
@@ -6,12 +7,14 @@
 
 use rand_core::CryptoRng;
 
-/// How long the client waits, after accepting a cold call, before it releases the token.
+/// A distribution of random delays, in seconds.
 ///
-/// The delay separates the release (authenticated, so the server sees who releases) from the
-/// acceptance and the reply, so that the server cannot tie a release to a reply by time.
+/// The client draws one for every request it makes, so that what it sends is not tied by time
+/// to what caused it: a release (authenticated, so the server sees who releases) to the
+/// acceptance and the reply, a renewal to the release it follows, a lookup to the issuance of
+/// its token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReleaseDelay {
+pub enum Delay {
     /// Uniform on `[min, max)` seconds (`min` when `max <= min`).
     Uniform {
         /// Shortest delay (seconds).
@@ -31,22 +34,22 @@ pub enum ReleaseDelay {
     },
 }
 
-impl Default for ReleaseDelay {
-    /// Uniform between one hour and one day.
+impl Default for Delay {
+    /// Uniform between one hour and one day (the default release delay).
     fn default() -> Self {
-        ReleaseDelay::Uniform {
+        Delay::Uniform {
             min: 3600,
             max: 24 * 3600,
         }
     }
 }
 
-impl ReleaseDelay {
+impl Delay {
     /// Draws one delay in seconds.
     pub fn sample<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> u64 {
         match *self {
-            ReleaseDelay::Uniform { min, max } => uniform(rng, min, max),
-            ReleaseDelay::Exponential { min, mean, max } => {
+            Delay::Uniform { min, max } => uniform(rng, min, max),
+            Delay::Exponential { min, mean, max } => {
                 let spread = max.saturating_sub(min);
                 min.saturating_add(exponential(rng, mean).min(spread))
             }
@@ -125,7 +128,7 @@ mod tests {
     #[test]
     fn exponential_has_the_configured_mean_and_median() {
         let mut rng = VectorRng::new(b"release delay exponential");
-        let delay = ReleaseDelay::Exponential {
+        let delay = Delay::Exponential {
             min: 0,
             mean: 3600,
             max: u64::MAX,
@@ -148,7 +151,7 @@ mod tests {
     #[test]
     fn exponential_respects_min_and_max() {
         let mut rng = VectorRng::new(b"release delay bounds");
-        let delay = ReleaseDelay::Exponential {
+        let delay = Delay::Exponential {
             min: 600,
             mean: 3600,
             max: 7200,
@@ -164,7 +167,7 @@ mod tests {
     #[test]
     fn uniform_stays_in_range_and_covers_it() {
         let mut rng = VectorRng::new(b"release delay uniform");
-        let delay = ReleaseDelay::Uniform { min: 10, max: 20 };
+        let delay = Delay::Uniform { min: 10, max: 20 };
         let mut seen = [false; 10];
         for _ in 0..1_000 {
             let d = delay.sample(&mut rng);
@@ -172,7 +175,7 @@ mod tests {
             seen[(d - 10) as usize] = true;
         }
         assert!(seen.iter().all(|&s| s));
-        let empty = ReleaseDelay::Uniform { min: 50, max: 40 };
+        let empty = Delay::Uniform { min: 50, max: 40 };
         assert_eq!(empty.sample(&mut rng), 50);
     }
 
@@ -198,7 +201,7 @@ mod tests {
         assert!((44_361_000..44_362_000).contains(&longest), "{longest}");
         assert_eq!(exponential(&mut Fixed(u64::MAX), 1_000_000), 0);
         assert_eq!(exponential(&mut Fixed(0), u64::MAX), u64::MAX);
-        let delay = ReleaseDelay::Exponential {
+        let delay = Delay::Exponential {
             min: u64::MAX - 5,
             mean: u64::MAX,
             max: u64::MAX,

@@ -16,6 +16,7 @@
 
 mod delay;
 mod deliveries;
+mod outbox;
 mod responses;
 mod state;
 
@@ -32,11 +33,13 @@ use crate::Time;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::fmt;
+use outbox::Outbox;
 use rand_core::CryptoRng;
-use state::{Contact, Pending, Purpose, State, TokenSlot};
+use state::{Contact, Purpose, State, TokenSlot};
 use zeroize::Zeroizing;
 
-pub use delay::ReleaseDelay;
+pub use delay::Delay;
+pub use outbox::OVERDUE_GRACE;
 pub use state::{StateError, MAX_STATE_LIST};
 
 /// Renewal checks back off by doubling at most this many times (6 h becomes 16 days).
@@ -125,6 +128,14 @@ pub enum Event {
     },
     /// The pinned server keys were updated.
     KeysUpdated,
+    /// The server showed keys that contradict the pinned ones (SPEC.md 6.5 rules 3 and 4): the
+    /// same serial with other keys, an older serial, or a pinned key missing before its
+    /// expiry. It is evidence that the server shows different keys to different clients, which
+    /// would let it tell their tokens apart. The pin is kept; the host should report this.
+    KeysInconsistent {
+        /// The published set that contradicts the pin.
+        set: PublishedKeySet,
+    },
     /// A request failed for good (it is no longer outstanding).
     RequestFailed {
         /// The id the request had in its transmit.
@@ -134,6 +145,17 @@ pub enum Event {
         /// The server's refusal, or the check of its answer that failed.
         reason: FailureReason,
     },
+}
+
+/// One of the key sets a server publishes (SPEC.md 12.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PublishedKeySet {
+    /// The certificate issuer keys.
+    CertificateIssuers,
+    /// The keys cold-call tokens are issued under.
+    ColdCallTokens,
+    /// The keys discovery tokens are issued under.
+    DiscoveryTokens,
 }
 
 /// Why a request failed.
@@ -189,8 +211,6 @@ pub enum ClientError {
     },
     /// A response answers another kind of request than the one with this id.
     UnexpectedResponse,
-    /// The pinned server keys refused an update.
-    KeyUpdateRefused,
     /// The server's registration answer holds a valid certificate for another identity key
     /// than ours.
     CertificateNotOurs,
@@ -235,9 +255,6 @@ impl fmt::Display for ClientError {
             ClientError::TooLarge { field } => write!(f, "client: {field} too large"),
             ClientError::UnexpectedResponse => {
                 f.write_str("client: response does not answer the request")
-            }
-            ClientError::KeyUpdateRefused => {
-                f.write_str("client: server key update violates the pinning rules")
             }
             ClientError::CertificateNotOurs => {
                 f.write_str("client: the certificate names another identity key than ours")
@@ -287,7 +304,19 @@ impl From<TokenError> for ClientError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientSettings {
     /// How long after acceptance a cold call's token is released.
-    pub release_delay: ReleaseDelay,
+    pub release_delay: Delay,
+    /// How long a reply waits before its group-key fetch leaves (SPEC.md 13.4).
+    pub reply_delay: Delay,
+    /// How long background work waits before it leaves, counted from when it becomes due
+    /// (releases, renewals, key-set checks, discovery token issuance), and how long any request
+    /// whose time passed while the client was not running waits from when it runs again.
+    pub background_delay: Delay,
+    /// How often to fetch the published keys anonymously to check the pin (seconds; each check
+    /// at a uniformly random time in `[interval, 2 * interval)`, SPEC.md 6.5 rule 4).
+    pub key_check_interval: u64,
+    /// Discovery tokens to obtain in every window, needed or not, so that the count says
+    /// nothing about the address book (at most the server's limit per window).
+    pub discovery_tokens: usize,
     /// How often to check whether a spent token was released (seconds; the check happens at a
     /// uniformly random time in `[interval, 2 * interval)`).
     pub renewal_interval: u64,
@@ -304,7 +333,15 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> Self {
         Self {
-            release_delay: ReleaseDelay::default(),
+            release_delay: Delay::default(),
+            reply_delay: Delay::Uniform { min: 0, max: 30 },
+            background_delay: Delay::Exponential {
+                min: 0,
+                mean: 3600,
+                max: 6 * 3600,
+            },
+            key_check_interval: 12 * 3600,
+            discovery_tokens: 10,
             renewal_interval: 6 * 3600,
             max_clock_skew: 300,
             discovery_window: 24 * 3600,
@@ -358,9 +395,6 @@ impl TokenCounts {
 pub struct Client {
     state: State,
     settings: ClientSettings,
-    /// Requests handed out by `poll_transmit` in this session (not persisted: after a restart
-    /// everything outstanding is sent again).
-    sent: Vec<u64>,
     events: VecDeque<Event>,
 }
 
@@ -395,14 +429,15 @@ impl Client {
             tokens: Vec::new(),
             discovery_tokens: Vec::new(),
             releases: Vec::new(),
-            outbox: Vec::new(),
-            next_request: 1,
+            outbox: Outbox::new(),
             recent_deliveries: VecDeque::new(),
+            lookups: Vec::new(),
+            discovery_window: 0,
+            next_key_check: Time::EPOCH,
         };
         Self {
             state,
             settings,
-            sent: Vec::new(),
             events: VecDeque::new(),
         }
     }
@@ -412,7 +447,6 @@ impl Client {
         Ok(Self {
             state: State::from_bytes(bytes)?,
             settings,
-            sent: Vec::new(),
             events: VecDeque::new(),
         })
     }
@@ -491,10 +525,10 @@ impl Client {
 
     // ----- commands -----
 
-    /// Asks the server to send a verification code to `phone`.
-    pub fn request_code(&mut self, phone: PhoneNumber) -> RequestId {
+    /// Asks the server to send a verification code to `phone` (the request may leave at once).
+    pub fn request_code(&mut self, now: Time, phone: PhoneNumber) -> RequestId {
         let request = Request::RequestCode { phone };
-        self.enqueue(Channel::Direct, &request, Purpose::RequestCode)
+        self.enqueue(Channel::Direct, &request, Purpose::RequestCode, now)
     }
 
     /// Registers `phone` with the `code` received by SMS: asks for a certificate for our
@@ -547,6 +581,7 @@ impl Client {
                 phone,
                 tokens: pending,
             },
+            now,
         ))
     }
 
@@ -593,9 +628,11 @@ impl Client {
         Ok(self.introduction(own, account, member, message, host_material, now))
     }
 
-    /// Sends a cold call with a sealed introduction, paying with one token.
+    /// Sends a cold call with a sealed introduction, paying with one token. It may leave at
+    /// once: the user's action is its time.
     pub fn send_cold_call(
         &mut self,
+        now: Time,
         recipient: AccountId,
         sealed: &[u8],
     ) -> Result<RequestId, ClientError> {
@@ -625,6 +662,7 @@ impl Client {
             Channel::Anonymous,
             &request,
             Purpose::ColdCall { recipient },
+            now,
         );
         if let Some(slot) = self.state.tokens.get_mut(index) {
             *slot = TokenSlot::Reserved {
@@ -679,8 +717,9 @@ impl Client {
     /// Sends a sealed message to a contact under a group signature. First fetches the
     /// contact's current group key over the anonymous channel and updates our member key, so
     /// the server sees the same fetch before every reply and never a retry after a rejection
-    /// (SPEC.md 12.6, 13.3). Replying also accepts the contact's cold call (schedules the release of
-    /// its token).
+    /// (SPEC.md 12.6, 13.3). The fetch leaves after a random [`ClientSettings::reply_delay`]
+    /// and the reply right after the fetch's answer. Replying also accepts the contact's cold
+    /// call (schedules the release of its token).
     pub fn send_reply<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -715,6 +754,7 @@ impl Client {
             account: contact,
             since_generation: since,
         };
+        let not_before = now.saturating_add(self.settings.reply_delay.sample(rng));
         let id = self.enqueue(
             Channel::Anonymous,
             &request,
@@ -722,6 +762,7 @@ impl Client {
                 contact,
                 then_reply: Some(sealed.to_vec()),
             },
+            not_before,
         );
         self.schedule_release(rng, now, index);
         Ok(id)
@@ -744,8 +785,13 @@ impl Client {
     }
 
     /// Blocks a contact: its cold call's token is never released, and if it holds a member key
-    /// of our group, that key is revoked and the revocation published.
-    pub fn block(&mut self, contact: AccountId) -> Result<Option<RequestId>, ClientError> {
+    /// of our group, that key is revoked and the revocation published (at once, so the revoked
+    /// key stops working).
+    pub fn block(
+        &mut self,
+        now: Time,
+        contact: AccountId,
+    ) -> Result<Option<RequestId>, ClientError> {
         let index = self.contact_index(&contact)?;
         let own = self.account();
         let issued = self
@@ -787,6 +833,7 @@ impl Client {
                 Channel::Authenticated(own),
                 &upload,
                 Purpose::UploadRevocation,
+                now,
             ));
         }
         if let Some(c) = self.state.contacts.get_mut(index) {
@@ -800,8 +847,11 @@ impl Client {
         Ok(request)
     }
 
-    /// Looks up which of `phones` have accounts, paying one discovery token per batch. Gets
-    /// fresh keys and tokens for the current window first when needed.
+    /// Looks up which of `phones` have accounts, paying one discovery token per batch. Each
+    /// batch leaves at its own uniformly random time in the rest of the discovery window, with
+    /// a token the client obtained earlier in the window (SPEC.md 13.4); batches beyond the
+    /// tokens held wait for the next window. The answers come as
+    /// [`Event::LookupCompleted`], one per batch.
     pub fn lookup<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -811,52 +861,60 @@ impl Client {
         if self.state.certificate.is_none() {
             return Err(ClientError::NotRegistered);
         }
-        if phones.is_empty() {
-            return Ok(());
+        let batch = self
+            .settings
+            .discovery_batch
+            .clamp(1, crate::wire::MAX_LOOKUP_BATCH);
+        let waiting = self.state.lookups.len();
+        let batches = phones.chunks(batch).map(<[PhoneNumber]>::to_vec);
+        if waiting.saturating_add(batches.len()) > MAX_STATE_LIST {
+            return Err(ClientError::TooLarge { field: "lookups" });
         }
-        if self
-            .state
-            .keys
-            .discovery_tokens
-            .preferred_key(now)
-            .is_none()
-        {
-            self.enqueue(
-                Channel::Anonymous,
-                &Request::FetchKeys,
-                Purpose::FetchKeys {
-                    then_lookup: phones,
-                },
-            );
-            return Ok(());
-        }
-        self.start_lookup(rng, now, phones)
+        self.state.lookups.extend(batches);
+        self.spend_discovery_tokens(rng, now);
+        Ok(())
     }
 
-    /// Asks the server for its current keys (they are checked against the pinned ones).
-    pub fn refresh_keys(&mut self) -> RequestId {
+    /// Asks the server for its current keys at once (they are checked against the pinned
+    /// ones). The client also does this by itself at random times (SPEC.md 6.5 rule 4).
+    pub fn refresh_keys(&mut self, now: Time) -> RequestId {
         self.enqueue(
             Channel::Anonymous,
             &Request::FetchKeys,
-            Purpose::FetchKeys {
-                then_lookup: Vec::new(),
-            },
+            Purpose::FetchKeys,
+            now,
         )
     }
 
     // ----- inputs -----
 
-    /// The transport could not deliver request `id` (or got no answer): it will be sent again.
+    /// The transport could not deliver request `id` (or got no answer): it will be sent again,
+    /// by [`Client::poll_transmit`] at once, or at a fresh random time if it has waited more
+    /// than [`OVERDUE_GRACE`] past its time when [`Client::handle_timeout`] runs.
     pub fn handle_send_failure(&mut self, id: RequestId) -> Result<(), ClientError> {
-        if !self.state.outbox.iter().any(|p| p.id == id.0) {
-            return Err(ClientError::UnknownRequest);
+        if self.state.outbox.unmark(id) {
+            Ok(())
+        } else {
+            Err(ClientError::UnknownRequest)
         }
-        self.sent.retain(|s| *s != id.0);
-        Ok(())
     }
 
-    /// Time has passed: sends due releases and checks spent tokens for renewal.
+    /// Time has passed: gives work that waited past its time while the client was not running
+    /// a fresh random time, queues due releases and renewal checks (each to leave at its own
+    /// random time), obtains this window's discovery tokens and checks the key pin when due.
     pub fn handle_timeout<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
+        let settings = &self.settings;
+        let discovery_window = settings.discovery_window;
+        self.state.outbox.reschedule_overdue(now, |purpose| {
+            match purpose {
+                // A lookup still belongs in its token's window.
+                Purpose::Lookup { window, .. } => {
+                    let end = window_end(*window, discovery_window);
+                    delay::uniform(rng, 0, end.secs_since(now))
+                }
+                _ => settings.background_delay.sample(rng),
+            }
+        });
         let own = self.account();
         let (due, later): (Vec<_>, Vec<_>) = core::mem::take(&mut self.state.releases)
             .into_iter()
@@ -866,6 +924,7 @@ impl Client {
             let request = Request::Release {
                 handle: release.handle,
             };
+            let not_before = self.background_time(rng, now);
             self.enqueue(
                 Channel::Authenticated(own),
                 &request,
@@ -873,28 +932,29 @@ impl Client {
                     handle: release.handle,
                     contact: release.contact,
                 },
+                not_before,
             );
         }
         self.start_renewals(rng, now);
         let window = self.window(now);
         self.state.discovery_tokens.retain(|d| d.window >= window);
+        if self.state.certificate.is_some() {
+            if window > self.state.discovery_window {
+                self.issue_discovery_tokens(rng, now);
+            }
+            if self.state.next_key_check <= now {
+                self.check_keys(rng, now);
+            }
+        }
     }
 
     // ----- outputs -----
 
-    /// The next request to send, if any.
-    pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        let pending = self
-            .state
-            .outbox
-            .iter()
-            .find(|p| !self.sent.contains(&p.id))?;
-        self.sent.push(pending.id);
-        Some(Transmit {
-            id: RequestId(pending.id),
-            channel: pending.channel,
-            bytes: pending.bytes.clone(),
-        })
+    /// The next request to send, if one is due at `now`. Requests whose time has not come stay
+    /// queued: [`Client::poll_timeout`] says when to ask again. A host that calls this with a
+    /// time later than its clock defeats the schedule (SPEC.md 13.4).
+    pub fn poll_transmit(&mut self, now: Time) -> Option<Transmit> {
+        self.state.outbox.next_due(now)
     }
 
     /// The next event for the app, if any.
@@ -902,28 +962,44 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// When the host should call [`Client::handle_timeout`] next.
+    /// When the host should call [`Client::handle_timeout`] (and then
+    /// [`Client::poll_transmit`]) next: the earliest of the client's timers and of the times of
+    /// the requests not handed out yet.
     pub fn poll_timeout(&self) -> Option<Time> {
         let releases = self.state.releases.iter().map(|r| r.due);
         let checks = self.state.tokens.iter().filter_map(|t| match t {
             TokenSlot::Attached { next_check, .. } => Some(*next_check),
             _ => None,
         });
-        releases.chain(checks).min()
+        let registered = self.state.certificate.is_some();
+        let background = registered.then(|| {
+            self.window_end(self.state.discovery_window)
+                .min(self.state.next_key_check)
+        });
+        releases
+            .chain(checks)
+            .chain(self.state.outbox.earliest())
+            .chain(background)
+            .min()
     }
 
     // ----- internals -----
 
-    fn enqueue(&mut self, channel: Channel, request: &Request, purpose: Purpose) -> RequestId {
-        let id = self.state.next_request;
-        self.state.next_request = id.saturating_add(1);
-        self.state.outbox.push(Pending {
-            id,
-            channel,
-            bytes: request.to_bytes(),
-            purpose,
-        });
-        RequestId(id)
+    fn enqueue(
+        &mut self,
+        channel: Channel,
+        request: &Request,
+        purpose: Purpose,
+        not_before: Time,
+    ) -> RequestId {
+        self.state
+            .outbox
+            .push(channel, request, purpose, not_before)
+    }
+
+    /// When background work that is due at `now` may leave.
+    fn background_time<R: CryptoRng + ?Sized>(&self, rng: &mut R, now: Time) -> Time {
+        now.saturating_add(self.settings.background_delay.sample(rng))
     }
 
     /// Our introduction to `recipient`, signed with our identity key: the payload to seal.
@@ -1008,6 +1084,11 @@ impl Client {
         now.window(self.settings.discovery_window)
     }
 
+    /// The first second after discovery window `window`.
+    fn window_end(&self, window: u64) -> Time {
+        window_end(window, self.settings.discovery_window)
+    }
+
     /// Moves attached tokens whose check is due into renewal requests.
     fn start_renewals<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let Ok(challenge) =
@@ -1034,6 +1115,7 @@ impl Client {
             let Ok((request, pending)) = issuer.request(rng, &challenge, &key, now) else {
                 continue;
             };
+            let not_before = self.background_time(rng, now);
             let id = self.enqueue(
                 Channel::Anonymous,
                 &Request::RenewToken {
@@ -1041,6 +1123,7 @@ impl Client {
                     request,
                 },
                 Purpose::RenewToken,
+                not_before,
             );
             if let Some(slot) = self.state.tokens.get_mut(i) {
                 *slot = TokenSlot::Renewing {
@@ -1064,80 +1147,104 @@ impl Client {
         now.saturating_add(delay::uniform(rng, interval, interval.saturating_mul(2)))
     }
 
-    /// Splits `phones` into batches and pays for each with a discovery token, asking for more
-    /// tokens first if needed.
-    fn start_lookup<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Time,
-        phones: Vec<PhoneNumber>,
-    ) -> Result<(), ClientError> {
+    /// Asks for this window's discovery tokens, to leave at a random time: always
+    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit), or the waiting
+    /// lookup batches if more. Without a discovery key valid now, fetches the keys first.
+    fn issue_discovery_tokens<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let window = self.window(now);
-        let batch = self
-            .settings
-            .discovery_batch
-            .clamp(1, crate::wire::MAX_LOOKUP_BATCH);
-        let batches: Vec<Vec<PhoneNumber>> =
-            phones.chunks(batch).map(<[PhoneNumber]>::to_vec).collect();
-        let have = self.discovery_tokens(window);
-        if have >= batches.len() {
-            for b in batches {
-                self.send_lookup(window, b);
+        let not_before = self.background_time(rng, now);
+        let Some(key) = self.state.keys.discovery_tokens.preferred_key(now).cloned() else {
+            if !self.keys_fetch_outstanding() {
+                self.enqueue(
+                    Channel::Anonymous,
+                    &Request::FetchKeys,
+                    Purpose::FetchKeys,
+                    not_before,
+                );
             }
-            return Ok(());
-        }
-        let missing = batches
-            .len()
-            .saturating_sub(have)
-            .min(crate::wire::MAX_DISCOVERY_REQUESTS);
-        let key = self
-            .state
-            .keys
-            .discovery_tokens
-            .preferred_key(now)
-            .ok_or(ClientError::NoTokenKey)?
-            .clone();
-        let challenge =
-            TokenChallenge::discovery(self.state.keys.discovery_tokens.issuer_name(), window)?;
+            return;
+        };
+        let Ok(challenge) =
+            TokenChallenge::discovery(self.state.keys.discovery_tokens.issuer_name(), window)
+        else {
+            return;
+        };
         let issuer = token::TokenClient::new(self.state.keys.discovery_tokens.clone());
-        let mut requests = Vec::with_capacity(missing);
-        let mut pending = Vec::with_capacity(missing);
-        for _ in 0..missing {
-            let (request, state) = issuer.request(rng, &challenge, &key, now)?;
+        let count = self
+            .settings
+            .discovery_tokens
+            .clamp(1, crate::wire::MAX_DISCOVERY_REQUESTS);
+        let mut requests = Vec::with_capacity(count);
+        let mut pending = Vec::with_capacity(count);
+        for _ in 0..count {
+            let Ok((request, state)) = issuer.request(rng, &challenge, &key, now) else {
+                return;
+            };
             requests.push(request);
             pending.push(state);
         }
         let own = self.account();
-        let request = Request::IssueDiscoveryTokens { window, requests };
         self.enqueue(
             Channel::Authenticated(own),
-            &request,
-            Purpose::IssueDiscovery {
-                window,
-                pending,
-                batches,
-            },
+            &Request::IssueDiscoveryTokens { window, requests },
+            Purpose::IssueDiscovery { window, pending },
+            not_before,
         );
-        Ok(())
+        self.state.discovery_window = window;
     }
 
-    /// Sends one lookup batch with a discovery token of `window`, if one is left.
-    fn send_lookup(&mut self, window: u64, phones: Vec<PhoneNumber>) -> bool {
-        let Some(i) = self
-            .state
-            .discovery_tokens
+    /// Pairs waiting lookup batches with this window's discovery tokens; each lookup leaves at
+    /// a uniformly random time between `now` and the end of the window.
+    fn spend_discovery_tokens<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
+        let window = self.window(now);
+        let end = self.window_end(window);
+        while !self.state.lookups.is_empty() {
+            let Some(i) = self
+                .state
+                .discovery_tokens
+                .iter()
+                .position(|d| d.window == window)
+            else {
+                return;
+            };
+            let token = self.state.discovery_tokens.remove(i).token;
+            let phones = self.state.lookups.remove(0);
+            let request = Request::Lookup {
+                token,
+                phones: phones.clone(),
+            };
+            let not_before = now.saturating_add(delay::uniform(rng, 0, end.secs_since(now)));
+            self.enqueue(
+                Channel::Anonymous,
+                &request,
+                Purpose::Lookup { window, phones },
+                not_before,
+            );
+        }
+    }
+
+    /// Schedules an anonymous fetch of the published keys to check the pin (SPEC.md 6.5
+    /// rule 4), and the next check after it.
+    fn check_keys<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
+        let interval = self.settings.key_check_interval.max(1);
+        let wait = delay::uniform(rng, interval, interval.saturating_mul(2));
+        self.state.next_key_check = now.saturating_add(wait);
+        if !self.keys_fetch_outstanding() {
+            let not_before = self.background_time(rng, now);
+            self.enqueue(
+                Channel::Anonymous,
+                &Request::FetchKeys,
+                Purpose::FetchKeys,
+                not_before,
+            );
+        }
+    }
+
+    fn keys_fetch_outstanding(&self) -> bool {
+        self.state
+            .outbox
             .iter()
-            .position(|d| d.window == window)
-        else {
-            return false;
-        };
-        let token = self.state.discovery_tokens.remove(i).token;
-        let request = Request::Lookup {
-            token,
-            phones: phones.clone(),
-        };
-        self.enqueue(Channel::Anonymous, &request, Purpose::Lookup { phones });
-        true
+            .any(|p| matches!(p.purpose, Purpose::FetchKeys))
     }
 
     /// Signs and queues a reply to `contact` with our (current) member key of its group.
@@ -1160,8 +1267,19 @@ impl Client {
             sealed,
             signature,
         });
-        Ok(self.enqueue(Channel::Anonymous, &request, Purpose::Reply { contact }))
+        // It leaves right after the group-key fetch it follows, which left at a random time.
+        Ok(self.enqueue(
+            Channel::Anonymous,
+            &request,
+            Purpose::Reply { contact },
+            now,
+        ))
     }
+}
+
+/// The first second after discovery window `window` of `length` seconds.
+fn window_end(window: u64, length: u64) -> Time {
+    Time::from_unix_secs(window.saturating_add(1).saturating_mul(length))
 }
 
 fn check_sizes(message: &[u8], host_material: &[u8]) -> Result<(), ClientError> {

@@ -1,7 +1,8 @@
 //! What the client does with each response (SPEC.md 13.3).
 
-use super::state::{DiscoveryToken, Membership, Pending, Purpose, TokenSlot};
-use super::{Client, ClientError, Event, FailureReason, RequestId};
+use super::outbox::Pending;
+use super::state::{DiscoveryToken, Membership, Purpose, TokenSlot};
+use super::{delay, Client, ClientError, Event, FailureReason, PublishedKeySet, RequestId};
 use crate::account::AccountId;
 use crate::certificate::Certificate;
 use crate::token::{TokenKeySet, TokenResponse};
@@ -23,19 +24,14 @@ impl Client {
         id: RequestId,
         response: &[u8],
     ) -> Result<(), ClientError> {
-        let index = self
-            .state
-            .outbox
-            .iter()
-            .position(|p| p.id == id.0)
-            .ok_or(ClientError::UnknownRequest)?;
-        let response = Response::from_bytes(response)?;
         let request_type = self
             .state
             .outbox
-            .get(index)
-            .and_then(|p| RequestType::of_request(&p.bytes).ok())
+            .get(id)
+            .ok_or(ClientError::UnknownRequest)?
+            .request_type()
             .ok_or(ClientError::UnexpectedResponse)?;
+        let response = Response::from_bytes(response)?;
         if response.request_type() != request_type {
             return Err(ClientError::UnexpectedResponse);
         }
@@ -43,12 +39,15 @@ impl Client {
         // failure event, and nothing else of it sticks.
         let saved_state = self.state.clone();
         let saved_events = self.events.len();
-        let pending = self.state.outbox.remove(index);
-        self.sent.retain(|s| *s != id.0);
+        let pending = self
+            .state
+            .outbox
+            .remove(id)
+            .ok_or(ClientError::UnknownRequest)?;
         if let Err(error) = self.apply_response(rng, now, pending.clone(), response) {
             self.state = saved_state;
             self.events.truncate(saved_events);
-            self.state.outbox.retain(|p| p.id != id.0);
+            self.state.outbox.remove(id);
             self.release_reservation(&pending);
             self.events.push_back(Event::RequestFailed {
                 id,
@@ -115,6 +114,12 @@ impl Client {
                     certificate,
                     tokens: count,
                 });
+                // Background work starts now: this window's discovery tokens, and the first
+                // check of the key pin at a random later time.
+                let interval = self.settings.key_check_interval.max(1);
+                let wait = delay::uniform(rng, interval, interval.saturating_mul(2));
+                self.state.next_key_check = now.saturating_add(wait);
+                self.issue_discovery_tokens(rng, now);
             }
             (Purpose::ColdCall { recipient }, Response::ColdCallAccepted { .. }) => {
                 let check = self.next_check(rng, now, 0);
@@ -154,32 +159,28 @@ impl Client {
                 }
                 self.events.push_back(Event::TokenRenewed);
             }
-            (
-                Purpose::IssueDiscovery {
-                    window,
-                    pending,
-                    batches,
-                },
-                Response::DiscoveryTokens(responses),
-            ) => {
+            (Purpose::IssueDiscovery { window, pending }, Response::DiscoveryTokens(responses)) => {
                 self.add_discovery_tokens(window, &pending, &responses)?;
-                for batch in batches {
-                    if !self.send_lookup(window, batch) {
-                        break;
-                    }
-                }
+                self.spend_discovery_tokens(rng, now);
             }
-            (Purpose::Lookup { phones }, Response::LookupResult(found)) => {
+            (Purpose::Lookup { phones, .. }, Response::LookupResult(found)) => {
                 let found = self.check_lookup(rng, now, &phones, found)?;
                 self.events.push_back(Event::LookupCompleted { found });
             }
-            (Purpose::FetchKeys { then_lookup }, Response::Keys(keys)) => {
-                self.update_keys(now, keys)?;
-                self.events.push_back(Event::KeysUpdated);
-                if !then_lookup.is_empty() {
-                    self.start_lookup(rng, now, then_lookup)?;
+            (Purpose::FetchKeys, Response::Keys(keys)) => match self.update_keys(now, keys) {
+                Ok(true) => {
+                    self.events.push_back(Event::KeysUpdated);
+                    // A discovery key may have been missing for this window's tokens.
+                    if self.state.certificate.is_some()
+                        && self.window(now) > self.state.discovery_window
+                    {
+                        self.issue_discovery_tokens(rng, now);
+                    }
                 }
-            }
+                Ok(false) => {}
+                // Rule 4: the pin stays, and the host hears of the contradiction.
+                Err(set) => self.events.push_back(Event::KeysInconsistent { set }),
+            },
             (Purpose::Release { contact, .. }, Response::Released) => {
                 self.events.push_back(Event::TokenReleased { contact });
             }
@@ -364,35 +365,34 @@ impl Client {
             .collect())
     }
 
-    /// Applies fetched server keys under the pinning rules (SPEC.md 6.5 and 8.3).
-    fn update_keys(&mut self, now: Time, keys: ServerKeys) -> Result<(), ClientError> {
-        check_token_update(
-            &self.state.keys.cold_call_tokens,
-            &keys.cold_call_tokens,
-            now,
-        )?;
-        check_token_update(
-            &self.state.keys.discovery_tokens,
-            &keys.discovery_tokens,
-            now,
-        )?;
+    /// Applies fetched server keys under the pinning rules (SPEC.md 6.5 and 8.3): true if they
+    /// differ from the pinned ones and replace them, false if they are the same. A set that is
+    /// neither the pinned one nor a valid update of it is refused, named, and nothing changes.
+    fn update_keys(&mut self, now: Time, keys: ServerKeys) -> Result<bool, PublishedKeySet> {
+        let pinned = &self.state.keys;
+        let same = pinned.cold_call_tokens.digest() == keys.cold_call_tokens.digest()
+            && pinned.discovery_tokens.digest() == keys.discovery_tokens.digest()
+            && pinned.certificate_issuers == keys.certificate_issuers;
+        if same {
+            return Ok(false);
+        }
+        if !token_update_valid(&pinned.cold_call_tokens, &keys.cold_call_tokens, now) {
+            return Err(PublishedKeySet::ColdCallTokens);
+        }
+        if !token_update_valid(&pinned.discovery_tokens, &keys.discovery_tokens, now) {
+            return Err(PublishedKeySet::DiscoveryTokens);
+        }
         // Issuer keys: every pinned key still valid must remain, unchanged.
-        for key in self.state.keys.certificate_issuers.keys() {
+        for key in pinned.certificate_issuers.keys() {
             if key.not_after() >= now && keys.certificate_issuers.get(&key.id()) != Some(key) {
-                return Err(ClientError::KeyUpdateRefused);
+                return Err(PublishedKeySet::CertificateIssuers);
             }
         }
         self.state.keys = keys;
-        Ok(())
+        Ok(true)
     }
 }
 
-fn check_token_update(
-    pinned: &TokenKeySet,
-    next: &TokenKeySet,
-    now: Time,
-) -> Result<(), ClientError> {
-    pinned
-        .check_update(next, now)
-        .map_err(|_| ClientError::KeyUpdateRefused)
+fn token_update_valid(pinned: &TokenKeySet, next: &TokenKeySet, now: Time) -> bool {
+    pinned.check_update(next, now).is_ok()
 }

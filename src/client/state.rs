@@ -3,7 +3,8 @@
 //! Each record type below is described once for the codec (`codec_struct!` / `codec_enum!` at
 //! the end of the file); the state blob is written and read from those descriptions.
 
-use crate::account::{AccountId, Channel};
+use super::outbox::{Outbox, Pending};
+use crate::account::AccountId;
 use crate::bbs04::{GroupManagerKey, GroupPublicKey, MemberId, MemberKey};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, HostKey, PhoneNumber, MAX_HOST_KEY_LEN};
@@ -22,8 +23,10 @@ use zeroize::Zeroizing;
 
 /// The version of the state blob. Version 2 widened the counts of the lists that grow with use
 /// (contacts, tokens, discovery tokens, releases, outstanding requests, phone numbers) from
-/// `u16` to `u32`: version 1 could not hold more than 65,535 contacts.
-const STATE_VERSION: u8 = 2;
+/// `u16` to `u32`: version 1 could not hold more than 65,535 contacts. Version 3 gives every
+/// outstanding request its not-before time and adds the schedule of background work (waiting
+/// lookups, the discovery window served, the next key-set check).
+const STATE_VERSION: u8 = 3;
 /// The most entries of a list that grows with use (SPEC.md 13.1), checked when the state is
 /// written and when it is read.
 pub const MAX_STATE_LIST: usize = 1 << 24;
@@ -199,29 +202,17 @@ pub(super) enum Purpose {
     IssueDiscovery {
         window: u64,
         pending: Vec<PendingToken>,
-        batches: Vec<Vec<PhoneNumber>>,
     },
     Lookup {
+        window: u64,
         phones: Vec<PhoneNumber>,
     },
-    FetchKeys {
-        then_lookup: Vec<PhoneNumber>,
-    },
+    FetchKeys,
     Release {
         handle: DeliveryHandle,
         contact: AccountId,
     },
     UploadRevocation,
-}
-
-/// A request waiting for its response. Its bytes are fixed when it is made, so a resend after
-/// a crash is the same request and the server answers it idempotently.
-#[derive(Clone, Debug)]
-pub(super) struct Pending {
-    pub(super) id: u64,
-    pub(super) channel: Channel,
-    pub(super) bytes: Vec<u8>,
-    pub(super) purpose: Purpose,
 }
 
 /// Everything the client persists.
@@ -237,9 +228,15 @@ pub(super) struct State {
     pub(super) tokens: Vec<TokenSlot>,
     pub(super) discovery_tokens: Vec<DiscoveryToken>,
     pub(super) releases: Vec<ScheduledRelease>,
-    pub(super) outbox: Vec<Pending>,
-    pub(super) next_request: u64,
+    pub(super) outbox: Outbox,
     pub(super) recent_deliveries: VecDeque<[u8; 32]>,
+    /// Lookup batches waiting for a discovery token.
+    pub(super) lookups: Vec<Vec<PhoneNumber>>,
+    /// The last discovery window whose tokens were asked for (0: none yet).
+    pub(super) discovery_window: u64,
+    /// When to fetch the published keys next, to check the pin (SPEC.md 6.5 rule 4);
+    /// [`Time::EPOCH`] until the first check is scheduled.
+    pub(super) next_key_check: Time,
 }
 
 impl State {
@@ -282,11 +279,18 @@ codec_struct!(State {
     discovery_tokens: List<U32, MAX_STATE_LIST> =
         ("state.discovery_tokens", "discovery_token"),
     releases: List<U32, MAX_STATE_LIST> = ("state.releases", "release"),
-    outbox: List<U32, MAX_STATE_LIST> = ("state.outbox", "pending"),
-    next_request: Own = "state.next_request",
+    outbox: Own = "state.outbox",
     recent_deliveries: List<U16, RECENT_DELIVERIES> =
         ("state.recent_deliveries", "state.recent_delivery"),
+    lookups: List<U32, MAX_STATE_LIST, Phones> = ("state.lookups", "state.lookup"),
+    discovery_window: Own = "state.discovery_window",
+    next_key_check: Own = "state.next_key_check",
 });
+
+codec_struct!(Outbox {
+    entries: List<U32, MAX_STATE_LIST> = ("state.outbox", "pending"),
+    next_id: Own = "state.next_request",
+} transient { handed_out });
 
 codec_struct!(Contact {
     account: Own = "contact.account",
@@ -354,6 +358,7 @@ codec_struct!(ScheduledRelease {
 codec_struct!(Pending {
     id: Own = "pending.id",
     channel: Own = "pending.channel",
+    not_before: Own = "pending.not_before",
     bytes: Bytes<U32, MAX_REQUEST_LEN> = "pending.bytes",
     purpose: Own = "pending.purpose",
 });
@@ -398,10 +403,12 @@ codec_enum! {
         IssueDiscovery {
             window: Own = "purpose.window",
             pending: List<U32, MAX_STATE_LIST, PendingField> = ("purpose.tokens", "purpose.token"),
-            batches: List<U32, MAX_STATE_LIST, Phones> = ("purpose.batches", "purpose.batch"),
         },
-        Lookup { phones: Phones = ("purpose.phones", "purpose.phone") },
-        FetchKeys { then_lookup: Phones = ("purpose.phones", "purpose.phone") },
+        Lookup {
+            window: Own = "purpose.window",
+            phones: Phones = ("purpose.phones", "purpose.phone"),
+        },
+        FetchKeys {},
         Release {
             handle: Own = "purpose.handle",
             contact: Own = "purpose.contact",
@@ -413,6 +420,7 @@ codec_enum! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account::Channel;
     use crate::certificate::{CertificateContent, CertificateIssuer, IssuerKeySet};
     use crate::client::{Client, ClientSettings};
     use crate::token::{TokenKey, TokenKeyEntry, TokenKeySet};
@@ -516,6 +524,9 @@ mod tests {
             contact: account,
         });
         client.state.recent_deliveries.push_back([5; 32]);
+        client.state.lookups = alloc::vec![alloc::vec![phone.clone()], Vec::new()];
+        client.state.discovery_window = 9;
+        client.state.next_key_check = NOW + 60;
         let purposes = [
             Purpose::RequestCode,
             Purpose::Register {
@@ -532,14 +543,12 @@ mod tests {
             Purpose::IssueDiscovery {
                 window: 9,
                 pending: Vec::new(),
-                batches: alloc::vec![alloc::vec![phone.clone()], Vec::new()],
             },
             Purpose::Lookup {
+                window: 9,
                 phones: alloc::vec![phone.clone()],
             },
-            Purpose::FetchKeys {
-                then_lookup: Vec::new(),
-            },
+            Purpose::FetchKeys,
             Purpose::Release {
                 handle,
                 contact: account,
@@ -547,8 +556,9 @@ mod tests {
             Purpose::UploadRevocation,
         ];
         for (id, purpose) in (1..).zip(purposes) {
-            client.state.outbox.push(Pending {
+            client.state.outbox.entries.push(Pending {
                 id,
+                not_before: NOW + id,
                 channel: match id % 3 {
                     0 => Channel::Direct,
                     1 => Channel::Anonymous,
@@ -563,6 +573,10 @@ mod tests {
         assert_eq!(back.outbox.len(), 11);
         assert_eq!(back.releases, client.state.releases);
         assert_eq!(back.certificate, Some(certificate));
+        assert_eq!(back.lookups, client.state.lookups);
+        assert_eq!(back.next_key_check, NOW + 60);
+        let times: Vec<Time> = back.outbox.iter().map(|p| p.not_before).collect();
+        assert_eq!(times, (1..=11).map(|i| NOW + i).collect::<Vec<_>>());
         assert_eq!(*back.to_bytes().unwrap(), *bytes);
     }
 }

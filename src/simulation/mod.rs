@@ -52,7 +52,7 @@ pub use seal::OpenError;
 
 use crate::account::{AccountId, Channel};
 use crate::certificate::{Certificate, PhoneNumber};
-use crate::client::{Client, ClientSettings, Event, ReleaseDelay, RequestId, Transmit};
+use crate::client::{Client, ClientSettings, Delay, Event, RequestId, Transmit};
 use crate::server::{Output, Server, ServerConfig, ServerSecrets};
 use crate::store::{KeyValue, MemoryStore, Store};
 use crate::vector_rng::VectorRng;
@@ -71,19 +71,41 @@ pub const T0: Time = Time::from_unix_secs(1_800_000_000);
 pub const ISSUER_NAME: &[u8] = b"blindpost.test";
 
 /// Client settings with short delays, so that a simulated conversation reaches releases and
-/// renewals within hours: an exponential release delay of 600 to 3600 s (mean 1200) and a
-/// renewal check every 1800 s.
+/// renewals within hours: an exponential release delay of 600 to 3600 s (mean 1200), a
+/// renewal check every 1800 s, background work after an exponential delay of mean 600 s (at
+/// most 3600 s), and 2 discovery tokens per window.
 pub fn settings() -> ClientSettings {
     ClientSettings {
-        release_delay: ReleaseDelay::Exponential {
+        release_delay: Delay::Exponential {
             min: 600,
             mean: 1200,
             max: 3600,
         },
+        background_delay: Delay::Exponential {
+            min: 0,
+            mean: 600,
+            max: 3600,
+        },
         renewal_interval: 1800,
+        discovery_tokens: 2,
         ..ClientSettings::default()
     }
 }
+
+/// How the clients' hosts treat the time each request may leave at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostTiming {
+    /// A request leaves when its time has come (SPEC.md 13.4): [`World::pump`] sends what is
+    /// due now, and the higher steps move the clock on until their requests have left.
+    Scheduled,
+    /// Every queued request leaves at once, whatever its time: the schedule is ignored, as a
+    /// careless host would (and as the first client did). For tests about the protocol's
+    /// answers rather than its timing, and as the traffic-analysis adversary's control.
+    SendAtOnce,
+}
+
+/// The most clock moves [`World::settle`] makes before it gives up.
+const SETTLE_STEPS: usize = 10_000;
 
 /// Every event `client` has queued, in order.
 pub fn events(client: &mut Client) -> Vec<Event> {
@@ -192,6 +214,8 @@ pub struct World<S: Inspect = MemoryStore> {
     pub response_hook: Option<ResponseHook>,
     /// Runs on every delivery before the client gets it.
     pub delivery_hook: Option<DeliveryHook>,
+    /// How the clients' hosts time their requests ([`HostTiming::SendAtOnce`] unless set).
+    pub timing: HostTiming,
     /// The sealing stand-in's key per account.
     seal_keys: BTreeMap<AccountId, [u8; 32]>,
 }
@@ -232,6 +256,7 @@ impl<S: Inspect> World<S> {
             track_store: false,
             response_hook: None,
             delivery_hook: None,
+            timing: HostTiming::SendAtOnce,
             seal_keys: BTreeMap::new(),
         }
     }
@@ -390,11 +415,35 @@ impl<S: Inspect> World<S> {
         }
     }
 
-    /// Sends every outstanding request of `client` until it has none left.
+    /// Sends the requests of `client` that may leave now (all of them, under
+    /// [`HostTiming::SendAtOnce`]), and what their responses queue.
     pub fn pump(&mut self, client: &mut Client) {
-        while let Some(t) = client.poll_transmit() {
+        let until = match self.timing {
+            HostTiming::Scheduled => self.now,
+            HostTiming::SendAtOnce => Time::MAX,
+        };
+        while let Some(t) = client.poll_transmit(until) {
             self.exchange(client, t);
         }
+    }
+
+    /// Runs `client`'s host until it has no request left to send: sends what is due, and
+    /// moves the clock to the next time the client names (running its timers there), as
+    /// often as needed. Other clients' hosts do not run meanwhile.
+    pub fn settle(&mut self, client: &mut Client) {
+        self.pump(client);
+        for _ in 0..SETTLE_STEPS {
+            if client.outstanding() == 0 {
+                return;
+            }
+            let next = client
+                .poll_timeout()
+                .expect("a client with requests to send names a time");
+            self.now = self.now.max(next);
+            self.timeout(client);
+            self.pump(client);
+        }
+        panic!("the client still has requests after {SETTLE_STEPS} clock moves");
     }
 
     /// Opens every queued delivery of `client` and hands it over; returns the events.
@@ -452,7 +501,7 @@ impl<S: Inspect> World<S> {
     /// events.
     pub fn register(&mut self, client: &mut Client, phone: &str) -> Vec<Event> {
         let phone = PhoneNumber::parse(phone).expect("a valid phone number");
-        client.request_code(phone.clone());
+        client.request_code(self.now, phone.clone());
         self.pump(client);
         let code = self.last_code(&phone).expect("the server sent a code");
         client
@@ -468,7 +517,7 @@ impl<S: Inspect> World<S> {
         client
             .lookup(&mut self.rng, self.now, vec![phone])
             .expect("the client can look up");
-        self.pump(client);
+        self.settle(client);
         events(client)
             .into_iter()
             .find_map(|e| match e {
@@ -485,7 +534,7 @@ impl<S: Inspect> World<S> {
             .compose_introduction(&mut self.rng, self.now, to, message, b"")
             .expect("the client composes an introduction");
         let sealed = self.seal(&recipient, &intro);
-        from.send_cold_call(recipient, &sealed)
+        from.send_cold_call(self.now, recipient, &sealed)
             .expect("the client holds a token");
         self.pump(from);
     }
@@ -498,6 +547,6 @@ impl<S: Inspect> World<S> {
         let sealed = self.seal(&to, &payload);
         from.send_reply(&mut self.rng, self.now, to, &sealed)
             .expect("the client can reply");
-        self.pump(from);
+        self.settle(from);
     }
 }

@@ -281,9 +281,12 @@ pub(crate) fn read_tag<T>(
 }
 
 /// Derives [`Encode`] and [`Decode`] for a struct from its fields, in encoding order:
-/// `field: Format = names` (names: a `&str`, or a `(count, item)` pair for a list).
+/// `field: Format = names` (names: a `&str`, or a `(count, item)` pair for a list). Fields
+/// listed after `transient` are not encoded and decode as their `Default` (state that lives
+/// for one session only).
 macro_rules! codec_struct {
-    ($ty:ident { $( $field:ident : $format:ty = $names:expr ),* $(,)? }) => {
+    ($ty:ident { $( $field:ident : $format:ty = $names:expr ),* $(,)? }
+        $( transient { $( $transient:ident ),* $(,)? } )?) => {
         impl $crate::wire::codec::Encode for $ty {
             fn encode(
                 &self,
@@ -302,6 +305,7 @@ macro_rules! codec_struct {
             ) -> Result<Self, $crate::wire::WireError> {
                 Ok(Self {
                     $( $field: <$format as $crate::wire::codec::Format<_>>::read(r, $names.into())?, )*
+                    $( $( $transient: Default::default(), )* )?
                 })
             }
         }

@@ -51,9 +51,12 @@ pub fn conversation(mut world: World) -> Conversation {
     world.register(&mut bob, "+15550002");
     world.register(&mut carol, "+15550003");
 
-    alice.refresh_keys();
+    // Unchanged keys: nothing to report.
+    alice.refresh_keys(world.now);
     world.pump(&mut alice);
-    assert!(events(&mut alice).contains(&Event::KeysUpdated));
+    assert!(!events(&mut alice)
+        .iter()
+        .any(|e| matches!(e, Event::KeysUpdated | Event::KeysInconsistent { .. })));
     alice
         .lookup(
             &mut world.rng,
@@ -69,7 +72,9 @@ pub fn conversation(mut world: World) -> Conversation {
         .compose_introduction(&mut world.rng, world.now, &certs[0], b"hi bob", b"")
         .unwrap();
     let sealed = world.seal(&bob.account(), &intro);
-    alice.send_cold_call(bob.account(), &sealed).unwrap();
+    alice
+        .send_cold_call(world.now, bob.account(), &sealed)
+        .unwrap();
     world.pump(&mut alice);
     let handle = match world.queued(&bob.account()).as_slice() {
         [Delivery::ColdCall { handle, .. }] => *handle,
@@ -98,14 +103,18 @@ pub fn conversation(mut world: World) -> Conversation {
         .compose_introduction(&mut world.rng, world.now, &certs[1], b"hi carol", b"")
         .unwrap();
     let sealed = world.seal(&carol.account(), &intro);
-    alice.send_cold_call(carol.account(), &sealed).unwrap();
+    alice
+        .send_cold_call(world.now, carol.account(), &sealed)
+        .unwrap();
     world.pump(&mut alice);
     assert!(events(&mut alice).contains(&Event::ColdCallSent {
         recipient: carol.account()
     }));
     world.deliver(&mut carol);
 
-    bob.block(alice.account()).unwrap().expect("a revocation");
+    bob.block(world.now, alice.account())
+        .unwrap()
+        .expect("a revocation");
     world.pump(&mut bob);
     assert!(events(&mut bob).contains(&Event::ContactBlocked {
         contact: alice.account()

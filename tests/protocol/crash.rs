@@ -11,6 +11,7 @@ use blindpost::certificate::{Certificate, PhoneNumber};
 use blindpost::client::{Client, Event};
 use blindpost::simulation::{settings, World};
 use blindpost::wire::Delivery;
+use blindpost::Time;
 
 const ALICE: usize = 0;
 const BOB: usize = 1;
@@ -91,7 +92,7 @@ impl Sim {
 
     /// Sends every outstanding request, one at a time, each answer handled and checkpointed.
     fn pump(&mut self, who: usize) -> Result<(), Crashed> {
-        while let Some(t) = self.hosts[who].client.poll_transmit() {
+        while let Some(t) = self.hosts[who].client.poll_transmit(Time::MAX) {
             self.step(who)?;
             let response = self.world.send(t.channel, &t.bytes);
             self.step(who)?;
@@ -166,8 +167,8 @@ impl Sim {
                     .find(|(p, _)| *p == phone)
                     .map(|(_, c)| c.clone());
                 match code {
-                    None => self.command(who, |c, _| {
-                        c.request_code(phone);
+                    None => self.command(who, |c, w| {
+                        c.request_code(w.now, phone);
                     })?,
                     Some(code) => self.command(who, |c, w| {
                         c.register(&mut w.rng, w.now, phone, &code, None).unwrap();
@@ -200,7 +201,7 @@ impl Sim {
                         .compose_introduction(&mut w.rng, w.now, &cert, b"hello bob", b"")
                         .unwrap();
                     let sealed = w.seal(&bob, &intro);
-                    c.send_cold_call(bob, &sealed).unwrap();
+                    c.send_cold_call(w.now, bob, &sealed).unwrap();
                 })?;
             }
             Intent::ReceiveColdCall | Intent::ReceiveReply => {

@@ -274,9 +274,10 @@ fn over_thirty_windows_the_store_stays_bounded_and_lookups_name_no_account() {
     for w in 0..WINDOWS {
         next_window(&mut world);
         let at_start = world.server.store().entry_count().unwrap();
-        // Alice looks up 6 numbers: two batches, two tokens (issued on her authenticated
-        // channel, spent anonymously).
+        // Alice looks up 6 numbers: two batches, two tokens (this window's, which her timer
+        // asks for on her authenticated channel; spent anonymously).
         let start = world.received.len();
+        world.timeout(&mut alice);
         alice
             .lookup(
                 &mut world.rng,

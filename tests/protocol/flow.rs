@@ -5,6 +5,7 @@ use blindpost::certificate::PhoneNumber;
 use blindpost::client::{Client, ClientError, Event, FailureReason};
 use blindpost::simulation::{self, World};
 use blindpost::wire::ErrorCode;
+use blindpost::Time;
 
 fn phone(s: &str) -> PhoneNumber {
     PhoneNumber::parse(s).unwrap()
@@ -68,7 +69,9 @@ fn cold_call_reply_release_and_renewal() {
         )
         .unwrap();
     let sealed = world.seal(&bob.account(), &intro);
-    alice.send_cold_call(bob.account(), &sealed).unwrap();
+    alice
+        .send_cold_call(world.now, bob.account(), &sealed)
+        .unwrap();
     world.pump(&mut alice);
     assert!(
         simulation::events(&mut alice).contains(&Event::ColdCallSent {
@@ -174,7 +177,7 @@ fn a_spammer_with_five_tokens_and_no_releases_makes_exactly_five_cold_calls() {
             .compose_introduction(&mut world.rng, world.now, cert, b"buy now", b"")
             .unwrap();
         let sealed = world.seal(&victim.account(), &intro);
-        match spammer.send_cold_call(victim.account(), &sealed) {
+        match spammer.send_cold_call(world.now, victim.account(), &sealed) {
             Ok(_) => {
                 world.pump(&mut spammer);
                 sent += 1;
@@ -220,7 +223,7 @@ fn blocked_member_is_revoked_and_other_members_update() {
     let generation = bob.group_key().generation();
 
     // Bob blocks Carol: her member key is revoked and the record published.
-    bob.block(carol.account())
+    bob.block(world.now, carol.account())
         .unwrap()
         .expect("revocation request");
     world.pump(&mut bob);
@@ -239,7 +242,7 @@ fn blocked_member_is_revoked_and_other_members_update() {
     carol
         .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
         .unwrap();
-    let t = carol.poll_transmit().unwrap();
+    let t = carol.poll_transmit(Time::MAX).unwrap();
     let response = world.send(t.channel, &t.bytes);
     carol
         .handle_response(&mut world.rng, world.now, t.id, &response)
@@ -253,7 +256,7 @@ fn blocked_member_is_revoked_and_other_members_update() {
         }]
     );
     assert!(
-        carol.poll_transmit().is_none(),
+        carol.poll_transmit(Time::MAX).is_none(),
         "the reply is dropped, not retried"
     );
     assert!(world
@@ -287,7 +290,7 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
     assert_eq!(queued.len(), 1);
 
     // ...while Bob blocks Carol: his group moves to generation 1.
-    bob.block(carol.account()).unwrap();
+    bob.block(world.now, carol.account()).unwrap();
     world.pump(&mut bob);
     simulation::events(&mut bob);
     assert_eq!(bob.group_key().generation(), 1);

@@ -238,7 +238,7 @@ fn a_registration_answer_certifying_another_identity_key_fails_the_request() {
     let mut world = World::new("certificate not ours");
     let mut alice = world.new_client();
     let number = phone("+15550001");
-    alice.request_code(number.clone());
+    alice.request_code(world.now, number.clone());
     world.pump(&mut alice);
     let code = world.last_code(&number).unwrap();
     events(&mut alice);
@@ -246,7 +246,7 @@ fn a_registration_answer_certifying_another_identity_key_fails_the_request() {
     alice
         .register(&mut world.rng, now, number, &code, None)
         .unwrap();
-    let t = alice.poll_transmit().unwrap();
+    let t = alice.poll_transmit(Time::MAX).unwrap();
     // The server certifies the same number for someone else's identity key, validly signed
     // under the pinned issuer, and hands that certificate to Alice.
     let other = world.raw_register("+15550001", 0);

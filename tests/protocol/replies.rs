@@ -305,7 +305,9 @@ fn a_resent_reply_is_counted_as_sent_and_delivered_once() {
         .compose_introduction(&mut world.rng, world.now, &cert, b"hi", b"")
         .unwrap();
     let sealed = world.seal(&bob.account(), &intro);
-    alice.send_cold_call(bob.account(), &sealed).unwrap();
+    alice
+        .send_cold_call(world.now, bob.account(), &sealed)
+        .unwrap();
     world.pump(&mut alice);
     events(&mut alice);
     world.deliver(&mut bob);
@@ -318,13 +320,13 @@ fn a_resent_reply_is_counted_as_sent_and_delivered_once() {
     let sealed = world.seal(&alice.account(), &msg);
     bob.send_reply(&mut world.rng, world.now, alice.account(), &sealed)
         .unwrap();
-    let fetch = bob.poll_transmit().unwrap();
+    let fetch = bob.poll_transmit(Time::MAX).unwrap();
     world.exchange(&mut bob, fetch);
-    let reply = bob.poll_transmit().unwrap();
+    let reply = bob.poll_transmit(Time::MAX).unwrap();
     let lost = world.send(reply.channel, &reply.bytes);
     assert!(matches!(decode(&lost), Response::ReplyAccepted));
     bob.handle_send_failure(reply.id).unwrap();
-    let resend = bob.poll_transmit().unwrap();
+    let resend = bob.poll_transmit(Time::MAX).unwrap();
     assert_eq!((resend.id, &resend.bytes), (reply.id, &reply.bytes));
     let response = world.send(resend.channel, &resend.bytes);
     assert_eq!(error_code(&response), Some(ErrorCode::Replayed));

@@ -26,6 +26,24 @@ pub struct ClientSettings {
     /// plus an exponential delay with this mean (seconds), cut at `release_delay_max`.
     #[uniffi(default = 0)]
     pub release_delay_mean: u64,
+    /// The longest wait before a reply's group-key fetch leaves (seconds; uniform from 0).
+    #[uniffi(default = 30)]
+    pub reply_delay_max: u64,
+    /// Background work (releases, renewals, key checks, discovery token issuance, and any
+    /// request that waited past its time while the client was not running) leaves after an
+    /// exponential delay with this mean (seconds)...
+    #[uniffi(default = 3600)]
+    pub background_delay_mean: u64,
+    /// ...cut at this many seconds.
+    #[uniffi(default = 21600)]
+    pub background_delay_max: u64,
+    /// How often to fetch the published keys anonymously to check the pin (seconds; each check
+    /// at a uniformly random time in `[interval, 2 * interval)`).
+    #[uniffi(default = 43200)]
+    pub key_check_interval: u64,
+    /// Discovery tokens to obtain in every window, needed or not.
+    #[uniffi(default = 10)]
+    pub discovery_tokens: u64,
     /// How often to check whether a spent token was released (seconds; the check happens at a
     /// uniformly random time in `[interval, 2 * interval)`).
     #[uniffi(default = 21600)]
@@ -46,14 +64,18 @@ pub struct ClientSettings {
 
 impl From<&core::ClientSettings> for ClientSettings {
     fn from(s: &core::ClientSettings) -> Self {
-        let (release_delay_min, release_delay_max, release_delay_mean) = match s.release_delay {
-            core::ReleaseDelay::Uniform { min, max } => (min, max, 0),
-            core::ReleaseDelay::Exponential { min, mean, max } => (min, max, mean),
-        };
+        let (release_delay_min, release_delay_max, release_delay_mean) = bounds(s.release_delay);
+        let (_, reply_delay_max, _) = bounds(s.reply_delay);
+        let (_, background_delay_max, background_delay_mean) = bounds(s.background_delay);
         Self {
             release_delay_min,
             release_delay_max,
             release_delay_mean,
+            reply_delay_max,
+            background_delay_mean,
+            background_delay_max,
+            key_check_interval: s.key_check_interval,
+            discovery_tokens: wide(s.discovery_tokens),
             renewal_interval: s.renewal_interval,
             max_clock_skew: s.max_clock_skew,
             discovery_window: s.discovery_window,
@@ -67,16 +89,27 @@ impl From<&ClientSettings> for core::ClientSettings {
     fn from(s: &ClientSettings) -> Self {
         Self {
             release_delay: match s.release_delay_mean {
-                0 => core::ReleaseDelay::Uniform {
+                0 => core::Delay::Uniform {
                     min: s.release_delay_min,
                     max: s.release_delay_max,
                 },
-                mean => core::ReleaseDelay::Exponential {
+                mean => core::Delay::Exponential {
                     min: s.release_delay_min,
                     mean,
                     max: s.release_delay_max,
                 },
             },
+            reply_delay: core::Delay::Uniform {
+                min: 0,
+                max: s.reply_delay_max,
+            },
+            background_delay: core::Delay::Exponential {
+                min: 0,
+                mean: s.background_delay_mean,
+                max: s.background_delay_max,
+            },
+            key_check_interval: s.key_check_interval,
+            discovery_tokens: usize::try_from(s.discovery_tokens).unwrap_or(usize::MAX),
             renewal_interval: s.renewal_interval,
             max_clock_skew: s.max_clock_skew,
             discovery_window: s.discovery_window,
@@ -84,6 +117,14 @@ impl From<&ClientSettings> for core::ClientSettings {
             discovery_batch: usize::try_from(s.discovery_batch).unwrap_or(usize::MAX),
             registration_tokens: usize::try_from(s.registration_tokens).unwrap_or(usize::MAX),
         }
+    }
+}
+
+/// A delay as `(min, max, mean)`, mean 0 for a uniform one.
+fn bounds(delay: core::Delay) -> (u64, u64, u64) {
+    match delay {
+        core::Delay::Uniform { min, max } => (min, max, 0),
+        core::Delay::Exponential { min, mean, max } => (min, max, mean),
     }
 }
 
@@ -103,6 +144,27 @@ pub struct Transmit {
     pub channel: Channel,
     /// The request bytes.
     pub bytes: Vec<u8>,
+}
+
+/// One of the key sets a server publishes.
+#[derive(uniffi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishedKeySet {
+    /// The certificate issuer keys.
+    CertificateIssuers,
+    /// The keys cold-call tokens are issued under.
+    ColdCallTokens,
+    /// The keys discovery tokens are issued under.
+    DiscoveryTokens,
+}
+
+impl From<core::PublishedKeySet> for PublishedKeySet {
+    fn from(set: core::PublishedKeySet) -> Self {
+        match set {
+            core::PublishedKeySet::CertificateIssuers => Self::CertificateIssuers,
+            core::PublishedKeySet::ColdCallTokens => Self::ColdCallTokens,
+            core::PublishedKeySet::DiscoveryTokens => Self::DiscoveryTokens,
+        }
+    }
 }
 
 /// Why a request failed for good.
@@ -186,6 +248,12 @@ pub enum Event {
     },
     /// The pinned server keys were updated.
     KeysUpdated,
+    /// The server showed keys that contradict the pinned ones (evidence that it shows different
+    /// keys to different clients). The pin is kept; report this.
+    KeysInconsistent {
+        /// The published set that contradicts the pin.
+        set: PublishedKeySet,
+    },
     /// A request failed for good (it is no longer outstanding).
     RequestFailed {
         /// Which request.
@@ -255,6 +323,7 @@ impl From<core::Event> for Event {
                 contact: contact.0.to_vec(),
             },
             E::KeysUpdated => Self::KeysUpdated,
+            E::KeysInconsistent { set } => Self::KeysInconsistent { set: set.into() },
             E::RequestFailed {
                 id,
                 request,
@@ -478,8 +547,9 @@ impl Client {
     // ----- commands -----
 
     /// Asks the server to send a verification code to `phone`. Returns the request id.
-    pub fn request_code(&self, phone: &PhoneNumber) -> u64 {
-        self.lock().request_code(phone.inner.clone()).0
+    pub fn request_code(&self, now: u64, phone: &PhoneNumber) -> u64 {
+        let now = Time::from_unix_secs(now);
+        self.lock().request_code(now, phone.inner.clone()).0
     }
 
     /// Registers `phone` with the `code` received by SMS (and the host's own identity key, if
@@ -521,11 +591,13 @@ impl Client {
     /// paying with one token. Returns the request id.
     pub fn send_cold_call(
         &self,
+        now: u64,
         recipient: Vec<u8>,
         sealed: Vec<u8>,
     ) -> Result<u64, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let recipient = account("recipient", &recipient)?;
-        Ok(self.lock().send_cold_call(recipient, &sealed)?.0)
+        Ok(self.lock().send_cold_call(now, recipient, &sealed)?.0)
     }
 
     /// Writes a message to `contact`: returns the plaintext payload for the host to seal (the
@@ -546,7 +618,8 @@ impl Client {
     }
 
     /// Sends a sealed message to `contact` under a group signature; first fetches the
-    /// contact's current group key. Returns the id of that first request.
+    /// contact's current group key, after a short random delay. Returns the id of that first
+    /// request.
     pub fn send_reply(
         &self,
         now: u64,
@@ -572,12 +645,15 @@ impl Client {
 
     /// Blocks `contact`: its token is never released and, if it holds a member key of our
     /// group, that key is revoked. Returns the id of the revocation upload, if any.
-    pub fn block(&self, contact: Vec<u8>) -> Result<Option<u64>, BlindpostError> {
+    pub fn block(&self, now: u64, contact: Vec<u8>) -> Result<Option<u64>, BlindpostError> {
+        let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
-        Ok(self.lock().block(contact)?.map(|id| id.0))
+        Ok(self.lock().block(now, contact)?.map(|id| id.0))
     }
 
-    /// Looks up which of `phones` have accounts (one discovery token per batch).
+    /// Looks up which of `phones` have accounts (one discovery token per batch). Each batch
+    /// leaves at its own random time in the rest of the discovery window; the answers come as
+    /// `LookupCompleted` events.
     pub fn lookup(&self, now: u64, phones: Vec<Arc<PhoneNumber>>) -> Result<(), BlindpostError> {
         let now = Time::from_unix_secs(now);
         let phones = phones.iter().map(|p| p.inner.clone()).collect();
@@ -585,9 +661,9 @@ impl Client {
         Ok(self.rng.run(|r| client.lookup(r, now, phones))??)
     }
 
-    /// Asks the server for its current keys. Returns the request id.
-    pub fn refresh_keys(&self) -> u64 {
-        self.lock().refresh_keys().0
+    /// Asks the server for its current keys at once. Returns the request id.
+    pub fn refresh_keys(&self, now: u64) -> u64 {
+        self.lock().refresh_keys(Time::from_unix_secs(now)).0
     }
 
     // ----- inputs -----
@@ -625,7 +701,9 @@ impl Client {
         Ok(self.lock().handle_send_failure(RequestId(id))?)
     }
 
-    /// Time has passed: sends due releases and starts due renewals.
+    /// Time has passed: gives requests that waited past their time while the client was not
+    /// running a fresh random time, and queues due background work. Call it whenever `now`
+    /// reaches `poll_timeout()`, before draining `poll_transmit(now)`.
     pub fn handle_timeout(&self, now: u64) -> Result<(), BlindpostError> {
         let now = Time::from_unix_secs(now);
         let mut client = self.lock();
@@ -634,9 +712,11 @@ impl Client {
 
     // ----- outputs -----
 
-    /// The next request to send, if any.
-    pub fn poll_transmit(&self) -> Option<Transmit> {
-        self.lock().poll_transmit().map(|t| Transmit {
+    /// The next request to send, if one is due at `now` (Unix seconds). Requests whose time
+    /// has not come stay queued: `poll_timeout()` says when to ask again.
+    pub fn poll_transmit(&self, now: u64) -> Option<Transmit> {
+        let now = Time::from_unix_secs(now);
+        self.lock().poll_transmit(now).map(|t| Transmit {
             id: t.id.0,
             channel: t.channel.into(),
             bytes: t.bytes,
@@ -648,7 +728,8 @@ impl Client {
         self.lock().poll_event().map(Event::from)
     }
 
-    /// When to call `handle_timeout` next (Unix seconds), if anything is scheduled.
+    /// When to call `handle_timeout` and then `poll_transmit` next (Unix seconds): the
+    /// earliest timer or request time, if anything is scheduled.
     pub fn poll_timeout(&self) -> Option<u64> {
         self.lock().poll_timeout().map(Time::unix_secs)
     }

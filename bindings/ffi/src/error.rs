@@ -461,8 +461,6 @@ pub enum ClientErrorKind {
     /// A response answers another kind of request than the one with this id (or a delivery's
     /// payload does not fit it).
     UnexpectedResponse,
-    /// The pinned server keys refused an update.
-    KeyUpdateRefused,
     /// An introduction's identity signature does not verify under its certificate's identity
     /// key.
     BadIntroductionSignature,
@@ -817,7 +815,6 @@ fn client(e: ClientError, reason: String) -> BlindpostError {
             field: field.to_owned(),
         },
         ClientError::UnexpectedResponse => K::UnexpectedResponse,
-        ClientError::KeyUpdateRefused => K::KeyUpdateRefused,
         ClientError::CertificateNotOurs => K::CertificateNotOurs,
         ClientError::GroupUpdateUnreachable { reached, sent } => {
             K::GroupUpdateUnreachable { reached, sent }

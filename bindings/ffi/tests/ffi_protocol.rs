@@ -402,8 +402,8 @@ fn vector_rng_client_and_server_are_the_cores() {
 
     // A request through the exported server, its response through the exported client.
     let phone = PhoneNumber::parse("+15550001".into()).unwrap();
-    let id = ffi_client.request_code(&phone);
-    let t = ffi_client.poll_transmit().unwrap();
+    let id = ffi_client.request_code(T0, &phone);
+    let t = ffi_client.poll_transmit(T0).unwrap();
     assert_eq!((t.id, t.channel.clone()), (id, Channel::Direct));
     let handled = ffi_server.handle(T0, t.channel, t.bytes).unwrap();
     assert_eq!(handled.refusal, None);
@@ -426,7 +426,7 @@ fn vector_rng_client_and_server_are_the_cores() {
 fn refused_inputs_change_nothing_and_never_panic() {
     let server = Server::new(server_config_recommended(), b"x".to_vec(), T0).unwrap();
     let client = Client::new(server.public_keys(), client_settings_recommended()).unwrap();
-    let id = client.refresh_keys();
+    let id = client.refresh_keys(T0);
     let before = client.to_bytes().unwrap();
     for n in [0usize, 1, 3, 100, 5000] {
         let junk = vec![0xA5; n];
@@ -443,7 +443,7 @@ fn refused_inputs_change_nothing_and_never_panic() {
         Err(BlindpostError::Malformed { field, .. }) if field == "channel.account"
     ));
     assert!(matches!(
-        client.send_cold_call(vec![0; 32], vec![1]),
+        client.send_cold_call(T0, vec![0; 32], vec![1]),
         Err(BlindpostError::Client {
             kind: ClientErrorKind::NotRegistered,
             ..

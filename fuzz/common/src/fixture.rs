@@ -11,7 +11,7 @@
 use crate::steps::{put_client_step, put_server_step, ClientStep};
 use blindpost::account::{AccountId, Channel};
 use blindpost::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
-use blindpost::client::{Client, ClientSettings, Event, ReleaseDelay};
+use blindpost::client::{Client, ClientSettings, Delay, Event};
 use blindpost::server::{Server, ServerConfig, ServerSecrets};
 use blindpost::simulation::{events, Given, Input, World};
 use blindpost::store::MemoryStore;
@@ -39,7 +39,7 @@ const KEY_LIFETIME: u64 = 10 * 365 * 24 * 3600;
 /// and renewals).
 pub fn client_settings() -> ClientSettings {
     ClientSettings {
-        release_delay: ReleaseDelay::Uniform {
+        release_delay: Delay::Uniform {
             min: 600,
             max: 3600,
         },
@@ -282,7 +282,7 @@ impl Run {
 
     fn register(&mut self, c: usize, phone: &str) {
         let phone = PhoneNumber::parse(phone).expect("phone");
-        self.clients[c].request_code(phone.clone());
+        self.clients[c].request_code(self.world.now, phone.clone());
         self.snapshot(c, "code_requested");
         self.pump(c);
         let code = self.world.last_code(&phone).expect("code sent");
@@ -333,7 +333,7 @@ impl Run {
             .expect("introduction");
         let sealed = self.world.seal(&bob_account, &intro);
         self.clients[alice]
-            .send_cold_call(bob_account, &sealed)
+            .send_cold_call(self.world.now, bob_account, &sealed)
             .expect("cold call");
         self.snapshot(alice, "cold_calling");
         self.pump(alice);
@@ -387,7 +387,9 @@ impl Run {
         self.pump(alice);
 
         // Alice blocks Bob (revoking his member key); Bob's next reply fails.
-        self.clients[alice].block(bob_account).expect("block");
+        self.clients[alice]
+            .block(self.world.now, bob_account)
+            .expect("block");
         self.snapshot(alice, "revoking");
         self.pump(alice);
         self.world.now += 60;

@@ -32,7 +32,8 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
     // version || vec16 issuer key set || 2 x vec16 token key set || [32] identity ||
     // vec8 host key || manager key || u8 n former group keys || u8 certificate flag ||
     // u32 n contacts || u32 n tokens || u32 n discovery tokens || u32 n releases ||
-    // u32 n outbox || u64 next request || u16 n recent deliveries.
+    // u32 n outbox || u64 next request || u16 n recent deliveries || u32 n lookups ||
+    // u64 discovery window || u64 next key check.
     let issuers_len = issuers.len();
     let keys_len = o.token_keys.to_bytes().len();
     let identity_at = 1 + 2 + issuers_len + 2 * (2 + keys_len);
@@ -51,7 +52,7 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         "last byte missing",
         Truncated,
         f.truncated(),
-        w(truncated("state.recent_deliveries", 2, 1)),
+        w(truncated("state.next_key_check", 8, 7)),
     );
     f.case(
         "trailing byte",
@@ -64,6 +65,12 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         UnknownVersion,
         f.with_byte(0, 1),
         w(version("client_state.version", 1)),
+    );
+    f.case(
+        "version 2 (requests without their times, before SPEC.md 13.1 version 3)",
+        UnknownVersion,
+        f.with_byte(0, 2),
+        w(version("client_state.version", 2)),
     );
     f.case(
         "issuer key set of 16385 bytes",
@@ -120,14 +127,14 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         w(dec("state.certificate", Kind::InvalidValue)),
     );
     f.case(
-        "one contact announced, none present",
+        "one contact announced, the blob ending 20 bytes into it",
         Truncated,
-        f.with(contacts_at, &1u32.to_be_bytes()),
-        w(truncated(
-            "contact.account",
-            32,
-            state.len() - contacts_at - 4,
-        )),
+        {
+            let mut b = f.with(contacts_at, &1u32.to_be_bytes());
+            b.truncate(contacts_at + 4 + 20);
+            b
+        },
+        w(truncated("contact.account", 32, 20)),
     );
     let over = MAX_STATE_LIST + 1;
     f.case(

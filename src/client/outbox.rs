@@ -1,0 +1,149 @@
+//! The client's outstanding requests and when each may leave (SPEC.md 13.2 and 13.4).
+//!
+//! Every request waits in the outbox from the moment it is made until its response arrives.
+//! Each has a not-before time: [`Outbox::next_due`] hands a request out only once that time
+//! has come, and never twice in one session. After a restart nothing counts as handed out, so
+//! every request without a response goes out again, and the server answers the resend
+//! idempotently.
+
+use super::state::Purpose;
+use super::{RequestId, Transmit};
+use crate::account::Channel;
+use crate::wire::{Request, RequestType};
+use crate::Time;
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+
+/// How long past its not-before time a request may still leave as scheduled. A request that
+/// waited longer (the phone slept, or the app was not running) is given a fresh random time
+/// instead, so that work that piled up never leaves in one burst.
+pub const OVERDUE_GRACE: u64 = 60;
+
+/// A request waiting for its response. Its bytes are fixed when it is made, so a resend after
+/// a crash is the same request and the server answers it idempotently.
+#[derive(Clone, Debug)]
+pub(super) struct Pending {
+    pub(super) id: u64,
+    pub(super) channel: Channel,
+    /// The earliest time the request may leave.
+    pub(super) not_before: Time,
+    pub(super) bytes: Vec<u8>,
+    pub(super) purpose: Purpose,
+}
+
+impl Pending {
+    /// The type of the request (from its bytes, which the client wrote).
+    pub(super) fn request_type(&self) -> Option<RequestType> {
+        RequestType::of_request(&self.bytes).ok()
+    }
+}
+
+/// The outstanding requests, the next request id, and which requests this session handed out.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Outbox {
+    pub(super) entries: Vec<Pending>,
+    pub(super) next_id: u64,
+    /// Ids handed out by [`Outbox::next_due`] in this session (not persisted).
+    pub(super) handed_out: BTreeSet<u64>,
+}
+
+impl Outbox {
+    /// An empty outbox whose first request gets id 1.
+    pub(super) fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+            next_id: 1,
+            handed_out: BTreeSet::new(),
+        }
+    }
+
+    /// Queues `request` on `channel`, to leave at `not_before` or later.
+    pub(super) fn push(
+        &mut self,
+        channel: Channel,
+        request: &Request,
+        purpose: Purpose,
+        not_before: Time,
+    ) -> RequestId {
+        let id = self.next_id;
+        self.next_id = id.saturating_add(1);
+        self.entries.push(Pending {
+            id,
+            channel,
+            not_before,
+            bytes: request.to_bytes(),
+            purpose,
+        });
+        RequestId(id)
+    }
+
+    /// The due request that has waited longest, marked as handed out.
+    pub(super) fn next_due(&mut self, now: Time) -> Option<Transmit> {
+        let pending = self
+            .waiting()
+            .filter(|p| p.not_before <= now)
+            .min_by_key(|p| (p.not_before, p.id))?;
+        let transmit = Transmit {
+            id: RequestId(pending.id),
+            channel: pending.channel,
+            bytes: pending.bytes.clone(),
+        };
+        self.handed_out.insert(transmit.id.0);
+        Some(transmit)
+    }
+
+    /// The earliest not-before time of the requests not handed out yet.
+    pub(super) fn earliest(&self) -> Option<Time> {
+        self.waiting().map(|p| p.not_before).min()
+    }
+
+    /// Gives every request not handed out whose time passed more than [`OVERDUE_GRACE`] ago a
+    /// fresh time `now + delay(purpose)`, drawn for each request on its own.
+    pub(super) fn reschedule_overdue(&mut self, now: Time, mut delay: impl FnMut(&Purpose) -> u64) {
+        let handed_out = &self.handed_out;
+        for p in &mut self.entries {
+            let overdue = p.not_before.saturating_add(OVERDUE_GRACE) < now;
+            if overdue && !handed_out.contains(&p.id) {
+                p.not_before = now.saturating_add(delay(&p.purpose));
+            }
+        }
+    }
+
+    /// The request with this id.
+    pub(super) fn get(&self, id: RequestId) -> Option<&Pending> {
+        self.entries.iter().find(|p| p.id == id.0)
+    }
+
+    /// Removes the request with this id (its response arrived).
+    pub(super) fn remove(&mut self, id: RequestId) -> Option<Pending> {
+        let index = self.entries.iter().position(|p| p.id == id.0)?;
+        self.handed_out.remove(&id.0);
+        Some(self.entries.remove(index))
+    }
+
+    /// The transport lost request `id`: it may be handed out again. False if no such request
+    /// is outstanding.
+    pub(super) fn unmark(&mut self, id: RequestId) -> bool {
+        if self.get(id).is_none() {
+            return false;
+        }
+        self.handed_out.remove(&id.0);
+        true
+    }
+
+    /// How many requests wait for a response.
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The outstanding requests.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Pending> {
+        self.entries.iter()
+    }
+
+    fn waiting(&self) -> impl Iterator<Item = &Pending> {
+        self.entries
+            .iter()
+            .filter(|p| !self.handed_out.contains(&p.id))
+    }
+}
