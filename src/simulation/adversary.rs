@@ -437,8 +437,9 @@ impl<'a> View<'a> {
     }
 
     /// The accounts that could have sent request `i` by the facts the protocol cannot hide:
-    /// registered before it, online at its arrival, not its recipient, and for a lookup
-    /// issued discovery tokens for its window before it.
+    /// registered before it, online at its arrival, not its recipient, and for an accepted
+    /// lookup issued discovery tokens for its window before it (a refused one may carry any
+    /// token, or none that verifies).
     fn base_candidates(&self, i: usize) -> BTreeSet<AccountId> {
         let r = self.request(i);
         let recipient = match &r.fields {
@@ -455,7 +456,7 @@ impl<'a> View<'a> {
             })
             .map(|(a, _)| *a)
             .filter(|a| {
-                !matches!(r.fields, Fields::Lookup)
+                !(matches!(r.fields, Fields::Lookup) && r.accepted)
                     || self
                         .issuances
                         .iter()

@@ -152,6 +152,8 @@ struct Population {
     mode: HostMode,
     end: Time,
     deliveries: Vec<LoggedDelivery>,
+    /// The discovery window of the server host's last daily job.
+    window: u64,
 }
 
 impl Population {
@@ -191,6 +193,7 @@ impl Population {
             mode: config.mode,
             end,
             deliveries: Vec::new(),
+            window: start.window(DAY),
         }
     }
 
@@ -224,8 +227,25 @@ impl Population {
                 break;
             }
             self.world.now = t;
+            self.daily_job();
             self.step(i);
         }
+    }
+
+    /// The server host's job at the start of every discovery window: rotate the discovery
+    /// keys and purge what expired.
+    fn daily_job(&mut self) {
+        let now = self.world.now;
+        let window = self.world.server.config().discovery.window(now);
+        if window == self.window {
+            return;
+        }
+        self.window = window;
+        self.world
+            .server
+            .rotate_discovery_keys(&mut self.world.rng, now)
+            .expect("the store takes the new keys");
+        self.world.server.maintain(now).expect("the store purges");
     }
 
     /// Runs phone `i`'s host at the world's clock.
@@ -312,9 +332,11 @@ impl Population {
     }
 
     fn next_transmit(&mut self, i: usize) -> Option<Transmit> {
-        match self.mode {
-            HostMode::Scheduled | HostMode::SendAtOnce => self.phones[i].client.poll_transmit(),
-        }
+        let until = match self.mode {
+            HostMode::Scheduled => self.phones[i].clock(self.world.now),
+            HostMode::SendAtOnce => Time::MAX,
+        };
+        self.phones[i].client.poll_transmit(until)
     }
 
     fn exchange(&mut self, i: usize, t: Transmit) {
@@ -414,7 +436,7 @@ impl Population {
                     return;
                 };
                 let sealed = self.world.seal(&to, &intro);
-                let _ = self.phones[i].client.send_cold_call(to, &sealed);
+                let _ = self.phones[i].client.send_cold_call(clock, to, &sealed);
             }
             Plan::Reply(to) => {
                 let message = text(rng);
@@ -430,7 +452,7 @@ impl Population {
                 let _ = client.accept(rng, clock, contact);
             }
             Plan::Block(contact) => {
-                let _ = client.block(contact);
+                let _ = client.block(clock, contact);
             }
         }
         let events = events(&mut self.phones[i].client);

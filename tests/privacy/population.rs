@@ -49,18 +49,27 @@ fn scores(outcome: &Outcome) -> Vec<KindScore> {
     scores
 }
 
+/// The control: hosts that ignore not-before times send a phone's overdue releases and renewal
+/// checks in one burst when it wakes, so the adversary links renewals (and with them, through
+/// the token, the cold calls they paid for). Lookups stay unlinked even here: every client gets
+/// its window's discovery tokens at the window's first timer, not when its user looks up, so a
+/// lookup never follows its issuance (finding 1 of issue 13; the strategies that would link it
+/// are checked on hand-made logs in `strategies.rs`).
 #[test]
-fn hosts_sending_everything_at_once_have_their_lookups_and_renewals_linked() {
+fn hosts_sending_everything_at_once_have_their_renewals_linked_but_not_their_lookups() {
     let scores = scores(&outcome(HostMode::SendAtOnce));
-    for kind in [Kind::Lookup, Kind::Renewal] {
-        let s = figure(&scores, kind);
-        assert!(s.rate >= 0.5, "{}: rate {} below 0.5", kind.name(), s.rate);
-        assert!(s.rate > s.chance + 0.25, "{}: {s:?}", kind.name());
-    }
+    let renewal = figure(&scores, Kind::Renewal);
+    assert!(renewal.rate >= 0.5, "renewal: {renewal:?}");
+    assert!(renewal.rate > renewal.chance + 0.25, "renewal: {renewal:?}");
+    let lookup = figure(&scores, Kind::Lookup);
+    assert!(lookup.rate <= lookup.chance + 0.05, "lookup: {lookup:?}");
 }
 
+/// Hosts that follow the host loop contract: nothing is linked beyond chance + 0.05.
 #[test]
-#[ignore = "needs the scheduled client (Client::poll_transmit(now)) from main"]
+#[ignore = "fails until padded payloads, coarse reply times and a fetch_group_key without \
+            since_generation (the wire branch) are merged, and overdue lookups of an ended \
+            window are no longer sent at wake"]
 fn hosts_following_the_schedule_stay_within_chance() {
     let scores = scores(&outcome(HostMode::Scheduled));
     for s in scores {
