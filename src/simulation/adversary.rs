@@ -495,7 +495,10 @@ impl<'a> View<'a> {
         }
         let points = |a: &AccountId| evidence.get(a).copied().unwrap_or(0);
         let best = candidates.iter().map(points).max().unwrap_or(0);
-        candidates.into_iter().filter(|a| points(a) == best).collect()
+        candidates
+            .into_iter()
+            .filter(|a| points(a) == best)
+            .collect()
     }
 
     /// The links the protocol itself shows: a renewal names the token its cold call spent.
