@@ -26,7 +26,7 @@ impl Walk {
         say!(self, "The adversary tries adjacency in time, counts, since-generation values, sizes, timestamp");
         say!(self, "offsets and the intersection of online times, and guesses one sender per anonymous action.");
         say!(self, "rate: share guessed right (a tie among k counts 1/k); chance: mean 1/candidates, the candidates");
-        say!(self, "being the registered accounts online at arrival that are not the recipient (for a lookup:");
+        say!(self, "being the registered accounts online at arrival that are not the recipient (for an accepted lookup:");
         say!(
             self,
             "holding discovery tokens of the window), at every request carrying the same token."
