@@ -881,7 +881,7 @@ impl Client {
         self.enqueue(
             Channel::Anonymous,
             &Request::FetchKeys,
-            Purpose::FetchKeys,
+            Purpose::FetchKeys { then_issue: false },
             now,
         )
     }
@@ -940,7 +940,7 @@ impl Client {
         self.state.discovery_tokens.retain(|d| d.window >= window);
         if self.state.certificate.is_some() {
             if window > self.state.discovery_window {
-                self.issue_discovery_tokens(rng, now);
+                self.issue_discovery_tokens(rng, now, true);
             }
             if self.state.next_key_check <= now {
                 self.check_keys(rng, now);
@@ -1148,19 +1148,22 @@ impl Client {
     }
 
     /// Asks for this window's discovery tokens, to leave at a random time: always
-    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit), or the waiting
-    /// lookup batches if more. Without a discovery key valid now, fetches the keys first.
-    fn issue_discovery_tokens<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
+    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit). Without a
+    /// discovery key valid now, fetches the keys first (if `fetch_missing_key`) and asks when
+    /// they arrive; either way the window counts as served, so no timer fires again before the
+    /// next one.
+    fn issue_discovery_tokens<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Time,
+        fetch_missing_key: bool,
+    ) {
         let window = self.window(now);
         let not_before = self.background_time(rng, now);
+        self.state.discovery_window = window;
         let Some(key) = self.state.keys.discovery_tokens.preferred_key(now).cloned() else {
-            if !self.keys_fetch_outstanding() {
-                self.enqueue(
-                    Channel::Anonymous,
-                    &Request::FetchKeys,
-                    Purpose::FetchKeys,
-                    not_before,
-                );
+            if fetch_missing_key {
+                self.fetch_keys(not_before, true);
             }
             return;
         };
@@ -1190,7 +1193,6 @@ impl Client {
             Purpose::IssueDiscovery { window, pending },
             not_before,
         );
-        self.state.discovery_window = window;
     }
 
     /// Pairs waiting lookup batches with this window's discovery tokens; each lookup leaves at
@@ -1223,28 +1225,50 @@ impl Client {
         }
     }
 
+    /// Whether the client holds discovery tokens of the window of `now`, or has asked for them.
+    fn has_discovery(&self, now: Time) -> bool {
+        let window = self.window(now);
+        self.state
+            .discovery_tokens
+            .iter()
+            .any(|d| d.window == window)
+            || self.state.outbox.iter().any(
+                |p| matches!(p.purpose, Purpose::IssueDiscovery { window: w, .. } if w == window),
+            )
+    }
+
     /// Schedules an anonymous fetch of the published keys to check the pin (SPEC.md 6.5
     /// rule 4), and the next check after it.
     fn check_keys<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let interval = self.settings.key_check_interval.max(1);
         let wait = delay::uniform(rng, interval, interval.saturating_mul(2));
         self.state.next_key_check = now.saturating_add(wait);
-        if !self.keys_fetch_outstanding() {
-            let not_before = self.background_time(rng, now);
-            self.enqueue(
-                Channel::Anonymous,
-                &Request::FetchKeys,
-                Purpose::FetchKeys,
-                not_before,
-            );
-        }
+        let not_before = self.background_time(rng, now);
+        self.fetch_keys(not_before, false);
     }
 
-    fn keys_fetch_outstanding(&self) -> bool {
-        self.state
+    /// Queues an anonymous fetch of the published keys at `not_before`, unless one is queued
+    /// already (which then also serves `then_issue`).
+    fn fetch_keys(&mut self, not_before: Time, then_issue: bool) {
+        let queued = self
+            .state
             .outbox
-            .iter()
-            .any(|p| matches!(p.purpose, Purpose::FetchKeys))
+            .iter_mut()
+            .find_map(|p| match &mut p.purpose {
+                Purpose::FetchKeys { then_issue } => Some(then_issue),
+                _ => None,
+            });
+        match queued {
+            Some(flag) => *flag |= then_issue,
+            None => {
+                self.enqueue(
+                    Channel::Anonymous,
+                    &Request::FetchKeys,
+                    Purpose::FetchKeys { then_issue },
+                    not_before,
+                );
+            }
+        }
     }
 
     /// Signs and queues a reply to `contact` with our (current) member key of its group.
