@@ -705,16 +705,11 @@ impl Client {
         if c.blocked {
             return Err(ClientError::Blocked);
         }
-        let since = c
-            .membership
-            .as_ref()
-            .ok_or(ClientError::NoMembership)?
-            .group_key
-            .generation();
-        let request = Request::FetchGroupKey {
-            account: contact,
-            since_generation: since,
-        };
+        if c.membership.is_none() {
+            return Err(ClientError::NoMembership);
+        }
+        // The same bytes from every member, whatever generation it holds (SPEC.md 12.6).
+        let request = Request::FetchGroupKey { account: contact };
         let id = self.enqueue(
             Channel::Anonymous,
             &request,

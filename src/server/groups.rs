@@ -91,11 +91,13 @@ impl<S: Store> Server<S> {
         Ok(Response::ReplyAccepted)
     }
 
+    /// The current group key and the records of the newest generations since the base one
+    /// (registration or rotation), at most [`MAX_RECORDS_PER_UPDATE`], oldest first: the same
+    /// answer for every member, who follows the records from its own generation.
     pub(super) fn fetch_group_key(
         &self,
         now: Time,
         account: AccountId,
-        since_generation: u32,
     ) -> Result<Response, Refusal> {
         let Some(stored) = self.store.get(&account_key(&account), now)? else {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
@@ -103,24 +105,21 @@ impl<S: Store> Server<S> {
         let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
         let prepared = self.prepared_bytes(&account, key_bytes)?;
         let current = prepared.group_key().generation();
+        let newest_kept =
+            current.saturating_sub(u32::try_from(MAX_RECORDS_PER_UPDATE).unwrap_or(u32::MAX));
+        let first = base_generation.max(newest_kept).saturating_add(1);
         let mut records = Vec::new();
-        // Records reach back only to the last registration or rotation.
-        if since_generation >= base_generation {
-            let mut generation = since_generation;
-            while generation < current && records.len() < MAX_RECORDS_PER_UPDATE {
-                generation = generation.saturating_add(1);
-                let Some(bytes) = self.store.get(&revocation_key(&account, generation), now)?
-                else {
-                    return Err(Refusal::new(
-                        ErrorCode::Internal,
-                        "revocation record missing",
-                    ));
-                };
-                records.push(
-                    RevocationRecord::from_bytes(&bytes)
-                        .map_err(|_| Refusal::new(ErrorCode::Internal, "stored record corrupt"))?,
-                );
-            }
+        for generation in first..=current {
+            let Some(bytes) = self.store.get(&revocation_key(&account, generation), now)? else {
+                return Err(Refusal::new(
+                    ErrorCode::Internal,
+                    "revocation record missing",
+                ));
+            };
+            records.push(
+                RevocationRecord::from_bytes(&bytes)
+                    .map_err(|_| Refusal::new(ErrorCode::Internal, "stored record corrupt"))?,
+            );
         }
         Ok(Response::GroupKey(GroupKeyUpdate {
             group_key: prepared.group_key().clone(),

@@ -333,7 +333,6 @@ fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_ch
             Request::Reply(r) => {
                 let fetch = Request::FetchGroupKey {
                     account: r.recipient,
-                    since_generation: 0,
                 };
                 match decode(&world.send(Channel::Anonymous, &fetch.to_bytes())) {
                     Response::GroupKey(update) => Some(update.group_key.generation()),

@@ -250,7 +250,6 @@ fn after_a_revocation_old_signatures_are_stale_and_only_updated_members_get_thro
     // Anyone fetching Bob's group key gets the record; Alice updates and gets through.
     let fetch = Request::FetchGroupKey {
         account: bob.account(),
-        since_generation: 0,
     }
     .to_bytes();
     let Response::GroupKey(update) = decode(&world.send(Channel::Anonymous, &fetch)) else {

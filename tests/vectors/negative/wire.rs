@@ -284,10 +284,10 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         embedded("lookup.phone", PhoneNumberError::LeadingZero),
     );
     f.case(
-        "fetch group key: generation cut short",
+        "fetch group key: account cut short",
         Truncated,
-        with_body(RequestType::FetchGroupKey, &[9; 34]),
-        d(truncated("fetch_group_key.since_generation", 4, 2)),
+        with_body(RequestType::FetchGroupKey, &[9; 30]),
+        d(truncated("fetch_group_key.account", 32, 30)),
     );
     files.push(f.finish(&[
         Truncated,
