@@ -25,8 +25,9 @@ use crate::bls::SecretKey;
 use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
 use crate::token::{self, Error as TokenError, TokenChallenge};
 use crate::wire::{
-    reply_context, ColdCallRequest, ErrorCode, IntroductionContent, IntroductionError, Payload,
-    RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys, WireError,
+    reply_context, reply_timestamp, ColdCallRequest, ErrorCode, IntroductionContent,
+    IntroductionError, Payload, RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys,
+    WireError,
 };
 use crate::Time;
 use alloc::collections::VecDeque;
@@ -1146,12 +1147,14 @@ impl Client {
         let (_, membership) = self.membership(&contact)?;
         let generation = membership.group_key.generation();
         let prepared = PreparedGroupKey::new(membership.group_key);
-        let context = reply_context(&contact, generation, now);
+        // Coarse, so the server learns nothing of our exact clock (SPEC.md 10.3).
+        let timestamp = reply_timestamp(now);
+        let context = reply_context(&contact, generation, timestamp);
         let signature = membership.member.sign(rng, &prepared, &context, &sealed)?;
         let request = Request::Reply(ReplyRequest {
             recipient: contact,
             generation,
-            timestamp: now,
+            timestamp,
             sealed,
             signature,
         });

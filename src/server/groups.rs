@@ -8,7 +8,7 @@ use crate::bbs04::{GroupPublicKey, RevocationRecord};
 use crate::store::Store;
 use crate::wire::{
     reply_context, Delivery, ErrorCode, GroupKeyUpdate, ReplyRequest, Response,
-    MAX_RECORDS_PER_UPDATE,
+    MAX_RECORDS_PER_UPDATE, REPLY_TIME_GRANULARITY,
 };
 use crate::Time;
 use alloc::vec::Vec;
@@ -55,7 +55,13 @@ impl<S: Store> Server<S> {
                 "group key has moved on",
             ));
         }
-        if reply.timestamp.abs_diff(now) > self.config.reply_skew {
+        // The signer's clock was somewhere in [t, t + granularity) (SPEC.md 12.5): accept if a
+        // point of it is within the skew of ours, that is t - skew <= now < t + granularity + skew.
+        let accepted_until = reply
+            .timestamp
+            .saturating_add(REPLY_TIME_GRANULARITY)
+            .saturating_add(self.config.reply_skew);
+        if now < reply.timestamp.saturating_sub(self.config.reply_skew) || now >= accepted_until {
             return Err(Refusal::new(
                 ErrorCode::ClockSkew,
                 "timestamp too far from the server clock",
@@ -69,13 +75,9 @@ impl<S: Store> Server<S> {
             })?;
         // Remember the signature as long as its timestamp would still be accepted.
         let seen = seen_reply_key(&digest(SEEN_REPLY_DST, &[&reply.signature.to_bytes()]));
-        let forget_at = reply
-            .timestamp
-            .saturating_add(self.config.reply_skew)
-            .saturating_add(1);
         if !self
             .store
-            .insert_if_absent(&seen, &[], Some(forget_at), now)?
+            .insert_if_absent(&seen, &[], Some(accepted_until), now)?
         {
             return Err(Refusal::new(ErrorCode::Replayed, "reply already accepted"));
         }

@@ -48,14 +48,57 @@ pub const MAX_HOST_MATERIAL_LEN: usize = 16 * 1024;
 /// The most bytes of application message a payload may carry.
 pub const MAX_MESSAGE_LEN: usize = 32 * 1024;
 
+/// The granularity of reply timestamps (seconds, SPEC.md 10.3): a reply carries the time its
+/// sender signed it rounded down to a multiple of this, so no exact client clock reaches the
+/// server. Only a reply signed within its sender's clock offset of a boundary tells the server
+/// anything about that offset, so a granularity well above typical offsets (seconds to a
+/// minute) leaves most replies saying nothing, at the cost of a longer replay window.
+pub const REPLY_TIME_GRANULARITY: u64 = 600;
+
+/// The timestamp a reply signed at `now` carries: `now` rounded down to a multiple of
+/// [`REPLY_TIME_GRANULARITY`].
+pub const fn reply_timestamp(now: crate::Time) -> crate::Time {
+    crate::Time::from_unix_secs(
+        now.window(REPLY_TIME_GRANULARITY)
+            .saturating_mul(REPLY_TIME_GRANULARITY),
+    )
+}
+
+/// The field format of a reply timestamp: a `u64` time that must be a multiple of
+/// [`REPLY_TIME_GRANULARITY`] (`invalid_value` otherwise), so that each reply time has one
+/// encoding and a client cannot slip its exact clock through.
+pub(crate) struct ReplyTime;
+
+impl codec::Format<crate::Time> for ReplyTime {
+    fn write(
+        value: &crate::Time,
+        w: &mut crate::encoding::Writer,
+        names: codec::Names,
+    ) -> Result<(), crate::encoding::EncodeError> {
+        codec::Encode::encode(value, w, names.field)
+    }
+
+    fn read(
+        r: &mut crate::encoding::Reader<'_>,
+        names: codec::Names,
+    ) -> Result<crate::Time, WireError> {
+        let time = <crate::Time as codec::Decode>::decode(r, names.field)?;
+        if reply_timestamp(time) != time {
+            return Err(codec::invalid(names.field));
+        }
+        Ok(time)
+    }
+}
+
 const REPLY_CONTEXT_DST: &[u8] = b"blindpost/v1/reply";
 
 /// The length of a reply context.
 pub const REPLY_CONTEXT_LEN: usize = 1 + REPLY_CONTEXT_DST.len() + 32 + 4 + 8;
 
 /// The context a reply's group signature binds (SPEC.md 10.3):
-/// `vec8("blindpost/v1/reply") || recipient || u32 generation || u64 timestamp`. The message it
-/// signs is the sealed payload.
+/// `vec8("blindpost/v1/reply") || recipient || u32 generation || u64 timestamp`, the timestamp
+/// a multiple of [`REPLY_TIME_GRANULARITY`] ([`reply_timestamp`]). The message it signs is the
+/// sealed payload.
 pub fn reply_context(
     recipient: &crate::account::AccountId,
     generation: u32,

@@ -144,7 +144,8 @@ pub struct ReplyRequest {
     pub recipient: AccountId,
     /// The generation of the recipient's group key the signature was made under.
     pub generation: u32,
-    /// The sender's clock when signing (Unix seconds).
+    /// The sender's clock when signing, rounded down to a multiple of
+    /// [`super::REPLY_TIME_GRANULARITY`] ([`super::reply_timestamp`]); decoding refuses others.
     pub timestamp: Time,
     /// The payload, sealed end to end by the host.
     pub sealed: Vec<u8>,
@@ -289,7 +290,7 @@ codec_struct!(ColdCallRequest {
 codec_struct!(ReplyRequest {
     recipient: Own = "reply.recipient",
     generation: Own = "reply.generation",
-    timestamp: Own = "reply.timestamp",
+    timestamp: super::ReplyTime = "reply.timestamp",
     sealed: Bytes<U32, MAX_SEALED_LEN> = "reply.sealed",
     signature: Own = "reply.signature",
 });

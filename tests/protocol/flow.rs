@@ -4,7 +4,7 @@
 use blindpost::certificate::PhoneNumber;
 use blindpost::client::{Client, ClientError, Event, FailureReason};
 use blindpost::simulation::{self, World};
-use blindpost::wire::ErrorCode;
+use blindpost::wire::{reply_timestamp, ErrorCode, Request, RequestType, REPLY_TIME_GRANULARITY};
 
 fn phone(s: &str) -> PhoneNumber {
     PhoneNumber::parse(s).unwrap()
@@ -345,6 +345,47 @@ fn members_at_different_generations_send_the_same_group_key_fetch() {
         })
         .collect();
     assert_eq!(senders, [alice.account(), carol.account()], "{events:?}");
+}
+
+/// Issue 13 finding 5: a reply's timestamp was its sender's exact clock, a fingerprint across
+/// replies. Now it is rounded down to the granularity: two members whose clocks are 40 s apart
+/// within one granularity window send the same timestamp, and it is a multiple.
+#[test]
+fn reply_timestamps_are_coarse() {
+    let mut world = World::new("coarse time");
+    let mut bob = world.new_client();
+    let mut alice = world.new_client();
+    let mut carol = world.new_client();
+    world.register(&mut bob, "+15550002");
+    world.register(&mut alice, "+15550001");
+    world.register(&mut carol, "+15550003");
+    bob_with_two_members(&mut world, &mut bob, &mut alice, &mut carol);
+
+    let window_start = reply_timestamp(world.now) + REPLY_TIME_GRANULARITY;
+    for (member, offset) in [(&mut alice, 100), (&mut carol, 140)] {
+        world.now = window_start + offset;
+        world.reply(member, bob.account(), b"when?");
+    }
+    let timestamps: Vec<_> = world
+        .received
+        .iter()
+        .filter(|r| r.request_type == RequestType::Reply && r.now >= window_start)
+        .map(|r| match Request::from_bytes(&r.bytes).unwrap() {
+            Request::Reply(reply) => reply.timestamp,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(timestamps, [window_start, window_start]);
+    assert_eq!(window_start.unix_secs() % REPLY_TIME_GRANULARITY, 0);
+    let events = world.deliver(&mut bob);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::MessageReceived { .. }))
+            .count(),
+        2,
+        "{events:?}"
+    );
 }
 
 #[test]

@@ -9,7 +9,9 @@ use blindpost::client::{Event, FailureReason};
 use blindpost::server::Output;
 use blindpost::simulation::raw::{decode, error_code, phone};
 use blindpost::simulation::{events, World};
-use blindpost::wire::{reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response};
+use blindpost::wire::{
+    reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response, REPLY_TIME_GRANULARITY,
+};
 use blindpost::Time;
 
 /// A reply to `recipient` signed by `member` under `group`, claiming `generation`.
@@ -90,25 +92,50 @@ fn a_reply_is_accepted_once_and_only_within_the_clock_skew() {
     assert!(again.outputs.is_empty());
     assert_eq!(world.snapshot(), before);
 
-    // Timestamps: the edges of the skew are accepted, one second beyond is refused.
-    for (t, offset, expected) in [
-        (now + (skew + 1), "+(skew + 1)", Some(ErrorCode::ClockSkew)),
-        (now - (skew + 1), "-(skew + 1)", Some(ErrorCode::ClockSkew)),
-        (now + skew, "+skew", None),
-        (now - skew, "-skew", None),
+    // The signer's clock was in [t, t + granularity): the server accepts from t - skew up to,
+    // not including, t + granularity + skew (SPEC.md 12.5).
+    let g = REPLY_TIME_GRANULARITY;
+    for (server_now, what, expected) in [
+        (now - (skew + 1), "t - skew - 1", Some(ErrorCode::ClockSkew)),
+        (now - skew, "t - skew", None),
+        (now + (g + skew - 1), "t + granularity + skew - 1", None),
+        (
+            now + (g + skew),
+            "t + granularity + skew",
+            Some(ErrorCode::ClockSkew),
+        ),
     ] {
-        let reply = signed_reply(&mut world, bob.account(), &member, &group, 0, t, b"edge");
+        let reply = signed_reply(&mut world, bob.account(), &member, &group, 0, now, b"edge");
         let before = world.snapshot();
-        let response = world.send(Channel::Anonymous, &bytes(&reply));
-        assert_eq!(error_code(&response), expected, "offset {offset}");
+        let handled = world.server.handle(
+            &mut world.rng,
+            server_now,
+            Channel::Anonymous,
+            &bytes(&reply),
+        );
+        let code = match handled.decoded {
+            Response::Error { code, .. } => Some(code),
+            _ => None,
+        };
+        assert_eq!(code, expected, "server clock at {what}");
         if expected.is_some() {
-            assert_eq!(world.snapshot(), before);
+            assert_eq!(world.snapshot(), before, "{what}");
         }
     }
 
-    // Once the first reply's timestamp is out of the skew, the server forgets it (and purges
-    // the record) and its resend is refused for its age, not accepted again.
-    world.now = now + skew + 1;
+    // A timestamp that is not a multiple of the granularity does not decode: refused as
+    // malformed, nothing stored, whatever the signature.
+    let exact = signed_reply(&mut world, bob.account(), &member, &group, 0, now + 1, b"x");
+    world.refused(Channel::Anonymous, &bytes(&exact), ErrorCode::Malformed);
+
+    // The server remembers the first reply for the whole acceptance interval: a resend at its
+    // last second is still a replay...
+    world.now = now + (g + skew - 1);
+    world.server.maintain(world.now).unwrap();
+    world.refused(Channel::Anonymous, &bytes(&reply), ErrorCode::Replayed);
+    // ...and once the timestamp is out of it, the server forgets it (and purges the record)
+    // and its resend is refused for its age, not accepted again.
+    world.now = now + (g + skew);
     world.server.maintain(world.now).unwrap();
     world.refused(Channel::Anonymous, &bytes(&reply), ErrorCode::ClockSkew);
 }
@@ -139,8 +166,10 @@ fn a_tampered_reply_or_a_foreign_signer_is_refused() {
     longer.sealed.push(0);
     world.refused(Channel::Anonymous, &bytes(&longer), ErrorCode::BadSignature);
 
+    // One granularity earlier: still within the acceptance interval, so only the signature
+    // can refuse it.
     let mut timestamp = good.clone();
-    timestamp.timestamp += 1;
+    timestamp.timestamp = timestamp.timestamp - REPLY_TIME_GRANULARITY;
     world.refused(
         Channel::Anonymous,
         &bytes(&timestamp),

@@ -241,6 +241,14 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
             bbs04::Error::Decode(dec("signature.T1", Kind::IdentityPoint)),
         ),
     );
+    let mut exact = reply.clone();
+    exact[2 + 32 + 4..2 + 32 + 4 + 8].copy_from_slice(&1_800_000_001u64.to_be_bytes());
+    f.case(
+        "reply: timestamp not a multiple of the granularity",
+        InvalidValue,
+        exact,
+        d(dec("reply.timestamp", Kind::InvalidValue)),
+    );
     f.case(
         "reply: signature cut short",
         Truncated,
@@ -295,6 +303,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         UnknownVersion,
         UnknownType,
         OverlongLength,
+        InvalidValue,
         InvalidEmbeddedObject,
     ]));
 
@@ -535,6 +544,14 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         signature: GroupSignature::from_bytes(&o.signature).unwrap(),
     }
     .to_bytes();
+    let mut exact = reply_delivery.clone();
+    exact[2 + 4..2 + 4 + 8].copy_from_slice(&1_800_000_599u64.to_be_bytes());
+    f.case(
+        "reply: timestamp not a multiple of the granularity",
+        InvalidValue,
+        exact,
+        d(dec("delivery.timestamp", Kind::InvalidValue)),
+    );
     let sig_at = reply_delivery.len() - GroupSignature::SIZE;
     f.case(
         "reply: signature c = r",
@@ -551,6 +568,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         UnknownVersion,
         UnknownType,
         OverlongLength,
+        InvalidValue,
         InvalidEmbeddedObject,
     ]));
 
