@@ -10,6 +10,7 @@ pub(crate) mod codec;
 mod delivery;
 mod error;
 mod error_code;
+mod padding;
 mod payload;
 mod request;
 mod response;
@@ -18,6 +19,7 @@ pub use delivery::{Delivery, DeliveryHandle};
 pub(crate) use error::embedded;
 pub use error::{EmbeddedError, WireError};
 pub use error_code::ErrorCode;
+pub use padding::{padded_len, MAX_PADDED_LEN, MIN_PADDED_LEN};
 pub use payload::{Introduction, IntroductionContent, IntroductionError, Payload};
 pub use request::{
     ColdCallRequest, RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys,
@@ -27,8 +29,13 @@ pub use response::{GroupKeyUpdate, Response};
 /// The version byte of every message of this section.
 pub const VERSION: u8 = 1;
 
-/// The largest sealed payload a cold call or reply may carry (bytes).
-pub const MAX_SEALED_LEN: usize = 64 * 1024;
+/// The most bytes a host's sealing may add to a padded plaintext (its encapsulated key,
+/// headers and tag; SPEC.md 10.1), so that the largest bucket still fits [`MAX_SEALED_LEN`].
+pub const MAX_SEAL_OVERHEAD: usize = 4 * 1024;
+
+/// The largest sealed payload a cold call or reply may carry (bytes): the largest padded
+/// plaintext plus the sealing's overhead.
+pub const MAX_SEALED_LEN: usize = MAX_PADDED_LEN + MAX_SEAL_OVERHEAD;
 
 /// The most token requests a registration may carry.
 pub const MAX_REGISTRATION_TOKENS: usize = 5;
