@@ -10,7 +10,8 @@ use blindpost::server::Output;
 use blindpost::simulation::raw::{decode, error_code, phone};
 use blindpost::simulation::{events, World};
 use blindpost::wire::{
-    reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response, REPLY_TIME_GRANULARITY,
+    reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response, MAX_RECORDS_PER_UPDATE,
+    REPLY_TIME_GRANULARITY,
 };
 use blindpost::Time;
 
@@ -380,5 +381,58 @@ fn a_resent_reply_is_counted_as_sent_and_delivered_once() {
         matches!(received.as_slice(), [Event::IntroductionReceived { contact, message, .. }]
             if *contact == bob.account() && message == b"hello"),
         "{received:?}"
+    );
+}
+
+/// The group key answer is the same for every member: the newest records the server keeps,
+/// at most 255 (`MAX_RECORDS_PER_UPDATE`), oldest first (SPEC.md 12.6). After 256 revocations
+/// the record of generation 1 is no longer in it: a member at generation 1 follows, one at
+/// generation 0 cannot.
+#[test]
+fn the_group_key_answer_holds_the_newest_records_up_to_the_limit() {
+    let mut world = World::new("record window");
+    let mut bob = world.raw_register("+15550002", 0);
+    let behind = bob.group.issue_member(&mut world.rng);
+    let group_0 = bob.group.public_key().clone();
+    let mut first = None;
+    for _ in 0..=MAX_RECORDS_PER_UPDATE {
+        // A member of the current generation, revoked at once.
+        let member = bob.group.issue_member(&mut world.rng);
+        let record = bob.group.revoke(&member).unwrap();
+        first.get_or_insert(record.clone());
+        let upload = Request::UploadRevocation { record }.to_bytes();
+        assert!(matches!(
+            decode(&world.send(bob.channel(), &upload)),
+            Response::RevocationAccepted
+        ));
+    }
+    let fetch = Request::FetchGroupKey {
+        account: bob.account(),
+    }
+    .to_bytes();
+    let Response::GroupKey(update) = decode(&world.send(Channel::Anonymous, &fetch)) else {
+        panic!("fetch refused")
+    };
+    let current = u32::try_from(MAX_RECORDS_PER_UPDATE + 1).unwrap();
+    assert_eq!(update.group_key.generation(), current);
+    let generations: Vec<u32> = update.records.iter().map(|r| r.generation()).collect();
+    assert_eq!(generations, (2..=current).collect::<Vec<_>>());
+
+    // A member at generation 1 reaches the current key through the records...
+    let group_1 = group_0.apply(first.as_ref().unwrap()).unwrap();
+    let mut member = behind.update(first.as_ref().unwrap(), &group_0).unwrap();
+    let mut group = group_1;
+    for record in &update.records {
+        member = member.update(record, &group).unwrap();
+        group = group.apply(record).unwrap();
+    }
+    assert_eq!(group, update.group_key);
+    // ...one at generation 0 finds no record of generation 1.
+    assert_eq!(
+        behind.update(&update.records[0], &group_0).err(),
+        Some(bbs04::Error::WrongGeneration {
+            expected: 1,
+            found: 2
+        })
     );
 }
