@@ -8,8 +8,10 @@
 //! - From a cold call: that someone holding a valid token sent a sealed payload of some size to
 //!   a recipient at some time; the token itself (spent now, unlinkable to its issuance).
 //! - From a reply: that some member of the recipient's group (at a given generation) sent a
-//!   sealed payload to it. Only the recipient can open the signature.
-//! - From a group key fetch: that someone is about to reply to that account.
+//!   sealed payload to it, with the signer's clock to 600 s and the payload's size bucket
+//!   (SPEC.md 10.1, 10.3). Only the recipient can open the signature.
+//! - From a group key fetch: that someone is about to reply to that account (every member's
+//!   fetch is the same bytes, whatever generation it holds).
 //! - From a release (the one authenticated request of a conversation): that the recipient
 //!   accepted the cold call with that delivery handle, at a randomised later time.
 //! - From a renewal: that the sender of that cold call (whoever it is) got a fresh blinded token.
