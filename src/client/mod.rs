@@ -26,8 +26,9 @@ use crate::bls::SecretKey;
 use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
 use crate::token::{self, Error as TokenError, TokenChallenge};
 use crate::wire::{
-    reply_context, ColdCallRequest, ErrorCode, IntroductionContent, IntroductionError, Payload,
-    RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys, WireError,
+    reply_context, reply_timestamp, ColdCallRequest, ErrorCode, IntroductionContent,
+    IntroductionError, Payload, RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys,
+    WireError,
 };
 use crate::Time;
 use alloc::collections::VecDeque;
@@ -744,16 +745,11 @@ impl Client {
         if c.blocked {
             return Err(ClientError::Blocked);
         }
-        let since = c
-            .membership
-            .as_ref()
-            .ok_or(ClientError::NoMembership)?
-            .group_key
-            .generation();
-        let request = Request::FetchGroupKey {
-            account: contact,
-            since_generation: since,
-        };
+        if c.membership.is_none() {
+            return Err(ClientError::NoMembership);
+        }
+        // The same bytes from every member, whatever generation it holds (SPEC.md 12.6).
+        let request = Request::FetchGroupKey { account: contact };
         let not_before = now.saturating_add(self.settings.reply_delay.sample(rng));
         let id = self.enqueue(
             Channel::Anonymous,
@@ -1282,12 +1278,14 @@ impl Client {
         let (_, membership) = self.membership(&contact)?;
         let generation = membership.group_key.generation();
         let prepared = PreparedGroupKey::new(membership.group_key);
-        let context = reply_context(&contact, generation, now);
+        // Coarse, so the server learns nothing of our exact clock (SPEC.md 10.3).
+        let timestamp = reply_timestamp(now);
+        let context = reply_context(&contact, generation, timestamp);
         let signature = membership.member.sign(rng, &prepared, &context, &sealed)?;
         let request = Request::Reply(ReplyRequest {
             recipient: contact,
             generation,
-            timestamp: now,
+            timestamp,
             sealed,
             signature,
         });

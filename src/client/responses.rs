@@ -287,7 +287,8 @@ impl Client {
         }
     }
 
-    /// Brings our member key of `contact`'s group to the fetched generation.
+    /// Brings our member key of `contact`'s group to the fetched generation, following the
+    /// server's records (the same for every member, SPEC.md 12.6) from our own generation.
     fn apply_group_update(
         &mut self,
         contact: AccountId,
@@ -299,6 +300,10 @@ impl Client {
         for record in &update.records {
             if record.generation() <= group.generation() {
                 continue;
+            }
+            if Some(record.generation()) != group.generation().checked_add(1) {
+                // The records start after our generation: we are further behind than they reach.
+                break;
             }
             member = member.update(record, &group)?;
             group = group.apply(record)?;
