@@ -48,6 +48,9 @@ pub enum DecodeErrorKind {
     },
     /// A field's value is outside the values the format allows.
     InvalidValue,
+    /// Padding that is not zero bytes up to exactly the padded length the format prescribes
+    /// (a sealed-payload plaintext, SPEC.md 10.1).
+    NonCanonicalPadding,
 }
 
 /// A decoding failure: which field, and why.
@@ -88,6 +91,9 @@ impl fmt::Display for DecodeError {
                 write!(f, "length {length} exceeds the limit {max}")
             }
             DecodeErrorKind::InvalidValue => f.write_str("value not allowed by the format"),
+            DecodeErrorKind::NonCanonicalPadding => {
+                f.write_str("padding is not zero bytes up to the padded length")
+            }
         }
     }
 }

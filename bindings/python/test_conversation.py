@@ -1,17 +1,21 @@
-"""A whole conversation driven from Python through the exported state machines: one Server, two
-Clients and the host loop of host.py. Registration (the SMS code from the server's outputs),
-discovery lookup, cold call, delivery and introduction, reply (after the group-key fetch), a
-message back, release after the timer, renewal (tokens back to five), and a block that revokes
-the blocked contact's member key.
+"""A whole conversation driven from Python through the exported state machines: one Server,
+Clients and the scheduled host loop of host.py. Registration (the SMS code from the server's
+outputs), discovery lookup, cold call, delivery and introduction, reply (after the group-key
+fetch), a message back, release after the timer, renewal (tokens back to five), and a block that
+revokes the blocked contact's member key; at every step the test checks when the requests left
+(SPEC.md 13.6), from the host's log of what reached the server. The clients draw from seeded
+VectorRngs, so every time below is the same on every run.
 """
 
 import threading
 import unittest
 
 import blindpost as bp
-from host import T0, World, settings
+from host import DAY, HOST_STEPS, T0, World, settings
 
-ALICE, BOB = "+15550001", "+15550002"
+ALICE, BOB, CAROL = "+15550001", "+15550002", "+15550003"
+RT = bp.RequestType
+U64_MAX = 2**64 - 1
 
 
 def only(events, kind):
@@ -19,10 +23,23 @@ def only(events, kind):
     return [e for e in events if getattr(e, "is_" + kind)()]
 
 
+def run_until_event(w, client, kind):
+    """Runs the client's host, awake, until it raises an event of `kind`; returns the events."""
+    seen = []
+    for _ in range(HOST_STEPS):
+        w.step(client, client.poll_timeout())
+        seen += w.events(client)
+        if only(seen, kind):
+            return seen
+    raise AssertionError(f"no {kind} event after {HOST_STEPS} clock moves")
+
+
 class Conversation(unittest.TestCase):
     def test_whole_conversation(self):
         w = World()
-        alice, bob = w.new_client(), w.new_client()
+        s = settings()
+        # Alice looks up one number per batch, so that two lookups leave.
+        alice, bob = w.new_client(settings(discovery_batch=1)), w.new_client()
 
         # Registration: the code goes out as an SMS output of the server.
         events = w.register(alice, ALICE)
@@ -35,24 +52,47 @@ class Conversation(unittest.TestCase):
         self.assertEqual(alice.certificate(), registered.certificate)
         self.assertEqual(alice.token_counts().available, 5)
         self.assertEqual([p for p, _ in w.sms], [ALICE])
+        # The code request and the registration leave when asked for; the window's discovery
+        # tokens are asked for later, after a background delay, not with the registration.
+        self.assertEqual(w.sent_by(alice, RT.REQUEST_CODE), [T0])
+        self.assertEqual(w.sent_by(alice, RT.REGISTER), [T0])
+        [issued_at] = w.sent_by(alice, RT.ISSUE_DISCOVERY_TOKENS)
+        self.assertTrue(T0 < issued_at <= T0 + s.background_delay_max, issued_at - T0)
+        window = w.now // DAY
+        self.assertEqual(alice.discovery_tokens(window), s.discovery_tokens)
         w.register(bob, BOB)
         self.assertEqual(bob.token_counts().available, 5)
 
-        # Discovery: Alice looks up two numbers; only Bob's has an account.
+        # Discovery: Alice looks up two numbers; only Bob's has an account. Each batch leaves
+        # at its own random time in the rest of the window, none when it is asked for.
+        asked = w.now
+        window_end = (window + 1) * DAY
         alice.lookup(w.now, [bp.PhoneNumber.parse(BOB), bp.PhoneNumber.parse("+15559999")])
-        w.pump(alice)
-        window = w.now // 86_400
-        self.assertEqual(alice.discovery_tokens(window), 0, "one token bought for one batch, and spent")
-        found = only(w.events(alice), "LOOKUP_COMPLETED")[0].found
+        self.assertEqual(alice.discovery_tokens(window), 0, "a token paired with each batch")
+        self.assertIsNone(alice.poll_transmit(w.now), "no lookup leaves when it is asked for")
+        self.assertTrue(asked < alice.poll_timeout() < window_end)
+        w.settle(alice)
+        lookups = w.sent_by(alice, RT.LOOKUP)
+        self.assertEqual(len(lookups), 2)
+        self.assertNotEqual(lookups[0], lookups[1], "the two lookups leave at different times")
+        for at in lookups:
+            self.assertNotEqual(at, issued_at, "no lookup at the issuance's time")
+            self.assertTrue(asked < at < window_end, (at - asked, window_end - at))
+        completed = only(w.events(alice), "LOOKUP_COMPLETED")
+        self.assertEqual(len(completed), 2)
+        found = [c for e in completed for c in e.found]
         self.assertEqual([c.phone for c in found], [BOB])
         bob_cert = found[0]
         self.assertEqual(bob_cert.account, bob.account())
         self.assertEqual(bp.account_id_for_identity_key(bob_cert.identity_key), bob.account())
 
-        # Cold call: one token, which stays attached to Bob.
+        # Cold call: it leaves at once, paying with one token, which stays attached to Bob.
         intro = alice.compose_introduction(w.now, bob_cert.bytes, b"hi bob", b"ratchet-a")
-        alice.send_cold_call(bob_cert.account, w.seal(bob_cert.account, intro))
-        w.pump(alice)
+        alice.send_cold_call(w.now, bob_cert.account, w.seal(bob_cert.account, intro))
+        t = alice.poll_transmit(w.now)
+        self.assertEqual(t.channel, bp.Channel.ANONYMOUS())
+        w.exchange(alice, t)
+        self.assertEqual(w.sent_by(alice, RT.COLD_CALL), [w.now])
         self.assertIn(bp.Event.COLD_CALL_SENT(bob.account()), w.events(alice))
         counts = alice.token_counts()
         self.assertEqual((counts.available, counts.attached, counts.total), (4, 1, 5))
@@ -73,16 +113,26 @@ class Conversation(unittest.TestCase):
         self.assertEqual(contact.account, alice.account())
         self.assertTrue(contact.can_reply and contact.unreleased and not contact.introduced)
 
-        # Bob replies under Alice's group, no token; the client fetches Alice's group key first.
+        # Bob replies under Alice's group, no token. The client fetches Alice's group key first,
+        # after a short random delay: nothing leaves until then, and the reply right after it.
         reply = bob.compose_reply(w.now, alice.account(), b"hi alice", b"ratchet-b")
+        replied = w.now
         first = bob.send_reply(w.now, alice.account(), w.seal(alice.account(), reply))
-        t = bob.poll_transmit()
-        self.assertEqual(t.id, first)
+        self.assertIsNone(bob.poll_transmit(w.now), "the group-key fetch waits for its delay")
+        fetch_at = bob.poll_timeout()
+        self.assertTrue(replied < fetch_at < replied + s.reply_delay_max, fetch_at - replied)
+        w.step(bob, fetch_at - 1)
+        self.assertEqual(w.sent_by(bob, RT.FETCH_GROUP_KEY), [], "not a second early")
+        w.now = fetch_at
+        bob.handle_timeout(w.now)
+        t = bob.poll_transmit(w.now)
+        self.assertEqual((t.id, t.channel), (first, bp.Channel.ANONYMOUS()))
+        w.exchange(bob, t)
+        t = bob.poll_transmit(w.now)
+        self.assertNotEqual(t.id, first, "the reply itself follows the group-key fetch at once")
         self.assertEqual(t.channel, bp.Channel.ANONYMOUS())
-        bob.handle_response(w.now, t.id, w.send(t.channel, t.bytes))
-        t = bob.poll_transmit()
-        self.assertNotEqual(t.id, first, "the reply itself follows the group-key fetch")
-        bob.handle_response(w.now, t.id, w.send(t.channel, t.bytes))
+        w.exchange(bob, t)
+        self.assertEqual(w.sent_by(bob, RT.REPLY), [fetch_at])
         self.assertIn(bp.Event.REPLY_SENT(alice.account()), w.events(bob))
         self.assertEqual(bob.token_counts().available, 5)
         self.assertTrue(bp.decode_delivery(w.queues[alice.account()][0]).is_REPLY())
@@ -92,39 +142,40 @@ class Conversation(unittest.TestCase):
         self.assertEqual((events[0].contact, events[0].message, events[0].cold_call), (bob.account(), b"hi alice", False))
 
         # Alice answers under Bob's group; Bob opens the signature to Alice.
-        msg = alice.compose_reply(w.now, bob.account(), b"how are you", b"")
-        alice.send_reply(w.now, bob.account(), w.seal(bob.account(), msg))
-        w.pump(alice)
+        w.reply(alice, bob.account(), b"how are you")
         events = w.deliver(bob)
         self.assertEqual(events, [bp.Event.MESSAGE_RECEIVED(alice.account(), b"how are you", b"")])
 
         # Bob's reply scheduled the release of Alice's token: min + min(exponential, max - min)
-        # seconds later (src/client/delay.rs), so anywhere in [min, max], max itself included
-        # (every draw beyond the cap lands on it: e^-(3000/1200) = 8% of them).
-        due = bob.poll_timeout()
-        self.assertIsNotNone(due)
-        s = settings()
+        # seconds after it (src/client/delay.rs, max included), and the release then leaves
+        # after a background delay (at most background_delay_max).
         self.assertTrue(s.release_delay_mean > 0, "the exponential delay")
-        self.assertTrue(w.now + s.release_delay_min <= due <= w.now + s.release_delay_max, due - w.now)
-        w.advance_to(bob, due - 1)
-        self.assertEqual(only(w.events(bob), "TOKEN_RELEASED"), [], "not before it is due")
-        w.advance_to(bob, due)
-        self.assertEqual(only(w.events(bob), "TOKEN_RELEASED"), [bp.Event.TOKEN_RELEASED(alice.account())])
+        events = run_until_event(w, bob, "TOKEN_RELEASED")
+        self.assertEqual(only(events, "TOKEN_RELEASED"), [bp.Event.TOKEN_RELEASED(alice.account())])
+        [released] = w.sent_by(bob, RT.RELEASE)
+        low, high = replied + s.release_delay_min, replied + s.release_delay_max + s.background_delay_max
+        self.assertTrue(low <= released <= high, released - replied)
         self.assertFalse(bob.contacts()[0].unreleased)
 
-        # Alice's client checks its spent token and exchanges it for a fresh one.
-        check = alice.poll_timeout()
-        self.assertIsNotNone(check)
-        w.advance_to(alice, check)
-        self.assertIn(bp.Event.TOKEN_RENEWED(), w.events(alice))
+        # Alice's client checks its spent token and exchanges it for a fresh one: the anonymous
+        # renewal never leaves in the same second as one of her authenticated requests.
+        self.assertIn(bp.Event.TOKEN_RENEWED(), run_until_event(w, alice, "TOKEN_RENEWED"))
         counts = alice.token_counts()
         self.assertEqual((counts.available, counts.attached, counts.renewing, counts.total), (5, 0, 0, 5))
+        renewals = w.sent_by(alice, RT.RENEW_TOKEN)
+        self.assertGreaterEqual(len(renewals), 1)
+        authenticated = [at for at, _, channel, _ in w.sent if channel.is_AUTHENTICATED() and at in renewals]
+        self.assertEqual(authenticated, [])
 
-        # Bob blocks Alice: her member key of his group is revoked and the record published.
+        # Bob blocks Alice: her member key of his group is revoked and the record published at
+        # once (so the revoked key stops working).
         generation = bob.group_key().generation()
-        upload = bob.block(alice.account())
+        upload = bob.block(w.now, alice.account())
         self.assertIsNotNone(upload)
-        w.pump(bob)
+        t = bob.poll_transmit(w.now)
+        self.assertEqual(t.id, upload)
+        w.exchange(bob, t)
+        self.assertEqual(w.sent_by(bob, RT.UPLOAD_REVOCATION), [w.now])
         self.assertEqual(bob.group_key().generation(), generation + 1)
         self.assertIn(bp.Event.CONTACT_BLOCKED(alice.account()), w.events(bob))
         self.assertTrue(bob.contacts()[0].blocked)
@@ -133,38 +184,83 @@ class Conversation(unittest.TestCase):
         self.assertEqual(cm.exception.kind, bp.ClientErrorKind.BLOCKED())
 
         # Alice's next reply fails at the group-key fetch: her key cannot follow the revocation.
-        msg = alice.compose_reply(w.now, bob.account(), b"let me in", b"")
-        alice.send_reply(w.now, bob.account(), w.seal(bob.account(), msg))
-        t = alice.poll_transmit()
-        alice.handle_response(w.now, t.id, w.send(t.channel, t.bytes))
-        [failed] = w.events(alice)
-        self.assertTrue(failed.is_REQUEST_FAILED())
-        self.assertEqual((failed.id, failed.request), (t.id, bp.RequestType.FETCH_GROUP_KEY))
+        replies = len(w.sent_by(alice, RT.REPLY))
+        fetch = w.reply(alice, bob.account(), b"let me in")
+        [failed] = only(w.events(alice), "REQUEST_FAILED")
+        self.assertEqual((failed.id, failed.request), (fetch, RT.FETCH_GROUP_KEY))
         self.assertTrue(failed.reason.is_CLIENT())
         self.assertIsInstance(failed.reason.error, bp.BlindpostError.Group)
         self.assertEqual(failed.reason.error.kind, bp.GroupErrorKind.REVOKED())
-        self.assertIsNone(alice.poll_transmit(), "the reply is dropped, not retried")
+        self.assertEqual(len(w.sent_by(alice, RT.REPLY)), replies, "the reply is dropped, not retried")
         self.assertEqual(w.queues.get(bob.account(), []), [])
         self.assertEqual(alice.outstanding(), 0)
 
-        self.assertGreaterEqual(w.server.maintain(w.now + 400 * 86_400), 1)
+        self.assertGreaterEqual(w.server.maintain(w.now + 400 * DAY), 1)
+
+    def test_work_due_while_the_phone_slept_leaves_at_separate_times(self):
+        w = World()
+        s = settings()
+        alice, bob, carol = w.new_client(), w.new_client(), w.new_client()
+        for client, phone in ((alice, ALICE), (bob, BOB), (carol, CAROL)):
+            w.register(client, phone)
+        # Alice cold-calls Bob: her token is attached, to be checked for renewal 30 to 60
+        # minutes later. Carol cold-calls Alice, who accepts: the release is due 10 to 60
+        # minutes later.
+        w.cold_call(alice, bob.certificate(), b"hi bob")
+        w.cold_call(carol, alice.certificate(), b"hi alice")
+        self.assertEqual(len(only(w.deliver(alice), "INTRODUCTION_RECEIVED")), 1)
+        alice.accept(w.now, carol.account())
+        self.assertEqual(alice.outstanding(), 0)
+
+        # Her phone sleeps four hours; both fell due meanwhile. On waking nothing leaves at once.
+        woke = w.now + 4 * 3600
+        w.wake(alice, woke)
+        self.assertEqual(w.sent_by(alice, RT.RELEASE) + w.sent_by(alice, RT.RENEW_TOKEN), [])
+        self.assertGreaterEqual(alice.outstanding(), 2)
+        self.assertTrue(alice.poll_timeout() > woke)
+
+        # A careless host that asks for everything at once (a time past its clock) would send
+        # the authenticated release and the anonymous renewal in the same second: the link the
+        # schedule hides (SPEC.md 13.6).
+        careless = bp.Client.from_bytes_with_vector_rng(bp.VectorRng(b"careless host"), alice.to_bytes(), s)
+        burst = []
+        while (t := careless.poll_transmit(U64_MAX)) is not None:
+            burst.append(t.channel)
+        self.assertTrue(any(c.is_AUTHENTICATED() for c in burst), burst)
+        self.assertIn(bp.Channel.ANONYMOUS(), burst)
+
+        # The scheduled host sends each at its own random time after the wake.
+        w.settle(alice)
+        [released] = w.sent_by(alice, RT.RELEASE)
+        [renewed] = w.sent_by(alice, RT.RENEW_TOKEN)
+        self.assertNotEqual(released, renewed, "the release and the renewal leave apart")
+        for at in (released, renewed):
+            self.assertTrue(woke < at <= woke + s.background_delay_max, at - woke)
 
     def test_restored_client_resends_and_nothing_is_delivered_twice(self):
         w = World()
+        s = settings()
         alice, bob = w.new_client(), w.new_client()
         w.register(alice, ALICE)
         w.register(bob, BOB)
         bob_cert = bob.certificate()
         intro = alice.compose_introduction(w.now, bob_cert.bytes, b"hello", b"")
-        alice.send_cold_call(bob_cert.account, w.seal(bob_cert.account, intro))
+        alice.send_cold_call(w.now, bob_cert.account, w.seal(bob_cert.account, intro))
         saved = alice.to_bytes()
-        t = alice.poll_transmit()
+        t = alice.poll_transmit(w.now)
         w.send(t.channel, t.bytes)  # the server took it, then the app died before the response
 
-        restored = bp.Client.from_bytes(saved, settings())
+        # The app starts again two hours later: the cold call waited past its time, so it
+        # leaves at a fresh random time, not at the restart.
+        restored = bp.Client.from_bytes_with_vector_rng(bp.VectorRng(b"python restored"), saved, s)
         self.assertEqual(restored.account(), alice.account())
         self.assertEqual(restored.outstanding(), 1)
-        w.pump(restored)
+        restarted = w.now + 2 * 3600
+        w.wake(restored, restarted)
+        self.assertEqual(w.sent_by(restored, RT.COLD_CALL), [], "not resent at the restart")
+        w.settle(restored)
+        [resent] = w.sent_by(restored, RT.COLD_CALL)
+        self.assertTrue(restarted < resent <= restarted + s.background_delay_max, resent - restarted)
         self.assertIn(bp.Event.COLD_CALL_SENT(bob.account()), w.events(restored))
         self.assertEqual(len(w.queues[bob.account()]), 1, "the resend was answered, not queued again")
         self.assertEqual(restored.token_counts().attached, 1)
@@ -172,11 +268,11 @@ class Conversation(unittest.TestCase):
     def test_send_failure_hands_the_request_out_again(self):
         w = World()
         alice = w.new_client()
-        id = alice.request_code(bp.PhoneNumber.parse(ALICE))
-        self.assertEqual(alice.poll_transmit().id, id)
-        self.assertIsNone(alice.poll_transmit())
+        id = alice.request_code(w.now, bp.PhoneNumber.parse(ALICE))
+        self.assertEqual(alice.poll_transmit(w.now).id, id)
+        self.assertIsNone(alice.poll_transmit(w.now))
         alice.handle_send_failure(id)
-        self.assertEqual(alice.poll_transmit().id, id)
+        self.assertEqual(alice.poll_transmit(w.now).id, id)
 
     def test_vector_rng_clients_are_reproducible(self):
         server = bp.Server.new_with_vector_rng(bp.VectorRng(b"python world"), bp.ServerConfig(), b"blindpost.test", T0)
@@ -195,13 +291,13 @@ class Conversation(unittest.TestCase):
 
         def register(i, client):
             number = f"+1555010{i}"
-            client.request_code(bp.PhoneNumber.parse(number))
-            t = client.poll_transmit()
+            client.request_code(w.now, bp.PhoneNumber.parse(number))
+            t = client.poll_transmit(w.now)
             handled = w.server.handle(w.now, t.channel, t.bytes)
             client.handle_response(w.now, t.id, handled.response)
             code = next(o.code for o in handled.outputs if o.is_SEND_CODE())
             client.register(w.now, bp.PhoneNumber.parse(number), code, None)
-            t = client.poll_transmit()
+            t = client.poll_transmit(w.now)
             handled = w.server.handle(w.now, t.channel, t.bytes)
             client.handle_response(w.now, t.id, handled.response)
             with lock:

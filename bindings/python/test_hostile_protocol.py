@@ -37,8 +37,8 @@ class HostileProtocol(ErrorAssertions):
         w.register(cls.bob, "+15550002")
         cert = cls.bob.certificate()
         intro = cls.alice.compose_introduction(w.now, cert.bytes, b"hi", b"")
-        cls.alice.send_cold_call(cert.account, w.seal(cert.account, intro))
-        cls.cold_call_request = cls.alice.poll_transmit()
+        cls.alice.send_cold_call(w.now, cert.account, w.seal(cert.account, intro))
+        cls.cold_call_request = cls.alice.poll_transmit(w.now)
         cls.alice.handle_response(w.now, cls.cold_call_request.id, w.send(cls.cold_call_request.channel, cls.cold_call_request.bytes))
         [cls.delivery] = w.queues.pop(cls.bob.account())
         cls.opened = w.open(cls.bob.account(), bp.delivery_sealed_payload(cls.delivery))
@@ -84,7 +84,7 @@ class HostileProtocol(ErrorAssertions):
             ("Client.new (certificate issuers)", lambda b: bp.Client(self.keys(certificate_issuers=b), bp.ClientSettings())),
             ("Client.new (cold-call token keys)", lambda b: bp.Client(self.keys(cold_call_tokens=b), bp.ClientSettings())),
             ("Client.new (discovery token keys)", lambda b: bp.Client(self.keys(discovery_tokens=b), bp.ClientSettings())),
-            ("Client.send_cold_call (recipient)", lambda b: self.alice.send_cold_call(b, b"sealed")),
+            ("Client.send_cold_call (recipient)", lambda b: self.alice.send_cold_call(self.world.now, b, b"sealed")),
         ]
 
     def test_random_bytes_through_every_decoder(self):
@@ -135,8 +135,8 @@ class HostileProtocol(ErrorAssertions):
 
     def test_client_inputs(self):
         w, alice, bob = self.world, self.alice, self.bob
-        id = alice.refresh_keys()
-        alice.poll_transmit()
+        id = alice.refresh_keys(w.now)
+        self.assertEqual(alice.poll_transmit(w.now).id, id, "a fetch the host asked for leaves at once")
         for n in LENGTHS:
             data = self.random(n)
             self.client_refuses(alice, lambda: alice.handle_response(w.now, id, data))
@@ -171,7 +171,7 @@ class HostileProtocol(ErrorAssertions):
         self.client_refuses(alice, lambda: alice.compose_reply(w.now, b"\x00" * 32, b"m", b""))
         self.client_refuses(alice, lambda: alice.compose_introduction(w.now, self.random(300), b"m", b""))
         self.client_refuses(alice, lambda: alice.compose_introduction(w.now, bob.certificate().bytes, b"m" * 40000, b""))
-        self.client_refuses(alice, lambda: alice.send_cold_call(bob.account(), b"s" * 70000))
+        self.client_refuses(alice, lambda: alice.send_cold_call(w.now, bob.account(), b"s" * 70000))
         self.client_refuses(alice, lambda: alice.register(w.now, bp.PhoneNumber.parse("+15550001"), "1" * 11, None))
         self.client_refuses(alice, lambda: alice.register(w.now, bp.PhoneNumber.parse("+15550001"), "123456", b""))
         fresh = w.new_client()
@@ -187,11 +187,11 @@ class HostileProtocol(ErrorAssertions):
         number = bp.PhoneNumber.parse("+15550001")
         registrations = []
         for client in (alice, bob):
-            client.request_code(number)
+            client.request_code(w.now, number)
             w.pump(client)
             code = next(c for p, c in reversed(w.sms) if p == "+15550001")
             client.register(w.now, number, code, None)
-            registrations.append(client.poll_transmit())
+            registrations.append(client.poll_transmit(w.now))
         w.events(alice)
         bobs = registrations[1]
         answer = w.send(bobs.channel, bobs.bytes)

@@ -131,7 +131,7 @@ class ForeignStore(unittest.TestCase):
         self.assertEqual(w.server.store_entry_count(), store.entry_count())
         cert = bob.certificate()
         intro = alice.compose_introduction(w.now, cert.bytes, b"over a python store", b"")
-        alice.send_cold_call(cert.account, w.seal(cert.account, intro))
+        alice.send_cold_call(w.now, cert.account, w.seal(cert.account, intro))
         w.pump(alice)
         [event] = w.deliver(bob)
         self.assertEqual(event.message, b"over a python store")
@@ -152,7 +152,7 @@ class ForeignStore(unittest.TestCase):
         self.assertEqual(w.server.secrets(), secrets)
         cert = bob.certificate()
         intro = alice.compose_introduction(w.now, cert.bytes, b"after a restart", b"")
-        alice.send_cold_call(cert.account, w.seal(cert.account, intro))
+        alice.send_cold_call(w.now, cert.account, w.seal(cert.account, intro))
         w.pump(alice)
         [event] = w.deliver(bob)
         self.assertEqual(event.message, b"after a restart")
@@ -166,8 +166,17 @@ class ForeignStore(unittest.TestCase):
                 w.register(alice, "+15550001")
                 store.down = True
                 alice.lookup(w.now, [bp.PhoneNumber.parse("+15550002")])
-                t = alice.poll_transmit()
-                handled = w.server.handle(w.now, t.channel, t.bytes)
+                # The host loop until the lookup leaves (at its own time in the window).
+                while True:
+                    w.now = max(w.now, alice.poll_timeout())
+                    alice.handle_timeout(w.now)
+                    t = alice.poll_transmit(w.now)
+                    if t is None:
+                        continue
+                    handled = w.server.handle(w.now, t.channel, t.bytes)
+                    if handled.request == bp.RequestType.LOOKUP:
+                        break
+                    alice.handle_response(w.now, t.id, handled.response)
                 self.assertEqual(handled.refusal.code, bp.ErrorCode.INTERNAL())
                 before = alice.to_bytes()
                 alice.handle_response(w.now, t.id, handled.response)

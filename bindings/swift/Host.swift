@@ -1,17 +1,31 @@
 // A host written in Swift around the exported state machines: one Server, its queues and SMS
-// outbox, and for each Client the loop a messenger app runs (send each transmit on its channel
-// to the server, feed the response back, hand queued deliveries over after opening them), with
-// a simulated clock and a stand-in for end-to-end sealing. Also a small JSON reader for the
-// phase-2 vector files.
+// outbox, and for each Client the loop a messenger app runs, with a simulated clock and a
+// stand-in for end-to-end sealing. Also a small JSON reader for the phase-2 vector files.
+//
+// The client's host follows the timing contract (SPEC.md 13.6): whenever the clock reaches
+// pollTimeout() it calls handleTimeout(now) and then sends what pollTransmit(now) hands out,
+// each request on its channel, feeding the response back; it never asks for requests ahead of
+// its clock. The higher steps (register, lookup, reply) move the clock on until their requests
+// have left, as World::settle does in src/simulation/mod.rs. Every client draws from its own
+// seeded VectorRng, so every schedule is the same on every run.
 
 import Foundation
 
 let T0: UInt64 = 1_800_000_000
+let DAY: UInt64 = 86_400
 let ISSUER = Data("blindpost.test".utf8)
+/// The most clock moves a host loop (`settle`, the tests' `runUntilEvent`) makes before it gives up.
+let HOST_STEPS = 10_000
 
-/// Releases 10 to 60 minutes after acceptance (uniform: no mean), renewal checks every 30 to 60 minutes.
-func hostSettings() -> ClientSettings {
-    ClientSettings(releaseDelayMin: 600, releaseDelayMax: 3600, renewalInterval: 1800)
+/// The client settings of the Rust simulation (src/simulation/mod.rs): releases 10 minutes plus
+/// an exponential delay of mean 20 minutes after acceptance (at most 60 minutes), renewal checks
+/// every 30 to 60 minutes, background work after an exponential delay of mean 10 minutes (at
+/// most 60 minutes), 2 discovery tokens per window.
+func hostSettings(discoveryBatch: UInt64 = 100) -> ClientSettings {
+    ClientSettings(
+        releaseDelayMin: 600, releaseDelayMax: 3600, releaseDelayMean: 1200,
+        backgroundDelayMean: 600, backgroundDelayMax: 3600, discoveryTokens: 2,
+        renewalInterval: 1800, discoveryBatch: discoveryBatch)
 }
 
 func randomBytes(_ n: Int) -> Data {
@@ -19,25 +33,39 @@ func randomBytes(_ n: Int) -> Data {
     return Data((0..<n).map { _ in UInt8.random(in: 0...255, using: &g) })
 }
 
+/// One request as the server saw it arrive.
+struct Sent {
+    let at: UInt64
+    let request: RequestType
+    let channel: Channel
+    let sender: Data
+}
+
 final class World {
     var now = T0
     let server: Server
     var queues = [Data: [Data]]()
     var sms = [(phone: String, code: String)]()
+    /// What reached the server from the clients' hosts, in order.
+    var sent = [Sent]()
     private var sealKeys = [Data: Data]()
+    private var clients = 0
 
     init(server: Server? = nil) throws {
         self.server = try server ?? Server(config: ServerConfig(), issuerName: ISSUER, now: T0)
     }
 
-    func newClient() throws -> Client {
-        let client = try Client(serverKeys: server.publicKeys(), settings: hostSettings())
+    /// A client drawing from its own seeded VectorRng (the n-th client of this world).
+    func newClient(_ settings: ClientSettings = hostSettings()) throws -> Client {
+        clients += 1
+        let rng = VectorRng(seed: Data("swift client \(clients)".utf8))
+        let client = try Client.newWithVectorRng(rng: rng, serverKeys: server.publicKeys(), settings: settings)
         sealKeys[client.account()] = randomBytes(32)
         return client
     }
 
-    /// What the server's host does with one request.
-    func send(_ channel: Channel, _ request: Data) throws -> Data {
+    /// The server's host handling one request: codes and deliveries queued.
+    func serve(_ channel: Channel, _ request: Data) throws -> Handled {
         let handled = try server.handle(now: now, channel: channel, request: request)
         for output in handled.outputs {
             switch output {
@@ -45,14 +73,63 @@ final class World {
             case let .deliver(recipient, delivery): queues[recipient, default: []].append(delivery)
             }
         }
-        return handled.response
+        return handled
     }
 
-    /// Sends every outstanding request until the client has none left.
+    /// The response to one request.
+    func send(_ channel: Channel, _ request: Data) throws -> Data {
+        try serve(channel, request).response
+    }
+
+    /// Sends one transmit, logs it, and feeds the response back.
+    func exchange(_ client: Client, _ t: Transmit) throws {
+        let handled = try serve(t.channel, t.bytes)
+        sent.append(Sent(at: now, request: handled.request, channel: t.channel, sender: client.account()))
+        try client.handleResponse(now: now, id: t.id, response: handled.response)
+    }
+
+    /// Sends the requests whose time has come (and what their responses queue for now).
     func pump(_ client: Client) throws {
-        while let t = client.pollTransmit() {
-            try client.handleResponse(now: now, id: t.id, response: send(t.channel, t.bytes))
+        while let t = client.pollTransmit(now: now) {
+            try exchange(client, t)
         }
+    }
+
+    /// The host loop at clock `time` (never earlier than the clock): runs the client's timers
+    /// if their time has come, then sends what is due.
+    func step(_ client: Client, at time: UInt64) throws {
+        now = max(now, time)
+        if let timeout = client.pollTimeout(), timeout <= now {
+            try client.handleTimeout(now: now)
+        }
+        try pump(client)
+    }
+
+    /// Runs the client's host until it has no request left to send, moving the clock to each
+    /// time the client names.
+    func settle(_ client: Client) throws {
+        try pump(client)
+        for _ in 0..<HOST_STEPS {
+            if client.outstanding() == 0 { return }
+            guard let next = client.pollTimeout() else {
+                throw CheckFailed(description: "a client with requests to send names no time")
+            }
+            try step(client, at: next)
+        }
+        throw CheckFailed(description: "the client still has requests after \(HOST_STEPS) clock moves")
+    }
+
+    /// The phone slept (its host ran nothing) until `time`; now the app runs again.
+    func wake(_ client: Client, at time: UInt64) throws {
+        now = max(now, time)
+        try client.handleTimeout(now: now)
+        try pump(client)
+    }
+
+    /// The times at which `client`'s requests (of type `request`, if given) reached the server.
+    func sentBy(_ client: Client, _ request: RequestType? = nil) -> [UInt64] {
+        let me = client.account()
+        return sent.filter { $0.sender == me && (request == nil || $0.request == request) }.map { $0.at }
     }
 
     func events(_ client: Client) -> [Event] {
@@ -61,17 +138,36 @@ final class World {
         return out
     }
 
+    /// Registers `phone`, and runs the host until the discovery tokens it then asks for have
+    /// arrived. Returns the events.
     @discardableResult
     func register(_ client: Client, _ phone: String) throws -> [Event] {
         let number = try PhoneNumber.parse(text: phone)
-        _ = client.requestCode(phone: number)
+        _ = client.requestCode(now: now, phone: number)
         try pump(client)
         guard let code = sms.last(where: { $0.phone == phone })?.code else {
             throw CheckFailed(description: "no SMS to \(phone)")
         }
         _ = try client.register(now: now, phone: number, code: code, hostKey: nil)
-        try pump(client)
+        try settle(client)
         return events(client)
+    }
+
+    /// Composes, seals and sends a cold call to `certificate`'s account (it leaves at once).
+    func coldCall(_ client: Client, _ certificate: Certificate, _ message: String) throws {
+        let intro = try client.composeIntroduction(now: now, recipientCertificate: certificate.bytes, message: Data(message.utf8), hostMaterial: Data())
+        _ = try client.sendColdCall(now: now, recipient: certificate.account, sealed: seal(certificate.account, intro))
+        try pump(client)
+    }
+
+    /// Composes, seals and sends a reply to `to`, running the host until it has left. Returns
+    /// the id of its first request (the group-key fetch).
+    @discardableResult
+    func reply(_ client: Client, _ to: Data, _ message: String) throws -> UInt64 {
+        let payload = try client.composeReply(now: now, contact: to, message: Data(message.utf8), hostMaterial: Data())
+        let id = try client.sendReply(now: now, contact: to, sealed: seal(to, payload))
+        try settle(client)
+        return id
     }
 
     /// Stand-in for the hosts' end-to-end encryption: a key check, then XOR with the key.
@@ -96,13 +192,6 @@ final class World {
             try client.handleDelivery(now: now, delivery: delivery, opened: open(me, deliverySealedPayload(bytes: delivery)))
         }
         return events(client)
-    }
-
-    /// Moves the clock to `time` and runs the client's timers and requests.
-    func advance(_ client: Client, to time: UInt64) throws {
-        now = max(now, time)
-        try client.handleTimeout(now: now)
-        try pump(client)
     }
 }
 

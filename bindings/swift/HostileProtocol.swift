@@ -38,8 +38,8 @@ func hostileProtocolTests() throws -> Bool {
     try w.register(bob, "+15550002")
     let cert = bob.certificate()!
     let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("hi".utf8), hostMaterial: Data())
-    _ = try alice.sendColdCall(recipient: cert.account, sealed: w.seal(cert.account, intro))
-    let coldCall = alice.pollTransmit()!
+    _ = try alice.sendColdCall(now: w.now, recipient: cert.account, sealed: w.seal(cert.account, intro))
+    let coldCall = alice.pollTransmit(now: w.now)!
     try alice.handleResponse(now: w.now, id: coldCall.id, response: w.send(coldCall.channel, coldCall.bytes))
     let delivery = w.queues.removeValue(forKey: bob.account())![0]
     let opened = try w.open(bob.account(), deliverySealedPayload(bytes: delivery))
@@ -86,7 +86,7 @@ func hostileProtocolTests() throws -> Bool {
         }
         for n in LENGTHS where n != 32 {
             let data = try random(n)
-            try t.throwsError("sendColdCall to a \(n)-byte account") { _ = try alice.sendColdCall(recipient: data, sealed: Data("s".utf8)) }
+            try t.throwsError("sendColdCall to a \(n)-byte account") { _ = try alice.sendColdCall(now: w.now, recipient: data, sealed: Data("s".utf8)) }
         }
     }
 
@@ -135,8 +135,8 @@ func hostileProtocolTests() throws -> Bool {
     }
 
     t.test("client inputs") {
-        let id = alice.refreshKeys()
-        _ = alice.pollTransmit()
+        let id = alice.refreshKeys(now: w.now)
+        try t.eq(id, alice.pollTransmit(now: w.now)?.id, "a fetch the host asked for leaves at once")
         for n in LENGTHS {
             let data = try random(n)
             try refuses(alice, "response of \(n) random bytes") { try alice.handleResponse(now: w.now, id: id, response: data) }
@@ -169,7 +169,7 @@ func hostileProtocolTests() throws -> Bool {
         let garbage = try random(300)
         try refuses(alice, "introduction for garbage") { _ = try alice.composeIntroduction(now: w.now, recipientCertificate: garbage, message: Data("m".utf8), hostMaterial: Data()) }
         try refuses(alice, "message too large") { _ = try alice.composeIntroduction(now: w.now, recipientCertificate: bob.certificate()!.bytes, message: Data(count: 40000), hostMaterial: Data()) }
-        try refuses(alice, "sealed payload too large") { _ = try alice.sendColdCall(recipient: bob.account(), sealed: Data(count: 70000)) }
+        try refuses(alice, "sealed payload too large") { _ = try alice.sendColdCall(now: w.now, recipient: bob.account(), sealed: Data(count: 70000)) }
         try refuses(alice, "code too long") { _ = try alice.register(now: w.now, phone: PhoneNumber.parse(text: "+15550001"), code: String(repeating: "1", count: 11), hostKey: nil) }
         try refuses(alice, "empty host key") { _ = try alice.register(now: w.now, phone: PhoneNumber.parse(text: "+15550001"), code: "123456", hostKey: Data()) }
         let fresh = try w.newClient()
@@ -187,13 +187,13 @@ func hostileProtocolTests() throws -> Bool {
         let number = try PhoneNumber.parse(text: "+15550001")
         var registrations = [Transmit]()
         for client in [a, b] {
-            _ = client.requestCode(phone: number)
+            _ = client.requestCode(now: world.now, phone: number)
             try world.pump(client)
             guard let code = world.sms.last(where: { $0.phone == "+15550001" })?.code else {
                 throw CheckFailed(description: "no SMS")
             }
             _ = try client.register(now: world.now, phone: number, code: code, hostKey: nil)
-            registrations.append(client.pollTransmit()!)
+            registrations.append(client.pollTransmit(now: world.now)!)
         }
         _ = world.events(a)
         let answer = try world.send(registrations[1].channel, registrations[1].bytes)

@@ -6,7 +6,6 @@
 import Foundation
 
 private let NOW: UInt64 = 1_760_000_000
-private let DAY: UInt64 = 86_400
 
 private final class PrimitiveServer {
     let codeSecret: CodeSecret

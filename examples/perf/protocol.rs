@@ -236,11 +236,7 @@ pub fn run(report: &mut Report) {
         })
         .collect();
     let bare = signer.sign(&mut rng, &context, &sealed).unwrap();
-    let fetch = Request::FetchGroupKey {
-        account: recipient,
-        since_generation: generation,
-    }
-    .to_bytes();
+    let fetch = Request::FetchGroupKey { account: recipient }.to_bytes();
     let mut replies = reply_requests.iter();
     let mut reply_rng = VectorRng::new(b"perf protocol reply");
     let mut fetch_rng = VectorRng::new(b"perf protocol fetch");

@@ -7,7 +7,9 @@ use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::PreparedGroupKey;
 use blindpost::client::{ClientError, FailureReason};
 use blindpost::simulation::World;
-use blindpost::wire::{reply_context, ErrorCode, ReplyRequest, Request, RequestType, Response};
+use blindpost::wire::{
+    reply_context, reply_timestamp, ErrorCode, ReplyRequest, Request, RequestType, Response,
+};
 
 impl Walk {
     /// Act 8: a user blocks a contact holding a member key of its group.
@@ -105,7 +107,7 @@ impl Walk {
         let prepared = PreparedGroupKey::new(old_group);
         let mut codes = Vec::new();
         for claimed in [generation, new_generation] {
-            let now = self.world.now;
+            let now = reply_timestamp(self.world.now);
             let sealed = self.world.seal(&b_account, b"tampered client");
             let context = reply_context(&b_account, claimed, now);
             let signature = old_member

@@ -26,8 +26,9 @@ use crate::bls::SecretKey;
 use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
 use crate::token::{self, Error as TokenError, TokenChallenge};
 use crate::wire::{
-    reply_context, ColdCallRequest, ErrorCode, IntroductionContent, IntroductionError, Payload,
-    RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys, WireError,
+    reply_context, reply_timestamp, ColdCallRequest, ErrorCode, IntroductionContent,
+    IntroductionError, Payload, RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys,
+    WireError,
 };
 use crate::Time;
 use alloc::collections::VecDeque;
@@ -744,16 +745,11 @@ impl Client {
         if c.blocked {
             return Err(ClientError::Blocked);
         }
-        let since = c
-            .membership
-            .as_ref()
-            .ok_or(ClientError::NoMembership)?
-            .group_key
-            .generation();
-        let request = Request::FetchGroupKey {
-            account: contact,
-            since_generation: since,
-        };
+        if c.membership.is_none() {
+            return Err(ClientError::NoMembership);
+        }
+        // The same bytes from every member, whatever generation it holds (SPEC.md 12.6).
+        let request = Request::FetchGroupKey { account: contact };
         let not_before = now.saturating_add(self.settings.reply_delay.sample(rng));
         let id = self.enqueue(
             Channel::Anonymous,
@@ -881,7 +877,7 @@ impl Client {
         self.enqueue(
             Channel::Anonymous,
             &Request::FetchKeys,
-            Purpose::FetchKeys,
+            Purpose::FetchKeys { then_issue: false },
             now,
         )
     }
@@ -940,7 +936,7 @@ impl Client {
         self.state.discovery_tokens.retain(|d| d.window >= window);
         if self.state.certificate.is_some() {
             if window > self.state.discovery_window {
-                self.issue_discovery_tokens(rng, now);
+                self.issue_discovery_tokens(rng, now, true);
             }
             if self.state.next_key_check <= now {
                 self.check_keys(rng, now);
@@ -1148,19 +1144,22 @@ impl Client {
     }
 
     /// Asks for this window's discovery tokens, to leave at a random time: always
-    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit), or the waiting
-    /// lookup batches if more. Without a discovery key valid now, fetches the keys first.
-    fn issue_discovery_tokens<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
+    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit). Without a
+    /// discovery key valid now, fetches the keys first (if `fetch_missing_key`) and asks when
+    /// they arrive; either way the window counts as served, so no timer fires again before the
+    /// next one.
+    fn issue_discovery_tokens<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Time,
+        fetch_missing_key: bool,
+    ) {
         let window = self.window(now);
         let not_before = self.background_time(rng, now);
+        self.state.discovery_window = window;
         let Some(key) = self.state.keys.discovery_tokens.preferred_key(now).cloned() else {
-            if !self.keys_fetch_outstanding() {
-                self.enqueue(
-                    Channel::Anonymous,
-                    &Request::FetchKeys,
-                    Purpose::FetchKeys,
-                    not_before,
-                );
+            if fetch_missing_key {
+                self.fetch_keys(not_before, true);
             }
             return;
         };
@@ -1190,7 +1189,6 @@ impl Client {
             Purpose::IssueDiscovery { window, pending },
             not_before,
         );
-        self.state.discovery_window = window;
     }
 
     /// Pairs waiting lookup batches with this window's discovery tokens; each lookup leaves at
@@ -1223,28 +1221,50 @@ impl Client {
         }
     }
 
+    /// Whether the client holds discovery tokens of the window of `now`, or has asked for them.
+    fn has_discovery(&self, now: Time) -> bool {
+        let window = self.window(now);
+        self.state
+            .discovery_tokens
+            .iter()
+            .any(|d| d.window == window)
+            || self.state.outbox.iter().any(
+                |p| matches!(p.purpose, Purpose::IssueDiscovery { window: w, .. } if w == window),
+            )
+    }
+
     /// Schedules an anonymous fetch of the published keys to check the pin (SPEC.md 6.5
     /// rule 4), and the next check after it.
     fn check_keys<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let interval = self.settings.key_check_interval.max(1);
         let wait = delay::uniform(rng, interval, interval.saturating_mul(2));
         self.state.next_key_check = now.saturating_add(wait);
-        if !self.keys_fetch_outstanding() {
-            let not_before = self.background_time(rng, now);
-            self.enqueue(
-                Channel::Anonymous,
-                &Request::FetchKeys,
-                Purpose::FetchKeys,
-                not_before,
-            );
-        }
+        let not_before = self.background_time(rng, now);
+        self.fetch_keys(not_before, false);
     }
 
-    fn keys_fetch_outstanding(&self) -> bool {
-        self.state
+    /// Queues an anonymous fetch of the published keys at `not_before`, unless one is queued
+    /// already (which then also serves `then_issue`).
+    fn fetch_keys(&mut self, not_before: Time, then_issue: bool) {
+        let queued = self
+            .state
             .outbox
-            .iter()
-            .any(|p| matches!(p.purpose, Purpose::FetchKeys))
+            .iter_mut()
+            .find_map(|p| match &mut p.purpose {
+                Purpose::FetchKeys { then_issue } => Some(then_issue),
+                _ => None,
+            });
+        match queued {
+            Some(flag) => *flag |= then_issue,
+            None => {
+                self.enqueue(
+                    Channel::Anonymous,
+                    &Request::FetchKeys,
+                    Purpose::FetchKeys { then_issue },
+                    not_before,
+                );
+            }
+        }
     }
 
     /// Signs and queues a reply to `contact` with our (current) member key of its group.
@@ -1258,12 +1278,14 @@ impl Client {
         let (_, membership) = self.membership(&contact)?;
         let generation = membership.group_key.generation();
         let prepared = PreparedGroupKey::new(membership.group_key);
-        let context = reply_context(&contact, generation, now);
+        // Coarse, so the server learns nothing of our exact clock (SPEC.md 10.3).
+        let timestamp = reply_timestamp(now);
+        let context = reply_context(&contact, generation, timestamp);
         let signature = membership.member.sign(rng, &prepared, &context, &sealed)?;
         let request = Request::Reply(ReplyRequest {
             recipient: contact,
             generation,
-            timestamp: now,
+            timestamp,
             sealed,
             signature,
         });

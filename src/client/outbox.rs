@@ -141,6 +141,11 @@ impl Outbox {
         self.entries.iter()
     }
 
+    /// The outstanding requests, to update what their responses will do.
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Pending> {
+        self.entries.iter_mut()
+    }
+
     fn waiting(&self) -> impl Iterator<Item = &Pending> {
         self.entries
             .iter()

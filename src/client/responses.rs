@@ -119,7 +119,7 @@ impl Client {
                 let interval = self.settings.key_check_interval.max(1);
                 let wait = delay::uniform(rng, interval, interval.saturating_mul(2));
                 self.state.next_key_check = now.saturating_add(wait);
-                self.issue_discovery_tokens(rng, now);
+                self.issue_discovery_tokens(rng, now, true);
             }
             (Purpose::ColdCall { recipient }, Response::ColdCallAccepted { .. }) => {
                 let check = self.next_check(rng, now, 0);
@@ -167,20 +167,17 @@ impl Client {
                 let found = self.check_lookup(rng, now, &phones, found)?;
                 self.events.push_back(Event::LookupCompleted { found });
             }
-            (Purpose::FetchKeys, Response::Keys(keys)) => match self.update_keys(now, keys) {
-                Ok(true) => {
-                    self.events.push_back(Event::KeysUpdated);
-                    // A discovery key may have been missing for this window's tokens.
-                    if self.state.certificate.is_some()
-                        && self.window(now) > self.state.discovery_window
-                    {
-                        self.issue_discovery_tokens(rng, now);
-                    }
+            (Purpose::FetchKeys { then_issue }, Response::Keys(keys)) => {
+                match self.update_keys(now, keys) {
+                    Ok(true) => self.events.push_back(Event::KeysUpdated),
+                    Ok(false) => {}
+                    // Rule 4: the pin stays, and the host hears of the contradiction.
+                    Err(set) => self.events.push_back(Event::KeysInconsistent { set }),
                 }
-                Ok(false) => {}
-                // Rule 4: the pin stays, and the host hears of the contradiction.
-                Err(set) => self.events.push_back(Event::KeysInconsistent { set }),
-            },
+                if then_issue && self.state.certificate.is_some() && !self.has_discovery(now) {
+                    self.issue_discovery_tokens(rng, now, false);
+                }
+            }
             (Purpose::Release { contact, .. }, Response::Released) => {
                 self.events.push_back(Event::TokenReleased { contact });
             }
@@ -290,7 +287,8 @@ impl Client {
         }
     }
 
-    /// Brings our member key of `contact`'s group to the fetched generation.
+    /// Brings our member key of `contact`'s group to the fetched generation, following the
+    /// server's records (the same for every member, SPEC.md 12.6) from our own generation.
     fn apply_group_update(
         &mut self,
         contact: AccountId,
@@ -302,6 +300,10 @@ impl Client {
         for record in &update.records {
             if record.generation() <= group.generation() {
                 continue;
+            }
+            if Some(record.generation()) != group.generation().checked_add(1) {
+                // The records start after our generation: we are further behind than they reach.
+                break;
             }
             member = member.update(record, &group)?;
             group = group.apply(record)?;

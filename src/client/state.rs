@@ -207,7 +207,11 @@ pub(super) enum Purpose {
         window: u64,
         phones: Vec<PhoneNumber>,
     },
-    FetchKeys,
+    /// A fetch of the published keys; `then_issue`: this window's discovery tokens wait for a
+    /// discovery key it may bring.
+    FetchKeys {
+        then_issue: bool,
+    },
     Release {
         handle: DeliveryHandle,
         contact: AccountId,
@@ -408,7 +412,7 @@ codec_enum! {
             window: Own = "purpose.window",
             phones: Phones = ("purpose.phones", "purpose.phone"),
         },
-        FetchKeys {},
+        FetchKeys { then_issue: Own = "purpose.then_issue" },
         Release {
             handle: Own = "purpose.handle",
             contact: Own = "purpose.contact",
@@ -548,7 +552,7 @@ mod tests {
                 window: 9,
                 phones: alloc::vec![phone.clone()],
             },
-            Purpose::FetchKeys,
+            Purpose::FetchKeys { then_issue: true },
             Purpose::Release {
                 handle,
                 contact: account,

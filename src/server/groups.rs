@@ -8,7 +8,7 @@ use crate::bbs04::{GroupPublicKey, RevocationRecord};
 use crate::store::Store;
 use crate::wire::{
     reply_context, Delivery, ErrorCode, GroupKeyUpdate, ReplyRequest, Response,
-    MAX_RECORDS_PER_UPDATE,
+    MAX_RECORDS_PER_UPDATE, REPLY_TIME_GRANULARITY,
 };
 use crate::Time;
 use alloc::vec::Vec;
@@ -55,7 +55,13 @@ impl<S: Store> Server<S> {
                 "group key has moved on",
             ));
         }
-        if reply.timestamp.abs_diff(now) > self.config.reply_skew {
+        // The signer's clock was somewhere in [t, t + granularity) (SPEC.md 12.5): accept if a
+        // point of it is within the skew of ours, that is t - skew <= now < t + granularity + skew.
+        let accepted_until = reply
+            .timestamp
+            .saturating_add(REPLY_TIME_GRANULARITY)
+            .saturating_add(self.config.reply_skew);
+        if now < reply.timestamp.saturating_sub(self.config.reply_skew) || now >= accepted_until {
             return Err(Refusal::new(
                 ErrorCode::ClockSkew,
                 "timestamp too far from the server clock",
@@ -69,13 +75,9 @@ impl<S: Store> Server<S> {
             })?;
         // Remember the signature as long as its timestamp would still be accepted.
         let seen = seen_reply_key(&digest(SEEN_REPLY_DST, &[&reply.signature.to_bytes()]));
-        let forget_at = reply
-            .timestamp
-            .saturating_add(self.config.reply_skew)
-            .saturating_add(1);
         if !self
             .store
-            .insert_if_absent(&seen, &[], Some(forget_at), now)?
+            .insert_if_absent(&seen, &[], Some(accepted_until), now)?
         {
             return Err(Refusal::new(ErrorCode::Replayed, "reply already accepted"));
         }
@@ -91,11 +93,13 @@ impl<S: Store> Server<S> {
         Ok(Response::ReplyAccepted)
     }
 
+    /// The current group key and the records of the newest generations since the base one
+    /// (registration or rotation), at most [`MAX_RECORDS_PER_UPDATE`], oldest first: the same
+    /// answer for every member, who follows the records from its own generation.
     pub(super) fn fetch_group_key(
         &self,
         now: Time,
         account: AccountId,
-        since_generation: u32,
     ) -> Result<Response, Refusal> {
         let Some(stored) = self.store.get(&account_key(&account), now)? else {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
@@ -103,24 +107,21 @@ impl<S: Store> Server<S> {
         let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
         let prepared = self.prepared_bytes(&account, key_bytes)?;
         let current = prepared.group_key().generation();
+        let newest_kept =
+            current.saturating_sub(u32::try_from(MAX_RECORDS_PER_UPDATE).unwrap_or(u32::MAX));
+        let first = base_generation.max(newest_kept).saturating_add(1);
         let mut records = Vec::new();
-        // Records reach back only to the last registration or rotation.
-        if since_generation >= base_generation {
-            let mut generation = since_generation;
-            while generation < current && records.len() < MAX_RECORDS_PER_UPDATE {
-                generation = generation.saturating_add(1);
-                let Some(bytes) = self.store.get(&revocation_key(&account, generation), now)?
-                else {
-                    return Err(Refusal::new(
-                        ErrorCode::Internal,
-                        "revocation record missing",
-                    ));
-                };
-                records.push(
-                    RevocationRecord::from_bytes(&bytes)
-                        .map_err(|_| Refusal::new(ErrorCode::Internal, "stored record corrupt"))?,
-                );
-            }
+        for generation in first..=current {
+            let Some(bytes) = self.store.get(&revocation_key(&account, generation), now)? else {
+                return Err(Refusal::new(
+                    ErrorCode::Internal,
+                    "revocation record missing",
+                ));
+            };
+            records.push(
+                RevocationRecord::from_bytes(&bytes)
+                    .map_err(|_| Refusal::new(ErrorCode::Internal, "stored record corrupt"))?,
+            );
         }
         Ok(Response::GroupKey(GroupKeyUpdate {
             group_key: prepared.group_key().clone(),

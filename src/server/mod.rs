@@ -382,13 +382,7 @@ impl<S: Store> Server<S> {
             (Request::Register(r), _) => self.register(rng, now, r),
             (Request::ColdCall(c), _) => self.cold_call(rng, now, c, outputs),
             (Request::Reply(r), _) => self.reply(now, r, outputs),
-            (
-                Request::FetchGroupKey {
-                    account,
-                    since_generation,
-                },
-                _,
-            ) => self.fetch_group_key(now, account, since_generation),
+            (Request::FetchGroupKey { account }, _) => self.fetch_group_key(now, account),
             (Request::RenewToken { token, request }, _) => self.renew(rng, now, &token, &request),
             (Request::Lookup { token, phones }, _) => self.lookup(now, &token, &phones),
             (Request::FetchKeys, _) => Ok(Response::Keys(self.public_keys())),

@@ -55,7 +55,8 @@ pub enum Delivery {
     Reply {
         /// The group key generation it was signed under.
         generation: u32,
-        /// The sender's timestamp, part of the signed context.
+        /// The sender's timestamp (a multiple of [`super::REPLY_TIME_GRANULARITY`]), part of the
+        /// signed context.
         timestamp: Time,
         /// The sealed payload.
         sealed: Vec<u8>,
@@ -101,7 +102,7 @@ codec_enum! {
         },
         Reply {
             generation: Own = "delivery.generation",
-            timestamp: Own = "delivery.timestamp",
+            timestamp: super::ReplyTime = "delivery.timestamp",
             sealed: Bytes<U32, MAX_SEALED_LEN> = "delivery.sealed",
             signature: Own = "delivery.signature",
         },

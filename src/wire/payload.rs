@@ -17,7 +17,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 const INTRODUCTION_DST: &[u8] = b"blindpost/v1/introduction";
-const MAX_CERTIFICATE_LEN: usize = 1024;
+/// The most bytes of the sender's certificate in an introduction.
+pub(super) const MAX_CERTIFICATE_LEN: usize = 1024;
 
 tags! {
     /// The kind byte of a payload.
@@ -194,11 +195,19 @@ pub enum Payload {
 }
 
 impl Payload {
-    /// The canonical encoding (what the host seals). A field over its limit (SPEC.md 10.1) is
-    /// written whole, for the receiver to refuse; one its length prefix cannot count stops the
-    /// encoding before it, so no decoder accepts the result.
+    /// The canonical encoding (what the host seals): the payload followed by zero bytes up to
+    /// its bucket ([`super::padded_len`], SPEC.md 10.1), so that its size says only which
+    /// bucket it is in. A field over its limit is written whole, for the receiver to refuse;
+    /// one its length prefix cannot count stops the encoding before it, so no decoder accepts
+    /// the result.
     pub fn to_bytes(&self) -> Vec<u8> {
-        super::codec::message_bytes(|w| self.write(w))
+        let mut w = Writer::for_messages();
+        match self.write(&mut w) {
+            Ok(()) => super::padding::pad(w.finish()),
+            // The documented stop (see `message_bytes`): left cut and unpadded, so that the
+            // decoder finds the missing field instead of zero padding it would read as a field.
+            Err(_) => w.finish(),
+        }
     }
 
     fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
@@ -206,12 +215,15 @@ impl Payload {
         self.encode(w, "payload")
     }
 
-    /// Decodes a payload the host has opened.
+    /// Decodes a payload the host has opened: the encoding, then its padding, which must be
+    /// zero bytes up to exactly the encoding's bucket (`non_canonical_padding` otherwise).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         r.version("payload.version", VERSION)?;
         let payload = Self::decode(&mut r, "payload")?;
-        r.finish("payload")?;
+        let padding = r.bytes("payload.padding", r.remaining())?;
+        let used = bytes.len().saturating_sub(padding.len());
+        super::padding::check(used, padding)?;
         Ok(payload)
     }
 }
@@ -244,6 +256,56 @@ codec_enum! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{DecodeError, DecodeErrorKind};
+
+    fn padding_error() -> WireError {
+        WireError::Decode(DecodeError::new(
+            "payload.padding",
+            DecodeErrorKind::NonCanonicalPadding,
+        ))
+    }
+
+    #[test]
+    fn a_payload_is_padded_with_zeros_to_its_bucket_and_nothing_else_decodes() {
+        let message = Payload::Message {
+            host_material: alloc::vec![1; 256],
+            message: alloc::vec![2; 200],
+        };
+        let bytes = message.to_bytes();
+        assert_eq!(bytes.len(), super::super::MIN_PADDED_LEN);
+        assert!(bytes[2 + 2 + 256 + 2 + 200..].iter().all(|b| *b == 0));
+        assert!(Payload::from_bytes(&bytes).is_ok());
+
+        // A non-zero padding byte, the first or the last.
+        for at in [2 + 2 + 256 + 2 + 200, bytes.len() - 1] {
+            let mut tampered = bytes.clone();
+            tampered[at] = 1;
+            assert_eq!(Payload::from_bytes(&tampered).unwrap_err(), padding_error());
+        }
+        // A length that is no bucket: one byte short, one byte over, unpadded.
+        for len in [bytes.len() - 1, 2 + 2 + 256 + 2 + 200] {
+            assert_eq!(
+                Payload::from_bytes(&bytes[..len]).unwrap_err(),
+                padding_error()
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(Payload::from_bytes(&longer).unwrap_err(), padding_error());
+        // A bucket, but not the smallest one that fits: padding is canonical too.
+        let mut doubled = bytes.clone();
+        doubled.resize(2 * bytes.len(), 0);
+        assert_eq!(Payload::from_bytes(&doubled).unwrap_err(), padding_error());
+    }
+
+    #[test]
+    fn buckets_are_powers_of_two_from_the_floor_to_the_largest() {
+        assert_eq!(super::super::padded_len(0), Some(2048));
+        assert_eq!(super::super::padded_len(2048), Some(2048));
+        assert_eq!(super::super::padded_len(2049), Some(4096));
+        assert_eq!(super::super::padded_len(65_536), Some(65_536));
+        assert_eq!(super::super::padded_len(65_537), None);
+    }
 
     #[test]
     fn a_field_its_prefix_cannot_count_is_not_encoded_cut() {
@@ -251,7 +313,8 @@ mod tests {
             host_material: alloc::vec![1; 65_536],
             message: alloc::vec![2; 3],
         };
-        // Version and kind, then nothing: 65,536 does not fit the u16 length prefix.
+        // Version and kind, then nothing (not even padding): 65,536 does not fit the u16
+        // length prefix.
         assert_eq!(too_long.to_bytes(), [VERSION, 2]);
         assert!(Payload::from_bytes(&too_long.to_bytes()).is_err());
         // Over the maximum but countable: written whole, refused by the receiver.
@@ -260,7 +323,8 @@ mod tests {
             message: alloc::vec![2; 3],
         };
         let bytes = over.to_bytes();
-        assert_eq!(bytes.len(), 2 + 2 + MAX_HOST_MATERIAL_LEN + 1 + 2 + 3);
+        let unpadded = 2 + 2 + MAX_HOST_MATERIAL_LEN + 1 + 2 + 3;
+        assert_eq!(bytes.len(), super::super::padded_len(unpadded).unwrap());
         assert_eq!(
             Payload::from_bytes(&bytes).unwrap_err(),
             WireError::Decode(crate::DecodeError::new(

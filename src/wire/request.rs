@@ -144,7 +144,8 @@ pub struct ReplyRequest {
     pub recipient: AccountId,
     /// The generation of the recipient's group key the signature was made under.
     pub generation: u32,
-    /// The sender's clock when signing (Unix seconds).
+    /// The sender's clock when signing, rounded down to a multiple of
+    /// [`super::REPLY_TIME_GRANULARITY`] ([`super::reply_timestamp`]); decoding refuses others.
     pub timestamp: Time,
     /// The payload, sealed end to end by the host.
     pub sealed: Vec<u8>,
@@ -179,12 +180,12 @@ pub enum Request {
     ColdCall(ColdCallRequest),
     /// Reply (SPEC.md 12.5).
     Reply(ReplyRequest),
-    /// Fetch an account's current group key and the revocation records since a generation.
+    /// Fetch an account's current group key and the revocation records the server keeps for
+    /// it (SPEC.md 12.6). It names nothing about the member: every member's fetch of one group
+    /// is the same bytes, whatever generation it holds.
     FetchGroupKey {
         /// The group's owner.
         account: AccountId,
-        /// The generation the member holds; records after it are returned.
-        since_generation: u32,
     },
     /// Exchange a released cold-call token for a fresh one (SPEC.md 12.4).
     RenewToken {
@@ -289,7 +290,7 @@ codec_struct!(ColdCallRequest {
 codec_struct!(ReplyRequest {
     recipient: Own = "reply.recipient",
     generation: Own = "reply.generation",
-    timestamp: Own = "reply.timestamp",
+    timestamp: super::ReplyTime = "reply.timestamp",
     sealed: Bytes<U32, MAX_SEALED_LEN> = "reply.sealed",
     signature: Own = "reply.signature",
 });
@@ -306,10 +307,7 @@ codec_enum! {
         Register(register: Own = "register"),
         ColdCall(cold_call: Own = "cold_call"),
         Reply(reply: Own = "reply"),
-        FetchGroupKey {
-            account: Own = "fetch_group_key.account",
-            since_generation: Own = "fetch_group_key.since_generation",
-        },
+        FetchGroupKey { account: Own = "fetch_group_key.account" },
         RenewToken {
             token: Own = "renew_token.token",
             request: Own = "renew_token.request",

@@ -4,7 +4,7 @@
 use blindpost::certificate::PhoneNumber;
 use blindpost::client::{Client, ClientError, Event, FailureReason};
 use blindpost::simulation::{self, World};
-use blindpost::wire::ErrorCode;
+use blindpost::wire::{reply_timestamp, ErrorCode, Request, RequestType, REPLY_TIME_GRANULARITY};
 use blindpost::Time;
 
 fn phone(s: &str) -> PhoneNumber {
@@ -269,6 +269,124 @@ fn blocked_member_is_revoked_and_other_members_update() {
     let events = world.deliver(&mut bob);
     assert!(
         matches!(events.as_slice(), [Event::MessageReceived { contact, .. }] if *contact == alice.account()),
+        "{events:?}"
+    );
+}
+
+/// Issue 13 finding 3: a fetch that carried the member's generation told the server how far
+/// behind each replier was, which split the members and linked one member's fetches and
+/// replies. Two members at different generations must send the same bytes, which name the
+/// group and nothing else, and get the same answer, from which each reaches the current key.
+#[test]
+fn members_at_different_generations_send_the_same_group_key_fetch() {
+    let mut world = World::new("same fetch");
+    let mut bob = world.new_client();
+    let mut alice = world.new_client();
+    let mut carol = world.new_client();
+    let mut dave = world.new_client();
+    world.register(&mut bob, "+15550002");
+    world.register(&mut alice, "+15550001");
+    world.register(&mut carol, "+15550003");
+    world.register(&mut dave, "+15550004");
+    bob_with_two_members(&mut world, &mut bob, &mut alice, &mut carol);
+    let cert = world.lookup_one(&mut dave, "+15550002");
+    world.cold_call(&mut dave, &cert, b"hello");
+    world.deliver(&mut bob);
+    world.reply(&mut bob, dave.account(), b"hey");
+    world.deliver(&mut dave);
+
+    // Bob blocks Dave (generation 1); Alice replies and so follows to generation 1, Carol
+    // stays at generation 0.
+    bob.block(world.now, dave.account())
+        .unwrap()
+        .expect("revocation request");
+    world.pump(&mut bob);
+    assert_eq!(bob.group_key().generation(), 1);
+    world.reply(&mut alice, bob.account(), b"at one");
+    let events = world.deliver(&mut bob);
+    assert!(
+        matches!(events.last(), Some(Event::MessageReceived { contact, .. }) if *contact == alice.account()),
+        "{events:?}"
+    );
+
+    let mut fetches = Vec::new();
+    for member in [&mut alice, &mut carol] {
+        let msg = member
+            .compose_reply(&mut world.rng, world.now, bob.account(), b"again", b"")
+            .unwrap();
+        let sealed = world.seal(&bob.account(), &msg);
+        member
+            .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
+            .unwrap();
+        let t = member.poll_transmit(Time::MAX).unwrap();
+        let response = world.send(t.channel, &t.bytes);
+        fetches.push((t.bytes.clone(), response.clone()));
+        member
+            .handle_response(&mut world.rng, world.now, t.id, &response)
+            .unwrap();
+        world.pump(member);
+    }
+    // What the server sees: version, type, the group's account id; no generation.
+    let expected = [
+        &[blindpost::wire::VERSION, 0x12][..],
+        bob.account().as_bytes(),
+    ]
+    .concat();
+    assert_eq!(fetches[0].0, expected);
+    assert_eq!(fetches[1].0, expected);
+    assert_eq!(
+        fetches[0].1, fetches[1].1,
+        "the same answer for both members"
+    );
+    // Both followed the record from their own generation: both replies reach Bob.
+    let events = world.deliver(&mut bob);
+    let senders: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageReceived { contact, .. } => Some(*contact),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(senders, [alice.account(), carol.account()], "{events:?}");
+}
+
+/// Issue 13 finding 5: a reply's timestamp was its sender's exact clock, a fingerprint across
+/// replies. Now it is rounded down to the granularity: two members whose clocks are 40 s apart
+/// within one granularity window send the same timestamp, and it is a multiple.
+#[test]
+fn reply_timestamps_are_coarse() {
+    let mut world = World::new("coarse time");
+    let mut bob = world.new_client();
+    let mut alice = world.new_client();
+    let mut carol = world.new_client();
+    world.register(&mut bob, "+15550002");
+    world.register(&mut alice, "+15550001");
+    world.register(&mut carol, "+15550003");
+    bob_with_two_members(&mut world, &mut bob, &mut alice, &mut carol);
+
+    let window_start = reply_timestamp(world.now) + REPLY_TIME_GRANULARITY;
+    for (member, offset) in [(&mut alice, 100), (&mut carol, 140)] {
+        world.now = window_start + offset;
+        world.reply(member, bob.account(), b"when?");
+    }
+    let timestamps: Vec<_> = world
+        .received
+        .iter()
+        .filter(|r| r.request_type == RequestType::Reply && r.now >= window_start)
+        .map(|r| match Request::from_bytes(&r.bytes).unwrap() {
+            Request::Reply(reply) => reply.timestamp,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(timestamps, [window_start, window_start]);
+    assert_eq!(window_start.unix_secs() % REPLY_TIME_GRANULARITY, 0);
+    let events = world.deliver(&mut bob);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::MessageReceived { .. }))
+            .count(),
+        2,
         "{events:?}"
     );
 }

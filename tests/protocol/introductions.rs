@@ -15,7 +15,9 @@ use blindpost::certificate::{
 use blindpost::client::{Client, ClientError, Event};
 use blindpost::simulation::raw::RawAccount;
 use blindpost::simulation::{events, World};
-use blindpost::wire::{Delivery, DeliveryHandle, IntroductionContent, IntroductionError, Payload};
+use blindpost::wire::{
+    padded_len, Delivery, DeliveryHandle, IntroductionContent, IntroductionError, Payload,
+};
 use blindpost::Time;
 
 struct Setup {
@@ -277,7 +279,9 @@ fn layout(payload: &[u8]) -> Layout {
     let message_len = usize::from(u16::from_be_bytes([payload[message], payload[message + 1]]));
     let created_at = message + 2 + message_len;
     let signature = created_at + 8;
-    assert_eq!(signature + 96, payload.len());
+    // Zero padding up to the bucket follows (SPEC.md 10.1).
+    assert_eq!(padded_len(signature + 96), Some(payload.len()));
+    assert!(payload[signature + 96..].iter().all(|b| *b == 0));
     Layout {
         certificate,
         certificate_len,
@@ -410,11 +414,17 @@ fn every_tampered_field_is_refused() {
         let now = s.world.now;
         s.refused_at(now, &tampered, expected);
     }
-    // Truncated and extended payloads.
+    // Truncated, extended and re-padded payloads.
     let now = s.world.now;
+    let unpadded = l.signature + 96;
+    let mut nonzero_pad = valid.clone();
+    *nonzero_pad.last_mut().unwrap() = 1;
     for tampered in [
         valid[..valid.len() - 1].to_vec(),
         [&valid[..], &[0]].concat(),
+        valid[..unpadded].to_vec(),
+        valid[..unpadded - 1].to_vec(),
+        nonzero_pad,
     ] {
         let e = Payload::from_bytes(&tampered).unwrap_err();
         s.refused_at(now, &tampered, ClientError::Wire(e));

@@ -11,4 +11,5 @@ mod malformed;
 mod privacy;
 mod registration;
 mod replies;
+mod schedule;
 mod tokens;

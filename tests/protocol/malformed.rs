@@ -21,6 +21,7 @@ use blindpost::store::KeyValue;
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{
     reply_context, Delivery, ErrorCode, Payload, Request, RequestType, Response,
+    REPLY_TIME_GRANULARITY,
 };
 use blindpost::Time;
 use std::cell::RefCell;
@@ -179,6 +180,14 @@ fn flip(bytes: &[u8], at: usize, mask: u8) -> Vec<u8> {
     m
 }
 
+/// A reply's bytes with its timestamp (bytes 38..46) one [`REPLY_TIME_GRANULARITY`] earlier.
+fn earlier_timestamp(bytes: &[u8]) -> Vec<u8> {
+    let mut m = bytes.to_vec();
+    let t = u64::from_be_bytes(m[38..46].try_into().unwrap());
+    m[38..46].copy_from_slice(&(t - REPLY_TIME_GRANULARITY).to_be_bytes());
+    m
+}
+
 /// Mutations that still decode, with the code each must get. `generation` is the current
 /// generation of a reply's recipient (a reply under an older one is stale before anything
 /// else is checked).
@@ -231,7 +240,8 @@ fn decodable(
             };
             vec![
                 ("sealed payload", flip(bytes, 50, 1), code),
-                ("timestamp", flip(bytes, 45, 1), code),
+                // One granularity earlier: still a reply timestamp, still within the skew.
+                ("timestamp", earlier_timestamp(bytes), code),
                 (
                     "unknown recipient",
                     flip(bytes, 2, 1),
@@ -333,7 +343,6 @@ fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_ch
             Request::Reply(r) => {
                 let fetch = Request::FetchGroupKey {
                     account: r.recipient,
-                    since_generation: 0,
                 };
                 match decode(&world.send(Channel::Anonymous, &fetch.to_bytes())) {
                     Response::GroupKey(update) => Some(update.group_key.generation()),
@@ -538,7 +547,12 @@ fn check_delivery(client: &Client, bytes: &[u8], opened: &[u8], now: Time) {
                 invalid.clone(),
                 |c| c.handle_delivery(now, &m, opened),
             );
-            let m = reply(*generation, *timestamp + 1, sealed, signature.clone());
+            let m = reply(
+                *generation,
+                *timestamp - REPLY_TIME_GRANULARITY,
+                sealed,
+                signature.clone(),
+            );
             refused(
                 client,
                 "reply with altered timestamp",

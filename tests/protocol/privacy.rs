@@ -8,8 +8,10 @@
 //! - From a cold call: that someone holding a valid token sent a sealed payload of some size to
 //!   a recipient at some time; the token itself (spent now, unlinkable to its issuance).
 //! - From a reply: that some member of the recipient's group (at a given generation) sent a
-//!   sealed payload to it. Only the recipient can open the signature.
-//! - From a group key fetch: that someone is about to reply to that account.
+//!   sealed payload to it, with the signer's clock to 600 s and the payload's size bucket
+//!   (SPEC.md 10.1, 10.3). Only the recipient can open the signature.
+//! - From a group key fetch: that someone is about to reply to that account (every member's
+//!   fetch is the same bytes, whatever generation it holds).
 //! - From a release (the one authenticated request of a conversation): that the recipient
 //!   accepted the cold call with that delivery handle, at a randomised later time.
 //! - From a renewal: that the sender of that cold call (whoever it is) got a fresh blinded token.
@@ -28,7 +30,7 @@ use blindpost::client::Client;
 use blindpost::simulation::raw::{contains, phone};
 use blindpost::simulation::{Received, World};
 use blindpost::token::Token;
-use blindpost::wire::{Request, RequestType, Response};
+use blindpost::wire::{Payload, Request, RequestType, Response, MIN_PADDED_LEN};
 
 /// Byte strings that identify one account. Strings of 16 bytes or more are matched by every
 /// 16-byte window (so a partial copy counts); only high-entropy strings are listed that way.
@@ -318,4 +320,55 @@ fn spent_tokens_do_not_appear_in_any_issuance_transcript() {
     }
     // Two cold calls and one lookup.
     assert_eq!(spent, 3);
+}
+
+/// Issue 13 finding 4: a first reply carries an introduction (about 800 bytes more than a plain
+/// message), so its size alone told the server which replies were first ones. Both are padded to
+/// the same bucket when the text is a few hundred bytes and the host material typical.
+#[test]
+fn a_reply_with_an_introduction_and_a_plain_reply_have_the_same_size() {
+    let mut world = World::new("padding");
+    let mut alice = world.new_client();
+    let mut bob = world.new_client();
+    world.register(&mut alice, "+15550001");
+    world.register(&mut bob, "+15550002");
+    let cert = world.lookup_one(&mut alice, "+15550002");
+    world.cold_call(&mut alice, &cert, b"hello");
+    world.deliver(&mut bob);
+
+    let text = [7u8; 200];
+    let host_material = [9u8; 256];
+    let first = bob
+        .compose_reply(
+            &mut world.rng,
+            world.now,
+            alice.account(),
+            &text,
+            &host_material,
+        )
+        .unwrap();
+    let later = bob
+        .compose_reply(
+            &mut world.rng,
+            world.now,
+            alice.account(),
+            &text,
+            &host_material,
+        )
+        .unwrap();
+    assert!(matches!(
+        Payload::from_bytes(&first),
+        Ok(Payload::Introduction(_))
+    ));
+    assert!(matches!(
+        Payload::from_bytes(&later),
+        Ok(Payload::Message { .. })
+    ));
+    assert_eq!(first.len(), later.len());
+    assert_eq!(first.len(), MIN_PADDED_LEN);
+    // So are the sealed payloads the server sees.
+    assert_eq!(
+        world.seal(&alice.account(), &first).len(),
+        world.seal(&alice.account(), &later).len()
+    );
 }

@@ -164,11 +164,7 @@ fn tokens_at_the_first_registration_again_only_after_the_cooldown() {
     let old = AccountId::for_identity_key(&alice.key.public_key().to_bytes());
     world.refused(
         Channel::Anonymous,
-        &Request::FetchGroupKey {
-            account: old,
-            since_generation: 0,
-        }
-        .to_bytes(),
+        &Request::FetchGroupKey { account: old }.to_bytes(),
         ErrorCode::UnknownRecipient,
     );
 

@@ -9,7 +9,10 @@ use blindpost::client::{Event, FailureReason};
 use blindpost::server::Output;
 use blindpost::simulation::raw::{decode, error_code, phone};
 use blindpost::simulation::{events, World};
-use blindpost::wire::{reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response};
+use blindpost::wire::{
+    reply_context, Delivery, ErrorCode, ReplyRequest, Request, Response, MAX_RECORDS_PER_UPDATE,
+    REPLY_TIME_GRANULARITY,
+};
 use blindpost::Time;
 
 /// A reply to `recipient` signed by `member` under `group`, claiming `generation`.
@@ -90,25 +93,50 @@ fn a_reply_is_accepted_once_and_only_within_the_clock_skew() {
     assert!(again.outputs.is_empty());
     assert_eq!(world.snapshot(), before);
 
-    // Timestamps: the edges of the skew are accepted, one second beyond is refused.
-    for (t, offset, expected) in [
-        (now + (skew + 1), "+(skew + 1)", Some(ErrorCode::ClockSkew)),
-        (now - (skew + 1), "-(skew + 1)", Some(ErrorCode::ClockSkew)),
-        (now + skew, "+skew", None),
-        (now - skew, "-skew", None),
+    // The signer's clock was in [t, t + granularity): the server accepts from t - skew up to,
+    // not including, t + granularity + skew (SPEC.md 12.5).
+    let g = REPLY_TIME_GRANULARITY;
+    for (server_now, what, expected) in [
+        (now - (skew + 1), "t - skew - 1", Some(ErrorCode::ClockSkew)),
+        (now - skew, "t - skew", None),
+        (now + (g + skew - 1), "t + granularity + skew - 1", None),
+        (
+            now + (g + skew),
+            "t + granularity + skew",
+            Some(ErrorCode::ClockSkew),
+        ),
     ] {
-        let reply = signed_reply(&mut world, bob.account(), &member, &group, 0, t, b"edge");
+        let reply = signed_reply(&mut world, bob.account(), &member, &group, 0, now, b"edge");
         let before = world.snapshot();
-        let response = world.send(Channel::Anonymous, &bytes(&reply));
-        assert_eq!(error_code(&response), expected, "offset {offset}");
+        let handled = world.server.handle(
+            &mut world.rng,
+            server_now,
+            Channel::Anonymous,
+            &bytes(&reply),
+        );
+        let code = match handled.decoded {
+            Response::Error { code, .. } => Some(code),
+            _ => None,
+        };
+        assert_eq!(code, expected, "server clock at {what}");
         if expected.is_some() {
-            assert_eq!(world.snapshot(), before);
+            assert_eq!(world.snapshot(), before, "{what}");
         }
     }
 
-    // Once the first reply's timestamp is out of the skew, the server forgets it (and purges
-    // the record) and its resend is refused for its age, not accepted again.
-    world.now = now + skew + 1;
+    // A timestamp that is not a multiple of the granularity does not decode: refused as
+    // malformed, nothing stored, whatever the signature.
+    let exact = signed_reply(&mut world, bob.account(), &member, &group, 0, now + 1, b"x");
+    world.refused(Channel::Anonymous, &bytes(&exact), ErrorCode::Malformed);
+
+    // The server remembers the first reply for the whole acceptance interval: a resend at its
+    // last second is still a replay...
+    world.now = now + (g + skew - 1);
+    world.server.maintain(world.now).unwrap();
+    world.refused(Channel::Anonymous, &bytes(&reply), ErrorCode::Replayed);
+    // ...and once the timestamp is out of it, the server forgets it (and purges the record)
+    // and its resend is refused for its age, not accepted again.
+    world.now = now + (g + skew);
     world.server.maintain(world.now).unwrap();
     world.refused(Channel::Anonymous, &bytes(&reply), ErrorCode::ClockSkew);
 }
@@ -139,8 +167,10 @@ fn a_tampered_reply_or_a_foreign_signer_is_refused() {
     longer.sealed.push(0);
     world.refused(Channel::Anonymous, &bytes(&longer), ErrorCode::BadSignature);
 
+    // One granularity earlier: still within the acceptance interval, so only the signature
+    // can refuse it.
     let mut timestamp = good.clone();
-    timestamp.timestamp += 1;
+    timestamp.timestamp = timestamp.timestamp - REPLY_TIME_GRANULARITY;
     world.refused(
         Channel::Anonymous,
         &bytes(&timestamp),
@@ -250,7 +280,6 @@ fn after_a_revocation_old_signatures_are_stale_and_only_updated_members_get_thro
     // Anyone fetching Bob's group key gets the record; Alice updates and gets through.
     let fetch = Request::FetchGroupKey {
         account: bob.account(),
-        since_generation: 0,
     }
     .to_bytes();
     let Response::GroupKey(update) = decode(&world.send(Channel::Anonymous, &fetch)) else {
@@ -354,5 +383,58 @@ fn a_resent_reply_is_counted_as_sent_and_delivered_once() {
         matches!(received.as_slice(), [Event::IntroductionReceived { contact, message, .. }]
             if *contact == bob.account() && message == b"hello"),
         "{received:?}"
+    );
+}
+
+/// The group key answer is the same for every member: the newest records the server keeps,
+/// at most 255 (`MAX_RECORDS_PER_UPDATE`), oldest first (SPEC.md 12.6). After 256 revocations
+/// the record of generation 1 is no longer in it: a member at generation 1 follows, one at
+/// generation 0 cannot.
+#[test]
+fn the_group_key_answer_holds_the_newest_records_up_to_the_limit() {
+    let mut world = World::new("record window");
+    let mut bob = world.raw_register("+15550002", 0);
+    let behind = bob.group.issue_member(&mut world.rng);
+    let group_0 = bob.group.public_key().clone();
+    let mut first = None;
+    for _ in 0..=MAX_RECORDS_PER_UPDATE {
+        // A member of the current generation, revoked at once.
+        let member = bob.group.issue_member(&mut world.rng);
+        let record = bob.group.revoke(&member).unwrap();
+        first.get_or_insert(record.clone());
+        let upload = Request::UploadRevocation { record }.to_bytes();
+        assert!(matches!(
+            decode(&world.send(bob.channel(), &upload)),
+            Response::RevocationAccepted
+        ));
+    }
+    let fetch = Request::FetchGroupKey {
+        account: bob.account(),
+    }
+    .to_bytes();
+    let Response::GroupKey(update) = decode(&world.send(Channel::Anonymous, &fetch)) else {
+        panic!("fetch refused")
+    };
+    let current = u32::try_from(MAX_RECORDS_PER_UPDATE + 1).unwrap();
+    assert_eq!(update.group_key.generation(), current);
+    let generations: Vec<u32> = update.records.iter().map(|r| r.generation()).collect();
+    assert_eq!(generations, (2..=current).collect::<Vec<_>>());
+
+    // A member at generation 1 reaches the current key through the records...
+    let group_1 = group_0.apply(first.as_ref().unwrap()).unwrap();
+    let mut member = behind.update(first.as_ref().unwrap(), &group_0).unwrap();
+    let mut group = group_1;
+    for record in &update.records {
+        member = member.update(record, &group).unwrap();
+        group = group.apply(record).unwrap();
+    }
+    assert_eq!(group, update.group_key);
+    // ...one at generation 0 finds no record of generation 1.
+    assert_eq!(
+        behind.update(&update.records[0], &group_0).err(),
+        Some(bbs04::Error::WrongGeneration {
+            expected: 1,
+            found: 2
+        })
     );
 }

@@ -50,6 +50,7 @@ pub enum KindName {
     IdentityPoint,
     TooLong,
     InvalidValue,
+    NonCanonicalPadding,
 }
 
 impl From<DecodeErrorKind> for KindName {
@@ -65,6 +66,7 @@ impl From<DecodeErrorKind> for KindName {
             DecodeErrorKind::IdentityPoint => KindName::IdentityPoint,
             DecodeErrorKind::TooLong { .. } => KindName::TooLong,
             DecodeErrorKind::InvalidValue => KindName::InvalidValue,
+            DecodeErrorKind::NonCanonicalPadding => KindName::NonCanonicalPadding,
             other => panic!("a decode kind outside SPEC.md 2.7: {other:?}"),
         }
     }

@@ -149,6 +149,8 @@ pub enum DecodeErrorKind {
     TooLong,
     /// A field's value is outside the values the format allows.
     InvalidValue,
+    /// A sealed-payload plaintext's padding is not zero bytes up to exactly its bucket.
+    NonCanonicalPadding,
     /// A message's type byte names no message of this version (`field` is the message: request,
     /// response, delivery or payload; `reason` has the byte).
     UnknownType,
@@ -566,6 +568,7 @@ impl From<CoreKind> for DecodeErrorKind {
             CoreKind::IdentityPoint => Self::IdentityPoint,
             CoreKind::TooLong { .. } => Self::TooLong,
             CoreKind::InvalidValue => Self::InvalidValue,
+            CoreKind::NonCanonicalPadding => Self::NonCanonicalPadding,
             _ => Self::Other,
         }
     }

@@ -36,8 +36,9 @@ pub struct ServerConfig {
     /// tokens again (seconds).
     #[uniffi(default = 2592000)]
     pub token_cooldown: u64,
-    /// The largest sealed payload accepted (bytes, at most 65536).
-    #[uniffi(default = 65536)]
+    /// The largest sealed payload accepted (bytes, at most 69632: the largest padded
+    /// plaintext, 65536, plus 4096 of sealing overhead).
+    #[uniffi(default = 69632)]
     pub max_sealed_len: u64,
     /// How far a reply's timestamp may be from the server's clock (seconds).
     #[uniffi(default = 300)]

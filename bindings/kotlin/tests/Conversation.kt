@@ -1,8 +1,10 @@
-// A whole conversation driven from Kotlin through the exported state machines: one Server, two
-// Clients and the host loop of Host.kt. Registration (the SMS code from the server's outputs),
-// discovery lookup, cold call, delivery and introduction, reply (after the group-key fetch), a
-// message back, release after the timer, renewal (tokens back to five), and a block that
-// revokes the blocked contact's member key.
+// A whole conversation driven from Kotlin through the exported state machines: one Server,
+// Clients and the scheduled host loop of Host.kt. Registration (the SMS code from the server's
+// outputs), discovery lookup, cold call, delivery and introduction, reply (after the group-key
+// fetch), a message back, release after the timer, renewal (tokens back to five), and a block
+// that revokes the blocked contact's member key; at every step the test checks when the requests
+// left (SPEC.md 13.6), from the host's log of what reached the server. The clients draw from
+// seeded VectorRngs, so every time below is the same on every run.
 package blindpost.tests
 
 import blindpost.testsupport.*
@@ -12,13 +14,27 @@ import java.util.concurrent.TimeUnit
 
 private const val ALICE = "+15550001"
 private const val BOB = "+15550002"
+private const val CAROL = "+15550003"
+
+/** Runs [client]'s host, awake, until it raises an event of type [E]; returns the events. */
+private inline fun <reified E : Event> runUntilEvent(w: World, client: Client): List<Event> {
+    val seen = mutableListOf<Event>()
+    repeat(HOST_STEPS) {
+        w.step(client, client.pollTimeout()!!)
+        seen += w.events(client)
+        if (seen.any { it is E }) return seen
+    }
+    throw AssertionError("no ${E::class.simpleName} event after $HOST_STEPS clock moves")
+}
 
 fun conversationTests(): Boolean {
     val t = Tests("kotlin conversation")
 
     t.test("whole conversation") {
         val w = World()
-        val alice = w.newClient()
+        val s = settings()
+        // Alice looks up one number per batch, so that two lookups leave.
+        val alice = w.newClient(settings(discoveryBatch = 1uL))
         val bob = w.newClient()
 
         val events = w.register(alice, ALICE)
@@ -29,23 +45,48 @@ fun conversationTests(): Boolean {
         t.eq(alice.account().hex(), registered.certificate.account.hex(), "certificate account")
         t.eq(registered.certificate.bytes.hex(), alice.certificate()!!.bytes.hex(), "stored certificate")
         t.eq(listOf(ALICE), w.sms.map { it.first }, "SMS sent")
+        // The code request and the registration leave when asked for; the window's discovery
+        // tokens are asked for later, after a background delay, not with the registration.
+        t.eq(listOf(T0), w.sentBy(alice, RequestType.REQUEST_CODE), "code request sent")
+        t.eq(listOf(T0), w.sentBy(alice, RequestType.REGISTER), "registration sent")
+        val issuedAt = w.sentBy(alice, RequestType.ISSUE_DISCOVERY_TOKENS).single()
+        t.check(issuedAt > T0 && issuedAt <= T0 + s.backgroundDelayMax) { "issuance at +${issuedAt - T0}" }
+        val window = w.now / DAY
+        t.eq(s.discoveryTokens, alice.discoveryTokens(window), "discovery tokens held")
         w.register(bob, BOB)
         t.eq(5uL, bob.tokenCounts().available, "Bob's tokens")
 
-        // Discovery: only Bob's number has an account.
+        // Discovery: only Bob's number has an account. Each batch leaves at its own random time
+        // in the rest of the window, none when it is asked for.
+        val asked = w.now
+        val windowEnd = (window + 1uL) * DAY
         alice.lookup(w.now, listOf(PhoneNumber.parse(BOB), PhoneNumber.parse("+15559999")))
-        w.pump(alice)
-        val found = w.events(alice).filterIsInstance<Event.LookupCompleted>().single().found
+        t.eq(0uL, alice.discoveryTokens(window), "a token paired with each batch")
+        t.check(alice.pollTransmit(w.now) == null) { "no lookup leaves when it is asked for" }
+        t.check(alice.pollTimeout()!! in (asked + 1uL) until windowEnd) { "next time ${alice.pollTimeout()}" }
+        w.settle(alice)
+        val lookups = w.sentBy(alice, RequestType.LOOKUP)
+        t.eq(2, lookups.size, "lookups sent")
+        t.check(lookups[0] != lookups[1]) { "the two lookups leave at different times" }
+        for (at in lookups) {
+            t.check(at != issuedAt) { "no lookup at the issuance's time" }
+            t.check(at > asked && at < windowEnd) { "lookup at +${at - asked}" }
+        }
+        val completed = w.events(alice).filterIsInstance<Event.LookupCompleted>()
+        t.eq(2, completed.size, "lookups completed")
+        val found = completed.flatMap { it.found }
         t.eq(listOf(BOB), found.map { it.phone }, "lookup result")
         val bobCert = found[0]
         t.eq(bob.account().hex(), bobCert.account.hex(), "looked-up account")
         t.eq(bob.account().hex(), accountIdForIdentityKey(bobCert.identityKey).hex(), "account from identity key")
-        t.eq(0uL, alice.discoveryTokens(w.now / 86_400uL), "the one discovery token was spent")
 
-        // Cold call: one token, attached to Bob.
+        // Cold call: it leaves at once, paying with one token, which stays attached to Bob.
         val intro = alice.composeIntroduction(w.now, bobCert.bytes, "hi bob".toByteArray(), "ratchet-a".toByteArray())
-        alice.sendColdCall(bobCert.account, w.seal(bobCert.account, intro))
-        w.pump(alice)
+        alice.sendColdCall(w.now, bobCert.account, w.seal(bobCert.account, intro))
+        val call = alice.pollTransmit(w.now)!!
+        t.eq<Channel>(Channel.Anonymous, call.channel, "cold call channel")
+        w.exchange(alice, call)
+        t.eq(listOf(w.now), w.sentBy(alice, RequestType.COLD_CALL), "cold call sent at once")
         val sent = w.events(alice).filterIsInstance<Event.ColdCallSent>().single()
         t.eq(bob.account().hex(), sent.recipient.hex(), "cold call recipient")
         val counts = alice.tokenCounts()
@@ -61,16 +102,28 @@ fun conversationTests(): Boolean {
         val contact = bob.contacts().single()
         t.check(contact.canReply && contact.unreleased && !contact.introduced) { "contact state $contact" }
 
-        // Bob replies under Alice's group: the group-key fetch first, then the reply.
+        // Bob replies under Alice's group, no token. The client fetches Alice's group key
+        // first, after a short random delay: nothing leaves until then, and the reply right
+        // after it.
         val reply = bob.composeReply(w.now, alice.account(), "hi alice".toByteArray(), "ratchet-b".toByteArray())
+        val replied = w.now
         val first = bob.sendReply(w.now, alice.account(), w.seal(alice.account(), reply))
-        val fetch = bob.pollTransmit()!!
+        t.check(bob.pollTransmit(w.now) == null) { "the group-key fetch waits for its delay" }
+        val fetchAt = bob.pollTimeout()!!
+        t.check(fetchAt > replied && fetchAt < replied + s.replyDelayMax) { "fetch at +${fetchAt - replied}" }
+        w.step(bob, fetchAt - 1uL)
+        t.eq(emptyList<ULong>(), w.sentBy(bob, RequestType.FETCH_GROUP_KEY), "not a second early")
+        w.now = fetchAt
+        bob.handleTimeout(w.now)
+        val fetch = bob.pollTransmit(w.now)!!
         t.eq(first, fetch.id, "first transmit is the fetch")
         t.eq<Channel>(Channel.Anonymous, fetch.channel, "fetch channel")
-        bob.handleResponse(w.now, fetch.id, w.send(fetch.channel, fetch.bytes))
-        val replyTransmit = bob.pollTransmit()!!
-        t.check(replyTransmit.id != first) { "the reply follows the fetch" }
-        bob.handleResponse(w.now, replyTransmit.id, w.send(replyTransmit.channel, replyTransmit.bytes))
+        w.exchange(bob, fetch)
+        val replyTransmit = bob.pollTransmit(w.now)!!
+        t.check(replyTransmit.id != first) { "the reply itself follows the group-key fetch at once" }
+        t.eq<Channel>(Channel.Anonymous, replyTransmit.channel, "reply channel")
+        w.exchange(bob, replyTransmit)
+        t.eq(listOf(fetchAt), w.sentBy(bob, RequestType.REPLY), "reply sent")
         t.eq(alice.account().hex(), w.events(bob).filterIsInstance<Event.ReplySent>().single().recipient.hex(), "reply sent")
         t.eq(5uL, bob.tokenCounts().available, "a reply costs no token")
         t.check(decodeDelivery(w.queues.getValue(Key(alice.account()))[0]) is Delivery.Reply) { "a reply delivery" }
@@ -80,85 +133,142 @@ fun conversationTests(): Boolean {
         t.check(!back.coldCall) { "not a cold call" }
 
         // Alice answers under Bob's group; Bob opens the signature to Alice.
-        val msg = alice.composeReply(w.now, bob.account(), "how are you".toByteArray(), ByteArray(0))
-        alice.sendReply(w.now, bob.account(), w.seal(bob.account(), msg))
-        w.pump(alice)
+        w.reply(alice, bob.account(), "how are you")
         val message = w.deliver(bob).single() as Event.MessageReceived
         t.eq(alice.account().hex(), message.contact.hex(), "message sender")
         t.eq("how are you", String(message.message), "message text")
 
-        // The release: settings() has no mean, so the delay is uniform on [min, max), max
-        // excluded (src/client/delay.rs).
-        val due = bob.pollTimeout()!!
-        val s = settings()
-        t.eq(0uL, s.releaseDelayMean, "a uniform release delay")
-        t.check(due >= w.now + s.releaseDelayMin && due < w.now + s.releaseDelayMax) { "release due at +${due - w.now}" }
-        w.advanceTo(bob, due - 1uL)
-        t.eq(0, w.events(bob).filterIsInstance<Event.TokenReleased>().size, "nothing released early")
-        w.advanceTo(bob, due)
-        t.eq(alice.account().hex(), w.events(bob).filterIsInstance<Event.TokenReleased>().single().contact.hex(), "released")
+        // Bob's reply scheduled the release of Alice's token: min + min(exponential, max - min)
+        // seconds after it (src/client/delay.rs, max included), and the release then leaves
+        // after a background delay (at most backgroundDelayMax).
+        t.check(s.releaseDelayMean > 0uL) { "the exponential delay" }
+        val releasedEvents = runUntilEvent<Event.TokenReleased>(w, bob)
+        t.eq(alice.account().hex(), releasedEvents.filterIsInstance<Event.TokenReleased>().single().contact.hex(), "released")
+        val released = w.sentBy(bob, RequestType.RELEASE).single()
+        t.check(released >= replied + s.releaseDelayMin && released <= replied + s.releaseDelayMax + s.backgroundDelayMax) {
+            "release at +${released - replied}"
+        }
         t.check(!bob.contacts().single().unreleased) { "released contact" }
 
-        // Alice's renewal check turns the released token into a fresh one.
-        w.advanceTo(alice, alice.pollTimeout()!!)
-        t.check(w.events(alice).contains(Event.TokenRenewed)) { "token renewed" }
+        // Alice's renewal check turns the released token into a fresh one: the anonymous
+        // renewal never leaves in the same second as one of her authenticated requests.
+        t.check(runUntilEvent<Event.TokenRenewed>(w, alice).contains(Event.TokenRenewed)) { "token renewed" }
         val after = alice.tokenCounts()
         t.eq(listOf(5uL, 0uL, 0uL, 5uL), listOf(after.available, after.attached, after.renewing, after.total), "tokens after renewal")
+        val renewals = w.sentBy(alice, RequestType.RENEW_TOKEN)
+        t.check(renewals.isNotEmpty()) { "a renewal sent" }
+        t.eq(emptyList<Sent>(), w.sent.filter { it.channel is Channel.Authenticated && it.at in renewals }, "authenticated requests with a renewal")
 
-        // Bob blocks Alice: revocation of her member key, published.
+        // Bob blocks Alice: her member key of his group is revoked and the record published at
+        // once (so the revoked key stops working).
         val generation = bob.groupKey().generation()
-        t.check(bob.block(alice.account()) != null) { "a revocation upload" }
-        w.pump(bob)
+        val upload = bob.block(w.now, alice.account())
+        t.check(upload != null) { "a revocation upload" }
+        val uploadTransmit = bob.pollTransmit(w.now)!!
+        t.eq(upload, uploadTransmit.id, "the upload leaves at once")
+        w.exchange(bob, uploadTransmit)
+        t.eq(listOf(w.now), w.sentBy(bob, RequestType.UPLOAD_REVOCATION), "upload sent")
         t.eq(generation + 1u, bob.groupKey().generation(), "Bob's group generation")
         t.eq(alice.account().hex(), w.events(bob).filterIsInstance<Event.ContactBlocked>().single().contact.hex(), "blocked")
         t.throws<BlindpostException.Client>("reply to a blocked contact", ClientErrorKind.Blocked) {
             bob.composeReply(w.now, alice.account(), "x".toByteArray(), ByteArray(0))
         }
 
-        // Alice's next reply fails at the group-key fetch.
-        val last = alice.composeReply(w.now, bob.account(), "let me in".toByteArray(), ByteArray(0))
-        alice.sendReply(w.now, bob.account(), w.seal(bob.account(), last))
-        val tx = alice.pollTransmit()!!
-        alice.handleResponse(w.now, tx.id, w.send(tx.channel, tx.bytes))
-        val failed = w.events(alice).single() as Event.RequestFailed
-        t.eq(tx.id, failed.id, "failed request")
+        // Alice's next reply fails at the group-key fetch: her key cannot follow the revocation.
+        val replies = w.sentBy(alice, RequestType.REPLY).size
+        val fetchId = w.reply(alice, bob.account(), "let me in")
+        val failed = w.events(alice).filterIsInstance<Event.RequestFailed>().single()
+        t.eq(fetchId, failed.id, "failed request")
         t.eq(RequestType.FETCH_GROUP_KEY, failed.request, "failed request type")
         val revoked = (failed.reason as FailureReason.Client).error
         t.check(revoked is BlindpostException.Group && revoked.kind == GroupErrorKind.Revoked) { "revoked: ${failed.reason}" }
-        t.check(alice.pollTransmit() == null) { "the reply is dropped" }
+        t.eq(replies, w.sentBy(alice, RequestType.REPLY).size, "the reply is dropped, not retried")
         t.check(w.queues[Key(bob.account())].isNullOrEmpty()) { "nothing reached Bob" }
         t.eq(0uL, alice.outstanding(), "outstanding")
-        t.check(w.server.maintain(w.now + 400uL * 86_400uL) >= 1uL) { "maintain purged state" }
+        t.check(w.server.maintain(w.now + 400uL * DAY) >= 1uL) { "maintain purged state" }
+    }
+
+    t.test("work due while the phone slept leaves at separate times") {
+        val w = World()
+        val s = settings()
+        val alice = w.newClient()
+        val bob = w.newClient()
+        val carol = w.newClient()
+        w.register(alice, ALICE)
+        w.register(bob, BOB)
+        w.register(carol, CAROL)
+        // Alice cold-calls Bob: her token is attached, to be checked for renewal 30 to 60
+        // minutes later. Carol cold-calls Alice, who accepts: the release is due 10 to 60
+        // minutes later.
+        w.coldCall(alice, bob.certificate()!!, "hi bob")
+        w.coldCall(carol, alice.certificate()!!, "hi alice")
+        t.eq(1, w.deliver(alice).filterIsInstance<Event.IntroductionReceived>().size, "Carol's introduction")
+        alice.accept(w.now, carol.account())
+        t.eq(0uL, alice.outstanding(), "nothing to send before the sleep")
+
+        // Her phone sleeps four hours; both fell due meanwhile. On waking nothing leaves at once.
+        val woke = w.now + 4uL * 3600uL
+        w.wake(alice, woke)
+        t.eq(emptyList<ULong>(), w.sentBy(alice, RequestType.RELEASE) + w.sentBy(alice, RequestType.RENEW_TOKEN), "sent at the wake")
+        t.check(alice.outstanding() >= 2uL) { "release and renewal queued" }
+        t.check(alice.pollTimeout()!! > woke) { "the next time is after the wake" }
+
+        // A careless host that asks for everything at once (a time past its clock) would send
+        // the authenticated release and the anonymous renewal in the same second: the link the
+        // schedule hides (SPEC.md 13.6).
+        val careless = Client.fromBytesWithVectorRng(VectorRng("careless host".toByteArray()), alice.toBytes(), s)
+        val burst = generateSequence { careless.pollTransmit(ULong.MAX_VALUE) }.map { it.channel }.toList()
+        t.check(burst.any { it is Channel.Authenticated }) { "an authenticated request in the burst: $burst" }
+        t.check(burst.contains(Channel.Anonymous)) { "an anonymous request in the burst: $burst" }
+
+        // The scheduled host sends each at its own random time after the wake.
+        w.settle(alice)
+        val released = w.sentBy(alice, RequestType.RELEASE).single()
+        val renewed = w.sentBy(alice, RequestType.RENEW_TOKEN).single()
+        t.check(released != renewed) { "the release and the renewal leave apart" }
+        for (at in listOf(released, renewed)) {
+            t.check(at > woke && at <= woke + s.backgroundDelayMax) { "sent at +${at - woke}" }
+        }
     }
 
     t.test("restored client resends and nothing is delivered twice") {
         val w = World()
+        val s = settings()
         val alice = w.newClient()
         val bob = w.newClient()
         w.register(alice, ALICE)
         w.register(bob, BOB)
         val cert = bob.certificate()!!
         val intro = alice.composeIntroduction(w.now, cert.bytes, "hello".toByteArray(), ByteArray(0))
-        alice.sendColdCall(cert.account, w.seal(cert.account, intro))
+        alice.sendColdCall(w.now, cert.account, w.seal(cert.account, intro))
         val saved = alice.toBytes()
-        val tx = alice.pollTransmit()!!
+        val tx = alice.pollTransmit(w.now)!!
         w.send(tx.channel, tx.bytes) // taken by the server; the app died before the response
-        val restored = Client.fromBytes(saved, settings())
+
+        // The app starts again two hours later: the cold call waited past its time, so it
+        // leaves at a fresh random time, not at the restart.
+        val restored = Client.fromBytesWithVectorRng(VectorRng("kotlin restored".toByteArray()), saved, s)
         t.eq(alice.account().hex(), restored.account().hex(), "restored account")
         t.eq(1uL, restored.outstanding(), "outstanding after restore")
-        w.pump(restored)
+        val restarted = w.now + 2uL * 3600uL
+        w.wake(restored, restarted)
+        t.eq(emptyList<ULong>(), w.sentBy(restored, RequestType.COLD_CALL), "not resent at the restart")
+        w.settle(restored)
+        val resent = w.sentBy(restored, RequestType.COLD_CALL).single()
+        t.check(resent > restarted && resent <= restarted + s.backgroundDelayMax) { "resent at +${resent - restarted}" }
         t.eq(1, w.events(restored).filterIsInstance<Event.ColdCallSent>().size, "cold call acknowledged")
         t.eq(1, w.queues.getValue(Key(bob.account())).size, "queued once")
         t.eq(1uL, restored.tokenCounts().attached, "one token attached")
     }
 
     t.test("send failure hands the request out again") {
-        val alice = World().newClient()
-        val id = alice.requestCode(PhoneNumber.parse(ALICE))
-        t.eq(id, alice.pollTransmit()!!.id, "first hand-out")
-        t.check(alice.pollTransmit() == null) { "handed out once" }
+        val w = World()
+        val alice = w.newClient()
+        val id = alice.requestCode(w.now, PhoneNumber.parse(ALICE))
+        t.eq(id, alice.pollTransmit(w.now)!!.id, "first hand-out")
+        t.check(alice.pollTransmit(w.now) == null) { "handed out once" }
         alice.handleSendFailure(id)
-        t.eq(id, alice.pollTransmit()!!.id, "handed out again")
+        t.eq(id, alice.pollTransmit(w.now)!!.id, "handed out again")
     }
 
     t.test("vector rng clients and servers are reproducible") {
@@ -179,13 +289,13 @@ fun conversationTests(): Boolean {
         val jobs = clients.mapIndexed { i, client ->
             pool.submit<ULong> {
                 val number = PhoneNumber.parse("+1555010$i")
-                client.requestCode(number)
-                var tx = client.pollTransmit()!!
+                client.requestCode(w.now, number)
+                var tx = client.pollTransmit(w.now)!!
                 var handled = w.server.handle(w.now, tx.channel, tx.bytes)
                 client.handleResponse(w.now, tx.id, handled.response)
                 val code = handled.outputs.filterIsInstance<Output.SendCode>().single().code
                 client.register(w.now, number, code, null)
-                tx = client.pollTransmit()!!
+                tx = client.pollTransmit(w.now)!!
                 handled = w.server.handle(w.now, tx.channel, tx.bytes)
                 client.handleResponse(w.now, tx.id, handled.response)
                 client.tokenCounts().available

@@ -33,8 +33,8 @@ fun hostileProtocolTests(): Boolean {
     w.register(alice, "+15550001")
     w.register(bob, "+15550002")
     val cert = bob.certificate()!!
-    alice.sendColdCall(cert.account, w.seal(cert.account, alice.composeIntroduction(w.now, cert.bytes, "hi".toByteArray(), ByteArray(0))))
-    val coldCall = alice.pollTransmit()!!
+    alice.sendColdCall(w.now, cert.account, w.seal(cert.account, alice.composeIntroduction(w.now, cert.bytes, "hi".toByteArray(), ByteArray(0))))
+    val coldCall = alice.pollTransmit(w.now)!!
     alice.handleResponse(w.now, coldCall.id, w.send(coldCall.channel, coldCall.bytes))
     val delivery = w.queues.remove(Key(bob.account()))!!.single()
     val opened = w.open(bob.account(), deliverySealedPayload(delivery))
@@ -80,7 +80,7 @@ fun hostileProtocolTests(): Boolean {
 
     t.test("random bytes through every decoder") {
         for ((name, call) in decoders) for (n in LENGTHS) rejects("$name, $n random bytes") { call(random(n)) }
-        for (n in LENGTHS) if (n != 32) rejects("sendColdCall to a $n-byte account") { alice.sendColdCall(random(n), "s".toByteArray()) }
+        for (n in LENGTHS) if (n != 32) rejects("sendColdCall to a $n-byte account") { alice.sendColdCall(w.now, random(n), "s".toByteArray()) }
     }
 
     t.test("truncations and extensions") {
@@ -124,8 +124,8 @@ fun hostileProtocolTests(): Boolean {
     }
 
     t.test("client inputs") {
-        val id = alice.refreshKeys()
-        alice.pollTransmit()
+        val id = alice.refreshKeys(w.now)
+        t.eq(id, alice.pollTransmit(w.now)!!.id, "a fetch the host asked for leaves at once")
         for (n in LENGTHS) {
             val data = random(n)
             refuses(alice, "response of $n random bytes") { alice.handleResponse(w.now, id, data) }
@@ -156,7 +156,7 @@ fun hostileProtocolTests(): Boolean {
         refuses(alice, "reply to a stranger") { alice.composeReply(w.now, ByteArray(32), "m".toByteArray(), ByteArray(0)) }
         refuses(alice, "introduction for garbage") { alice.composeIntroduction(w.now, random(300), "m".toByteArray(), ByteArray(0)) }
         refuses(alice, "message too large") { alice.composeIntroduction(w.now, bob.certificate()!!.bytes, ByteArray(40000), ByteArray(0)) }
-        refuses(alice, "sealed payload too large") { alice.sendColdCall(bob.account(), ByteArray(70000)) }
+        refuses(alice, "sealed payload too large") { alice.sendColdCall(w.now, bob.account(), ByteArray(70000)) }
         refuses(alice, "code too long") { alice.register(w.now, PhoneNumber.parse("+15550001"), "1".repeat(11), null) }
         refuses(alice, "empty host key") { alice.register(w.now, PhoneNumber.parse("+15550001"), "123456", ByteArray(0)) }
         val fresh = w.newClient()
@@ -173,10 +173,10 @@ fun hostileProtocolTests(): Boolean {
         val b = world.newClient()
         val number = PhoneNumber.parse("+15550001")
         val registrations = listOf(a, b).map { client ->
-            client.requestCode(number)
+            client.requestCode(world.now, number)
             world.pump(client)
             client.register(world.now, number, world.sms.last { it.first == "+15550001" }.second, null)
-            client.pollTransmit()!!
+            client.pollTransmit(world.now)!!
         }
         world.events(a)
         val answer = world.send(registrations[1].channel, registrations[1].bytes)

@@ -108,7 +108,7 @@ fun storeTests(): Boolean {
         t.eq(store.entryCount(), w.server.storeEntryCount(), "entry count")
         val cert = bob.certificate()!!
         val intro = alice.composeIntroduction(w.now, cert.bytes, "over a kotlin store".toByteArray(), ByteArray(0))
-        alice.sendColdCall(cert.account, w.seal(cert.account, intro))
+        alice.sendColdCall(w.now, cert.account, w.seal(cert.account, intro))
         w.pump(alice)
         val event = w.deliver(bob).single() as Event.IntroductionReceived
         t.eq("over a kotlin store", String(event.message), "delivered message")
@@ -123,8 +123,17 @@ fun storeTests(): Boolean {
             w.register(alice, "+15550001")
             store.down = true
             alice.lookup(w.now, listOf(PhoneNumber.parse("+15550002")))
-            val tx = alice.pollTransmit()!!
-            val handled = w.server.handle(w.now, tx.channel, tx.bytes)
+            // The host loop until the lookup leaves (at its own time in the window).
+            var tx: Transmit
+            var handled: Handled
+            while (true) {
+                w.now = maxOf(w.now, alice.pollTimeout()!!)
+                alice.handleTimeout(w.now)
+                tx = alice.pollTransmit(w.now) ?: continue
+                handled = w.server.handle(w.now, tx.channel, tx.bytes)
+                if (handled.request == RequestType.LOOKUP) break
+                alice.handleResponse(w.now, tx.id, handled.response)
+            }
             t.eq<ErrorCode?>(ErrorCode.Internal, handled.refusal?.code, "refusal (typed=$typed)")
             alice.handleResponse(w.now, tx.id, handled.response)
             val failed = w.events(alice).single() as Event.RequestFailed

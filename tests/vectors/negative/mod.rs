@@ -114,6 +114,7 @@ pub enum KindJson {
     IdentityPoint,
     TooLong { length: usize, max: usize },
     InvalidValue,
+    NonCanonicalPadding,
 }
 
 /// Every error the negative vectors expect, named as in SPEC.md 2.7.
@@ -167,6 +168,7 @@ fn decode_json(d: &DecodeError) -> Decode {
         Kind::IdentityPoint => KindJson::IdentityPoint,
         Kind::TooLong { length, max } => KindJson::TooLong { length, max },
         Kind::InvalidValue => KindJson::InvalidValue,
+        Kind::NonCanonicalPadding => KindJson::NonCanonicalPadding,
         other => unexpected(&other),
     };
     Decode {
@@ -389,6 +391,7 @@ enum Reason {
     BadFlags,
     OverlongLength,
     InvalidValue,
+    NonCanonicalPadding,
     UnknownType,
     InvalidEmbeddedObject,
     InconsistentKey,
@@ -410,6 +413,7 @@ impl Reason {
             Reason::BadFlags => "bad_flags",
             Reason::OverlongLength => "overlong_length",
             Reason::InvalidValue => "invalid_value",
+            Reason::NonCanonicalPadding => "non_canonical_padding",
             Reason::UnknownType => "unknown_type",
             Reason::InvalidEmbeddedObject => "invalid_embedded_object",
             Reason::InconsistentKey => "inconsistent_key",

@@ -194,12 +194,12 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     cold.extend_from_slice(&o.token);
     let sealed_at = cold.len();
     let mut long = cold.clone();
-    put_u32(&mut long, 65_537);
+    put_u32(&mut long, 69_633);
     f.case(
-        "cold call: sealed payload of 65537 bytes",
+        "cold call: sealed payload of 69633 bytes",
         OverlongLength,
         long,
-        d(too_long("cold_call.sealed", 65_537, 65_536)),
+        d(too_long("cold_call.sealed", 69_633, 69_632)),
     );
     let mut wrong_token = cold.clone();
     wrong_token[2 + 32 + 1] = 3;
@@ -240,6 +240,14 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
             "reply.signature",
             bbs04::Error::Decode(dec("signature.T1", Kind::IdentityPoint)),
         ),
+    );
+    let mut exact = reply.clone();
+    exact[2 + 32 + 4..2 + 32 + 4 + 8].copy_from_slice(&1_800_000_001u64.to_be_bytes());
+    f.case(
+        "reply: timestamp not a multiple of the granularity",
+        InvalidValue,
+        exact,
+        d(dec("reply.timestamp", Kind::InvalidValue)),
     );
     f.case(
         "reply: signature cut short",
@@ -284,10 +292,10 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         embedded("lookup.phone", PhoneNumberError::LeadingZero),
     );
     f.case(
-        "fetch group key: generation cut short",
+        "fetch group key: account cut short",
         Truncated,
-        with_body(RequestType::FetchGroupKey, &[9; 34]),
-        d(truncated("fetch_group_key.since_generation", 4, 2)),
+        with_body(RequestType::FetchGroupKey, &[9; 30]),
+        d(truncated("fetch_group_key.account", 32, 30)),
     );
     files.push(f.finish(&[
         Truncated,
@@ -295,6 +303,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         UnknownVersion,
         UnknownType,
         OverlongLength,
+        InvalidValue,
         InvalidEmbeddedObject,
     ]));
 
@@ -521,12 +530,12 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         },
     );
     let mut long = cold_delivery[..2 + 16 + 8].to_vec();
-    put_u32(&mut long, 65_537);
+    put_u32(&mut long, 69_633);
     f.case(
-        "sealed payload of 65537 bytes",
+        "sealed payload of 69633 bytes",
         OverlongLength,
         long,
-        d(too_long("delivery.sealed", 65_537, 65_536)),
+        d(too_long("delivery.sealed", 69_633, 69_632)),
     );
     let reply_delivery = Delivery::Reply {
         generation: 0,
@@ -535,6 +544,14 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         signature: GroupSignature::from_bytes(&o.signature).unwrap(),
     }
     .to_bytes();
+    let mut exact = reply_delivery.clone();
+    exact[2 + 4..2 + 4 + 8].copy_from_slice(&1_800_000_599u64.to_be_bytes());
+    f.case(
+        "reply: timestamp not a multiple of the granularity",
+        InvalidValue,
+        exact,
+        d(dec("delivery.timestamp", Kind::InvalidValue)),
+    );
     let sig_at = reply_delivery.len() - GroupSignature::SIZE;
     f.case(
         "reply: signature c = r",
@@ -551,6 +568,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         UnknownVersion,
         UnknownType,
         OverlongLength,
+        InvalidValue,
         InvalidEmbeddedObject,
     ]));
 
@@ -574,17 +592,53 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         vec![],
         d(truncated("payload.version", 1, 0)),
     );
+    // The encoding is 18 bytes, then zero padding up to 2048 (SPEC.md 10.1).
+    let used = 2 + 2 + 7 + 2 + 5;
+    assert_eq!(message.len(), 2048);
     f.case(
-        "last byte missing",
+        "message cut short",
         Truncated,
-        f.truncated(),
+        message[..used - 1].to_vec(),
         d(truncated("payload.message", 5, 4)),
     );
+    let padding = || d(dec("payload.padding", Kind::NonCanonicalPadding));
     f.case(
-        "trailing byte",
-        TrailingBytes,
+        "not padded",
+        NonCanonicalPadding,
+        message[..used].to_vec(),
+        padding(),
+    );
+    f.case(
+        "padding one byte short",
+        NonCanonicalPadding,
+        f.truncated(),
+        padding(),
+    );
+    f.case(
+        "a byte after the padding",
+        NonCanonicalPadding,
         f.trailing(),
-        d(trailing("payload")),
+        padding(),
+    );
+    f.case(
+        "non-zero first padding byte",
+        NonCanonicalPadding,
+        f.with_byte(used, 1),
+        padding(),
+    );
+    f.case(
+        "non-zero last padding byte",
+        NonCanonicalPadding,
+        f.with_byte(2047, 0x80),
+        padding(),
+    );
+    let mut doubled = message.clone();
+    doubled.resize(4096, 0);
+    f.case(
+        "padded to the next bucket",
+        NonCanonicalPadding,
+        doubled,
+        padding(),
     );
     f.case(
         "version 2",
@@ -630,7 +684,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     let cert_at = 4;
     let gpk_at = cert_at + cert_len + 32;
     let member_at = gpk_at + GroupPublicKey::SIZE;
-    let sig_at = intro.len() - 96;
+    let sig_at = member_at + MemberKey::SIZE + 2 + 7 + 2 + 5 + 8;
     f.case(
         "introduction: certificate of 1025 bytes",
         OverlongLength,
@@ -676,12 +730,12 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     f.case(
         "introduction: signature cut short",
         Truncated,
-        intro[..intro.len() - 1].to_vec(),
+        intro[..sig_at + 95].to_vec(),
         d(truncated("introduction.signature", 96, 95)),
     );
     files.push(f.finish(&[
         Truncated,
-        TrailingBytes,
+        NonCanonicalPadding,
         UnknownVersion,
         UnknownType,
         OverlongLength,
