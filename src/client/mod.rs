@@ -901,6 +901,16 @@ impl Client {
     pub fn handle_timeout<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let settings = &self.settings;
         let discovery_window = settings.discovery_window;
+        // A lookup whose window ended unsent waits, ahead of newer ones, for a token of this
+        // window (13.6).
+        let current = now.window(discovery_window);
+        let expired = self.state.outbox.take_expired_lookups(current);
+        let resume = !expired.is_empty();
+        if resume {
+            let newer = core::mem::take(&mut self.state.lookups);
+            self.state.lookups = expired;
+            self.state.lookups.extend(newer);
+        }
         self.state.outbox.reschedule_overdue(now, |purpose| {
             match purpose {
                 // A lookup still belongs in its token's window.
@@ -941,6 +951,9 @@ impl Client {
             if self.state.next_key_check <= now {
                 self.check_keys(rng, now);
             }
+        }
+        if resume {
+            self.spend_discovery_tokens(rng, now);
         }
     }
 

@@ -9,6 +9,7 @@
 use super::state::Purpose;
 use super::{RequestId, Transmit};
 use crate::account::Channel;
+use crate::certificate::PhoneNumber;
 use crate::wire::{Request, RequestType};
 use crate::Time;
 use alloc::collections::BTreeSet;
@@ -107,6 +108,27 @@ impl Outbox {
                 p.not_before = now.saturating_add(delay(&p.purpose));
             }
         }
+    }
+
+    /// Takes out the lookups not handed out whose token's window ended before `window`: their
+    /// tokens are no good any more, so their batches must wait for a token of a later window
+    /// (sent at wake with the old token, they would be refused beside the phone's connection).
+    pub(super) fn take_expired_lookups(&mut self, window: u64) -> Vec<Vec<PhoneNumber>> {
+        let handed_out = &self.handed_out;
+        let (expired, kept): (Vec<Pending>, Vec<Pending>) = core::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|p| {
+                matches!(p.purpose, Purpose::Lookup { window: w, .. } if w < window)
+                    && !handed_out.contains(&p.id)
+            });
+        self.entries = kept;
+        expired
+            .into_iter()
+            .filter_map(|p| match p.purpose {
+                Purpose::Lookup { phones, .. } => Some(phones),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The request with this id.

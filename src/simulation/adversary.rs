@@ -76,7 +76,8 @@ pub enum Fields {
     FetchGroupKey {
         /// The group's owner.
         recipient: AccountId,
-        /// The generation the member says it holds, when the request carries one.
+        /// The generation the member says it holds, when the request carries one (the first
+        /// protocol version did; the current one carries none).
         since_generation: Option<u32>,
     },
     /// A token renewal (or the probe of one).
@@ -112,12 +113,11 @@ impl Fields {
                 recipient: r.recipient,
                 timestamp: r.timestamp,
             },
-            Request::FetchGroupKey {
-                account,
-                since_generation,
-            } => Fields::FetchGroupKey {
+            // The request carries no generation any more (SPEC.md 12.6); a log of an older
+            // protocol, or a hand-made one, may still give one.
+            Request::FetchGroupKey { account } => Fields::FetchGroupKey {
                 recipient: *account,
-                since_generation: Some(*since_generation),
+                since_generation: None,
             },
             Request::RenewToken { token, .. } => Fields::RenewToken {
                 token: *token.nonce(),
