@@ -47,6 +47,10 @@ pub use delay::Delay;
 pub use outbox::OVERDUE_GRACE;
 pub use state::{StateError, MAX_STATE_LIST};
 
+/// How long before its window ends a discovery token issuance leaves at the latest (seconds),
+/// so that it reaches the server within the window it names.
+const ISSUANCE_MARGIN: u64 = 300;
+
 /// Renewal checks back off by doubling at most this many times (6 h becomes 16 days).
 const MAX_BACKOFF_DOUBLINGS: u32 = 6;
 
@@ -867,6 +871,12 @@ impl Client {
                     let end = window_end(*window, discovery_window);
                     delay::uniform(rng, 0, end.secs_since(now))
                 }
+                // Tokens are issued only for the current window: ask before it ends.
+                Purpose::IssueDiscovery { window, .. } => {
+                    let end = window_end(*window, discovery_window);
+                    let delay = settings.background_delay.sample(rng);
+                    delay.min(end.secs_since(now).saturating_sub(ISSUANCE_MARGIN))
+                }
                 _ => settings.background_delay.sample(rng),
             }
         });
@@ -1070,7 +1080,9 @@ impl Client {
         fetch_missing_key: bool,
     ) {
         let window = self.window(now);
-        let not_before = self.background_time(rng, now);
+        // Tokens are issued only for the current window: ask before it ends.
+        let last = self.window_end(window).saturating_sub(ISSUANCE_MARGIN);
+        let not_before = self.background_time(rng, now).min(last.max(now));
         self.state.discovery_window = window;
         let keys = &self.state.keys.discovery_tokens;
         if keys.preferred_key(now).is_none() {
