@@ -324,7 +324,10 @@ pub struct ClientSettings {
     /// at a uniformly random time in `[interval, 2 * interval)`, SPEC.md 6.5 rule 4).
     pub key_check_interval: u64,
     /// Discovery tokens to obtain in every window, needed or not, so that the count says
-    /// nothing about the address book (at most the server's limit per window).
+    /// nothing about the address book (at most the server's limit per window). 0 asks only
+    /// when lookups wait, for as many tokens as batches wait, as the first client did: the
+    /// issuance's time and count then tell the server when and how much its user looks up
+    /// (SPEC.md 15.1 measures it).
     pub discovery_tokens: usize,
     /// How often to check whether a spent token was released (seconds; the check happens at a
     /// uniformly random time in `[interval, 2 * interval)`).
@@ -831,6 +834,13 @@ impl Client {
         }
         self.state.lookups.extend(batches);
         self.spend_discovery_tokens(rng, now);
+        // Tokens on demand: ask now for the batches left waiting.
+        if self.settings.discovery_tokens == 0
+            && !self.state.lookups.is_empty()
+            && !self.issuance_outstanding(now)
+        {
+            self.issue_discovery_tokens(rng, now, true);
+        }
         Ok(())
     }
 
@@ -1069,7 +1079,8 @@ impl Client {
     }
 
     /// Asks for this window's discovery tokens, to leave at a random time: always
-    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit). Without a
+    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit), or with 0 as
+    /// many as lookup batches wait (none if none wait). Without a
     /// discovery key valid now, fetches the keys first (if `fetch_missing_key`) and asks when
     /// they arrive; either way the window counts as served, so no timer fires again before the
     /// next one.
@@ -1084,6 +1095,14 @@ impl Client {
         let last = self.window_end(window).saturating_sub(ISSUANCE_MARGIN);
         let not_before = self.background_time(rng, now).min(last.max(now));
         self.state.discovery_window = window;
+        let count = match self.settings.discovery_tokens {
+            0 => self.state.lookups.len(),
+            n => n,
+        }
+        .min(crate::wire::MAX_DISCOVERY_REQUESTS);
+        if count == 0 {
+            return;
+        }
         let keys = &self.state.keys.discovery_tokens;
         if keys.preferred_key(now).is_none() {
             if fetch_missing_key {
@@ -1094,10 +1113,6 @@ impl Client {
         let Ok(challenge) = TokenChallenge::discovery(keys.issuer_name(), window) else {
             return;
         };
-        let count = self
-            .settings
-            .discovery_tokens
-            .clamp(1, crate::wire::MAX_DISCOVERY_REQUESTS);
         let Ok((requests, pending)) = wallet::token_requests(rng, keys, &challenge, now, count)
         else {
             return;
@@ -1137,11 +1152,17 @@ impl Client {
 
     /// Whether the client holds discovery tokens of the window of `now`, or has asked for them.
     fn has_discovery(&self, now: Time) -> bool {
+        self.state.wallet.discovery_count(self.window(now)) > 0 || self.issuance_outstanding(now)
+    }
+
+    /// Whether the client has asked for discovery tokens of the window of `now` and waits for
+    /// them.
+    fn issuance_outstanding(&self, now: Time) -> bool {
         let window = self.window(now);
-        self.state.wallet.discovery_count(window) > 0
-            || self.state.outbox.iter().any(
-                |p| matches!(p.purpose, Purpose::IssueDiscovery { window: w, .. } if w == window),
-            )
+        self.state
+            .outbox
+            .iter()
+            .any(|p| matches!(p.purpose, Purpose::IssueDiscovery { window: w, .. } if w == window))
     }
 
     /// Schedules an anonymous fetch of the published keys to check the pin (SPEC.md 6.5
