@@ -7,6 +7,9 @@ use blindpost::client::{Client, Event, FailureReason};
 use blindpost::wire::{ErrorCode, RequestType};
 use blindpost::Time;
 
+/// The most clock moves [`Walk::settle`] makes for one phone.
+const SETTLE_STEPS: usize = 10_000;
+
 /// What the clock loop observed.
 #[derive(Default)]
 pub struct ClockStats {
@@ -20,6 +23,8 @@ pub struct ClockStats {
     pub purged: usize,
     /// Days the daily job installed new discovery keys.
     pub rotations: usize,
+    /// Every event each user's client produced, per user.
+    pub events: Vec<Vec<Event>>,
 }
 
 impl Walk {
@@ -44,12 +49,41 @@ impl Walk {
         Ok(())
     }
 
+    /// Runs user `i`'s phone as SPEC.md 13.6 asks, for up to `within` seconds: the clock moves
+    /// to each time its client names (the server's daily job running as windows change), its
+    /// timers run, and what is due is sent. The other phones are idle meanwhile. Returns the
+    /// client's events.
+    pub fn settle(&mut self, i: usize, within: u64) -> Res<Vec<Event>> {
+        let until = self.world.now + within;
+        let mut stats = ClockStats::default();
+        let mut seen = Vec::new();
+        for _ in 0..SETTLE_STEPS {
+            let user = &mut self.users[i];
+            seen.extend(pump(&mut self.world, &mut self.timings, user)?);
+            let Some(t) = user.client.poll_timeout().filter(|t| *t <= until) else {
+                return Ok(seen);
+            };
+            self.world.now = self.world.now.max(t);
+            self.daily_jobs(&mut stats)?;
+            let user = &mut self.users[i];
+            self.timings
+                .client_op(&mut self.world, "handle_timeout", |rng, now| {
+                    user.client.handle_timeout(rng, now)
+                });
+        }
+        Err(fail(format!(
+            "{}: still busy after {SETTLE_STEPS} clock moves",
+            self.users[i].name
+        )))
+    }
+
     /// Runs every client's timers until `until`: each due client gets `handle_timeout` and
     /// its requests are sent. Renewal checks answered `not_released` are expected; any other
     /// failure stops the run.
     pub fn run_clock(&mut self, until: Time) -> Res<ClockStats> {
         let mut stats = ClockStats {
             early: vec![0; self.users.len()],
+            events: vec![Vec::new(); self.users.len()],
             ..ClockStats::default()
         };
         loop {
@@ -77,6 +111,7 @@ impl Walk {
                 if user.client.poll_timeout().is_some_and(|t| t <= now) {
                     return Err(fail(format!("{}: a timer does not move on", user.name)));
                 }
+                stats.events[i].extend(ev.iter().cloned());
                 for e in ev {
                     match e {
                         Event::TokenReleased { .. } => stats.releases.push((now, i)),

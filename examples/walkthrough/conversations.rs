@@ -244,7 +244,9 @@ impl Walk {
                 user.client.send_reply(rng, now, to_account, &sealed)
             })
             .ctx(|| format!("{}: send_reply", user.name))?;
-        let ev = pump(&mut self.world, &mut self.timings, user)?;
+        // The group-key fetch leaves after the reply delay, the reply right after it.
+        let ev = self.settle(from, Walk::reply_window())?;
+        let user = &mut self.users[from];
         no_failures(&user.name, &ev)?;
         if !ev.contains(&Event::ReplySent {
             recipient: to_account,

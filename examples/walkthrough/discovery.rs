@@ -1,8 +1,8 @@
 //! Act 3: discovery.
 
-use crate::host::{fail, no_failures, pump, Context, Res};
+use crate::host::{fail, Context, Res};
 use crate::walk::Walk;
-use crate::{header, number, phone_of, pick, DETAIL};
+use crate::{header, number, phone_of, pick, DETAIL, HOUR};
 use blindpost::account::Channel;
 use blindpost::certificate::{Certificate, PhoneNumber};
 use blindpost::client::Event;
@@ -39,8 +39,9 @@ impl Walk {
                 self.targets[i].push(j);
             }
         }
-        let mut total_numbers = 0;
-        let mut total_found = 0;
+        // Every phone asks for its lookups now; each batch leaves at its own random time in the
+        // window, once the client holds the window's tokens. Then the clock runs to the end of
+        // the window, every phone's host sending what falls due.
         for i in 0..h {
             // The address book: the people it will call, two more users, two numbers without
             // an account.
@@ -63,19 +64,49 @@ impl Walk {
             user.book = book.clone();
             self.timings
                 .client_op(&mut self.world, "lookup", |rng, now| {
-                    user.client.lookup(rng, now, book.clone())
+                    user.client.lookup(rng, now, book)
                 })
                 .ctx(|| format!("{}: lookup", user.name))?;
-            let ev = pump(&mut self.world, &mut self.timings, user)?;
-            no_failures(&user.name, &ev)?;
-            let found: Vec<Certificate> = ev
-                .into_iter()
+        }
+        // The spammer walks a range of numbers instead of an address book.
+        let s = self.honest;
+        let window_tokens = self.world.server.config().discovery.tokens_per_window;
+        let batch = self.world.server.config().discovery.batch_size as u64;
+        let scraped: Vec<PhoneNumber> = (0..window_tokens * batch)
+            .map(|k| number(1000 + k))
+            .collect::<Res<_>>()?;
+        let first = scraped.first().map(|p| p.as_str().to_string());
+        let last = scraped.last().map(|p| p.as_str().to_string());
+        let user = &mut self.users[s];
+        self.timings
+            .client_op(&mut self.world, "lookup", |rng, now| {
+                user.client.lookup(rng, now, scraped)
+            })
+            .ctx(|| "mallory: lookup".into())?;
+        let discovery = &self.world.server.config().discovery;
+        let window = discovery.window(self.world.now);
+        let window_end = discovery.window_end(window);
+        let started = self.world.now;
+        let stats = self.run_clock(window_end - 1)?;
+        say!(
+            self,
+            "  the clock runs {} h to the end of the window: every lookup left at its own time",
+            (window_end - 1).secs_since(started) / HOUR
+        );
+
+        let mut total_numbers = 0;
+        let mut total_found = 0;
+        for i in 0..h {
+            let user = &mut self.users[i];
+            let found: Vec<Certificate> = stats.events[i]
+                .iter()
                 .filter_map(|e| match e {
-                    Event::LookupCompleted { found } => Some(found),
+                    Event::LookupCompleted { found } => Some(found.clone()),
                     _ => None,
                 })
                 .flatten()
                 .collect();
+            let book = user.book.clone();
             // Exactly the registered numbers of the book must come back.
             let expected: BTreeSet<&str> = book
                 .iter()
@@ -108,31 +139,15 @@ impl Walk {
         }
         say!(self, "  ... and so on for every honest user");
 
-        // The spammer walks a range of numbers instead of an address book.
-        let s = self.honest;
-        let window_tokens = self.world.server.config().discovery.tokens_per_window;
-        let batch = self.world.server.config().discovery.batch_size as u64;
-        let scraped: Vec<PhoneNumber> = (0..window_tokens * batch)
-            .map(|k| number(1000 + k))
-            .collect::<Res<_>>()?;
-        let first = scraped.first().map(|p| p.as_str().to_string());
-        let last = scraped.last().map(|p| p.as_str().to_string());
         let user = &mut self.users[s];
-        self.timings
-            .client_op(&mut self.world, "lookup", |rng, now| {
-                user.client.lookup(rng, now, scraped)
-            })
-            .ctx(|| "mallory: lookup".into())?;
-        let ev = pump(&mut self.world, &mut self.timings, user)?;
-        no_failures(&user.name, &ev)?;
-        let lookups = ev
+        let lookups = stats.events[s]
             .iter()
             .filter(|e| matches!(e, Event::LookupCompleted { .. }))
             .count();
-        self.victims = ev
-            .into_iter()
+        self.victims = stats.events[s]
+            .iter()
             .filter_map(|e| match e {
-                Event::LookupCompleted { found } => Some(found),
+                Event::LookupCompleted { found } => Some(found.clone()),
                 _ => None,
             })
             .flatten()

@@ -166,10 +166,12 @@ impl User {
     }
 }
 
-/// Sends every request `user`'s client has queued until none is left, feeding each response
-/// back; returns the events the client produced.
+/// Sends the requests of `user`'s client that are due now (SPEC.md 13.6), feeding each response
+/// back; returns the events the client produced. Requests whose time has not come stay queued:
+/// [`Walk::settle`] and [`Walk::run_clock`] move the clock on to them.
 pub fn pump(world: &mut World, timings: &mut Timings, user: &mut User) -> Res<Vec<Event>> {
-    while let Some(t) = user.client.poll_transmit(Time::MAX) {
+    let now = world.now;
+    while let Some(t) = user.client.poll_transmit(now) {
         let response = timings.send(world, user.account(), t.channel, &t.bytes);
         let kind = world.received.last().map_or("?", |r| r.request_type.name());
         let name = format!("handle_response({kind})");

@@ -82,7 +82,8 @@ impl Walk {
             })
             .ctx(|| format!("{c_name}: send_reply"))?;
         let replies_before = count_replies_from(&self.world, user);
-        let ev = pump(&mut self.world, &mut self.timings, user)?;
+        let ev = self.settle(c, Walk::reply_window())?;
+        let user = &mut self.users[c];
         let expected = [(
             RequestType::FetchGroupKey,
             FailureReason::Client(ClientError::Group(blindpost::bbs04::Error::Revoked)),

@@ -3,7 +3,7 @@
 use crate::host::{Context, Res, Timings, User};
 use crate::{at, header, hex_prefix, Options, DAY, HOUR, T0};
 use blindpost::certificate::Certificate;
-use blindpost::client::ClientSettings;
+use blindpost::client::{ClientSettings, Delay};
 use blindpost::server::{Server, ServerConfig, ServerSecrets};
 use blindpost::simulation::World;
 use blindpost::store::MemoryStore;
@@ -143,5 +143,13 @@ impl Walk {
     /// checks 6-12 h after the cold call, the interval doubling after each refusal).
     pub fn settings() -> ClientSettings {
         ClientSettings::default()
+    }
+
+    /// The longest a reply waits before its group-key fetch leaves (the clients' reply delay,
+    /// SPEC.md 13.6).
+    pub fn reply_window() -> u64 {
+        match Self::settings().reply_delay {
+            Delay::Uniform { max, .. } | Delay::Exponential { max, .. } => max,
+        }
     }
 }

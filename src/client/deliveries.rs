@@ -1,11 +1,11 @@
 //! What the client does with a delivery from its queue (SPEC.md 13.4).
 
-use super::state::{Contact, Membership, RECENT_DELIVERIES};
+use super::contacts::Membership;
+use super::state::RECENT_DELIVERIES;
 use super::{Client, ClientError, Event};
-use crate::bbs04::{MemberId, PreparedGroupKey};
+use crate::bbs04::PreparedGroupKey;
 use crate::wire::{reply_context, Delivery, Introduction, Payload};
 use crate::Time;
-use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
 impl Client {
@@ -36,7 +36,7 @@ impl Client {
                 };
                 self.verify_introduction(now, &intro)?;
                 let sender = intro.sender();
-                let index = self.contact_index(&sender).ok();
+                let index = self.state.contacts.index(&sender).ok();
                 if index
                     .and_then(|i| self.state.contacts.get(i))
                     .is_some_and(|c| c.blocked)
@@ -77,7 +77,9 @@ impl Client {
                 )?;
                 let signer = self.state.group.open(&signature);
                 let index = self
-                    .contact_by_member(&signer)
+                    .state
+                    .contacts
+                    .by_member(&signer)
                     .ok_or(ClientError::UnknownSender)?;
                 let contact = self
                     .state
@@ -160,33 +162,13 @@ impl Client {
             member: content.member_key.clone(),
             group_key: content.group_key.clone(),
         };
-        match self.contact_index(&sender) {
-            Ok(i) => {
-                if let Some(c) = self.state.contacts.get_mut(i) {
-                    c.certificate = content.certificate.clone();
-                    c.membership = Some(membership);
-                    if handle.is_some() {
-                        c.unreleased = handle;
-                    }
-                }
+        let index = self.state.contacts.upsert(sender, &content.certificate);
+        if let Some(c) = self.state.contacts.get_mut(index) {
+            c.membership = Some(membership);
+            if handle.is_some() {
+                c.unreleased = handle;
             }
-            Err(_) => self.state.contacts.push(Contact {
-                account: sender,
-                certificate: content.certificate.clone(),
-                issued: None,
-                former_ids: Vec::new(),
-                membership: Some(membership),
-                unreleased: handle,
-                blocked: false,
-            }),
         }
-    }
-
-    /// The contact we issued the member key `id` to (now or in an earlier generation).
-    fn contact_by_member(&self, id: &MemberId) -> Option<usize> {
-        self.state.contacts.iter().position(|c| {
-            c.issued.as_ref().is_some_and(|m| m.id() == *id) || c.former_ids.contains(id)
-        })
     }
 
     fn remember(&mut self, id: [u8; 32]) {

@@ -14,17 +14,19 @@
 //! resends every request that had no response, and the server answers resends idempotently,
 //! so a crash at any point loses no token and delivers nothing twice.
 
+mod contacts;
 mod delay;
 mod deliveries;
 mod outbox;
 mod responses;
 mod state;
+mod wallet;
 
 use crate::account::{AccountId, Channel};
 use crate::bbs04::{self, GroupManagerKey, GroupPublicKey, PreparedGroupKey};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
-use crate::token::{self, Error as TokenError, TokenChallenge};
+use crate::token::{Error as TokenError, TokenChallenge};
 use crate::wire::{
     reply_context, reply_timestamp, ColdCallRequest, ErrorCode, IntroductionContent,
     IntroductionError, Payload, RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys,
@@ -33,15 +35,21 @@ use crate::wire::{
 use crate::Time;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use contacts::{Contacts, Membership};
 use core::fmt;
 use outbox::Outbox;
 use rand_core::CryptoRng;
-use state::{Contact, Purpose, State, TokenSlot};
+use state::{Purpose, State};
+use wallet::Wallet;
 use zeroize::Zeroizing;
 
 pub use delay::Delay;
 pub use outbox::OVERDUE_GRACE;
 pub use state::{StateError, MAX_STATE_LIST};
+
+/// How long before its window ends a discovery token issuance leaves at the latest (seconds),
+/// so that it reaches the server within the window it names.
+const ISSUANCE_MARGIN: u64 = 300;
 
 /// Renewal checks back off by doubling at most this many times (6 h becomes 16 days).
 const MAX_BACKOFF_DOUBLINGS: u32 = 6;
@@ -316,7 +324,10 @@ pub struct ClientSettings {
     /// at a uniformly random time in `[interval, 2 * interval)`, SPEC.md 6.5 rule 4).
     pub key_check_interval: u64,
     /// Discovery tokens to obtain in every window, needed or not, so that the count says
-    /// nothing about the address book (at most the server's limit per window).
+    /// nothing about the address book (at most the server's limit per window). 0 asks only
+    /// when lookups wait, for as many tokens as batches wait, as the first client did: the
+    /// issuance's time and count then tell the server when and how much its user looks up
+    /// (SPEC.md 15.1 measures it).
     pub discovery_tokens: usize,
     /// How often to check whether a spent token was released (seconds; the check happens at a
     /// uniformly random time in `[interval, 2 * interval)`).
@@ -426,9 +437,8 @@ impl Client {
             group: GroupManagerKey::generate(rng),
             former_group_keys: Vec::new(),
             certificate: None,
-            contacts: Vec::new(),
-            tokens: Vec::new(),
-            discovery_tokens: Vec::new(),
+            contacts: Contacts::default(),
+            wallet: Wallet::default(),
             releases: Vec::new(),
             outbox: Outbox::new(),
             recent_deliveries: VecDeque::new(),
@@ -497,26 +507,12 @@ impl Client {
 
     /// How many cold-call tokens are in each state.
     pub fn token_counts(&self) -> TokenCounts {
-        let mut counts = TokenCounts::default();
-        for slot in &self.state.tokens {
-            let n = match slot {
-                TokenSlot::Available(_) => &mut counts.available,
-                TokenSlot::Reserved { .. } => &mut counts.in_flight,
-                TokenSlot::Attached { .. } => &mut counts.attached,
-                TokenSlot::Renewing { .. } => &mut counts.renewing,
-            };
-            *n = n.saturating_add(1);
-        }
-        counts
+        self.state.wallet.counts()
     }
 
     /// Unused discovery tokens for `window`.
     pub fn discovery_tokens(&self, window: u64) -> usize {
-        self.state
-            .discovery_tokens
-            .iter()
-            .filter(|d| d.window == window)
-            .count()
+        self.state.wallet.discovery_count(window)
     }
 
     /// How many requests are waiting for a response.
@@ -545,26 +541,13 @@ impl Client {
         if code.len() > 10 {
             return Err(ClientError::TooLarge { field: "code" });
         }
-        let issuer = token::TokenClient::new(self.state.keys.cold_call_tokens.clone());
-        let key = self
-            .state
-            .keys
-            .cold_call_tokens
-            .preferred_key(now)
-            .ok_or(ClientError::NoTokenKey)?
-            .clone();
-        let challenge = TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())?;
-        let mut requests = Vec::new();
-        let mut pending = Vec::new();
+        let keys = &self.state.keys.cold_call_tokens;
+        let challenge = TokenChallenge::cold_call(keys.issuer_name())?;
         let count = self
             .settings
             .registration_tokens
             .min(crate::wire::MAX_REGISTRATION_TOKENS);
-        for _ in 0..count {
-            let (request, state) = issuer.request(rng, &challenge, &key, now)?;
-            requests.push(request);
-            pending.push(state);
-        }
+        let (requests, pending) = wallet::token_requests(rng, keys, &challenge, now, count)?;
         let request = Request::Register(RegisterRequest {
             phone: phone.clone(),
             code: code.into(),
@@ -609,15 +592,15 @@ impl Client {
             .verify_certificate(recipient, now, None)
             .map_err(ClientError::Certificate)?;
         let account = AccountId::for_identity_key(&recipient.identity_key().to_bytes());
-        let index = self.contact_index_or_insert(account, recipient);
+        if let Err(ClientError::Blocked) = self.state.contacts.active(&account) {
+            return Err(ClientError::Blocked);
+        }
+        let index = self.state.contacts.upsert(account, recipient);
         let contact = self
             .state
             .contacts
             .get_mut(index)
             .ok_or(ClientError::UnknownContact)?;
-        if contact.blocked {
-            return Err(ClientError::Blocked);
-        }
         let member = match &contact.issued {
             Some(m) => m.clone(),
             None => {
@@ -645,18 +628,15 @@ impl Client {
                 field: "sealed payload",
             });
         }
-        let index = self
+        let token = self
             .state
-            .tokens
-            .iter()
-            .position(|t| matches!(t, TokenSlot::Available(_)))
-            .ok_or(ClientError::NoTokens)?;
-        let Some(TokenSlot::Available(token)) = self.state.tokens.get(index).cloned() else {
-            return Err(ClientError::NoTokens);
-        };
+            .wallet
+            .available()
+            .ok_or(ClientError::NoTokens)?
+            .clone();
         let request = Request::ColdCall(ColdCallRequest {
             recipient,
-            token: token.clone(),
+            token,
             sealed: sealed.to_vec(),
         });
         let id = self.enqueue(
@@ -665,12 +645,7 @@ impl Client {
             Purpose::ColdCall { recipient },
             now,
         );
-        if let Some(slot) = self.state.tokens.get_mut(index) {
-            *slot = TokenSlot::Reserved {
-                token,
-                request: id.0,
-            };
-        }
+        self.state.wallet.reserve(id);
         Ok(id)
     }
 
@@ -691,15 +666,12 @@ impl Client {
             .clone()
             .ok_or(ClientError::NotRegistered)?;
         check_sizes(message, host_material)?;
-        let index = self.contact_index(&contact)?;
+        let index = self.state.contacts.active(&contact)?;
         let c = self
             .state
             .contacts
             .get_mut(index)
             .ok_or(ClientError::UnknownContact)?;
-        if c.blocked {
-            return Err(ClientError::Blocked);
-        }
         if c.membership.is_none() {
             return Err(ClientError::NoMembership);
         }
@@ -736,15 +708,12 @@ impl Client {
                 field: "sealed payload",
             });
         }
-        let index = self.contact_index(&contact)?;
+        let index = self.state.contacts.active(&contact)?;
         let c = self
             .state
             .contacts
             .get(index)
             .ok_or(ClientError::UnknownContact)?;
-        if c.blocked {
-            return Err(ClientError::Blocked);
-        }
         if c.membership.is_none() {
             return Err(ClientError::NoMembership);
         }
@@ -772,10 +741,7 @@ impl Client {
         now: Time,
         contact: AccountId,
     ) -> Result<(), ClientError> {
-        let index = self.contact_index(&contact)?;
-        if self.state.contacts.get(index).is_some_and(|c| c.blocked) {
-            return Err(ClientError::Blocked);
-        }
+        let index = self.state.contacts.active(&contact)?;
         self.schedule_release(rng, now, index);
         Ok(())
     }
@@ -788,7 +754,7 @@ impl Client {
         now: Time,
         contact: AccountId,
     ) -> Result<Option<RequestId>, ClientError> {
-        let index = self.contact_index(&contact)?;
+        let index = self.state.contacts.index(&contact)?;
         let own = self.account();
         let issued = self
             .state
@@ -868,6 +834,13 @@ impl Client {
         }
         self.state.lookups.extend(batches);
         self.spend_discovery_tokens(rng, now);
+        // Tokens on demand: ask now for the batches left waiting.
+        if self.settings.discovery_tokens == 0
+            && !self.state.lookups.is_empty()
+            && !self.issuance_outstanding(now)
+        {
+            self.issue_discovery_tokens(rng, now, true);
+        }
         Ok(())
     }
 
@@ -918,6 +891,12 @@ impl Client {
                     let end = window_end(*window, discovery_window);
                     delay::uniform(rng, 0, end.secs_since(now))
                 }
+                // Tokens are issued only for the current window: ask before it ends.
+                Purpose::IssueDiscovery { window, .. } => {
+                    let end = window_end(*window, discovery_window);
+                    let delay = settings.background_delay.sample(rng);
+                    delay.min(end.secs_since(now).saturating_sub(ISSUANCE_MARGIN))
+                }
                 _ => settings.background_delay.sample(rng),
             }
         });
@@ -943,7 +922,7 @@ impl Client {
         }
         self.start_renewals(rng, now);
         let window = self.window(now);
-        self.state.discovery_tokens.retain(|d| d.window >= window);
+        self.state.wallet.drop_discovery_before(window);
         if self.state.certificate.is_some() {
             if window > self.state.discovery_window {
                 self.issue_discovery_tokens(rng, now, true);
@@ -976,10 +955,7 @@ impl Client {
     /// the requests not handed out yet.
     pub fn poll_timeout(&self) -> Option<Time> {
         let releases = self.state.releases.iter().map(|r| r.due);
-        let checks = self.state.tokens.iter().filter_map(|t| match t {
-            TokenSlot::Attached { next_check, .. } => Some(*next_check),
-            _ => None,
-        });
+        let checks = self.state.wallet.check_times();
         let registered = self.state.certificate.is_some();
         let background = registered.then(|| {
             self.window_end(self.state.discovery_window)
@@ -1035,8 +1011,8 @@ impl Client {
     }
 
     /// The member key of `contact`'s group we hold, and the contact's index.
-    fn membership(&self, contact: &AccountId) -> Result<(usize, state::Membership), ClientError> {
-        let index = self.contact_index(contact)?;
+    fn membership(&self, contact: &AccountId) -> Result<(usize, Membership), ClientError> {
+        let index = self.state.contacts.index(contact)?;
         let membership = self
             .state
             .contacts
@@ -1044,33 +1020,6 @@ impl Client {
             .and_then(|c| c.membership.clone())
             .ok_or(ClientError::NoMembership)?;
         Ok((index, membership))
-    }
-
-    fn contact_index(&self, account: &AccountId) -> Result<usize, ClientError> {
-        self.state
-            .contacts
-            .iter()
-            .position(|c| c.account == *account)
-            .ok_or(ClientError::UnknownContact)
-    }
-
-    fn contact_index_or_insert(&mut self, account: AccountId, certificate: &Certificate) -> usize {
-        if let Ok(i) = self.contact_index(&account) {
-            if let Some(c) = self.state.contacts.get_mut(i) {
-                c.certificate = certificate.clone();
-            }
-            return i;
-        }
-        self.state.contacts.push(Contact {
-            account,
-            certificate: certificate.clone(),
-            issued: None,
-            former_ids: Vec::new(),
-            membership: None,
-            unreleased: None,
-            blocked: false,
-        });
-        self.state.contacts.len().saturating_sub(1)
     }
 
     fn schedule_release<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time, index: usize) {
@@ -1098,50 +1047,36 @@ impl Client {
         window_end(window, self.settings.discovery_window)
     }
 
-    /// Moves attached tokens whose check is due into renewal requests.
+    /// Moves attached tokens whose check is due into renewal requests, each to leave at its own
+    /// random time.
     fn start_renewals<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let Ok(challenge) =
             TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())
         else {
             return;
         };
-        let Some(key) = self.state.keys.cold_call_tokens.preferred_key(now).cloned() else {
-            return;
-        };
-        let issuer = token::TokenClient::new(self.state.keys.cold_call_tokens.clone());
-        for i in 0..self.state.tokens.len() {
-            let Some(TokenSlot::Attached {
-                token,
-                next_check,
-                checks,
-            }) = self.state.tokens.get(i).cloned()
+        for index in self.state.wallet.due_checks(now) {
+            let Some(token) = self.state.wallet.attached(index).cloned() else {
+                continue;
+            };
+            let keys = &self.state.keys.cold_call_tokens;
+            let Ok((requests, pending)) = wallet::token_requests(rng, keys, &challenge, now, 1)
             else {
                 continue;
             };
-            if next_check > now {
-                continue;
-            }
-            let Ok((request, pending)) = issuer.request(rng, &challenge, &key, now) else {
+            let (Some(request), Some(pending)) =
+                (requests.into_iter().next(), pending.into_iter().next())
+            else {
                 continue;
             };
             let not_before = self.background_time(rng, now);
             let id = self.enqueue(
                 Channel::Anonymous,
-                &Request::RenewToken {
-                    token: token.clone(),
-                    request,
-                },
+                &Request::RenewToken { token, request },
                 Purpose::RenewToken,
                 not_before,
             );
-            if let Some(slot) = self.state.tokens.get_mut(i) {
-                *slot = TokenSlot::Renewing {
-                    token,
-                    pending,
-                    request: id.0,
-                    checks,
-                };
-            }
+            self.state.wallet.start_renewal(index, pending, id);
         }
     }
 
@@ -1157,7 +1092,8 @@ impl Client {
     }
 
     /// Asks for this window's discovery tokens, to leave at a random time: always
-    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit). Without a
+    /// [`ClientSettings::discovery_tokens`] of them (capped by the wire limit), or with 0 as
+    /// many as lookup batches wait (none if none wait). Without a
     /// discovery key valid now, fetches the keys first (if `fetch_missing_key`) and asks when
     /// they arrive; either way the window counts as served, so no timer fires again before the
     /// next one.
@@ -1168,33 +1104,32 @@ impl Client {
         fetch_missing_key: bool,
     ) {
         let window = self.window(now);
-        let not_before = self.background_time(rng, now);
+        // Tokens are issued only for the current window: ask before it ends.
+        let last = self.window_end(window).saturating_sub(ISSUANCE_MARGIN);
+        let not_before = self.background_time(rng, now).min(last.max(now));
         self.state.discovery_window = window;
-        let Some(key) = self.state.keys.discovery_tokens.preferred_key(now).cloned() else {
+        let count = match self.settings.discovery_tokens {
+            0 => self.state.lookups.len(),
+            n => n,
+        }
+        .min(crate::wire::MAX_DISCOVERY_REQUESTS);
+        if count == 0 {
+            return;
+        }
+        let keys = &self.state.keys.discovery_tokens;
+        if keys.preferred_key(now).is_none() {
             if fetch_missing_key {
                 self.fetch_keys(not_before, true);
             }
             return;
+        }
+        let Ok(challenge) = TokenChallenge::discovery(keys.issuer_name(), window) else {
+            return;
         };
-        let Ok(challenge) =
-            TokenChallenge::discovery(self.state.keys.discovery_tokens.issuer_name(), window)
+        let Ok((requests, pending)) = wallet::token_requests(rng, keys, &challenge, now, count)
         else {
             return;
         };
-        let issuer = token::TokenClient::new(self.state.keys.discovery_tokens.clone());
-        let count = self
-            .settings
-            .discovery_tokens
-            .clamp(1, crate::wire::MAX_DISCOVERY_REQUESTS);
-        let mut requests = Vec::with_capacity(count);
-        let mut pending = Vec::with_capacity(count);
-        for _ in 0..count {
-            let Ok((request, state)) = issuer.request(rng, &challenge, &key, now) else {
-                return;
-            };
-            requests.push(request);
-            pending.push(state);
-        }
         let own = self.account();
         self.enqueue(
             Channel::Authenticated(own),
@@ -1210,15 +1145,9 @@ impl Client {
         let window = self.window(now);
         let end = self.window_end(window);
         while !self.state.lookups.is_empty() {
-            let Some(i) = self
-                .state
-                .discovery_tokens
-                .iter()
-                .position(|d| d.window == window)
-            else {
+            let Some(token) = self.state.wallet.take_discovery(window) else {
                 return;
             };
-            let token = self.state.discovery_tokens.remove(i).token;
             let phones = self.state.lookups.remove(0);
             let request = Request::Lookup {
                 token,
@@ -1236,14 +1165,17 @@ impl Client {
 
     /// Whether the client holds discovery tokens of the window of `now`, or has asked for them.
     fn has_discovery(&self, now: Time) -> bool {
+        self.state.wallet.discovery_count(self.window(now)) > 0 || self.issuance_outstanding(now)
+    }
+
+    /// Whether the client has asked for discovery tokens of the window of `now` and waits for
+    /// them.
+    fn issuance_outstanding(&self, now: Time) -> bool {
         let window = self.window(now);
         self.state
-            .discovery_tokens
+            .outbox
             .iter()
-            .any(|d| d.window == window)
-            || self.state.outbox.iter().any(
-                |p| matches!(p.purpose, Purpose::IssueDiscovery { window: w, .. } if w == window),
-            )
+            .any(|p| matches!(p.purpose, Purpose::IssueDiscovery { window: w, .. } if w == window))
     }
 
     /// Schedules an anonymous fetch of the published keys to check the pin (SPEC.md 6.5
@@ -1280,35 +1212,28 @@ impl Client {
         }
     }
 
-    /// Signs and queues a reply to `contact` with our (current) member key of its group.
-    fn queue_reply<R: CryptoRng + ?Sized>(
-        &mut self,
+    /// Our reply to `contact`, signed with `membership` (our member key of its group).
+    fn sign_reply<R: CryptoRng + ?Sized>(
+        &self,
         rng: &mut R,
         now: Time,
         contact: AccountId,
+        membership: &Membership,
         sealed: Vec<u8>,
-    ) -> Result<RequestId, ClientError> {
-        let (_, membership) = self.membership(&contact)?;
+    ) -> Result<Request, ClientError> {
         let generation = membership.group_key.generation();
-        let prepared = PreparedGroupKey::new(membership.group_key);
+        let prepared = PreparedGroupKey::new(membership.group_key.clone());
         // Coarse, so the server learns nothing of our exact clock (SPEC.md 10.3).
         let timestamp = reply_timestamp(now);
         let context = reply_context(&contact, generation, timestamp);
         let signature = membership.member.sign(rng, &prepared, &context, &sealed)?;
-        let request = Request::Reply(ReplyRequest {
+        Ok(Request::Reply(ReplyRequest {
             recipient: contact,
             generation,
             timestamp,
             sealed,
             signature,
-        });
-        // It leaves right after the group-key fetch it follows, which left at a random time.
-        Ok(self.enqueue(
-            Channel::Anonymous,
-            &request,
-            Purpose::Reply { contact },
-            now,
-        ))
+        }))
     }
 }
 

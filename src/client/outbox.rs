@@ -174,3 +174,77 @@ impl Outbox {
             .filter(|p| !self.handed_out.contains(&p.id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Time = Time::from_unix_secs(1_800_000_000);
+
+    fn outbox(times: &[u64]) -> Outbox {
+        let mut outbox = Outbox::new();
+        for t in times {
+            outbox.push(
+                Channel::Anonymous,
+                &Request::FetchKeys,
+                Purpose::FetchKeys { then_issue: false },
+                T + *t,
+            );
+        }
+        outbox
+    }
+
+    fn ids(outbox: &mut Outbox, now: Time) -> Vec<u64> {
+        core::iter::from_fn(|| outbox.next_due(now).map(|t| t.id.0)).collect()
+    }
+
+    #[test]
+    fn only_due_requests_leave_oldest_time_first_and_once() {
+        let mut outbox = outbox(&[30, 10, 20, 100]);
+        assert_eq!(outbox.earliest(), Some(T + 10));
+        assert_eq!(ids(&mut outbox, T + 9), Vec::<u64>::new());
+        assert_eq!(ids(&mut outbox, T + 30), [2, 3, 1]);
+        assert_eq!(ids(&mut outbox, T + 30), Vec::<u64>::new(), "never twice");
+        assert_eq!(outbox.earliest(), Some(T + 100));
+        assert_eq!(outbox.len(), 4, "handed out is still outstanding");
+        assert!(outbox.unmark(RequestId(3)));
+        assert_eq!(ids(&mut outbox, T + 30), [3], "a lost request goes again");
+        assert!(outbox.remove(RequestId(3)).is_some());
+        assert!(!outbox.unmark(RequestId(3)));
+    }
+
+    #[test]
+    fn only_waiting_requests_past_the_grace_get_fresh_times() {
+        let mut outbox = outbox(&[0, 10, 500]);
+        assert_eq!(ids(&mut outbox, T), [1]);
+        // At T + 70: request 2 waited 60 s past its time (still in grace), request 1 is handed
+        // out, request 3 is not due.
+        outbox.reschedule_overdue(T + 70, |_| 1000);
+        let times: Vec<Time> = outbox.iter().map(|p| p.not_before).collect();
+        assert_eq!(times, [T, T + 10, T + 500]);
+        // One second later request 2 is overdue: it alone moves, by its own draw.
+        outbox.reschedule_overdue(T + 71, |_| 1000);
+        let times: Vec<Time> = outbox.iter().map(|p| p.not_before).collect();
+        assert_eq!(times, [T, T + 1071, T + 500]);
+        assert_eq!(ids(&mut outbox, T + 1000), [3]);
+    }
+
+    #[test]
+    fn a_restored_outbox_hands_everything_out_again() {
+        let mut outbox = outbox(&[0, 0]);
+        assert_eq!(ids(&mut outbox, T), [1, 2]);
+        let mut restored = Outbox {
+            entries: outbox.entries.clone(),
+            next_id: outbox.next_id,
+            handed_out: BTreeSet::new(),
+        };
+        assert_eq!(ids(&mut restored, T), [1, 2]);
+        let next = restored.push(
+            Channel::Direct,
+            &Request::FetchKeys,
+            Purpose::RequestCode,
+            T,
+        );
+        assert_eq!(next, RequestId(3), "ids are never reused");
+    }
+}

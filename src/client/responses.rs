@@ -1,11 +1,13 @@
 //! What the client does with each response (SPEC.md 13.3).
 
+use super::contacts::Membership;
 use super::outbox::Pending;
-use super::state::{DiscoveryToken, Membership, Purpose, TokenSlot};
+use super::state::Purpose;
+use super::wallet;
 use super::{delay, Client, ClientError, Event, FailureReason, PublishedKeySet, RequestId};
-use crate::account::AccountId;
+use crate::account::{AccountId, Channel};
 use crate::certificate::Certificate;
-use crate::token::{TokenKeySet, TokenResponse};
+use crate::token::TokenKeySet;
 use crate::wire::{ErrorCode, GroupKeyUpdate, Request, RequestType, Response, ServerKeys};
 use crate::Time;
 use alloc::vec::Vec;
@@ -36,19 +38,18 @@ impl Client {
             return Err(ClientError::UnexpectedResponse);
         }
         // A response we can use but whose content fails our checks ends the request with a
-        // failure event, and nothing else of it sticks.
-        let saved_state = self.state.clone();
-        let saved_events = self.events.len();
+        // failure event, and nothing else of it sticks: each case checks everything before it
+        // changes anything.
         let pending = self
             .state
             .outbox
             .remove(id)
             .ok_or(ClientError::UnknownRequest)?;
-        if let Err(error) = self.apply_response(rng, now, pending.clone(), response) {
-            self.state = saved_state;
-            self.events.truncate(saved_events);
-            self.state.outbox.remove(id);
-            self.release_reservation(&pending);
+        let reserved_token = matches!(pending.purpose, Purpose::ColdCall { .. });
+        if let Err(error) = self.apply_response(rng, now, pending, response) {
+            if reserved_token {
+                self.state.wallet.unreserve(id);
+            }
             self.events.push_back(Event::RequestFailed {
                 id,
                 request: request_type,
@@ -56,15 +57,6 @@ impl Client {
             });
         }
         Ok(())
-    }
-
-    /// After a request failed on our side, a token it had reserved is free again.
-    fn release_reservation(&mut self, pending: &Pending) {
-        if let Purpose::ColdCall { .. } = pending.purpose {
-            self.update_slot(RequestId(pending.id), |token, _| {
-                TokenSlot::Available(token)
-            });
-        }
     }
 
     fn apply_response<R: CryptoRng + ?Sized>(
@@ -100,15 +92,9 @@ impl Client {
                 if certificate.identity_key() != &self.state.identity.public_key() {
                     return Err(ClientError::CertificateNotOurs);
                 }
-                if token_responses.len() > tokens.len() {
-                    return Err(ClientError::UnexpectedResponse);
-                }
-                let mut fresh = Vec::with_capacity(token_responses.len());
-                for (state, response) in tokens.iter().zip(&token_responses) {
-                    fresh.push(TokenSlot::Available(state.finalize(response)?));
-                }
+                let fresh = wallet::finalize(&tokens, &token_responses)?;
                 let count = fresh.len();
-                self.state.tokens.extend(fresh);
+                self.state.wallet.add(fresh);
                 self.state.certificate = Some(certificate.clone());
                 self.events.push_back(Event::Registered {
                     certificate,
@@ -123,11 +109,7 @@ impl Client {
             }
             (Purpose::ColdCall { recipient }, Response::ColdCallAccepted { .. }) => {
                 let check = self.next_check(rng, now, 0);
-                self.update_slot(id, |token, _| TokenSlot::Attached {
-                    token,
-                    next_check: check,
-                    checks: 0,
-                });
+                self.state.wallet.attach(id, check);
                 self.events.push_back(Event::ColdCallSent { recipient });
             }
             (
@@ -137,9 +119,20 @@ impl Client {
                 },
                 Response::GroupKey(update),
             ) => {
-                self.apply_group_update(contact, update)?;
-                if let Some(sealed) = then_reply {
-                    self.queue_reply(rng, now, contact, sealed)?;
+                let (index, membership) = self.followed(contact, update)?;
+                let reply = match then_reply {
+                    Some(sealed) => {
+                        Some(self.sign_reply(rng, now, contact, &membership, sealed)?)
+                    }
+                    None => None,
+                };
+                if let Some(c) = self.state.contacts.get_mut(index) {
+                    c.membership = Some(membership);
+                }
+                if let Some(reply) = reply {
+                    // It leaves right after the group-key fetch it follows, which left at a
+                    // random time.
+                    self.enqueue(Channel::Anonymous, &reply, Purpose::Reply { contact }, now);
                 }
             }
             (Purpose::Reply { contact }, Response::ReplyAccepted) => {
@@ -147,20 +140,14 @@ impl Client {
                     .push_back(Event::ReplySent { recipient: contact });
             }
             (Purpose::RenewToken, Response::TokenRenewed(response)) => {
-                let Some(i) = self.slot_of(id) else {
-                    return Ok(());
-                };
-                let Some(TokenSlot::Renewing { pending, .. }) = self.state.tokens.get(i) else {
-                    return Ok(());
-                };
-                let token = pending.finalize(&response)?;
-                if let Some(slot) = self.state.tokens.get_mut(i) {
-                    *slot = TokenSlot::Available(token);
+                if let Some(fresh) = self.state.wallet.renewed(id, &response)? {
+                    self.state.wallet.complete_renewal(id, fresh);
+                    self.events.push_back(Event::TokenRenewed);
                 }
-                self.events.push_back(Event::TokenRenewed);
             }
             (Purpose::IssueDiscovery { window, pending }, Response::DiscoveryTokens(responses)) => {
-                self.add_discovery_tokens(window, &pending, &responses)?;
+                let tokens = wallet::finalize(&pending, &responses)?;
+                self.state.wallet.add_discovery(window, tokens);
                 self.spend_discovery_tokens(rng, now);
             }
             (Purpose::Lookup { phones, .. }, Response::LookupResult(found)) => {
@@ -214,27 +201,22 @@ impl Client {
                 | ErrorCode::WrongChannel
                 | ErrorCode::Malformed,
             ) => {
-                self.update_slot(id, |token, _| TokenSlot::Available(token));
+                self.state.wallet.unreserve(id);
             }
             // Spent elsewhere or no longer valid: the token is gone.
             (Purpose::ColdCall { .. }, _) => {
-                self.remove_slot(id);
+                self.state.wallet.remove(id);
             }
             // Not released yet: check again later.
             (
                 Purpose::RenewToken,
                 ErrorCode::NotReleased | ErrorCode::Internal | ErrorCode::InvalidToken,
             ) => {
-                let checks = self.slot_checks(id).saturating_add(1);
-                let check = self.next_check(rng, now, checks);
-                self.update_slot(id, |token, _| TokenSlot::Attached {
-                    token,
-                    next_check: check,
-                    checks,
-                });
+                let check = self.next_check(rng, now, self.state.wallet.checks(id));
+                self.state.wallet.renewal_refused(id, check);
             }
             (Purpose::RenewToken, _) => {
-                self.remove_slot(id);
+                self.state.wallet.remove(id);
             }
             _ => {}
         }
@@ -246,54 +228,14 @@ impl Client {
         Ok(())
     }
 
-    fn slot_of(&self, id: RequestId) -> Option<usize> {
-        self.state.tokens.iter().position(|t| match t {
-            TokenSlot::Reserved { request, .. } | TokenSlot::Renewing { request, .. } => {
-                *request == id.0
-            }
-            _ => false,
-        })
-    }
-
-    /// How many renewal checks the token waiting on request `id` has had.
-    fn slot_checks(&self, id: RequestId) -> u32 {
-        match self.slot_of(id).and_then(|i| self.state.tokens.get(i)) {
-            Some(TokenSlot::Renewing { checks, .. }) => *checks,
-            _ => 0,
-        }
-    }
-
-    /// Replaces the slot waiting on request `id` by `f(token, checks)`.
-    fn update_slot(
-        &mut self,
-        id: RequestId,
-        f: impl FnOnce(crate::token::Token, u32) -> TokenSlot,
-    ) {
-        let Some(i) = self.slot_of(id) else { return };
-        let Some(slot) = self.state.tokens.get_mut(i) else {
-            return;
-        };
-        let (token, checks) = match slot {
-            TokenSlot::Reserved { token, .. } => (token.clone(), 0),
-            TokenSlot::Renewing { token, checks, .. } => (token.clone(), *checks),
-            _ => return,
-        };
-        *slot = f(token, checks);
-    }
-
-    fn remove_slot(&mut self, id: RequestId) {
-        if let Some(i) = self.slot_of(id) {
-            self.state.tokens.remove(i);
-        }
-    }
-
-    /// Brings our member key of `contact`'s group to the fetched generation, following the
-    /// server's records (the same for every member, SPEC.md 12.6) from our own generation.
-    fn apply_group_update(
-        &mut self,
+    /// Our member key of `contact`'s group brought to the fetched generation, following the
+    /// server's records (the same for every member, SPEC.md 12.6) from our own generation; and
+    /// the contact's index. Nothing is stored yet.
+    fn followed(
+        &self,
         contact: AccountId,
         update: GroupKeyUpdate,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(usize, Membership), ClientError> {
         let (index, membership) = self.membership(&contact)?;
         let mut member = membership.member;
         let mut group = membership.group_key;
@@ -315,33 +257,13 @@ impl Client {
                 sent: update.group_key.generation(),
             });
         }
-        if let Some(c) = self.state.contacts.get_mut(index) {
-            c.membership = Some(Membership {
+        Ok((
+            index,
+            Membership {
                 member,
                 group_key: group,
-            });
-        }
-        Ok(())
-    }
-
-    fn add_discovery_tokens(
-        &mut self,
-        window: u64,
-        pending: &[crate::token::PendingToken],
-        responses: &[TokenResponse],
-    ) -> Result<(), ClientError> {
-        if responses.len() > pending.len() {
-            return Err(ClientError::UnexpectedResponse);
-        }
-        let mut tokens = Vec::with_capacity(responses.len());
-        for (state, response) in pending.iter().zip(responses) {
-            tokens.push(DiscoveryToken {
-                window,
-                token: state.finalize(response)?,
-            });
-        }
-        self.state.discovery_tokens.extend(tokens);
-        Ok(())
+            },
+        ))
     }
 
     /// Keeps the certificates that verify under the pinned issuers and name a number we asked

@@ -3,13 +3,15 @@
 //! Each record type below is described once for the codec (`codec_struct!` / `codec_enum!` at
 //! the end of the file); the state blob is written and read from those descriptions.
 
+use super::contacts::{Contact, Contacts, Membership};
 use super::outbox::{Outbox, Pending};
+use super::wallet::{DiscoveryToken, TokenSlot, Wallet};
 use crate::account::AccountId;
-use crate::bbs04::{GroupManagerKey, GroupPublicKey, MemberId, MemberKey};
+use crate::bbs04::{GroupManagerKey, GroupPublicKey};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, HostKey, PhoneNumber, MAX_HOST_KEY_LEN};
 use crate::encoding::{DecodeError, EncodeError, Reader};
-use crate::token::{PendingToken, Token};
+use crate::token::PendingToken;
 use crate::wire::codec::{
     codec_enum, codec_struct, encode_with, read_tag, tags, Bytes, Decode, Encode, List, Optional,
     Own, U16, U32, U8,
@@ -120,58 +122,6 @@ impl From<EncodeError> for StateError {
     }
 }
 
-/// A contact: someone who introduced itself to us, or whom we introduced ourselves to.
-#[derive(Clone, Debug)]
-pub(super) struct Contact {
-    pub(super) account: AccountId,
-    pub(super) certificate: Certificate,
-    /// The member key of our group we gave them (to open their replies, or revoke them).
-    pub(super) issued: Option<MemberKey>,
-    /// Ids their member key had in earlier generations of our group.
-    pub(super) former_ids: Vec<MemberId>,
-    /// A member key of their group, for replying to them.
-    pub(super) membership: Option<Membership>,
-    /// The handle of their cold call, whose token is attached to us until we release it.
-    pub(super) unreleased: Option<DeliveryHandle>,
-    pub(super) blocked: bool,
-}
-
-/// A member key of a contact's group and the group key it belongs to.
-#[derive(Clone, Debug)]
-pub(super) struct Membership {
-    pub(super) member: MemberKey,
-    pub(super) group_key: GroupPublicKey,
-}
-
-/// A cold-call token and where it is in its life (SPEC.md 13.3).
-#[derive(Clone, Debug)]
-pub(super) enum TokenSlot {
-    /// Ready to pay for a cold call.
-    Available(Token),
-    /// Offered in the cold call `request`, not yet acknowledged.
-    Reserved { token: Token, request: u64 },
-    /// Attached to a recipient; check for its release at `next_check` (the `checks`-th check).
-    Attached {
-        token: Token,
-        next_check: Time,
-        checks: u32,
-    },
-    /// Being exchanged for a fresh token in `request`, at the `checks`-th check.
-    Renewing {
-        token: Token,
-        pending: PendingToken,
-        request: u64,
-        checks: u32,
-    },
-}
-
-/// A discovery token for one window.
-#[derive(Clone, Debug)]
-pub(super) struct DiscoveryToken {
-    pub(super) window: u64,
-    pub(super) token: Token,
-}
-
 /// A release scheduled for a randomised later time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct ScheduledRelease {
@@ -228,9 +178,8 @@ pub(super) struct State {
     pub(super) group: GroupManagerKey,
     pub(super) former_group_keys: Vec<GroupPublicKey>,
     pub(super) certificate: Option<Certificate>,
-    pub(super) contacts: Vec<Contact>,
-    pub(super) tokens: Vec<TokenSlot>,
-    pub(super) discovery_tokens: Vec<DiscoveryToken>,
+    pub(super) contacts: Contacts,
+    pub(super) wallet: Wallet,
     pub(super) releases: Vec<ScheduledRelease>,
     pub(super) outbox: Outbox,
     pub(super) recent_deliveries: VecDeque<[u8; 32]>,
@@ -278,10 +227,8 @@ codec_struct!(State {
     former_group_keys: List<U8, FORMER_GROUP_KEYS> =
         ("state.former_group_keys", "state.former_group_key"),
     certificate: Optional<CertificateField> = "state.certificate",
-    contacts: List<U32, MAX_STATE_LIST> = ("state.contacts", "contact"),
-    tokens: List<U32, MAX_STATE_LIST> = ("state.tokens", "token_slot"),
-    discovery_tokens: List<U32, MAX_STATE_LIST> =
-        ("state.discovery_tokens", "discovery_token"),
+    contacts: Own = "state.contacts",
+    wallet: Own = "state.wallet",
     releases: List<U32, MAX_STATE_LIST> = ("state.releases", "release"),
     outbox: Own = "state.outbox",
     recent_deliveries: List<U16, RECENT_DELIVERIES> =
@@ -295,6 +242,15 @@ codec_struct!(Outbox {
     entries: List<U32, MAX_STATE_LIST> = ("state.outbox", "pending"),
     next_id: Own = "state.next_request",
 } transient { handed_out });
+
+codec_struct!(Wallet {
+    tokens: List<U32, MAX_STATE_LIST> = ("state.tokens", "token_slot"),
+    discovery: List<U32, MAX_STATE_LIST> = ("state.discovery_tokens", "discovery_token"),
+});
+
+codec_struct!(Contacts {
+    list: List<U32, MAX_STATE_LIST> = ("state.contacts", "contact"),
+});
 
 codec_struct!(Contact {
     account: Own = "contact.account",
@@ -472,7 +428,7 @@ mod tests {
         for i in 0..count {
             let mut account = [0u8; 32];
             account[..4].copy_from_slice(&i.to_be_bytes());
-            client.state.contacts.push(Contact {
+            client.state.contacts.list.push(Contact {
                 account: AccountId(account),
                 certificate: certificate.clone(),
                 issued: None,
@@ -485,7 +441,13 @@ mod tests {
         let bytes = client.state.to_bytes().unwrap();
         let back = State::from_bytes(&bytes).unwrap();
         assert_eq!(back.contacts.len(), 70_000);
-        for (i, (a, b)) in client.state.contacts.iter().zip(&back.contacts).enumerate() {
+        for (i, (a, b)) in client
+            .state
+            .contacts
+            .iter()
+            .zip(back.contacts.iter())
+            .enumerate()
+        {
             assert_eq!(a.account, b.account, "contact {i}");
             assert_eq!(a.certificate, b.certificate, "contact {i}");
             assert_eq!(a.unreleased, b.unreleased, "contact {i}");

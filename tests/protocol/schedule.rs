@@ -308,3 +308,42 @@ fn the_key_pin_is_checked_at_random_times_and_a_contradicting_set_is_reported() 
         update.digest()
     );
 }
+
+#[test]
+fn tokens_on_demand_are_asked_for_only_by_lookups_and_count_their_batches() {
+    let mut world = world("schedule: on demand");
+    let on_demand = ClientSettings {
+        discovery_tokens: 0,
+        discovery_batch: 1,
+        ..settings()
+    };
+    let mut alice = world.new_client_with(on_demand);
+    let mut bob = world.new_client();
+    world.register(&mut bob, "+15550002");
+    let start = world.received.len();
+    world.register(&mut alice, "+15550001");
+    let registered = world.now;
+    run_until(&mut world, &mut alice, registered + 3600);
+    assert!(
+        sent(&world, start, &alice, RequestType::IssueDiscoveryTokens).is_empty(),
+        "no lookup, no tokens"
+    );
+    let numbers = ["+15550002", "+15550004", "+15550005"];
+    alice
+        .lookup(&mut world.rng, world.now, numbers.map(phone).to_vec())
+        .unwrap();
+    let window_end = Time::from_unix_secs((world.now.window(DAY) + 1) * DAY);
+    let seen = run_until(&mut world, &mut alice, window_end - 1);
+    let issued = sent(&world, start, &alice, RequestType::IssueDiscoveryTokens);
+    assert_eq!(issued.len(), 1);
+    let Ok(Request::IssueDiscoveryTokens { requests, .. }) = Request::from_bytes(&issued[0].bytes)
+    else {
+        panic!("an issuance request");
+    };
+    assert_eq!(requests.len(), 3, "one token per waiting batch");
+    let completed = seen
+        .iter()
+        .filter(|e| matches!(e, Event::LookupCompleted { .. }))
+        .count();
+    assert_eq!(completed, 3);
+}

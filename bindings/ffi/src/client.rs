@@ -41,7 +41,8 @@ pub struct ClientSettings {
     /// at a uniformly random time in `[interval, 2 * interval)`).
     #[uniffi(default = 43200)]
     pub key_check_interval: u64,
-    /// Discovery tokens to obtain in every window, needed or not.
+    /// Discovery tokens to obtain in every window, needed or not (0: only when lookups wait,
+    /// one per batch, which tells the server when and how much the user looks up).
     #[uniffi(default = 10)]
     pub discovery_tokens: u64,
     /// How often to check whether a spent token was released (seconds; the check happens at a
