@@ -21,7 +21,7 @@ use super::adversary::{Connection, Fields, LoggedDelivery, LoggedRequest, Server
 use super::{events, settings, World, T0};
 use crate::account::AccountId;
 use crate::certificate::{Certificate, PhoneNumber};
-use crate::client::{Client, Event, Transmit};
+use crate::client::{Client, ClientSettings, Event, Transmit};
 use crate::wire::{Delivery, Request};
 use crate::Time;
 use alloc::format;
@@ -55,8 +55,22 @@ pub enum HostMode {
     /// `handle_timeout`, then send what `poll_transmit` hands out now.
     Scheduled,
     /// Runs `handle_timeout` when due, then sends everything queued at once, ignoring
-    /// not-before times (the control experiment: what the client did before scheduling).
+    /// not-before times, and its client asks for discovery tokens only when lookups wait
+    /// (`discovery_tokens: 0`): the control experiment, what the first client did.
     SendAtOnce,
+}
+
+impl HostMode {
+    /// The settings of the phones' clients in this mode.
+    pub fn client_settings(self) -> ClientSettings {
+        match self {
+            HostMode::Scheduled => settings(),
+            HostMode::SendAtOnce => ClientSettings {
+                discovery_tokens: 0,
+                ..settings()
+            },
+        }
+    }
 }
 
 /// What to simulate.
@@ -163,7 +177,7 @@ impl Population {
         let end = start + config.days * DAY;
         let mut phones = Vec::with_capacity(config.phones);
         for i in 0..config.phones {
-            let mut client = world.new_client();
+            let mut client = world.new_client_with(config.mode.client_settings());
             world.now = start + i as u64;
             world.register(&mut client, &number(i));
             let offset = uniform(&mut world.rng, 0, 2 * MAX_CLOCK_OFFSET + 1) as i64
@@ -291,7 +305,8 @@ impl Population {
         if coin(rng, RESTART) {
             let phone = &mut self.phones[i];
             let blob = phone.client.to_bytes().expect("the state fits");
-            phone.client = Client::from_bytes(&blob, settings()).expect("the state reloads");
+            phone.client =
+                Client::from_bytes(&blob, self.mode.client_settings()).expect("the state reloads");
         }
         let room = until.secs_since(now).clamp(2, 2 * HOUR);
         for (at, _) in self.phones[i].plans.iter_mut() {
