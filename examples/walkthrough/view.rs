@@ -215,8 +215,11 @@ impl Walk {
         header(9, "What the server saw, and what it could not tell");
         say!(self, "Every request the server received is in the host's log, with the channel it came by. The checks");
         say!(self, "below scan those bytes and the server's store for things the server should not be able to tell;");
-        say!(self, "the log's ground truth (which device sent what) is used only by the checks. Not covered: timing");
-        say!(self, "on the anonymous channel, which the host must blur (releases here came 1-24 h after the reply).");
+        say!(self, "the log's ground truth (which device sent what) is used only by the checks. Timing, order, counts");
+        say!(
+            self,
+            "and sizes are the next act's subject (releases here came 1-24 h after the reply)."
+        );
         let purged = self
             .world
             .server

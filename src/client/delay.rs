@@ -1,5 +1,5 @@
 //! Random delays: when a release is sent after acceptance, when a renewal check happens, and
-//! when each request may leave (SPEC.md 13.4).
+//! when each request may leave (SPEC.md 13.6).
 //!
 //! The core has no floating point (no_std without libm), so the exponential distribution is
 //! sampled by inversion in fixed point: `-ln(U)` with `U` uniform on 64 bits, from an integer

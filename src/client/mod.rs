@@ -314,7 +314,7 @@ impl From<TokenError> for ClientError {
 pub struct ClientSettings {
     /// How long after acceptance a cold call's token is released.
     pub release_delay: Delay,
-    /// How long a reply waits before its group-key fetch leaves (SPEC.md 13.4).
+    /// How long a reply waits before its group-key fetch leaves (SPEC.md 13.6).
     pub reply_delay: Delay,
     /// How long background work waits before it leaves, counted from when it becomes due
     /// (releases, renewals, key-set checks, discovery token issuance), and how long any request
@@ -811,7 +811,7 @@ impl Client {
 
     /// Looks up which of `phones` have accounts, paying one discovery token per batch. Each
     /// batch leaves at its own uniformly random time in the rest of the discovery window, with
-    /// a token the client obtained earlier in the window (SPEC.md 13.4); batches beyond the
+    /// a token the client obtained earlier in the window (SPEC.md 13.6); batches beyond the
     /// tokens held wait for the next window. The answers come as
     /// [`Event::LookupCompleted`], one per batch.
     pub fn lookup<R: CryptoRng + ?Sized>(
@@ -874,10 +874,10 @@ impl Client {
     pub fn handle_timeout<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
         let settings = &self.settings;
         let discovery_window = settings.discovery_window;
+        let window = now.window(discovery_window);
         // A lookup whose window ended unsent waits, ahead of newer ones, for a token of this
         // window (13.6).
-        let current = now.window(discovery_window);
-        let expired = self.state.outbox.take_expired_lookups(current);
+        let expired = self.state.outbox.take_expired_lookups(window);
         let resume = !expired.is_empty();
         if resume {
             let newer = core::mem::take(&mut self.state.lookups);
@@ -885,20 +885,17 @@ impl Client {
             self.state.lookups.extend(newer);
         }
         self.state.outbox.reschedule_overdue(now, |purpose| {
-            match purpose {
-                // A lookup still belongs in its token's window.
+            let fresh = match purpose {
                 Purpose::Lookup { window, .. } => {
-                    let end = window_end(*window, discovery_window);
-                    delay::uniform(rng, 0, end.secs_since(now))
+                    lookup_time(rng, now, window_end(*window, discovery_window))
                 }
-                // Tokens are issued only for the current window: ask before it ends.
                 Purpose::IssueDiscovery { window, .. } => {
-                    let end = window_end(*window, discovery_window);
                     let delay = settings.background_delay.sample(rng);
-                    delay.min(end.secs_since(now).saturating_sub(ISSUANCE_MARGIN))
+                    issuance_time(now, delay, window_end(*window, discovery_window))
                 }
-                _ => settings.background_delay.sample(rng),
-            }
+                _ => now.saturating_add(settings.background_delay.sample(rng)),
+            };
+            fresh.secs_since(now)
         });
         let own = self.account();
         let (due, later): (Vec<_>, Vec<_>) = core::mem::take(&mut self.state.releases)
@@ -921,7 +918,6 @@ impl Client {
             );
         }
         self.start_renewals(rng, now);
-        let window = self.window(now);
         self.state.wallet.drop_discovery_before(window);
         if self.state.certificate.is_some() {
             if window > self.state.discovery_window {
@@ -940,7 +936,7 @@ impl Client {
 
     /// The next request to send, if one is due at `now`. Requests whose time has not come stay
     /// queued: [`Client::poll_timeout`] says when to ask again. A host that calls this with a
-    /// time later than its clock defeats the schedule (SPEC.md 13.4).
+    /// time later than its clock defeats the schedule (SPEC.md 13.6).
     pub fn poll_transmit(&mut self, now: Time) -> Option<Transmit> {
         self.state.outbox.next_due(now)
     }
@@ -1104,9 +1100,8 @@ impl Client {
         fetch_missing_key: bool,
     ) {
         let window = self.window(now);
-        // Tokens are issued only for the current window: ask before it ends.
-        let last = self.window_end(window).saturating_sub(ISSUANCE_MARGIN);
-        let not_before = self.background_time(rng, now).min(last.max(now));
+        let delay = self.settings.background_delay.sample(rng);
+        let not_before = issuance_time(now, delay, self.window_end(window));
         self.state.discovery_window = window;
         let count = match self.settings.discovery_tokens {
             0 => self.state.lookups.len(),
@@ -1153,7 +1148,7 @@ impl Client {
                 token,
                 phones: phones.clone(),
             };
-            let not_before = now.saturating_add(delay::uniform(rng, 0, end.secs_since(now)));
+            let not_before = lookup_time(rng, now, end);
             self.enqueue(
                 Channel::Anonymous,
                 &request,
@@ -1235,6 +1230,20 @@ impl Client {
             signature,
         }))
     }
+}
+
+/// When a lookup paying with a token of the window ending at `end` leaves: uniformly in
+/// `[now, end)` (SPEC.md 13.6).
+fn lookup_time<R: CryptoRng + ?Sized>(rng: &mut R, now: Time, end: Time) -> Time {
+    now.saturating_add(delay::uniform(rng, 0, end.secs_since(now)))
+}
+
+/// When a discovery token issuance for the window ending at `end` leaves: `now + delay`, but
+/// at the latest [`ISSUANCE_MARGIN`] before the window ends, since tokens are issued for the
+/// current window only (SPEC.md 13.6).
+fn issuance_time(now: Time, delay: u64, end: Time) -> Time {
+    let last = end.saturating_sub(ISSUANCE_MARGIN).max(now);
+    now.saturating_add(delay).min(last)
 }
 
 /// The first second after discovery window `window` of `length` seconds.

@@ -1,4 +1,4 @@
-//! The client's outstanding requests and when each may leave (SPEC.md 13.2 and 13.4).
+//! The client's outstanding requests and when each may leave (SPEC.md 13.2 and 13.6).
 //!
 //! Every request waits in the outbox from the moment it is made until its response arrives.
 //! Each has a not-before time: [`Outbox::next_due`] hands a request out only once that time

@@ -95,7 +95,7 @@ pub fn settings() -> ClientSettings {
 /// How the clients' hosts treat the time each request may leave at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostTiming {
-    /// A request leaves when its time has come (SPEC.md 13.4): [`World::pump`] sends what is
+    /// A request leaves when its time has come (SPEC.md 13.6): [`World::pump`] sends what is
     /// due now, and the higher steps move the clock on until their requests have left.
     Scheduled,
     /// Every queued request leaves at once, whatever its time: the schedule is ignored, as a

@@ -51,7 +51,7 @@ const BLOCK_MESSAGE: f64 = 0.03;
 /// How a phone's host sends what its client queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostMode {
-    /// The host loop contract (SPEC.md 13.2): whenever the clock reaches `poll_timeout`, run
+    /// The host loop contract (SPEC.md 13.6): whenever the clock reaches `poll_timeout`, run
     /// `handle_timeout`, then send what `poll_transmit` hands out now.
     Scheduled,
     /// Runs `handle_timeout` when due, then sends everything queued at once, ignoring
