@@ -1,0 +1,1 @@
+//! Placeholder: filled by the issue-14 work on this limit.
