@@ -39,6 +39,17 @@ impl GroupPublicKey {
         self.generation
     }
 
+    /// The generation of an encoded group key, read from its fixed place (after the version
+    /// byte) without decoding the points: `None` if `bytes` is not [`Self::SIZE`] long or has
+    /// another version. A server checks a reply's generation this way before it pays for
+    /// decoding and preparing the key.
+    pub fn generation_of_encoding(bytes: &[u8]) -> Option<u32> {
+        if bytes.len() != Self::SIZE || bytes.first() != Some(&VERSION) {
+            return None;
+        }
+        Some(u32::from_be_bytes(bytes.get(1..5)?.try_into().ok()?))
+    }
+
     /// The canonical encoding.
     pub fn to_bytes(&self) -> [u8; Self::SIZE] {
         let mut w = Writer::<{ Self::SIZE }>::new();

@@ -42,21 +42,10 @@ impl<S: Store> Server<S> {
                 "sealed payload too large",
             ));
         }
-        let Some(record) = self.store.get(&account_key(&reply.recipient), now)? else {
-            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
-        };
-        let prepared = self.prepared_bytes(
-            &reply.recipient,
-            AccountRecord::group_key_fields(&record)?.0,
-        )?;
-        if reply.generation != prepared.group_key().generation() {
-            return Err(Refusal::new(
-                ErrorCode::StaleGeneration,
-                "group key has moved on",
-            ));
-        }
-        // The signer's clock was somewhere in [t, t + granularity) (SPEC.md 12.5): accept if a
-        // point of it is within the skew of ours, that is t - skew <= now < t + granularity + skew.
+        // Cheap checks first (SPEC.md 12.5): the clock, then the generation read from the stored
+        // key's bytes, and only then the key decoded and prepared (or taken from the cache).
+        // The signer's clock was somewhere in [t, t + granularity): accept if a point of it is
+        // within the skew of ours, that is t - skew <= now < t + granularity + skew.
         let accepted_until = reply
             .timestamp
             .saturating_add(REPLY_TIME_GRANULARITY)
@@ -67,6 +56,19 @@ impl<S: Store> Server<S> {
                 "timestamp too far from the server clock",
             ));
         }
+        let Some(record) = self.store.get(&account_key(&reply.recipient), now)? else {
+            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
+        };
+        let (key_bytes, _) = AccountRecord::group_key_fields(&record)?;
+        let generation = GroupPublicKey::generation_of_encoding(key_bytes)
+            .ok_or_else(|| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))?;
+        if reply.generation != generation {
+            return Err(Refusal::new(
+                ErrorCode::StaleGeneration,
+                "group key has moved on",
+            ));
+        }
+        let prepared = self.prepared(&reply.recipient, key_bytes)?;
         let context = reply_context(&reply.recipient, reply.generation, reply.timestamp);
         prepared
             .verify(&context, &reply.sealed, &reply.signature)
@@ -105,7 +107,7 @@ impl<S: Store> Server<S> {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
         let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
-        let prepared = self.prepared_bytes(&account, key_bytes)?;
+        let prepared = self.prepared(&account, key_bytes)?;
         let current = prepared.group_key().generation();
         let newest_kept =
             current.saturating_sub(u32::try_from(MAX_RECORDS_PER_UPDATE).unwrap_or(u32::MAX));

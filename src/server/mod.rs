@@ -10,6 +10,7 @@
 
 mod discovery;
 mod groups;
+mod key_cache;
 mod records;
 mod registration;
 mod secrets;
@@ -27,9 +28,11 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
+use key_cache::KeyCache;
 use rand_core::CryptoRng;
 
 pub use discovery::DiscoveryConfig;
+pub use key_cache::KeyCacheStats;
 pub use secrets::ServerSecrets;
 
 /// Policy knobs of the server (defaults in SPEC.md 12.9).
@@ -52,8 +55,9 @@ pub struct ServerConfig {
     pub reply_skew: u64,
     /// Contact discovery limits.
     pub discovery: DiscoveryConfig,
-    /// How many prepared group keys to cache (std only; 0 disables the cache).
-    pub prepared_key_cache: usize,
+    /// Bytes the prepared group key cache may hold (std only; 0 disables it). Each key counts
+    /// about 66 KB (SPEC.md 12.9).
+    pub prepared_key_cache_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -67,7 +71,7 @@ impl Default for ServerConfig {
             max_sealed_len: crate::wire::MAX_SEALED_LEN,
             reply_skew: 300,
             discovery: DiscoveryConfig::default(),
-            prepared_key_cache: 10_000,
+            prepared_key_cache_bytes: 64 << 20,
         }
     }
 }
@@ -188,8 +192,7 @@ pub struct Server<S: Store> {
     config: ServerConfig,
     secrets: ServerSecrets,
     store: S,
-    #[cfg(feature = "std")]
-    prepared: std::sync::Mutex<alloc::collections::BTreeMap<AccountId, Arc<PreparedGroupKey>>>,
+    key_cache: KeyCache,
 }
 
 impl<S: Store> fmt::Debug for Server<S> {
@@ -235,11 +238,10 @@ impl<S: Store> Server<S> {
         )?;
         discovery::check_keys(&config.discovery, &secrets.discovery_keys)?;
         Ok(Self {
+            key_cache: KeyCache::new(config.prepared_key_cache_bytes),
             config,
             secrets,
             store,
-            #[cfg(feature = "std")]
-            prepared: std::sync::Mutex::new(alloc::collections::BTreeMap::new()),
         })
     }
 
@@ -411,56 +413,22 @@ impl<S: Store> Server<S> {
         self.store.purge_expired(now)
     }
 
-    /// The prepared form of the encoded group key `bytes`, from the cache when it is current.
-    fn prepared_bytes(
+    /// The prepared form of the encoded group key `bytes` of `account`, from the cache when
+    /// it holds this encoding.
+    fn prepared(
         &self,
         account: &AccountId,
         bytes: &[u8],
     ) -> Result<Arc<PreparedGroupKey>, Refusal> {
-        #[cfg(feature = "std")]
-        {
-            if self.config.prepared_key_cache > 0 {
-                let cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(p) = cache.get(account) {
-                    if p.group_key().to_bytes().as_slice() == bytes {
-                        return Ok(Arc::clone(p));
-                    }
-                }
-            }
-        }
-        let key = crate::bbs04::GroupPublicKey::from_bytes(bytes)
-            .map_err(|_| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))?;
-        Ok(self.prepared(account, &key))
+        self.key_cache
+            .prepared(account, bytes)
+            .map_err(|_| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))
     }
 
-    /// The prepared form of `key`, from the cache when it is current.
-    fn prepared(
-        &self,
-        account: &AccountId,
-        key: &crate::bbs04::GroupPublicKey,
-    ) -> Arc<PreparedGroupKey> {
-        #[cfg(feature = "std")]
-        {
-            if self.config.prepared_key_cache > 0 {
-                let mut cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(p) = cache.get(account) {
-                    if p.group_key() == key {
-                        return Arc::clone(p);
-                    }
-                }
-                let p = Arc::new(PreparedGroupKey::new(key.clone()));
-                if cache.len() >= self.config.prepared_key_cache {
-                    // Evict an arbitrary entry (the first); a real LRU is the host's choice.
-                    if let Some(first) = cache.keys().next().copied() {
-                        cache.remove(&first);
-                    }
-                }
-                cache.insert(*account, Arc::clone(&p));
-                return p;
-            }
-        }
-        let _ = account;
-        Arc::new(PreparedGroupKey::new(key.clone()))
+    /// What the prepared group key cache holds and how often it had to decode and prepare a
+    /// key (a miss): for hosts' metrics, and to check that refused requests prepare nothing.
+    pub fn key_cache_stats(&self) -> KeyCacheStats {
+        self.key_cache.stats()
     }
 }
 

@@ -52,9 +52,10 @@ pub struct ServerConfig {
     /// Phone numbers one discovery token pays for.
     #[uniffi(default = 100)]
     pub discovery_batch_size: u64,
-    /// How many prepared group keys to cache (0 disables the cache).
-    #[uniffi(default = 10000)]
-    pub prepared_key_cache: u64,
+    /// Bytes the prepared group key cache may hold (0 disables the cache; each key counts
+    /// about 66 KB).
+    #[uniffi(default = 67108864)]
+    pub prepared_key_cache_bytes: u64,
 }
 
 fn narrow(n: u64) -> usize {
@@ -75,7 +76,7 @@ impl From<&core::ServerConfig> for ServerConfig {
             discovery_window_seconds: c.discovery.window_seconds,
             discovery_tokens_per_window: c.discovery.tokens_per_window,
             discovery_batch_size: wide(c.discovery.batch_size),
-            prepared_key_cache: wide(c.prepared_key_cache),
+            prepared_key_cache_bytes: wide(c.prepared_key_cache_bytes),
         }
     }
 }
@@ -97,7 +98,7 @@ impl TryFrom<&ServerConfig> for core::ServerConfig {
                 tokens_per_window: c.discovery_tokens_per_window,
                 batch_size: narrow(c.discovery_batch_size),
             },
-            prepared_key_cache: narrow(c.prepared_key_cache),
+            prepared_key_cache_bytes: narrow(c.prepared_key_cache_bytes),
         })
     }
 }
