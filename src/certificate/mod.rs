@@ -346,6 +346,37 @@ impl Certificate {
     }
 }
 
+/// A certificate still in its encoding: what a lookup answer carries (SPEC.md 14.3). The
+/// server hands out the certificates it issued and stored without decoding their points (the
+/// decode's square roots and subgroup checks were most of a lookup's cost); the client decodes
+/// each with [`EncodedCertificate::decode`], which checks every field, and verifies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncodedCertificate(Vec<u8>);
+
+impl EncodedCertificate {
+    /// Bytes claimed to encode a certificate; nothing is checked until
+    /// [`EncodedCertificate::decode`].
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes as received.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Decodes the certificate, checking every field as [`Certificate::from_bytes`] does.
+    pub fn decode(&self) -> Result<Certificate, CertificateError> {
+        Certificate::from_bytes(&self.0)
+    }
+}
+
+impl From<&Certificate> for EncodedCertificate {
+    fn from(certificate: &Certificate) -> Self {
+        Self(certificate.to_bytes())
+    }
+}
+
 /// The to-be-signed part of a certificate: every field but the signature, in order.
 fn encode_tbs(issuer: KeyId, c: &CertificateContent) -> Vec<u8> {
     let host = c.host_key.as_ref().map_or(&[][..], HostKey::as_bytes);

@@ -6,7 +6,7 @@ use super::state::Purpose;
 use super::wallet;
 use super::{delay, Client, ClientError, Event, FailureReason, PublishedKeySet, RequestId};
 use crate::account::{AccountId, Channel};
-use crate::certificate::Certificate;
+use crate::certificate::{Certificate, EncodedCertificate};
 use crate::token::TokenKeySet;
 use crate::wire::{ErrorCode, GroupKeyUpdate, Request, RequestType, Response, ServerKeys};
 use crate::Time;
@@ -273,8 +273,11 @@ impl Client {
         rng: &mut R,
         now: Time,
         phones: &[crate::certificate::PhoneNumber],
-        found: Vec<Certificate>,
+        found: Vec<EncodedCertificate>,
     ) -> Result<Vec<Certificate>, ClientError> {
+        // The server passes on what it stored without decoding it: a certificate that does not
+        // decode is dropped like one that does not verify.
+        let found: Vec<Certificate> = found.iter().filter_map(|c| c.decode().ok()).collect();
         let items: Vec<_> = found.iter().map(|c| (c, None)).collect();
         let results = self
             .state

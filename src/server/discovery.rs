@@ -8,7 +8,7 @@ use super::tokens::{check_token, token_id};
 use super::{Refusal, Server, ServerError};
 use crate::account::AccountId;
 use crate::blind_rsa::SecretKey;
-use crate::certificate::{Certificate, PhoneNumber};
+use crate::certificate::{EncodedCertificate, PhoneNumber};
 use crate::store::Store;
 use crate::token::{
     Issuer, Token, TokenChallenge, TokenKey, TokenKeyEntry, TokenKeySet, TokenRequest,
@@ -269,7 +269,9 @@ impl<S: Store> Server<S> {
                 "discovery token already used",
             ));
         }
-        let mut found: Vec<Certificate> = Vec::new();
+        // The certificates go out as stored, their points not decoded: the server issued them,
+        // and the client decodes and verifies each anyway (SPEC.md 14.3).
+        let mut found: Vec<EncodedCertificate> = Vec::new();
         for phone in phones {
             let Some(id) = self.store.get(&phone_key(phone), now)? else {
                 continue;
@@ -280,7 +282,7 @@ impl<S: Store> Server<S> {
             let Some(bytes) = self.store.get(&account_key(&AccountId(id)), now)? else {
                 continue;
             };
-            let certificate = AccountRecord::certificate_from_bytes(&bytes)?;
+            let certificate = AccountRecord::certificate_bytes(&bytes)?;
             if !found.contains(&certificate) {
                 found.push(certificate);
             }

@@ -5,7 +5,7 @@
 
 use crate::account::AccountId;
 use crate::bbs04::GroupPublicKey;
-use crate::certificate::{Certificate, PhoneNumber};
+use crate::certificate::{Certificate, EncodedCertificate, PhoneNumber};
 use crate::encoding::{dst_len, Reader};
 use crate::store::StoreError;
 use crate::wire::codec::{
@@ -157,12 +157,18 @@ impl AccountRecord {
         record_bytes(self, "account record")
     }
 
-    /// The certificate of an encoded record, decoding nothing after it.
-    pub(super) fn certificate_from_bytes(bytes: &[u8]) -> Result<Certificate, StoreError> {
+    /// The certificate of an encoded record as it was stored, its points not decoded: a lookup
+    /// passes it on, and the client decodes and verifies it (SPEC.md 14.3).
+    pub(super) fn certificate_bytes(bytes: &[u8]) -> Result<EncodedCertificate, StoreError> {
         let mut r = Reader::new(bytes);
         read_version(&mut r, "account record")
             .and_then(|()| PhoneNumber::decode(&mut r, "account.phone"))
-            .and_then(|_| CertificateField::read(&mut r, "account.certificate".into()))
+            .and_then(|_| {
+                <CertificateField as Format<EncodedCertificate>>::read(
+                    &mut r,
+                    "account.certificate".into(),
+                )
+            })
             .map_err(corrupt("account record"))
     }
 

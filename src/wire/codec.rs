@@ -16,7 +16,9 @@
 
 use super::error::{EmbeddedError, WireError};
 use crate::account::{AccountId, Channel};
-use crate::certificate::{phone, Certificate, HostKey, IssuerKeySet, PhoneNumber};
+use crate::certificate::{
+    phone, Certificate, EncodedCertificate, HostKey, IssuerKeySet, PhoneNumber,
+};
 use crate::encoding::{DecodeError, DecodeErrorKind, EncodeError, Reader, Writer};
 use crate::token::{PendingToken, TokenKeySet};
 use alloc::collections::VecDeque;
@@ -603,6 +605,17 @@ impl Embedded for Vec<u8> {
 
     fn from_embedded(bytes: &[u8]) -> Result<Self, EmbeddedError> {
         Ok(bytes.to_vec())
+    }
+}
+
+/// A certificate passed on undecoded (its reader decodes it).
+impl Embedded for EncodedCertificate {
+    fn to_embedded(&self) -> impl AsRef<[u8]> {
+        self.as_bytes()
+    }
+
+    fn from_embedded(bytes: &[u8]) -> Result<Self, EmbeddedError> {
+        Ok(EncodedCertificate::new(bytes.to_vec()))
     }
 }
 

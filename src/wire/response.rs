@@ -6,7 +6,7 @@ use super::{
     MAX_RECORDS_PER_UPDATE, MAX_REGISTRATION_TOKENS, VERSION,
 };
 use crate::bbs04::{GroupPublicKey, RevocationRecord};
-use crate::certificate::Certificate;
+use crate::certificate::{Certificate, EncodedCertificate};
 use crate::encoding::{EncodeError, Reader, Writer};
 use crate::token::TokenResponse;
 use alloc::string::String;
@@ -59,8 +59,9 @@ pub enum Response {
     GroupKey(GroupKeyUpdate),
     /// A fresh token for a released one.
     TokenRenewed(TokenResponse),
-    /// The certificates of the looked-up numbers that have accounts.
-    LookupResult(Vec<Certificate>),
+    /// The certificates of the looked-up numbers that have accounts, as the server stored them:
+    /// the client decodes and verifies each (SPEC.md 14.3).
+    LookupResult(Vec<EncodedCertificate>),
     /// The server's published keys.
     Keys(ServerKeys),
     /// The token is released.

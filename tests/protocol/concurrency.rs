@@ -9,6 +9,7 @@
 //! server that decided from a read and a separate write would fail these tests.
 
 use blindpost::account::Channel;
+use blindpost::certificate::EncodedCertificate;
 use blindpost::server::{Handled, Output, ServerConfig};
 use blindpost::simulation::raw::{cold_call_bytes, decode, error_code, phone};
 use blindpost::simulation::{Inspect, World};
@@ -153,7 +154,7 @@ fn one_discovery_token_many_lookups_exactly_one_is_answered() {
             })
             .collect();
         assert_eq!(answered.len(), 1, "round {round}: {:?}", codes(&results));
-        assert_eq!(answered[0], std::slice::from_ref(&bob.certificate));
+        assert_eq!(answered[0], [EncodedCertificate::from(&bob.certificate)]);
         assert_eq!(
             codes(&results)
                 .into_iter()

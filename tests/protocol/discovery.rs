@@ -3,6 +3,7 @@
 //! name no account.
 
 use blindpost::account::{AccountId, Channel};
+use blindpost::certificate::EncodedCertificate;
 use blindpost::client::{ClientSettings, Event};
 use blindpost::server::{DiscoveryConfig, ServerConfig, ServerSecrets};
 use blindpost::simulation::raw::{cold_call_bytes, contains, decode, phone};
@@ -198,7 +199,7 @@ fn a_discovery_token_is_good_once_for_at_most_k_numbers_in_its_window() {
     let Response::LookupResult(found) = decode(&world.send(Channel::Anonymous, &first)) else {
         panic!("lookup refused")
     };
-    assert_eq!(found, std::slice::from_ref(&bob.certificate));
+    assert_eq!(found, [EncodedCertificate::from(&bob.certificate)]);
     // The same lookup again is answered again; any other use of the token is refused.
     let before = world.snapshot();
     assert!(matches!(
@@ -324,7 +325,7 @@ fn over_thirty_windows_the_store_stays_bounded_and_lookups_name_no_account() {
         for t in &tokens {
             assert!(matches!(
                 decode(&world.send(Channel::Anonymous, &lookup(t, &["+15550001"]))),
-                Response::LookupResult(f) if f == [certificate.clone()]
+                Response::LookupResult(f) if f == [EncodedCertificate::from(&certificate)]
             ));
         }
         let (one, _) = world.discovery_requests(1);
