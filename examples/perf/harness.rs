@@ -20,6 +20,13 @@ impl Report {
         self.figures.push((name.to_string(), value));
     }
 
+    /// Prints `name value label` (the label says what the figure is of, e.g. which request)
+    /// and remembers the value.
+    pub fn figure_named(&mut self, name: &str, value: f64, label: &str) {
+        println!("{name} {value:.1} {label}");
+        self.figures.push((name.to_string(), value));
+    }
+
     /// A figure printed earlier in this run.
     pub fn get(&self, name: &str) -> f64 {
         self.figures

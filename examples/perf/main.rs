@@ -5,6 +5,7 @@
 //! operation with its floor (the cheapest primitive it cannot avoid; see DESIGN.md and SPEC.md,
 //! "Performance").
 
+mod anonymous;
 mod bbs04;
 mod certs;
 mod harness;

@@ -38,11 +38,11 @@ use rand_core::Rng;
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
 
-const NOW: Time = Time::from_unix_secs(1_800_000_000);
+pub const NOW: Time = Time::from_unix_secs(1_800_000_000);
 /// Accounts in the store.
-const ACCOUNTS: usize = 100_000;
+pub const ACCOUNTS: usize = 100_000;
 /// Accounts registered through the server (two full lookup batches).
-const GENUINE: usize = 200;
+pub const GENUINE: usize = 200;
 /// Sealed payload size of the cold calls and replies (an introduction is about 850 bytes).
 const SEALED: usize = 1024;
 
@@ -58,8 +58,15 @@ struct Account {
     certificate: Certificate,
 }
 
-fn phone(n: usize) -> PhoneNumber {
+/// The phone number of account `n` (genuine below [`GENUINE`], filler below [`ACCOUNTS`], and
+/// unregistered above).
+pub fn phone(n: usize) -> PhoneNumber {
     PhoneNumber::parse(&format!("+1444{n:08}")).unwrap()
+}
+
+/// The account id of filler account `n` (`GENUINE <= n < ACCOUNTS`).
+pub fn filler_id(n: usize) -> AccountId {
+    AccountId(Sha256::digest(format!("perf filler account {n}")).into())
 }
 
 /// Measures and prints this area's figures.
@@ -165,7 +172,7 @@ pub fn run(report: &mut Report) {
         })
         .collect();
     for n in GENUINE..ACCOUNTS {
-        let id: [u8; 32] = Sha256::digest(format!("perf filler account {n}")).into();
+        let id = filler_id(n).0;
         let mut key = phone_prefix.clone();
         key.extend_from_slice(phone(n).as_bytes());
         store.put(&key, &id, None, NOW).unwrap();
@@ -418,4 +425,13 @@ pub fn run(report: &mut Report) {
     report.figure("client.intro_open_us", intro[1]);
     report.figure("server.lookup_us", lookup[0]);
     report.figure("server.lookup_unregistered_us", lookup[1]);
+
+    crate::anonymous::run(
+        report,
+        &crate::anonymous::Setup {
+            server: &server,
+            shared_group: &shared_group,
+            recipient: accounts[1].id,
+        },
+    );
 }
