@@ -203,9 +203,28 @@ impl Client {
             ) => {
                 self.state.wallet.unreserve(id);
             }
-            // Spent elsewhere or no longer valid: the token is gone.
+            // Spent in another cold call (by a copy of this wallet, say): never offered in a cold
+            // call again, but checked for its release like any attached token, since the cold
+            // call that spent it may be released and the token renewed.
+            (Purpose::ColdCall { .. }, ErrorCode::TokenSpent) => {
+                let check = self.next_check(rng, now, 0);
+                self.state.wallet.attach(id, check);
+            }
+            // No longer valid (its key expired or is unknown): the token is gone.
             (Purpose::ColdCall { .. }, _) => {
                 self.state.wallet.remove(id);
+            }
+            // An exchange for the next key: a spent token is gone, one spent in a cold call is
+            // checked for its release from now on, and any other refusal leaves it unspent, to
+            // be offered again after a renewal interval.
+            (Purpose::RenewToken, ErrorCode::TokenSpent) if self.state.wallet.is_migration(id) => {
+                self.state.wallet.remove(id);
+            }
+            (Purpose::RenewToken, code)
+                if self.state.wallet.is_migration(id) && code != ErrorCode::NotReleased =>
+            {
+                let retry = self.next_check(rng, now, 0);
+                self.state.wallet.migration_refused(id, retry);
             }
             // Not released yet: check again later.
             (
