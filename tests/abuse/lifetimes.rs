@@ -4,10 +4,10 @@
 //! token is renewed), and an introduction older than the one held is refused.
 
 use blindpost::account::Channel;
-use blindpost::client::{Client, ClientError, Event};
+use blindpost::client::{Client, ClientError, Event, FailureReason};
 use blindpost::server::{Server, ServerConfig, ServerSecrets};
 use blindpost::simulation::raw::{cold_call_bytes, decode, RawAccount};
-use blindpost::simulation::{events, World, T0};
+use blindpost::simulation::{events, settings, World, T0};
 use blindpost::store::MemoryStore;
 use blindpost::token::{Issuer, Token, TokenKey, TokenKeyEntry, TokenKeySet, TokenRequest};
 use blindpost::vector_rng::VectorRng;
@@ -30,8 +30,12 @@ fn rsa(pem: &str) -> blindpost::blind_rsa::SecretKey {
 /// A world whose server publishes two cold-call keys: the current one (T0 to a year later) and
 /// the next one (from 60 days before that to a year after). Returns the next key too.
 fn world_with_next_key(seed: &str) -> (World, TokenKey) {
+    world_with_next_key_and(seed, ServerConfig::default())
+}
+
+/// [`world_with_next_key`] with a server configured by `config`.
+fn world_with_next_key_and(seed: &str, config: ServerConfig) -> (World, TokenKey) {
     let mut rng = VectorRng::new(seed.as_bytes());
-    let config = ServerConfig::default();
     let mut secrets =
         ServerSecrets::generate(&mut rng, T0, b"lifetimes.example", &config.discovery)
             .expect("generated keys");
@@ -297,6 +301,47 @@ fn a_client_whose_cold_call_response_was_lost_until_after_the_release_renews_its
 }
 
 #[test]
+fn a_token_spent_by_a_copy_of_the_wallet_is_not_reused_but_renewed_once_released() {
+    let mut world = World::new("lifetimes: token spent by a copy");
+    let mut alice = registered(&mut world, "+15550001");
+    let bob = registered(&mut world, "+15550002");
+    let mut carol = registered(&mut world, "+15550003");
+    let tokens = alice.token_counts().available;
+    // A copy of Alice's wallet (a restored backup, say) spends her first token on Carol.
+    let mut copy = Client::from_bytes(&alice.to_bytes().unwrap(), settings()).unwrap();
+    let carol_certificate = carol.certificate().unwrap().clone();
+    world.cold_call(&mut copy, &carol_certificate, b"from the copy");
+
+    // Alice offers the same token to Bob: token_spent. It is not offered again, nor dropped:
+    // it waits, attached, for its release.
+    let bob_certificate = bob.certificate().unwrap().clone();
+    world.cold_call(&mut alice, &bob_certificate, b"from alice");
+    assert!(events(&mut alice).iter().any(|e| matches!(
+        e,
+        Event::RequestFailed {
+            reason: FailureReason::Server(ErrorCode::TokenSpent),
+            ..
+        }
+    )));
+    let counts = alice.token_counts();
+    assert_eq!((counts.available, counts.attached), (tokens - 1, 1));
+    assert!(world.take_queued(&bob.account()).is_empty());
+
+    // Carol accepts and releases it; Alice's next check renews it.
+    world.deliver(&mut carol);
+    carol
+        .accept(&mut world.rng, world.now, alice.account())
+        .unwrap();
+    world.advance(&mut carol, 2 * 3600);
+    world.advance(&mut alice, 2 * 3600);
+    assert!(events(&mut alice)
+        .iter()
+        .any(|e| matches!(e, Event::TokenRenewed)));
+    let counts = alice.token_counts();
+    assert_eq!((counts.available, counts.total()), (tokens, tokens));
+}
+
+#[test]
 fn a_client_exchanges_its_unspent_tokens_before_their_key_expires() {
     let (mut world, next_key) = world_with_next_key("lifetimes: client migration");
     let mut alice = registered(&mut world, "+15550001");
@@ -406,4 +451,44 @@ fn a_replayed_older_introduction_under_a_fresh_handle_is_refused_and_changes_not
     assert!(events(&mut bob).is_empty());
     assert_eq!(bob.contacts(), contacts);
     assert_eq!(*bob.to_bytes().unwrap(), *state);
+}
+
+#[test]
+fn a_refused_exchange_leaves_the_token_available_and_is_not_retried_at_once() {
+    // A server that does not exchange (its window is 0) answers unknown_token.
+    let config = ServerConfig {
+        token_migration_window: 0,
+        ..ServerConfig::default()
+    };
+    let (mut world, _) = world_with_next_key_and("lifetimes: refused exchange", config);
+    let mut alice = registered(&mut world, "+15550001");
+    let tokens = alice.token_counts().available;
+    world.now = OLD_EXPIRES.saturating_sub(WINDOW);
+    world.timeout(&mut alice);
+    assert_eq!(alice.token_counts().renewing, tokens);
+    world.pump(&mut alice);
+    let refused = |alice: &mut Client| {
+        events(alice)
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Event::RequestFailed {
+                        reason: FailureReason::Server(ErrorCode::UnknownToken),
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    assert_eq!(refused(&mut alice), tokens);
+    let counts = alice.token_counts();
+    assert_eq!((counts.available, counts.renewing), (tokens, 0));
+    // Not offered again before a renewal-check draw (at least the renewal interval, 1800 s).
+    world.now = world.now.saturating_add(1799);
+    world.timeout(&mut alice);
+    assert_eq!(alice.token_counts().renewing, 0);
+    world.advance(&mut alice, 1802);
+    assert_eq!(refused(&mut alice), tokens);
+    assert_eq!(alice.token_counts().available, tokens);
 }

@@ -170,6 +170,7 @@ fn wrong_recipient_bad_signature_future_and_foreign_member_key_are_refused() {
     s.bob
         .handle_delivery(s.world.now, &delivery, &edge)
         .unwrap();
+    events(&mut s.bob);
     // Now an introduction of now is older than the one held: refused (SPEC.md 13.4).
     let older = s.valid();
     s.refused_at(
