@@ -936,6 +936,9 @@ impl Client {
             );
         }
         self.start_renewals(rng, now);
+        self.state
+            .wallet
+            .drop_expired(&self.state.keys.cold_call_tokens, now);
         self.start_migrations(rng, now);
         self.state.wallet.drop_discovery_before(window);
         if self.state.certificate.is_some() {

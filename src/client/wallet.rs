@@ -306,6 +306,17 @@ impl Wallet {
         })
     }
 
+    /// Drops the available tokens whose key has expired at `now` or is no longer pinned: they
+    /// can no longer pay, and would otherwise stay due for an exchange that cannot succeed.
+    pub(super) fn drop_expired(&mut self, keys: &TokenKeySet, now: Time) {
+        self.tokens.retain(|slot| match slot {
+            TokenSlot::Available(token) => keys
+                .entry(&token.token_key_id())
+                .is_some_and(|e| now < e.expires()),
+            _ => true,
+        });
+    }
+
     /// The available token at `index` is being exchanged for the next key in `request`.
     pub(super) fn start_migration(
         &mut self,

@@ -388,6 +388,10 @@ fn a_client_exchanges_its_unspent_tokens_before_their_key_expires() {
     world.advance(&mut alice, 7 * DAY);
     assert_eq!(alice.token_counts().available, tokens - 1);
     assert_eq!(alice.token_counts().renewing, 0);
+    // The old key's expiry costs the wallet nothing.
+    world.now = OLD_EXPIRES.saturating_add(DAY);
+    world.timeout(&mut alice);
+    assert_eq!(alice.token_counts().available, tokens - 1);
 }
 
 #[test]
