@@ -6,6 +6,7 @@ use crate::account::AccountId;
 use crate::bbs04::{GroupPublicKey, MemberId, MemberKey};
 use crate::certificate::Certificate;
 use crate::wire::DeliveryHandle;
+use crate::Time;
 use alloc::vec::Vec;
 
 /// A contact: someone who introduced itself to us, or whom we introduced ourselves to.
@@ -22,6 +23,9 @@ pub(super) struct Contact {
     /// The handle of their cold call, whose token is attached to us until we release it.
     pub(super) unreleased: Option<DeliveryHandle>,
     pub(super) blocked: bool,
+    /// The `created_at` of the introduction behind `membership`: an older one is refused
+    /// (SPEC.md 13.4), so a replayed introduction cannot overwrite a newer membership.
+    pub(super) introduced_at: Option<Time>,
 }
 
 impl Contact {
@@ -35,6 +39,7 @@ impl Contact {
             membership: None,
             unreleased: None,
             blocked: false,
+            introduced_at: None,
         }
     }
 }

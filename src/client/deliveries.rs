@@ -45,7 +45,10 @@ impl Client {
                     self.remember(id);
                     return Ok(());
                 }
-                self.store_introduction(&intro, Some(handle));
+                if !self.store_introduction(&intro, Some(handle))? {
+                    // The introduction we hold, again (under a fresh handle): nothing changes.
+                    return Ok(());
+                }
                 self.events.push_back(Event::IntroductionReceived {
                     contact: sender,
                     phone: intro.content().certificate.phone().clone(),
@@ -100,7 +103,9 @@ impl Client {
                         if intro.sender() != account {
                             return Err(ClientError::UnknownSender);
                         }
-                        self.store_introduction(&intro, None);
+                        if !self.store_introduction(&intro, None)? {
+                            return Ok(());
+                        }
                         self.events.push_back(Event::IntroductionReceived {
                             contact: account,
                             phone: intro.content().certificate.phone().clone(),
@@ -150,14 +155,34 @@ impl Client {
             .map_err(ClientError::Introduction)
     }
 
-    /// Records the sender of a checked introduction as a contact with its member key.
+    /// Records the sender of a checked introduction as a contact with its member key. An
+    /// introduction older than the one held from that contact is refused and one as old is
+    /// the same one replayed: `Ok(false)`, and neither changes anything (SPEC.md 13.4).
     fn store_introduction(
         &mut self,
         intro: &Introduction,
         handle: Option<crate::wire::DeliveryHandle>,
-    ) {
+    ) -> Result<bool, ClientError> {
         let content = intro.content();
         let sender = intro.sender();
+        let held = self
+            .state
+            .contacts
+            .index(&sender)
+            .ok()
+            .and_then(|i| self.state.contacts.get(i))
+            .and_then(|c| c.introduced_at);
+        if let Some(stored) = held {
+            if content.created_at < stored {
+                return Err(ClientError::StaleIntroduction {
+                    created_at: content.created_at,
+                    stored,
+                });
+            }
+            if content.created_at == stored {
+                return Ok(false);
+            }
+        }
         let membership = Membership {
             member: content.member_key.clone(),
             group_key: content.group_key.clone(),
@@ -165,10 +190,12 @@ impl Client {
         let index = self.state.contacts.upsert(sender, &content.certificate);
         if let Some(c) = self.state.contacts.get_mut(index) {
             c.membership = Some(membership);
+            c.introduced_at = Some(content.created_at);
             if handle.is_some() {
                 c.unreleased = handle;
             }
         }
+        Ok(true)
     }
 
     fn remember(&mut self, id: [u8; 32]) {

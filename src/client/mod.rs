@@ -26,7 +26,7 @@ use crate::account::{AccountId, Channel};
 use crate::bbs04::{self, GroupManagerKey, GroupPublicKey, PreparedGroupKey};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
-use crate::token::{Error as TokenError, TokenChallenge};
+use crate::token::{Error as TokenError, PendingToken, Token, TokenChallenge};
 use crate::wire::{
     reply_context, reply_timestamp, ColdCallRequest, ErrorCode, IntroductionContent,
     IntroductionError, Payload, RegisterRequest, ReplyRequest, Request, RequestType, ServerKeys,
@@ -238,6 +238,14 @@ pub enum ClientError {
         /// Our group's current generation.
         current: u32,
     },
+    /// An introduction is older than the one we hold from the same contact (a replay, which
+    /// would otherwise overwrite a newer membership; SPEC.md 13.4).
+    StaleIntroduction {
+        /// Its `created_at`.
+        created_at: Time,
+        /// The `created_at` of the introduction we hold.
+        stored: Time,
+    },
 }
 
 impl fmt::Display for ClientError {
@@ -278,6 +286,12 @@ impl fmt::Display for ClientError {
             } => write!(
                 f,
                 "client: reply under generation {generation} of our group, which is at {current}"
+            ),
+            ClientError::StaleIntroduction { created_at, stored } => write!(
+                f,
+                "client: introduction of {} is older than the one held, of {}",
+                created_at.unix_secs(),
+                stored.unix_secs()
             ),
         }
     }
@@ -332,6 +346,9 @@ pub struct ClientSettings {
     /// How often to check whether a spent token was released (seconds; the check happens at a
     /// uniformly random time in `[interval, 2 * interval)`).
     pub renewal_interval: u64,
+    /// How long before its key expires an unspent cold-call token is exchanged for one under a
+    /// later pinned key (seconds; the server's `token_migration_window`, 0: never).
+    pub token_migration_window: u64,
     /// How far in the future an introduction's timestamp may be (seconds).
     pub max_clock_skew: u64,
     /// The discovery window length and batch size (must match the server's).
@@ -355,6 +372,7 @@ impl Default for ClientSettings {
             key_check_interval: 12 * 3600,
             discovery_tokens: 10,
             renewal_interval: 6 * 3600,
+            token_migration_window: 30 * 24 * 3600,
             max_clock_skew: 300,
             discovery_window: 24 * 3600,
             discovery_batch: 100,
@@ -918,6 +936,10 @@ impl Client {
             );
         }
         self.start_renewals(rng, now);
+        self.state
+            .wallet
+            .drop_expired(&self.state.keys.cold_call_tokens, now);
+        self.start_migrations(rng, now);
         self.state.wallet.drop_discovery_before(window);
         if self.state.certificate.is_some() {
             if window > self.state.discovery_window {
@@ -952,6 +974,10 @@ impl Client {
     pub fn poll_timeout(&self) -> Option<Time> {
         let releases = self.state.releases.iter().map(|r| r.due);
         let checks = self.state.wallet.check_times();
+        let migrations = self.state.wallet.migration_times(
+            &self.state.keys.cold_call_tokens,
+            self.settings.token_migration_window,
+        );
         let registered = self.state.certificate.is_some();
         let background = registered.then(|| {
             self.window_end(self.state.discovery_window)
@@ -959,6 +985,7 @@ impl Client {
         });
         releases
             .chain(checks)
+            .chain(migrations)
             .chain(self.state.outbox.earliest())
             .chain(background)
             .min()
@@ -1046,34 +1073,78 @@ impl Client {
     /// Moves attached tokens whose check is due into renewal requests, each to leave at its own
     /// random time.
     fn start_renewals<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
-        let Ok(challenge) =
-            TokenChallenge::cold_call(self.state.keys.cold_call_tokens.issuer_name())
-        else {
-            return;
-        };
         for index in self.state.wallet.due_checks(now) {
             let Some(token) = self.state.wallet.attached(index).cloned() else {
                 continue;
             };
-            let keys = &self.state.keys.cold_call_tokens;
-            let Ok((requests, pending)) = wallet::token_requests(rng, keys, &challenge, now, 1)
-            else {
-                continue;
-            };
-            let (Some(request), Some(pending)) =
-                (requests.into_iter().next(), pending.into_iter().next())
-            else {
-                continue;
-            };
-            let not_before = self.background_time(rng, now);
-            let id = self.enqueue(
-                Channel::Anonymous,
-                &Request::RenewToken { token, request },
-                Purpose::RenewToken,
-                not_before,
-            );
-            self.state.wallet.start_renewal(index, pending, id);
+            if let Some((id, pending)) = self.exchange(rng, now, token) {
+                self.state.wallet.start_renewal(index, pending, id);
+            }
         }
+    }
+
+    /// Moves unspent tokens whose key is in its last migration window, while a later key is
+    /// pinned, into exchanges for that key, each to leave at its own random time (SPEC.md
+    /// 13.6).
+    fn start_migrations<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
+        let keys = &self.state.keys.cold_call_tokens;
+        // The request names the preferred key, which must outlive the token's.
+        let preferred_expires = keys
+            .preferred_key(now)
+            .and_then(|k| keys.entry(&k.id()))
+            .map(|e| e.expires());
+        let due: Vec<(usize, Token, bool)> = self
+            .state
+            .wallet
+            .due_migrations(keys, self.settings.token_migration_window, now)
+            .into_iter()
+            .filter_map(|index| {
+                let token = self.state.wallet.available_at(index)?.clone();
+                let expires = keys.entry(&token.token_key_id()).map(|e| e.expires());
+                let later =
+                    matches!((expires, preferred_expires), (Some(old), Some(new)) if new > old);
+                Some((index, token, later))
+            })
+            .collect();
+        for (index, token, later) in due {
+            let started = if later {
+                self.exchange(rng, now, token)
+            } else {
+                None
+            };
+            match started {
+                Some((id, pending)) => self.state.wallet.start_migration(index, pending, id),
+                // Nothing to exchange for now: try again after a renewal interval rather than
+                // at every timeout.
+                None => {
+                    self.state.wallet.next_migration =
+                        now.saturating_add(self.settings.renewal_interval.max(1));
+                }
+            }
+        }
+    }
+
+    /// Queues `renew_token` for `token` with a fresh blinded request under the preferred
+    /// cold-call key, to leave at a background time: its id and the blinding state.
+    fn exchange<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Time,
+        token: Token,
+    ) -> Option<(RequestId, PendingToken)> {
+        let keys = &self.state.keys.cold_call_tokens;
+        let challenge = TokenChallenge::cold_call(keys.issuer_name()).ok()?;
+        let (requests, pending) = wallet::token_requests(rng, keys, &challenge, now, 1).ok()?;
+        let request = requests.into_iter().next()?;
+        let pending = pending.into_iter().next()?;
+        let not_before = self.background_time(rng, now);
+        let id = self.enqueue(
+            Channel::Anonymous,
+            &Request::RenewToken { token, request },
+            Purpose::RenewToken,
+            not_before,
+        );
+        Some((id, pending))
     }
 
     /// The next time to check a spent token after `checks` unsuccessful checks: uniformly in

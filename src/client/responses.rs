@@ -46,9 +46,15 @@ impl Client {
             .remove(id)
             .ok_or(ClientError::UnknownRequest)?;
         let reserved_token = matches!(pending.purpose, Purpose::ColdCall { .. });
+        let renewal = matches!(pending.purpose, Purpose::RenewToken);
         if let Err(error) = self.apply_response(rng, now, pending, response) {
             if reserved_token {
                 self.state.wallet.unreserve(id);
+            }
+            if renewal {
+                // A signature that does not finalize: the token goes back to where it was
+                // (attached, or available), to be offered again later, not lost.
+                self.renewal_not_granted(rng, now, id);
             }
             self.events.push_back(Event::RequestFailed {
                 id,
@@ -203,17 +209,34 @@ impl Client {
             ) => {
                 self.state.wallet.unreserve(id);
             }
-            // Spent elsewhere or no longer valid: the token is gone.
+            // Spent in another cold call (by a copy of this wallet, say): never offered in a cold
+            // call again, but checked for its release like any attached token, since the cold
+            // call that spent it may be released and the token renewed.
+            (Purpose::ColdCall { .. }, ErrorCode::TokenSpent) => {
+                let check = self.next_check(rng, now, 0);
+                self.state.wallet.attach(id, check);
+            }
+            // No longer valid (its key expired or is unknown): the token is gone.
             (Purpose::ColdCall { .. }, _) => {
                 self.state.wallet.remove(id);
             }
-            // Not released yet: check again later.
-            (
-                Purpose::RenewToken,
-                ErrorCode::NotReleased | ErrorCode::Internal | ErrorCode::InvalidToken,
-            ) => {
+            // Attached and not released yet (an exchange's token was spent in a cold call after
+            // all): check again later, backing off.
+            (Purpose::RenewToken, ErrorCode::NotReleased) => {
                 let check = self.next_check(rng, now, self.state.wallet.checks(id));
                 self.state.wallet.renewal_refused(id, check);
+            }
+            // Spent (renewed or exchanged already): the token is gone.
+            (Purpose::RenewToken, ErrorCode::TokenSpent) => {
+                self.state.wallet.remove(id);
+            }
+            // An exchange refused for any other reason leaves the token unspent; a renewal
+            // refused for a passing reason is tried again.
+            (Purpose::RenewToken, _) if self.state.wallet.is_migration(id) => {
+                self.renewal_not_granted(rng, now, id);
+            }
+            (Purpose::RenewToken, ErrorCode::Internal | ErrorCode::InvalidToken) => {
+                self.renewal_not_granted(rng, now, id);
             }
             (Purpose::RenewToken, _) => {
                 self.state.wallet.remove(id);
@@ -226,6 +249,24 @@ impl Client {
             reason: FailureReason::Server(code),
         });
         Ok(())
+    }
+
+    /// The renewal or exchange `request` did not give a token: a renewal's token is checked
+    /// again later (backing off), an exchange's token is available again and no exchange starts
+    /// before a renewal-check draw (SPEC.md 13.3).
+    fn renewal_not_granted<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Time,
+        request: RequestId,
+    ) {
+        if self.state.wallet.is_migration(request) {
+            let retry = self.next_check(rng, now, 0);
+            self.state.wallet.migration_refused(request, retry);
+        } else {
+            let check = self.next_check(rng, now, self.state.wallet.checks(request));
+            self.state.wallet.renewal_refused(request, check);
+        }
     }
 
     /// Our member key of `contact`'s group brought to the fetched generation, following the

@@ -27,8 +27,10 @@ use zeroize::Zeroizing;
 /// (contacts, tokens, discovery tokens, releases, outstanding requests, phone numbers) from
 /// `u16` to `u32`: version 1 could not hold more than 65,535 contacts. Version 3 gives every
 /// outstanding request its not-before time and adds the schedule of background work (waiting
-/// lookups, the discovery window served, the next key-set check).
-const STATE_VERSION: u8 = 3;
+/// lookups, the discovery window served, the next key-set check). Version 4 adds the
+/// `created_at` of each contact's stored introduction, tokens being exchanged for the next key
+/// (slot kind 5) and the wallet's next migration attempt.
+const STATE_VERSION: u8 = 4;
 /// The most entries of a list that grows with use (SPEC.md 13.1), checked when the state is
 /// written and when it is read.
 pub const MAX_STATE_LIST: usize = 1 << 24;
@@ -246,6 +248,7 @@ codec_struct!(Outbox {
 codec_struct!(Wallet {
     tokens: List<U32, MAX_STATE_LIST> = ("state.tokens", "token_slot"),
     discovery: List<U32, MAX_STATE_LIST> = ("state.discovery_tokens", "discovery_token"),
+    next_migration: Own = "state.next_migration",
 });
 
 codec_struct!(Contacts {
@@ -260,6 +263,7 @@ codec_struct!(Contact {
     membership: Own = "contact.membership",
     unreleased: Own = "contact.unreleased",
     blocked: Own = "contact.blocked",
+    introduced_at: Own = "contact.introduced_at",
 });
 
 codec_struct!(Membership {
@@ -274,6 +278,7 @@ tags! {
         Reserved = 2,
         Attached = 3,
         Renewing = 4,
+        Migrating = 5,
     }
 }
 
@@ -300,6 +305,11 @@ codec_enum! {
             pending: PendingField = "token_slot.pending",
             request: Own = "token_slot.request",
             checks: Own = "token_slot.checks",
+        },
+        Migrating {
+            token: Own = "token_slot.token",
+            pending: PendingField = "token_slot.pending",
+            request: Own = "token_slot.request",
         },
     }
 }
@@ -436,6 +446,7 @@ mod tests {
                 membership: None,
                 unreleased: (i % 7 == 0).then_some(DeliveryHandle([7; 16])),
                 blocked: i % 5 == 0,
+                introduced_at: (i % 3 == 0).then_some(NOW + u64::from(i)),
             });
         }
         let bytes = client.state.to_bytes().unwrap();
@@ -452,6 +463,7 @@ mod tests {
             assert_eq!(a.certificate, b.certificate, "contact {i}");
             assert_eq!(a.unreleased, b.unreleased, "contact {i}");
             assert_eq!(a.blocked, b.blocked, "contact {i}");
+            assert_eq!(a.introduced_at, b.introduced_at, "contact {i}");
         }
         assert_eq!(*back.to_bytes().unwrap(), *bytes);
     }

@@ -29,6 +29,13 @@ pub(super) enum TokenSlot {
         request: u64,
         checks: u32,
     },
+    /// Unspent, its key in its last migration window: being exchanged in `request` for a token
+    /// under a later key (SPEC.md 12.4).
+    Migrating {
+        token: Token,
+        pending: PendingToken,
+        request: u64,
+    },
 }
 
 /// A discovery token for one window.
@@ -74,11 +81,29 @@ pub(super) fn finalize(
         .collect()
 }
 
+/// When an unspent `token` is to be exchanged for one under a later key (SPEC.md 13.6): once
+/// its key is in its last `window` seconds and a key that expires later is pinned and valid.
+/// `None` if its key is not pinned, no later key is, or the key expires before that time.
+pub(super) fn migration_time(token: &Token, keys: &TokenKeySet, window: u64) -> Option<Time> {
+    let expires = keys.entry(&token.token_key_id())?.expires();
+    let later = keys
+        .entries()
+        .iter()
+        .filter(|e| e.expires() > expires)
+        .map(|e| e.not_before())
+        .min()?;
+    let due = expires.saturating_sub(window).max(later);
+    (window > 0 && due < expires).then_some(due)
+}
+
 /// Every token the client holds.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Wallet {
     pub(super) tokens: Vec<TokenSlot>,
     pub(super) discovery: Vec<DiscoveryToken>,
+    /// No exchange for the next key starts before this time (set after a refused exchange, so
+    /// a server that refuses is not asked again at once).
+    pub(super) next_migration: Time,
 }
 
 impl Wallet {
@@ -90,7 +115,7 @@ impl Wallet {
                 TokenSlot::Available(_) => &mut counts.available,
                 TokenSlot::Reserved { .. } => &mut counts.in_flight,
                 TokenSlot::Attached { .. } => &mut counts.attached,
-                TokenSlot::Renewing { .. } => &mut counts.renewing,
+                TokenSlot::Renewing { .. } | TokenSlot::Migrating { .. } => &mut counts.renewing,
             };
             *n = n.saturating_add(1);
         }
@@ -142,13 +167,30 @@ impl Wallet {
         self.replace(request, |token, _| TokenSlot::Available(token));
     }
 
-    /// The renewal `request` was refused for now: check again at `next_check`.
+    /// The renewal `request` was refused for now: check again at `next_check`. (For an
+    /// exchange refused with `not_released`, the token was spent in a cold call after all, and
+    /// is checked for its release from now on.)
     pub(super) fn renewal_refused(&mut self, request: RequestId, next_check: Time) {
         self.replace(request, |token, checks| TokenSlot::Attached {
             token,
             next_check,
             checks: checks.saturating_add(1),
         });
+    }
+
+    /// Whether `request` is an exchange of an unspent token for the next key.
+    pub(super) fn is_migration(&self, request: RequestId) -> bool {
+        matches!(
+            self.slot(request).and_then(|i| self.tokens.get(i)),
+            Some(TokenSlot::Migrating { .. })
+        )
+    }
+
+    /// The exchange `request` was refused without spending the token: it is available again,
+    /// and no exchange starts before `retry`.
+    pub(super) fn migration_refused(&mut self, request: RequestId, retry: Time) {
+        self.replace(request, |token, _| TokenSlot::Available(token));
+        self.next_migration = retry;
     }
 
     /// How many checks the token of renewal `request` has had, counting this one.
@@ -173,7 +215,9 @@ impl Wallet {
         response: &TokenResponse,
     ) -> Result<Option<Token>, ClientError> {
         match self.slot(request).and_then(|i| self.tokens.get(i)) {
-            Some(TokenSlot::Renewing { pending, .. }) => Ok(Some(pending.finalize(response)?)),
+            Some(TokenSlot::Renewing { pending, .. } | TokenSlot::Migrating { pending, .. }) => {
+                Ok(Some(pending.finalize(response)?))
+            }
             _ => Ok(None),
         }
     }
@@ -230,6 +274,75 @@ impl Wallet {
         })
     }
 
+    /// The available tokens due for an exchange at `now` (SPEC.md 13.6): their indexes.
+    pub(super) fn due_migrations(&self, keys: &TokenKeySet, window: u64, now: Time) -> Vec<usize> {
+        if now < self.next_migration {
+            return Vec::new();
+        }
+        self.tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| match slot {
+                TokenSlot::Available(token) => {
+                    migration_time(token, keys, window).is_some_and(|t| t <= now)
+                }
+                _ => false,
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// When the available tokens become due for an exchange.
+    pub(super) fn migration_times<'a>(
+        &'a self,
+        keys: &'a TokenKeySet,
+        window: u64,
+    ) -> impl Iterator<Item = Time> + 'a {
+        self.tokens.iter().filter_map(move |slot| match slot {
+            TokenSlot::Available(token) => {
+                migration_time(token, keys, window).map(|t| t.max(self.next_migration))
+            }
+            _ => None,
+        })
+    }
+
+    /// Drops the available tokens whose key has expired at `now` or is no longer pinned: they
+    /// can no longer pay, and would otherwise stay due for an exchange that cannot succeed.
+    pub(super) fn drop_expired(&mut self, keys: &TokenKeySet, now: Time) {
+        self.tokens.retain(|slot| match slot {
+            TokenSlot::Available(token) => keys
+                .entry(&token.token_key_id())
+                .is_some_and(|e| now < e.expires()),
+            _ => true,
+        });
+    }
+
+    /// The available token at `index` is being exchanged for the next key in `request`.
+    pub(super) fn start_migration(
+        &mut self,
+        index: usize,
+        pending: PendingToken,
+        request: RequestId,
+    ) {
+        if let Some(slot) = self.tokens.get_mut(index) {
+            if let TokenSlot::Available(token) = slot {
+                *slot = TokenSlot::Migrating {
+                    token: token.clone(),
+                    pending,
+                    request: request.0,
+                };
+            }
+        }
+    }
+
+    /// The available token at `index`.
+    pub(super) fn available_at(&self, index: usize) -> Option<&Token> {
+        match self.tokens.get(index) {
+            Some(TokenSlot::Available(token)) => Some(token),
+            _ => None,
+        }
+    }
+
     /// Adds discovery tokens of `window`.
     pub(super) fn add_discovery(&mut self, window: u64, tokens: Vec<Token>) {
         self.discovery.extend(
@@ -257,9 +370,9 @@ impl Wallet {
 
     fn slot(&self, request: RequestId) -> Option<usize> {
         self.tokens.iter().position(|slot| match slot {
-            TokenSlot::Reserved { request: r, .. } | TokenSlot::Renewing { request: r, .. } => {
-                *r == request.0
-            }
+            TokenSlot::Reserved { request: r, .. }
+            | TokenSlot::Renewing { request: r, .. }
+            | TokenSlot::Migrating { request: r, .. } => *r == request.0,
             _ => false,
         })
     }
@@ -270,7 +383,9 @@ impl Wallet {
             return;
         };
         let (token, checks) = match slot {
-            TokenSlot::Reserved { token, .. } => (token.clone(), 0),
+            TokenSlot::Reserved { token, .. } | TokenSlot::Migrating { token, .. } => {
+                (token.clone(), 0)
+            }
             TokenSlot::Renewing { token, checks, .. } => (token.clone(), *checks),
             _ => return,
         };

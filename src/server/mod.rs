@@ -49,6 +49,10 @@ pub struct ServerConfig {
     /// After tokens were issued to a phone number, how long until a re-registration gets
     /// tokens again (seconds).
     pub token_cooldown: u64,
+    /// How long before its key expires an unspent cold-call token may be exchanged for one
+    /// under a later key, and how long after that a token's state is kept so that a released
+    /// token can still be renewed (seconds; 0 disables both, SPEC.md 12.4).
+    pub token_migration_window: u64,
     /// The largest sealed payload accepted (bytes, at most [`crate::wire::MAX_SEALED_LEN`]).
     pub max_sealed_len: usize,
     /// How far a reply's timestamp may be from the server's clock (seconds).
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             certificate_validity: 365 * 24 * 3600,
             registration_tokens: 5,
             token_cooldown: 30 * 24 * 3600,
+            token_migration_window: 30 * 24 * 3600,
             max_sealed_len: crate::wire::MAX_SEALED_LEN,
             reply_skew: 300,
             discovery: DiscoveryConfig::default(),

@@ -208,8 +208,12 @@ pub(super) enum TokenState {
         handle: DeliveryHandle,
         payload_digest: [u8; 32],
     },
-    /// Released by its recipient; the sender may renew it once.
-    Released,
+    /// Released by its recipient; the sender may renew it once. The recipient and payload
+    /// digest stay, so a resend of the cold call is still recognised as one (SPEC.md 12.3).
+    Released {
+        recipient: AccountId,
+        payload_digest: [u8; 32],
+    },
     /// Renewed for the token request with this digest.
     Renewed { request_digest: [u8; 32] },
 }
@@ -236,13 +240,17 @@ codec_enum! {
             handle: Own = "token_state.handle",
             payload_digest: Own = "token_state.payload_digest",
         },
-        Released {},
+        Released {
+            recipient: Own = "token_state.recipient",
+            payload_digest: Own = "token_state.payload_digest",
+        },
         Renewed { request_digest: Own = "token_state.request_digest" },
     }
 }
 
-/// A token's state and when it may be forgotten (when its token key expires, after which the
-/// token no longer verifies anyway).
+/// A token's state and when its token key expires. The state is kept for the migration window
+/// after that (SPEC.md 12.4), so a token released just before its key expired can still be
+/// renewed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct StoredToken {
     pub(super) expires: Time,

@@ -86,17 +86,22 @@ impl<S: Store> Server<S> {
             },
         };
         let key = token_key(&id);
+        let kept_until = self.token_state_until(expires);
         // The atomic spend: exactly one cold call attaches a token.
         if self
             .store
-            .insert_if_absent(&key, &stored.to_bytes(), Some(expires), now)?
+            .insert_if_absent(&key, &stored.to_bytes(), Some(kept_until), now)?
         {
             let record = HandleRecord {
                 token_id: id,
                 recipient: call.recipient,
             };
-            self.store
-                .put(&handle_key(&handle), &record.to_bytes(), Some(expires), now)?;
+            self.store.put(
+                &handle_key(&handle),
+                &record.to_bytes(),
+                Some(kept_until),
+                now,
+            )?;
             outputs.push(Output::Deliver {
                 recipient: call.recipient,
                 delivery: Delivery::ColdCall {
@@ -107,8 +112,9 @@ impl<S: Store> Server<S> {
             });
             return Ok(Response::ColdCallAccepted { duplicate: false });
         }
-        // Already attached: the same cold call again is a retry and is acknowledged without
-        // being queued twice; anything else is a second spend.
+        // Already attached or released: the same cold call again is a retry and is acknowledged
+        // without being queued twice (the sender then renews the token as after any accepted
+        // cold call); anything else is a second spend.
         let Some(bytes) = self.store.get(&key, now)? else {
             return Err(Refusal::new(ErrorCode::TokenSpent, "token already spent"));
         };
@@ -123,8 +129,18 @@ impl<S: Store> Server<S> {
                     token_id: id,
                     recipient,
                 };
-                self.store
-                    .put(&handle_key(&handle), &record.to_bytes(), Some(expires), now)?;
+                self.store.put(
+                    &handle_key(&handle),
+                    &record.to_bytes(),
+                    Some(kept_until),
+                    now,
+                )?;
+                Ok(Response::ColdCallAccepted { duplicate: true })
+            }
+            TokenState::Released {
+                recipient,
+                payload_digest: d,
+            } if recipient == call.recipient && d == payload_digest => {
                 Ok(Response::ColdCallAccepted { duplicate: true })
             }
             _ => Err(Refusal::new(ErrorCode::TokenSpent, "token already spent")),
@@ -155,17 +171,25 @@ impl<S: Store> Server<S> {
             return Err(Refusal::new(ErrorCode::UnknownToken, "token state expired"));
         };
         let stored = StoredToken::from_bytes(&state_bytes)?;
-        if let TokenState::Attached { .. } = stored.state {
+        if let TokenState::Attached {
+            recipient,
+            payload_digest,
+            ..
+        } = stored.state
+        {
             let released = StoredToken {
                 expires: stored.expires,
-                state: TokenState::Released,
+                state: TokenState::Released {
+                    recipient,
+                    payload_digest,
+                },
             };
             // If the state changed meanwhile, only a concurrent release can have changed it.
             self.store.replace_if_matches(
                 &key,
                 &state_bytes,
                 &released.to_bytes(),
-                Some(stored.expires),
+                Some(self.token_state_until(stored.expires)),
                 now,
             )?;
         }
@@ -173,6 +197,8 @@ impl<S: Store> Server<S> {
         Ok(Response::Released)
     }
 
+    /// `renew_token`: a released token, or an unspent one whose key is in its last migration
+    /// window, exchanged for a fresh blind signature (SPEC.md 12.4).
     pub(super) fn renew<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
@@ -180,22 +206,30 @@ impl<S: Store> Server<S> {
         token: &Token,
         request: &TokenRequest,
     ) -> Result<Response, Refusal> {
-        let id = token_id(token);
-        let key = token_key(&id);
-        let Some(state_bytes) = self.store.get(&key, now)? else {
-            return Err(Refusal::new(
-                ErrorCode::UnknownToken,
-                "token was never attached",
-            ));
+        let key = token_key(&token_id(token));
+        let request_digest = digest(RENEWAL_DIGEST_DST, &[&request.to_bytes()]);
+        let state_bytes = match self.store.get(&key, now)? {
+            Some(bytes) => bytes,
+            None => {
+                if let Some(response) =
+                    self.migrate(rng, now, token, request, &key, request_digest)?
+                {
+                    return Ok(response);
+                }
+                // Another request spent the token between the read and the insert: answer
+                // from the state it wrote.
+                self.store.get(&key, now)?.ok_or_else(|| {
+                    Refusal::new(ErrorCode::UnknownToken, "token was never attached")
+                })?
+            }
         };
         let stored = StoredToken::from_bytes(&state_bytes)?;
-        let request_digest = digest(RENEWAL_DIGEST_DST, &[&request.to_bytes()]);
         match stored.state {
             TokenState::Attached { .. } => Err(Refusal::new(
                 ErrorCode::NotReleased,
                 "token not released yet",
             )),
-            TokenState::Released => {
+            TokenState::Released { .. } => {
                 let response = self.issue_cold_call_token(rng, now, request)?;
                 let renewed = StoredToken {
                     expires: stored.expires,
@@ -205,7 +239,7 @@ impl<S: Store> Server<S> {
                     &key,
                     &state_bytes,
                     &renewed.to_bytes(),
-                    Some(stored.expires),
+                    Some(self.token_state_until(stored.expires)),
                     now,
                 )? {
                     Ok(Response::TokenRenewed(response))
@@ -224,6 +258,62 @@ impl<S: Store> Server<S> {
                 Err(Refusal::new(ErrorCode::TokenSpent, "token already renewed"))
             }
         }
+    }
+
+    /// The exchange of an unspent token whose key expires within the migration window for one
+    /// under a key that expires later (SPEC.md 12.4). Cheap checks (key ids, expiry) come before
+    /// the RSA verification, the spend is one insert-if-absent, the RSA signature comes last.
+    /// `None` if the insert lost to another request that spent the token meanwhile.
+    fn migrate<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: Time,
+        token: &Token,
+        request: &TokenRequest,
+        key: &[u8],
+        request_digest: [u8; 32],
+    ) -> Result<Option<Response>, Refusal> {
+        let keys = &self.secrets.cold_call_keys;
+        let window = self.config.token_migration_window;
+        // Outside the window an unspent token is what it always was: unknown to renewal.
+        let expires = keys
+            .entry(&token.token_key_id())
+            .filter(|e| e.is_valid_at(now))
+            .map(|e| e.expires())
+            .filter(|expires| window > 0 && now >= expires.saturating_sub(window))
+            .ok_or_else(|| Refusal::new(ErrorCode::UnknownToken, "token was never attached"))?;
+        let truncated = request.truncated_token_key_id();
+        let later = keys.entries().iter().any(|e| {
+            e.key().id().truncated() == truncated && e.is_valid_at(now) && e.expires() > expires
+        });
+        if !later {
+            return Err(Refusal::new(
+                ErrorCode::InvalidToken,
+                "no current token key that expires after the token's",
+            ));
+        }
+        check_token(token, &self.cold_call_challenge()?, keys, now)?;
+        let renewed = StoredToken {
+            expires,
+            state: TokenState::Renewed { request_digest },
+        };
+        if !self.store.insert_if_absent(
+            key,
+            &renewed.to_bytes(),
+            Some(self.token_state_until(expires)),
+            now,
+        )? {
+            return Ok(None);
+        }
+        Ok(Some(Response::TokenRenewed(
+            self.issue_cold_call_token(rng, now, request)?,
+        )))
+    }
+
+    /// How long a token's state (and its handle) is kept: the migration window past its key's
+    /// expiry, so that a token released just before its key expired can still be renewed.
+    fn token_state_until(&self, expires: Time) -> Time {
+        expires.saturating_add(self.config.token_migration_window)
     }
 
     /// Blind-signs a cold-call token request with a key valid now.

@@ -160,7 +160,9 @@ fn wrong_recipient_bad_signature_future_and_foreign_member_key_are_refused() {
     .to_bytes();
     let now = s.world.now;
     s.refused_at(now, &message, ClientError::UnexpectedResponse);
+    s.accepts_a_valid_one();
 
+    // The edge of the skew is accepted (and is newer than the introduction Bob holds).
     let mut content = s.content(s.bob.account());
     content.created_at = s.world.now + 300;
     let edge = signed(content, &s.alice.identity.clone());
@@ -168,7 +170,17 @@ fn wrong_recipient_bad_signature_future_and_foreign_member_key_are_refused() {
     s.bob
         .handle_delivery(s.world.now, &delivery, &edge)
         .unwrap();
-    s.accepts_a_valid_one();
+    events(&mut s.bob);
+    // Now an introduction of now is older than the one held: refused (SPEC.md 13.4).
+    let older = s.valid();
+    s.refused_at(
+        now,
+        &older,
+        ClientError::StaleIntroduction {
+            created_at: now,
+            stored: now + 300,
+        },
+    );
 }
 
 #[test]

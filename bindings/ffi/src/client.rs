@@ -49,6 +49,10 @@ pub struct ClientSettings {
     /// uniformly random time in `[interval, 2 * interval)`).
     #[uniffi(default = 21600)]
     pub renewal_interval: u64,
+    /// How long before its key expires an unspent cold-call token is exchanged for one under a
+    /// later key (seconds; the server's `token_migration_window`, 0: never).
+    #[uniffi(default = 2592000)]
+    pub token_migration_window: u64,
     /// How far in the future an introduction's timestamp may be (seconds).
     #[uniffi(default = 300)]
     pub max_clock_skew: u64,
@@ -78,6 +82,7 @@ impl From<&core::ClientSettings> for ClientSettings {
             key_check_interval: s.key_check_interval,
             discovery_tokens: wide(s.discovery_tokens),
             renewal_interval: s.renewal_interval,
+            token_migration_window: s.token_migration_window,
             max_clock_skew: s.max_clock_skew,
             discovery_window: s.discovery_window,
             discovery_batch: wide(s.discovery_batch),
@@ -112,6 +117,7 @@ impl From<&ClientSettings> for core::ClientSettings {
             key_check_interval: s.key_check_interval,
             discovery_tokens: usize::try_from(s.discovery_tokens).unwrap_or(usize::MAX),
             renewal_interval: s.renewal_interval,
+            token_migration_window: s.token_migration_window,
             max_clock_skew: s.max_clock_skew,
             discovery_window: s.discovery_window,
             // A batch larger than memory can only mean "one batch".

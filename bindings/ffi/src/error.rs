@@ -491,6 +491,13 @@ pub enum ClientErrorKind {
         /// Our group's current generation.
         current: u32,
     },
+    /// An introduction is older than the one held from the same contact (a replay).
+    StaleIntroduction {
+        /// Its timestamp (Unix seconds).
+        created_at: u64,
+        /// The timestamp of the introduction held.
+        stored: u64,
+    },
     /// A reason added to the core after this version of the bindings; `reason` says what it is.
     Other,
 }
@@ -828,6 +835,10 @@ fn client(e: ClientError, reason: String) -> BlindpostError {
         } => K::UnknownGeneration {
             generation,
             current,
+        },
+        ClientError::StaleIntroduction { created_at, stored } => K::StaleIntroduction {
+            created_at: created_at.unix_secs(),
+            stored: stored.unix_secs(),
         },
         _ => K::Other,
     };

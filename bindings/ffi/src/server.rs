@@ -36,6 +36,10 @@ pub struct ServerConfig {
     /// tokens again (seconds).
     #[uniffi(default = 2592000)]
     pub token_cooldown: u64,
+    /// How long before its key expires an unspent cold-call token may be exchanged for one
+    /// under a later key, and how long a token's state outlives its key (seconds; 0 disables).
+    #[uniffi(default = 2592000)]
+    pub token_migration_window: u64,
     /// The largest sealed payload accepted (bytes, at most 69632: the largest padded
     /// plaintext, 65536, plus 4096 of sealing overhead).
     #[uniffi(default = 69632)]
@@ -71,6 +75,7 @@ impl From<&core::ServerConfig> for ServerConfig {
             certificate_validity: c.certificate_validity,
             registration_tokens: wide(c.registration_tokens),
             token_cooldown: c.token_cooldown,
+            token_migration_window: c.token_migration_window,
             max_sealed_len: wide(c.max_sealed_len),
             reply_skew: c.reply_skew,
             discovery_window_seconds: c.discovery.window_seconds,
@@ -91,6 +96,7 @@ impl TryFrom<&ServerConfig> for core::ServerConfig {
             certificate_validity: c.certificate_validity,
             registration_tokens: narrow(c.registration_tokens),
             token_cooldown: c.token_cooldown,
+            token_migration_window: c.token_migration_window,
             max_sealed_len: narrow(c.max_sealed_len),
             reply_skew: c.reply_skew,
             discovery: DiscoveryConfig {

@@ -31,7 +31,8 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
     );
     // version || vec16 issuer key set || 2 x vec16 token key set || [32] identity ||
     // vec8 host key || manager key || u8 n former group keys || u8 certificate flag ||
-    // u32 n contacts || u32 n tokens || u32 n discovery tokens || u32 n releases ||
+    // u32 n contacts || u32 n tokens || u32 n discovery tokens || u64 next migration ||
+    // u32 n releases ||
     // u32 n outbox || u64 next request || u16 n recent deliveries || u32 n lookups ||
     // u64 discovery window || u64 next key check.
     let issuers_len = issuers.len();
@@ -71,6 +72,12 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         UnknownVersion,
         f.with_byte(0, 2),
         w(version("client_state.version", 2)),
+    );
+    f.case(
+        "version 3 (contacts without their introduction's time, before SPEC.md 13.1 version 4)",
+        UnknownVersion,
+        f.with_byte(0, 3),
+        w(version("client_state.version", 3)),
     );
     f.case(
         "issuer key set of 16385 bytes",
@@ -144,12 +151,12 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         w(too_long("state.contacts", over, MAX_STATE_LIST)),
     );
     f.case(
-        "a token slot of kind 5",
+        "a token slot of kind 6",
         UnknownType,
-        f.with(tokens_at, &[0, 0, 0, 1, 5]),
+        f.with(tokens_at, &[0, 0, 0, 1, 6]),
         ClientError::State(StateError::UnknownTag {
             field: "token_slot.kind",
-            found: 5,
+            found: 6,
         }),
     );
     f.finish(&[
