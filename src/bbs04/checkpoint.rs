@@ -1,5 +1,5 @@
 //! Checkpoints: every remaining member's key of one generation, masked for that member alone,
-//! so that a member any number of generations behind catches up in one step (SPEC.md 4.12).
+//! so that a member any number of generations behind catches up in one step (SPEC.md 4.15).
 
 use super::{Error, GroupPublicKey, MemberKey, VERSION};
 use crate::encoding::{dst_len, g1_from_bytes, scalar_to_be, DecodeError, DecodeErrorKind, Reader};
@@ -194,7 +194,7 @@ impl Checkpoint {
 
 impl MemberKey {
     /// This member's key for `group`, caught up from any earlier generation through
-    /// `checkpoint` (SPEC.md 4.12): unchanged if already of `group`'s generation; otherwise the
+    /// `checkpoint` (SPEC.md 4.15): unchanged if already of `group`'s generation; otherwise the
     /// checkpoint must be of that generation, hold this member's entry ([`Error::Revoked`] if
     /// not: revoked, or the group moved on without this member) and unmask to a point A' with
     /// `e(A', w' g2'^x) = e(g1', g2')` ([`Error::NotAMember`] if not).

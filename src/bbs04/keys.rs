@@ -114,7 +114,7 @@ impl GroupPublicKey {
 
     /// Whether this key can be a later generation of `earlier`'s group: a later generation
     /// with the same h, u, v (revocations keep them; a rotated group has new ones). Says
-    /// nothing about how it was reached: members check their own key (SPEC.md 4.12).
+    /// nothing about how it was reached: members check their own key (SPEC.md 4.15).
     pub fn follows(&self, earlier: &GroupPublicKey) -> bool {
         self.generation > earlier.generation
             && self.h == earlier.h
@@ -377,7 +377,7 @@ impl GroupManagerKey {
     }
 
     /// The keys of the current generation for members holding `members` (of any earlier
-    /// generation): the same x, with `A' = g1'^(1/(gamma + x))` (SPEC.md 4.12). What the
+    /// generation): the same x, with `A' = g1'^(1/(gamma + x))` (SPEC.md 4.15). What the
     /// manager puts in a checkpoint after a revocation; one batch inversion and a fixed-base
     /// table for g1. Fails with [`Error::NotAMember`] if gamma + x is zero for one of them.
     pub fn reissue(&self, members: &[MemberKey]) -> Result<Vec<MemberKey>, Error> {

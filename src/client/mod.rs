@@ -750,7 +750,7 @@ impl Client {
     /// Blocks a contact: its cold call's token is never released, and if it holds a member key
     /// of our group, that key is revoked and the revocation published (at once, so the revoked
     /// key stops working) with the checkpoint through which every other member catches up
-    /// (SPEC.md 4.12; `rng` draws its padding). Refused, with nothing changed, if more than
+    /// (SPEC.md 4.15; `rng` draws its padding). Refused, with nothing changed, if more than
     /// [`crate::bbs04::MAX_CHECKPOINT_ENTRIES`] members would remain.
     pub fn block<R: CryptoRng + ?Sized>(
         &mut self,

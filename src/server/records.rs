@@ -31,7 +31,7 @@ pub(super) fn phone_key(phone: &PhoneNumber) -> Vec<u8> {
 }
 
 /// `k || account || u32 generation` -> the encoded checkpoint of that generation (SPEC.md
-/// 4.12): one per account, the current generation's, besides at most one left by an
+/// 4.15): one per account, the current generation's, besides at most one left by an
 /// interrupted upload.
 pub(super) fn checkpoint_key(account: &AccountId, generation: u32) -> Vec<u8> {
     key(b'k', &[account.as_bytes(), &generation.to_be_bytes()])

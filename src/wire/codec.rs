@@ -575,7 +575,7 @@ fixed_size! {
     crate::token::TokenResponse = crate::token::TokenResponse::LEN,
 }
 
-/// A checkpoint (SPEC.md 4.12): its own count says where it ends; read by its own decoder.
+/// A checkpoint (SPEC.md 4.15): its own count says where it ends; read by its own decoder.
 impl Encode for crate::bbs04::Checkpoint {
     fn encode(&self, w: &mut Writer, _field: &'static str) -> Result<(), EncodeError> {
         w.bytes(&self.to_bytes());

@@ -213,7 +213,7 @@ pub enum Request {
     UploadRevocation {
         /// The record.
         record: RevocationRecord,
-        /// Every remaining member's key of the new generation, masked (SPEC.md 4.12).
+        /// Every remaining member's key of the new generation, masked (SPEC.md 4.15).
         checkpoint: Checkpoint,
     },
     /// Replace the account's group key by a new group with a later generation.

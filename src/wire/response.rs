@@ -24,7 +24,7 @@ const STATUS_ERROR: u8 = 1;
 type CertificateField = Bytes<U16, MAX_CERTIFICATE_LEN>;
 
 /// An account's current group key and the checkpoint of its generation: the same answer for
-/// every member, from which each catches up in one step (SPEC.md 4.12, 12.6).
+/// every member, from which each catches up in one step (SPEC.md 4.15, 12.6).
 #[derive(Clone, Debug)]
 pub struct GroupKeyUpdate {
     /// The current group key.

@@ -1,4 +1,4 @@
-//! Revocation at any scale (issue 14, point 3; SPEC.md 4.12, 12.6): the server keeps one
+//! Revocation at any scale (issue 14, point 3; SPEC.md 4.15, 12.6): the server keeps one
 //! group key and one checkpoint per account, answers every member's fetch with the same bytes of
 //! a size set by the group alone, and a member any number of generations behind catches up in
 //! one step.

@@ -69,7 +69,7 @@ pub(crate) struct Revocation {
     updated_members: Vec<UpdatedMember>,
 }
 
-/// The checkpoint of generation 1 for members 0 and 2 (SPEC.md 4.12): each member's tag, mask
+/// The checkpoint of generation 1 for members 0 and 2 (SPEC.md 4.15): each member's tag, mask
 /// and entry, and the whole encoding with its random padding.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CheckpointCase {
@@ -147,11 +147,11 @@ fn outcome(e: &Error) -> Outcome {
         Error::InvalidSignature => Outcome::InvalidSignature,
         Error::GroupMismatch => Outcome::GroupMismatch,
         Error::ContextTooLong { .. } => Outcome::ContextTooLong,
-        other => panic!("an error outside SPEC.md 4.12: {other:?}"),
+        other => panic!("an error outside SPEC.md 4.15: {other:?}"),
     }
 }
 
-/// The tag and mask of SPEC.md 4.12 for the member with secret `x` (32 bytes, big-endian)
+/// The tag and mask of SPEC.md 4.15 for the member with secret `x` (32 bytes, big-endian)
 /// under the encoded group key `group`, written out with `sha2` alone.
 fn tag_and_mask(group: &[u8], x: &[u8]) -> ([u8; 16], [u8; 48]) {
     use sha2::{Digest, Sha256, Sha512};
@@ -731,7 +731,7 @@ fn vectors_check_without_the_generator() {
         updated.check(&group1).unwrap();
     }
 
-    // The checkpoint: decodes, re-encodes identically, holds each entry as SPEC.md 4.12 derives
+    // The checkpoint: decodes, re-encodes identically, holds each entry as SPEC.md 4.15 derives
     // it, and catches members 0 and 2 up to their generation-1 keys.
     let ck = unhex(&v.checkpoint.checkpoint);
     let checkpoint = Checkpoint::from_bytes(&ck).unwrap();

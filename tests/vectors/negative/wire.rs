@@ -275,7 +275,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
             bbs04::Error::Decode(dec("revocation.x", Kind::ZeroScalar)),
         ),
     );
-    // The checkpoint's first two entries swapped: tags no longer ascending (SPEC.md 4.12).
+    // The checkpoint's first two entries swapped: tags no longer ascending (SPEC.md 4.15).
     let entries_at = 2 + RevocationRecord::SIZE + 7;
     let mut swapped = upload.clone();
     swapped[entries_at..entries_at + 64].copy_from_slice(&upload[entries_at + 64..entries_at + 128]);
