@@ -95,8 +95,9 @@ impl<S: Store> Server<S> {
 
     /// The current group key and the checkpoint of its generation (none before the first
     /// revocation after the base key): the same answer for every member, whatever its
-    /// generation, of a size set by the group alone (SPEC.md 12.6). Store reads only: the key
-    /// is decoded, not prepared, and the checkpoint holds no point to decode.
+    /// generation, of a size set by the group alone (SPEC.md 12.6). Two store reads; the key
+    /// comes from the prepared-key cache (the reply that follows the fetch needs it there),
+    /// and the checkpoint holds no point to decode.
     pub(super) fn fetch_group_key(
         &self,
         now: Time,
@@ -106,8 +107,7 @@ impl<S: Store> Server<S> {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
         let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
-        let group_key = GroupPublicKey::from_bytes(key_bytes)
-            .map_err(|_| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))?;
+        let group_key = self.prepared_bytes(&account, key_bytes)?.group_key().clone();
         let generation = group_key.generation();
         let checkpoint = if generation > base_generation {
             let Some(bytes) = self
