@@ -41,7 +41,8 @@ mod token;
 mod wire;
 
 pub use bbs04::{
-    GroupManagerKey, GroupPublicKey, GroupSignature, MemberKey, PreparedGroupKey, RevocationRecord,
+    Checkpoint, GroupManagerKey, GroupPublicKey, GroupSignature, MemberKey, PreparedGroupKey,
+    RevocationRecord,
     MAX_ISSUE_MEMBERS,
 };
 pub use blind_rsa::{
