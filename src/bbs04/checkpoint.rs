@@ -78,8 +78,11 @@ impl Checkpoint {
             mask.zeroize();
             entries.push(Entry { tag, masked });
         }
-        entries.sort_unstable_by(|a, b| a.tag.cmp(&b.tag));
-        if entries.windows(2).any(|w| matches!(w, [a, b] if a.tag == b.tag)) {
+        entries.sort_unstable_by_key(|e| e.tag);
+        if entries
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.tag == b.tag))
+        {
             return Err(Error::DuplicateMember);
         }
         let n = entry_count(members.len());
@@ -155,8 +158,7 @@ impl Checkpoint {
         r.version("checkpoint.version", VERSION)?;
         let generation = r.u32("checkpoint.generation")?;
         let n = usize::from(r.u16("checkpoint.count")?);
-        if !n.is_power_of_two() || !(MIN_CHECKPOINT_ENTRIES..=MAX_CHECKPOINT_ENTRIES).contains(&n)
-        {
+        if !n.is_power_of_two() || !(MIN_CHECKPOINT_ENTRIES..=MAX_CHECKPOINT_ENTRIES).contains(&n) {
             return Err(invalid("checkpoint.count"));
         }
         let mut entries: Vec<Entry> = Vec::with_capacity(n);
@@ -305,7 +307,7 @@ mod tests {
         manager.revoke(b).unwrap();
         let kept = manager.reissue(&[a.clone(), c.clone()]).unwrap();
         manager.revoke(&kept[1]).unwrap();
-        let kept = manager.reissue(&[a.clone()]).unwrap();
+        let kept = manager.reissue(core::slice::from_ref(a)).unwrap();
         let checkpoint = Checkpoint::new(&mut rng, manager.public_key(), &kept).unwrap();
         assert_eq!(checkpoint.len(), MIN_CHECKPOINT_ENTRIES);
         let decoded = Checkpoint::from_bytes(&checkpoint.to_bytes()).unwrap();

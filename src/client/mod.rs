@@ -23,7 +23,9 @@ mod state;
 mod wallet;
 
 use crate::account::{AccountId, Channel};
-use crate::bbs04::{self, Checkpoint, GroupManagerKey, GroupPublicKey, MemberKey, PreparedGroupKey};
+use crate::bbs04::{
+    self, Checkpoint, GroupManagerKey, GroupPublicKey, MemberKey, PreparedGroupKey,
+};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
 use crate::token::{Error as TokenError, TokenChallenge};

@@ -243,9 +243,9 @@ impl Client {
         let sent = update.group_key.generation();
         let member = match &update.checkpoint {
             _ if update.group_key == membership.group_key => membership.member,
-            Some(checkpoint) if update.group_key.follows(&membership.group_key) => membership
-                .member
-                .catch_up(&update.group_key, checkpoint)?,
+            Some(checkpoint) if update.group_key.follows(&membership.group_key) => {
+                membership.member.catch_up(&update.group_key, checkpoint)?
+            }
             // Rotated (another group), or no checkpoint to catch up with.
             _ => {
                 return Err(ClientError::GroupUpdateUnreachable {

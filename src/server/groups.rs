@@ -107,13 +107,13 @@ impl<S: Store> Server<S> {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
         let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
-        let group_key = self.prepared_bytes(&account, key_bytes)?.group_key().clone();
+        let group_key = self
+            .prepared_bytes(&account, key_bytes)?
+            .group_key()
+            .clone();
         let generation = group_key.generation();
         let checkpoint = if generation > base_generation {
-            let Some(bytes) = self
-                .store
-                .get(&checkpoint_key(&account, generation), now)?
-            else {
+            let Some(bytes) = self.store.get(&checkpoint_key(&account, generation), now)? else {
                 return Err(Refusal::new(ErrorCode::Internal, "checkpoint missing"));
             };
             Some(

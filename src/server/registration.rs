@@ -1,8 +1,8 @@
 //! Registration: verification codes, certificates and the token policy (SPEC.md 12.2).
 
 use super::records::{
-    account_key, code_failures_key, digest, issuance_key, phone_key, AccountRecord,
-    IssuanceRecord, SERIAL_KEY,
+    account_key, code_failures_key, digest, issuance_key, phone_key, AccountRecord, IssuanceRecord,
+    SERIAL_KEY,
 };
 use super::{Output, Refusal, Server};
 use crate::account::AccountId;

@@ -7,9 +7,7 @@ use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::{self, Checkpoint, GroupPublicKey, MemberKey, PreparedGroupKey};
 use blindpost::simulation::raw::{decode, RawAccount};
 use blindpost::simulation::World;
-use blindpost::wire::{
-    reply_context, ErrorCode, GroupKeyUpdate, ReplyRequest, Request, Response,
-};
+use blindpost::wire::{reply_context, ErrorCode, GroupKeyUpdate, ReplyRequest, Request, Response};
 
 /// Revokes `n` throwaway members of `bob`'s group one after the other, each upload carrying
 /// the checkpoint of `kept`'s keys: what a group that blocks one new contact after another
@@ -236,8 +234,12 @@ fn malformed_or_mismatched_checkpoints_are_refused_and_change_nothing() {
 
     // A well-formed checkpoint of another generation than the record's, or a record that
     // skips a generation: refused before any pairing.
-    let wrong_generation =
-        Checkpoint::new(&mut world.rng, bob.group.public_key(), &[alice.clone()]).unwrap();
+    let wrong_generation = Checkpoint::new(
+        &mut world.rng,
+        bob.group.public_key(),
+        std::slice::from_ref(&alice),
+    )
+    .unwrap();
     refused(
         &mut world,
         &upload_bytes(&wrong_generation.to_bytes()),

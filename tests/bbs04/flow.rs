@@ -439,7 +439,9 @@ fn a_checkpoint_gives_the_same_keys_as_following_every_record() {
     }
     // Members 0 and 2 skip all three generations through one checkpoint, and get exactly the
     // keys that following every record gives; the revoked ones find no entry.
-    let kept = manager.reissue(&[original[0].clone(), original[2].clone()]).unwrap();
+    let kept = manager
+        .reissue(&[original[0].clone(), original[2].clone()])
+        .unwrap();
     let checkpoint = Checkpoint::new(&mut rng, &group, &kept).unwrap();
     for (i, expected) in [(0usize, &kept[0]), (2, &kept[1])] {
         let caught = original[i].catch_up(&group, &checkpoint).unwrap();
@@ -502,7 +504,10 @@ fn checkpoint_sizes_are_powers_of_two_up_to_the_limit() {
         let checkpoint = Checkpoint::new(&mut rng, manager.public_key(), &more[..count]).unwrap();
         assert_eq!(checkpoint.len(), entries, "{count} members");
         assert_eq!(checkpoint.to_bytes().len(), 7 + 64 * entries);
-        assert_eq!(Checkpoint::from_bytes(&checkpoint.to_bytes()), Ok(checkpoint));
+        assert_eq!(
+            Checkpoint::from_bytes(&checkpoint.to_bytes()),
+            Ok(checkpoint)
+        );
     }
     assert_eq!(
         Checkpoint::new(&mut rng, manager.public_key(), &more),

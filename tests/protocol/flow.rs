@@ -408,7 +408,8 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
     assert_eq!(queued.len(), 1);
 
     // ...while Bob blocks Carol: his group moves to generation 1.
-    bob.block(&mut world.rng, world.now, carol.account()).unwrap();
+    bob.block(&mut world.rng, world.now, carol.account())
+        .unwrap();
     world.pump(&mut bob);
     simulation::events(&mut bob);
     assert_eq!(bob.group_key().generation(), 1);

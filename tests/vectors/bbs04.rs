@@ -169,7 +169,10 @@ fn tag_and_mask(group: &[u8], x: &[u8]) -> ([u8; 16], [u8; 48]) {
         .chain_update(group)
         .chain_update(x)
         .finalize();
-    (tag[..16].try_into().unwrap(), mask[..48].try_into().unwrap())
+    (
+        tag[..16].try_into().unwrap(),
+        mask[..48].try_into().unwrap(),
+    )
 }
 
 /// A compressed G1 encoding whose x is canonical but gives no curve point.

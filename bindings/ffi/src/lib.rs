@@ -42,8 +42,7 @@ mod wire;
 
 pub use bbs04::{
     Checkpoint, GroupManagerKey, GroupPublicKey, GroupSignature, MemberKey, PreparedGroupKey,
-    RevocationRecord,
-    MAX_ISSUE_MEMBERS,
+    RevocationRecord, MAX_ISSUE_MEMBERS,
 };
 pub use blind_rsa::{
     blind_rsa_prepare, blind_rsa_variant_from_name, blind_rsa_variant_name, BlindRsaPublicKey,

@@ -278,8 +278,10 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     // The checkpoint's first two entries swapped: tags no longer ascending (SPEC.md 4.15).
     let entries_at = 2 + RevocationRecord::SIZE + 7;
     let mut swapped = upload.clone();
-    swapped[entries_at..entries_at + 64].copy_from_slice(&upload[entries_at + 64..entries_at + 128]);
-    swapped[entries_at + 64..entries_at + 128].copy_from_slice(&upload[entries_at..entries_at + 64]);
+    swapped[entries_at..entries_at + 64]
+        .copy_from_slice(&upload[entries_at + 64..entries_at + 128]);
+    swapped[entries_at + 64..entries_at + 128]
+        .copy_from_slice(&upload[entries_at..entries_at + 64]);
     f.case(
         "upload revocation: checkpoint tags not ascending",
         InvalidEmbeddedObject,
@@ -292,7 +294,11 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     f.case(
         "upload revocation: checkpoint of 17 entries",
         InvalidEmbeddedObject,
-        patch(&upload, 2 + RevocationRecord::SIZE + 5, &17u16.to_be_bytes()),
+        patch(
+            &upload,
+            2 + RevocationRecord::SIZE + 5,
+            &17u16.to_be_bytes(),
+        ),
         embedded(
             "upload_revocation.checkpoint",
             bbs04::Error::Decode(dec("checkpoint.count", Kind::InvalidValue)),
