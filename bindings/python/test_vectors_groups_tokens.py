@@ -36,6 +36,7 @@ DECODERS = {
     "member_key": bp.MemberKey.from_bytes,
     "manager_key": bp.GroupManagerKey.from_bytes,
     "revocation": bp.RevocationRecord.from_bytes,
+    "checkpoint": bp.Checkpoint.from_bytes,
 }
 
 
@@ -115,6 +116,9 @@ class Bbs04Vectors(unittest.TestCase):
                 elif check == "update":
                     call = lambda: bp.MemberKey.from_bytes(data).update(
                         bp.RevocationRecord.from_bytes(h(case["record"])), bp.GroupPublicKey.from_bytes(h(case["group_key"])))
+                elif check == "catch_up":
+                    call = lambda: bp.MemberKey.from_bytes(data).catch_up(
+                        bp.GroupPublicKey.from_bytes(h(case["group_key"])), bp.Checkpoint.from_bytes(h(case["checkpoint"])))
                 elif check == "apply":
                     call = lambda: bp.GroupPublicKey.from_bytes(h(case["group_key"])).apply(bp.RevocationRecord.from_bytes(data))
                 elif check == "sign":

@@ -106,11 +106,13 @@ func vectorsGroupsTokensTests() throws -> Bool {
                 case "member_key": call = { _ = try MemberKey.fromBytes(bytes: data) }
                 case "manager_key": call = { _ = try GroupManagerKey.fromBytes(bytes: data) }
                 case "revocation": call = { _ = try RevocationRecord.fromBytes(bytes: data) }
+                case "checkpoint": call = { _ = try Checkpoint.fromBytes(bytes: data) }
                 default: throw CheckFailed(description: "unknown object \(c["object"].str)")
                 }
             case "verify": call = { try PreparedGroupKey(groupKey: GroupPublicKey.fromBytes(bytes: c["group_key"].hex)).verify(context: c["context"].hex, message: c["message"].hex, signature: GroupSignature.fromBytes(bytes: data)) }
             case "update": call = { _ = try MemberKey.fromBytes(bytes: data).update(record: RevocationRecord.fromBytes(bytes: c["record"].hex), old: GroupPublicKey.fromBytes(bytes: c["group_key"].hex)) }
             case "apply": call = { _ = try GroupPublicKey.fromBytes(bytes: c["group_key"].hex).apply(record: RevocationRecord.fromBytes(bytes: data)) }
+            case "catch_up": call = { _ = try MemberKey.fromBytes(bytes: data).catchUp(group: GroupPublicKey.fromBytes(bytes: c["group_key"].hex), checkpoint: Checkpoint.fromBytes(bytes: c["checkpoint"].hex)) }
             case "sign": call = { _ = try MemberKey.fromBytes(bytes: data).sign(group: PreparedGroupKey(groupKey: GroupPublicKey.fromBytes(bytes: c["group_key"].hex)), context: c["context"].hex, message: c["message"].hex) }
             default: throw CheckFailed(description: "unknown check \(c["check"].str)")
             }

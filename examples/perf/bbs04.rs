@@ -1,9 +1,10 @@
 //! BBS04 figures: the floor (a 2-term multi-Miller loop plus final exponentiation with the G2
 //! side prepared), sign and verify measured interleaved with it, and keygen of a 200-member
-//! group and open on their own.
+//! group, open, and a revocation's checkpoint for a 200-member group (built by the manager,
+//! caught up from by a member) on their own.
 
 use crate::harness::{interleaved, Op, Report};
-use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey, Signer};
+use blindpost::bbs04::{Checkpoint, GroupManagerKey, PreparedGroupKey, Signer};
 use blindpost::vector_rng::VectorRng;
 use bls12_381::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, Scalar};
 use std::hint::black_box;
@@ -63,6 +64,16 @@ pub fn run(report: &mut Report) {
     };
     let (floor, sign, verify, oneshot) = (medians[0], medians[1], medians[2], medians[3]);
 
+    // A 200-member group revokes one: the manager re-issues the 199 others' keys and builds
+    // the checkpoint; a member catches up from generation 0 through it.
+    let mut revoking = GroupManagerKey::generate(&mut rng);
+    let group_members = revoking.issue_members(&mut rng, 200);
+    revoking.revoke(&group_members[199]).unwrap();
+    let remaining = &group_members[..199];
+    let mut checkpoint_rng = VectorRng::new(b"perf bbs04 checkpoint");
+    let next = revoking.reissue(remaining).unwrap();
+    let checkpoint = Checkpoint::new(&mut checkpoint_rng, revoking.public_key(), &next).unwrap();
+
     let mut keygen_rng = VectorRng::new(b"perf bbs04 keygen");
     let mut open_ops: Vec<Op<'_>> = vec![
         (
@@ -78,6 +89,25 @@ pub fn run(report: &mut Report) {
                 black_box(manager.open(black_box(&signature)));
             }),
         ),
+        (
+            "checkpoint200",
+            Box::new(|| {
+                let keys = revoking.reissue(remaining).unwrap();
+                black_box(
+                    Checkpoint::new(&mut checkpoint_rng, revoking.public_key(), &keys).unwrap(),
+                );
+            }),
+        ),
+        (
+            "catch_up",
+            Box::new(|| {
+                black_box(
+                    group_members[0]
+                        .catch_up(revoking.public_key(), black_box(&checkpoint))
+                        .unwrap(),
+                );
+            }),
+        ),
     ];
     let other = interleaved(&mut open_ops, 15, 1);
 
@@ -86,6 +116,8 @@ pub fn run(report: &mut Report) {
     report.figure("bbs04.sign_us", sign);
     report.figure("bbs04.verify_us", verify);
     report.figure("bbs04.open_us", other[1]);
+    report.figure("bbs04.checkpoint200_us", other[2]);
+    report.figure("bbs04.catch_up_us", other[3]);
     report.figure("bbs04.sign_ratio", sign / floor);
     report.figure("bbs04.verify_ratio", verify / floor);
     report.figure("bbs04.sign_oneshot_us", oneshot);

@@ -48,8 +48,8 @@ impl Walk {
         let user = &mut self.users[b];
         let upload = self
             .timings
-            .client_op(&mut self.world, "block", |_, now| {
-                user.client.block(now, c_account)
+            .client_op(&mut self.world, "block", |rng, now| {
+                user.client.block(rng, now, c_account)
             })
             .ctx(|| format!("{b_name}: block"))?;
         if upload.is_none() {

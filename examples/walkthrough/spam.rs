@@ -73,8 +73,8 @@ impl Walk {
                 let user = &mut self.users[r];
                 let upload = self
                     .timings
-                    .client_op(&mut self.world, "block", |_, now| {
-                        user.client.block(now, mallory)
+                    .client_op(&mut self.world, "block", |rng, now| {
+                        user.client.block(rng, now, mallory)
                     })
                     .ctx(|| format!("{}: block", user.name))?;
                 if upload.is_some() {

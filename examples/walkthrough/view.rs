@@ -152,7 +152,7 @@ fn namespace_label(ns: u8) -> &'static str {
     match ns {
         b'a' => "account records (phone, certificate, group key)",
         b'p' => "phone number -> account",
-        b'r' => "revocation records",
+        b'k' => "checkpoints (masked member keys of the current generation)",
         b't' => "cold-call tokens seen",
         b'h' => "delivery handle -> token, recipient",
         b's' => "reply signatures seen (until the skew passes)",
@@ -467,7 +467,7 @@ pub fn analyse(world: &World, users: &[User]) -> Res<Report> {
     let revoked: BTreeSet<[u8; 48]> = decoded
         .iter()
         .filter_map(|r| match r {
-            Some(Request::UploadRevocation { record }) => Some(record.revoked().to_bytes()),
+            Some(Request::UploadRevocation { record, .. }) => Some(record.revoked().to_bytes()),
             _ => None,
         })
         .collect();
@@ -501,13 +501,12 @@ pub fn analyse(world: &World, users: &[User]) -> Res<Report> {
         .store()
         .snapshot(world.now)
         .ctx(|| "store snapshot".into())?;
-    let (mut store_other, mut store_r, mut store_a) = (0, 0, 0);
+    let (mut store_other, mut store_a) = (0, 0);
     for (k, v) in &snapshot {
         let mut hay = k.clone();
         hay.extend_from_slice(v);
         for p in members.find(&hay) {
             match (p.owner, k.first()) {
-                (1, Some(b'r')) => store_r += 1,
                 (1, Some(b'a')) => store_a += 1,
                 _ => store_other += 1,
             }
@@ -518,10 +517,9 @@ pub fn analyse(world: &World, users: &[User]) -> Res<Report> {
         elsewhere == 0
             && store_other == 0
             && in_uploads == uploads
-            && store_r == uploads
             && revoked.len() == uploads,
         format!(
-            "{handed_out} member keys were handed out in introductions; {} were never revoked: their ids occur in {elsewhere} requests and {store_other} store entries\n(the {} revoked one occurs in its revocation upload ({in_uploads}), the stored record ({store_r}) and the group key built from it ({store_a}); none names a contact)",
+            "{handed_out} member keys were handed out in introductions; {} were never revoked: their ids occur in {elsewhere} requests and {store_other} store entries\n(the {} revoked one occurs in its revocation upload ({in_uploads}) and the group key built from it ({store_a}); checkpoints hold the others' keys masked; none names a contact)",
             handed_out - revoked.len(),
             revoked.len()
         ),

@@ -31,10 +31,21 @@ pub enum Error {
     GenerationExhausted,
     /// A revocation record fails its pairing checks against the group key it is applied to.
     InvalidRevocationRecord,
-    /// The member key is the one the revocation record revokes: it cannot be updated.
+    /// The member key is the one the revocation record revokes, or a checkpoint holds no entry
+    /// for it (revoked, or the group moved on without it): it cannot be updated.
     Revoked,
-    /// A member key does not belong to the group key (its pairing equation fails).
+    /// A member key does not belong to the group key (its pairing equation fails), or the
+    /// entry a checkpoint holds for it does not unmask to a key of the group.
     NotAMember,
+    /// A checkpoint was asked for more members than it may hold.
+    TooManyMembers {
+        /// The members asked for.
+        count: usize,
+        /// The most a checkpoint holds ([`super::MAX_CHECKPOINT_ENTRIES`]).
+        max: usize,
+    },
+    /// A checkpoint was asked for the same member key twice.
+    DuplicateMember,
     /// The signature does not verify for this group key, context and message.
     InvalidSignature,
     /// The prepared group key passed to the manager is not the manager's current group key.
@@ -72,6 +83,11 @@ impl fmt::Display for Error {
             ),
             Error::Revoked => f.write_str("bbs04: member key is revoked by this record"),
             Error::NotAMember => f.write_str("bbs04: member key does not belong to the group key"),
+            Error::TooManyMembers { count, max } => write!(
+                f,
+                "bbs04: a checkpoint holds at most {max} members, not {count}"
+            ),
+            Error::DuplicateMember => f.write_str("bbs04: the same member key twice in a checkpoint"),
             Error::InvalidSignature => f.write_str("bbs04: signature does not verify"),
             Error::GroupMismatch => {
                 f.write_str("bbs04: prepared group key is not the manager's group key")

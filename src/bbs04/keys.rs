@@ -123,6 +123,16 @@ impl GroupPublicKey {
         })
     }
 
+    /// Whether this key can be a later generation of `earlier`'s group: a later generation
+    /// with the same h, u, v (revocations keep them; a rotated group has new ones). Says
+    /// nothing about how it was reached: members check their own key (SPEC.md 4.15).
+    pub fn follows(&self, earlier: &GroupPublicKey) -> bool {
+        self.generation > earlier.generation
+            && self.h == earlier.h
+            && self.u == earlier.u
+            && self.v == earlier.v
+    }
+
     /// Whether `e(a, w * g2^x) = e(g1, g2)`, as `e(a, w) * e(x a - g1, g2) = 1`.
     pub(super) fn holds_member(
         &self,
@@ -375,6 +385,41 @@ impl GroupManagerKey {
         xs.zeroize();
         affine.zeroize();
         keys
+    }
+
+    /// The keys of the current generation for members holding `members` (of any earlier
+    /// generation): the same x, with `A' = g1'^(1/(gamma + x))` (SPEC.md 4.15). What the
+    /// manager puts in a checkpoint after a revocation; one batch inversion and a fixed-base
+    /// table for g1. Fails with [`Error::NotAMember`] if gamma + x is zero for one of them.
+    pub fn reissue(&self, members: &[MemberKey]) -> Result<Vec<MemberKey>, Error> {
+        let mut inverses: Vec<Scalar> = members.iter().map(|m| self.gamma + m.x).collect();
+        let any_zero = inverses
+            .iter()
+            .fold(subtle::Choice::from(0), |acc, d| acc | d.is_zero());
+        if bool::from(any_zero) {
+            inverses.zeroize();
+            return Err(Error::NotAMember);
+        }
+        let mut scratch = vec![Scalar::ZERO; members.len()];
+        BatchInverter::invert_with_external_scratch(&mut inverses, &mut scratch);
+        scratch.zeroize();
+        let table = CombTable::new(&G1Projective::from(self.public.g1));
+        let mut projective: Vec<G1Projective> = inverses.iter().map(|d| table.mul(d)).collect();
+        inverses.zeroize();
+        let mut affine = vec![G1Affine::identity(); members.len()];
+        G1Projective::batch_normalize(&projective, &mut affine);
+        projective.zeroize();
+        let keys = members
+            .iter()
+            .zip(affine.iter())
+            .map(|(m, a)| MemberKey {
+                generation: self.public.generation,
+                a: *a,
+                x: m.x,
+            })
+            .collect();
+        affine.zeroize();
+        Ok(keys)
     }
 
     /// Draws x (non-zero, gamma + x non-zero) and returns it with gamma + x.

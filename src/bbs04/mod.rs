@@ -25,12 +25,14 @@
 //! # }
 //! ```
 
+mod checkpoint;
 mod error;
 mod keys;
 mod prepared;
 mod revocation;
 mod sign;
 
+pub use checkpoint::{Checkpoint, MAX_CHECKPOINT_ENTRIES, MIN_CHECKPOINT_ENTRIES};
 pub use error::Error;
 pub use keys::{GroupManagerKey, GroupPublicKey, MemberId, MemberKey};
 pub use prepared::PreparedGroupKey;

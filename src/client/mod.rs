@@ -23,7 +23,9 @@ mod state;
 mod wallet;
 
 use crate::account::{AccountId, Channel};
-use crate::bbs04::{self, GroupManagerKey, GroupPublicKey, PreparedGroupKey};
+use crate::bbs04::{
+    self, Checkpoint, GroupManagerKey, GroupPublicKey, MemberKey, PreparedGroupKey,
+};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, CertificateError, HostKey, PhoneNumber};
 use crate::token::{Error as TokenError, PendingToken, Token, TokenChallenge};
@@ -34,6 +36,7 @@ use crate::wire::{
 };
 use crate::Time;
 use alloc::collections::VecDeque;
+use alloc::vec;
 use alloc::vec::Vec;
 use contacts::{Contacts, Membership};
 use core::fmt;
@@ -223,10 +226,10 @@ pub enum ClientError {
     /// The server's registration answer holds a valid certificate for another identity key
     /// than ours.
     CertificateNotOurs,
-    /// A group key update's revocation records do not lead from the member key we hold to the
-    /// group key the server sent (a rotated group, or records we cannot follow).
+    /// A group key update cannot be reached from the member key we hold: the group key was
+    /// rotated (another group), or it moved on with no checkpoint to catch up through.
     GroupUpdateUnreachable {
-        /// The generation the records led to.
+        /// The generation of our member key.
         reached: u32,
         /// The generation of the group key the server sent.
         sent: u32,
@@ -278,7 +281,7 @@ impl fmt::Display for ClientError {
             }
             ClientError::GroupUpdateUnreachable { reached, sent } => write!(
                 f,
-                "client: revocation records reach generation {reached}, not the server's {sent}"
+                "client: our member key of generation {reached} cannot reach the server's {sent}"
             ),
             ClientError::UnknownGeneration {
                 generation,
@@ -766,9 +769,12 @@ impl Client {
 
     /// Blocks a contact: its cold call's token is never released, and if it holds a member key
     /// of our group, that key is revoked and the revocation published (at once, so the revoked
-    /// key stops working).
-    pub fn block(
+    /// key stops working) with the checkpoint through which every other member catches up
+    /// (SPEC.md 4.15; `rng` draws its padding). Refused, with nothing changed, if more than
+    /// [`crate::bbs04::MAX_CHECKPOINT_ENTRIES`] members would remain.
+    pub fn block<R: CryptoRng + ?Sized>(
         &mut self,
+        rng: &mut R,
         now: Time,
         contact: AccountId,
     ) -> Result<Option<RequestId>, ClientError> {
@@ -785,14 +791,23 @@ impl Client {
             let mut group = self.state.group.clone();
             let record = group.revoke(&member)?;
             // Every other member key we issued moves to the new generation too, so that we
-            // can still open their signatures.
-            let mut updated = Vec::with_capacity(self.state.contacts.len());
-            for (i, c) in self.state.contacts.iter().enumerate() {
-                let next = match (&c.issued, i == index) {
-                    (Some(m), false) => Some(m.update(&record, &old_group)?),
-                    _ => None,
-                };
-                updated.push(next);
+            // can still open their signatures; the checkpoint carries them to their members.
+            let others: Vec<(usize, MemberKey)> = self
+                .state
+                .contacts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != index)
+                .filter_map(|(i, c)| c.issued.clone().map(|m| (i, m)))
+                .collect();
+            let keys: Vec<MemberKey> = others.iter().map(|(_, m)| m.clone()).collect();
+            let next_keys = group.reissue(&keys)?;
+            let checkpoint = Checkpoint::new(rng, group.public_key(), &next_keys)?;
+            let mut updated: Vec<Option<MemberKey>> = vec![None; self.state.contacts.len()];
+            for ((i, _), next) in others.iter().zip(next_keys) {
+                if let Some(slot) = updated.get_mut(*i) {
+                    *slot = Some(next);
+                }
             }
             self.state.group = group;
             if self.state.former_group_keys.len() >= state::FORMER_GROUP_KEYS {
@@ -808,7 +823,7 @@ impl Client {
                     c.issued = Some(next);
                 }
             }
-            let upload = Request::UploadRevocation { record };
+            let upload = Request::UploadRevocation { record, checkpoint };
             request = Some(self.enqueue(
                 Channel::Authenticated(own),
                 &upload,

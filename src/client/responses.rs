@@ -269,40 +269,37 @@ impl Client {
         }
     }
 
-    /// Our member key of `contact`'s group brought to the fetched generation, following the
-    /// server's records (the same for every member, SPEC.md 12.6) from our own generation; and
-    /// the contact's index. Nothing is stored yet.
+    /// Our member key of `contact`'s group brought to the fetched generation in one step
+    /// through the server's checkpoint (the same answer for every member, SPEC.md 12.6); and
+    /// the contact's index. Nothing is stored yet. A key of another group (rotated) is
+    /// [`ClientError::GroupUpdateUnreachable`]; a checkpoint without our entry in our own
+    /// group is [`crate::bbs04::Error::Revoked`].
     fn followed(
         &self,
         contact: AccountId,
         update: GroupKeyUpdate,
     ) -> Result<(usize, Membership), ClientError> {
         let (index, membership) = self.membership(&contact)?;
-        let mut member = membership.member;
-        let mut group = membership.group_key;
-        for record in &update.records {
-            if record.generation() <= group.generation() {
-                continue;
+        let ours = membership.group_key.generation();
+        let sent = update.group_key.generation();
+        let member = match &update.checkpoint {
+            _ if update.group_key == membership.group_key => membership.member,
+            Some(checkpoint) if update.group_key.follows(&membership.group_key) => {
+                membership.member.catch_up(&update.group_key, checkpoint)?
             }
-            if Some(record.generation()) != group.generation().checked_add(1) {
-                // The records start after our generation: we are further behind than they reach.
-                break;
+            // Rotated (another group), or no checkpoint to catch up with.
+            _ => {
+                return Err(ClientError::GroupUpdateUnreachable {
+                    reached: ours,
+                    sent,
+                })
             }
-            member = member.update(record, &group)?;
-            group = group.apply(record)?;
-        }
-        if group != update.group_key {
-            // Records did not lead to the server's key (rotated, or a key we cannot reach).
-            return Err(ClientError::GroupUpdateUnreachable {
-                reached: group.generation(),
-                sent: update.group_key.generation(),
-            });
-        }
+        };
         Ok((
             index,
             Membership {
                 member,
-                group_key: group,
+                group_key: update.group_key,
             },
         ))
     }

@@ -1,14 +1,14 @@
 //! Replies under group signatures, and the group keys they are checked against (SPEC.md 12.5,
 //! 12.6).
 
-use super::records::{account_key, digest, revocation_key, seen_reply_key, AccountRecord};
+use super::records::{account_key, checkpoint_key, digest, seen_reply_key, AccountRecord};
 use super::{Output, Refusal, Server};
 use crate::account::AccountId;
-use crate::bbs04::{GroupPublicKey, RevocationRecord};
+use crate::bbs04::{Checkpoint, GroupPublicKey, RevocationRecord};
 use crate::store::Store;
 use crate::wire::{
     reply_context, Delivery, ErrorCode, GroupKeyUpdate, ReplyRequest, Response,
-    MAX_RECORDS_PER_UPDATE, REPLY_TIME_GRANULARITY,
+    REPLY_TIME_GRANULARITY,
 };
 use crate::Time;
 use alloc::vec::Vec;
@@ -95,9 +95,11 @@ impl<S: Store> Server<S> {
         Ok(Response::ReplyAccepted)
     }
 
-    /// The current group key and the records of the newest generations since the base one
-    /// (registration or rotation), at most [`MAX_RECORDS_PER_UPDATE`], oldest first: the same
-    /// answer for every member, who follows the records from its own generation.
+    /// The current group key and the checkpoint of its generation (none before the first
+    /// revocation after the base key): the same answer for every member, whatever its
+    /// generation, of a size set by the group alone (SPEC.md 12.6). Two store reads; the key
+    /// comes from the prepared-key cache (the reply that follows the fetch needs it there),
+    /// and the checkpoint holds no point to decode.
     pub(super) fn fetch_group_key(
         &self,
         now: Time,
@@ -107,62 +109,79 @@ impl<S: Store> Server<S> {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
         let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
-        let prepared = self.prepared(&account, key_bytes)?;
-        let current = prepared.group_key().generation();
-        let newest_kept =
-            current.saturating_sub(u32::try_from(MAX_RECORDS_PER_UPDATE).unwrap_or(u32::MAX));
-        let first = base_generation.max(newest_kept).saturating_add(1);
-        let mut records = Vec::new();
-        for generation in first..=current {
-            let Some(bytes) = self.store.get(&revocation_key(&account, generation), now)? else {
-                return Err(Refusal::new(
-                    ErrorCode::Internal,
-                    "revocation record missing",
-                ));
+        let group_key = self
+            .prepared(&account, key_bytes)?
+            .group_key()
+            .clone();
+        let generation = group_key.generation();
+        let checkpoint = if generation > base_generation {
+            let Some(bytes) = self.store.get(&checkpoint_key(&account, generation), now)? else {
+                return Err(Refusal::new(ErrorCode::Internal, "checkpoint missing"));
             };
-            records.push(
-                RevocationRecord::from_bytes(&bytes)
-                    .map_err(|_| Refusal::new(ErrorCode::Internal, "stored record corrupt"))?,
-            );
-        }
+            Some(
+                Checkpoint::from_bytes(&bytes)
+                    .map_err(|_| Refusal::new(ErrorCode::Internal, "stored checkpoint corrupt"))?,
+            )
+        } else {
+            None
+        };
         Ok(Response::GroupKey(GroupKeyUpdate {
-            group_key: prepared.group_key().clone(),
-            records,
+            group_key,
+            checkpoint,
         }))
     }
 
+    /// Publishes a revocation and the checkpoint of the generation it produces (SPEC.md 12.6).
+    /// Cheap checks first (generations), then the record's pairing checks; then the checkpoint
+    /// is stored, the account's group key replaced by compare-and-swap, and the previous
+    /// checkpoints deleted.
     pub(super) fn upload_revocation(
         &self,
         now: Time,
         account: AccountId,
         record: &RevocationRecord,
+        checkpoint: &Checkpoint,
     ) -> Result<Response, Refusal> {
+        if checkpoint.generation() != record.generation() {
+            return Err(Refusal::new(
+                ErrorCode::BadRevocation,
+                "checkpoint and record are for different generations",
+            ));
+        }
         let Some((old_bytes, mut stored)) = self.account(now, &account)? else {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
-        let key = revocation_key(&account, record.generation());
-        // A resend of a record that is already published is acknowledged again.
-        if record.generation() <= stored.group_key.generation()
-            && self.store.get(&key, now)?.as_deref() == Some(record.to_bytes().as_slice())
+        let current = stored.group_key.generation();
+        let key = checkpoint_key(&account, record.generation());
+        let bytes = checkpoint.to_bytes();
+        // A resend of an upload already accepted is acknowledged again (the checkpoint's random
+        // padding makes its bytes unique to that upload).
+        if record.generation() == current
+            && current > stored.base_generation
+            && self.store.get(&key, now)?.as_deref() == Some(bytes.as_slice())
         {
             return Ok(Response::RevocationAccepted);
+        }
+        if Some(record.generation()) != current.checked_add(1) {
+            return Err(Refusal::new(
+                ErrorCode::BadRevocation,
+                "revocation must produce the next generation",
+            ));
         }
         let next = stored
             .group_key
             .apply(record)
             .map_err(|e| Refusal::new(ErrorCode::BadRevocation, alloc::format!("{e}")))?;
-        // The record first, so a member who sees the new generation always finds it.
-        if !self
-            .store
-            .insert_if_absent(&key, &record.to_bytes(), None, now)?
+        // The checkpoint first, so a member who sees the new generation always finds it.
+        if !self.store.insert_if_absent(&key, &bytes, None, now)?
+            && self.store.get(&key, now)?.as_deref() != Some(bytes.as_slice())
         {
-            let existing = self.store.get(&key, now)?;
-            if existing.as_deref() != Some(record.to_bytes().as_slice()) {
-                return Err(Refusal::new(
-                    ErrorCode::BadRevocation,
-                    "another record for this generation",
-                ));
-            }
+            // Another upload for this generation is under way, or was interrupted before it
+            // replaced the key: the owner resends that one, or rotates the group key.
+            return Err(Refusal::new(
+                ErrorCode::BadRevocation,
+                "another checkpoint for this generation",
+            ));
         }
         stored.group_key = next;
         if !self.store.replace_if_matches(
@@ -172,15 +191,47 @@ impl<S: Store> Server<S> {
             None,
             now,
         )? {
-            // Another upload won; take back our record so the generation stays free.
-            self.store
-                .delete_if_matches(&key, &record.to_bytes(), now)?;
+            // Another upload won; take back our checkpoint so the generation stays free.
+            self.store.delete_if_matches(&key, &bytes, now)?;
             return Err(Refusal::new(
                 ErrorCode::BadRevocation,
                 "group key changed concurrently",
             ));
         }
+        // The previous checkpoint, and one an earlier interrupted upload may have left.
+        for old in [current, current.saturating_sub(1)] {
+            if old < record.generation() {
+                self.delete_checkpoint(now, &account, old)?;
+            }
+        }
         Ok(Response::RevocationAccepted)
+    }
+
+    /// Deletes every checkpoint an account at `generation` may hold: the current one and one
+    /// an interrupted upload may have left for the next generation.
+    pub(super) fn delete_checkpoints(
+        &self,
+        now: Time,
+        account: &AccountId,
+        generation: u32,
+    ) -> Result<(), Refusal> {
+        for g in [generation, generation.saturating_add(1)] {
+            self.delete_checkpoint(now, account, g)?;
+        }
+        Ok(())
+    }
+
+    fn delete_checkpoint(
+        &self,
+        now: Time,
+        account: &AccountId,
+        generation: u32,
+    ) -> Result<(), Refusal> {
+        let key = checkpoint_key(account, generation);
+        if let Some(v) = self.store.get(&key, now)? {
+            self.store.delete_if_matches(&key, &v, now)?;
+        }
+        Ok(())
     }
 
     pub(super) fn rotate_group_key(
@@ -198,6 +249,7 @@ impl<S: Store> Server<S> {
                 "new group key must have a later generation",
             ));
         }
+        let old_generation = stored.group_key.generation();
         stored.base_generation = group_key.generation();
         stored.group_key = group_key;
         if !self.store.replace_if_matches(
@@ -212,6 +264,8 @@ impl<S: Store> Server<S> {
                 "group key changed concurrently",
             ));
         }
+        // The new key has no checkpoint: members of the old group cannot follow it.
+        self.delete_checkpoints(now, &account, old_generation)?;
         Ok(Response::GroupKeyRotated)
     }
 }

@@ -394,8 +394,8 @@ impl<S: Store> Server<S> {
             (Request::Lookup { token, phones }, _) => self.lookup(now, &token, &phones),
             (Request::FetchKeys, _) => Ok(Response::Keys(self.public_keys())),
             (Request::Release { handle }, Some(account)) => self.release(now, account, handle),
-            (Request::UploadRevocation { record }, Some(account)) => {
-                self.upload_revocation(now, account, &record)
+            (Request::UploadRevocation { record, checkpoint }, Some(account)) => {
+                self.upload_revocation(now, account, &record, &checkpoint)
             }
             (Request::RotateGroupKey { group_key }, Some(account)) => {
                 self.rotate_group_key(now, account, group_key)

@@ -30,9 +30,11 @@ pub(super) fn phone_key(phone: &PhoneNumber) -> Vec<u8> {
     key(b'p', &[phone.as_bytes()])
 }
 
-/// `r || account || u32 generation` -> the revocation record that produced that generation.
-pub(super) fn revocation_key(account: &AccountId, generation: u32) -> Vec<u8> {
-    key(b'r', &[account.as_bytes(), &generation.to_be_bytes()])
+/// `k || account || u32 generation` -> the encoded checkpoint of that generation (SPEC.md
+/// 4.15): one per account, the current generation's, besides at most one left by an
+/// interrupted upload.
+pub(super) fn checkpoint_key(account: &AccountId, generation: u32) -> Vec<u8> {
+    key(b'k', &[account.as_bytes(), &generation.to_be_bytes()])
 }
 
 /// `t || token id` -> [`TokenState`] of a cold-call token.
@@ -140,8 +142,8 @@ pub(super) struct AccountRecord {
     pub(super) phone: PhoneNumber,
     pub(super) certificate: Certificate,
     pub(super) group_key: GroupPublicKey,
-    /// The generation the group key had when it was registered or rotated: revocation
-    /// records exist for the generations after it.
+    /// The generation the group key had when it was registered or rotated: a checkpoint
+    /// exists for the current generation if it is later.
     pub(super) base_generation: u32,
 }
 

@@ -1,8 +1,8 @@
 //! Registration: verification codes, certificates and the token policy (SPEC.md 12.2).
 
 use super::records::{
-    account_key, code_failures_key, digest, issuance_key, phone_key, revocation_key, AccountRecord,
-    IssuanceRecord, SERIAL_KEY,
+    account_key, code_failures_key, digest, issuance_key, phone_key, AccountRecord, IssuanceRecord,
+    SERIAL_KEY,
 };
 use super::{Output, Refusal, Server};
 use crate::account::AccountId;
@@ -199,21 +199,14 @@ impl<S: Store> Server<S> {
         Ok(Vec::new())
     }
 
-    /// Deletes an account that its phone number no longer names, with its revocation records.
+    /// Deletes an account that its phone number no longer names, with its checkpoints.
     fn retire_account(&self, now: Time, old: &AccountId) -> Result<(), Refusal> {
         let key = account_key(old);
         let Some(bytes) = self.store.get(&key, now)? else {
             return Ok(());
         };
         let record = AccountRecord::from_bytes(&bytes)?;
-        let mut generation = record.base_generation;
-        while generation < record.group_key.generation() {
-            generation = generation.saturating_add(1);
-            let rk = revocation_key(old, generation);
-            if let Some(v) = self.store.get(&rk, now)? {
-                self.store.delete_if_matches(&rk, &v, now)?;
-            }
-        }
+        self.delete_checkpoints(now, old, record.group_key.generation())?;
         self.store.delete_if_matches(&key, &bytes, now)?;
         Ok(())
     }

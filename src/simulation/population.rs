@@ -467,7 +467,7 @@ impl Population {
                 let _ = client.accept(rng, clock, contact);
             }
             Plan::Block(contact) => {
-                let _ = client.block(clock, contact);
+                let _ = client.block(rng, clock, contact);
             }
         }
         let events = events(&mut self.phones[i].client);

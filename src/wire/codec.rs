@@ -577,6 +577,20 @@ fixed_size! {
     crate::token::TokenResponse = crate::token::TokenResponse::LEN,
 }
 
+/// A checkpoint (SPEC.md 4.15): its own count says where it ends; read by its own decoder.
+impl Encode for crate::bbs04::Checkpoint {
+    fn encode(&self, w: &mut Writer, _field: &'static str) -> Result<(), EncodeError> {
+        w.bytes(&self.to_bytes());
+        Ok(())
+    }
+}
+
+impl Decode for crate::bbs04::Checkpoint {
+    fn decode(r: &mut Reader<'_>, field: &'static str) -> Result<Self, WireError> {
+        crate::bbs04::Checkpoint::read(r).map_err(super::embedded(field))
+    }
+}
+
 /// `vec8 phone` (SPEC.md 8.1), read by the one phone number decoder.
 impl Encode for PhoneNumber {
     fn encode(&self, w: &mut Writer, field: &'static str) -> Result<(), EncodeError> {

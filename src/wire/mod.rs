@@ -46,9 +46,6 @@ pub const MAX_LOOKUP_BATCH: usize = 255;
 /// The most discovery token requests one issuance request may carry.
 pub const MAX_DISCOVERY_REQUESTS: usize = 255;
 
-/// The most revocation records one group key update may carry.
-pub const MAX_RECORDS_PER_UPDATE: usize = 255;
-
 /// The most bytes of host material (e.g. ratchet keys) an introduction or message may carry.
 pub const MAX_HOST_MATERIAL_LEN: usize = 16 * 1024;
 

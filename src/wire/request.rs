@@ -8,7 +8,7 @@ use super::{
     MAX_SEALED_LEN, VERSION,
 };
 use crate::account::{AccountId, ChannelKind};
-use crate::bbs04::{GroupPublicKey, GroupSignature, RevocationRecord};
+use crate::bbs04::{Checkpoint, GroupPublicKey, GroupSignature, RevocationRecord};
 use crate::bls::{ProofOfPossession, PublicKey};
 use crate::certificate::{HostKey, IssuerKeySet, PhoneNumber, MAX_HOST_KEY_LEN};
 use crate::encoding::Reader;
@@ -208,10 +208,13 @@ pub enum Request {
         /// The handle the cold call was delivered with.
         handle: DeliveryHandle,
     },
-    /// Publish a revocation record for the account's group (SPEC.md 12.6).
+    /// Publish a revocation record for the account's group, with the checkpoint of the
+    /// generation it produces (SPEC.md 12.6).
     UploadRevocation {
         /// The record.
         record: RevocationRecord,
+        /// Every remaining member's key of the new generation, masked (SPEC.md 4.15).
+        checkpoint: Checkpoint,
     },
     /// Replace the account's group key by a new group with a later generation.
     RotateGroupKey {
@@ -318,7 +321,10 @@ codec_enum! {
         },
         FetchKeys {},
         Release { handle: Own = "release.handle" },
-        UploadRevocation { record: Own = "upload_revocation.record" },
+        UploadRevocation {
+            record: Own = "upload_revocation.record",
+            checkpoint: Own = "upload_revocation.checkpoint",
+        },
         RotateGroupKey { group_key: Own = "rotate_group_key.group_key" },
         IssueDiscoveryTokens {
             window: Own = "issue_discovery_tokens.window",

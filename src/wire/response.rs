@@ -3,9 +3,9 @@
 use super::codec::{codec_struct, read_tag, Bytes, Decode, Encode, Format, List, Own, U16, U8};
 use super::{
     ErrorCode, RequestType, ServerKeys, WireError, MAX_DISCOVERY_REQUESTS, MAX_LOOKUP_BATCH,
-    MAX_RECORDS_PER_UPDATE, MAX_REGISTRATION_TOKENS, VERSION,
+    MAX_REGISTRATION_TOKENS, VERSION,
 };
-use crate::bbs04::{GroupPublicKey, RevocationRecord};
+use crate::bbs04::{Checkpoint, GroupPublicKey};
 use crate::certificate::{Certificate, EncodedCertificate};
 use crate::encoding::{EncodeError, Reader, Writer};
 use crate::token::TokenResponse;
@@ -23,14 +23,15 @@ const STATUS_ERROR: u8 = 1;
 /// A certificate behind its `vec16` length.
 type CertificateField = Bytes<U16, MAX_CERTIFICATE_LEN>;
 
-/// An account's current group key and the revocation records a member needs to reach it.
+/// An account's current group key and the checkpoint of its generation: the same answer for
+/// every member, from which each catches up in one step (SPEC.md 4.15, 12.6).
 #[derive(Clone, Debug)]
 pub struct GroupKeyUpdate {
     /// The current group key.
     pub group_key: GroupPublicKey,
-    /// Records for the generations after the one the member asked from, in order (empty if the
-    /// member is current, or if the key was rotated and the records do not reach back).
-    pub records: Vec<RevocationRecord>,
+    /// The checkpoint of the current generation; none before the first revocation after the
+    /// group key was registered or rotated.
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// The server's answer to a request.
@@ -55,7 +56,7 @@ pub enum Response {
     },
     /// The reply was accepted and queued.
     ReplyAccepted,
-    /// The group key and records asked for.
+    /// The group key and checkpoint asked for.
     GroupKey(GroupKeyUpdate),
     /// A fresh token for a released one.
     TokenRenewed(TokenResponse),
@@ -218,5 +219,5 @@ type Certificates = List<U8, MAX_LOOKUP_BATCH, CertificateField>;
 
 codec_struct!(GroupKeyUpdate {
     group_key: Own = "group_key.group_key",
-    records: List<U8, MAX_RECORDS_PER_UPDATE> = ("group_key.count", "group_key.record"),
+    checkpoint: Own = "group_key.checkpoint",
 });

@@ -2,8 +2,8 @@
 //! errors each step reports.
 
 use blindpost::bbs04::{
-    Error, GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey, PreparedGroupKey,
-    RevocationRecord, Signer,
+    Checkpoint, Error, GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey,
+    PreparedGroupKey, RevocationRecord, Signer, MAX_CHECKPOINT_ENTRIES,
 };
 use blindpost::vector_rng::VectorRng;
 use blindpost::{DecodeError, DecodeErrorKind};
@@ -420,4 +420,110 @@ fn debug_output_hides_secrets() {
     let e = GroupSignature::from_bytes(&[1u8; 10]).unwrap_err();
     assert!(e.to_string().contains("signature.T1"), "{e}");
     assert!(Error::Revoked.to_string().contains("revoked"));
+}
+
+#[test]
+fn a_checkpoint_gives_the_same_keys_as_following_every_record() {
+    let (mut rng, mut manager, members) = group(b"flow: checkpoint chain", 5);
+    let original = members.clone();
+    let group0 = manager.public_key().clone();
+    let mut followed: Vec<Option<MemberKey>> = members.into_iter().map(Some).collect();
+    let mut group = manager.public_key().clone();
+    for victim in [4usize, 1, 3] {
+        let revoked = followed[victim].take().unwrap();
+        let record = manager.revoke(&revoked).unwrap();
+        for key in followed.iter_mut().flatten() {
+            *key = key.update(&record, &group).unwrap();
+        }
+        group = group.apply(&record).unwrap();
+    }
+    // Members 0 and 2 skip all three generations through one checkpoint, and get exactly the
+    // keys that following every record gives; the revoked ones find no entry.
+    let kept = manager
+        .reissue(&[original[0].clone(), original[2].clone()])
+        .unwrap();
+    let checkpoint = Checkpoint::new(&mut rng, &group, &kept).unwrap();
+    for (i, expected) in [(0usize, &kept[0]), (2, &kept[1])] {
+        let caught = original[i].catch_up(&group, &checkpoint).unwrap();
+        assert_eq!(&caught, expected);
+        assert_eq!(Some(&caught), followed[i].as_ref());
+    }
+    for i in [1usize, 3, 4] {
+        assert_eq!(
+            original[i].catch_up(&group, &checkpoint),
+            Err(Error::Revoked)
+        );
+    }
+    // A checkpoint of another generation is refused before any lookup.
+    let old = Checkpoint::new(&mut rng, &group0, &original[..2]).unwrap();
+    assert_eq!(
+        original[0].catch_up(&group, &old),
+        Err(Error::WrongGeneration {
+            expected: 3,
+            found: 0
+        })
+    );
+}
+
+#[test]
+fn a_tampered_checkpoint_entry_is_not_a_member() {
+    let (mut rng, mut manager, members) = group(b"flow: checkpoint tamper", 3);
+    manager.revoke(&members[2]).unwrap();
+    let kept = manager.reissue(&members[..2]).unwrap();
+    let checkpoint = Checkpoint::new(&mut rng, manager.public_key(), &kept).unwrap();
+    let bytes = checkpoint.to_bytes();
+    // Every bit of every entry's masked point, flipped: the member whose entry it is gets
+    // NotAMember (an invalid point or a point that fails (M)), never a wrong key.
+    let mut refused = 0;
+    for entry in 0..checkpoint.len() {
+        for bit in [0usize, 7, 200, 383] {
+            let mut tampered = bytes.clone();
+            tampered[7 + 64 * entry + 16 + bit / 8] ^= 1 << (bit % 8);
+            let tampered = Checkpoint::from_bytes(&tampered).unwrap();
+            for member in &members[..2] {
+                match member.catch_up(manager.public_key(), &tampered) {
+                    Ok(key) => assert!(kept.contains(&key)),
+                    Err(e) => {
+                        assert_eq!(e, Error::NotAMember);
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Each of the two members' entries, four bits each.
+    assert_eq!(refused, 2 * 4);
+}
+
+#[test]
+fn checkpoint_sizes_are_powers_of_two_up_to_the_limit() {
+    let (mut rng, mut manager, members) = group(b"flow: checkpoint sizes", 1);
+    manager.revoke(&members[0]).unwrap();
+    let more = manager.issue_members(&mut rng, MAX_CHECKPOINT_ENTRIES + 1);
+    for (count, entries) in [(0, 16), (16, 16), (17, 32), (200, 256), (1024, 1024)] {
+        let checkpoint = Checkpoint::new(&mut rng, manager.public_key(), &more[..count]).unwrap();
+        assert_eq!(checkpoint.len(), entries, "{count} members");
+        assert_eq!(checkpoint.to_bytes().len(), 7 + 64 * entries);
+        assert_eq!(
+            Checkpoint::from_bytes(&checkpoint.to_bytes()),
+            Ok(checkpoint)
+        );
+    }
+    assert_eq!(
+        Checkpoint::new(&mut rng, manager.public_key(), &more),
+        Err(Error::TooManyMembers {
+            count: 1025,
+            max: 1024
+        })
+    );
+    let twice = [more[0].clone(), more[0].clone()];
+    assert_eq!(
+        Checkpoint::new(&mut rng, manager.public_key(), &twice),
+        Err(Error::DuplicateMember)
+    );
+    // Keys of another generation are refused.
+    assert!(matches!(
+        Checkpoint::new(&mut rng, manager.public_key(), &members),
+        Err(Error::GenerationMismatch { .. })
+    ));
 }

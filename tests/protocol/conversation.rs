@@ -112,7 +112,7 @@ pub fn conversation(mut world: World) -> Conversation {
     }));
     world.deliver(&mut carol);
 
-    bob.block(world.now, alice.account())
+    bob.block(&mut world.rng, world.now, alice.account())
         .unwrap()
         .expect("a revocation");
     world.pump(&mut bob);

@@ -223,7 +223,7 @@ fn blocked_member_is_revoked_and_other_members_update() {
     let generation = bob.group_key().generation();
 
     // Bob blocks Carol: her member key is revoked and the record published.
-    bob.block(world.now, carol.account())
+    bob.block(&mut world.rng, world.now, carol.account())
         .unwrap()
         .expect("revocation request");
     world.pump(&mut bob);
@@ -297,7 +297,7 @@ fn members_at_different_generations_send_the_same_group_key_fetch() {
 
     // Bob blocks Dave (generation 1); Alice replies and so follows to generation 1, Carol
     // stays at generation 0.
-    bob.block(world.now, dave.account())
+    bob.block(&mut world.rng, world.now, dave.account())
         .unwrap()
         .expect("revocation request");
     world.pump(&mut bob);
@@ -408,7 +408,8 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
     assert_eq!(queued.len(), 1);
 
     // ...while Bob blocks Carol: his group moves to generation 1.
-    bob.block(world.now, carol.account()).unwrap();
+    bob.block(&mut world.rng, world.now, carol.account())
+        .unwrap();
     world.pump(&mut bob);
     simulation::events(&mut bob);
     assert_eq!(bob.group_key().generation(), 1);

@@ -9,8 +9,8 @@ use crate::vector_file;
 use crate::vector_file::unhex;
 use crate::vector_file::KindName;
 use blindpost::bbs04::{
-    Error, GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey, PreparedGroupKey,
-    RevocationRecord,
+    Checkpoint, Error, GroupManagerKey, GroupPublicKey, GroupSignature, MemberId, MemberKey,
+    PreparedGroupKey, RevocationRecord,
 };
 use blindpost::vector_rng::VectorRng;
 use bls12_381::{G1Affine, G2Affine};
@@ -38,6 +38,7 @@ pub(crate) struct Bbs04File {
     pub(crate) member_ids: Vec<String>,
     pub(crate) signatures: Vec<SignatureCase>,
     pub(crate) revocation: Revocation,
+    pub(crate) checkpoint: CheckpointCase,
     pub(crate) other_group_key: String,
     negative: Vec<NegativeCase>,
 }
@@ -68,6 +69,22 @@ pub(crate) struct Revocation {
     updated_members: Vec<UpdatedMember>,
 }
 
+/// The checkpoint of generation 1 for members 0 and 2 (SPEC.md 4.15): each member's tag, mask
+/// and entry, and the whole encoding with its random padding.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CheckpointCase {
+    entries: Vec<CheckpointEntry>,
+    pub(crate) checkpoint: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckpointEntry {
+    member: usize,
+    tag: String,
+    mask: String,
+    entry: String,
+}
+
 #[derive(Debug, Deserialize)]
 struct UpdatedMember {
     member: usize,
@@ -82,6 +99,7 @@ struct Check {
     context: Option<String>,
     message: Option<String>,
     record: Option<String>,
+    checkpoint: Option<String>,
 }
 
 /// An input that must fail, and how.
@@ -129,8 +147,32 @@ fn outcome(e: &Error) -> Outcome {
         Error::InvalidSignature => Outcome::InvalidSignature,
         Error::GroupMismatch => Outcome::GroupMismatch,
         Error::ContextTooLong { .. } => Outcome::ContextTooLong,
-        other => panic!("an error outside SPEC.md 4.12: {other:?}"),
+        other => panic!("an error outside SPEC.md 4.15: {other:?}"),
     }
+}
+
+/// The tag and mask of SPEC.md 4.15 for the member with secret `x` (32 bytes, big-endian)
+/// under the encoded group key `group`, written out with `sha2` alone.
+fn tag_and_mask(group: &[u8], x: &[u8]) -> ([u8; 16], [u8; 48]) {
+    use sha2::{Digest, Sha256, Sha512};
+    let tag_dst = b"blindpost/v1/bbs04/checkpoint-tag";
+    let mask_dst = b"blindpost/v1/bbs04/checkpoint-mask";
+    let tag = Sha256::new()
+        .chain_update([tag_dst.len() as u8])
+        .chain_update(tag_dst)
+        .chain_update(group)
+        .chain_update(x)
+        .finalize();
+    let mask = Sha512::new()
+        .chain_update([mask_dst.len() as u8])
+        .chain_update(mask_dst)
+        .chain_update(group)
+        .chain_update(x)
+        .finalize();
+    (
+        tag[..16].try_into().unwrap(),
+        mask[..48].try_into().unwrap(),
+    )
 }
 
 /// A compressed G1 encoding whose x is canonical but gives no curve point.
@@ -271,6 +313,27 @@ fn generate() -> Value {
         "opened": h(manager.open(&sig1).to_bytes()),
     }));
 
+    let kept: Vec<MemberKey> = [0usize, 2]
+        .iter()
+        .map(|&i| members[i].update(&record, &group0).unwrap())
+        .collect();
+    let checkpoint = Checkpoint::new(&mut rng, &group1, &kept).unwrap();
+    let ck = checkpoint.to_bytes();
+    let checkpoint_entries: Vec<Value> = [0usize, 2]
+        .iter()
+        .zip(&kept)
+        .map(|(&i, key)| {
+            let x = &members[i].to_bytes()[53..85];
+            let (tag, mask) = tag_and_mask(&group1.to_bytes(), x);
+            let entry: Vec<u8> = tag
+                .iter()
+                .copied()
+                .chain(mask.iter().zip(&key.id().to_bytes()).map(|(m, a)| m ^ a))
+                .collect();
+            json!({"member": i, "tag": h(tag), "mask": h(mask), "entry": h(entry)})
+        })
+        .collect();
+
     let other = GroupManagerKey::generate(&mut VectorRng::new(OTHER_SEED.as_bytes()));
     let other_group = other.public_key().to_bytes();
 
@@ -380,6 +443,43 @@ fn generate() -> Value {
         "revocation",
         [&rec[..], &[0]].concat(),
     );
+    let entry = |i: usize| 7 + 64 * i..7 + 64 * (i + 1);
+    decode("checkpoint entries not sorted", "checkpoint", {
+        let mut b = ck.clone();
+        b[entry(0)].copy_from_slice(&ck[entry(1)]);
+        b[entry(1)].copy_from_slice(&ck[entry(0)]);
+        b
+    });
+    decode("checkpoint tag repeated", "checkpoint", {
+        let mut b = ck.clone();
+        b[entry(1)].copy_from_slice(&ck[entry(0)]);
+        b
+    });
+    decode(
+        "checkpoint count not a power of two",
+        "checkpoint",
+        [&ck[..5], &15u16.to_be_bytes(), &ck[7..7 + 15 * 64]].concat(),
+    );
+    decode(
+        "checkpoint count below 16",
+        "checkpoint",
+        [&ck[..5], &8u16.to_be_bytes(), &ck[7..7 + 8 * 64]].concat(),
+    );
+    decode(
+        "checkpoint count above 1024",
+        "checkpoint",
+        [&ck[..5], &2048u16.to_be_bytes(), &ck[7..]].concat(),
+    );
+    decode(
+        "checkpoint truncated entry",
+        "checkpoint",
+        ck[..ck.len() - 1].to_vec(),
+    );
+    decode(
+        "checkpoint trailing byte",
+        "checkpoint",
+        [&ck[..], &[0]].concat(),
+    );
 
     let verify = |name: &str, sig: Vec<u8>, group: &[u8], ctx: &[u8], msg: &[u8]| {
         (
@@ -455,6 +555,12 @@ fn generate() -> Value {
         json!({"check": "update", "record": h(rec), "group_key": h(g0)}),
     ));
     cases.push((
+        "revoked member finds no checkpoint entry".into(),
+        "member_key",
+        members[1].to_bytes().to_vec(),
+        json!({"check": "catch_up", "checkpoint": h(&ck), "group_key": h(g1)}),
+    ));
+    cases.push((
         "record applied twice".into(),
         "revocation",
         rec.to_vec(),
@@ -502,6 +608,7 @@ fn generate() -> Value {
             "record = manager.revoke(members[1]) (no draws)",
             "members 0 and 2 update with record",
             "signatures[3]: updated member 0 signs under generation1",
+            "checkpoint = Checkpoint::new(generation1, [updated member 0, updated member 2]) (draws 14 padding entries: 16 tag bytes, then 48 bytes, each)",
         ],
         "generation0": {"manager_key": h(&manager0), "group_key": h(g0)},
         "members": members.iter().map(|m| h(m.to_bytes())).collect::<Vec<_>>(),
@@ -511,6 +618,10 @@ fn generate() -> Value {
             "revoked_member": 1,
             "record": h(rec),
             "updated_members": updated,
+        },
+        "checkpoint": {
+            "entries": checkpoint_entries,
+            "checkpoint": h(&ck),
         },
         "generation1": {"manager_key": h(manager.to_bytes()), "group_key": h(g1)},
         "other_group_key": h(other_group),
@@ -525,6 +636,7 @@ fn run_check(object: &str, bytes: &[u8], check: &Check) -> Result<(), Error> {
             "group_key" => &check.group_key,
             "context" => &check.context,
             "message" => &check.message,
+            "checkpoint" => &check.checkpoint,
             _ => &check.record,
         };
         unhex(
@@ -540,6 +652,7 @@ fn run_check(object: &str, bytes: &[u8], check: &Check) -> Result<(), Error> {
             "member_key" => MemberKey::from_bytes(bytes).map(|_| ()),
             "manager_key" => GroupManagerKey::from_bytes(bytes).map(|_| ()),
             "revocation" => RevocationRecord::from_bytes(bytes).map(|_| ()),
+            "checkpoint" => Checkpoint::from_bytes(bytes).map(|_| ()),
             other => panic!("unknown object {other}"),
         },
         "verify" => {
@@ -553,6 +666,12 @@ fn run_check(object: &str, bytes: &[u8], check: &Check) -> Result<(), Error> {
             let record = RevocationRecord::from_bytes(&field("record")).unwrap();
             let group = GroupPublicKey::from_bytes(&field("group_key")).unwrap();
             member.update(&record, &group).map(|_| ())
+        }
+        "catch_up" => {
+            let member = MemberKey::from_bytes(bytes)?;
+            let checkpoint = Checkpoint::from_bytes(&field("checkpoint")).unwrap();
+            let group = GroupPublicKey::from_bytes(&field("group_key")).unwrap();
+            member.catch_up(&group, &checkpoint).map(|_| ())
         }
         "apply" => {
             let record = RevocationRecord::from_bytes(bytes)?;
@@ -613,6 +732,31 @@ fn vectors_check_without_the_generator() {
         let updated = members[u.member].update(&record, &group0).unwrap();
         assert_eq!(updated.to_bytes().to_vec(), unhex(&u.key));
         updated.check(&group1).unwrap();
+    }
+
+    // The checkpoint: decodes, re-encodes identically, holds each entry as SPEC.md 4.15 derives
+    // it, and catches members 0 and 2 up to their generation-1 keys.
+    let ck = unhex(&v.checkpoint.checkpoint);
+    let checkpoint = Checkpoint::from_bytes(&ck).unwrap();
+    assert_eq!(checkpoint.to_bytes(), ck);
+    assert_eq!((checkpoint.generation(), checkpoint.len()), (1, 16));
+    assert_eq!(v.checkpoint.entries.len(), 2);
+    for e in &v.checkpoint.entries {
+        let x = &members[e.member].to_bytes()[53..85];
+        let (tag, mask) = tag_and_mask(&group1.to_bytes(), x);
+        assert_eq!((h(tag), h(mask)), (e.tag.clone(), e.mask.clone()));
+        assert!(ck[7..].chunks(64).any(|c| c == unhex(&e.entry).as_slice()));
+        let caught = members[e.member].catch_up(&group1, &checkpoint).unwrap();
+        let updated = members[e.member].update(&record, &group0).unwrap();
+        assert_eq!(caught, updated);
+        assert_eq!(
+            h(&unhex(&e.entry)[16..]),
+            h(mask
+                .iter()
+                .zip(&caught.id().to_bytes())
+                .map(|(m, a)| m ^ a)
+                .collect::<Vec<u8>>())
+        );
     }
 
     let prepared0 = PreparedGroupKey::new(group0);

@@ -255,6 +255,19 @@ impl MemberKey {
         }))
     }
 
+    /// This member's key for `group`, caught up from any earlier generation through
+    /// `checkpoint` (SPEC.md 4.15). Throws `Group` (`Revoked`) if the checkpoint holds no entry
+    /// for this member, `WrongGeneration` if it is not of `group`'s generation.
+    pub fn catch_up(
+        &self,
+        group: &GroupPublicKey,
+        checkpoint: &Checkpoint,
+    ) -> Result<Arc<MemberKey>, BlindpostError> {
+        Ok(Arc::new(Self {
+            inner: self.inner.catch_up(&group.inner, &checkpoint.inner)?,
+        }))
+    }
+
     /// Signs `message` under `group` and `context` with the operating system's randomness.
     pub fn sign(
         &self,
@@ -333,5 +346,40 @@ impl RevocationRecord {
     /// The 48-byte id of the revoked member.
     pub fn revoked(&self) -> Vec<u8> {
         self.inner.revoked().to_bytes().to_vec()
+    }
+}
+
+/// A checkpoint (7 + 64 n bytes, SPEC.md 4.15): every remaining member's key of one generation,
+/// each masked for its member, padded to a power of two; members catch up through it in one step.
+#[derive(uniffi::Object, Debug, PartialEq, Eq)]
+#[uniffi::export(Eq)]
+pub struct Checkpoint {
+    inner: bbs04::Checkpoint,
+}
+
+#[uniffi::export]
+impl Checkpoint {
+    /// Decodes the encoding, refusing a count that is not a power of two in [16, 1024] and tags
+    /// that are not strictly ascending.
+    #[uniffi::constructor]
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>, BlindpostError> {
+        Ok(Arc::new(Self {
+            inner: bbs04::Checkpoint::from_bytes(&bytes)?,
+        }))
+    }
+
+    /// The encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.inner.to_bytes()
+    }
+
+    /// The generation of the member keys inside.
+    pub fn generation(&self) -> u32 {
+        self.inner.generation()
+    }
+
+    /// The number of entries, members and padding: a power of two.
+    pub fn entries(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
     }
 }

@@ -655,7 +655,11 @@ impl Client {
     pub fn block(&self, now: u64, contact: Vec<u8>) -> Result<Option<u64>, BlindpostError> {
         let now = Time::from_unix_secs(now);
         let contact = account("contact", &contact)?;
-        Ok(self.lock().block(now, contact)?.map(|id| id.0))
+        let mut client = self.lock();
+        Ok(self
+            .rng
+            .run(|r| client.block(r, now, contact))??
+            .map(|id| id.0))
     }
 
     /// Looks up which of `phones` have accounts (one discovery token per batch). Each batch

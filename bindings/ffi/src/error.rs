@@ -277,7 +277,8 @@ pub enum GroupErrorKind {
         /// The group key's generation.
         group: u32,
     },
-    /// A revocation record does not follow the group key it is applied to.
+    /// A revocation record does not follow the group key it is applied to, or a checkpoint is
+    /// not of the group key's generation.
     WrongGeneration {
         /// The generation the record must carry.
         expected: u32,
@@ -288,7 +289,8 @@ pub enum GroupErrorKind {
     GenerationExhausted,
     /// A revocation record fails its checks against the group key it is applied to.
     InvalidRevocationRecord,
-    /// The member key is the one the revocation record revokes.
+    /// The member key is the one the revocation record revokes, or the group's checkpoint
+    /// holds no entry for it: the member was revoked.
     Revoked,
     /// A member key does not belong to the group key.
     NotAMember,
@@ -477,9 +479,9 @@ pub enum ClientErrorKind {
     },
     /// The server's registration answer certifies another identity key than ours.
     CertificateNotOurs,
-    /// A group key update's revocation records do not lead to the group key the server sent.
+    /// Our member key cannot reach the group key the server sent: the group was rotated.
     GroupUpdateUnreachable {
-        /// The generation the records led to.
+        /// The generation of our member key.
         reached: u32,
         /// The generation of the group key the server sent.
         sent: u32,

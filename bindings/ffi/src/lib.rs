@@ -41,8 +41,8 @@ mod token;
 mod wire;
 
 pub use bbs04::{
-    GroupManagerKey, GroupPublicKey, GroupSignature, MemberKey, PreparedGroupKey, RevocationRecord,
-    MAX_ISSUE_MEMBERS,
+    Checkpoint, GroupManagerKey, GroupPublicKey, GroupSignature, MemberKey, PreparedGroupKey,
+    RevocationRecord, MAX_ISSUE_MEMBERS,
 };
 pub use blind_rsa::{
     blind_rsa_prepare, blind_rsa_variant_from_name, blind_rsa_variant_name, BlindRsaPublicKey,

@@ -33,6 +33,7 @@ private val decoders: Map<String, (ByteArray) -> Any> = mapOf(
     "member_key" to { b -> MemberKey.fromBytes(b) },
     "manager_key" to { b -> GroupManagerKey.fromBytes(b) },
     "revocation" to { b -> RevocationRecord.fromBytes(b) },
+    "checkpoint" to { b -> Checkpoint.fromBytes(b) },
 )
 
 /** The big-endian bytes of a `0x`-prefixed integer of rfc9474.json. */
@@ -112,6 +113,7 @@ fun vectorsGroupsTokensTests(): Boolean {
                 "verify" -> { -> PreparedGroupKey(GroupPublicKey.fromBytes(case["group_key"].hex)).verify(case["context"].hex, case["message"].hex, GroupSignature.fromBytes(data)) }
                 "update" -> { -> MemberKey.fromBytes(data).update(RevocationRecord.fromBytes(case["record"].hex), GroupPublicKey.fromBytes(case["group_key"].hex)) }
                 "apply" -> { -> GroupPublicKey.fromBytes(case["group_key"].hex).apply(RevocationRecord.fromBytes(data)) }
+                "catch_up" -> { -> MemberKey.fromBytes(data).catchUp(GroupPublicKey.fromBytes(case["group_key"].hex), Checkpoint.fromBytes(case["checkpoint"].hex)) }
                 "sign" -> { -> MemberKey.fromBytes(data).sign(PreparedGroupKey(GroupPublicKey.fromBytes(case["group_key"].hex)), case["context"].hex, case["message"].hex) }
                 else -> throw AssertionError("unknown check ${case["check"].str}")
             }

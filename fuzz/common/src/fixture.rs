@@ -388,7 +388,7 @@ impl Run {
 
         // Alice blocks Bob (revoking his member key); Bob's next reply fails.
         self.clients[alice]
-            .block(self.world.now, bob_account)
+            .block(&mut self.world.rng, self.world.now, bob_account)
             .expect("block");
         self.snapshot(alice, "revoking");
         self.pump(alice);

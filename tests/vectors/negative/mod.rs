@@ -829,6 +829,7 @@ struct Objects {
     gpk_bytes: Vec<u8>,
     member: MemberKey,
     record: Vec<u8>,
+    checkpoint: Vec<u8>,
     signature: Vec<u8>,
     identity: bls::SecretKey,
     certificate: Certificate,
@@ -846,6 +847,7 @@ fn objects(s: &Sources) -> Objects {
         gpk_bytes,
         member: MemberKey::from_bytes(&unhex(&s.bbs04.members[0])).unwrap(),
         record: unhex(&s.bbs04.revocation.record),
+        checkpoint: unhex(&s.bbs04.checkpoint.checkpoint),
         signature: unhex(&s.bbs04.signatures[0].signature),
         identity: bls::SecretKey::from_bytes(&unhex(&s.certificates.identities[0].secret_key))
             .unwrap(),

@@ -261,7 +261,11 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     );
 
     // Revocation upload, key rotation, lookup.
-    let upload = with_body(RequestType::UploadRevocation, &o.record);
+    let upload = with_body(
+        RequestType::UploadRevocation,
+        &[&o.record[..], &o.checkpoint].concat(),
+    );
+    assert!(Request::from_bytes(&upload).is_ok());
     f.case(
         "upload revocation: x* = 0",
         InvalidEmbeddedObject,
@@ -269,6 +273,35 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         embedded(
             "upload_revocation.record",
             bbs04::Error::Decode(dec("revocation.x", Kind::ZeroScalar)),
+        ),
+    );
+    // The checkpoint's first two entries swapped: tags no longer ascending (SPEC.md 4.15).
+    let entries_at = 2 + RevocationRecord::SIZE + 7;
+    let mut swapped = upload.clone();
+    swapped[entries_at..entries_at + 64]
+        .copy_from_slice(&upload[entries_at + 64..entries_at + 128]);
+    swapped[entries_at + 64..entries_at + 128]
+        .copy_from_slice(&upload[entries_at..entries_at + 64]);
+    f.case(
+        "upload revocation: checkpoint tags not ascending",
+        InvalidEmbeddedObject,
+        swapped,
+        embedded(
+            "upload_revocation.checkpoint",
+            bbs04::Error::Decode(dec("checkpoint.tag", Kind::InvalidValue)),
+        ),
+    );
+    f.case(
+        "upload revocation: checkpoint of 17 entries",
+        InvalidEmbeddedObject,
+        patch(
+            &upload,
+            2 + RevocationRecord::SIZE + 5,
+            &17u16.to_be_bytes(),
+        ),
+        embedded(
+            "upload_revocation.checkpoint",
+            bbs04::Error::Decode(dec("checkpoint.count", Kind::InvalidValue)),
         ),
     );
     let rotate = with_body(RequestType::RotateGroupKey, &o.gpk_bytes);
@@ -421,17 +454,21 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         &[1, RequestType::FetchGroupKey as u8, 0][..],
         &o.gpk_bytes,
         &[1],
-        &o.record,
+        &o.checkpoint,
     ]
     .concat();
     assert!(Response::from_bytes(&group_key).is_ok());
     f.case(
-        "group key: record with x* = 0",
+        "group key: checkpoint tag repeated",
         InvalidEmbeddedObject,
-        patch(&group_key, 3 + GroupPublicKey::SIZE + 1 + 53, &[0; 32]),
+        patch(
+            &group_key,
+            3 + GroupPublicKey::SIZE + 1 + 7 + 64,
+            &o.checkpoint[7..7 + 64],
+        ),
         embedded(
-            "group_key.record",
-            bbs04::Error::Decode(dec("revocation.x", Kind::ZeroScalar)),
+            "group_key.checkpoint",
+            bbs04::Error::Decode(dec("checkpoint.tag", Kind::InvalidValue)),
         ),
     );
     let mut keys = vec![1, RequestType::FetchKeys as u8, 0];
