@@ -73,7 +73,8 @@ impl Walk {
         let detail = !self.quiet && (i < DETAIL || i == self.honest);
         let user = &mut self.users[i];
         let phone = user.phone.clone();
-        user.client.request_code(self.world.now, phone.clone());
+        user.client
+            .request_code(&mut self.world.rng, self.world.now, phone.clone());
         let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
         let code = self
@@ -100,7 +101,7 @@ impl Walk {
                 [(RequestType::Register, FailureReason::Server(ErrorCode::WrongCode))] => {
                     if detail {
                         out!(
-                            "  {:<8} {}  types {wrong} by mistake: refused, wrong_code (the server counts wrong guesses per number)",
+                            "  {:<8} {}  types {wrong} by mistake: refused, wrong_code (the server counts every check of the code session)",
                             user.name,
                             phone.as_str()
                         );

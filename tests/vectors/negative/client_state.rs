@@ -33,7 +33,7 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
     // vec8 host key || manager key || u8 n former group keys || u8 certificate flag ||
     // u32 n contacts || u32 n tokens || u32 n discovery tokens || u32 n releases ||
     // u32 n outbox || u64 next request || u16 n recent deliveries || u32 n lookups ||
-    // u64 discovery window || u64 next key check.
+    // u64 discovery window || u64 next key check || u8 n code sessions.
     let issuers_len = issuers.len();
     let keys_len = o.token_keys.to_bytes().len();
     let identity_at = 1 + 2 + issuers_len + 2 * (2 + keys_len);
@@ -52,7 +52,13 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         "last byte missing",
         Truncated,
         f.truncated(),
-        w(truncated("state.next_key_check", 8, 7)),
+        w(truncated("state.code_sessions", 1, 0)),
+    );
+    f.case(
+        "nine code sessions announced",
+        OverlongLength,
+        f.with_byte(state.len() - 1, 9),
+        w(too_long("state.code_sessions", 9, 8)),
     );
     f.case(
         "trailing byte",
@@ -71,6 +77,12 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         UnknownVersion,
         f.with_byte(0, 2),
         w(version("client_state.version", 2)),
+    );
+    f.case(
+        "version 3 (no code sessions, before SPEC.md 13.1 version 4)",
+        UnknownVersion,
+        f.with_byte(0, 3),
+        w(version("client_state.version", 3)),
     );
     f.case(
         "issuer key set of 16385 bytes",
