@@ -342,6 +342,9 @@ pub(super) enum CodeSessionState {
     Open,
     /// The registration request with this digest used the code.
     Used { request_digest: [u8; 32] },
+    /// The code was consumed by a registration the registration limit then refused: no
+    /// request, not even a resend of that one, can use it.
+    Burned,
 }
 
 tags! {
@@ -349,6 +352,7 @@ tags! {
     enum CodeSessionKind {
         Open = 1,
         Used = 2,
+        Burned = 3,
     }
 }
 
@@ -362,6 +366,7 @@ codec_enum! {
     CodeSessionState by CodeSessionKind::read {
         Open {},
         Used { request_digest: Own = "code_session.request_digest" },
+        Burned {},
     }
 }
 

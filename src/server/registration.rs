@@ -297,12 +297,24 @@ impl<S: Store> Server<S> {
             };
         }
         // A concurrent registration may have taken the last slot since the read: the code is
-        // then burned, and no registration beyond the limit happens.
+        // then burned (so that not even a resend of this request gets through), and no
+        // registration beyond the limit happens.
         if self
             .store
             .add_within_limit(&counter, 1, limit.max, Some(limit.period_end(period)), now)?
             .is_none()
         {
+            let burned = CodeSessionRecord {
+                window: session.window,
+                state: CodeSessionState::Burned,
+            };
+            self.store.replace_if_matches(
+                session_key,
+                &used.to_bytes(),
+                &burned.to_bytes(),
+                expires,
+                now,
+            )?;
             return Err(Refusal::new(
                 ErrorCode::RateLimited,
                 "registration limit for this phone number reached",
@@ -391,7 +403,7 @@ fn session_use(
         CodeSessionState::Used {
             request_digest: used,
         } if used == request_digest => Ok(SessionUse::Resend),
-        CodeSessionState::Used { .. } => Err(Refusal::new(
+        CodeSessionState::Used { .. } | CodeSessionState::Burned => Err(Refusal::new(
             ErrorCode::CodeUsed,
             "this code already registered another request",
         )),

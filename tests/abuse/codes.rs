@@ -314,3 +314,59 @@ fn a_registration_the_token_policy_gives_no_tokens_computes_no_signature() {
         assert_eq!(draws(&mut world, &again), (0, true));
     }
 }
+
+#[test]
+fn concurrent_registrations_of_one_number_never_pass_the_limit_and_their_resends_neither() {
+    let config = ServerConfig {
+        code_requests: RateLimit {
+            max: 32,
+            period_seconds: 86_400,
+        },
+        ..ServerConfig::default()
+    };
+    let mut world = World::with_config("abuse: concurrent registrations", config);
+    let max = usize::try_from(world.server.config().registrations.max).unwrap();
+    // 16 registrations of one number, each with a good code of its own, released together.
+    const RACERS: usize = 16;
+    let requests: Vec<Vec<u8>> = (0..RACERS)
+        .map(|_| {
+            let code = world.code(&phone(ALICE));
+            registration(&mut world, ALICE, &code, 0)
+        })
+        .collect();
+    let (server, now) = (&world.server, world.now);
+    let barrier = Barrier::new(RACERS);
+    let registered_in_race = std::thread::scope(|s| {
+        let handles: Vec<_> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, request)| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    let mut rng = VectorRng::new(format!("racer {i}").as_bytes());
+                    barrier.wait();
+                    let handled = server.handle(&mut rng, now, Channel::Direct, request);
+                    matches!(handled.decoded, Response::Registered { .. })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<bool>>()
+    });
+    assert_eq!(
+        registered_in_race.iter().filter(|r| **r).count(),
+        max,
+        "{registered_in_race:?}"
+    );
+    // A refused registration stays refused when it is sent again byte for byte (a code the
+    // race burned included), while the winners' resends are answered.
+    for (request, won) in requests.iter().zip(&registered_in_race) {
+        let again = matches!(
+            decode(&world.send(Channel::Direct, request)),
+            Response::Registered { .. }
+        );
+        assert_eq!(again, *won);
+    }
+}
