@@ -5,7 +5,7 @@ use blindpost::certificate::{
     Certificate, CertificateContent, CertificateIssuer, IssuerKeySet, PhoneNumber,
 };
 use blindpost::vector_rng::VectorRng;
-use blindpost::verification_code::{CodeConfig, CodeSecret};
+use blindpost::verification_code::{CodeConfig, CodeSecret, CodeSession};
 use blindpost::Time;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -90,14 +90,12 @@ fn codes(c: &mut Criterion) {
     let secret = CodeSecret::generate(&mut VectorRng::new(b"bench codes"));
     let config = CodeConfig::default();
     let phone = PhoneNumber::parse("+14155550100").unwrap();
-    let code = config.derive(
-        &secret,
-        &phone,
-        config.window(Time::from_unix_secs(1_750_000_000)),
-    );
+    let session = CodeSession::from_bytes([7; 32]);
+    let window = config.window(Time::from_unix_secs(1_750_000_000));
+    let code = config.derive(&secret, &phone, window, &session);
     let mut g = c.benchmark_group("verification_code");
     g.bench_function("derive", |b| {
-        b.iter(|| config.derive(&secret, black_box(&phone), black_box(2_916_666)))
+        b.iter(|| config.derive(&secret, black_box(&phone), black_box(2_916_666), &session))
     });
     g.bench_function("check", |b| {
         b.iter(|| {
@@ -105,6 +103,8 @@ fn codes(c: &mut Criterion) {
                 .check(
                     &secret,
                     &phone,
+                    &session,
+                    window,
                     black_box(code.as_str()),
                     Time::from_unix_secs(1_750_000_000),
                 )

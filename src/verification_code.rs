@@ -1,14 +1,16 @@
-//! Stateless phone verification codes (SPEC.md section 9).
+//! Phone verification codes bound to a code session (SPEC.md section 9).
 //!
-//! The server derives the code for a phone number and time window from one secret, so it keeps
-//! no state for a number until a wrong guess: `code = digits(HMAC-SHA256(secret,
-//! vec8(DST) || u64(window) || vec8(phone)))`. A code is accepted in its own window and the
-//! next one. Wrong guesses are counted by the host (its store, its keys) following the rule of
-//! [`CodePolicy`]; this module provides the pure pieces.
+//! A client asking for a code draws a random [`CodeSession`] and keeps it; the server derives
+//! the code from one secret, the window of the request, the phone number and the session:
+//! `code = digits(HMAC-SHA256(secret, vec8(DST) || u64(window) || vec8(phone) || session))`.
+//! A code is good from its request to the end of the next window, and only together with its
+//! session, so wrong guesses are counted per session and exhaust only the guesser's own
+//! attempts ([`CodePolicy`]). The server keeps the session records; this module provides the
+//! pure pieces.
 //!
-//! Guarantees: the secret is zeroized on drop and never printed; the comparison of a submitted
-//! code with the expected ones is constant time and so is the derivation of the digits (no
-//! division or table lookup on secret values).
+//! Guarantees: the secret and the sessions are zeroized on drop and never printed; the
+//! comparison of a submitted code with the expected one is constant time and so is the
+//! derivation of the digits (no division or table lookup on secret values).
 
 use crate::certificate::PhoneNumber;
 use crate::Time;
@@ -31,8 +33,10 @@ pub const MAX_DIGITS: u8 = 10;
 pub const DEFAULT_DIGITS: u8 = 6;
 /// Default window length in seconds.
 pub const DEFAULT_WINDOW_SECONDS: u64 = 600;
-/// Default number of wrong guesses allowed per code lifetime (see [`CodePolicy`]).
-pub const DEFAULT_MAX_FAILURES: u32 = 5;
+/// Default number of code checks allowed per code session (see [`CodePolicy`]).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// Length of a code session.
+pub const SESSION_LEN: usize = 32;
 
 /// Why a code configuration or a code check failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +58,9 @@ pub enum CodeError {
     },
     /// The submitted code contains something other than ASCII digits.
     NotDigits,
-    /// The code does not match the current or the previous window's code.
+    /// The code does not match the session's code, or the session's code has expired.
     WrongCode,
-    /// The phone number has used up its wrong guesses for now; the code was not checked.
+    /// The code session has used up its checks; the code was not checked.
     TooManyAttempts,
 }
 
@@ -75,7 +79,7 @@ impl fmt::Display for CodeError {
             Self::NotDigits => f.write_str("verification code contains a non-digit"),
             Self::WrongCode => f.write_str("verification code is wrong or expired"),
             Self::TooManyAttempts => {
-                f.write_str("too many wrong verification codes for this phone number")
+                f.write_str("too many verification code checks for this code session")
             }
         }
     }
@@ -119,6 +123,37 @@ impl CodeSecret {
 impl fmt::Debug for CodeSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CodeSecret(<redacted>)")
+    }
+}
+
+/// A code session: 32 random bytes the client draws when it asks for a code, keeps, and sends
+/// (to the server only) with the request and with its registration. Zeroized on drop; `Debug`
+/// is redacted.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct CodeSession([u8; SESSION_LEN]);
+
+impl CodeSession {
+    /// Wraps 32 bytes (drawn by a cryptographic generator).
+    pub fn from_bytes(bytes: [u8; SESSION_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// A fresh session from `rng`.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut s = Self([0u8; SESSION_LEN]);
+        rng.fill_bytes(&mut s.0);
+        s
+    }
+
+    /// The session bytes (for the wire and the server's store keys).
+    pub fn as_bytes(&self) -> &[u8; SESSION_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CodeSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeSession(<redacted>)")
     }
 }
 
@@ -198,19 +233,21 @@ impl CodeConfig {
         self.window_seconds
     }
 
-    /// The window `now` falls in: `floor(now / window_seconds)`. Wrong guesses at `now` are
-    /// counted under this window (see [`CodePolicy`]).
+    /// The window `now` falls in: `floor(now / window_seconds)`. A code requested at `now` is
+    /// derived for this window.
     pub fn window(&self, now: Time) -> u64 {
         now.window(self.window_seconds)
     }
 
-    /// The code for `phone` in `window`: the HMAC output read as a 256-bit big-endian integer
-    /// h, and the code is `floor(h * 10^digits / 2^256)`, zero-padded (SPEC.md 9.1).
+    /// The code for `phone` and `session`, requested in `window`: the HMAC output read as a
+    /// 256-bit big-endian integer h, and the code is `floor(h * 10^digits / 2^256)`,
+    /// zero-padded (SPEC.md 9.1).
     pub fn derive(
         &self,
         secret: &CodeSecret,
         phone: &PhoneNumber,
         window: u64,
+        session: &CodeSession,
     ) -> VerificationCode {
         let mut mac = secret.mac();
         mac.update(&[const { crate::encoding::dst_len(CODE_DST) }]);
@@ -219,6 +256,7 @@ impl CodeConfig {
         let phone = phone.as_bytes();
         mac.update(&[u8::try_from(phone.len()).unwrap_or(u8::MAX)]);
         mac.update(phone);
+        mac.update(session.as_bytes());
         let mut h: [u8; 32] = mac.finalize().into_bytes().into();
         let value = scale_to_digits(&h, self.digits);
         h.zeroize();
@@ -228,15 +266,18 @@ impl CodeConfig {
         }
     }
 
-    /// Checks a submitted code at time `now`: it must equal the code of the current window or
-    /// of the previous one. Both comparisons always run, in constant time.
+    /// Checks a submitted code at time `now` against the code of `session`, requested in
+    /// `window`: the code must be that one, and `now` must fall in `window` or the next one
+    /// (SPEC.md 9.2). The comparison is constant time.
     ///
-    /// The caller first asks [`CodePolicy::allow_attempt`] and, on [`CodeError::WrongCode`],
-    /// counts a failure under [`Self::window`]`(now)`.
+    /// The caller first reserves the check with [`CodePolicy`] (every check counts, right or
+    /// wrong).
     pub fn check(
         &self,
         secret: &CodeSecret,
         phone: &PhoneNumber,
+        session: &CodeSession,
+        window: u64,
         code: &str,
         now: Time,
     ) -> Result<(), CodeError> {
@@ -250,16 +291,12 @@ impl CodeConfig {
         if !submitted.iter().all(u8::is_ascii_digit) {
             return Err(CodeError::NotDigits);
         }
-        let window = self.window(now);
-        let current = self.derive(secret, phone, window);
-        let matches = match window.checked_sub(1) {
-            Some(prev) => {
-                current.ct_eq_bytes(submitted)
-                    | self.derive(secret, phone, prev).ct_eq_bytes(submitted)
-            }
-            None => current.ct_eq_bytes(submitted),
-        };
-        if bool::from(matches) {
+        let matches = self
+            .derive(secret, phone, window, session)
+            .ct_eq_bytes(submitted);
+        let current = self.window(now);
+        let live = window <= current && current <= window.saturating_add(1);
+        if bool::from(matches) && live {
             Ok(())
         } else {
             Err(CodeError::WrongCode)
@@ -267,43 +304,40 @@ impl CodeConfig {
     }
 }
 
-/// The rule for wrong guesses (SPEC.md 9.3).
+/// The rule for code checks (SPEC.md 9.3): at most `max_attempts` checks per code session,
+/// right or wrong.
 ///
-/// The host keeps, per phone number, a counter of wrong guesses for each window `w`
-/// ([`CodeConfig::window`] at the time of the guess). A code lives for two windows, so before
-/// checking a code at `now` the host passes the sum of the counters of the current and the
-/// previous window to [`Self::allow_attempt`]; once that sum reaches `max_failures`, no code is
-/// checked (not even a right one) until the window ends. A code therefore faces at most
-/// `max_failures` wrong guesses over its life, and counters older than two windows can be
-/// dropped.
+/// The host reserves each check atomically before making it (a bounded counter per phone
+/// number and session), so no concurrency lets more checks through; a session's code thus
+/// faces at most `max_attempts` guesses. Checks against one session never touch another
+/// session's, so a guesser without the owner's session cannot use up the owner's checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodePolicy {
-    max_failures: u32,
+    max_attempts: u32,
 }
 
 impl Default for CodePolicy {
     fn default() -> Self {
         Self {
-            max_failures: DEFAULT_MAX_FAILURES,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
 }
 
 impl CodePolicy {
-    /// A policy allowing `max_failures` wrong guesses per code lifetime (0 blocks every check).
-    pub fn new(max_failures: u32) -> Self {
-        Self { max_failures }
+    /// A policy allowing `max_attempts` code checks per session (0 blocks every check).
+    pub fn new(max_attempts: u32) -> Self {
+        Self { max_attempts }
     }
 
-    /// Wrong guesses allowed per code lifetime.
-    pub fn max_failures(&self) -> u32 {
-        self.max_failures
+    /// Code checks allowed per session.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
     }
 
-    /// Whether a code may be checked, given the wrong guesses counted in the current and the
-    /// previous window together.
-    pub fn allow_attempt(&self, failures_so_far: u32) -> Result<(), CodeError> {
-        if failures_so_far < self.max_failures {
+    /// Whether one more code may be checked, given the checks of the session so far.
+    pub fn allow_attempt(&self, attempts_so_far: u32) -> Result<(), CodeError> {
+        if attempts_so_far < self.max_attempts {
             Ok(())
         } else {
             Err(CodeError::TooManyAttempts)

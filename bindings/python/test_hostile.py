@@ -120,8 +120,11 @@ class Hostile(ErrorAssertions):
         config = bp.CodeConfig.recommended()
         secret = bp.CodeSecret.from_bytes(b"\x07" * 32)
         phone = bp.PhoneNumber.parse("+14155550100")
+        window = config.window(NOW)
         for code in ["", "1" * 5000, "\u0661\u0662\u0663\u0664\u0665\u0666", "12345\x00"]:
-            self.rejects(lambda: config.check(secret, phone, code, NOW))
+            self.rejects(lambda: config.check(secret, phone, b"\x05" * 32, window, code, NOW))
+        for session in [b"", b"\x05" * 31, b"\x05" * 33]:
+            self.rejects(lambda: config.check(secret, phone, session, window, "123456", NOW))
         self.rejects(lambda: bp.IssuerKeySet.from_keys([]), E.Certificate, Cert.EMPTY_KEY_SET)
         garbage_key = bp.IssuerKey(key_id=b"\x00" * 8, public_key=self.random(48), not_before=0, not_after=1)
         self.rejects(lambda: bp.IssuerKeySet.from_keys([garbage_key]), E.Malformed)

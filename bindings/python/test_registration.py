@@ -6,10 +6,11 @@ When the client and server state machines are exported (phase 2), the whole conv
 (cold call, reply, release, discovery) joins this file.
 """
 
+import os
 import unittest
 
 import blindpost as bp
-from expect import ErrorAssertions, is_kind
+from expect import ErrorAssertions
 
 NOW = 1_760_000_000
 DAY = 86_400
@@ -20,24 +21,24 @@ class Server:
         self.code_secret = bp.CodeSecret.generate()
         self.codes = bp.CodeConfig.recommended()
         self.policy = bp.CodePolicy.recommended()
-        self.failures = {}
+        self.windows = {}
+        self.attempts = {}
         self.issuer = bp.CertificateIssuer(bp.BlsSecretKey.generate(), NOW - DAY, NOW + 365 * DAY)
         self.key_set = bp.IssuerKeySet.from_keys([self.issuer.issuer_key()])
         self.serial = 0
 
-    def send_code(self, phone, now):
-        """What the host would send by SMS."""
-        return self.codes.derive(self.code_secret, phone, self.codes.window(now))
+    def send_code(self, phone, session, now):
+        """What the host would send by SMS: the code of the client's session, requested now."""
+        window = self.windows.setdefault((phone.e164(), session), self.codes.window(now))
+        return self.codes.derive(self.code_secret, phone, window, session)
 
-    def register(self, phone, code, identity_key, proof, now):
-        self.policy.allow_attempt(self.failures.get(phone.e164(), 0))
-        try:
-            self.codes.check(self.code_secret, phone, code, now)
-        except bp.BlindpostError.Code as e:
-            if not is_kind(e.kind, bp.CodeErrorKind.WRONG_CODE):
-                raise
-            self.failures[phone.e164()] = self.failures.get(phone.e164(), 0) + 1
-            raise
+    def register(self, phone, session, code, identity_key, proof, now):
+        key = (phone.e164(), session)
+        window = self.windows[key]
+        # Every check of the session counts, right or wrong, reserved before it is made.
+        self.policy.allow_attempt(self.attempts.get(key, 0))
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        self.codes.check(self.code_secret, phone, session, window, code, now)
         identity = bp.BlsPublicKey.from_bytes(identity_key)
         identity.pop_verify(proof)
         self.serial += 1
@@ -48,12 +49,13 @@ class Client:
     def __init__(self, phone):
         self.phone = bp.PhoneNumber.parse(phone)
         self.identity = bp.BlsSecretKey.generate()
+        self.session = os.urandom(32)
         self.certificate = None
 
     def register(self, server, now):
-        code = server.send_code(self.phone, now)
+        code = server.send_code(self.phone, self.session, now)
         pk = self.identity.public_key().to_bytes()
-        self.certificate = server.register(self.phone, code, pk, self.identity.pop_prove(), now)
+        self.certificate = server.register(self.phone, self.session, code, pk, self.identity.pop_prove(), now)
 
 
 class Registration(ErrorAssertions):
@@ -94,31 +96,38 @@ class Registration(ErrorAssertions):
         )
         self.assertEqual((e.kind.not_after, e.kind.now), (NOW + 60 + 30 * DAY, NOW + 60 + 31 * DAY))
 
-    def test_wrong_codes_are_counted_and_then_refused(self):
+    def test_every_check_of_a_session_is_counted_and_then_refused(self):
         server = Server()
         client = Client("+14155550100")
-        right = server.send_code(client.phone, NOW)
+        right = server.send_code(client.phone, client.session, NOW)
         wrong = str((int(right) + 1) % 10**6).zfill(6)
         pk = client.identity.public_key().to_bytes()
-        for _ in range(server.policy.max_failures()):
+        for _ in range(server.policy.max_attempts()):
             self.rejects(
-                lambda: server.register(client.phone, wrong, pk, client.identity.pop_prove(), NOW),
+                lambda: server.register(client.phone, client.session, wrong, pk, client.identity.pop_prove(), NOW),
                 bp.BlindpostError.Code,
                 bp.CodeErrorKind.WRONG_CODE,
             )
         self.rejects(
-            lambda: server.register(client.phone, right, pk, client.identity.pop_prove(), NOW),
+            lambda: server.register(client.phone, client.session, right, pk, client.identity.pop_prove(), NOW),
             bp.BlindpostError.Code,
             bp.CodeErrorKind.TOO_MANY_ATTEMPTS,
+        )
+        other = b"\x07" * 32
+        server.send_code(client.phone, other, NOW)
+        self.rejects(
+            lambda: server.register(client.phone, other, right, pk, client.identity.pop_prove(), NOW),
+            bp.BlindpostError.Code,
+            bp.CodeErrorKind.WRONG_CODE,
         )
 
     def test_proof_of_possession_is_required(self):
         server = Server()
         client = Client("+14155550100")
         other = bp.BlsSecretKey.generate()
-        code = server.send_code(client.phone, NOW)
+        code = server.send_code(client.phone, client.session, NOW)
         self.rejects(
-            lambda: server.register(client.phone, code, client.identity.public_key().to_bytes(), other.pop_prove(), NOW),
+            lambda: server.register(client.phone, client.session, code, client.identity.public_key().to_bytes(), other.pop_prove(), NOW),
             bp.BlindpostError.Bls,
             bp.BlsErrorKind.INVALID_PROOF_OF_POSSESSION,
         )

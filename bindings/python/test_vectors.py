@@ -169,9 +169,10 @@ class VerificationCodeVectors(unittest.TestCase):
     def test_derive_cases(self):
         window_seconds = self.v["check_config"]["window_seconds"]
         for case in self.v["derive_cases"]:
-            with self.subTest(phone=case["phone"], window=case["window"], digits=case["digits"]):
+            with self.subTest(phone=case["phone"], window=case["window"], digits=case["digits"], session=case["session"]):
                 config = bp.CodeConfig(case["digits"], window_seconds)
-                code = config.derive(self.secret, bp.PhoneNumber.parse(case["phone"]), case["window"])
+                session = bytes.fromhex(case["session"])
+                code = config.derive(self.secret, bp.PhoneNumber.parse(case["phone"]), case["window"], session)
                 self.assertEqual(code, case["code"])
 
     def test_check_cases(self):
@@ -180,15 +181,18 @@ class VerificationCodeVectors(unittest.TestCase):
         for case in self.v["check_cases"]:
             with self.subTest(case["name"]):
                 phone = bp.PhoneNumber.parse(case["phone"])
-                got = code_outcome(lambda: config.check(self.secret, phone, case["code"], case["now"]))
+                session = bytes.fromhex(case["session"])
+                got = code_outcome(
+                    lambda: config.check(self.secret, phone, session, case["window"], case["code"], case["now"])
+                )
                 self.assertEqual(got, case["expected"])
 
     def test_policy_cases(self):
-        policy = bp.CodePolicy(self.v["policy_max_failures"])
-        self.assertEqual(policy.max_failures(), self.v["policy_max_failures"])
+        policy = bp.CodePolicy(self.v["policy_max_attempts"])
+        self.assertEqual(policy.max_attempts(), self.v["policy_max_attempts"])
         for case in self.v["policy_cases"]:
-            with self.subTest(failures=case["failures_so_far"]):
-                got = code_outcome(lambda: policy.allow_attempt(case["failures_so_far"]))
+            with self.subTest(attempts=case["attempts_so_far"]):
+                got = code_outcome(lambda: policy.allow_attempt(case["attempts_so_far"]))
                 self.assertEqual(got, case["expected"])
 
 

@@ -265,7 +265,7 @@ func conversationTests() throws -> Bool {
     t.test("send failure hands the request out again") {
         let w = try World()
         let alice = try w.newClient()
-        let id = alice.requestCode(now: w.now, phone: try PhoneNumber.parse(text: ALICE))
+        let id = try alice.requestCode(now: w.now, phone: try PhoneNumber.parse(text: ALICE))
         try t.eq(id, alice.pollTransmit(now: w.now)?.id, "first hand-out")
         try t.check(alice.pollTransmit(now: w.now) == nil, "handed out once")
         try alice.handleSendFailure(id: id)
@@ -293,7 +293,7 @@ func conversationTests() throws -> Bool {
             do {
                 let client = clients[i]
                 let number = try PhoneNumber.parse(text: "+1555010\(i)")
-                _ = client.requestCode(now: w.now, phone: number)
+                _ = try client.requestCode(now: w.now, phone: number)
                 var tx = client.pollTransmit(now: w.now)!
                 var handled = try w.server.handle(now: w.now, channel: tx.channel, request: tx.bytes)
                 try client.handleResponse(now: w.now, id: tx.id, response: handled.response)

@@ -143,7 +143,7 @@ final class World {
     @discardableResult
     func register(_ client: Client, _ phone: String) throws -> [Event] {
         let number = try PhoneNumber.parse(text: phone)
-        _ = client.requestCode(now: now, phone: number)
+        _ = try client.requestCode(now: now, phone: number)
         try pump(client)
         guard let code = sms.last(where: { $0.phone == phone })?.code else {
             throw CheckFailed(description: "no SMS to \(phone)")

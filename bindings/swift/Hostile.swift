@@ -126,7 +126,14 @@ func hostileTests() throws -> Bool {
         let secret = try CodeSecret.fromBytes(bytes: Data(repeating: 7, count: 32))
         let phone = try PhoneNumber.parse(text: "+14155550100")
         for code in ["", String(repeating: "1", count: 5000), "\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}", "12345\u{0000}"] {
-            try t.throwsError("code '\(code.prefix(8))'") { try config.check(secret: secret, phone: phone, code: code, now: now) }
+            try t.throwsError("code '\(code.prefix(8))'") {
+                try config.check(secret: secret, phone: phone, session: Data(repeating: 5, count: 32), window: config.window(now: now), code: code, now: now)
+            }
+        }
+        for length in [0, 31, 33] {
+            try t.throwsError("session of \(length) bytes") {
+                try config.check(secret: secret, phone: phone, session: Data(repeating: 5, count: length), window: config.window(now: now), code: "123456", now: now)
+            }
         }
         try t.throwsError("no keys", isKind(CertificateErrorKind.emptyKeySet)) {
             _ = try IssuerKeySet.fromKeys(keys: [])

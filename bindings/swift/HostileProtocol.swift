@@ -187,7 +187,7 @@ func hostileProtocolTests() throws -> Bool {
         let number = try PhoneNumber.parse(text: "+15550001")
         var registrations = [Transmit]()
         for client in [a, b] {
-            _ = client.requestCode(now: world.now, phone: number)
+            _ = try client.requestCode(now: world.now, phone: number)
             try world.pump(client)
             guard let code = world.sms.last(where: { $0.phone == "+15550001" })?.code else {
                 throw CheckFailed(description: "no SMS")

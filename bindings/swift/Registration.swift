@@ -11,7 +11,8 @@ private final class PrimitiveServer {
     let codeSecret: CodeSecret
     let codes = CodeConfig.recommended()
     let policy = CodePolicy.recommended()
-    var failures = [String: UInt32]()
+    var windows = [String: UInt64]()
+    var attempts = [String: UInt32]()
     let issuer: CertificateIssuer
     let keySet: IssuerKeySet
     var serial: UInt64 = 0
@@ -22,19 +23,25 @@ private final class PrimitiveServer {
         keySet = try IssuerKeySet.fromKeys(keys: [issuer.issuerKey()])
     }
 
-    /// What the host would send by SMS.
-    func sendCode(_ phone: PhoneNumber, _ now: UInt64) -> String {
-        codes.derive(secret: codeSecret, phone: phone, window: codes.window(now: now))
+    func key(_ phone: PhoneNumber, _ session: Data) -> String {
+        phone.e164() + session.map { String(format: "%02x", $0) }.joined()
     }
 
-    func register(_ phone: PhoneNumber, _ code: String, _ identityKey: Data, _ proof: Data, _ now: UInt64) throws -> Data {
-        try policy.allowAttempt(failuresSoFar: failures[phone.e164()] ?? 0)
-        do {
-            try codes.check(secret: codeSecret, phone: phone, code: code, now: now)
-        } catch BlindpostError.Code(.wrongCode, let reason) {
-            failures[phone.e164(), default: 0] += 1
-            throw BlindpostError.Code(kind: .wrongCode, reason: reason)
-        }
+    /// What the host would send by SMS: the code of the client's session, requested now.
+    func sendCode(_ phone: PhoneNumber, _ session: Data, _ now: UInt64) throws -> String {
+        let k = key(phone, session)
+        let window = windows[k] ?? codes.window(now: now)
+        windows[k] = window
+        return try codes.derive(secret: codeSecret, phone: phone, window: window, session: session)
+    }
+
+    func register(_ phone: PhoneNumber, _ session: Data, _ code: String, _ identityKey: Data, _ proof: Data, _ now: UInt64) throws -> Data {
+        let k = key(phone, session)
+        let window = windows[k]!
+        // Every check of the session counts, right or wrong, reserved before it is made.
+        try policy.allowAttempt(attemptsSoFar: attempts[k] ?? 0)
+        attempts[k, default: 0] += 1
+        try codes.check(secret: codeSecret, phone: phone, session: session, window: window, code: code, now: now)
         let identity = try BlsPublicKey.fromBytes(bytes: identityKey)
         try identity.popVerify(proof: proof)
         serial += 1
@@ -45,6 +52,7 @@ private final class PrimitiveServer {
 private final class PrimitiveClient {
     let phone: PhoneNumber
     let identity: BlsSecretKey
+    let session = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
     var certificate = Data()
 
     init(_ number: String) throws {
@@ -53,8 +61,8 @@ private final class PrimitiveClient {
     }
 
     func register(_ server: PrimitiveServer, _ now: UInt64) throws {
-        let code = server.sendCode(phone, now)
-        certificate = try server.register(phone, code, identity.publicKey().toBytes(), identity.popProve(), now)
+        let code = try server.sendCode(phone, session, now)
+        certificate = try server.register(phone, session, code, identity.publicKey().toBytes(), identity.popProve(), now)
     }
 }
 
@@ -90,29 +98,34 @@ func registrationTests() throws -> Bool {
         }
     }
 
-    t.test("wrong codes are counted and then refused") {
+    t.test("every check of a session is counted and then refused") {
         let server = try PrimitiveServer()
         let client = try PrimitiveClient("+14155550100")
-        let right = server.sendCode(client.phone, NOW)
+        let right = try server.sendCode(client.phone, client.session, NOW)
         let wrongValue = (Int(right)! + 1) % 1_000_000
         let wrong = String(repeating: "0", count: 6 - String(wrongValue).count) + String(wrongValue)
         let pk = client.identity.publicKey().toBytes()
-        for _ in 0..<server.policy.maxFailures() {
+        for _ in 0..<server.policy.maxAttempts() {
             try t.throwsError("wrong code", isKind(CodeErrorKind.wrongCode)) {
-                _ = try server.register(client.phone, wrong, pk, client.identity.popProve(), NOW)
+                _ = try server.register(client.phone, client.session, wrong, pk, client.identity.popProve(), NOW)
             }
         }
         try t.throwsError("after too many", isKind(CodeErrorKind.tooManyAttempts)) {
-            _ = try server.register(client.phone, right, pk, client.identity.popProve(), NOW)
+            _ = try server.register(client.phone, client.session, right, pk, client.identity.popProve(), NOW)
+        }
+        let other = Data(repeating: 7, count: 32)
+        _ = try server.sendCode(client.phone, other, NOW)
+        try t.throwsError("another session's code", isKind(CodeErrorKind.wrongCode)) {
+            _ = try server.register(client.phone, other, right, pk, client.identity.popProve(), NOW)
         }
     }
 
     t.test("proof of possession is required") {
         let server = try PrimitiveServer()
         let client = try PrimitiveClient("+14155550100")
-        let code = server.sendCode(client.phone, NOW)
+        let code = try server.sendCode(client.phone, client.session, NOW)
         try t.throwsError("someone else's proof", isKind(BlsErrorKind.invalidProofOfPossession)) {
-            _ = try server.register(client.phone, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
+            _ = try server.register(client.phone, client.session, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
         }
     }
 

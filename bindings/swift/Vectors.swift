@@ -67,18 +67,21 @@ struct CodeVectors: Decodable {
     struct Derive: Decodable {
         let phone: String
         let window: UInt64
+        let session: String
         let digits: UInt8
         let code: String
     }
     struct Check: Decodable {
         let name: String
         let phone: String
+        let session: String
+        let window: UInt64
         let code: String
         let now: UInt64
         let expected: String
     }
     struct Policy: Decodable {
-        let failures_so_far: UInt32
+        let attempts_so_far: UInt32
         let expected: String
     }
     let seed: String
@@ -87,7 +90,7 @@ struct CodeVectors: Decodable {
     let check_config: Config
     let derive_cases: [Derive]
     let check_cases: [Check]
-    let policy_max_failures: UInt32
+    let policy_max_attempts: UInt32
     let policy_cases: [Policy]
 }
 
@@ -251,8 +254,8 @@ func vectorTests() throws -> Bool {
     t.test("derive cases") {
         for c in codes.derive_cases {
             let config = try CodeConfig(digits: c.digits, windowSeconds: codes.check_config.window_seconds)
-            let code = config.derive(secret: secret, phone: try PhoneNumber.parse(text: c.phone), window: c.window)
-            try t.eq(c.code, code, "\(c.phone) window \(c.window)")
+            let code = try config.derive(secret: secret, phone: try PhoneNumber.parse(text: c.phone), window: c.window, session: Data(hex: c.session))
+            try t.eq(c.code, code, "\(c.phone) window \(c.window) session \(c.session)")
         }
     }
 
@@ -260,17 +263,17 @@ func vectorTests() throws -> Bool {
         let config = try CodeConfig(digits: codes.check_config.digits, windowSeconds: codes.check_config.window_seconds)
         for c in codes.check_cases {
             let phone = try PhoneNumber.parse(text: c.phone)
-            let got = try codeOutcome { try config.check(secret: secret, phone: phone, code: c.code, now: c.now) }
+            let got = try codeOutcome { try config.check(secret: secret, phone: phone, session: Data(hex: c.session), window: c.window, code: c.code, now: c.now) }
             try t.eq(c.expected, got, c.name)
         }
     }
 
     t.test("policy cases") {
-        let policy = CodePolicy(maxFailures: codes.policy_max_failures)
-        try t.eq(codes.policy_max_failures, policy.maxFailures(), "max failures")
+        let policy = CodePolicy(maxAttempts: codes.policy_max_attempts)
+        try t.eq(codes.policy_max_attempts, policy.maxAttempts(), "max attempts")
         for c in codes.policy_cases {
-            let got = try codeOutcome { try policy.allowAttempt(failuresSoFar: c.failures_so_far) }
-            try t.eq(c.expected, got, "failures \(c.failures_so_far)")
+            let got = try codeOutcome { try policy.allowAttempt(attemptsSoFar: c.attempts_so_far) }
+            try t.eq(c.expected, got, "attempts \(c.attempts_so_far)")
         }
     }
 

@@ -12,7 +12,7 @@ use blindpost::certificate::{
     Certificate, CertificateContent, CertificateIssuer, IssuerKeySet, PhoneNumber,
 };
 use blindpost::vector_rng::VectorRng;
-use blindpost::verification_code::{CodeConfig, CodeSecret};
+use blindpost::verification_code::{CodeConfig, CodeSecret, CodeSession};
 use blindpost::Time;
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 use bls12_381::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, G2Projective};
@@ -158,12 +158,13 @@ pub fn run(report: &mut Report) {
 
     let secret = CodeSecret::generate(&mut rng);
     let config = CodeConfig::default();
+    let session = CodeSession::from_bytes([7; 32]);
     let mut window = 2_933_334u64;
     let mut ops: Vec<Op> = vec![(
         "code.derive_us",
         Box::new(|| {
             window = window.wrapping_add(1);
-            black_box(config.derive(&secret, black_box(&phone), window));
+            black_box(config.derive(&secret, black_box(&phone), window, &session));
         }),
     )];
     let t = interleaved(&mut ops, 25, 2000);

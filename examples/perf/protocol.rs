@@ -29,6 +29,7 @@ use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
 use blindpost::store::{MemoryStore, Store};
 use blindpost::token::{self, Token, TokenChallenge};
 use blindpost::vector_rng::VectorRng;
+use blindpost::verification_code::CodeSession;
 use blindpost::wire::{
     reply_context, ColdCallRequest, IntroductionContent, Payload, RegisterRequest, ReplyRequest,
     Request, Response,
@@ -90,12 +91,14 @@ pub fn run(report: &mut Report) {
     let mut tokens: Vec<Token> = Vec::new();
     for i in 0..GENUINE {
         let phone = phone(i);
+        let session = CodeSession::generate(&mut rng);
         let h = server.handle(
             &mut rng,
             NOW,
             Channel::Direct,
             &Request::RequestCode {
                 phone: phone.clone(),
+                session: session.clone(),
             }
             .to_bytes(),
         );
@@ -122,6 +125,7 @@ pub fn run(report: &mut Report) {
         };
         let request = Request::Register(RegisterRequest {
             phone,
+            session,
             code,
             identity_key: identity.public_key(),
             proof: identity.pop_prove(),

@@ -10,9 +10,13 @@ impl Walk {
     /// Act 2: everyone registers; the spammer is one of them.
     pub fn act2_registration(&mut self) -> Res<()> {
         header(2, "Registration");
-        say!(self, "Each phone asks for a code; the server derives it from its secret, the phone number and the");
-        say!(self, "time (it stores nothing) and its host sends it by SMS. The client then registers: phone, code,");
-        say!(self, "identity key, group key and 5 blinded token requests. It gets a certificate binding the number");
+        say!(self, "Each phone asks for a code under a secret session it draws; the server derives the code from its");
+        say!(self, "secret, the time, the number and the session, and its host sends it by SMS. The client registers:");
+        say!(
+            self,
+            "phone, session, code, identity key, group key and 5 blinded token requests. It gets a"
+        );
+        say!(self, "certificate binding the number");
         say!(
             self,
             "to its identity key, and 5 cold-call tokens the server signed without seeing them."
@@ -73,7 +77,8 @@ impl Walk {
         let detail = !self.quiet && (i < DETAIL || i == self.honest);
         let user = &mut self.users[i];
         let phone = user.phone.clone();
-        user.client.request_code(self.world.now, phone.clone());
+        user.client
+            .request_code(&mut self.world.rng, self.world.now, phone.clone());
         let ev = pump(&mut self.world, &mut self.timings, user)?;
         no_failures(&user.name, &ev)?;
         let code = self
@@ -100,7 +105,7 @@ impl Walk {
                 [(RequestType::Register, FailureReason::Server(ErrorCode::WrongCode))] => {
                     if detail {
                         out!(
-                            "  {:<8} {}  types {wrong} by mistake: refused, wrong_code (the server counts wrong guesses per number)",
+                            "  {:<8} {}  types {wrong} by mistake: refused, wrong_code (the server counts every check of the code session)",
                             user.name,
                             phone.as_str()
                         );

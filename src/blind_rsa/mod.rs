@@ -340,11 +340,8 @@ impl SecretKey {
         blinded_msg: &[u8],
     ) -> Result<Vec<u8>, Error> {
         let key = self.public_key();
-        check_len("blinded message", key, blinded_msg)?;
+        key.check_blinded_message(blinded_msg)?;
         let m = key.int_from_bytes(blinded_msg);
-        if !m.ct_lt(key.n()).to_bool() {
-            return Err(Error::BlindedMessageOutOfRange);
-        }
         let s = rsa::hazmat::rsa_decrypt_and_check(self.rsa(), Some(rng), &m)
             .map_err(|_| Error::SigningFailed)?;
         Ok(key.int_to_bytes(&s))
@@ -374,6 +371,16 @@ pub fn finalize(
 }
 
 impl PublicKey {
+    /// The checks of `BlindSign` that need no private operation: `blinded_msg` is
+    /// `modulus_len` bytes and below n. A server runs them on every request before it signs any.
+    pub fn check_blinded_message(&self, blinded_msg: &[u8]) -> Result<(), Error> {
+        check_len("blinded message", self, blinded_msg)?;
+        if !self.int_from_bytes(blinded_msg).ct_lt(self.n()).to_bool() {
+            return Err(Error::BlindedMessageOutOfRange);
+        }
+        Ok(())
+    }
+
     /// RSASSA-PSS-VERIFY (RFC 8017 section 8.1.2) with SHA-384, MGF1-SHA-384 and the variant's
     /// salt length, over `input_msg` (the prepared message, prefix included).
     pub fn verify(&self, variant: Variant, input_msg: &[u8], sig: &[u8]) -> Result<(), Error> {

@@ -466,6 +466,7 @@ impl Client {
             lookups: Vec::new(),
             discovery_window: 0,
             next_key_check: Time::EPOCH,
+            code_sessions: Vec::new(),
         };
         Self {
             state,
@@ -544,13 +545,23 @@ impl Client {
     // ----- commands -----
 
     /// Asks the server to send a verification code to `phone` (the request may leave at once).
-    pub fn request_code(&mut self, now: Time, phone: PhoneNumber) -> RequestId {
-        let request = Request::RequestCode { phone };
+    /// The code is bound to a secret code session drawn here and kept until the registration
+    /// succeeds: asking again re-sends the same code (SPEC.md 9).
+    pub fn request_code<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Time,
+        phone: PhoneNumber,
+    ) -> RequestId {
+        let session = self.state.code_session(rng, &phone);
+        let request = Request::RequestCode { phone, session };
         self.enqueue(Channel::Direct, &request, Purpose::RequestCode, now)
     }
 
     /// Registers `phone` with the `code` received by SMS: asks for a certificate for our
-    /// identity key, publishes our group key and asks for cold-call tokens.
+    /// identity key, publishes our group key and asks for cold-call tokens. The request carries
+    /// the code session of [`Self::request_code`] (without one, a fresh session the server
+    /// knows no code for: it answers `wrong_code`).
     pub fn register<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -569,8 +580,10 @@ impl Client {
             .registration_tokens
             .min(crate::wire::MAX_REGISTRATION_TOKENS);
         let (requests, pending) = wallet::token_requests(rng, keys, &challenge, now, count)?;
+        let session = self.state.code_session(rng, &phone);
         let request = Request::Register(RegisterRequest {
             phone: phone.clone(),
+            session,
             code: code.into(),
             identity_key: self.state.identity.public_key(),
             proof: self.state.identity.pop_prove(),

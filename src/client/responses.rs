@@ -78,7 +78,8 @@ impl Client {
         }
         match (pending.purpose, response) {
             (Purpose::RequestCode, Response::CodeSent) => {
-                if let Ok(Request::RequestCode { phone }) = Request::from_bytes(&pending.bytes) {
+                if let Ok(Request::RequestCode { phone, .. }) = Request::from_bytes(&pending.bytes)
+                {
                     self.events.push_back(Event::CodeRequested { phone });
                 }
             }
@@ -102,6 +103,7 @@ impl Client {
                 let count = fresh.len();
                 self.state.wallet.add(fresh);
                 self.state.certificate = Some(certificate.clone());
+                self.state.forget_code_session(&phone);
                 self.events.push_back(Event::Registered {
                     certificate,
                     tokens: count,
@@ -240,6 +242,10 @@ impl Client {
             }
             (Purpose::RenewToken, _) => {
                 self.state.wallet.remove(id);
+            }
+            // The session can no longer register: the next code request draws a new one.
+            (Purpose::Register { phone, .. }, ErrorCode::TooManyAttempts | ErrorCode::CodeUsed) => {
+                self.state.forget_code_session(phone);
             }
             _ => {}
         }

@@ -12,6 +12,7 @@ use crate::bls::SecretKey;
 use crate::certificate::{Certificate, HostKey, PhoneNumber, MAX_HOST_KEY_LEN};
 use crate::encoding::{DecodeError, EncodeError, Reader};
 use crate::token::PendingToken;
+use crate::verification_code::CodeSession;
 use crate::wire::codec::{
     codec_enum, codec_struct, encode_with, read_tag, tags, Bytes, Decode, Encode, List, Optional,
     Own, U16, U32, U8,
@@ -21,6 +22,7 @@ use crate::Time;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::fmt;
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 /// The version of the state blob. Version 2 widened the counts of the lists that grow with use
@@ -29,8 +31,12 @@ use zeroize::Zeroizing;
 /// outstanding request its not-before time and adds the schedule of background work (waiting
 /// lookups, the discovery window served, the next key-set check). Version 4 adds the
 /// `created_at` of each contact's stored introduction, tokens being exchanged for the next key
-/// (slot kind 5) and the wallet's next migration attempt.
+/// (slot kind 5), the wallet's next migration attempt and the pending code session of each
+/// phone number being registered (SPEC.md 9).
 const STATE_VERSION: u8 = 4;
+/// The most phone numbers with a pending code session; asking for a code for one more forgets
+/// the oldest.
+const MAX_CODE_SESSIONS: usize = 8;
 /// The most entries of a list that grows with use (SPEC.md 13.1), checked when the state is
 /// written and when it is read.
 pub const MAX_STATE_LIST: usize = 1 << 24;
@@ -192,9 +198,43 @@ pub(super) struct State {
     /// When to fetch the published keys next, to check the pin (SPEC.md 6.5 rule 4);
     /// [`Time::EPOCH`] until the first check is scheduled.
     pub(super) next_key_check: Time,
+    /// The code session of each number asked a code for and not registered yet.
+    pub(super) code_sessions: Vec<PendingCode>,
+}
+
+/// A code session kept from the code request until the registration succeeds.
+#[derive(Clone, Debug)]
+pub(super) struct PendingCode {
+    pub(super) phone: PhoneNumber,
+    pub(super) session: CodeSession,
 }
 
 impl State {
+    /// The pending code session of `phone`, drawn now if there is none.
+    pub(super) fn code_session<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        phone: &PhoneNumber,
+    ) -> CodeSession {
+        if let Some(p) = self.code_sessions.iter().find(|p| &p.phone == phone) {
+            return p.session.clone();
+        }
+        if self.code_sessions.len() >= MAX_CODE_SESSIONS {
+            self.code_sessions.remove(0);
+        }
+        let session = CodeSession::generate(rng);
+        self.code_sessions.push(PendingCode {
+            phone: phone.clone(),
+            session: session.clone(),
+        });
+        session
+    }
+
+    /// Drops the pending code session of `phone` (registered, or the session is spent).
+    pub(super) fn forget_code_session(&mut self, phone: &PhoneNumber) {
+        self.code_sessions.retain(|p| &p.phone != phone);
+    }
+
     /// The state blob (SPEC.md 13.1), or the list or field that is over its limit.
     pub(super) fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, StateError> {
         let bytes = encode_with(|w| {
@@ -238,6 +278,12 @@ codec_struct!(State {
     lookups: List<U32, MAX_STATE_LIST, Phones> = ("state.lookups", "state.lookup"),
     discovery_window: Own = "state.discovery_window",
     next_key_check: Own = "state.next_key_check",
+    code_sessions: List<U8, MAX_CODE_SESSIONS> = ("state.code_sessions", "state.code_session"),
+});
+
+codec_struct!(PendingCode {
+    phone: Own = "code_session.phone",
+    session: Own = "code_session.session",
 });
 
 codec_struct!(Outbox {

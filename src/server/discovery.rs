@@ -26,7 +26,7 @@ const LOOKUP_BATCH_DST: &[u8] = b"blindpost/v1/lookup-batch";
 pub struct DiscoveryConfig {
     /// Length of a window (seconds). Tokens are good only in the window they were issued for.
     pub window_seconds: u64,
-    /// N: discovery tokens an account may obtain per window.
+    /// N: discovery tokens a phone number's accounts may obtain per window.
     pub tokens_per_window: u64,
     /// K: phone numbers one token pays for.
     pub batch_size: usize,
@@ -189,10 +189,7 @@ impl<S: Store> Server<S> {
                 "request count outside 1..=N",
             ));
         }
-        if self.store.get(&account_key(&account), now)?.is_none() {
-            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
-        }
-        let mut responses = Vec::with_capacity(requests.len());
+        // Cheap checks first: every request names this window's key and is in range.
         for request in requests {
             let current_key = self.secrets.discovery_keys.entries().iter().any(|e| {
                 e.key().id().truncated() == request.truncated_token_key_id() && e.is_valid_at(now)
@@ -203,13 +200,17 @@ impl<S: Store> Server<S> {
                     "not this window's discovery key",
                 ));
             }
-            responses.push(
-                self.secrets
-                    .discovery_issuer
-                    .issue(rng, request)
-                    .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))?,
-            );
+            self.secrets
+                .discovery_issuer
+                .check_request(request)
+                .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))?;
         }
+        // The quota is the phone number's: re-registering the number with a new identity key
+        // (a new account) does not reset it.
+        let Some(record) = self.store.get(&account_key(&account), now)? else {
+            return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
+        };
+        let phone = AccountRecord::phone_from_bytes(&record)?;
         // A resend of a batch already counted is answered again (blind signatures are
         // deterministic) without counting it twice.
         let parts: Vec<Vec<u8>> = requests.iter().map(TokenRequest::to_bytes).collect();
@@ -218,22 +219,30 @@ impl<S: Store> Server<S> {
         refs.extend(parts.iter().map(Vec::as_slice));
         let batch = discovery_batch_key(&digest(DISCOVERY_BATCH_DST, &refs));
         let expires = config.window_end(window);
-        if self.store.get(&batch, now)?.is_some() {
-            return Ok(Response::DiscoveryTokens(responses));
+        if self.store.get(&batch, now)?.is_none() {
+            // The counter is the commit point, before any signature.
+            let key = discovery_issued_key(&phone, window);
+            if self
+                .store
+                .add_within_limit(&key, count, config.tokens_per_window, Some(expires), now)?
+                .is_none()
+            {
+                return Err(Refusal::new(
+                    ErrorCode::RateLimited,
+                    "discovery token limit for this phone number reached",
+                ));
+            }
+            self.store.put(&batch, &[], Some(expires), now)?;
         }
-        // The counter is the commit point: nothing was stored before it.
-        let key = discovery_issued_key(&account, window);
-        if self
-            .store
-            .add_within_limit(&key, count, config.tokens_per_window, Some(expires), now)?
-            .is_none()
-        {
-            return Err(Refusal::new(
-                ErrorCode::RateLimited,
-                "discovery token limit reached",
-            ));
-        }
-        self.store.put(&batch, &[], Some(expires), now)?;
+        let responses = requests
+            .iter()
+            .map(|request| {
+                self.secrets
+                    .discovery_issuer
+                    .issue(rng, request)
+                    .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Response::DiscoveryTokens(responses))
     }
 

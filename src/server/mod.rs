@@ -6,7 +6,8 @@
 //! own between calls except caches, so any number of threads or processes may share one store.
 //!
 //! Every refusal is a typed [`ErrorCode`] in the response, and a refused request changes no
-//! state, except that a wrong verification code is counted (that count is the point).
+//! state, except that every verification code check is counted (that count is the point) and
+//! a registration refused after its code session was consumed has burned that code.
 
 mod discovery;
 mod groups;
@@ -33,6 +34,7 @@ use rand_core::CryptoRng;
 
 pub use discovery::DiscoveryConfig;
 pub use key_cache::KeyCacheStats;
+pub use registration::RateLimit;
 pub use secrets::ServerSecrets;
 
 /// Policy knobs of the server (defaults in SPEC.md 12.9).
@@ -40,8 +42,12 @@ pub use secrets::ServerSecrets;
 pub struct ServerConfig {
     /// Verification code length and window.
     pub code: CodeConfig,
-    /// Wrong guesses allowed per phone number (over the current and previous window).
+    /// Code checks allowed per code session, right or wrong (SPEC.md 9.3).
     pub code_policy: CodePolicy,
+    /// Code requests (each an SMS) allowed per phone number and period (SPEC.md 9.3).
+    pub code_requests: RateLimit,
+    /// Registrations allowed per phone number and period (SPEC.md 12.2).
+    pub registrations: RateLimit,
     /// How long a certificate is valid (seconds).
     pub certificate_validity: u64,
     /// Cold-call tokens handed out at registration (at most 5).
@@ -69,6 +75,14 @@ impl Default for ServerConfig {
         Self {
             code: CodeConfig::default(),
             code_policy: CodePolicy::default(),
+            code_requests: RateLimit {
+                max: 10,
+                period_seconds: 24 * 3600,
+            },
+            registrations: RateLimit {
+                max: 3,
+                period_seconds: 7 * 24 * 3600,
+            },
             certificate_validity: 365 * 24 * 3600,
             registration_tokens: 5,
             token_cooldown: 30 * 24 * 3600,
@@ -227,6 +241,8 @@ impl<S: Store> Server<S> {
             });
         }
         config.discovery.validate()?;
+        config.code_requests.validate("code_requests")?;
+        config.registrations.validate("registrations")?;
         let issuer_key = secrets.certificate_issuer.issuer_key();
         if secrets.certificate_issuers.get(&issuer_key.id()) != Some(issuer_key) {
             return Err(ServerError::IssuerNotPublished);
@@ -385,7 +401,9 @@ impl<S: Store> Server<S> {
             _ => None,
         };
         match (request, account) {
-            (Request::RequestCode { phone }, _) => Ok(self.request_code(now, phone, outputs)),
+            (Request::RequestCode { phone, session }, _) => {
+                self.request_code(now, phone, session, outputs)
+            }
             (Request::Register(r), _) => self.register(rng, now, r),
             (Request::ColdCall(c), _) => self.cold_call(rng, now, c, outputs),
             (Request::Reply(r), _) => self.reply(now, r, outputs),

@@ -8,6 +8,7 @@ use crate::bbs04::GroupPublicKey;
 use crate::certificate::{Certificate, EncodedCertificate, PhoneNumber};
 use crate::encoding::{dst_len, Reader};
 use crate::store::StoreError;
+use crate::verification_code::CodeSession;
 use crate::wire::codec::{
     codec_enum, codec_struct, message_bytes, read_tag, tags, Bytes, Decode, Encode, Format, Own,
     U16,
@@ -52,9 +53,25 @@ pub(super) fn seen_reply_key(digest: &[u8; 32]) -> Vec<u8> {
     key(b's', &[digest])
 }
 
-/// `c || u64 window || phone` -> counter of wrong codes in that window.
-pub(super) fn code_failures_key(phone: &PhoneNumber, window: u64) -> Vec<u8> {
-    key(b'c', &[&window.to_be_bytes(), phone.as_bytes()])
+/// `v || phone || session` -> [`CodeSessionRecord`]: a code request and whether its code
+/// registered.
+pub(super) fn code_session_key(phone: &PhoneNumber, session: &CodeSession) -> Vec<u8> {
+    key(b'v', &[phone.as_bytes(), session.as_bytes()])
+}
+
+/// `g || phone || session` -> counter of the code checks made for the session.
+pub(super) fn code_attempts_key(phone: &PhoneNumber, session: &CodeSession) -> Vec<u8> {
+    key(b'g', &[phone.as_bytes(), session.as_bytes()])
+}
+
+/// `C || u64 period || phone` -> counter of code requests (SMS sent) to the number.
+pub(super) fn code_requests_key(phone: &PhoneNumber, period: u64) -> Vec<u8> {
+    key(b'C', &[&period.to_be_bytes(), phone.as_bytes()])
+}
+
+/// `R || u64 period || phone` -> counter of registrations of the number.
+pub(super) fn registrations_key(phone: &PhoneNumber, period: u64) -> Vec<u8> {
+    key(b'R', &[&period.to_be_bytes(), phone.as_bytes()])
 }
 
 /// `i || phone` -> u64 issued_at || request digest: the last token issuance to a number.
@@ -65,9 +82,10 @@ pub(super) fn issuance_key(phone: &PhoneNumber) -> Vec<u8> {
 /// `n` -> the certificate serial counter.
 pub(super) const SERIAL_KEY: &[u8] = b"n";
 
-/// `d || u64 window || account` -> discovery tokens issued to the account in the window.
-pub(super) fn discovery_issued_key(account: &AccountId, window: u64) -> Vec<u8> {
-    key(b'd', &[&window.to_be_bytes(), account.as_bytes()])
+/// `d || u64 window || phone` -> discovery tokens issued to the phone number's accounts in the
+/// window (keyed by the number, so a re-registration does not reset it).
+pub(super) fn discovery_issued_key(phone: &PhoneNumber, window: u64) -> Vec<u8> {
+    key(b'd', &[&window.to_be_bytes(), phone.as_bytes()])
 }
 
 /// `D || token id` -> digest of the batch it paid for: discovery tokens spent (until their
@@ -157,6 +175,14 @@ codec_struct!(AccountRecord {
 impl AccountRecord {
     pub(super) fn to_bytes(&self) -> Vec<u8> {
         record_bytes(self, "account record")
+    }
+
+    /// The phone number of an encoded record, decoding nothing after it.
+    pub(super) fn phone_from_bytes(bytes: &[u8]) -> Result<PhoneNumber, StoreError> {
+        let mut r = Reader::new(bytes);
+        read_version(&mut r, "account record")
+            .and_then(|()| PhoneNumber::decode(&mut r, "account.phone"))
+            .map_err(corrupt("account record"))
     }
 
     /// The certificate of an encoded record as it was stored, its points not decoded: a lookup
@@ -314,5 +340,63 @@ impl IssuanceRecord {
 
     pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
         record_from_bytes(bytes, "issuance record")
+    }
+}
+
+/// A code request (SPEC.md 9): the window it was made in (its code is derived for that window)
+/// and whether the code has registered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct CodeSessionRecord {
+    pub(super) window: u64,
+    pub(super) state: CodeSessionState,
+}
+
+/// Whether a code session's code is still open for a registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum CodeSessionState {
+    /// No registration has used the code yet.
+    Open,
+    /// The registration request with this digest used the code.
+    Used { request_digest: [u8; 32] },
+    /// The code was consumed by a registration the registration limit then refused: no
+    /// request, not even a resend of that one, can use it.
+    Burned,
+}
+
+tags! {
+    /// The kind byte of a [`CodeSessionState`].
+    enum CodeSessionKind {
+        Open = 1,
+        Used = 2,
+        Burned = 3,
+    }
+}
+
+impl CodeSessionKind {
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        read_tag(r, "code_session.state", "code_session.state", Self::from_u8)
+    }
+}
+
+codec_enum! {
+    CodeSessionState by CodeSessionKind::read {
+        Open {},
+        Used { request_digest: Own = "code_session.request_digest" },
+        Burned {},
+    }
+}
+
+codec_struct!(CodeSessionRecord {
+    window: Own = "code_session.window",
+    state: Own = "code_session.state",
+});
+
+impl CodeSessionRecord {
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
+        record_bytes(self, "code session")
+    }
+
+    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
+        record_from_bytes(bytes, "code session")
     }
 }

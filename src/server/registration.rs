@@ -1,37 +1,125 @@
-//! Registration: verification codes, certificates and the token policy (SPEC.md 12.2).
+//! Registration: code sessions, certificates and the token policy (SPEC.md 9, 12.2).
 
 use super::records::{
-    account_key, code_failures_key, digest, issuance_key, phone_key, AccountRecord, IssuanceRecord,
-    SERIAL_KEY,
+    account_key, code_attempts_key, code_requests_key, code_session_key, digest, issuance_key,
+    phone_key, registrations_key, AccountRecord, CodeSessionRecord,
+    CodeSessionState, IssuanceRecord, SERIAL_KEY,
 };
-use super::{Output, Refusal, Server};
+use super::{Output, Refusal, Server, ServerError};
 use crate::account::AccountId;
 use crate::certificate::{CertificateContent, PhoneNumber};
 use crate::store::{read_counter, Store};
 use crate::token::TokenResponse;
-use crate::verification_code::CodeError;
+use crate::verification_code::CodeSession;
+use crate::wire::codec::{message_bytes, Encode};
 use crate::wire::{ErrorCode, RegisterRequest, Response};
 use crate::Time;
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
 const TOKEN_REQUESTS_DST: &[u8] = b"blindpost/v1/registration-token-requests";
+const REGISTER_REQUEST_DST: &[u8] = b"blindpost/v1/register-request";
+
+/// At most `max` events per phone number in each period of `period_seconds` (periods are
+/// `floor(now / period_seconds)`, so any `period_seconds` of time sees at most `2 * max`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Events allowed per period.
+    pub max: u64,
+    /// Length of a period (seconds).
+    pub period_seconds: u64,
+}
+
+impl RateLimit {
+    /// The period `now` falls in.
+    fn period(&self, now: Time) -> u64 {
+        now.window(self.period_seconds)
+    }
+
+    /// The first second after `period`, when its counter expires.
+    fn period_end(&self, period: u64) -> Time {
+        Time::from_unix_secs(period.saturating_add(1).saturating_mul(self.period_seconds))
+    }
+
+    pub(super) fn validate(&self, field: &'static str) -> Result<(), ServerError> {
+        if self.max == 0 || self.period_seconds == 0 {
+            return Err(ServerError::InvalidConfig { field });
+        }
+        Ok(())
+    }
+}
+
+/// Whether a register request may use its code session (SPEC.md 12.2 step 8).
+enum SessionUse {
+    /// The session is open: this request consumes it.
+    Fresh,
+    /// This very request already consumed it: a resend, answered again (12.8).
+    Resend,
+}
 
 impl<S: Store> Server<S> {
-    /// Derives the current window's code and asks the host to send it. Stores nothing.
+    /// Counts the SMS against the number's cap, opens the code session (or finds it open) and
+    /// asks the host to send its code (SPEC.md 12.2).
     pub(super) fn request_code(
         &self,
         now: Time,
         phone: PhoneNumber,
+        session: CodeSession,
         outputs: &mut Vec<Output>,
-    ) -> Response {
+    ) -> Result<Response, Refusal> {
+        let limit = self.config.code_requests;
+        let period = limit.period(now);
+        // Every code request is an SMS, a resend too: the cap comes first.
+        if self
+            .store
+            .add_within_limit(
+                &code_requests_key(&phone, period),
+                1,
+                limit.max,
+                Some(limit.period_end(period)),
+                now,
+            )?
+            .is_none()
+        {
+            return Err(Refusal::new(
+                ErrorCode::RateLimited,
+                "code request limit for this phone number reached",
+            ));
+        }
+        let key = code_session_key(&phone, &session);
         let window = self.config.code.window(now);
-        let code = self
-            .config
-            .code
-            .derive(&self.secrets.code_secret, &phone, window);
+        let fresh = CodeSessionRecord {
+            window,
+            state: CodeSessionState::Open,
+        };
+        let expires = self.code_expiry(window);
+        let record = if self
+            .store
+            .insert_if_absent(&key, &fresh.to_bytes(), Some(expires), now)?
+        {
+            fresh
+        } else {
+            // The session exists: the same code again.
+            match self.store.get(&key, now)? {
+                Some(bytes) => CodeSessionRecord::from_bytes(&bytes)?,
+                None => return Err(Refusal::new(ErrorCode::Internal, "code session vanished")),
+            }
+        };
+        let code =
+            self.config
+                .code
+                .derive(&self.secrets.code_secret, &phone, record.window, &session);
         outputs.push(Output::SendCode { phone, code });
-        Response::CodeSent
+        Ok(Response::CodeSent)
+    }
+
+    /// When a code requested in `window` stops being good: the end of the next window.
+    fn code_expiry(&self, window: u64) -> Time {
+        Time::from_unix_secs(
+            window
+                .saturating_add(2)
+                .saturating_mul(self.config.code.window_seconds()),
+        )
     }
 
     pub(super) fn register<R: CryptoRng + ?Sized>(
@@ -46,7 +134,11 @@ impl<S: Store> Server<S> {
                 alloc::format!("at most {} token requests", self.config.registration_tokens),
             ));
         }
-        self.check_code(now, &req.phone, &req.code)?;
+        for t in &req.token_requests {
+            self.check_cold_call_request(now, t)?;
+        }
+        let session_key = code_session_key(&req.phone, &req.session);
+        let session = self.check_code(now, &req, &session_key)?;
         req.identity_key
             .pop_verify(&req.proof)
             .map_err(|_| Refusal::new(ErrorCode::BadProofOfPossession, "proof of possession"))?;
@@ -63,8 +155,11 @@ impl<S: Store> Server<S> {
             ));
         }
 
-        // Everything that can fail without side effects is done; now the writes, token
-        // issuance (the atomic decision) first.
+        let request_digest = digest(
+            REGISTER_REQUEST_DST,
+            &[&message_bytes(|w| req.encode(w, "register"))],
+        );
+        self.use_code_session(now, &req.phone, &session_key, session, request_digest)?;
         let token_responses = self.issue_registration_tokens(rng, now, &req)?;
 
         let serial = self
@@ -112,62 +207,143 @@ impl<S: Store> Server<S> {
         })
     }
 
-    /// Checks the attempt limit and the code; counts a wrong code (SPEC.md 9.3).
-    fn check_code(&self, now: Time, phone: &PhoneNumber, code: &str) -> Result<(), Refusal> {
-        let window = self.config.code.window(now);
-        let current = code_failures_key(phone, window);
-        let mut failures = read_counter(&self.store, &current, now)?;
-        if let Some(previous) = window.checked_sub(1) {
-            failures = failures.saturating_add(read_counter(
-                &self.store,
-                &code_failures_key(phone, previous),
-                now,
-            )?);
-        }
-        let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-        self.config
-            .code_policy
-            .allow_attempt(failures)
-            .map_err(|_| Refusal::new(ErrorCode::TooManyAttempts, "too many wrong codes"))?;
-        match self
-            .config
-            .code
-            .check(&self.secrets.code_secret, phone, code, now)
+    /// Finds the code session, reserves one check of it and checks the code (SPEC.md 9.2,
+    /// 9.3). Returns the session record as it was read.
+    fn check_code(
+        &self,
+        now: Time,
+        req: &RegisterRequest,
+        session_key: &[u8],
+    ) -> Result<CodeSessionRecord, Refusal> {
+        let Some(bytes) = self.store.get(session_key, now)? else {
+            // Nothing to guess against, so nothing is counted.
+            return Err(Refusal::new(
+                ErrorCode::WrongCode,
+                "no code was requested for this code session, or it expired",
+            ));
+        };
+        let record = CodeSessionRecord::from_bytes(&bytes)?;
+        // The check is reserved before it is made, so no concurrency lets more through.
+        let max = u64::from(self.config.code_policy.max_attempts());
+        let attempts = code_attempts_key(&req.phone, &req.session);
+        let expires = self.code_expiry(record.window);
+        if self
+            .store
+            .add_within_limit(&attempts, 1, max, Some(expires), now)?
+            .is_none()
         {
-            Ok(()) => Ok(()),
-            Err(
-                e @ (CodeError::WrongCode | CodeError::WrongLength { .. } | CodeError::NotDigits),
-            ) => {
-                // The counter lives until the end of the next window, when it stops counting.
-                let expires = Time::from_unix_secs(
-                    window
-                        .saturating_add(2)
-                        .saturating_mul(self.config.code.window_seconds()),
-                );
-                self.store
-                    .add_within_limit(&current, 1, u64::MAX, Some(expires), now)?;
-                Err(Refusal::new(ErrorCode::WrongCode, alloc::format!("{e}")))
-            }
-            Err(e) => Err(Refusal::new(ErrorCode::WrongCode, alloc::format!("{e}"))),
+            return Err(Refusal::new(
+                ErrorCode::TooManyAttempts,
+                "this code session has used up its code checks",
+            ));
         }
+        self.config
+            .code
+            .check(
+                &self.secrets.code_secret,
+                &req.phone,
+                &req.session,
+                record.window,
+                &req.code,
+                now,
+            )
+            .map_err(|e| Refusal::new(ErrorCode::WrongCode, alloc::format!("{e}")))?;
+        Ok(record)
+    }
+
+    /// One code, one registration (SPEC.md 12.2 steps 8-9): a resend of the request that used
+    /// the session goes through again; otherwise the number's registration limit is read, the
+    /// session consumed by compare-and-swap, and the registration counted.
+    fn use_code_session(
+        &self,
+        now: Time,
+        phone: &PhoneNumber,
+        session_key: &[u8],
+        session: CodeSessionRecord,
+        request_digest: [u8; 32],
+    ) -> Result<(), Refusal> {
+        if let SessionUse::Resend = session_use(&session, &request_digest)? {
+            return Ok(());
+        }
+        let limit = self.config.registrations;
+        let period = limit.period(now);
+        let counter = registrations_key(phone, period);
+        if read_counter(&self.store, &counter, now)? >= limit.max {
+            return Err(Refusal::new(
+                ErrorCode::RateLimited,
+                "registration limit for this phone number reached",
+            ));
+        }
+        let used = CodeSessionRecord {
+            window: session.window,
+            state: CodeSessionState::Used { request_digest },
+        };
+        let expires = Some(self.code_expiry(session.window));
+        if !self.store.replace_if_matches(
+            session_key,
+            &session.to_bytes(),
+            &used.to_bytes(),
+            expires,
+            now,
+        )? {
+            // Another request got there first: this one goes on only if it is the same request.
+            let now_stored = match self.store.get(session_key, now)? {
+                Some(bytes) => CodeSessionRecord::from_bytes(&bytes)?,
+                None => return Err(Refusal::new(ErrorCode::WrongCode, "the code expired")),
+            };
+            return match session_use(&now_stored, &request_digest)? {
+                SessionUse::Resend => Ok(()),
+                SessionUse::Fresh => Err(Refusal::new(ErrorCode::Internal, "code session raced")),
+            };
+        }
+        // A concurrent registration may have taken the last slot since the read: the code is
+        // then burned (so that not even a resend of this request gets through), and no
+        // registration beyond the limit happens.
+        if self
+            .store
+            .add_within_limit(&counter, 1, limit.max, Some(limit.period_end(period)), now)?
+            .is_none()
+        {
+            let burned = CodeSessionRecord {
+                window: session.window,
+                state: CodeSessionState::Burned,
+            };
+            self.store.replace_if_matches(
+                session_key,
+                &used.to_bytes(),
+                &burned.to_bytes(),
+                expires,
+                now,
+            )?;
+            return Err(Refusal::new(
+                ErrorCode::RateLimited,
+                "registration limit for this phone number reached",
+            ));
+        }
+        Ok(())
     }
 
     /// The token policy (SPEC.md 12.2): tokens at the first registration of a number, again
-    /// only after the cool-down; a retry of the same requests gets the same signatures.
+    /// only after the cool-down; a retry of the same requests gets the same signatures. The
+    /// requests were checked before; nothing is signed when the policy hands out none.
     fn issue_registration_tokens<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
         now: Time,
         req: &RegisterRequest,
     ) -> Result<Vec<TokenResponse>, Refusal> {
-        if req.token_requests.is_empty() {
+        if req.token_requests.is_empty() || !self.token_policy_allows(now, req)? {
             return Ok(Vec::new());
         }
-        // Sign first (no state change), so a bad request refuses before anything is written.
-        let mut responses = Vec::with_capacity(req.token_requests.len());
-        for t in &req.token_requests {
-            responses.push(self.issue_cold_call_token(rng, now, t)?);
-        }
+        req.token_requests
+            .iter()
+            .map(|t| self.issue_cold_call_token(rng, now, t))
+            .collect()
+    }
+
+    /// Whether the policy hands out tokens for these requests, recording the issuance when it
+    /// does (the atomic decision of 12.2 step 10).
+    fn token_policy_allows(&self, now: Time, req: &RegisterRequest) -> Result<bool, Refusal> {
         let parts: Vec<Vec<u8>> = req.token_requests.iter().map(|t| t.to_bytes()).collect();
         let part_refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         let requests_digest = digest(TOKEN_REQUESTS_DST, &part_refs);
@@ -178,25 +354,23 @@ impl<S: Store> Server<S> {
         .to_bytes();
         let key = issuance_key(&req.phone);
         if self.store.insert_if_absent(&key, &new, None, now)? {
-            return Ok(responses);
+            return Ok(true);
         }
         let Some(old_bytes) = self.store.get(&key, now)? else {
-            return Ok(Vec::new());
+            return Ok(false);
         };
         let old = IssuanceRecord::from_bytes(&old_bytes)?;
         if old.requests_digest == requests_digest {
             // The same registration again (a retry): the same blinded messages get the same
             // signatures, so nothing new is handed out.
-            return Ok(responses);
+            return Ok(true);
         }
-        if now >= old.issued_at.saturating_add(self.config.token_cooldown)
-            && self
-                .store
-                .replace_if_matches(&key, &old_bytes, &new, None, now)?
-        {
-            return Ok(responses);
-        }
-        Ok(Vec::new())
+        Ok(
+            now >= old.issued_at.saturating_add(self.config.token_cooldown)
+                && self
+                    .store
+                    .replace_if_matches(&key, &old_bytes, &new, None, now)?,
+        )
     }
 
     /// Deletes an account that its phone number no longer names, with its checkpoints.
@@ -209,5 +383,22 @@ impl<S: Store> Server<S> {
         self.delete_checkpoints(now, old, record.group_key.generation())?;
         self.store.delete_if_matches(&key, &bytes, now)?;
         Ok(())
+    }
+}
+
+/// How a register request with this digest may use a session in this state.
+fn session_use(
+    session: &CodeSessionRecord,
+    request_digest: &[u8; 32],
+) -> Result<SessionUse, Refusal> {
+    match &session.state {
+        CodeSessionState::Open => Ok(SessionUse::Fresh),
+        CodeSessionState::Used {
+            request_digest: used,
+        } if used == request_digest => Ok(SessionUse::Resend),
+        CodeSessionState::Used { .. } | CodeSessionState::Burned => Err(Refusal::new(
+            ErrorCode::CodeUsed,
+            "this code already registered another request",
+        )),
     }
 }

@@ -323,6 +323,20 @@ impl<S: Store> Server<S> {
         now: Time,
         request: &TokenRequest,
     ) -> Result<TokenResponse, Refusal> {
+        self.check_cold_call_request(now, request)?;
+        self.secrets
+            .cold_call_issuer
+            .issue(rng, request)
+            .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))
+    }
+
+    /// What [`Self::issue_cold_call_token`] checks before signing: the request names a key
+    /// valid now and its blinded message is in range (no RSA operation).
+    pub(super) fn check_cold_call_request(
+        &self,
+        now: Time,
+        request: &TokenRequest,
+    ) -> Result<(), Refusal> {
         let current = self.secrets.cold_call_keys.entries().iter().any(|e| {
             e.key().id().truncated() == request.truncated_token_key_id() && e.is_valid_at(now)
         });
@@ -334,7 +348,7 @@ impl<S: Store> Server<S> {
         }
         self.secrets
             .cold_call_issuer
-            .issue(rng, request)
+            .check_request(request)
             .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))
     }
 }

@@ -501,7 +501,7 @@ impl<S: Inspect> World<S> {
     /// events.
     pub fn register(&mut self, client: &mut Client, phone: &str) -> Vec<Event> {
         let phone = PhoneNumber::parse(phone).expect("a valid phone number");
-        client.request_code(self.now, phone.clone());
+        client.request_code(&mut self.rng, self.now, phone.clone());
         self.pump(client);
         let code = self.last_code(&phone).expect("the server sent a code");
         client

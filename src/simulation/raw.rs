@@ -8,6 +8,7 @@ use crate::bbs04::{GroupManagerKey, GroupPublicKey};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, PhoneNumber};
 use crate::token::{PendingToken, Token, TokenChallenge, TokenClient, TokenKeySet, TokenRequest};
+use crate::verification_code::CodeSession;
 use crate::wire::{ColdCallRequest, ErrorCode, RegisterRequest, Request, Response};
 use crate::Time;
 use alloc::string::{String, ToString};
@@ -62,17 +63,47 @@ impl RawAccount {
     }
 }
 
-/// A registration request with a valid proof of possession of `identity`.
+/// A code session and the code the server sent for it.
+#[derive(Clone, Debug)]
+pub struct RawCode {
+    /// The session the code was requested with.
+    pub session: CodeSession,
+    /// The code as the SMS carried it (or a guess, [`Self::guess`]).
+    pub code: String,
+}
+
+impl RawCode {
+    /// The same session with another code: a guess.
+    pub fn guess(&self, code: &str) -> RawCode {
+        RawCode {
+            session: self.session.clone(),
+            code: code.to_string(),
+        }
+    }
+}
+
+/// A code request for `phone` under `session`.
+pub fn request_code_bytes(phone: &PhoneNumber, session: &CodeSession) -> Vec<u8> {
+    Request::RequestCode {
+        phone: phone.clone(),
+        session: session.clone(),
+    }
+    .to_bytes()
+}
+
+/// A registration request with a valid proof of possession of `identity`, using `code` and
+/// its session.
 pub fn register_bytes(
     phone: &PhoneNumber,
-    code: &str,
+    code: &RawCode,
     identity: &SecretKey,
     group_key: &GroupPublicKey,
     token_requests: Vec<TokenRequest>,
 ) -> Vec<u8> {
     Request::Register(RegisterRequest {
         phone: phone.clone(),
-        code: code.to_string(),
+        session: code.session.clone(),
+        code: code.code.clone(),
         identity_key: identity.public_key(),
         proof: identity.pop_prove(),
         host_key: None,
@@ -126,17 +157,26 @@ impl<S: Inspect> World<S> {
         );
     }
 
-    /// Asks the server for a code for `phone` and returns the one its host sent.
-    pub fn code(&mut self, phone: &PhoneNumber) -> String {
-        let response = self.send(
-            Channel::Direct,
-            &Request::RequestCode {
-                phone: phone.clone(),
-            }
-            .to_bytes(),
+    /// Asks the server for a code for `phone` under a fresh code session and returns the code
+    /// its host sent, with the session.
+    pub fn code(&mut self, phone: &PhoneNumber) -> RawCode {
+        let session = CodeSession::generate(&mut self.rng);
+        self.code_for(phone, &session)
+    }
+
+    /// Asks the server for the code of `phone` under `session` (again, for a session that
+    /// exists) and returns the code its host sent.
+    pub fn code_for(&mut self, phone: &PhoneNumber, session: &CodeSession) -> RawCode {
+        let response = self.send(Channel::Direct, &request_code_bytes(phone, session));
+        assert!(
+            matches!(decode(&response), Response::CodeSent),
+            "code request refused: {:?}",
+            decode(&response)
         );
-        assert!(matches!(decode(&response), Response::CodeSent));
-        self.last_code(phone).expect("the server sent a code")
+        RawCode {
+            session: session.clone(),
+            code: self.last_code(phone).expect("the server sent a code"),
+        }
     }
 
     /// `n` cold-call token requests under the server's current key.

@@ -48,6 +48,23 @@ impl Issuer {
             .map(|(s, _)| s)
     }
 
+    /// The checks of [`Self::issue`] that need no signature: the request names one of the
+    /// issuer's keys and its blinded message has the key's length and is below its modulus.
+    pub fn check_request(&self, request: &TokenRequest) -> Result<(), Error> {
+        let (secret, _) = self.key_for(request)?;
+        Ok(secret
+            .public_key()
+            .check_blinded_message(request.blinded_msg())?)
+    }
+
+    fn key_for(&self, request: &TokenRequest) -> Result<&(SecretKey, TokenKey), Error> {
+        let truncated = request.truncated_token_key_id();
+        self.keys
+            .iter()
+            .find(|(_, k)| k.id().truncated() == truncated)
+            .ok_or(Error::UnknownTruncatedKeyId { truncated })
+    }
+
     /// RFC 9578 section 6.2: finds the key named by the request's truncated key identifier and
     /// blind-signs the blinded message (which must be below the key's modulus), with RSA blinding
     /// drawn from `rng` and the result checked before it is returned.
@@ -56,12 +73,7 @@ impl Issuer {
         rng: &mut R,
         request: &TokenRequest,
     ) -> Result<TokenResponse, Error> {
-        let truncated = request.truncated_token_key_id();
-        let (secret, _) = self
-            .keys
-            .iter()
-            .find(|(_, k)| k.id().truncated() == truncated)
-            .ok_or(Error::UnknownTruncatedKeyId { truncated })?;
+        let (secret, _) = self.key_for(request)?;
         let blind_sig = secret.blind_sign(rng, request.blinded_msg())?;
         let blind_sig: [u8; NK] = blind_sig.try_into().map_err(|_| Error::WrongKeySize {
             bits: secret.public_key().modulus_bits(),

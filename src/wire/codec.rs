@@ -528,6 +528,19 @@ impl Decode for AccountId {
     }
 }
 
+impl Encode for crate::verification_code::CodeSession {
+    fn encode(&self, w: &mut Writer, _field: &'static str) -> Result<(), EncodeError> {
+        w.bytes(self.as_bytes());
+        Ok(())
+    }
+}
+
+impl Decode for crate::verification_code::CodeSession {
+    fn decode(r: &mut Reader<'_>, field: &'static str) -> Result<Self, WireError> {
+        Ok(Self::from_bytes(r.array(field)?))
+    }
+}
+
 impl Encode for super::DeliveryHandle {
     fn encode(&self, w: &mut Writer, _field: &'static str) -> Result<(), EncodeError> {
         w.bytes(&self.0);

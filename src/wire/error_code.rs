@@ -51,9 +51,9 @@ error_codes! {
     WrongChannel = 2, "wrong_channel";
     /// The store failed; nothing was changed.
     Internal = 3, "internal";
-    /// The verification attempt limit for this phone number is reached.
+    /// The code session has used up its verification code checks.
     TooManyAttempts = 10, "too_many_attempts";
-    /// The verification code is wrong.
+    /// The verification code is wrong or expired, or no code was requested for the session.
     WrongCode = 11, "wrong_code";
     /// The identity key's proof of possession does not verify.
     BadProofOfPossession = 12, "bad_proof_of_possession";
@@ -61,6 +61,8 @@ error_codes! {
     TooManyTokenRequests = 13, "too_many_token_requests";
     /// The identity key is registered to another phone number.
     AccountConflict = 14, "account_conflict";
+    /// The code session already registered another request: one code, one registration.
+    CodeUsed = 15, "code_used";
     /// No account has this id.
     UnknownRecipient = 20, "unknown_recipient";
     /// The token does not verify under the purpose's keys and challenge.
@@ -91,7 +93,8 @@ error_codes! {
     BadRotation = 51, "bad_rotation";
     /// The request names another discovery window.
     WrongWindow = 60, "wrong_window";
-    /// The discovery token limit for this account and window is reached.
+    /// A limit per phone number and period is reached: discovery tokens, code requests or
+    /// registrations.
     RateLimited = 61, "rate_limited";
     /// The lookup batch exceeds the server's limit.
     TooManyNumbers = 62, "too_many_numbers";

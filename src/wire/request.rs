@@ -13,6 +13,7 @@ use crate::bls::{ProofOfPossession, PublicKey};
 use crate::certificate::{HostKey, IssuerKeySet, PhoneNumber, MAX_HOST_KEY_LEN};
 use crate::encoding::Reader;
 use crate::token::{Token, TokenKeySet, TokenRequest};
+use crate::verification_code::CodeSession;
 use crate::Time;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -112,6 +113,8 @@ impl RequestType {
 pub struct RegisterRequest {
     /// The phone number being registered.
     pub phone: PhoneNumber,
+    /// The code session the code was requested for (SPEC.md 9).
+    pub session: CodeSession,
     /// The verification code the host received by SMS (ASCII digits).
     pub code: String,
     /// The account's identity public key.
@@ -173,6 +176,8 @@ pub enum Request {
     RequestCode {
         /// The phone number.
         phone: PhoneNumber,
+        /// The client's secret code session (SPEC.md 9): the code is bound to it.
+        session: CodeSession,
     },
     /// Register (SPEC.md 12.2).
     Register(RegisterRequest),
@@ -276,6 +281,7 @@ impl Request {
 
 codec_struct!(RegisterRequest {
     phone: Own = "register.phone",
+    session: Own = "register.session",
     code: Bytes<U8, MAX_CODE_LEN> = "register.code",
     identity_key: Own = "register.identity_key",
     proof: Own = "register.proof",
@@ -306,7 +312,10 @@ codec_struct!(ServerKeys {
 
 codec_enum! {
     Request by RequestType::read {
-        RequestCode { phone: Own = "phone" },
+        RequestCode {
+            phone: Own = "phone",
+            session: Own = "request_code.session",
+        },
         Register(register: Own = "register"),
         ColdCall(cold_call: Own = "cold_call"),
         Reply(reply: Own = "reply"),

@@ -1,9 +1,10 @@
-//! Property tests for verification codes: a code is accepted in its own window and the next
-//! one only, the check agrees with derivation exactly, configuration bounds and the policy.
+//! Property tests for verification codes: a code is accepted from its request's window to the
+//! end of the next one only and only with its session, the check agrees with derivation
+//! exactly, configuration bounds and the policy.
 
 use blindpost::certificate::PhoneNumber;
 use blindpost::vector_rng::VectorRng;
-use blindpost::verification_code::{CodeConfig, CodeError, CodePolicy, CodeSecret};
+use blindpost::verification_code::{CodeConfig, CodeError, CodePolicy, CodeSecret, CodeSession};
 use blindpost::Time;
 use proptest::prelude::*;
 
@@ -15,66 +16,66 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn code_is_accepted_in_current_and_previous_window_only(
+    fn code_is_accepted_in_its_window_and_the_next_only(
         digits in 4u8..=10,
         window_seconds in 1u64..100_000,
         now in 0u64..(1u64 << 40),
         later in 0u64..5,
         number in "[1-9][0-9]{0,14}",
+        session in any::<[u8; 32]>(),
     ) {
         let config = CodeConfig::new(digits, window_seconds).unwrap();
         let secret = secret();
         let phone = PhoneNumber::parse(&format!("+{number}")).unwrap();
+        let session = CodeSession::from_bytes(session);
         let now = Time::from_unix_secs(now);
         let w = config.window(now);
-        let code = config.derive(&secret, &phone, w);
+        let code = config.derive(&secret, &phone, w, &session);
         prop_assert_eq!(code.as_str().len(), usize::from(digits));
         prop_assert!(code.as_str().bytes().all(|b| b.is_ascii_digit()));
-        // Checked `later` windows after issuance (same offset inside the window).
+        // Checked `later` windows after the request (same offset inside the window).
         let t = now.saturating_add(later * window_seconds);
-        let tw = config.window(t);
-        prop_assert_eq!(tw, w + later);
-        let r = config.check(&secret, &phone, code.as_str(), t);
-        // Exactly: accepted iff it equals the code of the window of `t` or of the one before.
-        let current = config.derive(&secret, &phone, tw);
-        let previous = tw.checked_sub(1).map(|p| config.derive(&secret, &phone, p));
-        let expected = current.as_str() == code.as_str()
-            || previous.is_some_and(|p| p.as_str() == code.as_str());
-        prop_assert_eq!(r.is_ok(), expected);
-        if later <= 1 {
-            prop_assert!(r.is_ok());
-        } else if r.is_err() {
+        prop_assert_eq!(config.window(t), w + later);
+        let r = config.check(&secret, &phone, &session, w, code.as_str(), t);
+        prop_assert_eq!(r.is_ok(), later <= 1);
+        if later > 1 {
             prop_assert_eq!(r, Err(CodeError::WrongCode));
         }
     }
 
     #[test]
-    fn codes_depend_on_phone_and_secret(
+    fn codes_depend_on_phone_session_window_and_secret(
         a in "[1-9][0-9]{5,14}",
         b in "[1-9][0-9]{5,14}",
-        window in any::<u64>(),
+        window in 0u64..u64::MAX,
+        s in any::<[u8; 32]>(),
+        t in any::<[u8; 32]>(),
     ) {
-        prop_assume!(a != b);
+        prop_assume!(a != b && s != t);
         let config = CodeConfig::new(10, 600).unwrap();
         let s1 = secret();
         let s2 = CodeSecret::generate(&mut VectorRng::new(b"other secret"));
         let pa = PhoneNumber::parse(&format!("+{a}")).unwrap();
         let pb = PhoneNumber::parse(&format!("+{b}")).unwrap();
+        let (ss, st) = (CodeSession::from_bytes(s), CodeSession::from_bytes(t));
         // 10-digit codes collide with probability 1e-10 per pair.
-        let (c1a, c1b, c2a) = (
-            config.derive(&s1, &pa, window),
-            config.derive(&s1, &pb, window),
-            config.derive(&s2, &pa, window),
-        );
-        prop_assert_ne!(c1a.as_str(), c1b.as_str());
-        prop_assert_ne!(c1a.as_str(), c2a.as_str());
+        let base = config.derive(&s1, &pa, window, &ss);
+        for other in [
+            config.derive(&s1, &pb, window, &ss),
+            config.derive(&s2, &pa, window, &ss),
+            config.derive(&s1, &pa, window, &st),
+            config.derive(&s1, &pa, window + 1, &ss),
+        ] {
+            prop_assert_ne!(base.as_str(), other.as_str());
+        }
     }
 
     #[test]
     fn malformed_submissions_are_rejected_before_comparison(code in "[0-9a-z]{0,12}") {
         let config = CodeConfig::default();
         let phone = PhoneNumber::parse("+15550100").unwrap();
-        let r = config.check(&secret(), &phone, &code, Time::from_unix_secs(1_000_000));
+        let session = CodeSession::from_bytes([1; 32]);
+        let r = config.check(&secret(), &phone, &session, 1666, &code, Time::from_unix_secs(1_000_000));
         if code.len() != 6 {
             prop_assert_eq!(r, Err(CodeError::WrongLength { expected: 6, found: code.len() }));
         } else if !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -111,13 +112,16 @@ fn policy_blocks_at_the_limit() {
         CodePolicy::new(0).allow_attempt(0),
         Err(CodeError::TooManyAttempts)
     );
-    assert_eq!(CodePolicy::default().max_failures(), 5);
+    assert_eq!(CodePolicy::default().max_attempts(), 5);
 }
 
 #[test]
 fn secrets_and_codes_are_redacted() {
     let s = secret();
     assert_eq!(format!("{s:?}"), "CodeSecret(<redacted>)");
-    let code = CodeConfig::default().derive(&s, &PhoneNumber::parse("+1555").unwrap(), 9);
+    let session = CodeSession::from_bytes([3; 32]);
+    assert_eq!(format!("{session:?}"), "CodeSession(<redacted>)");
+    let phone = PhoneNumber::parse("+1555").unwrap();
+    let code = CodeConfig::default().derive(&s, &phone, 9, &session);
     assert_eq!(format!("{code:?}"), "VerificationCode(<redacted>)");
 }

@@ -168,7 +168,7 @@ impl Sim {
                     .map(|(_, c)| c.clone());
                 match code {
                     None => self.command(who, |c, w| {
-                        c.request_code(w.now, phone);
+                        c.request_code(&mut w.rng, w.now, phone);
                     })?,
                     Some(code) => self.command(who, |c, w| {
                         c.register(&mut w.rng, w.now, phone, &code, None).unwrap();

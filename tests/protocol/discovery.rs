@@ -5,7 +5,7 @@
 use blindpost::account::{AccountId, Channel};
 use blindpost::certificate::EncodedCertificate;
 use blindpost::client::{ClientSettings, Event};
-use blindpost::server::{DiscoveryConfig, ServerConfig, ServerSecrets};
+use blindpost::server::{DiscoveryConfig, RateLimit, ServerConfig, ServerSecrets};
 use blindpost::simulation::raw::{cold_call_bytes, contains, decode, phone};
 use blindpost::simulation::{events, settings, World, T0};
 use blindpost::store::Store;
@@ -43,6 +43,12 @@ fn config() -> ServerConfig {
             window_seconds: WINDOW,
             tokens_per_window: N,
             batch_size: K,
+        },
+        // The code-request counters of the registrations expire within the first window, so
+        // every window ends with the same store.
+        code_requests: RateLimit {
+            max: 10,
+            period_seconds: WINDOW,
         },
         ..ServerConfig::default()
     }

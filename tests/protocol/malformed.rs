@@ -57,7 +57,7 @@ fn positions(request: &Request, bytes: &[u8]) -> Positions {
         Request::RequestCode { .. } => p.all_bits.push(("phone length", 2)),
         Request::Register(r) => {
             let phone_len = usize::from(bytes[2]);
-            let code_at = 3 + phone_len;
+            let code_at = 3 + phone_len + 32;
             let identity = code_at + 1 + usize::from(bytes[code_at]);
             let host_at = identity + 48 + 96;
             let group_at = host_at + 1 + usize::from(bytes[host_at]);
@@ -199,7 +199,7 @@ fn decodable(
     let n = bytes.len();
     match request {
         Request::Register(r) => {
-            let code_at = 3 + usize::from(bytes[2]);
+            let code_at = 3 + usize::from(bytes[2]) + 32;
             let identity = code_at + 1 + usize::from(bytes[code_at]);
             let mut out = vec![(
                 // The sign bit: the negated identity key, whose proof does not verify.
@@ -356,14 +356,25 @@ fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_ch
                 Request::from_bytes(&mutated).is_ok(),
                 "{name}: {what} does not decode"
             );
-            world.refused(channel, &mutated, expected);
+            if expected == ErrorCode::BadProofOfPossession {
+                // Refused after the code check, which counts (SPEC.md 9.3): only its counter
+                // changes.
+                let before = world.snapshot();
+                let response = world.send(channel, &mutated);
+                assert_eq!(error_code(&response), Some(expected), "{name}: {what}");
+                let changed = changed(&before, &world.snapshot());
+                assert_eq!(changed.len(), 1, "{name}: {what}: only the check counter");
+                assert_eq!(changed[0][0], b'g', "{name}: {what}");
+            } else {
+                world.refused(channel, &mutated, expected);
+            }
             count += 1;
         }
     }
     assert_eq!(types.len(), 12, "every request type: {types:?}");
     assert!(count > 500, "{count} mutations");
 
-    // The one refusal that writes: a wrong code counts, and nothing else changes.
+    // The one refusal that writes: a code check counts, and nothing else changes.
     let register = world
         .received
         .iter()
@@ -371,7 +382,7 @@ fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_ch
         .unwrap()
         .clone();
     world.now = register.now;
-    let code_at = 3 + usize::from(register.bytes[2]) + 1;
+    let code_at = 3 + usize::from(register.bytes[2]) + 32 + 1;
     let mut wrong = register.bytes.clone();
     wrong[code_at] = if wrong[code_at] == b'9' {
         b'0'
@@ -384,7 +395,7 @@ fn the_server_refuses_every_malformed_request_with_a_typed_error_and_no_state_ch
     let after = world.snapshot();
     let changed = changed(&before, &after);
     assert_eq!(changed.len(), 1, "only the attempt counter");
-    assert_eq!(changed[0][0], b'c', "the attempt counter's namespace");
+    assert_eq!(changed[0][0], b'g', "the attempt counter's namespace");
 }
 
 // ----- client -----

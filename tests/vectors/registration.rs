@@ -1,11 +1,12 @@
 //! `test-vectors/registration.json`: a server with fixed secrets answering a fixed sequence of
 //! registration requests at fixed times (SPEC.md 9 and 12.2): the codes it derives, the
-//! certificates and blind token signatures it returns, and refusals (wrong code, too many
-//! attempts, bad proof of possession, too many token requests, account conflict, malformed).
+//! certificates and blind token signatures it returns, and refusals (wrong code, a session no
+//! code was requested for, an expired code, too many attempts, a used code, bad proof of
+//! possession, too many token requests, account conflict, malformed).
 //!
 //! Everything is generated with `VectorRng` (seeds in the file): the server secrets by
-//! `ServerSecrets::generate`, each client's identity key, group and token requests by its own
-//! generator. One test regenerates the file and compares (`BLINDPOST_WRITE_VECTORS=1` rewrites
+//! `ServerSecrets::generate`, each client's identity key, group, code sessions and token
+//! requests by its own generator. One test regenerates the file and compares (`BLINDPOST_WRITE_VECTORS=1` rewrites
 //! it). The other rebuilds the server from the secrets written in the file, replays every
 //! request and compares every response byte for byte, and checks the certificates, tokens and
 //! codes against the published keys, without the generator.
@@ -19,13 +20,13 @@ use blindpost::bbs04::GroupManagerKey;
 use blindpost::blind_rsa::SecretKey as RsaSecretKey;
 use blindpost::bls::SecretKey;
 use blindpost::certificate::{CertificateIssuer, HostKey, IssuerKeySet, PhoneNumber};
-use blindpost::server::{DiscoveryConfig, Output, Server, ServerConfig, ServerSecrets};
+use blindpost::server::{DiscoveryConfig, Output, RateLimit, Server, ServerConfig, ServerSecrets};
 use blindpost::store::MemoryStore;
 use blindpost::token::{
     self, Issuer, PendingToken, Token, TokenChallenge, TokenKeySet, TokenRequest,
 };
 use blindpost::vector_rng::VectorRng;
-use blindpost::verification_code::{CodeConfig, CodePolicy, CodeSecret};
+use blindpost::verification_code::{CodeConfig, CodePolicy, CodeSecret, CodeSession};
 use blindpost::wire::{ErrorCode, RegisterRequest, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -54,7 +55,11 @@ struct RegistrationFile {
 struct ConfigJson {
     code_digits: u8,
     code_window_seconds: u64,
-    max_failures: u32,
+    max_attempts: u32,
+    code_requests_max: u64,
+    code_requests_period_seconds: u64,
+    registrations_max: u64,
+    registrations_period_seconds: u64,
     certificate_validity: u64,
     registration_tokens: usize,
     token_cooldown: u64,
@@ -113,7 +118,11 @@ fn config_json(config: &ServerConfig) -> Value {
     json!({
         "code_digits": config.code.digits(),
         "code_window_seconds": config.code.window_seconds(),
-        "max_failures": config.code_policy.max_failures(),
+        "max_attempts": config.code_policy.max_attempts(),
+        "code_requests_max": config.code_requests.max,
+        "code_requests_period_seconds": config.code_requests.period_seconds,
+        "registrations_max": config.registrations.max,
+        "registrations_period_seconds": config.registrations.period_seconds,
         "certificate_validity": config.certificate_validity,
         "registration_tokens": config.registration_tokens,
         "token_cooldown": config.token_cooldown,
@@ -126,7 +135,15 @@ fn config_json(config: &ServerConfig) -> Value {
 fn config_from_json(v: &ConfigJson) -> ServerConfig {
     ServerConfig {
         code: CodeConfig::new(v.code_digits, v.code_window_seconds).unwrap(),
-        code_policy: CodePolicy::new(v.max_failures),
+        code_policy: CodePolicy::new(v.max_attempts),
+        code_requests: RateLimit {
+            max: v.code_requests_max,
+            period_seconds: v.code_requests_period_seconds,
+        },
+        registrations: RateLimit {
+            max: v.registrations_max,
+            period_seconds: v.registrations_period_seconds,
+        },
         certificate_validity: v.certificate_validity,
         registration_tokens: v.registration_tokens,
         token_cooldown: v.token_cooldown,
@@ -284,15 +301,23 @@ impl Recorder {
         (handled.decoded, step)
     }
 
-    /// Asks for a code; returns it.
-    fn request_code(&mut self, name: &str, now: Time, number: &str) -> String {
+    /// `client` asks for a code under a fresh code session; returns the session and the code.
+    fn request_code(
+        &mut self,
+        name: &str,
+        now: Time,
+        client: &mut VectorClient,
+        number: &str,
+    ) -> Code {
+        let session = CodeSession::generate(&mut client.rng);
         let request = Request::RequestCode {
             phone: PhoneNumber::parse(number).unwrap(),
+            session: session.clone(),
         };
         let (_, step) = self.send(name, now, &request.to_bytes());
         let code = step["code"].as_str().unwrap().to_string();
         self.steps.push(step);
-        code
+        Code { session, code }
     }
 
     /// Sends a registration; on success records the certificate, the responses and the tokens
@@ -328,16 +353,33 @@ impl Recorder {
     }
 }
 
+/// A code session and the code the server sent for it (or a guess).
+#[derive(Clone)]
+struct Code {
+    session: CodeSession,
+    code: String,
+}
+
+impl Code {
+    fn guess(&self, code: &str) -> Code {
+        Code {
+            session: self.session.clone(),
+            code: code.to_string(),
+        }
+    }
+}
+
 fn register_request(
     client: &VectorClient,
     number: &str,
-    code: &str,
+    code: &Code,
     host_key: Option<HostKey>,
     token_requests: Vec<TokenRequest>,
 ) -> RegisterRequest {
     RegisterRequest {
         phone: PhoneNumber::parse(number).unwrap(),
-        code: code.to_string(),
+        session: code.session.clone(),
+        code: code.code.clone(),
         identity_key: client.identity.public_key(),
         proof: client.identity.pop_prove(),
         host_key,
@@ -350,12 +392,12 @@ fn bytes(r: RegisterRequest) -> Vec<u8> {
     Request::Register(r).to_bytes()
 }
 
-/// A code that differs from `code` in its last digit.
-fn wrong(code: &str) -> String {
-    let mut c = code.as_bytes().to_vec();
+/// The code of `code`'s session changed in its last digit.
+fn wrong(code: &Code) -> Code {
+    let mut c = code.code.as_bytes().to_vec();
     let last = c.len() - 1;
     c[last] = if c[last] == b'9' { b'0' } else { c[last] + 1 };
-    String::from_utf8(c).unwrap()
+    code.guess(&String::from_utf8(c).unwrap())
 }
 
 const ALICE: &str = "+14155550100";
@@ -386,8 +428,9 @@ fn generate() -> Value {
     let keys = rec.keys();
 
     // Alice: a wrong code, then her first registration (tokens), its retry (the same
-    // signatures) and a re-registration within the cool-down (no tokens).
-    let code = rec.request_code("alice requests a code", T, ALICE);
+    // signatures), another registration with the used code (refused) and a re-registration
+    // with a new code within the cool-down (no tokens).
+    let code = rec.request_code("alice requests a code", T, &mut alice, ALICE);
     let (requests, pending) = alice.token_requests(&keys, T, REGISTRATION_TOKENS);
     let first = bytes(register_request(&alice, ALICE, &code, None, requests));
     let (requests2, _) = alice.token_requests(&keys, T, REGISTRATION_TOKENS);
@@ -412,6 +455,14 @@ fn generate() -> Value {
         &pending,
         "registered",
     );
+    rec.register(
+        "alice registers other requests with the used code",
+        T + 50,
+        &bytes(register_request(&alice, ALICE, &code, None, requests2)),
+        &[],
+        "code_used",
+    );
+    let code = rec.request_code("alice requests a second code", T + 55, &mut alice, ALICE);
     let (requests3, pending3) = alice.token_requests(&keys, T + 60, REGISTRATION_TOKENS);
     rec.register(
         "alice registers again within the cool-down: no tokens",
@@ -422,7 +473,7 @@ fn generate() -> Value {
     );
 
     // Bob, with a host key: refusals first, then his registration.
-    let code = rec.request_code("bob requests a code", T + 100, BOB);
+    let code = rec.request_code("bob requests a code", T + 100, &mut bob, BOB);
     let host_key = HostKey::new(&[0xb0; 32]).unwrap();
     let (requests, pending) = bob.token_requests(&keys, T + 100, REGISTRATION_TOKENS + 1);
     rec.register(
@@ -493,15 +544,27 @@ fn generate() -> Value {
     }
     rec.register("bob registers", T + 120, &good, &pending, "registered");
 
-    // Carol: five wrong guesses, then even her right code is refused, until two code windows
-    // have passed.
-    let code = rec.request_code("carol requests a code", T + 200, CAROL);
+    // Carol: a session the server sent no code for; five wrong guesses, after which even the
+    // right code of that session is refused; her code of another session still registers.
+    let code = rec.request_code("carol requests a code", T + 200, &mut carol, CAROL);
+    let (requests, _) = carol.token_requests(&keys, T + 200, REGISTRATION_TOKENS);
+    let unknown = Code {
+        session: CodeSession::from_bytes([0; 32]),
+        code: code.code.clone(),
+    };
+    rec.register(
+        "carol with a session no code was requested for",
+        T + 200,
+        &bytes(register_request(&carol, CAROL, &unknown, None, requests)),
+        &[],
+        "wrong_code",
+    );
     let guesses = [
         wrong(&code),
-        "12345".into(),
-        "12a456".into(),
+        code.guess("12345"),
+        code.guess("12a456"),
         wrong(&code),
-        "0000000".into(),
+        code.guess("0000000"),
     ];
     for (i, guess) in guesses.iter().enumerate() {
         let (requests, _) = carol.token_requests(&keys, T + 200, REGISTRATION_TOKENS);
@@ -516,36 +579,40 @@ fn generate() -> Value {
     let (requests, _) = carol.token_requests(&keys, T + 210, REGISTRATION_TOKENS);
     let right = bytes(register_request(&carol, CAROL, &code, None, requests));
     rec.register(
-        "carol's right code after five wrong guesses",
+        "carol's right code after five checks of its session",
         T + 210,
         &right,
         &[],
         "too_many_attempts",
     );
-    let later = Time::from_unix_secs((T.window(window) + 1) * window + 1);
-    let code = rec.request_code("carol requests a code in the next window", later, CAROL);
-    let (requests, _) = carol.token_requests(&keys, later, REGISTRATION_TOKENS);
+    let code = rec.request_code("carol requests a code again", T + 220, &mut carol, CAROL);
+    let late = rec.request_code("carol requests a third code", T + 230, &mut carol, CAROL);
+    let after = Time::from_unix_secs((T.window(window) + 2) * window);
+    let (requests, pending) = carol.token_requests(&keys, T + 221, REGISTRATION_TOKENS);
     rec.register(
-        "carol in the next window: the previous window still counts",
-        later + 1,
-        &bytes(register_request(&carol, CAROL, &code, None, requests)),
-        &[],
-        "too_many_attempts",
-    );
-    let after = Time::from_unix_secs((T.window(window) + 2) * window + 1);
-    let code = rec.request_code("carol requests a code two windows later", after, CAROL);
-    let (requests, pending) = carol.token_requests(&keys, after, REGISTRATION_TOKENS);
-    rec.register(
-        "carol registers two windows later",
-        after + 1,
+        "carol's second code in the last second of the next window",
+        after - 1,
         &bytes(register_request(&carol, CAROL, &code, None, requests)),
         &pending,
         "registered",
     );
+    let (requests, _) = carol.token_requests(&keys, after, REGISTRATION_TOKENS);
+    rec.register(
+        "carol's third code after the end of the next window: expired",
+        after,
+        &bytes(register_request(&carol, CAROL, &late, None, requests)),
+        &[],
+        "wrong_code",
+    );
 
     // Alice after the cool-down: tokens again.
     let end = T + 31 + cooldown;
-    let code = rec.request_code("alice requests a code after the cool-down", end, ALICE);
+    let code = rec.request_code(
+        "alice requests a code after the cool-down",
+        end,
+        &mut alice,
+        ALICE,
+    );
     let (requests, pending) = alice.token_requests(&keys, end, REGISTRATION_TOKENS);
     rec.register(
         "alice registers after the cool-down: tokens again",
@@ -559,7 +626,7 @@ fn generate() -> Value {
         "source": "generated by blindpost (tests/vectors/registration.rs), SPEC.md sections 9 \
                    and 12.2. The server's secrets are ServerSecrets::generate(VectorRng(seed + \
                    \"/server\"), keys_generated_at, issuer_name, discovery config); each client \
-                   draws its identity key, group and token requests from VectorRng(seed + \
+                   draws its identity key, group, code sessions and token requests from VectorRng(seed + \
                    \"/client/<name>\") (SPEC.md 2.5). Steps run in order against one server \
                    with an empty store; every request arrives on the direct channel.",
         "seed": SEED,
@@ -623,8 +690,14 @@ fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
                 assert_eq!(Some(code.as_str()), step.code.as_deref(), "{name}");
                 let window = step.code_window.unwrap();
                 assert_eq!(window, config.code.window(now));
+                let Ok(Request::RequestCode { session, .. }) = Request::from_bytes(&request) else {
+                    panic!("{name}: not a code request")
+                };
                 assert_eq!(
-                    config.code.derive(&code_secret, phone, window).as_str(),
+                    config
+                        .code
+                        .derive(&code_secret, phone, window, &session)
+                        .as_str(),
                     code.as_str()
                 );
             }
@@ -700,7 +773,8 @@ fn vectors_replay_byte_for_byte_on_a_server_built_from_the_file() {
         ("code_sent", 6),
         ("registered", 6),
         ("wrong_code", 6),
-        ("too_many_attempts", 2),
+        ("too_many_attempts", 1),
+        ("code_used", 1),
         ("bad_proof_of_possession", 1),
         ("too_many_token_requests", 1),
         ("account_conflict", 1),

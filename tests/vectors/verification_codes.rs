@@ -1,5 +1,6 @@
-//! `test-vectors/verification_codes.json`: codes for several configurations, phone numbers and
-//! windows, check outcomes and the attempt policy, generated with `VectorRng` (seed in file).
+//! `test-vectors/verification_codes.json`: codes for several configurations, phone numbers,
+//! windows and code sessions, check outcomes and the attempt policy, generated with `VectorRng`
+//! (seed in file).
 //!
 //! One test regenerates the file and compares (`BLINDPOST_WRITE_VECTORS=1` rewrites it); the
 //! other recomputes every code from the file with an independent HMAC and big-integer
@@ -9,7 +10,9 @@ use crate::vector_file;
 use crate::vector_file::unhex;
 use blindpost::certificate::PhoneNumber;
 use blindpost::vector_rng::VectorRng;
-use blindpost::verification_code::{CodeConfig, CodeError, CodePolicy, CodeSecret, CODE_DST};
+use blindpost::verification_code::{
+    CodeConfig, CodeError, CodePolicy, CodeSecret, CodeSession, CODE_DST,
+};
 use blindpost::Time;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -27,10 +30,11 @@ const NOW: Time = Time::from_unix_secs(1_760_000_123);
 #[derive(Debug, Deserialize)]
 struct CodesFile {
     secret: String,
+    sessions: Vec<String>,
     derive_cases: Vec<DeriveCase>,
     check_config: CheckConfig,
     check_cases: Vec<CheckCase>,
-    policy_max_failures: u32,
+    policy_max_attempts: u32,
     policy_cases: Vec<PolicyCase>,
 }
 
@@ -39,6 +43,7 @@ struct DeriveCase {
     digits: u8,
     phone: String,
     window: u64,
+    session: String,
     hmac_input: String,
     hmac: String,
     code: String,
@@ -54,6 +59,8 @@ struct CheckConfig {
 struct CheckCase {
     name: String,
     phone: String,
+    session: String,
+    window: u64,
     code: String,
     now: u64,
     expected: String,
@@ -61,7 +68,7 @@ struct CheckCase {
 
 #[derive(Debug, Deserialize)]
 struct PolicyCase {
-    failures_so_far: u32,
+    attempts_so_far: u32,
     expected: String,
 }
 
@@ -76,13 +83,20 @@ fn outcome(r: Result<(), CodeError>) -> &'static str {
     }
 }
 
-/// HMAC-SHA256(secret, vec8(DST) || u64(window) || vec8(phone)), computed here directly.
-fn hmac_input_and_output(secret: &[u8], phone: &str, window: u64) -> (Vec<u8>, [u8; 32]) {
+/// HMAC-SHA256(secret, vec8(DST) || u64(window) || vec8(phone) || session), computed here
+/// directly.
+fn hmac_input_and_output(
+    secret: &[u8],
+    phone: &str,
+    window: u64,
+    session: &[u8],
+) -> (Vec<u8>, [u8; 32]) {
     let mut input = vec![CODE_DST.len() as u8];
     input.extend_from_slice(CODE_DST);
     input.extend_from_slice(&window.to_be_bytes());
     input.push(phone.len() as u8);
     input.extend_from_slice(phone.as_bytes());
+    input.extend_from_slice(session);
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap();
     mac.update(&input);
     (input, mac.finalize().into_bytes().into())
@@ -112,6 +126,10 @@ fn digits_from_hmac(h: &[u8; 32], digits: u8) -> String {
 fn generate() -> Value {
     let mut rng = VectorRng::new(SEED.as_bytes());
     let secret = CodeSecret::generate(&mut rng);
+    let sessions = [
+        CodeSession::generate(&mut rng),
+        CodeSession::generate(&mut rng),
+    ];
 
     let mut derive_cases = Vec::new();
     for (digits, window_seconds) in CONFIGS {
@@ -119,15 +137,19 @@ fn generate() -> Value {
         for phone in PHONES {
             let p = PhoneNumber::parse(phone).unwrap();
             for window in WINDOWS {
-                let (input, mac) = hmac_input_and_output(secret.as_bytes(), phone, window);
-                derive_cases.push(json!({
-                    "digits": digits,
-                    "phone": phone,
-                    "window": window,
-                    "hmac_input": hex::encode(input),
-                    "hmac": hex::encode(mac),
-                    "code": config.derive(&secret, &p, window).as_str(),
-                }));
+                for session in &sessions {
+                    let (input, mac) =
+                        hmac_input_and_output(secret.as_bytes(), phone, window, session.as_bytes());
+                    derive_cases.push(json!({
+                        "digits": digits,
+                        "phone": phone,
+                        "window": window,
+                        "session": hex::encode(session.as_bytes()),
+                        "hmac_input": hex::encode(input),
+                        "hmac": hex::encode(mac),
+                        "code": config.derive(&secret, &p, window, session).as_str(),
+                    }));
+                }
             }
         }
     }
@@ -135,55 +157,75 @@ fn generate() -> Value {
     let config = CodeConfig::default();
     let phone = PhoneNumber::parse(PHONES[0]).unwrap();
     let w = config.window(NOW);
-    let code_in = |window: u64| config.derive(&secret, &phone, window).as_str().to_string();
-    let check_inputs: Vec<(&str, String, Time)> = vec![
-        ("current_window", code_in(w), NOW),
-        ("previous_window", code_in(w - 1), NOW),
-        ("two_windows_back", code_in(w - 2), NOW),
-        ("next_window", code_in(w + 1), NOW),
+    let [mine, other] = &sessions;
+    let code_in = |window: u64| {
+        config
+            .derive(&secret, &phone, window, mine)
+            .as_str()
+            .to_string()
+    };
+    // (name, session, window of the request, submitted code, time of the check)
+    let check_inputs: Vec<(&str, &CodeSession, u64, String, Time)> = vec![
+        ("requested_this_window", mine, w, code_in(w), NOW),
+        ("requested_last_window", mine, w - 1, code_in(w - 1), NOW),
         (
-            "previous_window_at_last_second_of_current",
+            "requested_two_windows_back",
+            mine,
+            w - 2,
+            code_in(w - 2),
+            NOW,
+        ),
+        ("requested_next_window", mine, w + 1, code_in(w + 1), NOW),
+        (
+            "last_second_of_the_next_window",
+            mine,
+            w - 1,
             code_in(w - 1),
             Time::from_unix_secs(w * 600 + 599),
         ),
-        ("at_time_zero", code_in(0), Time::EPOCH),
-        ("too_short", "12345".to_string(), NOW),
-        ("too_long", "1234567".to_string(), NOW),
-        ("not_digits", "12a456".to_string(), NOW),
-        ("non_ascii_digits", "١٢٣".to_string(), NOW),
+        ("another_session", other, w, code_in(w), NOW),
+        ("at_time_zero", mine, 0, code_in(0), Time::EPOCH),
+        ("too_short", mine, w, "12345".to_string(), NOW),
+        ("too_long", mine, w, "1234567".to_string(), NOW),
+        ("not_digits", mine, w, "12a456".to_string(), NOW),
+        ("non_ascii_digits", mine, w, "١٢٣".to_string(), NOW),
     ];
     let check_cases: Vec<Value> = check_inputs
         .iter()
-        .map(|(name, code, now)| {
+        .map(|(name, session, window, code, now)| {
             json!({
                 "name": name,
                 "phone": PHONES[0],
+                "session": hex::encode(session.as_bytes()),
+                "window": window,
                 "code": code,
                 "now": now.unix_secs(),
-                "expected": outcome(config.check(&secret, &phone, code, *now)),
+                "expected": outcome(config.check(&secret, &phone, session, *window, code, *now)),
             })
         })
         .collect();
     let policy = CodePolicy::default();
     let policy_cases: Vec<Value> = (0..=6)
-        .map(|failures| {
+        .map(|attempts| {
             json!({
-                "failures_so_far": failures,
-                "expected": outcome(policy.allow_attempt(failures)),
+                "attempts_so_far": attempts,
+                "expected": outcome(policy.allow_attempt(attempts)),
             })
         })
         .collect();
 
     json!({
         "source": "generated by blindpost (tests/vectors/verification_codes.rs), SPEC.md section 9; \
-                   the secret is the first 32 bytes of VectorRng(seed) (SPEC.md 2.5)",
+                   the secret is the first 32 bytes of VectorRng(seed) (SPEC.md 2.5), the two code \
+                   sessions the next 64",
         "seed": SEED,
         "secret": hex::encode(secret.as_bytes()),
+        "sessions": sessions.iter().map(|s| hex::encode(s.as_bytes())).collect::<Vec<_>>(),
         "dst": std::str::from_utf8(CODE_DST).unwrap(),
         "derive_cases": derive_cases,
         "check_config": { "digits": config.digits(), "window_seconds": config.window_seconds() },
         "check_cases": check_cases,
-        "policy_max_failures": policy.max_failures(),
+        "policy_max_attempts": policy.max_attempts(),
         "policy_cases": policy_cases,
     })
 }
@@ -198,31 +240,39 @@ fn vectors_check_without_the_generator() {
     let v: CodesFile = vector_file::read(FILE);
     let secret_bytes: [u8; 32] = unhex(&v.secret).try_into().unwrap();
     let secret = CodeSecret::from_bytes(secret_bytes);
+    assert_eq!(v.sessions.len(), 2);
     assert_eq!(
         v.derive_cases.len(),
-        CONFIGS.len() * PHONES.len() * WINDOWS.len()
+        CONFIGS.len() * PHONES.len() * WINDOWS.len() * v.sessions.len()
     );
     for c in &v.derive_cases {
-        let (input, mac) = hmac_input_and_output(&secret_bytes, &c.phone, c.window);
+        let session_bytes = unhex(&c.session);
+        let (input, mac) = hmac_input_and_output(&secret_bytes, &c.phone, c.window, &session_bytes);
+        let session = CodeSession::from_bytes(session_bytes.try_into().unwrap());
         assert_eq!(hex::encode(&input), c.hmac_input);
         assert_eq!(hex::encode(mac), c.hmac);
         assert_eq!(digits_from_hmac(&mac, c.digits), c.code);
         // The library agrees (the window length does not enter the derivation).
         let config = CodeConfig::new(c.digits, 600).unwrap();
         let p = PhoneNumber::parse(&c.phone).unwrap();
-        assert_eq!(config.derive(&secret, &p, c.window).as_str(), c.code);
+        assert_eq!(
+            config.derive(&secret, &p, c.window, &session).as_str(),
+            c.code
+        );
     }
 
     let config = CodeConfig::new(v.check_config.digits, v.check_config.window_seconds).unwrap();
     for c in &v.check_cases {
         let phone = PhoneNumber::parse(&c.phone).unwrap();
-        let r = config.check(&secret, &phone, &c.code, Time::from_unix_secs(c.now));
+        let session = CodeSession::from_bytes(unhex(&c.session).try_into().unwrap());
+        let now = Time::from_unix_secs(c.now);
+        let r = config.check(&secret, &phone, &session, c.window, &c.code, now);
         assert_eq!(outcome(r), c.expected, "{}", c.name);
     }
 
-    let policy = CodePolicy::new(v.policy_max_failures);
+    let policy = CodePolicy::new(v.policy_max_attempts);
     for c in &v.policy_cases {
-        let r = policy.allow_attempt(c.failures_so_far);
+        let r = policy.allow_attempt(c.attempts_so_far);
         assert_eq!(outcome(r), c.expected);
     }
 }

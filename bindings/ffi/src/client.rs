@@ -553,10 +553,15 @@ impl Client {
 
     // ----- commands -----
 
-    /// Asks the server to send a verification code to `phone`. Returns the request id.
-    pub fn request_code(&self, now: u64, phone: &PhoneNumber) -> u64 {
+    /// Asks the server to send a verification code to `phone` (under the client's secret code
+    /// session for the number, drawn now if it has none). Returns the request id.
+    pub fn request_code(&self, now: u64, phone: &PhoneNumber) -> Result<u64, BlindpostError> {
         let now = Time::from_unix_secs(now);
-        self.lock().request_code(now, phone.inner.clone()).0
+        let mut client = self.lock();
+        let id = self
+            .rng
+            .run(|r| client.request_code(r, now, phone.inner.clone()))?;
+        Ok(id.0)
     }
 
     /// Registers `phone` with the `code` received by SMS (and the host's own identity key, if

@@ -1,4 +1,4 @@
-//! Stateless phone verification codes (SPEC.md section 9).
+//! Phone verification codes bound to code sessions (SPEC.md section 9).
 
 use crate::certificate::PhoneNumber;
 use crate::error::{wrong_length, BlindpostError};
@@ -80,29 +80,51 @@ impl CodeConfig {
         self.inner.window(now)
     }
 
-    /// The code for `phone` in window `window` (what the host sends by SMS).
-    pub fn derive(&self, secret: &CodeSecret, phone: &PhoneNumber, window: u64) -> String {
-        self.inner
-            .derive(&secret.inner, &phone.inner, window)
+    /// The code for `phone` and the 32-byte code `session`, requested in window `window` (what
+    /// the host sends by SMS).
+    pub fn derive(
+        &self,
+        secret: &CodeSecret,
+        phone: &PhoneNumber,
+        window: u64,
+        session: Vec<u8>,
+    ) -> Result<String, BlindpostError> {
+        let session = code_session(&session)?;
+        Ok(self
+            .inner
+            .derive(&secret.inner, &phone.inner, window, &session)
             .as_str()
-            .to_owned()
+            .to_owned())
     }
 
-    /// Checks a submitted code at `now`: the current or the previous window's code is
-    /// accepted; compared in constant time.
+    /// Checks a submitted code at `now` against the code of `session` requested in `window`:
+    /// accepted in that window and the next; compared in constant time.
     pub fn check(
         &self,
         secret: &CodeSecret,
         phone: &PhoneNumber,
+        session: Vec<u8>,
+        window: u64,
         code: String,
         now: u64,
     ) -> Result<(), BlindpostError> {
+        let session = code_session(&session)?;
         let now = Time::from_unix_secs(now);
-        Ok(self.inner.check(&secret.inner, &phone.inner, &code, now)?)
+        Ok(self
+            .inner
+            .check(&secret.inner, &phone.inner, &session, window, &code, now)?)
     }
 }
 
-/// How many wrong codes a phone number may submit per window (the server counts them).
+/// A code session from exactly 32 bytes.
+fn code_session(bytes: &[u8]) -> Result<vc::CodeSession, BlindpostError> {
+    let array: [u8; vc::SESSION_LEN] = bytes
+        .try_into()
+        .map_err(|_| wrong_length("verification_code.session", vc::SESSION_LEN, bytes.len()))?;
+    Ok(vc::CodeSession::from_bytes(array))
+}
+
+/// How many code checks, right or wrong, one code session may make (the server counts them).
 #[derive(uniffi::Object, Debug, PartialEq, Eq)]
 #[uniffi::export(Eq)]
 pub struct CodePolicy {
@@ -111,15 +133,15 @@ pub struct CodePolicy {
 
 #[uniffi::export]
 impl CodePolicy {
-    /// A policy that refuses attempts after `max_failures` wrong codes.
+    /// A policy that refuses checks after `max_attempts` checks of a session.
     #[uniffi::constructor]
-    pub fn new(max_failures: u32) -> Arc<Self> {
+    pub fn new(max_attempts: u32) -> Arc<Self> {
         Arc::new(Self {
-            inner: vc::CodePolicy::new(max_failures),
+            inner: vc::CodePolicy::new(max_attempts),
         })
     }
 
-    /// The recommended policy (5 wrong codes).
+    /// The recommended policy (5 checks per session).
     #[uniffi::constructor]
     pub fn recommended() -> Arc<Self> {
         Arc::new(Self {
@@ -127,15 +149,15 @@ impl CodePolicy {
         })
     }
 
-    /// Wrong codes allowed before attempts are refused.
-    pub fn max_failures(&self) -> u32 {
-        self.inner.max_failures()
+    /// Checks allowed per code session.
+    pub fn max_attempts(&self) -> u32 {
+        self.inner.max_attempts()
     }
 
-    /// Whether another attempt is allowed after `failures_so_far` wrong codes; throws
+    /// Whether another check is allowed after `attempts_so_far` checks of the session; throws
     /// `Code` (`TooManyAttempts`) if not.
-    pub fn allow_attempt(&self, failures_so_far: u32) -> Result<(), BlindpostError> {
-        Ok(self.inner.allow_attempt(failures_so_far)?)
+    pub fn allow_attempt(&self, attempts_so_far: u32) -> Result<(), BlindpostError> {
+        Ok(self.inner.allow_attempt(attempts_so_far)?)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::rng::{Randomness, VectorRng};
 use crate::store::{Backend, Foreign, ServerStore};
 use crate::wire::{Channel, ErrorCode, RequestType, ServerKeys};
 use blindpost::account;
-use blindpost::server::{self as core, DiscoveryConfig, ServerSecrets};
+use blindpost::server::{self as core, DiscoveryConfig, RateLimit, ServerSecrets};
 use blindpost::store::MemoryStore;
 use blindpost::verification_code::{CodeConfig, CodePolicy};
 use blindpost::wire::Response;
@@ -23,9 +23,21 @@ pub struct ServerConfig {
     /// Lifetime window of a verification code (seconds, non-zero).
     #[uniffi(default = 600)]
     pub code_window_seconds: u64,
-    /// Wrong code guesses allowed per phone number (over the current and previous window).
+    /// Code checks, right or wrong, allowed per code session.
     #[uniffi(default = 5)]
-    pub code_max_failures: u32,
+    pub code_max_attempts: u32,
+    /// Code requests (each an SMS) allowed per phone number and period.
+    #[uniffi(default = 10)]
+    pub code_requests_max: u64,
+    /// The period of `code_requests_max` (seconds, non-zero).
+    #[uniffi(default = 86400)]
+    pub code_requests_period_seconds: u64,
+    /// Registrations allowed per phone number and period.
+    #[uniffi(default = 3)]
+    pub registrations_max: u64,
+    /// The period of `registrations_max` (seconds, non-zero).
+    #[uniffi(default = 604800)]
+    pub registrations_period_seconds: u64,
     /// How long a certificate is valid (seconds).
     #[uniffi(default = 31536000)]
     pub certificate_validity: u64,
@@ -50,7 +62,7 @@ pub struct ServerConfig {
     /// Length of a discovery window (seconds).
     #[uniffi(default = 86400)]
     pub discovery_window_seconds: u64,
-    /// Discovery tokens an account may obtain per window.
+    /// Discovery tokens a phone number's accounts may obtain per window.
     #[uniffi(default = 20)]
     pub discovery_tokens_per_window: u64,
     /// Phone numbers one discovery token pays for.
@@ -71,7 +83,11 @@ impl From<&core::ServerConfig> for ServerConfig {
         Self {
             code_digits: c.code.digits(),
             code_window_seconds: c.code.window_seconds(),
-            code_max_failures: c.code_policy.max_failures(),
+            code_max_attempts: c.code_policy.max_attempts(),
+            code_requests_max: c.code_requests.max,
+            code_requests_period_seconds: c.code_requests.period_seconds,
+            registrations_max: c.registrations.max,
+            registrations_period_seconds: c.registrations.period_seconds,
             certificate_validity: c.certificate_validity,
             registration_tokens: wide(c.registration_tokens),
             token_cooldown: c.token_cooldown,
@@ -92,7 +108,15 @@ impl TryFrom<&ServerConfig> for core::ServerConfig {
     fn try_from(c: &ServerConfig) -> Result<Self, BlindpostError> {
         Ok(Self {
             code: CodeConfig::new(c.code_digits, c.code_window_seconds)?,
-            code_policy: CodePolicy::new(c.code_max_failures),
+            code_policy: CodePolicy::new(c.code_max_attempts),
+            code_requests: RateLimit {
+                max: c.code_requests_max,
+                period_seconds: c.code_requests_period_seconds,
+            },
+            registrations: RateLimit {
+                max: c.registrations_max,
+                period_seconds: c.registrations_period_seconds,
+            },
             certificate_validity: c.certificate_validity,
             registration_tokens: narrow(c.registration_tokens),
             token_cooldown: c.token_cooldown,

@@ -156,9 +156,9 @@ error_codes! {
     WrongChannel,
     /// The store failed; nothing was changed.
     Internal,
-    /// The verification attempt limit for this phone number is reached.
+    /// The code session has used up its verification code checks.
     TooManyAttempts,
-    /// The verification code is wrong.
+    /// The verification code is wrong or expired, or no code was requested for the session.
     WrongCode,
     /// The identity key's proof of possession does not verify.
     BadProofOfPossession,
@@ -166,6 +166,8 @@ error_codes! {
     TooManyTokenRequests,
     /// The identity key is registered to another phone number.
     AccountConflict,
+    /// The code session already registered another request: one code, one registration.
+    CodeUsed,
     /// No account has this id.
     UnknownRecipient,
     /// The token does not verify under the purpose's keys and challenge.
@@ -196,7 +198,8 @@ error_codes! {
     BadRotation,
     /// The request names another discovery window.
     WrongWindow,
-    /// The discovery token limit for this account and window is reached.
+    /// A limit per phone number and period is reached: discovery tokens, code requests or
+    /// registrations.
     RateLimited,
     /// The lookup batch exceeds the server's limit.
     TooManyNumbers,

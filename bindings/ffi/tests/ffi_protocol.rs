@@ -402,7 +402,7 @@ fn vector_rng_client_and_server_are_the_cores() {
 
     // A request through the exported server, its response through the exported client.
     let phone = PhoneNumber::parse("+15550001".into()).unwrap();
-    let id = ffi_client.request_code(T0, &phone);
+    let id = ffi_client.request_code(T0, &phone).unwrap();
     let t = ffi_client.poll_transmit(T0).unwrap();
     assert_eq!((t.id, t.channel.clone()), (id, Channel::Direct));
     let handled = ffi_server.handle(T0, t.channel, t.bytes).unwrap();

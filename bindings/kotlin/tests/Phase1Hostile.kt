@@ -135,7 +135,10 @@ private class Phase1Hostile {
         val secret = CodeSecret.fromBytes(ByteArray(32) { 7 })
         val phone = PhoneNumber.parse("+14155550100")
         for (code in listOf("", "1".repeat(5000), "\u0661\u0662\u0663\u0664\u0665\u0666", "12345\u0000")) {
-            rejects<BlindpostException>("code '${code.take(8)}'") { config.check(secret, phone, code, now) }
+            rejects<BlindpostException>("code '${code.take(8)}'") { config.check(secret, phone, ByteArray(32) { 5 }, config.window(now), code, now) }
+        }
+        for (session in listOf(ByteArray(0), ByteArray(31), ByteArray(33))) {
+            rejects<BlindpostException>("session of ${session.size} bytes") { config.check(secret, phone, session, config.window(now), "123456", now) }
         }
         rejects<BlindpostException.Certificate>("no keys", CertificateErrorKind.EmptyKeySet) { IssuerKeySet.fromKeys(listOf()) }
         rejects<BlindpostException.Malformed>("garbage key") {

@@ -19,22 +19,27 @@ private class Phase1Registration {
         val codeSecret = CodeSecret.generate()
         val codes = CodeConfig.recommended()
         val policy = CodePolicy.recommended()
-        val failures = HashMap<String, UInt>()
+        val windows = HashMap<String, ULong>()
+        val attempts = HashMap<String, UInt>()
         val issuer = CertificateIssuer(BlsSecretKey.generate(), NOW - DAY, NOW + 365uL * DAY)
         val keySet = IssuerKeySet.fromKeys(listOf(issuer.issuerKey()))
         var serial = 0uL
 
-        /** What the host would send by SMS. */
-        fun sendCode(phone: PhoneNumber, now: ULong): String = codes.derive(codeSecret, phone, codes.window(now))
+        fun key(phone: PhoneNumber, session: ByteArray) = phone.e164() + session.hex()
 
-        fun register(phone: PhoneNumber, code: String, identityKey: ByteArray, proof: ByteArray, now: ULong): ByteArray {
-            policy.allowAttempt(failures[phone.e164()] ?: 0u)
-            try {
-                codes.check(codeSecret, phone, code, now)
-            } catch (e: BlindpostException.Code) {
-                if (e.kind == CodeErrorKind.WrongCode) failures[phone.e164()] = (failures[phone.e164()] ?: 0u) + 1u
-                throw e
-            }
+        /** What the host would send by SMS: the code of the client's session, requested now. */
+        fun sendCode(phone: PhoneNumber, session: ByteArray, now: ULong): String {
+            val window = windows.getOrPut(key(phone, session)) { codes.window(now) }
+            return codes.derive(codeSecret, phone, window, session)
+        }
+
+        fun register(phone: PhoneNumber, session: ByteArray, code: String, identityKey: ByteArray, proof: ByteArray, now: ULong): ByteArray {
+            val k = key(phone, session)
+            val window = windows[k] ?: throw IllegalStateException("no code requested")
+            // Every check of the session counts, right or wrong, reserved before it is made.
+            policy.allowAttempt(attempts[k] ?: 0u)
+            attempts[k] = (attempts[k] ?: 0u) + 1u
+            codes.check(codeSecret, phone, session, window, code, now)
             val identity = BlsPublicKey.fromBytes(identityKey)
             identity.popVerify(proof)
             serial += 1uL
@@ -45,11 +50,12 @@ private class Phase1Registration {
     inner class Client(number: String) {
         val phone = PhoneNumber.parse(number)
         val identity = BlsSecretKey.generate()
+        val session = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }
         var certificate: ByteArray? = null
 
         fun register(server: Server, now: ULong) {
-            val code = server.sendCode(phone, now)
-            certificate = server.register(phone, code, identity.publicKey().toBytes(), identity.popProve(), now)
+            val code = server.sendCode(phone, session, now)
+            certificate = server.register(phone, session, code, identity.publicKey().toBytes(), identity.popProve(), now)
         }
     }
 
@@ -85,19 +91,24 @@ private class Phase1Registration {
     }
 
     init {
-    t.test("wrong codes are counted and then refused") {
+    t.test("every check of a session is counted and then refused") {
         val server = Server()
         val client = Client("+14155550100")
-        val right = server.sendCode(client.phone, NOW)
+        val right = server.sendCode(client.phone, client.session, NOW)
         val wrong = ((right.toInt() + 1) % 1_000_000).toString().padStart(6, '0')
         val pk = client.identity.publicKey().toBytes()
-        repeat(server.policy.maxFailures().toInt()) {
+        repeat(server.policy.maxAttempts().toInt()) {
             t.throws<BlindpostException.Code>("wrong code", CodeErrorKind.WrongCode) {
-                server.register(client.phone, wrong, pk, client.identity.popProve(), NOW)
+                server.register(client.phone, client.session, wrong, pk, client.identity.popProve(), NOW)
             }
         }
         t.throws<BlindpostException.Code>("after too many", CodeErrorKind.TooManyAttempts) {
-            server.register(client.phone, right, pk, client.identity.popProve(), NOW)
+            server.register(client.phone, client.session, right, pk, client.identity.popProve(), NOW)
+        }
+        t.throws<BlindpostException.Code>("another session's code", CodeErrorKind.WrongCode) {
+            val other = ByteArray(32) { 7 }
+            server.sendCode(client.phone, other, NOW)
+            server.register(client.phone, other, right, pk, client.identity.popProve(), NOW)
         }
     }
     }
@@ -106,9 +117,9 @@ private class Phase1Registration {
     t.test("proof of possession is required") {
         val server = Server()
         val client = Client("+14155550100")
-        val code = server.sendCode(client.phone, NOW)
+        val code = server.sendCode(client.phone, client.session, NOW)
         t.throws<BlindpostException.Bls>("someone else's proof", BlsErrorKind.InvalidProofOfPossession) {
-            server.register(client.phone, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
+            server.register(client.phone, client.session, code, client.identity.publicKey().toBytes(), BlsSecretKey.generate().popProve(), NOW)
         }
     }
     }

@@ -158,8 +158,8 @@ private class Phase1Vectors {
         val windowSeconds = codes["check_config"]["window_seconds"].uLong
         for (case in codes["derive_cases"].list) {
             val config = CodeConfig(case["digits"].int.toUByte(), windowSeconds)
-            val code = config.derive(secret, PhoneNumber.parse(case["phone"].str), case["window"].uLong)
-            t.eq(case["code"].str, code, "${case["phone"].str} window ${case["window"].uLong}")
+            val code = config.derive(secret, PhoneNumber.parse(case["phone"].str), case["window"].uLong, case["session"].hex)
+            t.eq(case["code"].str, code, "${case["phone"].str} window ${case["window"].uLong} session ${case["session"].str}")
         }
     }
     }
@@ -170,7 +170,7 @@ private class Phase1Vectors {
         val config = CodeConfig(cfg["digits"].int.toUByte(), cfg["window_seconds"].uLong)
         for (case in codes["check_cases"].list) {
             val phone = PhoneNumber.parse(case["phone"].str)
-            val got = codeOutcome { config.check(secret, phone, case["code"].str, case["now"].uLong) }
+            val got = codeOutcome { config.check(secret, phone, case["session"].hex, case["window"].uLong, case["code"].str, case["now"].uLong) }
             t.eq(case["expected"].str, got, case["name"].str)
         }
     }
@@ -178,11 +178,11 @@ private class Phase1Vectors {
 
     init {
     t.test("policy cases") {
-        val policy = CodePolicy(codes["policy_max_failures"].int.toUInt())
-        t.eq(codes["policy_max_failures"].int.toUInt(), policy.maxFailures(), "max failures")
+        val policy = CodePolicy(codes["policy_max_attempts"].int.toUInt())
+        t.eq(codes["policy_max_attempts"].int.toUInt(), policy.maxAttempts(), "max attempts")
         for (case in codes["policy_cases"].list) {
-            val got = codeOutcome { policy.allowAttempt(case["failures_so_far"].int.toUInt()) }
-            t.eq(case["expected"].str, got, "failures ${case["failures_so_far"].int}")
+            val got = codeOutcome { policy.allowAttempt(case["attempts_so_far"].int.toUInt()) }
+            t.eq(case["expected"].str, got, "attempts ${case["attempts_so_far"].int}")
         }
     }
     }

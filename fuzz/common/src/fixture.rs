@@ -282,7 +282,7 @@ impl Run {
 
     fn register(&mut self, c: usize, phone: &str) {
         let phone = PhoneNumber::parse(phone).expect("phone");
-        self.clients[c].request_code(self.world.now, phone.clone());
+        self.clients[c].request_code(&mut self.world.rng, self.world.now, phone.clone());
         self.snapshot(c, "code_requested");
         self.pump(c);
         let code = self.world.last_code(&phone).expect("code sent");

@@ -34,7 +34,7 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
     // u32 n contacts || u32 n tokens || u32 n discovery tokens || u64 next migration ||
     // u32 n releases ||
     // u32 n outbox || u64 next request || u16 n recent deliveries || u32 n lookups ||
-    // u64 discovery window || u64 next key check.
+    // u64 discovery window || u64 next key check || u8 n code sessions.
     let issuers_len = issuers.len();
     let keys_len = o.token_keys.to_bytes().len();
     let identity_at = 1 + 2 + issuers_len + 2 * (2 + keys_len);
@@ -53,7 +53,13 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         "last byte missing",
         Truncated,
         f.truncated(),
-        w(truncated("state.next_key_check", 8, 7)),
+        w(truncated("state.code_sessions", 1, 0)),
+    );
+    f.case(
+        "nine code sessions announced",
+        OverlongLength,
+        f.with_byte(state.len() - 1, 9),
+        w(too_long("state.code_sessions", 9, 8)),
     );
     f.case(
         "trailing byte",
@@ -74,7 +80,7 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         w(version("client_state.version", 2)),
     );
     f.case(
-        "version 3 (contacts without their introduction's time, before SPEC.md 13.1 version 4)",
+        "version 3 (before SPEC.md 13.1 version 4: no introduction times, no code sessions)",
         UnknownVersion,
         f.with_byte(0, 3),
         w(version("client_state.version", 3)),

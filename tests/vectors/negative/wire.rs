@@ -1,6 +1,7 @@
 //! Protocol messages (SPEC.md 10-12): request, response, delivery, payload.
 
 use super::*;
+use blindpost::verification_code::CodeSession;
 use blindpost::Time;
 
 pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
@@ -11,6 +12,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     // Requests: version || type || body.
     let request_code = Request::RequestCode {
         phone: PhoneNumber::parse("+15550001").unwrap(),
+        session: CodeSession::from_bytes([0x5e; 32]),
     }
     .to_bytes();
     let mut f = File::new(
@@ -38,7 +40,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         "last byte missing",
         Truncated,
         f.truncated(),
-        d(truncated("phone", 9, 8)),
+        d(truncated("request_code.session", 32, 31)),
     );
     f.case(
         "trailing byte",
@@ -87,6 +89,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
     // A registration with one token request.
     let register = Request::Register(RegisterRequest {
         phone: PhoneNumber::parse("+15550001").unwrap(),
+        session: CodeSession::from_bytes([0x5e; 32]),
         code: "123456".into(),
         identity_key: o.identity.public_key(),
         proof: o.identity.pop_prove(),
@@ -95,9 +98,9 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         token_requests: vec![TokenRequest::from_bytes(&o.token_request).unwrap()],
     })
     .to_bytes();
-    // version, type, vec8 phone (1 + 9), vec8 code (1 + 6), identity (48), proof (96),
-    // vec8 host key (1), group key (389), count, token requests.
-    let code_at = 2 + 10;
+    // version, type, vec8 phone (1 + 9), session (32), vec8 code (1 + 6), identity (48),
+    // proof (96), vec8 host key (1), group key (389), count, token requests.
+    let code_at = 2 + 10 + 32;
     let identity_at = code_at + 7;
     let proof_at = identity_at + 48;
     let host_at = proof_at + 96;
