@@ -207,15 +207,20 @@ impl<S: Store> Server<S> {
         Ok(Response::RevocationAccepted)
     }
 
-    /// Deletes every checkpoint an account at `generation` may hold: the current one and one
-    /// an interrupted upload may have left for the next generation.
+    /// Deletes every checkpoint an account at `generation` may hold: the current one, the
+    /// previous one if a crash stopped an upload before deleting it, and one an interrupted
+    /// upload may have left for the next generation.
     pub(super) fn delete_checkpoints(
         &self,
         now: Time,
         account: &AccountId,
         generation: u32,
     ) -> Result<(), Refusal> {
-        for g in [generation, generation.saturating_add(1)] {
+        for g in [
+            generation.saturating_sub(1),
+            generation,
+            generation.saturating_add(1),
+        ] {
             self.delete_checkpoint(now, account, g)?;
         }
         Ok(())

@@ -66,7 +66,7 @@ pub struct ServerConfig {
     /// Contact discovery limits.
     pub discovery: DiscoveryConfig,
     /// Bytes the prepared group key cache may hold (std only; 0 disables it). Each key counts
-    /// about 66 KB (SPEC.md 12.9).
+    /// about 66 KB (SPEC.md 12.9.1).
     pub prepared_key_cache_bytes: usize,
 }
 
