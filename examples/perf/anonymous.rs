@@ -155,15 +155,15 @@ pub fn run(report: &mut Report, setup: &Setup<'_>) {
             phone: phone.clone(),
             session: session.clone(),
             code: code.clone(),
-                identity_key: identity.public_key(),
-                proof: identity.pop_prove(),
-                host_key: None,
-                group_key: setup.shared_group.public_key().clone(),
-                token_requests: requests,
-            })
-            .to_bytes();
-            (bytes, pending)
-        };
+            identity_key: identity.public_key(),
+            proof: identity.pop_prove(),
+            host_key: None,
+            group_key: setup.shared_group.public_key().clone(),
+            token_requests: requests,
+        })
+        .to_bytes();
+        (bytes, pending)
+    };
     let farmed_code = code(server, &mut rng, &farmed);
     let (first, pending) = register(&mut rng, &farmed, &farmed_code);
     let Response::Registered {
@@ -199,7 +199,10 @@ pub fn run(report: &mut Report, setup: &Setup<'_>) {
             let first = code(server, &mut rng, &number);
             let (bytes, _) = register(&mut rng, &number, &first);
             let registered = direct(server, &mut rng, &bytes);
-            assert!(matches!(registered, Response::Registered { .. }), "{registered:?}");
+            assert!(
+                matches!(registered, Response::Registered { .. }),
+                "{registered:?}"
+            );
             let again = code(server, &mut rng, &number);
             register(&mut rng, &number, &again).0
         })

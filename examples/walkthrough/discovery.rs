@@ -16,7 +16,7 @@ impl Walk {
     pub fn act3_discovery(&mut self) -> Res<()> {
         header(3, "Discovery");
         say!(self, "Each client looks up numbers from its address book. Every window it asks for the same number of");
-        say!(self, "discovery tokens on its authenticated channel (blinded, counted per account and day), needed or");
+        say!(self, "discovery tokens on its authenticated channel (blinded, counted per phone number and day), needed or");
         say!(self, "not, and pays one token per batch of up to 100 numbers on a fresh anonymous circuit, each batch at");
         say!(self, "its own random time in the window (this act's hosts send at once). The server answers with the certificates of the");
         say!(

@@ -148,7 +148,8 @@ pub struct User {
     pub book: Vec<PhoneNumber>,
     /// Certificates found by discovery.
     pub found: Vec<Certificate>,
-    /// Every account id the user registered (the spammer registers twice).
+    /// Every account id the user's devices used (the spammer registers several times, the
+    /// last time refused).
     pub accounts: Vec<AccountId>,
     /// Every identity public key the user registered.
     pub identity_keys: Vec<[u8; 48]>,

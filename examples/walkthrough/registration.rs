@@ -1,6 +1,6 @@
 //! Act 2: registration.
 
-use crate::host::{fail, failures, hex_prefix, no_failures, pump, Context, Res, User};
+use crate::host::{describe, fail, failures, hex_prefix, no_failures, pump, Context, Res, User};
 use crate::walk::Walk;
 use crate::{header, name_of, number, phone_of, DETAIL};
 use blindpost::client::{Client, Event, FailureReason};
@@ -74,6 +74,14 @@ impl Walk {
     /// Registers user `i` (its client exists); with `mistype`, the first code is wrong.
     /// Returns the number of tokens received.
     pub fn register(&mut self, i: usize, mistype: bool) -> Res<usize> {
+        let name = self.users[i].name.clone();
+        self.try_register(i, mistype)?
+            .map_err(|reason| fail(format!("{name}: register failed: {}", describe(&reason))))
+    }
+
+    /// [`Walk::register`], except that the server's refusal of the (right) code's registration
+    /// is returned, not an error: the number of tokens, or why the server refused.
+    pub fn try_register(&mut self, i: usize, mistype: bool) -> Res<Result<usize, FailureReason>> {
         let detail = !self.quiet && (i < DETAIL || i == self.honest);
         let user = &mut self.users[i];
         let phone = user.phone.clone();
@@ -125,6 +133,9 @@ impl Walk {
             })
             .ctx(|| format!("{}: register", user.name))?;
         let ev = pump(&mut self.world, &mut self.timings, user)?;
+        if let Some((RequestType::Register, reason)) = failures(&ev).first() {
+            return Ok(Err(reason.clone()));
+        }
         no_failures(&user.name, &ev)?;
         let (certificate, tokens) = ev
             .iter()
@@ -150,6 +161,6 @@ impl Walk {
                 hex_prefix(user.client.account().as_bytes(), 6),
             );
         }
-        Ok(tokens)
+        Ok(Ok(tokens))
     }
 }

@@ -16,9 +16,13 @@ impl Walk {
     pub fn act8_block(&mut self) -> Res<()> {
         header(8, "A contact blocked and revoked");
         say!(self, "A user blocks a contact it had given a member key of its group. Its client revokes that key and");
-        say!(self, "uploads the revocation record (authenticated); the group key moves to the next generation.");
-        say!(self, "Members fetch the group key before every reply: the others update their keys from the record,");
-        say!(self, "the revoked one cannot.");
+        say!(self, "uploads the revocation record with a checkpoint: every remaining member's new key, masked for");
+        say!(self, "that member (authenticated); the group key moves to the next generation. Members fetch the");
+        say!(self, "group key and checkpoint before every reply: the others find their entry and catch up in one");
+        say!(
+            self,
+            "step, however far behind; the revoked one has no entry."
+        );
         // The user who handed out the most member keys blocks the first of them.
         let b = (0..self.honest)
             .max_by_key(|&i| {
@@ -65,7 +69,7 @@ impl Walk {
         }
         say!(self, "  {b_name} blocks {c_name}: revocation uploaded, {b_name}'s group key generation {generation} -> {new_generation}");
 
-        // The revoked member's client fetches the key, cannot follow the record, and stops.
+        // The revoked member's client fetches the key, finds no checkpoint entry, and stops.
         let message = format!("{b_name}, please let me back in");
         let user = &mut self.users[c];
         let payload = self
@@ -93,7 +97,7 @@ impl Walk {
                 "{c_name}'s reply should stop at the group key update (revoked) without sending: {ev:?}"
             )));
         }
-        say!(self, "  {c_name}'s client fetches {b_name}'s group key: its member key cannot follow the record (revoked),");
+        say!(self, "  {c_name}'s client fetches {b_name}'s group key: its checkpoint has no entry for its key (revoked),");
         say!(
             self,
             "  so it signs nothing and sends nothing; the server saw one anonymous group key fetch"
@@ -166,7 +170,7 @@ impl Walk {
                 .map(|&o| self.users[o].name.as_str())
                 .collect();
             out!(
-                "  {} update their member keys from the record and reply under generation {new_generation}: accepted,",
+                "  {} catch up through the checkpoint and reply under generation {new_generation}: accepted,",
                 names.join(", ")
             );
             out!("  and {b_name}'s client opens each signature to the right contact");

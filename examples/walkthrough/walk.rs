@@ -103,7 +103,7 @@ impl Walk {
                 config.token_cooldown / DAY
             );
             out!(
-                "          replies within {} s of the server clock; discovery: {} tokens per account per {} h, {} numbers per token",
+                "          replies within {} s of the server clock; discovery: {} tokens per phone number per {} h, {} numbers per token",
                 config.reply_skew,
                 config.discovery.tokens_per_window,
                 config.discovery.window_seconds / HOUR,

@@ -109,10 +109,7 @@ impl<S: Store> Server<S> {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
         let (key_bytes, base_generation) = AccountRecord::group_key_fields(&stored)?;
-        let group_key = self
-            .prepared(&account, key_bytes)?
-            .group_key()
-            .clone();
+        let group_key = self.prepared(&account, key_bytes)?.group_key().clone();
         let generation = group_key.generation();
         let checkpoint = if generation > base_generation {
             let Some(bytes) = self.store.get(&checkpoint_key(&account, generation), now)? else {

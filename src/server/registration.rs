@@ -2,8 +2,8 @@
 
 use super::records::{
     account_key, code_attempts_key, code_requests_key, code_session_key, digest, issuance_key,
-    phone_key, registrations_key, AccountRecord, CodeSessionRecord,
-    CodeSessionState, IssuanceRecord, SERIAL_KEY,
+    phone_key, registrations_key, AccountRecord, CodeSessionRecord, CodeSessionState,
+    IssuanceRecord, SERIAL_KEY,
 };
 use super::{Output, Refusal, Server, ServerError};
 use crate::account::AccountId;
