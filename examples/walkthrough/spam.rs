@@ -248,7 +248,7 @@ impl Walk {
     /// of this week's registrations of the number succeeded. Mallory keeps the last account
     /// that registered.
     fn farm_registrations(&mut self, s: usize) -> Res<u64> {
-        let limit = self.world.server.config().registrations.clone();
+        let limit = self.world.server.config().registrations;
         let period = self.world.now.window(limit.period_seconds);
         let mut extra = 0u64;
         loop {

@@ -144,11 +144,13 @@ impl<S: Store> Server<S> {
             .map_err(|_| Refusal::new(ErrorCode::BadProofOfPossession, "proof of possession"))?;
 
         let account = AccountId::for_identity_key(&req.identity_key.to_bytes());
-        let existing = match self.store.get(&account_key(&account), now)? {
-            Some(bytes) => Some(AccountRecord::from_bytes(&bytes)?),
+        // Only the stored phone number is read: decoding the whole record would validate its
+        // certificate's and group key's points for nothing.
+        let existing_phone = match self.store.get(&account_key(&account), now)? {
+            Some(bytes) => Some(AccountRecord::phone_from_bytes(&bytes)?),
             None => None,
         };
-        if existing.as_ref().is_some_and(|r| r.phone != req.phone) {
+        if existing_phone.is_some_and(|phone| phone != req.phone) {
             return Err(Refusal::new(
                 ErrorCode::AccountConflict,
                 "identity key has another phone",
@@ -379,8 +381,11 @@ impl<S: Store> Server<S> {
         let Some(bytes) = self.store.get(&key, now)? else {
             return Ok(());
         };
-        let record = AccountRecord::from_bytes(&bytes)?;
-        self.delete_checkpoints(now, old, record.group_key.generation())?;
+        // The generation is read from the stored key's encoding, nothing is decoded.
+        let (key_bytes, _) = AccountRecord::group_key_fields(&bytes)?;
+        let generation = crate::bbs04::GroupPublicKey::generation_of_encoding(key_bytes)
+            .ok_or_else(|| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))?;
+        self.delete_checkpoints(now, old, generation)?;
         self.store.delete_if_matches(&key, &bytes, now)?;
         Ok(())
     }
