@@ -28,11 +28,11 @@
 //! configured bound (`server.key_cache_bound`).
 
 use crate::harness::{interleaved, Op, Report};
-use crate::protocol::{filler_id, phone, ACCOUNTS, GENUINE, NOW};
+use crate::protocol::{code_for, filler_id, phone, ACCOUNTS, GENUINE, NOW};
 use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey, Signer};
 use blindpost::bls::SecretKey;
-use blindpost::server::{Output, Server};
+use blindpost::server::Server;
 use blindpost::store::MemoryStore;
 use blindpost::token::{Token, TokenChallenge, TokenClient};
 use blindpost::vector_rng::VectorRng;
@@ -68,29 +68,6 @@ fn direct(server: &Server<MemoryStore>, rng: &mut VectorRng, request: &[u8]) -> 
 
 fn refused(response: &Response) -> bool {
     matches!(response, Response::Error { .. })
-}
-
-/// A fresh code session for `phone` and the code the server sends for it now.
-fn code(
-    server: &Server<MemoryStore>,
-    rng: &mut VectorRng,
-    phone: &blindpost::certificate::PhoneNumber,
-) -> (CodeSession, String) {
-    let session = CodeSession::generate(rng);
-    let h = server.handle(
-        rng,
-        NOW,
-        Channel::Direct,
-        &Request::RequestCode {
-            phone: phone.clone(),
-            session: session.clone(),
-        }
-        .to_bytes(),
-    );
-    match h.outputs.first() {
-        Some(Output::SendCode { code, .. }) => (session, code.as_str().to_string()),
-        other => panic!("no code: {other:?}"),
-    }
 }
 
 /// Measures and prints this area's figures.
@@ -164,7 +141,7 @@ pub fn run(report: &mut Report, setup: &Setup<'_>) {
         .to_bytes();
         (bytes, pending)
     };
-    let farmed_code = code(server, &mut rng, &farmed);
+    let farmed_code = code_for(server, &mut rng, &farmed);
     let (first, pending) = register(&mut rng, &farmed, &farmed_code);
     let Response::Registered {
         token_responses, ..
@@ -196,21 +173,21 @@ pub fn run(report: &mut Report, setup: &Setup<'_>) {
     let farming: Vec<Vec<u8>> = (0..=REPS)
         .map(|i| {
             let number = phone(ACCOUNTS + 900_001 + i);
-            let first = code(server, &mut rng, &number);
+            let first = code_for(server, &mut rng, &number);
             let (bytes, _) = register(&mut rng, &number, &first);
             let registered = direct(server, &mut rng, &bytes);
             assert!(
                 matches!(registered, Response::Registered { .. }),
                 "{registered:?}"
             );
-            let again = code(server, &mut rng, &number);
+            let again = code_for(server, &mut rng, &number);
             register(&mut rng, &number, &again).0
         })
         .collect();
     let wrong_codes: Vec<Vec<u8>> = (0..=REPS)
         .map(|i| {
             let phone = phone(ACCOUNTS + 800_000 + i);
-            let (session, right) = code(server, &mut rng, &phone);
+            let (session, right) = code_for(server, &mut rng, &phone);
             let wrong = if right == "000000" {
                 "000001"
             } else {

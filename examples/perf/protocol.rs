@@ -65,6 +65,29 @@ pub fn phone(n: usize) -> PhoneNumber {
     PhoneNumber::parse(&format!("+1444{n:08}")).unwrap()
 }
 
+/// A fresh code session for `phone` and the code the server sends for it now.
+pub fn code_for(
+    server: &Server<MemoryStore>,
+    rng: &mut VectorRng,
+    phone: &PhoneNumber,
+) -> (CodeSession, String) {
+    let session = CodeSession::generate(rng);
+    let h = server.handle(
+        rng,
+        NOW,
+        Channel::Direct,
+        &Request::RequestCode {
+            phone: phone.clone(),
+            session: session.clone(),
+        }
+        .to_bytes(),
+    );
+    match h.outputs.first() {
+        Some(Output::SendCode { code, .. }) => (session, code.as_str().to_string()),
+        other => panic!("no code: {other:?}"),
+    }
+}
+
 /// The account id of filler account `n` (`GENUINE <= n < ACCOUNTS`).
 pub fn filler_id(n: usize) -> AccountId {
     AccountId(Sha256::digest(format!("perf filler account {n}")).into())
@@ -91,21 +114,7 @@ pub fn run(report: &mut Report) {
     let mut tokens: Vec<Token> = Vec::new();
     for i in 0..GENUINE {
         let phone = phone(i);
-        let session = CodeSession::generate(&mut rng);
-        let h = server.handle(
-            &mut rng,
-            NOW,
-            Channel::Direct,
-            &Request::RequestCode {
-                phone: phone.clone(),
-                session: session.clone(),
-            }
-            .to_bytes(),
-        );
-        let code = match h.outputs.first() {
-            Some(Output::SendCode { code, .. }) => code.as_str().to_string(),
-            other => panic!("no code: {other:?}"),
-        };
+        let (session, code) = code_for(&server, &mut rng, &phone);
         let identity = SecretKey::generate(&mut rng);
         let mut requests = Vec::new();
         let mut pending = Vec::new();

@@ -35,13 +35,7 @@ impl Walk {
             } else {
                 phone_of(i)?
             };
-            let keys = self.world.server.public_keys();
-            let client = self
-                .timings
-                .client_op(&mut self.world, "Client::new", |rng, _| {
-                    Client::new(rng, keys, Self::settings())
-                });
-            self.world.add_seal_key(client.account());
+            let client = self.fresh_client();
             self.users.push(User {
                 name,
                 phone,
@@ -69,6 +63,19 @@ impl Walk {
         }
         self.end_act("2 registration");
         Ok(())
+    }
+
+    /// A new client (a new identity key, not registered yet) pinning the server's keys, its
+    /// account's sealing key known to the world.
+    pub fn fresh_client(&mut self) -> Client {
+        let keys = self.world.server.public_keys();
+        let client = self
+            .timings
+            .client_op(&mut self.world, "Client::new", |rng, _| {
+                Client::new(rng, keys, Self::settings())
+            });
+        self.world.add_seal_key(client.account());
+        client
     }
 
     /// Registers user `i` (its client exists); with `mistype`, the first code is wrong.

@@ -133,13 +133,7 @@ impl Walk {
     /// Gives user `i` a fresh client (a new identity key, not registered yet); returns the old
     /// one.
     fn new_identity(&mut self, i: usize) -> Client {
-        let keys = self.world.server.public_keys();
-        let client = self
-            .timings
-            .client_op(&mut self.world, "Client::new", |rng, _| {
-                Client::new(rng, keys, Self::settings())
-            });
-        self.world.add_seal_key(client.account());
+        let client = self.fresh_client();
         std::mem::replace(&mut self.users[i].client, client)
     }
 

@@ -92,16 +92,7 @@ impl<S: Store> Server<S> {
             .store
             .insert_if_absent(&key, &stored.to_bytes(), Some(kept_until), now)?
         {
-            let record = HandleRecord {
-                token_id: id,
-                recipient: call.recipient,
-            };
-            self.store.put(
-                &handle_key(&handle),
-                &record.to_bytes(),
-                Some(kept_until),
-                now,
-            )?;
+            self.put_handle(&handle, id, call.recipient, kept_until, now)?;
             outputs.push(Output::Deliver {
                 recipient: call.recipient,
                 delivery: Delivery::ColdCall {
@@ -125,16 +116,7 @@ impl<S: Store> Server<S> {
                 payload_digest: d,
             } if recipient == call.recipient && d == payload_digest => {
                 // Repair the handle record in case the first attempt stopped before writing it.
-                let record = HandleRecord {
-                    token_id: id,
-                    recipient,
-                };
-                self.store.put(
-                    &handle_key(&handle),
-                    &record.to_bytes(),
-                    Some(kept_until),
-                    now,
-                )?;
+                self.put_handle(&handle, id, recipient, kept_until, now)?;
                 Ok(Response::ColdCallAccepted { duplicate: true })
             }
             TokenState::Released {
@@ -145,6 +127,28 @@ impl<S: Store> Server<S> {
             }
             _ => Err(Refusal::new(ErrorCode::TokenSpent, "token already spent")),
         }
+    }
+
+    /// Writes the handle record: which token `handle` releases, and for whom.
+    fn put_handle(
+        &self,
+        handle: &DeliveryHandle,
+        token_id: [u8; 32],
+        recipient: AccountId,
+        kept_until: Time,
+        now: Time,
+    ) -> Result<(), Refusal> {
+        let record = HandleRecord {
+            token_id,
+            recipient,
+        };
+        self.store.put(
+            &handle_key(handle),
+            &record.to_bytes(),
+            Some(kept_until),
+            now,
+        )?;
+        Ok(())
     }
 
     pub(super) fn release(
