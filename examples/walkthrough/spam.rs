@@ -93,13 +93,16 @@ impl Walk {
         let start = self.world.now;
         let stats = self.run_clock(start + 3 * DAY)?;
         let counts = self.users[s].client.token_counts();
-        if counts.available != 0 || counts.attached != 5 || stats.early[s] == 0 {
+        // A renewal check may be waiting for its time when the clock stops: its token counts as
+        // renewing until the answer (not_released) makes it attached again.
+        let spent = counts.attached + counts.renewing;
+        if counts.available != 0 || counts.in_flight != 0 || spent != 5 || stats.early[s] == 0 {
             return Err(fail(format!(
-                "mallory should have 5 attached tokens and failed renewals, has {counts:?} after {} checks",
+                "mallory should have 5 spent tokens and failed renewals, has {counts:?} after {} checks",
                 stats.early[s]
             )));
         }
-        say!(self, "  three days later: {} renewal checks by mallory, all not_released; tokens: 0 available, 5 attached", stats.early[s]);
+        say!(self, "  three days later: {} renewal checks by mallory, all not_released; tokens: 0 available, 5 spent ({} of them with a check under way)", stats.early[s], counts.renewing);
 
         // Re-registering the number with a fresh identity gives a certificate but no tokens.
         let previous = self.new_identity(s);
