@@ -292,12 +292,7 @@ fn a_client_whose_cold_call_response_was_lost_until_after_the_release_renews_its
         .iter()
         .any(|e| matches!(e, Event::ColdCallSent { .. })));
     assert_eq!(alice.token_counts().attached, 1);
-    world.advance(&mut alice, 2 * 3600);
-    assert!(events(&mut alice)
-        .iter()
-        .any(|e| matches!(e, Event::TokenRenewed)));
-    let counts = alice.token_counts();
-    assert_eq!((counts.available, counts.total()), (tokens, tokens));
+    renews_within_two_hours(&mut world, &mut alice, tokens);
 }
 
 #[test]
@@ -333,12 +328,7 @@ fn a_token_spent_by_a_copy_of_the_wallet_is_not_reused_but_renewed_once_released
         .accept(&mut world.rng, world.now, alice.account())
         .unwrap();
     world.advance(&mut carol, 2 * 3600);
-    world.advance(&mut alice, 2 * 3600);
-    assert!(events(&mut alice)
-        .iter()
-        .any(|e| matches!(e, Event::TokenRenewed)));
-    let counts = alice.token_counts();
-    assert_eq!((counts.available, counts.total()), (tokens, tokens));
+    renews_within_two_hours(&mut world, &mut alice, tokens);
 }
 
 #[test]
@@ -495,4 +485,16 @@ fn a_refused_exchange_leaves_the_token_available_and_is_not_retried_at_once() {
     world.advance(&mut alice, 1802);
     assert_eq!(refused(&mut alice), tokens);
     assert_eq!(alice.token_counts().available, tokens);
+}
+
+/// `client`'s next renewal check, within two hours, renews its spent token: it then holds
+/// `tokens`, all available.
+#[track_caller]
+fn renews_within_two_hours(world: &mut World, client: &mut Client, tokens: usize) {
+    world.advance(client, 2 * 3600);
+    assert!(events(client)
+        .iter()
+        .any(|e| matches!(e, Event::TokenRenewed)));
+    let counts = client.token_counts();
+    assert_eq!((counts.available, counts.total()), (tokens, tokens));
 }
