@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the postgres store (issue 15).

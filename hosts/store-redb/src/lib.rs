@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the redb store (issue 15).

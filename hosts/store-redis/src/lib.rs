@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the redis store (issue 15).
