@@ -6,6 +6,8 @@
 //! two operations (and, for Redis Cluster, a master failed over). An [`Engine`] gives the suite
 //! the handles it needs for that.
 
+pub mod engines;
+
 use blindpost::store::{Store, StoreError};
 
 /// A running database engine the suite can open stores on and disturb.
@@ -33,4 +35,10 @@ pub trait Engine: Sync {
     /// Cuts every client connection the engine holds now, as a network failure would. Returns
     /// `false` if the engine has no connections (an embedded store).
     fn kill_connections(&self) -> Result<bool, String>;
+
+    /// Fails a primary over to its replica while clients keep running (Redis Cluster). Returns
+    /// `false` if the engine has no replicas.
+    fn fail_over(&self) -> Result<bool, String> {
+        Ok(false)
+    }
 }

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the embedded engine (issue 15).

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the postgres engine (issue 15).

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the redis_cluster engine (issue 15).
