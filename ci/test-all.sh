@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, docs, unit/integration/property tests and
-# test vectors, a small walkthrough, the uniffi bindings in Kotlin, Swift and Python, a fuzz
-# smoke run, and the no_std build check.
+# test vectors, the store suite on PostgreSQL and a Redis Cluster (started and stopped here), a
+# small walkthrough, the uniffi bindings in Kotlin, Swift and Python, a fuzz smoke run, and the
+# no_std build check.
 # README.md names this as the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,16 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "docs: every public item documented, every intra-doc link resolves"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 
-step "tests"
+step "engines: PostgreSQL and a Redis Cluster on loopback for the store suite (ci/engines.sh)"
+# Stopped on every exit, a failed test included.
+trap 'bash ci/engines.sh stop' EXIT
+bash ci/engines.sh start
+set -a
+# shellcheck source=/dev/null
+. target/engines/env
+set +a
+
+step "tests (the store suite runs on the embedded store, PostgreSQL and Redis Cluster)"
 cargo test --workspace
 
 step "walkthrough (small population)"
