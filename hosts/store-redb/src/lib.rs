@@ -94,7 +94,9 @@ impl RedbStore {
         })?;
         let txn = db.begin_write().map_err(failed("begin the setup"))?;
         {
-            let mut meta = txn.open_table(META).map_err(failed("open the meta table"))?;
+            let mut meta = txn
+                .open_table(META)
+                .map_err(failed("open the meta table"))?;
             let format = meta
                 .get(FORMAT_KEY)
                 .map_err(failed("read the format"))?
@@ -336,7 +338,9 @@ mod tests {
         let now = Time::from_unix_secs(1);
         assert!(store.get(b"bad", now).is_err());
         assert!(store.insert_if_absent(b"bad", b"v", None, now).is_err());
-        assert!(store.replace_if_matches(b"bad", b"v", b"w", None, now).is_err());
+        assert!(store
+            .replace_if_matches(b"bad", b"v", b"w", None, now)
+            .is_err());
         assert!(store.delete_if_matches(b"bad", b"v", now).is_err());
         assert!(store.add_within_limit(b"bad", 1, 9, None, now).is_err());
         assert!(store.purge_expired(now).is_err());

@@ -70,13 +70,20 @@ mod tests {
 
     #[test]
     fn encodings_round_trip_and_keep_every_expiry_apart_from_never() {
-        for expires_at in [None, Some(Time::EPOCH), Some(Time::from_unix_secs(7)), Some(Time::MAX)] {
+        for expires_at in [
+            None,
+            Some(Time::EPOCH),
+            Some(Time::from_unix_secs(7)),
+            Some(Time::MAX),
+        ] {
             let bytes = Record::encode(b"value", expires_at);
             let record = Record::decode(&bytes).unwrap();
             assert_eq!(record.expires_at, expires_at);
             assert_eq!(record.value, b"value");
         }
-        assert!(Record::decode(&Record::encode(b"", None)).unwrap().live(Time::MAX));
+        assert!(Record::decode(&Record::encode(b"", None))
+            .unwrap()
+            .live(Time::MAX));
         assert!(!Record::decode(&Record::encode(b"", Some(Time::MAX)))
             .unwrap()
             .live(Time::MAX));
@@ -84,7 +91,12 @@ mod tests {
 
     #[test]
     fn short_records_and_unknown_flags_are_errors() {
-        for bytes in [&[][..], &[0; 8][..], &[2; 9][..], &[0, 0, 0, 0, 0, 0, 0, 0, 1][..]] {
+        for bytes in [
+            &[][..],
+            &[0; 8][..],
+            &[2; 9][..],
+            &[0, 0, 0, 0, 0, 0, 0, 0, 1][..],
+        ] {
             assert!(Record::decode(bytes).is_err(), "{bytes:?} decoded");
         }
     }

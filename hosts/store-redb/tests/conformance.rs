@@ -36,8 +36,14 @@ fn a_reopened_file_holds_everything_written_before() {
         store.put(b"gone", b"soon", Some(now + 1), now).unwrap();
     }
     let store = RedbStore::open(&path).unwrap();
-    assert_eq!(store.get(b"kept", now).unwrap().as_deref(), Some(&b"forever"[..]));
-    assert_eq!(store.get(b"spent", now).unwrap().as_deref(), Some(&b"token"[..]));
+    assert_eq!(
+        store.get(b"kept", now).unwrap().as_deref(),
+        Some(&b"forever"[..])
+    );
+    assert_eq!(
+        store.get(b"spent", now).unwrap().as_deref(),
+        Some(&b"token"[..])
+    );
     assert_eq!(read_counter(&store, b"count", now).unwrap(), 3);
     assert!(!store
         .insert_if_absent(b"spent", b"again", Some(now + 60), now)
@@ -61,13 +67,18 @@ fn a_second_open_of_an_open_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.redb");
     let first = RedbStore::open(&path).unwrap();
-    let error = RedbStore::open(&path).err().expect("the second open is refused");
+    let error = RedbStore::open(&path)
+        .err()
+        .expect("the second open is refused");
     assert!(error.message.contains("already open"), "{error}");
     // The first handle is unharmed, and the file opens again once it is closed.
     first.put(b"k", b"v", None, Time::EPOCH).unwrap();
     drop(first);
     let again = RedbStore::open(&path).unwrap();
-    assert_eq!(again.get(b"k", Time::EPOCH).unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(
+        again.get(b"k", Time::EPOCH).unwrap().as_deref(),
+        Some(&b"v"[..])
+    );
 }
 
 #[test]
@@ -75,6 +86,8 @@ fn a_file_that_is_not_a_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("not-a-store");
     std::fs::write(&path, b"this is not a redb file, just some bytes ....").unwrap();
-    let error = RedbStore::open(&path).err().expect("a foreign file is refused");
+    let error = RedbStore::open(&path)
+        .err()
+        .expect("a foreign file is refused");
     assert!(error.message.contains("cannot open"), "{error}");
 }

@@ -34,7 +34,9 @@ fn write_until_killed(path: &str) {
     let store = RedbStore::open(path).unwrap();
     let mut out = std::io::stdout().lock();
     for i in 0..ROUNDS {
-        assert!(store.insert_if_absent(&key(i), b"spent", None, NOW).unwrap());
+        assert!(store
+            .insert_if_absent(&key(i), b"spent", None, NOW)
+            .unwrap());
         store
             .add_within_limit(b"rounds", 1, u64::MAX, None, NOW)
             .unwrap();
@@ -84,7 +86,10 @@ fn a_killed_writer_loses_nothing_it_acknowledged() {
     }
     child.kill().unwrap(); // SIGKILL: no destructor, no close, no flush runs in the child.
     let status = child.wait().unwrap();
-    assert!(!status.success(), "the writer was killed, not finished: {status}");
+    assert!(
+        !status.success(),
+        "the writer was killed, not finished: {status}"
+    );
 
     let store = RedbStore::open(&path).unwrap();
     let acknowledged = last.unwrap() + 1;
