@@ -162,19 +162,26 @@ impl RedbStore {
     }
 }
 
-/// The live value under `key` in a table being written, copied out.
-fn live_value(
+/// A live entry copied out of a table being written (the table is then free to change).
+struct LiveEntry {
+    value: Vec<u8>,
+    expires_at: Option<Time>,
+}
+
+/// The live entry under `key` in a table being written.
+fn live_entry(
     table: &Table<&[u8], &[u8]>,
     key: &[u8],
     now: Time,
-) -> Result<Option<(Vec<u8>, Option<Time>)>, StoreError> {
+) -> Result<Option<LiveEntry>, StoreError> {
     let Some(bytes) = table.get(key).map_err(failed("read an entry"))? else {
         return Ok(None);
     };
     let record = Record::decode(bytes.value())?;
-    Ok(record
-        .live(now)
-        .then(|| (record.value.to_vec(), record.expires_at)))
+    Ok(record.live(now).then(|| LiveEntry {
+        value: record.value.to_vec(),
+        expires_at: record.expires_at,
+    }))
 }
 
 fn insert(
@@ -220,7 +227,7 @@ impl Store for RedbStore {
         now: Time,
     ) -> Result<bool, StoreError> {
         self.write(|table| {
-            if live_value(table, key, now)?.is_some() {
+            if live_entry(table, key, now)?.is_some() {
                 return Ok((false, false));
             }
             insert(table, key, value, expires_at)?;
@@ -237,7 +244,7 @@ impl Store for RedbStore {
         now: Time,
     ) -> Result<bool, StoreError> {
         self.write(|table| {
-            if live_value(table, key, now)?.is_none_or(|(v, _)| v != expected) {
+            if live_entry(table, key, now)?.is_none_or(|e| e.value != expected) {
                 return Ok((false, false));
             }
             insert(table, key, new, expires_at)?;
@@ -252,7 +259,7 @@ impl Store for RedbStore {
         now: Time,
     ) -> Result<bool, StoreError> {
         self.write(|table| {
-            if live_value(table, key, now)?.is_none_or(|(v, _)| v != expected) {
+            if live_entry(table, key, now)?.is_none_or(|e| e.value != expected) {
                 return Ok((false, false));
             }
             table.remove(key).map_err(failed("delete an entry"))?;
@@ -269,16 +276,16 @@ impl Store for RedbStore {
         now: Time,
     ) -> Result<Option<u64>, StoreError> {
         self.write(|table| {
-            let (current, expiry) = match live_value(table, key, now)? {
+            let (current, expiry) = match live_entry(table, key, now)? {
                 None => (0, expires_at),
-                Some((value, kept)) => {
-                    let bytes: [u8; 8] = value.as_slice().try_into().map_err(|_| {
+                Some(entry) => {
+                    let bytes: [u8; 8] = entry.value.as_slice().try_into().map_err(|_| {
                         StoreError::new(format!(
                             "redb store: counter value is {} bytes, not 8",
-                            value.len()
+                            entry.value.len()
                         ))
                     })?;
-                    (u64::from_be_bytes(bytes), kept)
+                    (u64::from_be_bytes(bytes), entry.expires_at)
                 }
             };
             let Some(next) = current.checked_add(amount).filter(|n| *n <= limit) else {
