@@ -9,7 +9,9 @@
 //! # Guarantees
 //! - **Durable on return.** Every operation that changes the store is one write transaction,
 //!   committed with immediate durability: when the call returns `Ok`, the change is on disk and a
-//!   process killed right afterwards (or a power cut) finds it when the file is opened again.
+//!   process killed right afterwards finds it when the file is opened again (the tests kill a
+//!   writer with SIGKILL). redb fsyncs before the commit returns, so a power cut keeps it too,
+//!   as far as the disk honours fsync. Writes are serialised, one fsync each.
 //! - **Atomic.** Each method reads and writes inside one transaction; redb runs one write
 //!   transaction at a time, so compare-and-swap, insert-if-absent and bounded counters hold from
 //!   any number of threads sharing one [`RedbStore`].
@@ -18,9 +20,13 @@
 //! - **One process.** redb locks the file: a second [`RedbStore::open`] of a file already open
 //!   (from this or another process) fails with an error instead of sharing it. Share one
 //!   `RedbStore` (it is `Send + Sync`) between a server's threads.
-//! - **Failures.** An `Err` means the transaction did not commit: nothing changed. A record this
-//!   crate did not write (wrong length, unknown expiry flag) is reported as an error, never a
-//!   panic.
+//! - **Failures.** An `Err` before the commit (a bad record, a failed read) changed nothing: the
+//!   transaction is aborted. An `Err` from the commit itself (an I/O error while writing or
+//!   syncing) is ambiguous: the change may be in the file when it is opened again, and this
+//!   handle refuses every later write (redb's "previous I/O error") until the file is reopened.
+//!   The server answers such a request with an internal error; at worst a counter counted an
+//!   attempt that did not complete, which only tightens a limit. A record this crate did not
+//!   write (wrong length, unknown expiry flag) is an error, never a panic.
 //!
 //! # Opening
 //! ```no_run
