@@ -58,7 +58,8 @@ use blindpost::Time;
 use record::Record;
 use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use redb::{Table, TableDefinition};
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// Every entry: key to [`Record`] bytes (expiry, then value).
 const ENTRIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blindpost_entries");
@@ -71,6 +72,16 @@ const FORMAT: u64 = 1;
 /// A [`Store`] in one redb file, durable when each call returns (see the crate docs).
 pub struct RedbStore {
     db: Database,
+    path: PathBuf,
+}
+
+/// Names the file, for logs.
+impl fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedbStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Wraps a redb error with what the store was doing.
@@ -125,7 +136,15 @@ impl RedbStore {
                 .map_err(failed("create the entries table"))?;
         }
         txn.commit().map_err(failed("commit the setup"))?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The file this store was opened on.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Every live entry at `now`, in key order: for operators inspecting a store, and for tests.

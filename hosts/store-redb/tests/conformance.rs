@@ -67,6 +67,8 @@ fn a_second_open_of_an_open_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.redb");
     let first = RedbStore::open(&path).unwrap();
+    assert_eq!(first.path(), path);
+    assert!(format!("{first:?}").contains("store.redb"));
     let error = RedbStore::open(&path)
         .err()
         .expect("the second open is refused");
