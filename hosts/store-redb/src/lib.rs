@@ -391,7 +391,7 @@ mod tests {
         txn.open_table(META).unwrap().insert(FORMAT_KEY, 2).unwrap();
         txn.commit().unwrap();
         drop(db);
-        let error = RedbStore::open(&path).err().unwrap();
+        let error = RedbStore::open(&path).unwrap_err();
         assert!(error.message.contains("layout version 2"), "{error}");
     }
 }

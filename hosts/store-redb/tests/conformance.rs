@@ -69,9 +69,7 @@ fn a_second_open_of_an_open_file_is_refused() {
     let first = RedbStore::open(&path).unwrap();
     assert_eq!(first.path(), path);
     assert!(format!("{first:?}").contains("store.redb"));
-    let error = RedbStore::open(&path)
-        .err()
-        .expect("the second open is refused");
+    let error = RedbStore::open(&path).expect_err("the second open is refused");
     assert!(error.message.contains("already open"), "{error}");
     // The first handle is unharmed, and the file opens again once it is closed.
     first.put(b"k", b"v", None, Time::EPOCH).unwrap();
@@ -88,8 +86,6 @@ fn a_file_that_is_not_a_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("not-a-store");
     std::fs::write(&path, b"this is not a redb file, just some bytes ....").unwrap();
-    let error = RedbStore::open(&path)
-        .err()
-        .expect("a foreign file is refused");
+    let error = RedbStore::open(&path).expect_err("a foreign file is refused");
     assert!(error.message.contains("cannot open"), "{error}");
 }
