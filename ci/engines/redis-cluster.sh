@@ -65,16 +65,35 @@ wait_for() { # seconds, description, command...
 }
 
 node_up() { [ "$(cli "$1" ping 2>/dev/null)" = PONG ]; }
-node_ok() { cli "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
+# Outputs are captured before grep: with pipefail, `grep -q` closing the pipe early would make
+# redis-cli die of SIGPIPE and the test fail at random.
+node_ok() { local info; info="$(cli "$1" cluster info 2>/dev/null)" && grep -q '^cluster_state:ok' <<<"$info"; }
+role_is() { local info; info="$(cli "$1" info replication 2>/dev/null)" && grep -q "^role:$2" <<<"$info"; }
 replica_synced() { # a master, or a replica whose link to its master is up
     local info; info="$(cli "$1" info replication 2>/dev/null)" || return 1
     grep -q '^role:master' <<<"$info" || grep -q '^master_link_status:up' <<<"$info"
 }
+# Each node's view of which node is master and which replica, in one line.
+roles_seen_by() {
+    local nodes; nodes="$(cli "$1" cluster nodes 2>/dev/null)" || return 1
+    awk '{ split($3, f, ","); r = "?"; for (i in f) if (f[i] == "master" || f[i] == "slave") r = f[i]; print $1, r, $4 }' <<<"$nodes" | sort | tr '\n' ' '
+}
+views_agree() {
+    local p first="" view
+    for p in $(ports); do
+        view="$(roles_seen_by "$p")" || return 1
+        [ -n "$first" ] || first="$view"
+        [ "$view" = "$first" ] || return 1
+    done
+}
 all_ok() {
+    views_agree || return 1
     local p
     for p in $(ports); do node_ok "$p" && replica_synced "$p" || return 1; done
     # each master sees its replica again
-    [ "$(for p in $(ports); do cli "$p" info replication; done | grep -c '^role:slave')" -eq 3 ]
+    local replicas=0
+    for p in $(ports); do role_is "$p" slave && replicas=$((replicas + 1)); done
+    [ "$replicas" -eq 3 ]
 }
 
 cmd_start() {
@@ -128,13 +147,25 @@ cmd_restart_node() {
 }
 
 cmd_failover() {
-    local p replica=""
+    # Redis refuses a new election in a shard for a while after the last one (twice the node
+    # timeout), so skip the shard failed over last time when another one is available.
+    local p replica="" last info
+    last="$(cat "$DIR/last-failover" 2>/dev/null || true)"
     for p in $(ports); do
-        if cli "$p" info replication | grep -q '^role:slave'; then replica="$p"; break; fi
+        info="$(cli "$p" info replication 2>/dev/null)" || continue
+        grep -q '^role:slave' <<<"$info" || continue
+        [ -n "$replica" ] || replica="$p"
+        if ! grep -q "^master_port:${last:-none}\s*$" <<<"$info"; then replica="$p"; break; fi
     done
     [ -n "$replica" ] || die "no replica found"
-    cli "$replica" cluster failover >/dev/null
-    wait_for 30 "$replica to become a master" sh -c "redis-cli -h 127.0.0.1 -p $replica info replication | grep -q '^role:master'"
+    echo "$replica" > "$DIR/last-failover"
+    # Redis gives up a manual failover after 5 s if the master does not answer; ask again then.
+    local attempt
+    for attempt in 1 2 3; do
+        cli "$replica" cluster failover >/dev/null
+        for _ in $(seq 60); do role_is "$replica" master && break 2; sleep 0.2; done
+    done
+    role_is "$replica" master || die "$replica did not become a master"
     wait_for 60 "cluster_state:ok after the failover" all_ok
     echo "failed over to $replica"
 }

@@ -39,7 +39,10 @@
 //!   [`Options::write_retry_budget`]. A dropped connection or a timeout after a write was sent is
 //!   ambiguous and returned as a [`StoreError`]; the caller must assume nothing. A counter
 //!   increment the caller repeats after such a failure may count twice, which only tightens a
-//!   limit.
+//!   limit. A planned failover (`CLUSTER FAILOVER`) can also end a write this way: its `WAIT`
+//!   on the old master is unblocked when that node becomes a replica. A pooled connection idle
+//!   for a second is checked with `PING` before it carries a write, so a restart of the engine
+//!   between two operations does not fail the next write.
 //! - **`purge_expired` and `entry_count`** `SCAN` every master for the namespace's keys (a
 //!   failover during the scan may make it miss keys; the next purge finds them). Each purge
 //!   deletion is the purge script, which re-checks expiry atomically.
@@ -54,7 +57,7 @@ use blindpost::store::{Store, StoreError};
 use blindpost::Time;
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
-use redis::{ErrorKind, RedisError, ServerErrorKind, Value};
+use redis::{ConnectionLike, ErrorKind, RedisError, ServerErrorKind, Value};
 use scripts::Scripts;
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
@@ -94,6 +97,13 @@ impl Default for Options {
 /// Engine TTLs at or beyond this (about 100 years) are not set: the entry is kept until purged.
 const LONGEST_ENGINE_TTL_MS: u64 = 100 * 365 * 24 * 60 * 60 * 1000;
 
+/// A pooled connection idle this long is checked (`PING` to each node) before it carries a
+/// write, so a write is not lost to a socket the engine closed meanwhile (a restart).
+const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(1);
+
+/// Idle connections and when each was last used.
+type Pool = Mutex<Vec<(ClusterConnection, Instant)>>;
+
 /// Length of the header before each stored value: a flag byte and the expiry.
 const HEADER_LEN: usize = 9;
 
@@ -101,8 +111,8 @@ const HEADER_LEN: usize = 9;
 pub struct RedisClusterStore {
     reads: ClusterClient,
     writes: ClusterClient,
-    read_pool: Mutex<Vec<ClusterConnection>>,
-    write_pool: Mutex<Vec<ClusterConnection>>,
+    read_pool: Pool,
+    write_pool: Pool,
     /// `bp:<hex(prefix)>:`, the start of every key of this namespace.
     key_prefix: Vec<u8>,
     scripts: Scripts,
@@ -160,13 +170,18 @@ impl RedisClusterStore {
         full
     }
 
-    fn take(
-        &self,
-        pool: &Mutex<Vec<ClusterConnection>>,
-        client: &ClusterClient,
-    ) -> Result<ClusterConnection, StoreError> {
-        if let Some(conn) = lock(pool).pop() {
-            return Ok(conn);
+    fn take(&self, pool: &Pool, client: &ClusterClient) -> Result<ClusterConnection, StoreError> {
+        loop {
+            // Pop in its own statement so the pool is unlocked while the connection is checked.
+            let popped = lock(pool).pop();
+            let Some((mut conn, last_used)) = popped else {
+                break;
+            };
+            if last_used.elapsed() < IDLE_BEFORE_CHECK
+                || ConnectionLike::check_connection(&mut conn)
+            {
+                return Ok(conn);
+            }
         }
         client
             .get_connection()
@@ -175,10 +190,10 @@ impl RedisClusterStore {
 
     /// Returns a connection that finished its command cleanly; one that failed is dropped
     /// instead, since it may hold a stale slot map or a half-read reply.
-    fn give_back(&self, pool: &Mutex<Vec<ClusterConnection>>, conn: ClusterConnection) {
+    fn give_back(&self, pool: &Pool, conn: ClusterConnection) {
         let mut pool = lock(pool);
         if pool.len() < self.options.pool_size {
-            pool.push(conn);
+            pool.push((conn, Instant::now()));
         }
     }
 
@@ -219,7 +234,14 @@ impl RedisClusterStore {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(500));
                 }
-                Err(e) => return Err(failure(what, &e)),
+                Err(e) => {
+                    if e.is_io_error() {
+                        // Whatever cut this connection (a restart, a network failure) most
+                        // likely cut the idle ones too.
+                        lock(&self.write_pool).clear();
+                    }
+                    return Err(failure(what, &e));
+                }
             }
         }
     }
@@ -568,7 +590,7 @@ fn masters_of(reply: &Value) -> Result<Vec<(String, u16)>, StoreError> {
     Ok(masters)
 }
 
-fn lock(pool: &Mutex<Vec<ClusterConnection>>) -> MutexGuard<'_, Vec<ClusterConnection>> {
+fn lock(pool: &Pool) -> MutexGuard<'_, Vec<(ClusterConnection, Instant)>> {
     // The pool is only pushed to and popped from; a panic elsewhere cannot leave it torn.
     pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
