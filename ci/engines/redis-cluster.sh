@@ -5,6 +5,8 @@
 #   stop             shut every node down (idempotent, also after a failed start)
 #   restart          graceful SHUTDOWN (flushes the AOF) of every node, start them again, wait ok
 #   restart-node P   the same for the node on port P
+#   stop-node P      shut the node on port P down (the cluster stays up while P is a replica)
+#   start-node P     start it again and wait for cluster_state:ok
 #   failover         CLUSTER FAILOVER on one replica, wait until it is a master and the cluster is ok
 # Persistence: appendonly yes, appendfsync everysec (what Redis' persistence docs recommend).
 set -euo pipefail
@@ -141,9 +143,13 @@ cmd_restart() {
 
 cmd_restart_node() {
     local port="${1:?restart-node needs a port}"
-    grep -qw "$port" "$PORTS_FILE" || die "$port is not a node of this cluster"
+    own_port "$port"
     stop_node "$port"; start_node "$port"
     wait_for 90 "cluster_state:ok after restarting $port" all_ok
+}
+
+own_port() {
+    grep -qw "${1:-}" "$PORTS_FILE" 2>/dev/null || die "'${1:-}' is not a node of this cluster"
 }
 
 cmd_failover() {
@@ -175,6 +181,8 @@ case "${1:-}" in
     stop) cmd_stop ;;
     restart) cmd_restart ;;
     restart-node) cmd_restart_node "${2:-}" ;;
+    stop-node) own_port "${2:-}"; stop_node "$2" ;;
+    start-node) own_port "${2:-}"; start_node "$2"; wait_for 90 "cluster_state:ok after starting $2" all_ok ;;
     failover) cmd_failover ;;
-    *) die "usage: $0 start|stop|restart|restart-node PORT|failover" ;;
+    *) die "usage: $0 start|stop|restart|restart-node PORT|stop-node PORT|start-node PORT|failover" ;;
 esac

@@ -3,6 +3,7 @@
 
 use blindpost::store::{read_counter, Store};
 use blindpost::Time;
+use blindpost_store_redis::RedisClusterStore;
 use blindpost_store_suite::engines::redis_cluster::{self, RedisClusterEngine};
 use blindpost_store_suite::{conversation, process_race, require, run_suite, Engine};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -214,5 +215,99 @@ fn acknowledged_writes_survive_a_restart_of_every_node() {
         }
         assert_eq!(read_counter(&reopened, b"count", now).unwrap(), 7);
         assert_eq!(reopened.entry_count().unwrap(), 51);
+    }
+}
+
+/// A replica of one master and that master's port, read from the nodes' `INFO replication`.
+fn a_replica_and_its_master(engine: &RedisClusterEngine) -> (u16, u16) {
+    for node in engine.nodes() {
+        let mut conn = redis::Client::open(node.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let info: String = redis::cmd("INFO")
+            .arg("replication")
+            .query(&mut conn)
+            .unwrap();
+        if info.lines().any(|l| l.trim() == "role:slave") {
+            let field = |name: &str| {
+                info.lines()
+                    .find_map(|l| l.trim().strip_prefix(name))
+                    .unwrap()
+                    .parse::<u16>()
+                    .unwrap()
+            };
+            let replica = node.rsplit(':').next().unwrap().parse().unwrap();
+            return (replica, field("master_port:"));
+        }
+    }
+    panic!("no replica in the cluster");
+}
+
+/// The stored key of `key` in a namespace (the layout the crate docs give).
+fn redis_key(namespace: &str, key: &[u8]) -> Vec<u8> {
+    let mut full = b"bp:".to_vec();
+    for b in namespace.as_bytes() {
+        full.extend_from_slice(format!("{b:02x}").as_bytes());
+    }
+    full.push(b':');
+    full.extend_from_slice(key);
+    full
+}
+
+/// With a master's only replica down, every write to that master's keys fails (no replica
+/// acknowledged it, so it may be lost with the master), and writes to the other masters
+/// succeed; without `WAIT` the same writes all succeed.
+#[test]
+fn a_write_no_replica_acknowledged_is_a_failure() {
+    let Some((_cluster, engine)) = engine() else {
+        return;
+    };
+    let namespace = fresh("wait");
+    let fast = blindpost_store_redis::Options {
+        replica_acks: Some(std::time::Duration::from_millis(100)),
+        ..Default::default()
+    };
+    let store =
+        RedisClusterStore::connect_with(engine.nodes(), namespace.as_bytes(), fast).unwrap();
+    let unsafe_store = RedisClusterStore::connect_with(
+        engine.nodes(),
+        fresh("nowait").as_bytes(),
+        blindpost_store_redis::Options {
+            replica_acks: None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (replica, master) = a_replica_and_its_master(&engine);
+    let mut on_master = redis::Client::open(format!("redis://127.0.0.1:{master}"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let now = Time::from_unix_secs(10);
+    engine.stop_node(replica).unwrap();
+    let outcomes: Vec<(bool, bool, bool)> = (0..60)
+        .map(|k| {
+            let key = format!("key-{k}");
+            // A plain GET on the master answers MOVED unless the master owns the key's slot.
+            let owned = redis::cmd("GET")
+                .arg(redis_key(&namespace, key.as_bytes()))
+                .query::<Option<Vec<u8>>>(&mut on_master)
+                .is_ok();
+            let waited = store
+                .insert_if_absent(key.as_bytes(), b"v", None, now)
+                .is_ok();
+            let unwaited = unsafe_store.insert_if_absent(key.as_bytes(), b"v", None, now);
+            (owned, waited, unwaited == Ok(true))
+        })
+        .collect();
+    engine.start_node(replica).unwrap();
+    assert!(outcomes.iter().any(|o| o.0), "no key on master {master}");
+    for (k, (owned, waited, unwaited)) in outcomes.into_iter().enumerate() {
+        assert_eq!(
+            waited, !owned,
+            "key-{k}: owned by the master without a replica: {owned}"
+        );
+        assert!(unwaited, "key-{k}: the write without WAIT failed");
     }
 }

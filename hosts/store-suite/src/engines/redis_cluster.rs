@@ -31,6 +31,16 @@ impl RedisClusterEngine {
         &self.nodes
     }
 
+    /// Shuts the node on `port` down (the cluster stays up while that node is a replica).
+    pub fn stop_node(&self, port: u16) -> Result<(), String> {
+        self.control(&["stop-node", &port.to_string()])
+    }
+
+    /// Starts the node on `port` again and waits until the cluster is whole.
+    pub fn start_node(&self, port: u16) -> Result<(), String> {
+        self.control(&["start-node", &port.to_string()])
+    }
+
     /// Runs the control script with `args`; its output goes to the error on failure.
     fn control(&self, args: &[&str]) -> Result<(), String> {
         let (program, fixed) = self
