@@ -9,6 +9,11 @@
 #   start-node P     start it again and wait for cluster_state:ok
 #   failover         CLUSTER FAILOVER on one replica, wait until it is a master and the cluster is ok
 # Persistence: appendonly yes, appendfsync everysec (what Redis' persistence docs recommend).
+# Redis writes the AOF before it answers, so a killed redis-server loses nothing; a crash of the
+# machine (power, kernel) can lose the last second that was not yet fsynced. The store waits for
+# a replica (WAIT 1) after each write, so losing an acknowledged write takes both a master's and
+# its replica's machines crashing within that second; `appendfsync always` closes that window
+# at the cost of an fsync per write.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

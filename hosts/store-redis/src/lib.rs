@@ -24,9 +24,11 @@
 //!   again). `WAIT` does not make Redis strongly consistent: a failover that promotes a replica
 //!   which had not received a write still loses it, but with `WAIT 1` and one replica per master
 //!   that replica is the one that acknowledged. Each node's AOF (`appendonly yes`, `appendfsync
-//!   everysec`, the configuration Redis' persistence docs recommend) may lose the last second of
-//!   writes if a node's machine crashes; losing that needs the master and its replica to crash
-//!   within the same second.
+//!   everysec`, the configuration Redis' persistence docs recommend) is written before Redis
+//!   answers, so a killed Redis process loses nothing, but a crash of a node's machine may lose
+//!   the last second of writes not yet fsynced; losing an acknowledged write then needs the
+//!   master's and its replica's machines to crash within that second (run them on different
+//!   machines, or choose `appendfsync always`).
 //! - **Reads may see unreplicated data.** A read (or a conditional write that changed nothing)
 //!   may observe another client's write before a replica has it; if the master then fails before
 //!   replicating it, that write is lost although it was observed.
