@@ -179,8 +179,16 @@ fn bits(n: u64) -> i64 {
     i64::from_ne_bytes(n.to_ne_bytes())
 }
 
-fn failure(context: &str, error: impl core::fmt::Display) -> StoreError {
-    StoreError::new(format!("postgres {context}: {error}"))
+/// A [`StoreError`] naming the operation and the whole cause chain (`postgres::Error` alone
+/// says only "db error"; the server's message is its source).
+fn failure(context: &str, error: impl std::error::Error) -> StoreError {
+    let mut message = format!("postgres {context}: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    StoreError::new(message)
 }
 
 impl PostgresStore {

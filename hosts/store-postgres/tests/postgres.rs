@@ -123,3 +123,36 @@ fn counters_use_all_64_bits() {
         Some(b"v".to_vec())
     );
 }
+
+#[test]
+fn cut_connections_are_replaced() {
+    let Some(url) = url() else { return };
+    // Only this test's connections are cut (the other tests run in parallel): they carry an
+    // application name of their own.
+    let separator = match (url.contains("://"), url.contains('?')) {
+        (false, _) => " ",
+        (true, false) => "?",
+        (true, true) => "&",
+    };
+    let url = format!("{url}{separator}application_name=blindpost_cut_test");
+    let store = PostgresStore::connect(&url, &fresh_table("cut")).unwrap();
+    let at = Time::from_unix_secs(1);
+    store.put(b"k", b"v", None, at).unwrap();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for round in 0..3u8 {
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE application_name = 'blindpost_cut_test' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap();
+        // The pool tests a connection before handing it out, so the dead one is replaced.
+        assert_eq!(
+            store.get(b"k", at).unwrap(),
+            Some(b"v".to_vec()),
+            "round {round}"
+        );
+        assert!(store.insert_if_absent(&[round], b"x", None, at).unwrap());
+    }
+}

@@ -13,29 +13,43 @@ use blindpost::Time;
 use blindpost_store_postgres::PostgresStore;
 use blindpost_store_suite::engines::postgres::{self, PostgresEngine};
 use blindpost_store_suite::{conversation, process_race, require, run_suite, Engine};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 const VARIABLE: &str = "BLINDPOST_POSTGRES_URL";
 
-fn engine() -> Option<PostgresEngine> {
-    require(postgres::from_env(), VARIABLE)
+/// Tests here crash the server and cut every connection to the database, so they take turns.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The engine and the turn to use it, or `None` when the test is skipped.
+fn engine() -> Option<(PostgresEngine, MutexGuard<'static, ()>)> {
+    let engine = require(postgres::from_env(), VARIABLE)?;
+    let turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Some((engine, turn))
 }
 
 #[test]
 fn suite() {
-    let Some(engine) = engine() else { return };
+    let Some((engine, _turn)) = engine() else {
+        return;
+    };
     run_suite(&engine).unwrap();
 }
 
 #[test]
 fn postgres_process_race() {
-    let Some(engine) = engine() else { return };
+    let Some((engine, _turn)) = engine() else {
+        return;
+    };
     process_race(&engine, "postgres_process_race").unwrap();
 }
 
 #[test]
 fn a_conversation_on_postgres() {
-    let Some(engine) = engine() else { return };
+    let Some((engine, _turn)) = engine() else {
+        return;
+    };
     let store = engine.open(&namespace("conversation")).unwrap();
     let done = conversation(store).unwrap();
     assert!(done.deliveries > 0, "{done:?}");
@@ -134,7 +148,9 @@ impl Store for Inspected {
 
 #[test]
 fn a_token_spent_before_a_crash_stays_spent() {
-    let Some(engine) = engine() else { return };
+    let Some((engine, _turn)) = engine() else {
+        return;
+    };
     let ns = namespace("spent_token");
     let config = ServerConfig::default();
 
