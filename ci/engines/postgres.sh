@@ -3,7 +3,7 @@
 #   start    initdb if needed, start on a free loopback port, create database `blindpost`,
 #            wait until ready, write target/engines/postgres.env
 #   stop     fast shutdown (idempotent, also after a failed start)
-#   restart  stop then start on the same data and port
+#   restart  fast shutdown then start on the same data and port
 #   crash    SIGKILL the postmaster, then start again (crash recovery)
 # PostgreSQL refuses to run as root: the server runs as the Debian `postgres` user.
 set -euo pipefail
@@ -97,7 +97,8 @@ ENV
     echo "postgres: ready on 127.0.0.1:$port, data in $dir" >&2
 }
 
-stop() {
+# Stops the server and keeps its port (restart reuses it: the env file stays valid).
+stop_server() {
     [ -s "$DATA_FILE" ] || return 0
     local dir bin
     dir=$(cat "$DATA_FILE")
@@ -125,10 +126,16 @@ crash() {
     start
 }
 
+# Stops the server; the next start picks a fresh free port.
+stop() {
+    stop_server
+    rm -f "$PORT_FILE"
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    restart) stop; start ;;
+    restart) stop_server; start ;;
     crash) crash ;;
     *) die "usage: $0 start|stop|restart|crash" ;;
 esac
