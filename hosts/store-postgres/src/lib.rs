@@ -32,7 +32,8 @@
 
 use blindpost::store::{Store, StoreError};
 use blindpost::Time;
-use postgres::NoTls;
+use postgres::types::{ToSql, Type};
+use postgres::{NoTls, Row};
 use r2d2_postgres::r2d2::{self, Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use std::time::Duration;
@@ -117,16 +118,16 @@ impl Statements {
             insert_if_absent: format!(
                 "INSERT INTO {t} AS t (key, value, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at \
-                 WHERE NOT {}",
+                 WHERE NOT {} RETURNING 1",
                 live(4)
             ),
             replace_if_matches: format!(
                 "UPDATE {t} t SET value = $3, expires_at = $4 \
-                 WHERE t.key = $1 AND t.value = $2 AND {}",
+                 WHERE t.key = $1 AND t.value = $2 AND {} RETURNING 1",
                 live(5)
             ),
             delete_if_matches: format!(
-                "DELETE FROM {t} t WHERE t.key = $1 AND t.value = $2 AND {}",
+                "DELETE FROM {t} t WHERE t.key = $1 AND t.value = $2 AND {} RETURNING 1",
                 live(3)
             ),
             // Absent (or expired): the counter starts at `amount` with the given expiry, if
@@ -144,7 +145,10 @@ impl Statements {
                 live = live(5),
                 sum_bytes = u64_as_bytes(&sum),
             ),
-            purge_expired: format!("DELETE FROM {t} WHERE expires_at <= $1"),
+            purge_expired: format!(
+                "WITH gone AS (DELETE FROM {t} WHERE expires_at <= $1 RETURNING 1) \
+                 SELECT count(*) FROM gone"
+            ),
             entry_count: format!("SELECT count(*) FROM {t}"),
         }
     }
@@ -289,13 +293,37 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Runs one statement of this store with explicitly typed parameters: one round trip, no
+    /// prepared statement to create and close.
+    fn run(
+        &self,
+        context: &str,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> Result<Vec<Row>, StoreError> {
+        self.conn()?
+            .query_typed(sql, params)
+            .map_err(|e| failure(context, e))
+    }
+}
+
+/// The single `bigint` a `count(*)` row holds, as a `usize`.
+fn count(context: &str, rows: &[Row]) -> Result<usize, StoreError> {
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::new(format!("postgres {context}: no count returned")))?;
+    usize::try_from(row.get::<_, i64>(0)).map_err(|e| failure(context, e))
+}
+
 impl Store for PostgresStore {
     fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
-        let row = self
-            .conn()?
-            .query_opt(&self.sql.get, &[&key, &secs(now)])
-            .map_err(|e| failure("get", e))?;
-        Ok(row.map(|r| r.get(0)))
+        let rows = self.run(
+            "get",
+            &self.sql.get,
+            &[(&key, Type::BYTEA), (&secs(now), Type::INT8)],
+        )?;
+        Ok(rows.first().map(|r| r.get(0)))
     }
 
     fn put(
@@ -305,9 +333,15 @@ impl Store for PostgresStore {
         expires_at: Option<Time>,
         _now: Time,
     ) -> Result<(), StoreError> {
-        self.conn()?
-            .execute(&self.sql.put, &[&key, &value, &expiry(expires_at)])
-            .map_err(|e| failure("put", e))?;
+        self.run(
+            "put",
+            &self.sql.put,
+            &[
+                (&key, Type::BYTEA),
+                (&value, Type::BYTEA),
+                (&expiry(expires_at), Type::INT8),
+            ],
+        )?;
         Ok(())
     }
 
@@ -318,14 +352,17 @@ impl Store for PostgresStore {
         expires_at: Option<Time>,
         now: Time,
     ) -> Result<bool, StoreError> {
-        let written = self
-            .conn()?
-            .execute(
-                &self.sql.insert_if_absent,
-                &[&key, &value, &expiry(expires_at), &secs(now)],
-            )
-            .map_err(|e| failure("insert_if_absent", e))?;
-        Ok(written == 1)
+        let rows = self.run(
+            "insert_if_absent",
+            &self.sql.insert_if_absent,
+            &[
+                (&key, Type::BYTEA),
+                (&value, Type::BYTEA),
+                (&expiry(expires_at), Type::INT8),
+                (&secs(now), Type::INT8),
+            ],
+        )?;
+        Ok(rows.len() == 1)
     }
 
     fn replace_if_matches(
@@ -336,14 +373,18 @@ impl Store for PostgresStore {
         expires_at: Option<Time>,
         now: Time,
     ) -> Result<bool, StoreError> {
-        let replaced = self
-            .conn()?
-            .execute(
-                &self.sql.replace_if_matches,
-                &[&key, &expected, &new, &expiry(expires_at), &secs(now)],
-            )
-            .map_err(|e| failure("replace_if_matches", e))?;
-        Ok(replaced == 1)
+        let rows = self.run(
+            "replace_if_matches",
+            &self.sql.replace_if_matches,
+            &[
+                (&key, Type::BYTEA),
+                (&expected, Type::BYTEA),
+                (&new, Type::BYTEA),
+                (&expiry(expires_at), Type::INT8),
+                (&secs(now), Type::INT8),
+            ],
+        )?;
+        Ok(rows.len() == 1)
     }
 
     fn delete_if_matches(
@@ -352,11 +393,16 @@ impl Store for PostgresStore {
         expected: &[u8],
         now: Time,
     ) -> Result<bool, StoreError> {
-        let deleted = self
-            .conn()?
-            .execute(&self.sql.delete_if_matches, &[&key, &expected, &secs(now)])
-            .map_err(|e| failure("delete_if_matches", e))?;
-        Ok(deleted == 1)
+        let rows = self.run(
+            "delete_if_matches",
+            &self.sql.delete_if_matches,
+            &[
+                (&key, Type::BYTEA),
+                (&expected, Type::BYTEA),
+                (&secs(now), Type::INT8),
+            ],
+        )?;
+        Ok(rows.len() == 1)
     }
 
     fn add_within_limit(
@@ -367,20 +413,18 @@ impl Store for PostgresStore {
         expires_at: Option<Time>,
         now: Time,
     ) -> Result<Option<u64>, StoreError> {
-        let row = self
-            .conn()?
-            .query_opt(
-                &self.sql.add_within_limit,
-                &[
-                    &key,
-                    &bits(amount),
-                    &bits(limit),
-                    &expiry(expires_at),
-                    &secs(now),
-                ],
-            )
-            .map_err(|e| failure("add_within_limit", e))?;
-        let Some(row) = row else {
+        let rows = self.run(
+            "add_within_limit",
+            &self.sql.add_within_limit,
+            &[
+                (&key, Type::BYTEA),
+                (&bits(amount), Type::INT8),
+                (&bits(limit), Type::INT8),
+                (&expiry(expires_at), Type::INT8),
+                (&secs(now), Type::INT8),
+            ],
+        )?;
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
         let value: Vec<u8> = row.get(0);
@@ -392,19 +436,17 @@ impl Store for PostgresStore {
     }
 
     fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
-        let removed = self
-            .conn()?
-            .execute(&self.sql.purge_expired, &[&secs(now)])
-            .map_err(|e| failure("purge_expired", e))?;
-        usize::try_from(removed).map_err(|e| failure("purge_expired count", e))
+        let rows = self.run(
+            "purge_expired",
+            &self.sql.purge_expired,
+            &[(&secs(now), Type::INT8)],
+        )?;
+        count("purge_expired", &rows)
     }
 
     fn entry_count(&self) -> Result<usize, StoreError> {
-        let row = self
-            .conn()?
-            .query_one(&self.sql.entry_count, &[])
-            .map_err(|e| failure("entry_count", e))?;
-        usize::try_from(row.get::<_, i64>(0)).map_err(|e| failure("entry_count", e))
+        let rows = self.run("entry_count", &self.sql.entry_count, &[])?;
+        count("entry_count", &rows)
     }
 }
 
