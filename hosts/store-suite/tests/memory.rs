@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 struct MemoryEngine {
     namespaces: Mutex<HashMap<String, Arc<MemoryStore>>>,
+    /// Claims that two processes see the same data (false: memory is per process).
+    claims_shared: bool,
 }
 
 impl Engine for MemoryEngine {
@@ -38,7 +40,7 @@ impl Engine for MemoryEngine {
     }
 
     fn shared_by_processes(&self) -> bool {
-        false
+        self.claims_shared
     }
 }
 
@@ -133,4 +135,21 @@ fn conversation_on_memory() {
         "{c:?}"
     );
     eprintln!("conversation: {c:?}");
+}
+
+/// A memory engine that claims to be shared by processes is not: each process grants the whole
+/// limit, and the race must see it (this also runs the child half).
+#[test]
+fn process_race_catches_an_engine_not_really_shared() {
+    let engine = MemoryEngine {
+        claims_shared: true,
+        ..MemoryEngine::default()
+    };
+    let result = process_race(&engine, "process_race_catches_an_engine_not_really_shared");
+    if std::env::var_os("BLINDPOST_SUITE_CHILD").is_some() {
+        result.unwrap();
+        return;
+    }
+    let failure = result.unwrap_err();
+    assert!(failure.detail.contains("granted 1000 + 1000"), "{failure}");
 }
