@@ -9,6 +9,7 @@
 mod conversation;
 mod disturbed;
 pub mod engines;
+pub mod memory;
 mod process;
 mod races;
 
@@ -114,8 +115,8 @@ pub(crate) fn fail(check: &str, detail: impl Into<String>) -> SuiteFailure {
     }
 }
 
-/// A namespace no other check, run or process has used: the process id, the clock and a counter.
-pub(crate) fn unique_namespace(prefix: &str) -> String {
+/// A namespace no other check, run or process has used (for engine tests too): the process id, the clock and a counter.
+pub fn unique_namespace(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
