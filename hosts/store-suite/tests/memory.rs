@@ -32,10 +32,8 @@ fn conversation_on_memory() {
 /// limit, and the race must see it (this also runs the child half).
 #[test]
 fn process_race_catches_an_engine_not_really_shared() {
-    let engine = MemoryEngine {
-        claims_shared: true,
-        ..MemoryEngine::default()
-    };
+    let mut engine = MemoryEngine::default();
+    engine.claims_shared = true;
     let result = process_race(&engine, "process_race_catches_an_engine_not_really_shared");
     if std::env::var_os("BLINDPOST_SUITE_CHILD").is_some() {
         result.unwrap();
