@@ -163,13 +163,12 @@ fn worker<S: Store>(
     }
     // Adds until refused; every ambiguous attempt may count once more, so the attempts are
     // bounded by the limit plus the tries retry allows.
-    loop {
-        match retry(check, until, errors, || {
-            store.add_within_limit(b"counter", 1, LIMIT, None, now)
-        })? {
-            Some(_) => tally.granted += 1,
-            None => break,
-        }
+    while retry(check, until, errors, || {
+        store.add_within_limit(b"counter", 1, LIMIT, None, now)
+    })?
+    .is_some()
+    {
+        tally.granted += 1;
         if tally.granted > LIMIT {
             return Err(fail(check, "more additions granted than the limit"));
         }

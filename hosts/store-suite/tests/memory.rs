@@ -1,8 +1,8 @@
 //! The suite's generic checks on MemoryStore, so the checks themselves run in every build.
 
-use blindpost::store::MemoryStore;
+use blindpost::store::{MemoryStore, StoreError};
 use blindpost_store_suite::memory::MemoryEngine;
-use blindpost_store_suite::{conversation, process_race, run_suite};
+use blindpost_store_suite::{conversation, process_race, run_suite, unique_namespace, Engine};
 
 #[test]
 fn suite_on_memory() {
@@ -41,4 +41,34 @@ fn process_race_catches_an_engine_not_really_shared() {
     }
     let failure = result.unwrap_err();
     assert!(failure.detail.contains("granted 1000 + 1000"), "{failure}");
+}
+
+/// Gives every open a store of its own, as a broken engine that ignored namespaces would.
+struct Unshared(MemoryEngine);
+
+impl Engine for Unshared {
+    type Store = <MemoryEngine as Engine>::Store;
+
+    fn name(&self) -> &'static str {
+        "unshared"
+    }
+
+    fn open(&self, _namespace: &str) -> Result<Self::Store, StoreError> {
+        self.0.open(&unique_namespace("unshared"))
+    }
+
+    fn restart(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn kill_connections(&self) -> Result<bool, String> {
+        Ok(false)
+    }
+}
+
+/// Two handles that do not share data pass the single-store conformance but not the races.
+#[test]
+fn suite_catches_handles_that_do_not_share() {
+    let failure = run_suite(&Unshared(MemoryEngine::default())).unwrap_err();
+    assert_eq!(failure.check, "thread races", "{failure}");
 }
