@@ -189,7 +189,7 @@ impl Inspect for MemoryStore {
 }
 
 /// One server, its host and the hosts of every client, with one clock and one generator.
-pub struct World<S: Inspect = MemoryStore> {
+pub struct World<S: Store = MemoryStore> {
     /// The server.
     pub server: Server<S>,
     /// The clock (Unix seconds), the same for everybody.
@@ -207,9 +207,9 @@ pub struct World<S: Inspect = MemoryStore> {
     pub delivered: Vec<(AccountId, Vec<u8>)>,
     /// Everything handed to a client, in order.
     pub given: Vec<Given>,
-    /// Record in [`Received::stored`] what each request wrote (two store snapshots per request;
-    /// off by default).
-    pub track_store: bool,
+    /// Lists the store's live entries when [`World::track_store`] is on: [`Received::stored`]
+    /// then records what each request wrote (two listings per request).
+    store_lister: Option<fn(&S, Time) -> Vec<KeyValue>>,
     /// Runs on every response before the client gets it.
     pub response_hook: Option<ResponseHook>,
     /// Runs on every delivery before the client gets it.
@@ -232,7 +232,7 @@ impl World {
     }
 }
 
-impl<S: Inspect> World<S> {
+impl<S: Store> World<S> {
     /// A world whose server has `config` and runs over `store`, keys generated from `seed`.
     pub fn with_store(seed: &str, config: ServerConfig, store: S) -> Self {
         let mut rng = VectorRng::new(seed.as_bytes());
@@ -253,7 +253,7 @@ impl<S: Inspect> World<S> {
             received: Vec::new(),
             delivered: Vec::new(),
             given: Vec::new(),
-            track_store: false,
+            store_lister: None,
             response_hook: None,
             delivery_hook: None,
             timing: HostTiming::SendAtOnce,
@@ -296,12 +296,16 @@ impl<S: Inspect> World<S> {
         channel: Channel,
         bytes: &[u8],
     ) -> Vec<u8> {
-        let before = self.track_store.then(|| self.snapshot());
+        let before = self
+            .store_lister
+            .map(|list| list(self.server.store(), self.now));
         let handled = self.server.handle(&mut self.rng, self.now, channel, bytes);
         let stored = match before {
             Some(before) => {
                 let before: BTreeMap<_, _> = before.into_iter().collect();
-                self.snapshot()
+                self.store_lister
+                    .map(|list| list(self.server.store(), self.now))
+                    .unwrap_or_default()
                     .into_iter()
                     .filter(|(k, v)| before.get(k) != Some(v))
                     .collect()
@@ -343,11 +347,6 @@ impl<S: Inspect> World<S> {
             stored,
         });
         handled.response
-    }
-
-    /// Every live store entry.
-    pub fn snapshot(&self) -> Vec<KeyValue> {
-        self.server.store().entries(self.now)
     }
 
     /// The last code the server sent to `phone` by SMS.
@@ -548,5 +547,18 @@ impl<S: Inspect> World<S> {
         from.send_reply(&mut self.rng, self.now, to, &sealed)
             .expect("the client can reply");
         self.settle(from);
+    }
+}
+
+impl<S: Inspect> World<S> {
+    /// Records in [`Received::stored`] what each later request wrote (two store listings per
+    /// request; off by default, and only for stores that can list their entries).
+    pub fn track_store(&mut self) {
+        self.store_lister = Some(|store, now| store.entries(now));
+    }
+
+    /// Every live store entry.
+    pub fn snapshot(&self) -> Vec<KeyValue> {
+        self.server.store().entries(self.now)
     }
 }

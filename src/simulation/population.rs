@@ -22,6 +22,8 @@ use super::{events, settings, World, T0};
 use crate::account::AccountId;
 use crate::certificate::{Certificate, PhoneNumber};
 use crate::client::{Client, ClientSettings, Event, Transmit};
+use crate::server::ServerConfig;
+use crate::store::{MemoryStore, Store};
 use crate::wire::{Delivery, Request};
 use crate::Time;
 use alloc::format;
@@ -155,13 +157,20 @@ impl Phone {
 
 /// Runs a population as `config` says and returns the server's log and the truth.
 pub fn run(config: &PopulationConfig) -> Outcome {
-    let mut p = Population::new(config);
+    run_on(config, MemoryStore::new())
+}
+
+/// Runs the population described by `config` with its server over `store` (empty). A store
+/// that keeps the [`Store`] contract gives the same outcome as [`run`] does: the run is
+/// deterministic and the server sees the same answers.
+pub fn run_on<S: Store>(config: &PopulationConfig, store: S) -> Outcome {
+    let mut p = Population::new(config, store);
     p.run();
     p.outcome()
 }
 
-struct Population {
-    world: World,
+struct Population<S: Store> {
+    world: World<S>,
     phones: Vec<Phone>,
     mode: HostMode,
     end: Time,
@@ -170,9 +179,9 @@ struct Population {
     window: u64,
 }
 
-impl Population {
-    fn new(config: &PopulationConfig) -> Self {
-        let mut world = World::new(&config.seed);
+impl<S: Store> Population<S> {
+    fn new(config: &PopulationConfig, store: S) -> Self {
+        let mut world = World::with_store(&config.seed, ServerConfig::default(), store);
         let start = T0;
         let end = start + config.days * DAY;
         let mut phones = Vec::with_capacity(config.phones);

@@ -7,6 +7,7 @@ use crate::account::{AccountId, Channel};
 use crate::bbs04::{GroupManagerKey, GroupPublicKey};
 use crate::bls::SecretKey;
 use crate::certificate::{Certificate, PhoneNumber};
+use crate::store::Store;
 use crate::token::{PendingToken, Token, TokenChallenge, TokenClient, TokenKeySet, TokenRequest};
 use crate::verification_code::CodeSession;
 use crate::wire::{ColdCallRequest, ErrorCode, RegisterRequest, Request, Response};
@@ -156,7 +157,9 @@ impl<S: Inspect> World<S> {
             "a refused request changed the store"
         );
     }
+}
 
+impl<S: Store> World<S> {
     /// Asks the server for a code for `phone` under a fresh code session and returns the code
     /// its host sent, with the session.
     pub fn code(&mut self, phone: &PhoneNumber) -> RawCode {

@@ -68,6 +68,9 @@ pub fn run<S: Store, F: Fn() -> S>(make: F) -> Result<(), ConformanceFailure> {
     replace_and_delete(&make())?;
     counters(&make())?;
     purge(&make())?;
+    boundary(&make)?;
+    largest_value(&make())?;
+    counter_edges(&make())?;
     #[cfg(feature = "std")]
     {
         concurrent_insert(&make())?;
@@ -248,12 +251,202 @@ fn purge<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
     )
 }
 
+/// The largest value the protocol writes, rounded up: a revocation checkpoint
+/// (`bbs04::Checkpoint`, stored under its group generation by `server::groups`) of at most
+/// `MAX_CHECKPOINT_ENTRIES` = 1024 entries of 64 bytes plus a 7-byte header, 65 543 bytes.
+/// Account records (a group key and a certificate of at most 1024 bytes) are smaller.
+pub const LARGEST_VALUE: usize = 96 * 1024;
+
+/// A key longer than any the server builds (a tag, an account id and a generation), rounded up.
+pub const LONG_KEY: usize = 512;
+
+/// Expiry exactly at the boundary for every operation: an entry expiring at `t` is live at
+/// `t - 1` and expired at `t` (the server's `now` decides).
+fn boundary<S: Store, F: Fn() -> S>(make: &F) -> Result<(), ConformanceFailure> {
+    let s = make();
+    s.put(b"get", b"v", Some(at(100)), at(0))?;
+    expect(
+        "get live one second before expiry",
+        s.get(b"get", at(99))?,
+        Some(b"v".to_vec()),
+    )?;
+    expect("get expired at expiry", s.get(b"get", at(100))?, None)?;
+
+    s.put(b"ins", b"v", Some(at(100)), at(0))?;
+    expect(
+        "insert refused one second before expiry",
+        s.insert_if_absent(b"ins", b"w", None, at(99))?,
+        false,
+    )?;
+    expect(
+        "insert over an entry expired at expiry",
+        s.insert_if_absent(b"ins", b"w", None, at(100))?,
+        true,
+    )?;
+    expect(
+        "inserted value",
+        s.get(b"ins", at(100))?,
+        Some(b"w".to_vec()),
+    )?;
+
+    s.put(b"rep", b"v", Some(at(100)), at(0))?;
+    expect(
+        "replace one second before expiry",
+        s.replace_if_matches(b"rep", b"v", b"w", Some(at(100)), at(99))?,
+        true,
+    )?;
+    expect(
+        "replace refused at expiry",
+        s.replace_if_matches(b"rep", b"w", b"x", None, at(100))?,
+        false,
+    )?;
+    expect(
+        "refused replace leaves it expired",
+        s.get(b"rep", at(100))?,
+        None,
+    )?;
+
+    s.put(b"del", b"v", Some(at(100)), at(0))?;
+    s.put(b"del2", b"v", Some(at(100)), at(0))?;
+    expect(
+        "delete refused at expiry",
+        s.delete_if_matches(b"del", b"v", at(100))?,
+        false,
+    )?;
+    expect(
+        "delete one second before expiry",
+        s.delete_if_matches(b"del2", b"v", at(99))?,
+        true,
+    )?;
+    expect("deleted", s.get(b"del2", at(0))?, None)?;
+
+    expect(
+        "counter created with an expiry",
+        s.add_within_limit(b"ctr", 3, 10, Some(at(100)), at(0))?,
+        Some(3),
+    )?;
+    expect(
+        "counter adds one second before expiry",
+        s.add_within_limit(b"ctr", 3, 10, Some(at(500)), at(99))?,
+        Some(6),
+    )?;
+    expect(
+        "counter restarts at expiry",
+        s.add_within_limit(b"ctr", 5, 10, Some(at(200)), at(100))?,
+        Some(5),
+    )?;
+    expect(
+        "restarted counter takes the new expiry",
+        read_counter(&s, b"ctr", at(199))?,
+        5,
+    )?;
+    expect(
+        "restarted counter expires",
+        read_counter(&s, b"ctr", at(200))?,
+        0,
+    )?;
+
+    let p = make();
+    p.put(b"a", b"1", Some(at(100)), at(0))?;
+    p.put(b"b", b"2", Some(at(101)), at(0))?;
+    p.put(b"c", b"3", None, at(0))?;
+    expect(
+        "purge one second before expiry",
+        p.purge_expired(at(99))?,
+        0,
+    )?;
+    expect("purge at expiry", p.purge_expired(at(100))?, 1)?;
+    expect("entries after boundary purge", p.entry_count()?, 2)?;
+    expect(
+        "purge spares the later expiry",
+        p.get(b"b", at(100))?,
+        Some(b"2".to_vec()),
+    )
+}
+
+/// The largest value and a long key, written and read back byte-exact by every writing call.
+fn largest_value<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    let value: alloc::vec::Vec<u8> = (0..LARGEST_VALUE)
+        .map(|i| (i as u8) ^ ((i >> 8) as u8))
+        .collect();
+    let mut other = value.clone();
+    other.reverse();
+    let key: alloc::vec::Vec<u8> = (0..LONG_KEY).map(|i| (i as u8) | 1).collect();
+    s.put(&key, &value, None, at(0))?;
+    expect(
+        "largest value read back",
+        s.get(&key, at(0))?,
+        Some(value.clone()),
+    )?;
+    expect(
+        "largest value replaced",
+        s.replace_if_matches(&key, &value, &other, None, at(0))?,
+        true,
+    )?;
+    expect(
+        "largest replacement read back",
+        s.get(&key, at(0))?,
+        Some(other.clone()),
+    )?;
+    expect(
+        "largest value matched for delete",
+        s.delete_if_matches(&key, &other, at(0))?,
+        true,
+    )?;
+    expect(
+        "largest value inserted",
+        s.insert_if_absent(&key, &value, None, at(0))?,
+        true,
+    )?;
+    expect("largest insert read back", s.get(&key, at(0))?, Some(value))
+}
+
+/// Counters at the top of the range and at their limits.
+fn counter_edges<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
+    let top = u64::MAX;
+    expect(
+        "add up to one below the top",
+        s.add_within_limit(b"top", top.saturating_sub(1), top, None, at(0))?,
+        Some(top.saturating_sub(1)),
+    )?;
+    expect(
+        "add to the top",
+        s.add_within_limit(b"top", 1, top, None, at(0))?,
+        Some(top),
+    )?;
+    expect(
+        "add past the top refused",
+        s.add_within_limit(b"top", 1, top, None, at(0))?,
+        None,
+    )?;
+    expect(
+        "counter stays at the top",
+        read_counter(s, b"top", at(0))?,
+        top,
+    )?;
+    expect(
+        "a first add of exactly the limit",
+        s.add_within_limit(b"exact", 7, 7, None, at(0))?,
+        Some(7),
+    )?;
+    expect(
+        "a first add over the limit refused",
+        s.add_within_limit(b"over", 8, 7, None, at(0))?,
+        None,
+    )?;
+    expect(
+        "a refused first add creates nothing",
+        s.get(b"over", at(0))?,
+        None,
+    )
+}
+
 #[cfg(feature = "std")]
 const THREADS: usize = 8;
 
 #[cfg(feature = "std")]
 fn concurrent_insert<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
-    for round in 0u8..20 {
+    for round in 0u8..50 {
         let key = [b'i', round];
         let wins = std::thread::scope(|scope| {
             let handles: alloc::vec::Vec<_> = (0..THREADS)
@@ -274,7 +467,7 @@ fn concurrent_insert<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
 
 #[cfg(feature = "std")]
 fn concurrent_counter<S: Store>(s: &S) -> Result<(), ConformanceFailure> {
-    const LIMIT: u64 = 37;
+    const LIMIT: u64 = 100;
     let granted = std::thread::scope(|scope| {
         let handles: alloc::vec::Vec<_> = (0..THREADS)
             .map(|_| {

@@ -166,7 +166,7 @@ fn token_needles(token: &Token, what: &str) -> Identifying {
 
 fn tracked_conversation() -> Conversation {
     let mut world = World::new("privacy");
-    world.track_store = true;
+    world.track_store();
     conversation(world)
 }
 
