@@ -56,15 +56,22 @@ fn workload<E: Engine>(
     let until = deadline();
     let mut errors = 0;
     let store = retry(check, until, &mut errors, || engine.open(&namespace))?;
-    let stores = (0..WORKERS)
+    // A handle (its own pool) per worker, where the engine allows more than one.
+    let extra = if engine.shared_by_handles() {
+        WORKERS
+    } else {
+        0
+    };
+    let stores = (0..extra)
         .map(|_| retry(check, until, &mut errors, || engine.open(&namespace)))
         .collect::<Result<Vec<_>, _>>()?;
     let done = AtomicBool::new(false);
     let (tallies, fired) = std::thread::scope(|scope| {
-        let workers: Vec<_> = stores
-            .iter()
-            .enumerate()
-            .map(|(w, store)| scope.spawn(move || worker(store, w, check, until)))
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|w| {
+                let store = stores.get(w).unwrap_or(&store);
+                scope.spawn(move || worker(store, w, check, until))
+            })
             .collect();
         let disturber = scope.spawn(|| {
             let mut fired = 0u32;

@@ -9,11 +9,13 @@
 mod conversation;
 mod disturbed;
 pub mod engines;
+mod listed;
 pub mod memory;
 mod process;
 mod races;
 
 pub use conversation::{conversation, Conversation};
+pub use listed::Listed;
 pub use process::process_race;
 
 use blindpost::store::{Store, StoreError};
@@ -49,6 +51,12 @@ pub trait Engine: Sync {
     /// `false` if the engine has no replicas.
     fn fail_over(&self) -> Result<bool, String> {
         Ok(false)
+    }
+
+    /// Whether one process may hold two handles on the same namespace at once (false for an
+    /// embedded file, which its engine locks to one handle); the thread races then share one.
+    fn shared_by_handles(&self) -> bool {
+        true
     }
 
     /// Whether two processes may open the same namespace at once (false for an embedded file,

@@ -1,4 +1,5 @@
-//! Eight threads racing on one namespace through separate store handles (separate pools).
+//! Eight threads racing on one namespace through two store handles (separate pools), or one
+//! where the engine allows only one.
 
 use crate::{deadline, fail, unique_namespace, Engine, SuiteFailure};
 use blindpost::store::{read_counter, Store};
@@ -11,18 +12,14 @@ const LIMIT: u64 = 100;
 const CAS_STEPS: u64 = 10;
 
 /// Contested inserts (one winner each), a bounded counter (exactly its limit granted) and a
-/// shared compare-and-swap chain (no lost step), each thread on one of two handles.
+/// shared compare-and-swap chain (no lost step), each thread on one of the handles.
 pub(crate) fn thread_races<E: Engine>(engine: &E) -> Result<(), SuiteFailure> {
     const CHECK: &str = "thread races";
     let namespace = unique_namespace("races");
-    let handles = [
-        engine
-            .open(&namespace)
-            .map_err(|e| fail(CHECK, e.message))?,
-        engine
-            .open(&namespace)
-            .map_err(|e| fail(CHECK, e.message))?,
-    ];
+    let count = if engine.shared_by_handles() { 2 } else { 1 };
+    let handles = (0..count)
+        .map(|_| engine.open(&namespace).map_err(|e| fail(CHECK, e.message)))
+        .collect::<Result<Vec<_>, _>>()?;
     let now = Time::from_unix_secs(0);
     let until = deadline();
     handles[0]
@@ -31,7 +28,7 @@ pub(crate) fn thread_races<E: Engine>(engine: &E) -> Result<(), SuiteFailure> {
     let results: Vec<Result<(Vec<u32>, u64), SuiteFailure>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
-                let store = &handles[t % 2];
+                let store = &handles[t % handles.len()];
                 scope.spawn(move || race_worker(store, t, until))
             })
             .collect();

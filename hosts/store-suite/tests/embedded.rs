@@ -4,14 +4,14 @@
 use blindpost::account::Channel;
 use blindpost::server::{Server, ServerConfig, ServerSecrets};
 use blindpost::simulation::raw::{cold_call_bytes, decode};
-use blindpost::simulation::{Inspect, World};
-use blindpost::store::{KeyValue, Store, StoreError};
+use blindpost::simulation::World;
+use blindpost::store::Store;
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Response};
 use blindpost::Time;
 use blindpost_store_redb::RedbStore;
 use blindpost_store_suite::engines::embedded::{self, EmbeddedEngine};
-use blindpost_store_suite::{conversation, process_race, require, run_suite, Engine};
+use blindpost_store_suite::{conversation, process_race, require, run_suite, Engine, Listed};
 
 fn engine() -> Option<EmbeddedEngine> {
     require(embedded::from_env(), embedded::DIR_VARIABLE)
@@ -65,79 +65,17 @@ fn namespaces_are_separate_files_and_a_restart_keeps_them() {
     assert_eq!(reopened.get(b"k", now).unwrap().as_deref(), Some(&b"3"[..]));
 }
 
-/// The suite's engineer relaxes `World`'s bound from `Inspect` to `Store`; until that is merged,
-/// this wrapper lists the file's live entries for `World`.
-struct Listed(RedbStore);
-
-impl Inspect for Listed {
-    fn entries(&self, now: Time) -> Vec<KeyValue> {
-        self.0.entries(now).expect("the store lists its entries")
-    }
-}
-
-impl Store for Listed {
-    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.get(key, now)
-    }
-    fn put(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<(), StoreError> {
-        self.0.put(key, value, expires_at, now)
-    }
-    fn insert_if_absent(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.0.insert_if_absent(key, value, expires_at, now)
-    }
-    fn replace_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        new: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.0
-            .replace_if_matches(key, expected, new, expires_at, now)
-    }
-    fn delete_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.0.delete_if_matches(key, expected, now)
-    }
-    fn add_within_limit(
-        &self,
-        key: &[u8],
-        amount: u64,
-        limit: u64,
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<Option<u64>, StoreError> {
-        self.0.add_within_limit(key, amount, limit, expires_at, now)
-    }
-    fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
-        self.0.purge_expired(now)
-    }
-    fn entry_count(&self) -> Result<usize, StoreError> {
-        self.0.entry_count()
-    }
+/// The file's store, listed for `World`'s checks that a refusal changed nothing.
+fn listed(store: RedbStore) -> Listed<RedbStore> {
+    Listed::new(store, |s, now| {
+        s.entries(now).expect("the file lists its entries")
+    })
 }
 
 #[test]
 fn a_server_restarted_on_the_file_refuses_a_token_spent_before() {
     let engine = EmbeddedEngine::temporary().unwrap();
-    let store = Listed(engine.open("server").unwrap());
+    let store = listed(engine.open("server").unwrap());
     let mut world = World::with_store("restart", ServerConfig::default(), store);
     let alice = world.raw_register("+15550001", 1);
     let bob = world.raw_register("+15550002", 0);
@@ -156,7 +94,7 @@ fn a_server_restarted_on_the_file_refuses_a_token_spent_before() {
     let now = world.now;
     drop(world);
 
-    let store = Listed(engine.open("server").unwrap());
+    let store = listed(engine.open("server").unwrap());
     let server = Server::new(config, ServerSecrets::from_bytes(&secrets).unwrap(), store).unwrap();
     let mut world = World::with_server(server, VectorRng::new(b"after the restart"), now);
     // The byte-identical resend is recognised as a retry of the spend: acknowledged, not

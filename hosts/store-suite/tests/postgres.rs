@@ -5,14 +5,12 @@
 use blindpost::account::Channel;
 use blindpost::server::{Server, ServerConfig, ServerSecrets};
 use blindpost::simulation::raw::{cold_call_bytes, decode};
-use blindpost::simulation::{Inspect, World};
-use blindpost::store::{KeyValue, Store, StoreError};
+use blindpost::simulation::World;
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{ErrorCode, Response};
-use blindpost::Time;
 use blindpost_store_postgres::PostgresStore;
 use blindpost_store_suite::engines::postgres::{self, PostgresEngine};
-use blindpost_store_suite::{conversation, process_race, require, run_suite, Engine};
+use blindpost_store_suite::{conversation, process_race, require, run_suite, Engine, Listed};
 use std::sync::{Mutex, MutexGuard};
 
 const VARIABLE: &str = "BLINDPOST_POSTGRES_URL";
@@ -65,85 +63,23 @@ fn namespace(name: &str) -> String {
 }
 
 /// A PostgreSQL store the simulation can look into (`World` lists live entries to check that a
-/// refused request changed nothing).
-struct Inspected {
-    store: PostgresStore,
-    client: Mutex<::postgres::Client>,
-}
-
-impl Inspected {
-    fn new(engine: &PostgresEngine, namespace: &str) -> Self {
-        Self {
-            store: engine.open(namespace).unwrap(),
-            client: Mutex::new(
-                ::postgres::Client::connect(engine.url(), ::postgres::NoTls).unwrap(),
-            ),
-        }
-    }
-}
-
-impl Inspect for Inspected {
-    fn entries(&self, now: Time) -> Vec<KeyValue> {
+/// refused request changed nothing), listed over a connection of its own.
+fn inspected(engine: &PostgresEngine, namespace: &str) -> Listed<PostgresStore> {
+    let client = Mutex::new(::postgres::Client::connect(engine.url(), ::postgres::NoTls).unwrap());
+    Listed::new(engine.open(namespace).unwrap(), move |store, now| {
         let now = i64::try_from(now.unix_secs()).unwrap();
         let sql = format!(
             "SELECT key, value FROM {} WHERE expires_at IS NULL OR expires_at > $1 ORDER BY key",
-            self.store.table()
+            store.table()
         );
-        let mut client = self.client.lock().unwrap();
+        let mut client = client.lock().unwrap();
         client
             .query(&sql, &[&now])
             .unwrap()
             .iter()
             .map(|row| (row.get(0), row.get(1)))
             .collect()
-    }
-}
-
-impl Store for Inspected {
-    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
-        self.store.get(key, now)
-    }
-    fn put(&self, k: &[u8], v: &[u8], e: Option<Time>, now: Time) -> Result<(), StoreError> {
-        self.store.put(k, v, e, now)
-    }
-    fn insert_if_absent(
-        &self,
-        k: &[u8],
-        v: &[u8],
-        e: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.store.insert_if_absent(k, v, e, now)
-    }
-    fn replace_if_matches(
-        &self,
-        k: &[u8],
-        expected: &[u8],
-        new: &[u8],
-        e: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.store.replace_if_matches(k, expected, new, e, now)
-    }
-    fn delete_if_matches(&self, k: &[u8], expected: &[u8], now: Time) -> Result<bool, StoreError> {
-        self.store.delete_if_matches(k, expected, now)
-    }
-    fn add_within_limit(
-        &self,
-        k: &[u8],
-        amount: u64,
-        limit: u64,
-        e: Option<Time>,
-        now: Time,
-    ) -> Result<Option<u64>, StoreError> {
-        self.store.add_within_limit(k, amount, limit, e, now)
-    }
-    fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
-        self.store.purge_expired(now)
-    }
-    fn entry_count(&self) -> Result<usize, StoreError> {
-        self.store.entry_count()
-    }
+    })
 }
 
 #[test]
@@ -154,11 +90,7 @@ fn a_token_spent_before_a_crash_stays_spent() {
     let ns = namespace("spent_token");
     let config = ServerConfig::default();
 
-    let mut world = World::with_store(
-        "postgres crash",
-        config.clone(),
-        Inspected::new(&engine, &ns),
-    );
+    let mut world = World::with_store("postgres crash", config.clone(), inspected(&engine, &ns));
     let secrets = world.server.secrets().to_bytes().unwrap();
     let alice = world.raw_register("+15550001", 1);
     let bob = world.raw_register("+15550002", 0);
@@ -178,7 +110,7 @@ fn a_token_spent_before_a_crash_stays_spent() {
     let server = Server::new(
         config,
         ServerSecrets::from_bytes(&secrets).unwrap(),
-        Inspected::new(&engine, &ns),
+        inspected(&engine, &ns),
     )
     .unwrap();
     let mut world = World::with_server(server, VectorRng::new(b"after the crash"), now);

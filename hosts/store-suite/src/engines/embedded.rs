@@ -119,4 +119,14 @@ impl Engine for EmbeddedEngine {
     fn kill_connections(&self) -> Result<bool, String> {
         Ok(false)
     }
+
+    /// redb locks a file to one handle.
+    fn shared_by_handles(&self) -> bool {
+        false
+    }
+
+    /// redb locks a file to one process.
+    fn shared_by_processes(&self) -> bool {
+        false
+    }
 }
