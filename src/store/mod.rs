@@ -109,72 +109,86 @@ pub trait Store: Send + Sync {
     fn entry_count(&self) -> Result<usize, StoreError>;
 }
 
-/// A boxed store is a store, so a host can choose its store at run time
-/// (`Server<Box<dyn Store>>`).
-impl<S: Store + ?Sized> Store for alloc::boxed::Box<S> {
-    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
-        (**self).get(key, now)
-    }
+/// Implements [`Store`] for a pointer type by calling through to the store it points to.
+macro_rules! store_through_pointer {
+    ($pointer:ident) => {
+        impl<S: Store + ?Sized> Store for $pointer<S> {
+            fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
+                (**self).get(key, now)
+            }
 
-    fn put(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<(), StoreError> {
-        (**self).put(key, value, expires_at, now)
-    }
+            fn put(
+                &self,
+                key: &[u8],
+                value: &[u8],
+                expires_at: Option<Time>,
+                now: Time,
+            ) -> Result<(), StoreError> {
+                (**self).put(key, value, expires_at, now)
+            }
 
-    fn insert_if_absent(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        (**self).insert_if_absent(key, value, expires_at, now)
-    }
+            fn insert_if_absent(
+                &self,
+                key: &[u8],
+                value: &[u8],
+                expires_at: Option<Time>,
+                now: Time,
+            ) -> Result<bool, StoreError> {
+                (**self).insert_if_absent(key, value, expires_at, now)
+            }
 
-    fn replace_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        new: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        (**self).replace_if_matches(key, expected, new, expires_at, now)
-    }
+            fn replace_if_matches(
+                &self,
+                key: &[u8],
+                expected: &[u8],
+                new: &[u8],
+                expires_at: Option<Time>,
+                now: Time,
+            ) -> Result<bool, StoreError> {
+                (**self).replace_if_matches(key, expected, new, expires_at, now)
+            }
 
-    fn delete_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        (**self).delete_if_matches(key, expected, now)
-    }
+            fn delete_if_matches(
+                &self,
+                key: &[u8],
+                expected: &[u8],
+                now: Time,
+            ) -> Result<bool, StoreError> {
+                (**self).delete_if_matches(key, expected, now)
+            }
 
-    fn add_within_limit(
-        &self,
-        key: &[u8],
-        amount: u64,
-        limit: u64,
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<Option<u64>, StoreError> {
-        (**self).add_within_limit(key, amount, limit, expires_at, now)
-    }
+            fn add_within_limit(
+                &self,
+                key: &[u8],
+                amount: u64,
+                limit: u64,
+                expires_at: Option<Time>,
+                now: Time,
+            ) -> Result<Option<u64>, StoreError> {
+                (**self).add_within_limit(key, amount, limit, expires_at, now)
+            }
 
-    fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
-        (**self).purge_expired(now)
-    }
+            fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
+                (**self).purge_expired(now)
+            }
 
-    fn entry_count(&self) -> Result<usize, StoreError> {
-        (**self).entry_count()
-    }
+            fn entry_count(&self) -> Result<usize, StoreError> {
+                (**self).entry_count()
+            }
+        }
+    };
 }
+
+// A boxed store is a store, so a host can choose its store at run time
+// (`Server<Box<dyn Store>>`).
+use alloc::boxed::Box;
+store_through_pointer!(Box);
+
+// A shared store is a store, so several servers or handles in one process can use one store.
+#[cfg(target_has_atomic = "ptr")]
+use alloc::sync::Arc;
+#[cfg(target_has_atomic = "ptr")]
+store_through_pointer!(Arc);
 
 /// Reads a counter written by [`Store::add_within_limit`] (absent reads as 0).
 pub fn read_counter<S: Store + ?Sized>(

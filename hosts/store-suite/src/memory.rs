@@ -1,8 +1,7 @@
 //! The in-process reference engine.
 
 use crate::Engine;
-use blindpost::store::{MemoryStore, Store, StoreError};
-use blindpost::Time;
+use blindpost::store::{MemoryStore, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +17,8 @@ pub struct MemoryEngine {
 }
 
 impl Engine for MemoryEngine {
-    type Store = Shared;
+    /// Every open of a namespace shares its one store.
+    type Store = Arc<MemoryStore>;
 
     fn name(&self) -> &'static str {
         "memory"
@@ -29,9 +29,7 @@ impl Engine for MemoryEngine {
             .namespaces
             .lock()
             .map_err(|_| StoreError::new("poisoned"))?;
-        Ok(Shared(Arc::clone(
-            map.entry(namespace.to_string()).or_default(),
-        )))
+        Ok(Arc::clone(map.entry(namespace.to_string()).or_default()))
     }
 
     fn restart(&self) -> Result<(), String> {
@@ -44,74 +42,5 @@ impl Engine for MemoryEngine {
 
     fn shared_by_processes(&self) -> bool {
         self.claims_shared
-    }
-}
-
-/// One namespace's store as every open of it sees it.
-pub struct Shared(Arc<MemoryStore>);
-
-impl Store for Shared {
-    fn get(&self, key: &[u8], now: Time) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.get(key, now)
-    }
-
-    fn put(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<(), StoreError> {
-        self.0.put(key, value, expires_at, now)
-    }
-
-    fn insert_if_absent(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.0.insert_if_absent(key, value, expires_at, now)
-    }
-
-    fn replace_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        new: &[u8],
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.0
-            .replace_if_matches(key, expected, new, expires_at, now)
-    }
-
-    fn delete_if_matches(
-        &self,
-        key: &[u8],
-        expected: &[u8],
-        now: Time,
-    ) -> Result<bool, StoreError> {
-        self.0.delete_if_matches(key, expected, now)
-    }
-
-    fn add_within_limit(
-        &self,
-        key: &[u8],
-        amount: u64,
-        limit: u64,
-        expires_at: Option<Time>,
-        now: Time,
-    ) -> Result<Option<u64>, StoreError> {
-        self.0.add_within_limit(key, amount, limit, expires_at, now)
-    }
-
-    fn purge_expired(&self, now: Time) -> Result<usize, StoreError> {
-        self.0.purge_expired(now)
-    }
-
-    fn entry_count(&self) -> Result<usize, StoreError> {
-        self.0.entry_count()
     }
 }
