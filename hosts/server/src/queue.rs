@@ -1,6 +1,7 @@
 //! Per-account delivery queues kept in the server's own [`Store`] (SPEC.md 17.4).
 //!
-//! Layout, under the prefix `host/queue/` and the recipient's 32-byte account id:
+//! Layout, under the store namespace byte `Q` (SPEC.md 12.1; no key of the core starts with it)
+//! and the recipient's 32-byte account id:
 //!
 //! - `.../next`: a counter, the last sequence number handed out (slots are numbered from 1);
 //! - `.../acked`: the acknowledged floor (8 bytes big-endian): every slot at or below it is done;
@@ -34,7 +35,8 @@ const MAX_ACK_DELETES: u64 = 1024;
 /// retries after a concurrent one, before it reports contention.
 const MAX_ATTEMPTS: usize = 32;
 
-const PREFIX: &[u8] = b"host/queue/";
+/// The namespace byte of every queue key (SPEC.md 12.1).
+const PREFIX: &[u8] = b"Q";
 const TAG_GIVEN_UP: u8 = 0x00;
 const TAG_DELIVERY: u8 = 0x01;
 
