@@ -365,7 +365,7 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
                 print_messages(host);
                 fail_on(report)?;
             } else {
-                let limit = Duration::from_secs(for_secs.unwrap_or(u64::MAX / 4));
+                let limit = Duration::from_secs(for_secs.unwrap_or(u64::MAX));
                 let poll = Duration::from_secs(poll.max(1));
                 host.run(limit, poll, |host, report| {
                     print_notices(host);

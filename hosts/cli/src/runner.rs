@@ -340,25 +340,24 @@ impl Host {
         poll: Duration,
         mut on_step: impl FnMut(&mut Self, &StepReport),
     ) -> Result<(), HostError> {
-        let start = tokio::time::Instant::now();
-        let end = start + limit;
+        // A limit too far to represent is no limit.
+        let end = tokio::time::Instant::now().checked_add(limit);
         loop {
             let report = self.step().await?;
             on_step(self, &report);
             let now_instant = tokio::time::Instant::now();
-            if now_instant >= end {
-                return Ok(());
-            }
+            let left = match end {
+                Some(end) if now_instant >= end => return Ok(()),
+                Some(end) => end - now_instant,
+                None => poll,
+            };
             let until_next = self
                 .client
                 .poll_timeout()
                 .map(|t| Duration::from_secs(t.secs_since(now())))
                 .unwrap_or(poll);
             // Sleep at least a second so that a time in the past does not spin the loop.
-            let sleep = until_next
-                .min(poll)
-                .max(Duration::from_secs(1))
-                .min(end - now_instant);
+            let sleep = until_next.min(poll).max(Duration::from_secs(1)).min(left);
             tokio::time::sleep(sleep).await;
         }
     }
