@@ -294,8 +294,8 @@ fn authenticate(
     path: &str,
     body: &[u8],
 ) -> Result<AccountId, Failure> {
-    use interim_auth::AuthError;
-    match interim_auth::authenticate(&read_server(app), now, credential, method, path, body) {
+    use blindpost::host_auth::AuthError;
+    match read_server(app).authenticate(now, credential, method, path, body) {
         Ok(account) => Ok(account),
         Err(e) => {
             let (reason, failure) = match e {
@@ -331,7 +331,12 @@ fn authenticate(
                     "replayed",
                     Failure::new(StatusCode::CONFLICT, "credential replayed", "auth_replayed"),
                 ),
-                AuthError::Store(_) => ("store", store_unavailable()),
+                AuthError::Store => ("store", store_unavailable()),
+                // A reason added to the core later: refused, without a name for it yet.
+                _ => (
+                    "other",
+                    Failure::new(StatusCode::UNAUTHORIZED, "refused", "auth_refused"),
+                ),
             };
             app.metrics.auth_refused(reason);
             Err(failure)
@@ -476,37 +481,4 @@ async fn metrics(State(s): State<Shared>) -> Response {
         s.app.metrics.render(stats),
     )
         .into_response()
-}
-
-/// Stands in for `blindpost::host_auth` (SPEC.md 17.2) until the core's version is merged:
-/// the same error type, and no credential is accepted.
-mod interim_auth {
-    use blindpost::account::AccountId;
-    use blindpost::server::Server;
-    use blindpost::store::{Store, StoreError};
-
-    /// Why a credential was refused.
-    #[allow(dead_code)]
-    pub(crate) enum AuthError {
-        Malformed,
-        ClockSkew,
-        UnknownAccount,
-        BadSignature,
-        Replayed,
-        Store(StoreError),
-    }
-
-    pub(crate) fn authenticate<S: Store>(
-        _server: &Server<S>,
-        _now: blindpost::Time,
-        credential: &[u8],
-        _method: &str,
-        _path: &str,
-        _body: &[u8],
-    ) -> Result<AccountId, AuthError> {
-        if credential.len() != 168 {
-            return Err(AuthError::Malformed);
-        }
-        Err(AuthError::BadSignature)
-    }
 }

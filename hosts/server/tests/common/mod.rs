@@ -2,7 +2,11 @@
 //! client host speaking the HTTP protocol with the core `Client`.
 #![allow(dead_code)]
 
-use blindpost::wire::{Request, Response};
+use blindpost::account::Channel;
+use blindpost::certificate::PhoneNumber;
+use blindpost::client::{Client, Event, Transmit};
+use blindpost::wire::{Delivery, Request, Response};
+use blindpost::Time;
 use blindpost_server::{RunningServer, ServerOptions, SmsChoice};
 use std::path::{Path, PathBuf};
 
@@ -69,4 +73,154 @@ pub fn decode(bytes: &[u8]) -> Response {
 /// The encoded answer to `FetchKeys` from `server`'s published keys.
 pub fn keys_response(server: &RunningServer) -> Vec<u8> {
     Response::Keys(server.public_keys()).to_bytes()
+}
+
+/// A client host over HTTP for tests: sends a `Client`'s requests to the endpoint of their
+/// channel (authenticated ones with a fresh credential) and fetches and acknowledges
+/// deliveries. Payloads are "sealed" as themselves: the seal is the client host's business.
+pub struct Host {
+    /// The HTTP client.
+    pub http: reqwest::Client,
+    /// The server's base URL.
+    pub url: String,
+}
+
+impl Host {
+    /// A host talking to `server`.
+    pub fn new(server: &RunningServer) -> Self {
+        Self {
+            http: http(),
+            url: server.url(),
+        }
+    }
+
+    /// The `Authorization` header value for a request by `client`.
+    pub fn authorization(client: &Client, method: &str, path: &str, body: &[u8]) -> String {
+        let auth = client
+            .authorize(
+                &mut rand::rng(),
+                blindpost_server::now(),
+                method,
+                path,
+                body,
+            )
+            .expect("the client signs");
+        format!("Blindpost {}", hex::encode(auth.to_bytes()))
+    }
+
+    /// Sends one transmit; the status and body.
+    pub async fn send(&self, client: &Client, t: &Transmit) -> (u16, Vec<u8>) {
+        let path = match t.channel {
+            Channel::Direct => "/v1/direct",
+            Channel::Anonymous => "/v1/anonymous",
+            Channel::Authenticated(_) => "/v1/authenticated",
+        };
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .body(t.bytes.clone());
+        if let Channel::Authenticated(_) = t.channel {
+            request = request.header(
+                "authorization",
+                Self::authorization(client, "POST", path, &t.bytes),
+            );
+        }
+        let response = request.send().await.expect("request answered");
+        let status = response.status().as_u16();
+        (status, response.bytes().await.expect("body").to_vec())
+    }
+
+    /// Sends every queued request of `client` whatever its time, feeding back the responses
+    /// (bounded).
+    pub async fn pump(&self, client: &mut Client) {
+        for _ in 0..100 {
+            let Some(t) = client.poll_transmit(Time::MAX) else {
+                return;
+            };
+            let (status, body) = self.send(client, &t).await;
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            client
+                .handle_response(&mut rand::rng(), blindpost_server::now(), t.id, &body)
+                .expect("the client accepts the response");
+        }
+        panic!("the client kept sending");
+    }
+
+    /// Fetches `client`'s deliveries; the status and the decoded entries.
+    pub async fn fetch(&self, client: &Client) -> (u16, Vec<(u64, Vec<u8>)>) {
+        let response = self
+            .http
+            .get(format!("{}/v1/deliveries", self.url))
+            .header(
+                "authorization",
+                Self::authorization(client, "GET", "/v1/deliveries", b""),
+            )
+            .send()
+            .await
+            .expect("fetch answered");
+        let status = response.status().as_u16();
+        let body = response.bytes().await.expect("body");
+        if status != 200 {
+            return (status, Vec::new());
+        }
+        let entries = blindpost_server::queue::decode_fetched(&body).expect("a fetch answer");
+        (status, entries)
+    }
+
+    /// Acknowledges `client`'s deliveries up to `seq`; the status.
+    pub async fn ack(&self, client: &Client, seq: u64) -> u16 {
+        let body = seq.to_be_bytes().to_vec();
+        self.http
+            .post(format!("{}/v1/deliveries/ack", self.url))
+            .header(
+                "authorization",
+                Self::authorization(client, "POST", "/v1/deliveries/ack", &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("ack answered")
+            .status()
+            .as_u16()
+    }
+
+    /// Fetches, hands every delivery to `client` (opened as itself) and acknowledges them;
+    /// returns the client's events.
+    pub async fn receive(&self, client: &mut Client) -> Vec<Event> {
+        let (status, entries) = self.fetch(client).await;
+        assert_eq!(status, 200);
+        for (_, bytes) in &entries {
+            let delivery = Delivery::from_bytes(bytes).expect("a delivery");
+            client
+                .handle_delivery(blindpost_server::now(), bytes, delivery.sealed())
+                .expect("the client takes the delivery");
+        }
+        if let Some(&(last, _)) = entries.last() {
+            assert_eq!(self.ack(client, last).await, 204);
+        }
+        std::iter::from_fn(|| client.poll_event()).collect()
+    }
+
+    /// Registers `client` under `phone`, reading the code from the SMS file in `dir`.
+    pub async fn register(&self, dir: &Path, client: &mut Client, phone: &str) {
+        let number = PhoneNumber::parse(phone).expect("a phone number");
+        client.request_code(&mut rand::rng(), blindpost_server::now(), number.clone());
+        self.pump(client).await;
+        let code = code_for(dir, phone).expect("a code was sent");
+        client
+            .register(
+                &mut rand::rng(),
+                blindpost_server::now(),
+                number,
+                &code,
+                None,
+            )
+            .expect("the client registers");
+        self.pump(client).await;
+        let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
+        assert!(
+            events.iter().any(|e| matches!(e, Event::Registered { .. })),
+            "{events:?}"
+        );
+    }
 }
