@@ -10,7 +10,7 @@
 
 use blindpost::account::AccountId;
 use blindpost::certificate::{Certificate, PhoneNumber};
-use blindpost::client::Client;
+use blindpost::client::{Client, RequestId};
 use blindpost::wire::{Request, Response};
 use blindpost_cli::runner::{self, client_settings, Host, HostError, StepReport};
 use blindpost_cli::seal::{self, HostSecret};
@@ -319,11 +319,13 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
                 .compose_introduction(rng, now, &certificate, message.as_bytes(), b"")
                 .map_err(refused)?;
             let sealed = seal::seal(rng, &certificate, &intro).map_err(refused)?;
-            host.client
+            let id = host
+                .client
                 .send_cold_call(now, recipient, &sealed)
                 .map_err(refused)?;
             host.persist()?;
             host.send_due().await?;
+            fail_if_failed(host, id)?;
         }
         Command::Receive => {
             let report = host.step().await?;
@@ -338,11 +340,13 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
                 .compose_reply(rng, now, account, message.as_bytes(), b"")
                 .map_err(refused)?;
             let sealed = seal::seal(rng, &certificate, &payload).map_err(refused)?;
-            host.client
+            let id = host
+                .client
                 .send_reply(rng, now, account, &sealed)
                 .map_err(refused)?;
             host.persist()?;
             host.send_due().await?;
+            fail_if_failed(host, id)?;
             if host.client.outstanding() > 0 {
                 println!("the message waits for its time; `blindpost run` sends it");
             }
@@ -350,9 +354,12 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
         Command::Block { contact } => {
             let (account, _) = find_contact(host, &contact)?;
             let rng = &mut host.rng;
-            host.client.block(rng, now, account).map_err(refused)?;
+            let upload = host.client.block(rng, now, account).map_err(refused)?;
             host.persist()?;
             host.send_due().await?;
+            if let Some(id) = upload {
+                fail_if_failed(host, id)?;
+            }
         }
         Command::Status => print_status(host),
         Command::Run {
@@ -383,6 +390,15 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
 
 fn refused(e: impl std::fmt::Display) -> Failure {
     Failure::Refused(e.to_string())
+}
+
+/// Refuses if request `id` failed for good (its notice says why).
+fn fail_if_failed(host: &Host, id: RequestId) -> Result<(), Failure> {
+    if host.failed.contains(&id) {
+        Err(Failure::Refused("the request failed".into()))
+    } else {
+        Ok(())
+    }
 }
 
 fn fail_on(report: StepReport) -> Result<(), Failure> {

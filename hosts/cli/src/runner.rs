@@ -12,7 +12,9 @@ use crate::seal::{HostSecret, OpenError};
 use crate::state::{AppData, HostSettings, ReceivedMessage, StateFile, StateFileError};
 use crate::transport::{Transport, TransportError, TransportOptions};
 use blindpost::account::AccountId;
-use blindpost::client::{Client, ClientError, ClientSettings, Delay, Event, FailureReason};
+use blindpost::client::{
+    Client, ClientError, ClientSettings, Delay, Event, FailureReason, RequestId,
+};
 use blindpost::wire::Delivery;
 use blindpost::Time;
 use rand::rngs::StdRng;
@@ -143,6 +145,9 @@ pub struct Host {
     pub app: AppData,
     /// The generator for every call into the client.
     pub rng: StdRng,
+    /// The requests that failed for good since this host was opened (from
+    /// [`Event::RequestFailed`]), so a command can tell whether its own request failed.
+    pub failed: Vec<RequestId>,
     file: StateFile,
     transport: Transport,
 }
@@ -163,6 +168,7 @@ impl Host {
             file,
             transport,
             rng: rand::make_rng(),
+            failed: Vec::new(),
         };
         host.persist()?;
         Ok(host)
@@ -180,6 +186,7 @@ impl Host {
             file,
             transport,
             rng: rand::make_rng(),
+            failed: Vec::new(),
         })
     }
 
@@ -430,12 +437,17 @@ impl Host {
                 "WARNING: the server showed {set:?} keys that contradict the pinned ones"
             )),
             Event::RequestFailed {
-                request, reason, ..
-            } => Some(match reason {
-                FailureReason::Server(code) => {
-                    format!("{request:?} failed: the server refused it ({code:?})")
+                id,
+                request,
+                reason,
+            } => Some({
+                self.failed.push(id);
+                match reason {
+                    FailureReason::Server(code) => {
+                        format!("{request:?} failed: the server refused it ({code:?})")
+                    }
+                    FailureReason::Client(e) => format!("{request:?} failed: {e}"),
                 }
-                FailureReason::Client(e) => format!("{request:?} failed: {e}"),
             }),
             _ => None,
         };

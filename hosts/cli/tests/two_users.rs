@@ -181,6 +181,7 @@ fn two_users_register_find_each_other_cold_call_reply_and_block() {
     assert!(out.contains("blocked +15550002"), "{out}");
     // Bob's client learns of the revocation from Alice's group key and cannot sign.
     let out = bob.run(&["reply", "+15550001", "after the block"]);
+    assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("revoked"),
         "{out:?}"
