@@ -474,11 +474,15 @@ async fn health(State(s): State<Shared>) -> Response {
 }
 
 async fn metrics(State(s): State<Shared>) -> Response {
-    let stats = read_server(&s.app).key_cache_stats();
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.app.metrics.render(stats),
-    )
-        .into_response()
+    // The server lock may be held by a key rotation for a while: wait off the async workers.
+    let app = s.app.clone();
+    match blocking(move || Ok(app.metrics.render(read_server(&app).key_cache_stats()))).await {
+        Ok(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            text,
+        )
+            .into_response(),
+        Err(f) => f.into_response(),
+    }
 }

@@ -6,6 +6,8 @@
 //! state. Every store call and every [`Server::handle`] runs on a blocking thread, never on an
 //! async worker.
 
+#![deny(missing_docs)]
+
 pub mod config;
 mod http;
 pub mod metrics;
@@ -78,6 +80,8 @@ pub struct RunningServer {
     tls: bool,
     app: Arc<App>,
     serving: serve::Serving,
+    /// Tells the background tasks to stop (they finish the step they are in).
+    stop_background: tokio::sync::watch::Sender<bool>,
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -111,16 +115,29 @@ impl RunningServer {
     /// still open then are closed), stops the background tasks and closes the store.
     pub async fn shutdown_within(self, grace: Duration) {
         self.serving.shutdown(grace).await;
-        for task in &self.background {
-            task.abort();
-        }
+        let _ = self.stop_background.send(true);
         for task in self.background {
             let _ = task.await;
         }
-        // The last handle to the store may hold a synchronous client with its own runtime:
-        // drop it off the async workers.
-        let app = self.app;
-        let _ = tokio::task::spawn_blocking(move || drop(app)).await;
+        // A request cut off after the grace period may still run on a blocking thread, holding
+        // the store: wait for it (bounded), so that the store is closed when this returns and a
+        // new server can open it (the embedded store allows one handle).
+        let mut app = self.app;
+        for _ in 0..6000 {
+            match Arc::try_unwrap(app) {
+                Ok(last) => {
+                    // The store may hold a synchronous client with its own runtime: drop it off
+                    // the async workers.
+                    let _ = tokio::task::spawn_blocking(move || drop(last)).await;
+                    return;
+                }
+                Err(shared) => {
+                    app = shared;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+        tracing::warn!("a request still holds the store after shutdown");
     }
 
     /// [`RunningServer::shutdown_within`] with a 30-second grace period.
@@ -149,13 +166,15 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     let router = http::router(app.clone(), options.body_limit);
     let is_tls = tls.is_some();
     let serving = serve::Serving::start(listener, tls, router);
+    let (stop_background, stopped) = tokio::sync::watch::channel(false);
     let background = vec![
         tokio::spawn(rotate_keys(
             app.clone(),
             secrets_file::SecretsFile::new(&options.data_dir),
             options.rotation_interval,
+            stopped.clone(),
         )),
-        tokio::spawn(maintain(app.clone(), options.maintain_interval)),
+        tokio::spawn(maintain(app.clone(), options.maintain_interval, stopped)),
     ];
     tracing::info!(addr = %local_addr, tls = is_tls, "listening");
     Ok(RunningServer {
@@ -163,6 +182,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         tls: is_tls,
         app,
         serving,
+        stop_background,
         background,
     })
 }
@@ -190,11 +210,15 @@ fn build_app(options: &ServerOptions) -> Result<App, StartError> {
 }
 
 /// Keeps the discovery keys current and in step with other processes on the same data dir.
-async fn rotate_keys(app: Arc<App>, file: secrets_file::SecretsFile, every: Duration) {
+async fn rotate_keys(
+    app: Arc<App>,
+    file: secrets_file::SecretsFile,
+    every: Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    while next_tick(&mut tick, stop.clone()).await {
         let app = app.clone();
         let file = file.clone();
         let result = tokio::task::spawn_blocking(move || {
@@ -212,11 +236,10 @@ async fn rotate_keys(app: Arc<App>, file: secrets_file::SecretsFile, every: Dura
 }
 
 /// Purges expired state from the store now and then.
-async fn maintain(app: Arc<App>, every: Duration) {
+async fn maintain(app: Arc<App>, every: Duration, stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    while next_tick(&mut tick, stop.clone()).await {
         let app = app.clone();
         let result = tokio::task::spawn_blocking(move || read_server(&app).maintain(now())).await;
         match result {
@@ -224,5 +247,19 @@ async fn maintain(app: Arc<App>, every: Duration) {
             Ok(Err(e)) => tracing::warn!(error = %e, "maintenance failed"),
             Err(e) => tracing::warn!(error = %e, "maintenance task failed"),
         }
+    }
+}
+
+/// Waits for the next tick; `false` once the server is stopping.
+async fn next_tick(
+    tick: &mut tokio::time::Interval,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    if *stop.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tick.tick() => !*stop.borrow(),
+        _ = stop.changed() => false,
     }
 }

@@ -106,19 +106,27 @@ fn options(flags: Flags) -> Result<ServerOptions, String> {
     Ok(options)
 }
 
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+/// Resolves at SIGINT or SIGTERM. Created before the `listening on` line, so that a signal sent
+/// as soon as the line is read is not missed.
+#[cfg(unix)]
+fn terminated() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Resolves at Ctrl-C.
+#[cfg(not(unix))]
+fn terminated() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 #[tokio::main]
@@ -145,9 +153,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let terminated = match terminated() {
+        Ok(terminated) => terminated,
+        Err(e) => {
+            eprintln!("blindpost-server: cannot watch for signals: {e}");
+            server.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    };
     println!("listening on {}", server.url());
     let _ = std::io::stdout().flush();
-    terminated().await;
+    terminated.await;
     tracing::info!("shutting down");
     server.shutdown().await;
     ExitCode::SUCCESS

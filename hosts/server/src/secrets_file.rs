@@ -142,3 +142,63 @@ impl SecretsFile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blindpost::server::ServerConfig;
+    use blindpost::store::MemoryStore;
+    use blindpost::wire::Response;
+    use std::sync::Arc;
+
+    const T0: Time = Time::from_unix_secs(1_800_000_000);
+
+    fn published<S: Store>(server: &Server<S>) -> Vec<u8> {
+        Response::Keys(server.public_keys()).to_bytes()
+    }
+
+    /// Two processes on one data dir: whichever rotates first writes the next window's key,
+    /// and the other takes that key instead of generating its own.
+    #[test]
+    fn processes_sharing_a_data_dir_rotate_to_the_same_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let config = ServerConfig::default();
+        let window = config.discovery.window_seconds;
+        let (file_a, file_b) = (SecretsFile::new(dir.path()), SecretsFile::new(dir.path()));
+        let secrets_a = file_a
+            .load_or_generate("x.test", &config.discovery, T0)
+            .unwrap();
+        let secrets_b = file_b
+            .load_or_generate("x.test", &config.discovery, T0)
+            .unwrap();
+        let mut a = Server::new(config.clone(), secrets_a, store.clone()).unwrap();
+        let mut b = Server::new(config, secrets_b, store).unwrap();
+        assert_eq!(published(&a), published(&b));
+        assert!(!file_a.rotate(&mut a, T0).unwrap());
+
+        let later = T0.saturating_add(window);
+        assert!(file_a.rotate(&mut a, later).unwrap());
+        assert_ne!(published(&a), published(&b));
+        assert!(file_b.rotate(&mut b, later).unwrap());
+        assert_eq!(published(&a), published(&b));
+        assert!(!file_a.rotate(&mut a, later).unwrap());
+        // The file holds them too, and stays private.
+        let on_disk = ServerSecrets::from_bytes(&fs::read(file_a.path()).unwrap()).unwrap();
+        assert_eq!(
+            Response::Keys(blindpost::wire::ServerKeys {
+                certificate_issuers: on_disk.certificate_issuers.clone(),
+                cold_call_tokens: on_disk.cold_call_keys.clone(),
+                discovery_tokens: on_disk.discovery_keys.clone(),
+            })
+            .to_bytes(),
+            published(&a)
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(file_a.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -3,147 +3,15 @@
 
 mod common;
 
-use blindpost::account::AccountId;
-use blindpost::certificate::PhoneNumber;
-use blindpost::client::{Client, ClientSettings, Event};
+use blindpost::client::{Client, ClientSettings};
 use blindpost::wire::Response;
 use common::Host;
-
-fn found(events: &[Event]) -> Vec<blindpost::certificate::Certificate> {
-    events
-        .iter()
-        .find_map(|e| match e {
-            Event::LookupCompleted { found } => Some(found.clone()),
-            _ => None,
-        })
-        .expect("a lookup completed")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_lookup_cold_call_fetch_ack_reply() {
     let dir = tempfile::tempdir().unwrap();
     let server = common::start(dir.path()).await;
-    let host = Host::new(&server);
-    let settings = ClientSettings::default();
-    let mut alice = Client::new(&mut rand::rng(), server.public_keys(), settings.clone());
-    let mut bob = Client::new(&mut rand::rng(), server.public_keys(), settings);
-    host.register(dir.path(), &mut alice, "+15550200001").await;
-    host.register(dir.path(), &mut bob, "+15550200002").await;
-
-    alice
-        .lookup(
-            &mut rand::rng(),
-            blindpost_server::now(),
-            vec![PhoneNumber::parse("+15550200002").unwrap()],
-        )
-        .unwrap();
-    host.pump(&mut alice).await;
-    let events: Vec<Event> = std::iter::from_fn(|| alice.poll_event()).collect();
-    let certs = found(&events);
-    assert_eq!(certs.len(), 1);
-    let bob_id = AccountId::for_identity_key(&certs[0].identity_key().to_bytes());
-    assert_eq!(bob_id, bob.account());
-
-    // Nothing queued for Bob yet.
-    assert_eq!(host.fetch(&bob).await, (200, vec![]));
-
-    let intro = alice
-        .compose_introduction(
-            &mut rand::rng(),
-            blindpost_server::now(),
-            &certs[0],
-            b"hi bob",
-            b"",
-        )
-        .unwrap();
-    alice
-        .send_cold_call(blindpost_server::now(), bob_id, &intro)
-        .unwrap();
-    host.pump(&mut alice).await;
-
-    // Fetched until acknowledged.
-    let (status, first) = host.fetch(&bob).await;
-    assert_eq!(status, 200);
-    assert_eq!(first.len(), 1);
-    assert_eq!(host.fetch(&bob).await, (200, first.clone()));
-    let events = host.receive(&mut bob).await;
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::IntroductionReceived { .. })),
-        "{events:?}"
-    );
-    assert_eq!(host.fetch(&bob).await, (200, vec![]));
-
-    // Bob replies; Alice receives it.
-    let reply = bob
-        .compose_reply(
-            &mut rand::rng(),
-            blindpost_server::now(),
-            alice.account(),
-            b"hi alice",
-            b"",
-        )
-        .unwrap();
-    bob.send_reply(
-        &mut rand::rng(),
-        blindpost_server::now(),
-        alice.account(),
-        &reply,
-    )
-    .unwrap();
-    host.pump(&mut bob).await;
-    // Bob's first reply introduces him to Alice.
-    let events = host.receive(&mut alice).await;
-    assert!(
-        events.iter().any(|e| matches!(
-            e,
-            Event::IntroductionReceived { message, cold_call: false, .. } if message == b"hi alice"
-        )),
-        "{events:?}"
-    );
-    let reply = alice
-        .compose_reply(
-            &mut rand::rng(),
-            blindpost_server::now(),
-            bob_id,
-            b"how are you",
-            b"",
-        )
-        .unwrap();
-    alice
-        .send_reply(&mut rand::rng(), blindpost_server::now(), bob_id, &reply)
-        .unwrap();
-    host.pump(&mut alice).await;
-    let events = host.receive(&mut bob).await;
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::MessageReceived { .. })),
-        "{events:?}"
-    );
-
-    let metrics = host
-        .http
-        .get(format!("{}/metrics", host.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("blindpost_deliveries_enqueued_total 3"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("blindpost_deliveries_acked_total 3"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("type=\"cold_call\",outcome=\"ok\"} 1"),
-        "{metrics}"
-    );
+    common::round(dir.path(), &server, "+1555020").await;
     server.shutdown().await;
 }
 
