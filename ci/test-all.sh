@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, docs, unit/integration/property tests and
 # test vectors, the store suite on PostgreSQL and a Redis Cluster (started and stopped here), a
-# small walkthrough, the uniffi bindings in Kotlin, Swift and Python, a fuzz smoke run, and the
-# no_std build check.
+# small walkthrough and the live one over HTTP on each store, the uniffi bindings in Kotlin,
+# Swift and Python, a fuzz smoke run, and the no_std build check.
 # README.md names this as the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +46,13 @@ step "walkthrough (small population)"
 # --example` would resolve the root package's alone and rebuild half the dependency tree.
 cargo build --workspace --lib --bins --examples
 "$TARGET/debug/examples/walkthrough" --population 8 --quiet
+
+step "walkthrough, live: over HTTP against a blindpost-server on each store"
+# A server started in the process on 127.0.0.1; PostgreSQL and Redis Cluster from the engines'
+# environment above.
+for store in embedded postgres redis-cluster; do
+    "$TARGET/debug/examples/walkthrough" --store "$store" --quiet
+done
 
 step "bindings: Kotlin, Swift and Python through uniffi (installs missing toolchains)"
 bash bindings/run-tests.sh
