@@ -86,7 +86,11 @@ timed() {
 # ---------------------------------------------------------------------------------------------
 build_and_generate() {
   say "build blindpost-ffi and uniffi-bindgen"
-  cargo build -p blindpost-ffi -p uniffi-bindgen
+  # The whole workspace with its examples: cargo then resolves features as `cargo test
+  # --workspace` does, so after the tests only the bindgen binary is new. `-p blindpost-ffi -p
+  # uniffi-bindgen` alone would resolve fewer features (serde, syn, libc, ...) and rebuild
+  # almost every dependency, the core included (about 5 minutes on 2 cores).
+  cargo build --workspace --lib --bins --examples
   [ -f "$LIB" ] || die "$LIB was not built"
   say "generate Kotlin, Swift and Python"
   rm -rf "$OUT/gen"

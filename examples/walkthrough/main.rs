@@ -1,4 +1,6 @@
 //! `cargo run --release --example walkthrough [-- --population N --seed S --quiet]`
+//! `cargo run --release --example walkthrough -- --store embedded|postgres|redis-cluster`
+//! `cargo run --release --example walkthrough -- --server URL --sms-file PATH`
 //!
 //! A population of phones runs the whole blindpost protocol against one in-memory server, in
 //! ten acts: server keys, registration, discovery, cold calls, replies, releases and
@@ -11,6 +13,9 @@
 //! so two runs with the same options print the same text except for the timing table.
 //! Any protocol step that fails unexpectedly, or any check that does not hold, stops the run
 //! with a message and a non-zero exit code.
+//!
+//! With `--server` or `--store` it runs live instead (`live.rs`): the acts that fit real time,
+//! over HTTP against a real `blindpost-server`, with the real clock.
 //!
 //! Code map: the simulated deployment (server host, network, SMS, queues, the sealing stand-in,
 //! the request log) is `blindpost::simulation`; `host.rs` adds the people, timings and steps
@@ -40,6 +45,7 @@ mod conversations;
 mod discovery;
 mod host;
 mod link;
+mod live;
 mod registration;
 mod revocation;
 mod spam;
@@ -72,14 +78,25 @@ const NAMES: [&str; 26] = [
 ];
 
 const USAGE: &str = "usage: walkthrough [--population N] [--seed S] [--quiet]
+       walkthrough --store embedded|postgres|redis-cluster [--quiet]
+       walkthrough --server URL --sms-file PATH [--quiet]
   --population N  people on the server, the spammer included (default 50, 5..=10000)
   --seed S        seed of the deterministic run (default \"blindpost walkthrough\")
-  --quiet         print only each act's result line, the server's view and the timings";
+  --quiet         print only each act's result line, the server's view and the timings
+  --store S       run live against a blindpost-server started here on 127.0.0.1 with store S
+                  (postgres and redis-cluster: BLINDPOST_POSTGRES_URL, BLINDPOST_REDIS_CLUSTER,
+                  as target/engines/env sets them)
+  --server URL    run live against the blindpost-server at URL
+  --sms-file PATH the file that server appends its codes to (its --sms-file)
+  A live run has 3 people and a spammer, uses the real clock and skips what needs the simulated one.";
 
 struct Options {
     population: usize,
     seed: String,
     quiet: bool,
+    /// The server of a live run.
+    live: Option<live::Target>,
+    sms_file: Option<std::path::PathBuf>,
 }
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -87,7 +104,10 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         population: 50,
         seed: DEFAULT_SEED.to_string(),
         quiet: false,
+        live: None,
+        sms_file: None,
     };
+    let mut simulated_only = false;
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -112,12 +132,43 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                     ));
                 }
                 options.population = n;
+                simulated_only = true;
             }
-            "--seed" => options.seed = value("--seed")?,
+            "--seed" => {
+                options.seed = value("--seed")?;
+                simulated_only = true;
+            }
+            "--store" | "--server" if options.live.is_some() => {
+                return Err("--store and --server name one server: give one of them".into())
+            }
+            "--store" => {
+                options.live = Some(live::Target::Store(live::StoreKind::parse(&value(
+                    "--store",
+                )?)?))
+            }
+            "--server" => options.live = Some(live::Target::Server(value("--server")?)),
+            "--sms-file" => options.sms_file = Some(value("--sms-file")?.into()),
             "--quiet" if inline.is_none() => options.quiet = true,
             "--help" | "-h" => return Err(String::new()),
             _ => return Err(format!("unknown argument: {arg}")),
         }
+    }
+    match &options.live {
+        Some(_) if simulated_only => {
+            return Err(
+                "--population and --seed are for the simulated run, not with --store or --server"
+                    .into(),
+            )
+        }
+        Some(live::Target::Server(_)) if options.sms_file.is_none() => {
+            return Err(
+                "--server needs --sms-file: the file that server appends its codes to".into(),
+            )
+        }
+        None if options.sms_file.is_some() => {
+            return Err("--sms-file goes with --server or --store".into())
+        }
+        _ => {}
     }
     Ok(options)
 }
@@ -137,7 +188,15 @@ fn main() -> ExitCode {
             };
         }
     };
-    match run(&options) {
+    let result = match &options.live {
+        Some(target) => live::run(&live::LiveOptions {
+            target: target.clone(),
+            sms_file: options.sms_file.clone(),
+            quiet: options.quiet,
+        }),
+        None => run(&options),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("\nwalkthrough FAILED: {e}");
