@@ -42,6 +42,7 @@ pub mod bls;
 pub mod certificate;
 pub mod client;
 pub mod encoding;
+pub mod host_auth;
 pub mod server;
 pub mod store;
 pub mod time;

@@ -496,6 +496,29 @@ impl Client {
         AccountId::for_identity_key(&self.state.identity.public_key().to_bytes())
     }
 
+    /// A credential for one request on the authenticated channel (SPEC.md 17.2): our identity
+    /// key signs the pinned server's name (the issuer name of its cold-call token keys), `now`,
+    /// a fresh nonce, `method`, `path` and the digest of `body`. The host sends it with the
+    /// request; every request needs its own.
+    pub fn authorize<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: Time,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<crate::host_auth::RequestAuth, crate::host_auth::AuthError> {
+        crate::host_auth::RequestAuth::sign(
+            rng,
+            &self.state.identity,
+            self.state.keys.cold_call_tokens.issuer_name(),
+            now,
+            method,
+            path,
+            body,
+        )
+    }
+
     /// Our certificate, once registered.
     pub fn certificate(&self) -> Option<&Certificate> {
         self.state.certificate.as_ref()

@@ -77,12 +77,9 @@ impl<S: Store> Server<S> {
             })?;
         // Remember the signature as long as its timestamp would still be accepted.
         let seen = seen_reply_key(&digest(SEEN_REPLY_DST, &[&reply.signature.to_bytes()]));
-        if !self
+        let first = self
             .store
-            .insert_if_absent(&seen, &[], Some(accepted_until), now)?
-        {
-            return Err(Refusal::new(ErrorCode::Replayed, "reply already accepted"));
-        }
+            .insert_if_absent(&seen, &[], Some(accepted_until), now)?;
         outputs.push(Output::Deliver {
             recipient: reply.recipient,
             delivery: Delivery::Reply {
@@ -92,6 +89,14 @@ impl<S: Store> Server<S> {
                 signature: reply.signature,
             },
         });
+        if !first {
+            // Queued again all the same: the first attempt's host may have died before it
+            // queued the reply (SPEC.md 12.8); the recipient's client drops the copy by its
+            // digest (13.4).
+            return Err(
+                Refusal::new(ErrorCode::Replayed, "reply already accepted").keeping_outputs()
+            );
+        }
         Ok(Response::ReplyAccepted)
     }
 

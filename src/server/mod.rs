@@ -181,6 +181,9 @@ pub struct Handled {
 pub(crate) struct Refusal {
     pub(crate) code: ErrorCode,
     pub(crate) detail: String,
+    /// The outputs stay (a replayed reply is queued again, SPEC.md 12.8); otherwise a refusal
+    /// drops them.
+    pub(crate) keep_outputs: bool,
 }
 
 impl Refusal {
@@ -188,7 +191,14 @@ impl Refusal {
         Self {
             code,
             detail: detail.into(),
+            keep_outputs: false,
         }
+    }
+
+    /// The same refusal, with the outputs gathered so far kept.
+    pub(crate) fn keeping_outputs(mut self) -> Self {
+        self.keep_outputs = true;
+        self
     }
 }
 
@@ -364,7 +374,9 @@ impl<S: Store> Server<S> {
                 match self.dispatch(rng, now, channel, req, &mut outputs) {
                     Ok(response) => response,
                     Err(refusal) => {
-                        outputs.clear();
+                        if !refusal.keep_outputs {
+                            outputs.clear();
+                        }
                         error_response(request_type, refusal)
                     }
                 }
@@ -428,6 +440,49 @@ impl<S: Store> Server<S> {
                 "no account on the channel",
             )),
         }
+    }
+
+    /// Checks the credential of a request on the authenticated channel (SPEC.md 17.2) and
+    /// returns the account it authenticates: the request is then handled on
+    /// `Channel::Authenticated(account)`. `auth` is the credential's encoding, `method`, `path`
+    /// and `body` those of the request it came with. Cheap checks run first (length, clock,
+    /// registered account), then the signature; an accepted credential is recorded until its
+    /// time leaves the skew window, so it is accepted once.
+    pub fn authenticate(
+        &self,
+        now: Time,
+        auth: &[u8],
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<AccountId, crate::host_auth::AuthError> {
+        use crate::host_auth::{AuthError, RequestAuth};
+        let auth = RequestAuth::from_bytes(auth)?;
+        auth.check_time(now)?;
+        let account = auth.account();
+        if self
+            .store
+            .get(&records::account_key(&account), now)
+            .map_err(|_| AuthError::Store)?
+            .is_none()
+        {
+            return Err(AuthError::UnknownAccount);
+        }
+        auth.verify(self.public_keys_issuer_name(), method, path, body)?;
+        let seen = records::seen_auth_key(&auth.replay_digest());
+        if !self
+            .store
+            .insert_if_absent(&seen, &[], Some(auth.remember_until()), now)
+            .map_err(|_| AuthError::Store)?
+        {
+            return Err(AuthError::Replayed);
+        }
+        Ok(account)
+    }
+
+    /// The server's name in credentials: the issuer name of its cold-call token keys.
+    fn public_keys_issuer_name(&self) -> &[u8] {
+        self.secrets.cold_call_keys.issuer_name()
     }
 
     /// Removes expired state (spent discovery tokens, counters, replay records). Hosts call it

@@ -53,6 +53,12 @@ pub(super) fn seen_reply_key(digest: &[u8; 32]) -> Vec<u8> {
     key(b's', &[digest])
 }
 
+/// `A || credential digest` -> empty: credentials of the authenticated channel accepted
+/// within the skew window (SPEC.md 17.2).
+pub(super) fn seen_auth_key(digest: &[u8; 32]) -> Vec<u8> {
+    key(b'A', &[digest])
+}
+
 /// `v || phone || session` -> [`CodeSessionRecord`]: a code request and whether its code
 /// registered.
 pub(super) fn code_session_key(phone: &PhoneNumber, session: &CodeSession) -> Vec<u8> {

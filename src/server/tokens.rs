@@ -104,8 +104,10 @@ impl<S: Store> Server<S> {
             return Ok(Response::ColdCallAccepted { duplicate: false });
         }
         // Already attached or released: the same cold call again is a retry and is acknowledged
-        // without being queued twice (the sender then renews the token as after any accepted
-        // cold call); anything else is a second spend.
+        // (the sender then renews the token as after any accepted cold call); anything else is
+        // a second spend. While the token is attached the delivery is queued again under the
+        // same handle: the first attempt's host may have died before it queued it (SPEC.md
+        // 12.8), and the recipient's client ignores a copy it already has (13.4).
         let Some(bytes) = self.store.get(&key, now)? else {
             return Err(Refusal::new(ErrorCode::TokenSpent, "token already spent"));
         };
@@ -117,6 +119,14 @@ impl<S: Store> Server<S> {
             } if recipient == call.recipient && d == payload_digest => {
                 // Repair the handle record in case the first attempt stopped before writing it.
                 self.put_handle(&handle, id, recipient, kept_until, now)?;
+                outputs.push(Output::Deliver {
+                    recipient,
+                    delivery: Delivery::ColdCall {
+                        handle,
+                        received_at: now,
+                        sealed: call.sealed,
+                    },
+                });
                 Ok(Response::ColdCallAccepted { duplicate: true })
             }
             TokenState::Released {

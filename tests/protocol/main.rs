@@ -6,6 +6,7 @@ mod conversation;
 mod crash;
 mod discovery;
 mod flow;
+mod host_auth;
 mod introductions;
 mod malformed;
 mod privacy;

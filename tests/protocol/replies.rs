@@ -77,7 +77,8 @@ fn a_reply_is_accepted_once_and_only_within_the_clock_skew() {
     assert_eq!(signature, &reply.signature);
     assert_eq!(bob.group.open(signature), member.id());
 
-    // The same bytes again: replayed, nothing queued, nothing stored.
+    // The same bytes again: replayed, nothing stored, and the same delivery queued again (the
+    // first attempt's host may have died before queueing it, SPEC.md 12.8).
     let before = world.snapshot();
     let again = world
         .server
@@ -89,7 +90,15 @@ fn a_reply_is_accepted_once_and_only_within_the_clock_skew() {
         },
         Some(ErrorCode::Replayed)
     );
-    assert!(again.outputs.is_empty());
+    let [Output::Deliver {
+        recipient: again_to,
+        delivery: again_delivery,
+    }] = again.outputs.as_slice()
+    else {
+        panic!("{:?}", again.outputs)
+    };
+    assert_eq!(*again_to, bob.account());
+    assert_eq!(again_delivery.sealed(), b"hi");
     assert_eq!(world.snapshot(), before);
 
     // The signer's clock was in [t, t + granularity): the server accepts from t - skew up to,
@@ -383,8 +392,11 @@ fn a_resent_reply_is_counted_as_sent_and_delivered_once() {
         }
     )));
     assert_eq!(bob.outstanding(), 0);
-    // Alice gets the reply once.
-    assert_eq!(world.queued(&alice.account()).len(), 1);
+    // The resend queued the reply again (SPEC.md 12.8): two identical copies, and Alice's
+    // client takes it once (13.4).
+    let queued = world.queued(&alice.account());
+    assert_eq!(queued.len(), 2);
+    assert_eq!(queued[0].to_bytes(), queued[1].to_bytes());
     let received = world.deliver(&mut alice);
     assert!(
         matches!(received.as_slice(), [Event::IntroductionReceived { contact, message, .. }]

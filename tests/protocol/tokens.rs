@@ -204,3 +204,40 @@ fn a_cold_call_to_an_unknown_recipient_does_not_use_up_the_token() {
         Response::ColdCallAccepted { duplicate: false }
     ));
 }
+
+#[test]
+fn a_resent_cold_call_is_queued_again_until_its_token_is_released() {
+    // SPEC.md 12.8: the host of the first attempt may have died between the token's attachment
+    // and its queueing, so a resend queues the same delivery again while the token is attached.
+    let mut world = World::new("cold call resend queues again");
+    let alice = world.raw_register("+15550001", 1);
+    let bob = world.raw_register("+15550002", 0);
+    let bytes = cold_call_bytes(bob.account(), &alice.tokens[0], b"sealed hello");
+    let handle = cold_call(&mut world, &alice, &bob);
+    world.take_queued(&bob.account());
+
+    let before = world.snapshot();
+    let again = world.send(Channel::Anonymous, &bytes);
+    assert!(matches!(
+        decode(&again),
+        Response::ColdCallAccepted { duplicate: true }
+    ));
+    assert_eq!(world.snapshot(), before, "a resend stores nothing new");
+    match world.queued(&bob.account()).as_slice() {
+        [Delivery::ColdCall {
+            handle: h, sealed, ..
+        }] => assert_eq!((h, sealed.as_slice()), (&handle, &b"sealed hello"[..])),
+        other => panic!("{other:?}"),
+    }
+    world.take_queued(&bob.account());
+
+    // Once Bob released the token, a resend is still acknowledged but queues nothing.
+    let released = world.send(Channel::Authenticated(bob.account()), &release(handle));
+    assert!(matches!(decode(&released), Response::Released));
+    let late = world.send(Channel::Anonymous, &bytes);
+    assert!(matches!(
+        decode(&late),
+        Response::ColdCallAccepted { duplicate: true }
+    ));
+    assert!(world.queued(&bob.account()).is_empty());
+}
