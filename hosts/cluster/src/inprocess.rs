@@ -3,7 +3,7 @@
 //! crate's [`DeliveryQueue`] on the same store, codes into a map.
 
 use crate::link::{Link, LinkError, Rng};
-use blindpost::account::Channel;
+use blindpost::account::{AccountId, Channel};
 use blindpost::certificate::PhoneNumber;
 use blindpost::client::{Client, Transmit};
 use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
@@ -43,12 +43,24 @@ impl InProcess {
         self.server.public_keys()
     }
 
-    /// The channel a request arrives on, as the HTTP host would establish it.
-    fn channel(client: &Client, transmit: &Transmit) -> Channel {
-        match transmit.channel {
-            Channel::Authenticated(_) => Channel::Authenticated(client.account()),
-            other => other,
-        }
+    /// The account an authenticated request comes from, established as the HTTP host does:
+    /// the client signs the credential (`Client::authorize`) over the method, path and body,
+    /// and the server checks it (`Server::authenticate`), so both runs pay the same for it.
+    fn authenticate(
+        &self,
+        client: &Client,
+        rng: &mut Rng,
+        now: Time,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<AccountId, LinkError> {
+        let auth = client
+            .authorize(rng, now, method, path, body)
+            .map_err(|e| LinkError(e.to_string()))?;
+        self.server
+            .authenticate(now, &auth.to_bytes(), method, path, body)
+            .map_err(|e| LinkError(e.to_string()))
     }
 }
 
@@ -65,7 +77,17 @@ impl Link for InProcess {
         now: Time,
         transmit: &Transmit,
     ) -> Result<Vec<u8>, LinkError> {
-        let channel = Self::channel(client, transmit);
+        let channel = match transmit.channel {
+            Channel::Authenticated(_) => Channel::Authenticated(self.authenticate(
+                client,
+                rng,
+                now,
+                "POST",
+                "/v1/authenticated",
+                &transmit.bytes,
+            )?),
+            other => other,
+        };
         let handled = self.server.handle(rng, now, channel, &transmit.bytes);
         // As the HTTP host does: every delivery is queued before the response leaves.
         for output in handled.outputs {
@@ -93,11 +115,12 @@ impl Link for InProcess {
         &self,
         _route: usize,
         client: &Client,
-        _rng: &mut Rng,
+        rng: &mut Rng,
         now: Time,
     ) -> Result<Vec<(u64, Vec<u8>)>, LinkError> {
+        let account = self.authenticate(client, rng, now, "GET", "/v1/deliveries", b"")?;
         self.queue
-            .fetch(now, &client.account(), 64)
+            .fetch(now, &account, 64)
             .map_err(|e| LinkError(e.to_string()))
     }
 
@@ -105,12 +128,14 @@ impl Link for InProcess {
         &self,
         _route: usize,
         client: &Client,
-        _rng: &mut Rng,
+        rng: &mut Rng,
         now: Time,
         up_to: u64,
     ) -> Result<(), LinkError> {
+        let body = up_to.to_be_bytes();
+        let account = self.authenticate(client, rng, now, "POST", "/v1/deliveries/ack", &body)?;
         self.queue
-            .ack(now, &client.account(), up_to)
+            .ack(now, &account, up_to)
             .map(|_| ())
             .map_err(|e| LinkError(e.to_string()))
     }
