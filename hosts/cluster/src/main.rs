@@ -29,7 +29,8 @@
 //!   or the server's `internal` store failure answer), refusals the workload did not provoke,
 //!   client errors and failed registrations, counted outside the fault window: from the first
 //!   fault until both servers answer `/health` again and [`SETTLE`] has passed, failures are
-//!   expected and only retried; before and after it every one counts.
+//!   expected and only retried; a request sent before the first fault or after the window, and
+//!   failing outside it, counts. The reasons are printed on stderr (`error: N x reason`).
 
 mod engine;
 mod http;
@@ -342,6 +343,9 @@ fn report(outcome: &Outcome, baseline_rps: f64) -> bool {
             load(&tally.errors_after_recovery),
         ),
     ];
+    for (reason, count) in tally.reasons() {
+        eprintln!("error: {count} x {reason}");
+    }
     for (name, value) in checks {
         println!("{name} {value}");
     }

@@ -41,6 +41,8 @@ pub struct Tally {
     pub unregistered: AtomicU64,
     /// Clients done with setup (registered and looked up, or failed).
     pub set_up: AtomicU64,
+    /// Why errors counted (the first few of each kind), for the report on stderr.
+    reasons: Mutex<std::collections::BTreeMap<String, u64>>,
     /// Set once the faults are over and the deployment answers again; errors count from then.
     settled: AtomicBool,
     /// Message ids whose cold call or reply the server accepted.
@@ -67,6 +69,7 @@ impl Default for Tally {
             unregistered: AtomicU64::new(0),
             set_up: AtomicU64::new(0),
             settled: AtomicBool::new(true),
+            reasons: Mutex::new(std::collections::BTreeMap::new()),
             accepted: Mutex::new(HashSet::new()),
             received: Mutex::new(HashSet::new()),
             run_window: Mutex::new((None, None)),
@@ -140,10 +143,25 @@ impl Tally {
 
     /// Counts one error: a failure, a refusal the workload did not ask for, or a client error.
     /// It counts against the run only once the faults have settled.
-    pub fn error(&self) {
-        if self.settled() {
+    pub fn error(&self, reason: impl Into<String>) {
+        self.error_since(true, reason);
+    }
+
+    /// Counts one error of a request that started when the faults were over
+    /// (`settled_at_start`) and failed now: a request sent during a fault that times out after
+    /// it is the fault's, not an error after recovery.
+    pub fn error_since(&self, settled_at_start: bool, reason: impl Into<String>) {
+        if settled_at_start && self.settled() {
             bump(&self.errors_after_recovery);
+            let mut reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+            *reasons.entry(reason.into()).or_default() += 1;
         }
+    }
+
+    /// The errors counted, by reason.
+    pub fn reasons(&self) -> Vec<(String, u64)> {
+        let reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        reasons.iter().map(|(r, n)| (r.clone(), *n)).collect()
     }
 
     /// Notes that the server accepted message `id`.

@@ -78,8 +78,9 @@ struct Ghost {
     state: Vec<u8>,
     /// The recipient of the cold call that spent the token.
     spent_on: AccountId,
-    /// When to try (a little after the original cold call was accepted).
-    at: Instant,
+    /// When to try: set once the original cold call was accepted (a copy that spends the
+    /// token first makes the original the refused one: one spend, not two).
+    at: Option<Instant>,
 }
 
 /// One simulated client and its host.
@@ -99,6 +100,8 @@ struct Sim<L: Link> {
     ghost: Option<Ghost>,
     ghost_tried: bool,
     last_fetch: Option<Instant>,
+    /// Whether the faults were over when the request in flight was sent.
+    settled_at_start: bool,
 }
 
 /// Runs client `me` (of `phones`) until the tally's phase is [`Phase::Stop`]. `ready` is
@@ -130,11 +133,12 @@ pub async fn run_client<L: Link>(
         ghost: None,
         ghost_tried: false,
         last_fetch: None,
+        settled_at_start: true,
     };
     let registered = sim.register(&phones[me]).await;
     if !registered {
         bump(&sim.tally.unregistered);
-        sim.tally.error();
+        sim.tally.error("registration failed");
     }
     ready.wait().await;
     if registered {
@@ -235,7 +239,10 @@ impl<L: Link> Sim<L> {
                 self.fetch().await;
                 self.events();
             }
-            if let Some(ghost) = self.ghost.take_if(|g| g.at <= Instant::now()) {
+            if let Some(ghost) = self
+                .ghost
+                .take_if(|g| g.at.is_some_and(|at| at <= Instant::now()))
+            {
                 self.spend_again(ghost).await;
             }
             if phase == Phase::Run {
@@ -265,14 +272,20 @@ impl<L: Link> Sim<L> {
     /// One request and its response; false if it got no usable answer.
     async fn exchange(&mut self, transmit: &Transmit) -> bool {
         bump(&self.tally.requests);
+        self.settled_at_start = self.tally.settled();
         let sent = self
             .link
             .send(self.route, &self.client, &mut self.rng, now(), transmit)
             .await;
         let response = match sent {
             Ok(bytes) if !store_failed(&bytes) => bytes,
-            _ => {
-                self.failed();
+            Ok(_) => {
+                self.failed("internal answer".into());
+                let _ = self.client.handle_send_failure(transmit.id);
+                return false;
+            }
+            Err(e) => {
+                self.failed(e.0);
                 // The outbox knows this id: it was just handed out.
                 let _ = self.client.handle_send_failure(transmit.id);
                 return false;
@@ -283,29 +296,32 @@ impl<L: Link> Sim<L> {
             .handle_response(&mut self.rng, now(), transmit.id, &response)
             .is_err()
         {
-            self.tally.error();
+            self.tally.error("response refused by the client");
         }
         true
     }
 
     /// A request got no usable answer: count it and try the other server next time.
-    fn failed(&mut self) {
+    fn failed(&mut self, reason: String) {
         bump(&self.tally.failures);
-        self.tally.error();
+        // Keep the reason short and free of per-request detail, so kinds add up.
+        let kind: String = reason.chars().take(90).collect();
+        self.tally.error_since(self.settled_at_start, kind);
         self.route = (self.route + 1) % self.link.routes().max(1);
     }
 
     /// Fetches queued deliveries, hands them to the client and acknowledges them.
     async fn fetch(&mut self) {
         bump(&self.tally.requests);
+        self.settled_at_start = self.tally.settled();
         let fetched = self
             .link
             .fetch(self.route, &self.client, &mut self.rng, now())
             .await;
         let deliveries = match fetched {
             Ok(d) => d,
-            Err(_) => {
-                self.failed();
+            Err(e) => {
+                self.failed(e.0);
                 return;
             }
         };
@@ -317,13 +333,13 @@ impl<L: Link> Sim<L> {
             let opened = match Delivery::from_bytes(bytes) {
                 Ok(d) => d.sealed().to_vec(),
                 Err(_) => {
-                    self.tally.error();
+                    self.tally.error("delivery does not decode");
                     continue;
                 }
             };
             // A copy seen before is dropped by the client without an error.
-            if self.client.handle_delivery(now, bytes, &opened).is_err() {
-                self.tally.error();
+            if let Err(e) = self.client.handle_delivery(now, bytes, &opened) {
+                self.tally.error(format!("delivery refused: {e}"));
             }
         }
         bump(&self.tally.requests);
@@ -331,8 +347,8 @@ impl<L: Link> Sim<L> {
             .link
             .ack(self.route, &self.client, &mut self.rng, now, last)
             .await;
-        if acked.is_err() {
-            self.failed();
+        if let Err(e) = acked {
+            self.failed(e.0);
         }
     }
 
@@ -351,7 +367,7 @@ impl<L: Link> Sim<L> {
                 } => {
                     match message_id(&message) {
                         Some(id) => self.tally.received(id),
-                        None => self.tally.error(),
+                        None => self.tally.error("message without an id"),
                     }
                     if !self.to_answer.contains(&contact) {
                         self.to_answer.push_back(contact);
@@ -369,13 +385,22 @@ impl<L: Link> Sim<L> {
                         request,
                         RequestType::ColdCall | RequestType::Reply | RequestType::FetchGroupKey
                     ) {
-                        self.pending = None;
+                        let failed = self.pending.take().map(|p| p.recipient);
+                        // The cold call the copy would repeat was refused: nothing to repeat.
+                        if failed.is_some()
+                            && self
+                                .ghost
+                                .as_ref()
+                                .is_some_and(|g| g.at.is_none() && Some(g.spent_on) == failed)
+                        {
+                            self.ghost = None;
+                        }
                     }
                     // A renewal check before the release is the schedule working, not an error.
                     let expected = request == RequestType::RenewToken
                         && reason == FailureReason::Server(ErrorCode::NotReleased);
                     if !expected {
-                        self.tally.error();
+                        self.tally.error(format!("{request:?} failed: {reason:?}"));
                     }
                 }
                 _ => {}
@@ -389,6 +414,10 @@ impl<L: Link> Sim<L> {
             return;
         };
         self.tally.accepted(pending.id);
+        let wait = Duration::from_millis(self.rng.random_range(GHOST_DELAY_MS));
+        if let Some(ghost) = self.ghost.as_mut().filter(|g| g.spent_on == recipient) {
+            ghost.at.get_or_insert(Instant::now() + wait);
+        }
         if cold_call && pending.cold_call {
             bump(&self.tally.cold_calls);
         } else {
@@ -428,7 +457,7 @@ impl<L: Link> Sim<L> {
                     cold_call: false,
                 })
             }
-            Err(_) => self.tally.error(),
+            Err(e) => self.tally.error(format!("reply not sent: {e}")),
         }
     }
 
@@ -474,15 +503,14 @@ impl<L: Link> Sim<L> {
                 });
                 if let Some(state) = ghost_state {
                     self.ghost_tried = true;
-                    let wait = Duration::from_millis(self.rng.random_range(GHOST_DELAY_MS));
                     self.ghost = Some(Ghost {
                         state,
                         spent_on: recipient,
-                        at: Instant::now() + wait,
+                        at: None,
                     });
                 }
             }
-            Err(_) => self.tally.error(),
+            Err(e) => self.tally.error(format!("cold call not sent: {e}")),
         }
     }
 
@@ -490,7 +518,7 @@ impl<L: Link> Sim<L> {
     /// available; counts the attempt, and a double spend if the server accepts it.
     async fn spend_again(&mut self, ghost: Ghost) {
         let Ok(mut copy) = Client::from_bytes(&ghost.state, settings()) else {
-            self.tally.error();
+            self.tally.error("wallet copy does not restore");
             return;
         };
         let Some(peer) = self
@@ -517,6 +545,7 @@ impl<L: Link> Sim<L> {
                 break;
             };
             bump(&self.tally.requests);
+            self.settled_at_start = self.tally.settled();
             let sent = self
                 .link
                 .send(self.route, &copy, &mut self.rng, now, &transmit)
@@ -525,8 +554,11 @@ impl<L: Link> Sim<L> {
                 Ok(bytes) if !store_failed(&bytes) => {
                     let _ = copy.handle_response(&mut self.rng, now, transmit.id, &bytes);
                 }
-                _ => {
-                    self.failed();
+                other => {
+                    self.failed(match other {
+                        Err(e) => e.0,
+                        Ok(_) => "internal answer".into(),
+                    });
                     let _ = copy.handle_send_failure(transmit.id);
                     tokio::time::sleep(IDLE).await;
                 }
@@ -542,8 +574,8 @@ impl<L: Link> Sim<L> {
     /// In the drain phase: accepts every contact that wrote, so its token is released.
     fn accept_all(&mut self) {
         while let Some(contact) = self.to_answer.pop_front() {
-            if self.client.accept(&mut self.rng, now(), contact).is_err() {
-                self.tally.error();
+            if let Err(e) = self.client.accept(&mut self.rng, now(), contact) {
+                self.tally.error(format!("accept: {e}"));
             }
         }
     }
