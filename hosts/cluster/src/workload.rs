@@ -484,7 +484,7 @@ impl<L: Link> Sim<L> {
         let recipient = account_of(&peer);
         let id = self.message_id();
         let now = now();
-        let ghost_state = if !self.ghost_tried && self.me % 2 == 0 {
+        let ghost_state = if !self.ghost_tried && self.me.is_multiple_of(2) {
             self.client.to_bytes().ok().map(|s| s.to_vec())
         } else {
             None
