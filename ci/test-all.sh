@@ -54,6 +54,13 @@ for store in embedded postgres redis-cluster; do
     "$TARGET/debug/examples/walkthrough" --store "$store" --quiet
 done
 
+step "load and fault run: two servers, 200 clients, a server killed and the store failed over"
+# The binaries the build above made (the dev profile is optimised); the cluster run finds the
+# server binary next to its own. Each run exits non-zero unless its four checks are 0.
+for store in redis-cluster postgres; do
+    "$TARGET/debug/blindpost-cluster" --store "$store" --clients 200 --seconds 30
+done
+
 step "bindings: Kotlin, Swift and Python through uniffi (installs missing toolchains)"
 bash bindings/run-tests.sh
 
