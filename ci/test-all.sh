@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, docs, unit/integration/property tests and
 # test vectors, the store suite on PostgreSQL and a Redis Cluster (started and stopped here), a
-# small walkthrough and the live one over HTTP on each store, the uniffi bindings in Kotlin,
-# Swift and Python, a fuzz smoke run, and the no_std build check.
+# small walkthrough and the live one over HTTP on each store, the load and fault run, the uniffi
+# bindings in Kotlin, Swift and Python, a fuzz smoke run, and the no_std build check.
 # README.md names this as the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
