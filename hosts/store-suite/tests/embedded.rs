@@ -7,7 +7,7 @@ use blindpost::simulation::raw::{cold_call_bytes, decode};
 use blindpost::simulation::World;
 use blindpost::store::Store;
 use blindpost::vector_rng::VectorRng;
-use blindpost::wire::{ErrorCode, Response};
+use blindpost::wire::{Delivery, ErrorCode, Response};
 use blindpost::Time;
 use blindpost_store_redb::RedbStore;
 use blindpost_store_suite::engines::embedded::{self, EmbeddedEngine};
@@ -87,6 +87,11 @@ fn a_server_restarted_on_the_file_refuses_a_token_spent_before() {
         Response::ColdCallAccepted { duplicate: false }
     ));
     assert_eq!(world.delivered.len(), 1);
+    let handle_of = |bytes: &[u8]| match Delivery::from_bytes(bytes) {
+        Ok(Delivery::ColdCall { handle, .. }) => handle,
+        other => panic!("{other:?}"),
+    };
+    let first_handle = handle_of(&world.delivered[0].1);
 
     // The server stops: its secrets are kept as an operator keeps them, the file is closed.
     let secrets = world.server.secrets().to_bytes().unwrap();
@@ -97,16 +102,15 @@ fn a_server_restarted_on_the_file_refuses_a_token_spent_before() {
     let store = listed(engine.open("server").unwrap());
     let server = Server::new(config, ServerSecrets::from_bytes(&secrets).unwrap(), store).unwrap();
     let mut world = World::with_server(server, VectorRng::new(b"after the restart"), now);
-    // The byte-identical resend is recognised as a retry of the spend: acknowledged, not
-    // delivered again (a server that lost the spend would answer `duplicate: false` and deliver).
+    // The byte-identical resend is recognised as a retry of the spend: acknowledged as a
+    // duplicate and queued again under the first handle (SPEC.md 12.8). A server that lost the
+    // spend would answer `duplicate: false` and deliver under a new handle.
     assert!(matches!(
         decode(&world.send(Channel::Anonymous, &call)),
         Response::ColdCallAccepted { duplicate: true }
     ));
-    assert!(
-        world.delivered.is_empty(),
-        "the cold call was delivered twice"
-    );
+    let again: Vec<_> = world.delivered.iter().map(|(_, d)| handle_of(d)).collect();
+    assert_eq!(again, [first_handle], "the resend is the same delivery");
     // Any other cold call with the spent token is refused, and changes nothing in the file.
     world.refused(
         Channel::Anonymous,
