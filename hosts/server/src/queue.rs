@@ -15,7 +15,9 @@
 //! number; a fetcher that loses reads the delivery. So a process dying between any two store
 //! calls leaves at worst a slot that the next fetch gives up, and a delivery whose enqueue had
 //! returned is never skipped. Acknowledging moves the floor up (compare-and-swap, never down)
-//! and then deletes the slots below it (what a crash leaves of those expires with retention).
+//! and then deletes the deliveries below it (what a crash leaves of those expires with
+//! retention); given-up markers are left to expire, so a slow enqueuer can never write below the
+//! floor.
 
 use blindpost::account::AccountId;
 use blindpost::store::{read_counter, Store, StoreError};
@@ -212,8 +214,13 @@ impl<S: Store> DeliveryQueue<S> {
         let delete_from = old.max(up_to.saturating_sub(MAX_ACK_DELETES));
         for seq in delete_from + 1..=up_to {
             let slot = slot_key(account, seq);
+            // Only deliveries are deleted. A given-up marker stays until it expires: deleted, it
+            // would let the enqueuer whose number it closed (still between its two store calls)
+            // write its delivery below the floor, where no fetch looks.
             if let Some(value) = self.store.get(&slot, now)? {
-                self.store.delete_if_matches(&slot, &value, now)?;
+                if value.first() == Some(&TAG_DELIVERY) {
+                    self.store.delete_if_matches(&slot, &value, now)?;
+                }
             }
         }
         Ok(up_to - old)
