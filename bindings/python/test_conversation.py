@@ -237,7 +237,7 @@ class Conversation(unittest.TestCase):
         for at in (released, renewed):
             self.assertTrue(woke < at <= woke + s.background_delay_max, at - woke)
 
-    def test_restored_client_resends_and_nothing_is_delivered_twice(self):
+    def test_restored_client_resends_and_its_cold_call_is_queued_again(self):
         w = World()
         s = settings()
         alice, bob = w.new_client(), w.new_client()
@@ -262,7 +262,9 @@ class Conversation(unittest.TestCase):
         [resent] = w.sent_by(restored, RT.COLD_CALL)
         self.assertTrue(restarted < resent <= restarted + s.background_delay_max, resent - restarted)
         self.assertIn(bp.Event.COLD_CALL_SENT(bob.account()), w.events(restored))
-        self.assertEqual(len(w.queues[bob.account()]), 1, "the resend was answered, not queued again")
+        # The resend is answered as a duplicate and queues the cold call again under the same
+        # handle, stamped with the resend's time (SPEC.md 12.8).
+        self.assertEqual(len(w.queues[bob.account()]), 2, "the resend queued the cold call again")
         self.assertEqual(restored.token_counts().attached, 1)
 
     def test_send_failure_hands_the_request_out_again(self):

@@ -228,7 +228,7 @@ func hostileProtocolTests() throws -> Bool {
             try t.check(handled.refusal != nil || !handled.outputs.isEmpty, "byte \(i): refused or queued")
         }
         let again = try w.server.handle(now: w.now, channel: .anonymous, request: valid)
-        try t.check(again.refusal == nil && again.outputs.isEmpty, "a resend is answered, not queued")
+        try t.check(again.refusal == nil && again.outputs.count == 1, "a resend is answered and queued again (SPEC.md 12.8)")
         let wrong = try w.server.handle(now: w.now, channel: .direct, request: valid).refusal
         try t.eq(ErrorCode.wrongChannel, wrong?.code, "wrong channel")
         try t.eq(RequestType.coldCall, wrong?.request, "refused request type")

@@ -208,7 +208,7 @@ fun hostileProtocolTests(): Boolean {
             t.check(handled.refusal != null || handled.outputs.isNotEmpty()) { "byte $i: refused or queued" }
         }
         val again = w.server.handle(w.now, Channel.Anonymous, valid)
-        t.check(again.refusal == null && again.outputs.isEmpty()) { "a resend is answered, not queued" }
+        t.check(again.refusal == null && again.outputs.size == 1) { "a resend is answered and queued again (SPEC.md 12.8)" }
         val wrong = w.server.handle(w.now, Channel.Direct, valid).refusal!!
         t.eq<ErrorCode>(ErrorCode.WrongChannel, wrong.code, "wrong channel")
         t.eq(RequestType.COLD_CALL, wrong.request, "refused request type")
