@@ -5,7 +5,7 @@
 //! compressed, canonical, on the curve, in the prime-order subgroup and not the identity, and no
 //! trailing bytes. Composite formats are described once in `wire::codec`, on top of these.
 
-use bls12_381::{G1Affine, G2Affine, Scalar};
+use crate::curve::{G1Affine, G2Affine, Scalar};
 use core::fmt;
 
 /// Why a byte string was rejected by a decoder.
@@ -461,7 +461,7 @@ mod tests {
             g2_from_bytes("q", &id2).unwrap_err().kind,
             DecodeErrorKind::IdentityPoint
         );
-        let g = G1Affine::from(bls12_381::G1Projective::generator());
+        let g = G1Affine::from(crate::curve::G1Projective::generator());
         assert_eq!(g1_from_bytes("p", &g.to_compressed()).unwrap(), g);
     }
 

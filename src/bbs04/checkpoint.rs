@@ -2,9 +2,9 @@
 //! so that a member any number of generations behind catches up in one step (SPEC.md 4.15).
 
 use super::{Error, GroupPublicKey, MemberKey, VERSION};
+use crate::curve::{G2Prepared, Scalar};
 use crate::encoding::{dst_len, g1_from_bytes, scalar_to_be, DecodeError, DecodeErrorKind, Reader};
 use alloc::vec::Vec;
-use bls12_381::{G2Prepared, Scalar};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};

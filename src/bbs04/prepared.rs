@@ -6,7 +6,7 @@ use crate::curve::gt::gt_to_bytes;
 use crate::curve::msm::{multi_exp_vartime, SplitBase};
 use crate::curve::pairing::pairing_product;
 use crate::curve::scalar_from_wide_be;
-use bls12_381::{G1Affine, G1Projective, G2Prepared, Gt, Scalar};
+use crate::curve::{G1Affine, G1Projective, G2Prepared, Gt, Scalar};
 use core::fmt;
 use sha2::{Digest, Sha512};
 

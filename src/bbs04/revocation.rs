@@ -2,8 +2,8 @@
 
 use super::{Error, GroupPublicKey, MemberId, MemberKey, PreparedGroupKey, Writer, VERSION};
 use crate::curve::fixed_base::ct_multi_mul;
+use crate::curve::{G1Affine, G1Projective, G2Affine, G2Prepared, Scalar};
 use crate::encoding::{scalar_to_be, Reader};
-use bls12_381::{G1Affine, G1Projective, G2Affine, G2Prepared, Scalar};
 use ff::Field;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;

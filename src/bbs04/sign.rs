@@ -5,8 +5,8 @@ use super::{Error, MemberKey, PreparedGroupKey, RevocationRecord, Writer, VERSIO
 use crate::curve::fixed_base::CombTable;
 use crate::curve::pairing::pairing_product;
 use crate::curve::{random_nonzero_scalar, random_scalar};
+use crate::curve::{G1Affine, G1Projective, Scalar};
 use crate::encoding::{scalar_to_be, Reader};
-use bls12_381::{G1Affine, G1Projective, Scalar};
 use core::fmt;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};

@@ -1,7 +1,7 @@
 //! KeyGen's HKDF-SHA256 (RFC 5869) for the one output length it needs, on `hmac` 0.12.
 
 use crate::curve::scalar_from_wide_be;
-use bls12_381::Scalar;
+use crate::curve::Scalar;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;

@@ -15,8 +15,8 @@ mod hkdf;
 
 pub(crate) use crate::curve::hash::hash_to_g2;
 use crate::curve::pairing::pairing_product_is_one;
+use crate::curve::{G1Affine, G2Affine, G2Prepared, G2Projective, Scalar};
 use crate::encoding::{scalar_to_be, DecodeError, Reader};
-use bls12_381::{G1Affine, G2Affine, G2Prepared, G2Projective, Scalar};
 use core::fmt;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConstantTimeEq};

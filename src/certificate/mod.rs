@@ -16,10 +16,10 @@ pub mod phone;
 pub use phone::{PhoneNumber, PhoneNumberError};
 
 use crate::bls::{self, PublicKey, SecretKey, Signature};
+use crate::curve::{G2Affine, G2Projective};
 use crate::encoding::{DecodeError, DecodeErrorKind, Reader};
 use crate::Time;
 use alloc::vec::Vec;
-use bls12_381::{G2Affine, G2Projective};
 use core::fmt;
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};

@@ -3,8 +3,13 @@
 //! products and the GT encoding. Protocol code calls only this module, so a faster
 //! backend could replace it behind a feature without touching the protocol.
 
-use bls12_381::Scalar;
 use rand_core::CryptoRng;
+
+// The group types the protocol code names. They come from the backend; protocol code imports
+// them from here, never from the backend crate.
+pub(crate) use bls12_381::{
+    G1Affine, G1Projective, G2Affine, G2Prepared, G2Projective, Gt, Scalar,
+};
 
 pub(crate) mod fixed_base;
 pub(crate) mod gt;
