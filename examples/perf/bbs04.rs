@@ -116,6 +116,7 @@ pub fn run(report: &mut Report) {
     report.figure("bbs04.sign_us", sign);
     report.figure("bbs04.verify_us", verify);
     report.figure("bbs04.open_us", other[1]);
+    report.figure("bbs04.open_ratio", other[1] / floor);
     report.figure("bbs04.checkpoint200_us", other[2]);
     report.figure("bbs04.catch_up_us", other[3]);
     report.figure("bbs04.sign_ratio", sign / floor);
