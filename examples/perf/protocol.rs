@@ -435,9 +435,17 @@ pub fn run(report: &mut Report) {
     report.figure("server.reply_ratio", reply[0] / reply[1]);
     report.figure("server.fetch_group_key_us", reply[2]);
     report.figure("client.intro_verify_us", intro[0]);
+    // One pairing product per introduction (SPEC 10.2; issue 17: <= 2.0).
+    report.figure(
+        "client.intro_verify_ratio",
+        intro[0] / report.get("floor.mml2_fe_us"),
+    );
     report.figure("client.intro_open_us", intro[1]);
     report.figure("server.lookup_us", lookup[0]);
     report.figure("server.lookup_unregistered_us", lookup[1]);
+    // Certificates were validated at registration: a lookup of K registered numbers should
+    // cost store reads, not much more than one finding nothing (issue 17: <= 3).
+    report.figure("server.lookup_ratio", lookup[0] / lookup[1]);
 
     crate::anonymous::run(
         report,

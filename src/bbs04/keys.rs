@@ -3,7 +3,7 @@
 
 use super::{Error, GroupSignature, RevocationRecord, Writer, VERSION};
 use crate::curve::fixed_base::{ct_multi_mul, CombTable};
-use crate::curve::pairing::pairing_product_is_one;
+use crate::curve::pairing::{pairing_product_is_one, Equation};
 use crate::curve::random_nonzero_scalar;
 use crate::curve::{G1Affine, G1Projective, G2Affine, G2Prepared, G2Projective, Scalar};
 use crate::encoding::{scalar_to_be, Reader};
@@ -241,7 +241,16 @@ impl MemberKey {
         }
     }
 
-    pub(super) fn check_generation(&self, group: &GroupPublicKey) -> Result<(), Error> {
+    /// The pairing equation `e(A, w) * e(x A - g1, g2) = 1` of [`Self::check`], for checking
+    /// together with others (the generation is not part of it).
+    pub(crate) fn membership_equation(&self, group: &GroupPublicKey) -> Equation {
+        let shifted = G1Affine::from(
+            ct_multi_mul([(&G1Projective::from(self.a), &self.x)]) - G1Projective::from(group.g1),
+        );
+        [(self.a, group.w), (shifted, group.g2)]
+    }
+
+    pub(crate) fn check_generation(&self, group: &GroupPublicKey) -> Result<(), Error> {
         if self.generation == group.generation {
             Ok(())
         } else {

@@ -14,7 +14,7 @@
 mod hkdf;
 
 pub(crate) use crate::curve::hash::hash_to_g2;
-use crate::curve::pairing::pairing_product_is_one;
+use crate::curve::pairing::{pairing_product_is_one, Equation};
 use crate::curve::{G1Affine, G2Affine, G2Prepared, G2Projective, Scalar};
 use crate::encoding::{scalar_to_be, DecodeError, Reader};
 use core::fmt;
@@ -222,6 +222,17 @@ impl PublicKey {
     /// The check of [`Self::verify_parts`] for a message already hashed to G2.
     pub(crate) fn verify_hashed(&self, h: &G2Projective, sig: &G2Affine) -> bool {
         verification_equation_holds(&self.0, &G2Affine::from(h), sig)
+    }
+
+    /// The verification equation `e(pk, h) * e(-g1, sig) = 1` of a message hashed to `h`,
+    /// for checking together with others ([`crate::curve::pairing::all_hold`]).
+    pub(crate) fn hashed_equation(&self, h: &G2Projective, sig: &G2Affine) -> Equation {
+        [(self.0, G2Affine::from(h)), (-G1Affine::generator(), *sig)]
+    }
+
+    /// [`Self::hashed_equation`] for a message under [`CIPHERSUITE_SIG`].
+    pub(crate) fn equation(&self, message: &[u8], signature: &Signature) -> Equation {
+        self.hashed_equation(&hash_to_g2(CIPHERSUITE_SIG, &[message]), &signature.0)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod phone;
 pub use phone::{PhoneNumber, PhoneNumberError};
 
 use crate::bls::{self, PublicKey, SecretKey, Signature};
+use crate::curve::pairing::Equation;
 use crate::curve::{G2Affine, G2Projective};
 use crate::encoding::{DecodeError, DecodeErrorKind, Reader};
 use crate::Time;
@@ -596,14 +597,37 @@ impl IssuerKeySet {
         now: Time,
         expected_phone: Option<&PhoneNumber>,
     ) -> Result<(), CertificateError> {
+        self.verify_certificate_given(cert, now, expected_phone, false)
+    }
+
+    /// [`Self::verify_certificate`], skipping the signature when `signature_checked` (the
+    /// caller verified [`Self::signature_equation`] together with its own equations).
+    pub(crate) fn verify_certificate_given(
+        &self,
+        cert: &Certificate,
+        now: Time,
+        expected_phone: Option<&PhoneNumber>,
+        signature_checked: bool,
+    ) -> Result<(), CertificateError> {
         let key = self.issuer_of(cert)?;
-        if !key
-            .public_key
-            .verify_hashed(&cert.signed_hash(), cert.signature.point())
+        if !signature_checked
+            && !key
+                .public_key
+                .verify_hashed(&cert.signed_hash(), cert.signature.point())
         {
             return Err(CertificateError::BadSignature);
         }
         check_time_and_phone(cert, key, now, expected_phone)
+    }
+
+    /// The pairing equation of the certificate's signature under its issuer's key, for
+    /// checking together with others; `None` when the issuer is not in the set.
+    pub(crate) fn signature_equation(&self, cert: &Certificate) -> Option<Equation> {
+        let key = self.issuer_of(cert).ok()?;
+        Some(
+            key.public_key
+                .hashed_equation(&cert.signed_hash(), cert.signature.point()),
+        )
     }
 
     /// Verifies many decoded certificates, each with its expected phone number, at time `now`.

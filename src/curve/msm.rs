@@ -193,6 +193,36 @@ pub(crate) fn multi_exp_vartime<const N: usize>(terms: [(&SplitBase, &Scalar); N
     acc
 }
 
+/// `k * base` for a **public** 128-bit `k` (variable time): width-5 NAF over the odd
+/// multiples `P, 3P, ..., 15P`, about 128 doublings and 26 additions.
+pub(crate) fn mul_u128_vartime(base: &G1Affine, k: u128) -> G1Projective {
+    const WIDTH: u32 = 5;
+    let limbs = [k as u64, k.wrapping_shr(64) as u64, 0, 0, 0];
+    let naf = wnaf(&limbs, WIDTH);
+    let base = G1Projective::from(base);
+    let twice = base.double();
+    let mut projective = [base; 8];
+    let mut cur = base;
+    for slot in projective.iter_mut() {
+        *slot = cur;
+        cur += twice;
+    }
+    let mut points = vec![G1Affine::identity(); projective.len()];
+    G1Projective::batch_normalize(&projective, &mut points);
+    let table = OddMultiples {
+        width: WIDTH,
+        points,
+    };
+    let mut acc = G1Projective::identity();
+    for &d in naf.digits.get(..naf.len).unwrap_or_default().iter().rev() {
+        acc = acc.double();
+        if d != 0 {
+            table.add_digit(&mut acc, d);
+        }
+    }
+    acc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +292,24 @@ mod tests {
                 assert_eq!(got, want, "width {width}, scalar {i}");
                 assert_eq!(multi_exp_vartime([(&tables[1], s)]), bases[1] * s);
             }
+        }
+        for k in [
+            0u128,
+            1,
+            15,
+            16,
+            u128::MAX,
+            u128::MAX >> 1,
+            0xac45_a401_0001_a402,
+        ] {
+            let want = bases[1]
+                * (Scalar::from((k >> 64) as u64) * Scalar::from(2u64).pow_vartime(&[64, 0, 0, 0])
+                    + Scalar::from(k as u64));
+            assert_eq!(
+                mul_u128_vartime(&G1Affine::from(bases[1]), k),
+                want,
+                "k {k}"
+            );
         }
         let [single] = SplitBase::batch(&[bases[0]], 5);
         assert_eq!(single.heap_bytes(), 16 * core::mem::size_of::<G1Affine>());
