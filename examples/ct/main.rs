@@ -55,7 +55,9 @@ impl Samples {
                 let index = ((all.len() as f64 * p) as usize).clamp(1, all.len()) - 1;
                 let limit = all[index];
                 let [a, b] = &self.class;
-                let keep = |v: &Vec<f64>| v.iter().copied().filter(|x| *x <= limit).collect();
+                let keep = |v: &Vec<f64>| -> Vec<f64> {
+                    v.iter().copied().filter(|x| *x <= limit).collect()
+                };
                 welch_t(&keep(a), &keep(b)).abs()
             })
             .fold(0.0, f64::max)
