@@ -33,22 +33,14 @@ const COMB_ROWS: usize = DIGITS / ROUNDS;
 /// [0, 8] (it absorbs the final carry; the top nibble of a value below r is at most 7).
 fn signed_digits(scalar: &Scalar) -> [i8; DIGITS] {
     let mut bytes = scalar.to_bytes();
-    let digits = signed_digits_of::<DIGITS>(&bytes);
-    bytes.zeroize();
-    digits
-}
-
-/// Branch-free recoding of a little-endian integer into `D` signed 4-bit digits: all but the
-/// last in [-8, 7], the last absorbs the carry. `D` must leave room for it (two digits per
-/// byte, plus one unless the top nibble is below 8).
-fn signed_digits_of<const D: usize>(bytes: &[u8]) -> [i8; D] {
-    let mut digits = [0i8; D];
+    let mut digits = [0i8; DIGITS];
     for (pair, byte) in digits.chunks_exact_mut(2).zip(bytes.iter()) {
         if let [lo, hi] = pair {
             *lo = (byte & 0x0f) as i8;
             *hi = (byte >> 4) as i8;
         }
     }
+    bytes.zeroize();
     let mut carry = 0i8;
     if let Some((last, body)) = digits.split_last_mut() {
         for d in body.iter_mut() {
@@ -157,128 +149,8 @@ impl Zeroize for CombTable {
     }
 }
 
-/// `z^2` for the curve parameter `z = -0xd201000000010000`: on G1, the endomorphism
-/// `phi(x, y) = (beta x, y)` is multiplication by `-z^2` (bls12_381's own subgroup check rests
-/// on the same identity), and `z^2` has 128 bits.
-const Z_SQUARED: u128 = 0xac45_a401_0001_a402_0000_0001_0000_0000;
-
-/// beta, the cube root of unity in Fp that `phi` multiplies x by, big-endian.
-const BETA: [u8; 48] = [
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x5f, 0x19, 0x67, 0x2f, 0xdf, 0x76, 0xce, 0x51,
-    0xba, 0x69, 0xc6, 0x07, 0x6a, 0x0f, 0x77, 0xea, 0xdd, 0xb3, 0xa9, 0x3b, 0xe6, 0xf8, 0x96, 0x88,
-    0xde, 0x17, 0xd8, 0x13, 0x62, 0x0a, 0x00, 0x02, 0x2e, 0x01, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xfe,
-];
-
-/// Signed digits of a half scalar below 2^128: 32 nibbles and a last digit for the carry.
-const HALF_DIGITS: usize = 33;
-
-/// The base field element type; bls12_381 names it only through its hash-to-curve trait.
-type Fp = <G1Projective as bls12_381::hash_to_curve::MapToCurve>::Field;
-
-/// `-phi(p) = z^2 p` for a point of G1: x times beta, y negated. Public points only (the
-/// encoding round trip is not constant time). `None` only if the encoding were malformed.
-fn minus_phi(p: &G1Affine) -> Option<G1Affine> {
-    let mut bytes = (-p).to_uncompressed();
-    let (x_bytes, _) = bytes.split_first_chunk_mut::<48>()?;
-    // The top three bits of x's first byte are flags (infinity, sort); x itself is below p.
-    let flags = x_bytes.first().copied()? & 0xe0;
-    let mut x = *x_bytes;
-    if let Some(top) = x.first_mut() {
-        *top &= 0x1f;
-    }
-    let x = Option::<Fp>::from(Fp::from_bytes(&x))?;
-    let beta = Option::<Fp>::from(Fp::from_bytes(&BETA))?;
-    *x_bytes = x.mul(&beta).to_bytes();
-    if let Some(top) = x_bytes.first_mut() {
-        *top |= flags;
-    }
-    Option::from(G1Affine::from_uncompressed_unchecked(&bytes))
-}
-
-/// Splits a scalar `k = k0 + k1 z^2` with `0 <= k0 < z^2` and `k1 < 2^128` (long division by
-/// `z^2`, branch-free: the scalar is secret). Returns the halves as little-endian bytes.
-fn split_z_squared(scalar: &Scalar) -> [[u8; 16]; 2] {
-    let mut bytes = scalar.to_bytes();
-    let mut low = [0u8; 16];
-    let mut high = [0u8; 16];
-    low.copy_from_slice(bytes.get(..16).unwrap_or(&[0u8; 16]));
-    high.copy_from_slice(bytes.get(16..).unwrap_or(&[0u8; 16]));
-    bytes.zeroize();
-    let low_bits = u128::from_le_bytes(low);
-    // k < r < 2^255, so the high half is below 2^127 < z^2: a valid starting remainder.
-    let mut remainder = u128::from_le_bytes(high);
-    let mut quotient = 0u128;
-    for i in (0..128u32).rev() {
-        let top = remainder.wrapping_shr(127);
-        let shifted = remainder.wrapping_shl(1) | (low_bits.wrapping_shr(i) & 1);
-        let (difference, borrow) = shifted.overflowing_sub(Z_SQUARED);
-        // Subtract when the shifted remainder (with its 129th bit `top`) is at least z^2.
-        let take = top | u128::from(!borrow);
-        let mask = take.wrapping_neg();
-        remainder = (difference & mask) | (shifted & !mask);
-        quotient |= take.wrapping_shl(i);
-    }
-    let halves = [remainder.to_le_bytes(), quotient.to_le_bytes()];
-    remainder.zeroize();
-    quotient.zeroize();
-    low.zeroize();
-    high.zeroize();
-    halves
-}
-
 /// `sum(scalar_i * base_i)` in constant time, for bases that are not worth a comb table.
-///
-/// Each scalar is split as `k0 + k1 z^2` (two halves of 128 bits) and `z^2 P` is read off the
-/// endomorphism, so all terms share a chain of 128 doublings instead of 252 (GLV method); the
-/// additions stay 33 per half. The bases are public, the scalars secret.
 pub(crate) fn ct_multi_mul<const N: usize>(terms: [(&G1Projective, &Scalar); N]) -> G1Projective {
-    let bases = terms.map(|(base, _)| *base);
-    let mut tables = rows(&bases);
-    let mut shifted: Vec<[G1Affine; ROW]> = Vec::with_capacity(N);
-    for row in tables.iter() {
-        let mut out = [G1Affine::identity(); ROW];
-        for (o, p) in out.iter_mut().zip(row.iter()) {
-            let Some(q) = minus_phi(p) else {
-                return ct_multi_mul_full(terms);
-            };
-            *o = q;
-        }
-        shifted.push(out);
-    }
-    let mut digits = terms.map(|(_, scalar)| {
-        let mut halves = split_z_squared(scalar);
-        let d = halves.map(|h| signed_digits_of::<HALF_DIGITS>(&h));
-        for h in halves.iter_mut() {
-            h.zeroize();
-        }
-        d
-    });
-    let mut acc = G1Projective::identity();
-    for i in (0..HALF_DIGITS).rev() {
-        if i != HALF_DIGITS.wrapping_sub(1) {
-            for _ in 0..DIGIT_BITS {
-                acc = acc.double();
-            }
-        }
-        for ((row, high_row), [lo, hi]) in tables.iter().zip(shifted.iter()).zip(digits.iter()) {
-            if let (Some(&d0), Some(&d1)) = (lo.get(i), hi.get(i)) {
-                acc += select(row, d0);
-                acc += select(high_row, d1);
-            }
-        }
-    }
-    for d in digits.iter_mut().flatten() {
-        d.zeroize();
-    }
-    for row in tables.iter_mut().chain(shifted.iter_mut()) {
-        row.zeroize();
-    }
-    acc
-}
-
-/// `sum(scalar_i * base_i)` in constant time over the full 256-bit digit chain (no
-/// endomorphism): the fallback of [`ct_multi_mul`].
-fn ct_multi_mul_full<const N: usize>(terms: [(&G1Projective, &Scalar); N]) -> G1Projective {
     let bases = terms.map(|(base, _)| *base);
     let mut tables = rows(&bases);
     let mut digits = terms.map(|(_, scalar)| signed_digits(scalar));
@@ -369,66 +241,6 @@ mod tests {
             let t = scalars[(i + 7) % scalars.len()];
             assert_eq!(ct_multi_mul([(&p, s), (&q, &t)]), p * s + q * t);
             assert_eq!(ct_multi_mul([(&q, s)]), q * s);
-        }
-    }
-
-    #[test]
-    fn z_squared_split_recombines_within_bounds() {
-        let z2 = Scalar::from_bytes(&{
-            let mut b = [0u8; 32];
-            b[..16].copy_from_slice(&Z_SQUARED.to_le_bytes());
-            b
-        })
-        .unwrap();
-        let mut scalars = edge_scalars();
-        // Values at and around multiples of z^2 exercise the division's edges.
-        for k in [Scalar::ZERO, Scalar::ONE, Scalar::from(7u64), -Scalar::ONE] {
-            scalars.extend([
-                z2 * (k + Scalar::ONE),
-                z2 * k - Scalar::ONE,
-                z2 - Scalar::ONE,
-            ]);
-        }
-        for s in scalars {
-            let [lo, hi] = split_z_squared(&s);
-            let (lo, hi) = (u128::from_le_bytes(lo), u128::from_le_bytes(hi));
-            assert!(lo < Z_SQUARED);
-            let as_scalar = |v: u128| {
-                Scalar::from(v as u64)
-                    + Scalar::from((v >> 64) as u64)
-                        * Scalar::from(2u64).pow_vartime(&[64, 0, 0, 0])
-            };
-            assert_eq!(as_scalar(lo) + as_scalar(hi) * z2, s);
-            let digits = signed_digits_of::<HALF_DIGITS>(&hi.to_le_bytes());
-            assert!((0..=1).contains(&digits[HALF_DIGITS - 1]));
-        }
-    }
-
-    #[test]
-    fn minus_phi_is_multiplication_by_z_squared() {
-        let mut rng = VectorRng::new(b"endomorphism");
-        let z2 = Scalar::from((Z_SQUARED >> 64) as u64)
-            * Scalar::from(2u64).pow_vartime(&[64, 0, 0, 0])
-            + Scalar::from(Z_SQUARED as u64);
-        for _ in 0..4 {
-            let p =
-                G1Affine::from(G1Projective::generator() * crate::curve::random_scalar(&mut rng));
-            assert_eq!(G1Projective::from(minus_phi(&p).unwrap()), p * z2);
-        }
-        assert_eq!(minus_phi(&G1Affine::identity()), Some(G1Affine::identity()));
-    }
-
-    #[test]
-    fn multi_mul_agrees_with_the_full_chain_and_takes_the_identity() {
-        let mut rng = VectorRng::new(b"ct multi full");
-        let p = G1Projective::generator() * crate::curve::random_scalar(&mut rng);
-        let o = G1Projective::identity();
-        for s in edge_scalars() {
-            assert_eq!(
-                ct_multi_mul([(&p, &s), (&o, &s)]),
-                ct_multi_mul_full([(&p, &s)])
-            );
-            assert_eq!(ct_multi_mul([(&o, &s)]), o);
         }
     }
 
