@@ -11,7 +11,9 @@
 //! The crate is `no_std` + `alloc` and sans-IO: the host brings transport, anonymity network,
 //! push, storage and end-to-end encryption, and passes the current time and randomness in.
 #![no_std]
-#![forbid(unsafe_code)]
+// The only unsafe code is the FFI to blst behind feature `blst` (src/curve/blst_backend.rs).
+#![cfg_attr(not(feature = "blst"), forbid(unsafe_code))]
+#![cfg_attr(feature = "blst", deny(unsafe_code))]
 #![deny(missing_docs)]
 // Input must never reach a panic (SPEC.md, "Hostile input").
 #![cfg_attr(

@@ -21,7 +21,11 @@ const VARIABLE_WIDTH: u32 = 5;
 
 /// Bytes the Miller-loop coefficients of one `G2Prepared` take: 68 steps of three Fp2
 /// elements (96 bytes each).
+#[cfg(not(feature = "blst"))]
 const G2_PREPARED_BYTES: usize = 68 * 3 * 96;
+/// With blst a prepared G2 point is its affine form, held inline: no heap bytes.
+#[cfg(feature = "blst")]
+const G2_PREPARED_BYTES: usize = 0;
 
 /// A group public key with everything verification can precompute: the Miller-loop
 /// coefficients of g2 and w, tables of odd multiples of u, v, h and g1 and of their 2^128

@@ -6,19 +6,23 @@
 //! adapter below receives that text through `core::fmt::Write` and parses each coefficient into
 //! its 48-byte slot as the text streams past, without allocating.
 
-use bls12_381::Gt;
+use super::Gt;
+#[cfg(not(feature = "blst"))]
 use core::fmt::{self, Write};
 
 /// Bytes in the encoding of a GT element: twelve 48-byte Fp coefficients.
 pub(crate) const GT_BYTES: usize = 576;
 
+#[cfg(not(feature = "blst"))]
 const COEFFICIENTS: usize = 12;
+#[cfg(not(feature = "blst"))]
 const HEX_DIGITS_PER_COEFFICIENT: usize = 96;
 
 /// `Gt`'s text did not contain exactly twelve well-formed coefficients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GtEncodingError;
 
+#[cfg(not(feature = "blst"))]
 /// Encodes `gt` as its twelve Fp coefficients, 48 bytes big-endian each (SPEC.md 2.1).
 pub(crate) fn gt_to_bytes(gt: &Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
     let mut parser = CoefficientParser {
@@ -34,6 +38,7 @@ pub(crate) fn gt_to_bytes(gt: &Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
     Ok(parser.out)
 }
 
+#[cfg(not(feature = "blst"))]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Outside a coefficient.
@@ -44,6 +49,7 @@ enum State {
     Digits,
 }
 
+#[cfg(not(feature = "blst"))]
 struct CoefficientParser {
     out: [u8; GT_BYTES],
     state: State,
@@ -53,6 +59,7 @@ struct CoefficientParser {
     nibbles: usize,
 }
 
+#[cfg(not(feature = "blst"))]
 impl CoefficientParser {
     fn push_nibble(&mut self, nibble: u8) -> fmt::Result {
         // Byte offset of this nibble: coefficient (counting from 1) minus one, times 48, plus
@@ -77,6 +84,7 @@ impl CoefficientParser {
     }
 }
 
+#[cfg(not(feature = "blst"))]
 impl Write for CoefficientParser {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         for ch in s.bytes() {
@@ -114,14 +122,22 @@ impl Write for CoefficientParser {
     }
 }
 
+/// Encodes `gt` as its twelve Fp coefficients, 48 bytes big-endian each (SPEC.md 2.1). The
+/// blst backend encodes directly and cannot fail.
+#[cfg(feature = "blst")]
+pub(crate) fn gt_to_bytes(gt: &Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
+    Ok(gt.to_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::format;
-    use alloc::string::String;
-    use alloc::vec::Vec;
+    #[cfg(not(feature = "blst"))]
+    use alloc::{format, string::String, vec::Vec};
+    #[cfg(not(feature = "blst"))]
     use bls12_381::{pairing, G1Affine, G2Affine, Scalar};
 
+    #[cfg(not(feature = "blst"))]
     /// Independent reading of `Display`: split on "0x" and hex-decode the next 96 characters.
     fn coefficients_from_text(text: &str) -> Vec<u8> {
         let parts: Vec<&str> = text.split("0x").skip(1).collect();
@@ -132,6 +148,7 @@ mod tests {
             .collect()
     }
 
+    #[cfg(not(feature = "blst"))]
     fn sample() -> Gt {
         let p = G1Affine::from(G1Affine::generator() * Scalar::from(7u64));
         let q = G2Affine::from(G2Affine::generator() * Scalar::from(11u64));
@@ -146,6 +163,7 @@ mod tests {
         assert_eq!(bytes, expected);
     }
 
+    #[cfg(not(feature = "blst"))]
     #[test]
     fn matches_an_independent_parse_of_display() {
         let gt = sample();
@@ -156,6 +174,7 @@ mod tests {
         );
     }
 
+    #[cfg(not(feature = "blst"))]
     #[test]
     fn negation_conjugates_the_second_half() {
         // -gt is the conjugate c0 - c1*w: the first six coefficients stay, the last six become
@@ -182,6 +201,7 @@ mod tests {
         }
     }
 
+    #[cfg(not(feature = "blst"))]
     #[test]
     fn rejects_text_with_a_wrong_number_of_coefficients() {
         let mut parser = CoefficientParser {

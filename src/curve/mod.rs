@@ -7,10 +7,16 @@ use rand_core::CryptoRng;
 
 // The group types the protocol code names. They come from the backend; protocol code imports
 // them from here, never from the backend crate.
-pub(crate) use bls12_381::{
-    G1Affine, G1Projective, G2Affine, G2Prepared, G2Projective, Gt, Scalar,
-};
+pub(crate) use bls12_381::{G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
+// Pairing-side types: blst's behind feature `blst` (SPEC.md 2.6), bls12_381's otherwise.
+#[cfg(not(feature = "blst"))]
+pub(crate) use bls12_381::{G2Prepared, Gt};
+#[cfg(feature = "blst")]
+pub(crate) use blst_backend::{G2Prepared, Gt};
 
+#[cfg(feature = "blst")]
+#[allow(unsafe_code)]
+pub(crate) mod blst_backend;
 pub(crate) mod fixed_base;
 pub(crate) mod gt;
 pub(crate) mod hash;

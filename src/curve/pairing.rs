@@ -1,20 +1,27 @@
 //! Products of pairings: one multi-Miller loop over all terms and one final exponentiation,
 //! with the G2 side prepared once and reused.
 
+#[cfg(feature = "blst")]
+pub(crate) use super::blst_backend::{pairing_product, pairing_product_is_one};
+
 use super::msm::mul_u128_vartime;
+#[cfg(not(feature = "blst"))]
+use super::Gt;
+use super::{G1Affine, G1Projective, G2Affine, G2Prepared};
 use alloc::vec::Vec;
-use bls12_381::{multi_miller_loop, G1Affine, G1Projective, G2Affine, G2Prepared, Gt};
 use sha2::{Digest, Sha512};
 
 /// A pairing equation `e(p_1, q_1) * e(p_2, q_2) = 1`.
 pub(crate) type Equation = [(G1Affine, G2Affine); 2];
 
 /// `e(p_1, q_1) * ... * e(p_n, q_n)` with a single Miller loop and final exponentiation.
+#[cfg(not(feature = "blst"))]
 pub(crate) fn pairing_product(terms: &[(&G1Affine, &G2Prepared)]) -> Gt {
-    multi_miller_loop(terms).final_exponentiation()
+    bls12_381::multi_miller_loop(terms).final_exponentiation()
 }
 
 /// Whether `e(p_1, q_1) * ... * e(p_n, q_n)` is the identity of GT.
+#[cfg(not(feature = "blst"))]
 pub(crate) fn pairing_product_is_one(terms: &[(&G1Affine, &G2Prepared)]) -> bool {
     pairing_product(terms) == Gt::identity()
 }
@@ -71,7 +78,7 @@ pub(crate) fn all_hold(dst: &[u8], equations: &[Equation]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bls12_381::{pairing, G2Affine, Scalar};
+    use crate::curve::{G1Affine, G2Affine, G2Prepared, Scalar};
 
     #[test]
     fn product_matches_separate_pairings() {
@@ -79,9 +86,27 @@ mod tests {
         let p2 = G1Affine::from(G1Affine::generator() * Scalar::from(5u64));
         let q1 = G2Affine::from(G2Affine::generator() * Scalar::from(7u64));
         let q2 = G2Affine::generator();
-        let expected = pairing(&p1, &q1) + pairing(&p2, &q2);
         let (q1p, q2p) = (G2Prepared::from(q1), G2Prepared::from(q2));
-        assert_eq!(pairing_product(&[(&p1, &q1p), (&p2, &q2p)]), expected);
+        #[cfg(not(feature = "blst"))]
+        {
+            let expected = bls12_381::pairing(&p1, &q1) + bls12_381::pairing(&p2, &q2);
+            assert_eq!(pairing_product(&[(&p1, &q1p), (&p2, &q2p)]), expected);
+        }
+        // e(3g, 7h) * e(5g, h) = e(g, h)^26 = e(26g, h).
+        let p26 = G1Affine::from(G1Affine::generator() * Scalar::from(26u64));
+        let h = G2Prepared::from(G2Affine::generator());
+        assert_eq!(
+            pairing_product(&[(&p1, &q1p), (&p2, &q2p)]),
+            pairing_product(&[(&p26, &h)])
+        );
+        // Identity terms are 1.
+        let o1 = G1Affine::identity();
+        let o2 = G2Prepared::from(G2Affine::identity());
+        assert_eq!(
+            pairing_product(&[(&p26, &h), (&o1, &q1p), (&p1, &o2)]),
+            pairing_product(&[(&p26, &h)])
+        );
+        assert!(pairing_product_is_one(&[(&o1, &h)]));
         // e(3g, 7h) * e(-21g, h) = 1.
         let p3 = G1Affine::from(G1Affine::generator() * -Scalar::from(21u64));
         assert!(pairing_product_is_one(&[(&p1, &q1p), (&p3, &q2p)]));
@@ -112,5 +137,35 @@ mod tests {
         let plus = [(g(4), h(1)), (G1Affine::from(-G1Affine::generator()), h(3))];
         assert!(!all_hold(b"test", &[good(3), minus, plus]));
         assert!(!all_hold(b"test", &[minus, plus]));
+    }
+
+    /// The pinned pairing value (SPEC.md 2.6): the GT encoding of e(P1, P2) for the standard
+    /// generators, on every backend. `BLINDPOST_WRITE_VECTORS=1` rewrites the file from the
+    /// `bls12_381` backend.
+    #[test]
+    fn generators_pair_to_the_pinned_value() {
+        extern crate std;
+        use crate::curve::gt::gt_to_bytes;
+        let g1 = G1Affine::generator();
+        let g2 = G2Affine::generator();
+        let gt = gt_to_bytes(&pairing_product(&[(&g1, &G2Prepared::from(g2))])).unwrap();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pairing.json");
+        if cfg!(not(feature = "blst"))
+            && std::env::var("BLINDPOST_WRITE_VECTORS").as_deref() == Ok("1")
+        {
+            let v = serde_json::json!({
+                "description": "The pinned pairing value SPEC.md hashes (2.1, 2.6): the 576-byte GT encoding of e(P1, P2) for the standard generators, twelve Fp coefficients big-endian in the order c0.c0.c0, c0.c0.c1, c0.c1.c0, ..., c1.c2.c1 of the tower u^2 = -1, v^3 = u + 1, w^2 = v. It is the textbook optimal ate pairing e(P, Q)^((p^12 - 1)/r) raised to the power -3 (SPEC.md 2.6).",
+                "g1": hex::encode(g1.to_compressed()),
+                "g2": hex::encode(g2.to_compressed()),
+                "gt": hex::encode(gt),
+            });
+            let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+            std::fs::write(path, text).unwrap();
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../test-vectors/pairing.json")).unwrap();
+        assert_eq!(v["g1"].as_str().unwrap(), hex::encode(g1.to_compressed()));
+        assert_eq!(v["g2"].as_str().unwrap(), hex::encode(g2.to_compressed()));
+        assert_eq!(v["gt"].as_str().unwrap(), hex::encode(gt));
     }
 }
