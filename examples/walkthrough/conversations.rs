@@ -44,7 +44,9 @@ impl Walk {
                         )
                     })
                     .ctx(|| format!("{}: compose_introduction", user.name))?;
-                let sealed = self.world.seal_first_contact(&user.account(), &cert, &intro);
+                let sealed = self
+                    .world
+                    .seal_first_contact(&user.account(), &cert, &intro);
                 self.timings
                     .client_op(&mut self.world, "send_cold_call", |_, now| {
                         user.client.send_cold_call(now, to_account, &sealed)

@@ -114,7 +114,8 @@ impl Walk {
             let wrong = String::from_utf8(wrong).ctx(|| "code".into())?;
             self.timings
                 .client_op(&mut self.world, "register", |rng, now| {
-                    user.client.register(rng, now, phone.clone(), &wrong, Some(host_key.clone()))
+                    user.client
+                        .register(rng, now, phone.clone(), &wrong, Some(host_key.clone()))
                 })
                 .ctx(|| format!("{}: register", user.name))?;
             let ev = pump(&mut self.world, &mut self.timings, user)?;
@@ -138,7 +139,8 @@ impl Walk {
         }
         self.timings
             .client_op(&mut self.world, "register", |rng, now| {
-                user.client.register(rng, now, phone.clone(), &code, Some(host_key.clone()))
+                user.client
+                    .register(rng, now, phone.clone(), &code, Some(host_key.clone()))
             })
             .ctx(|| format!("{}: register", user.name))?;
         let ev = pump(&mut self.world, &mut self.timings, user)?;

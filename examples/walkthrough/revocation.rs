@@ -113,9 +113,9 @@ impl Walk {
         let mut codes = Vec::new();
         for claimed in [generation, new_generation] {
             let now = reply_timestamp(self.world.now);
-            let sealed = self
-                .world
-                .seal_reply(&self.users[c].client, &b_account, b"tampered client");
+            let sealed =
+                self.world
+                    .seal_reply(&self.users[c].client, &b_account, b"tampered client");
             let context = reply_context(&b_account, claimed, now);
             let signature = old_member
                 .sign(&mut self.world.rng, &prepared, &context, &sealed)
@@ -198,7 +198,9 @@ impl Walk {
                         .compose_introduction(rng, now, &b_cert, b"it's me again", &offer)
                 })
                 .ctx(|| format!("{c_name}: compose_introduction"))?;
-            let sealed = self.world.seal_first_contact(&user.account(), &b_cert, &intro);
+            let sealed = self
+                .world
+                .seal_first_contact(&user.account(), &b_cert, &intro);
             user.client
                 .send_cold_call(self.world.now, b_account, &sealed)
                 .ctx(|| format!("{c_name}: send_cold_call"))?;

@@ -34,7 +34,9 @@ impl Walk {
                         .compose_introduction(rng, now, &cert, b"BUY NOW", &offer)
                 })
                 .ctx(|| "mallory: compose_introduction".into())?;
-            let sealed = self.world.seal_first_contact(&user.account(), &cert, &intro);
+            let sealed = self
+                .world
+                .seal_first_contact(&user.account(), &cert, &intro);
             match user.client.send_cold_call(self.world.now, victim, &sealed) {
                 Ok(_) => {
                     let ev = pump(&mut self.world, &mut self.timings, user)?;

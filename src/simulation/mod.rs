@@ -407,10 +407,20 @@ impl<S: Store> World<S> {
 
     /// Seals a padded introduction from `from` for the owner of `to` (HPKE to the host key
     /// `to` carries). Panics if `to` has no host key.
-    pub fn seal_first_contact(&mut self, from: &AccountId, to: &Certificate, padded: &[u8]) -> Vec<u8> {
+    pub fn seal_first_contact(
+        &mut self,
+        from: &AccountId,
+        to: &Certificate,
+        padded: &[u8],
+    ) -> Vec<u8> {
         let recipient = AccountId::for_identity_key(&to.identity_key().to_bytes());
-        let key = to.host_key().expect("the recipient's certificate has a host key");
-        let host = self.e2e.get(from).expect("the simulation made a host for the account");
+        let key = to
+            .host_key()
+            .expect("the recipient's certificate has a host key");
+        let host = self
+            .e2e
+            .get(from)
+            .expect("the simulation made a host for the account");
         host.seal_first_contact(&mut self.rng, key.as_bytes(), recipient.as_bytes(), padded)
             .expect("a padded introduction seals")
     }
@@ -435,6 +445,23 @@ impl<S: Store> World<S> {
             .expect("a padded reply seals to a contact with a session")
     }
 
+    /// Seals a padded payload from `from`'s host to `to`'s, as a host would with what it
+    /// has: through their ratchet once `from` has a session with `to`, else as a first contact
+    /// to `to`'s host key (for tests that compose cold calls and replies by hand).
+    pub fn seal(&mut self, from: &AccountId, to: &AccountId, padded: &[u8]) -> Vec<u8> {
+        let key = self.host(to).host_key();
+        let host = self
+            .e2e
+            .get_mut(from)
+            .expect("the simulation made a host for the account");
+        let sealed = if host.has_session(to.as_bytes()) {
+            host.seal(&mut self.rng, &key, to.as_bytes(), padded)
+        } else {
+            host.seal_first_contact(&mut self.rng, &key, to.as_bytes(), padded)
+        };
+        sealed.expect("a padded payload seals")
+    }
+
     /// Opens a payload sealed for `me`'s host.
     pub fn open(&mut self, me: &AccountId, sealed: &[u8]) -> Result<Opened, OpenError> {
         self.host_mut(me).open(sealed)
@@ -453,7 +480,8 @@ impl<S: Store> World<S> {
                     ..
                 } => {
                     assert_eq!(contact.as_bytes(), &opened.sender, "the frame's sender");
-                    if *cold_call {
+                    // A cold call composed by hand may carry other host material.
+                    if *cold_call && host_material.len() == blindpost_e2e::OFFER_LEN {
                         self.host_mut(me)
                             .accept_offer(contact.as_bytes(), host_material)
                             .expect("a cold call carries an offer");
