@@ -54,7 +54,7 @@ pub mod wire;
 
 // Test devices: deterministic randomness, the store conformance suite and the simulated
 // deployment. Never for production, so outside the default API (the `test-util` feature).
-#[cfg(all(feature = "test-util", feature = "std"))]
+#[cfg(feature = "simulation")]
 pub mod simulation;
 #[cfg(any(test, feature = "test-util"))]
 pub mod vector_rng;

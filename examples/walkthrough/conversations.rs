@@ -30,7 +30,8 @@ impl Walk {
                     .cloned()
                     .ctx(|| format!("{}: {to_name} was not found by discovery", user.name))?;
                 let message = format!("hi {to_name}, this is {}", user.name);
-                let ratchet = format!("ratchet-init:{}", user.name);
+                // The host's Olm offer rides in the introduction (SPEC.md 17.7).
+                let offer = self.world.offer(&user.account());
                 let intro = self
                     .timings
                     .client_op(&mut self.world, "compose_introduction", |rng, now| {
@@ -39,11 +40,13 @@ impl Walk {
                             now,
                             &cert,
                             message.as_bytes(),
-                            ratchet.as_bytes(),
+                            &offer,
                         )
                     })
                     .ctx(|| format!("{}: compose_introduction", user.name))?;
-                let sealed = self.world.seal(&to_account, &intro);
+                let sealed = self
+                    .world
+                    .seal_first_contact(&user.account(), &cert, &intro);
                 self.timings
                     .client_op(&mut self.world, "send_cold_call", |_, now| {
                         user.client.send_cold_call(now, to_account, &sealed)
@@ -235,10 +238,10 @@ impl Walk {
             .timings
             .client_op(&mut self.world, "compose_reply", |rng, now| {
                 user.client
-                    .compose_reply(rng, now, to_account, text.as_bytes(), b"ratchet-step")
+                    .compose_reply(rng, now, to_account, text.as_bytes(), b"")
             })
             .ctx(|| format!("{}: compose_reply", user.name))?;
-        let sealed = self.world.seal(&to_account, &payload);
+        let sealed = self.world.seal_reply(&user.client, &to_account, &payload);
         self.timings
             .client_op(&mut self.world, "send_reply", |rng, now| {
                 user.client.send_reply(rng, now, to_account, &sealed)

@@ -17,7 +17,7 @@ use blindpost::account::{AccountId, Channel};
 use blindpost::bbs04::{GroupPublicKey, MemberKey};
 use blindpost::certificate::{Certificate, PhoneNumber};
 use blindpost::client::{Client, Event, FailureReason};
-use blindpost::simulation::World;
+use blindpost::simulation::{OpenError, World};
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{Delivery, Payload, RequestType};
 use blindpost::Time;
@@ -190,16 +190,20 @@ pub fn events(user: &mut User) -> Vec<Event> {
     std::iter::from_fn(|| user.client.poll_event()).collect()
 }
 
-/// Hands every queued delivery to `user`'s client, opening each payload as its host would;
-/// returns the events.
+/// Hands every queued delivery to `user`'s client, opening each payload as its host would
+/// (SPEC.md 17.7: a replayed delivery is dropped; each event's contact must be the sender the
+/// host opened, and a cold call's offer starts the ratchet); returns the events.
 pub fn deliver(world: &mut World, timings: &mut Timings, user: &mut User) -> Res<Vec<Event>> {
     let me = user.account();
+    let mut all = events(user);
     for bytes in world.take_queued(&me) {
         let delivery = Delivery::from_bytes(&bytes).ctx(|| format!("{}: delivery", user.name))?;
-        let opened = world
-            .open(&me, delivery.sealed())
-            .ctx(|| format!("{}: delivery", user.name))?;
-        if let Ok(Payload::Introduction(intro)) = Payload::from_bytes(&opened) {
+        let opened = match world.open(&me, delivery.sealed()) {
+            Ok(opened) => opened,
+            Err(OpenError::Replayed) => continue,
+            Err(e) => return Err(fail(format!("{}: delivery: {e}", user.name))),
+        };
+        if let Ok(Payload::Introduction(intro)) = Payload::from_bytes(&opened.payload) {
             let c = intro.content();
             user.introductions
                 .insert(intro.sender(), (c.group_key.clone(), c.member_key.clone()));
@@ -210,11 +214,14 @@ pub fn deliver(world: &mut World, timings: &mut Timings, user: &mut User) -> Res
         };
         timings
             .client_op(world, name, |_, now| {
-                user.client.handle_delivery(now, &bytes, &opened)
+                user.client.handle_delivery(now, &bytes, &opened.payload)
             })
             .ctx(|| format!("{}: {name}", user.name))?;
+        let new = events(user);
+        world.host_events(&me, &opened, &new);
+        all.extend(new);
     }
-    Ok(events(user))
+    Ok(all)
 }
 
 /// The requests that failed among `events`.

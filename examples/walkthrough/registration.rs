@@ -65,8 +65,8 @@ impl Walk {
         Ok(())
     }
 
-    /// A new client (a new identity key, not registered yet) pinning the server's keys, its
-    /// account's sealing key known to the world.
+    /// A new client (a new identity key, not registered yet) pinning the server's keys, with
+    /// its host's end-to-end state (SPEC.md 17.7).
     pub fn fresh_client(&mut self) -> Client {
         let keys = self.world.server.public_keys();
         let client = self
@@ -74,7 +74,7 @@ impl Walk {
             .client_op(&mut self.world, "Client::new", |rng, _| {
                 Client::new(rng, keys, Self::settings())
             });
-        self.world.add_seal_key(client.account());
+        self.world.add_host(client.account());
         client
     }
 
@@ -90,6 +90,8 @@ impl Walk {
     /// is returned, not an error: the number of tokens, or why the server refused.
     pub fn try_register(&mut self, i: usize, mistype: bool) -> Res<Result<usize, FailureReason>> {
         let detail = !self.quiet && (i < DETAIL || i == self.honest);
+        // The certificate carries the host key that first contacts are sealed to.
+        let host_key = self.world.host_key(&self.users[i].account());
         let user = &mut self.users[i];
         let phone = user.phone.clone();
         user.client
@@ -112,7 +114,8 @@ impl Walk {
             let wrong = String::from_utf8(wrong).ctx(|| "code".into())?;
             self.timings
                 .client_op(&mut self.world, "register", |rng, now| {
-                    user.client.register(rng, now, phone.clone(), &wrong, None)
+                    user.client
+                        .register(rng, now, phone.clone(), &wrong, Some(host_key.clone()))
                 })
                 .ctx(|| format!("{}: register", user.name))?;
             let ev = pump(&mut self.world, &mut self.timings, user)?;
@@ -136,7 +139,8 @@ impl Walk {
         }
         self.timings
             .client_op(&mut self.world, "register", |rng, now| {
-                user.client.register(rng, now, phone.clone(), &code, None)
+                user.client
+                    .register(rng, now, phone.clone(), &code, Some(host_key.clone()))
             })
             .ctx(|| format!("{}: register", user.name))?;
         let ev = pump(&mut self.world, &mut self.timings, user)?;

@@ -79,7 +79,7 @@ impl Walk {
                     .compose_reply(rng, now, b_account, message.as_bytes(), b"")
             })
             .ctx(|| format!("{c_name}: compose_reply"))?;
-        let sealed = self.world.seal(&b_account, &payload);
+        let sealed = self.world.seal_reply(&user.client, &b_account, &payload);
         self.timings
             .client_op(&mut self.world, "send_reply", |rng, now| {
                 user.client.send_reply(rng, now, b_account, &sealed)
@@ -113,7 +113,9 @@ impl Walk {
         let mut codes = Vec::new();
         for claimed in [generation, new_generation] {
             let now = reply_timestamp(self.world.now);
-            let sealed = self.world.seal(&b_account, b"tampered client");
+            let sealed =
+                self.world
+                    .seal_reply(&self.users[c].client, &b_account, b"tampered client");
             let context = reply_context(&b_account, claimed, now);
             let signature = old_member
                 .sign(&mut self.world.rng, &prepared, &context, &sealed)
@@ -188,14 +190,17 @@ impl Walk {
         let mut dropped = false;
         if self.users[c].client.token_counts().available > 0 {
             let user = &mut self.users[c];
+            let offer = self.world.offer(&user.account());
             let intro = self
                 .timings
                 .client_op(&mut self.world, "compose_introduction", |rng, now| {
                     user.client
-                        .compose_introduction(rng, now, &b_cert, b"it's me again", b"")
+                        .compose_introduction(rng, now, &b_cert, b"it's me again", &offer)
                 })
                 .ctx(|| format!("{c_name}: compose_introduction"))?;
-            let sealed = self.world.seal(&b_account, &intro);
+            let sealed = self
+                .world
+                .seal_first_contact(&user.account(), &b_cert, &intro);
             user.client
                 .send_cold_call(self.world.now, b_account, &sealed)
                 .ctx(|| format!("{c_name}: send_cold_call"))?;

@@ -26,14 +26,17 @@ impl Walk {
             k += 1;
             let victim = AccountId::for_identity_key(&cert.identity_key().to_bytes());
             let user = &mut self.users[s];
+            let offer = self.world.offer(&user.account());
             let intro = self
                 .timings
                 .client_op(&mut self.world, "compose_introduction", |rng, now| {
                     user.client
-                        .compose_introduction(rng, now, &cert, b"BUY NOW", b"")
+                        .compose_introduction(rng, now, &cert, b"BUY NOW", &offer)
                 })
                 .ctx(|| "mallory: compose_introduction".into())?;
-            let sealed = self.world.seal(&victim, &intro);
+            let sealed = self
+                .world
+                .seal_first_contact(&user.account(), &cert, &intro);
             match user.client.send_cold_call(self.world.now, victim, &sealed) {
                 Ok(_) => {
                     let ev = pump(&mut self.world, &mut self.timings, user)?;

@@ -15,11 +15,17 @@
 //!   the one shared clock and runs the client's timers. Higher steps ([`World::register`],
 //!   [`World::lookup_one`], [`World::cold_call`], [`World::reply`]) do what an app would.
 //!   Everything handed to a client is logged too ([`World::given`]).
-//! - **End-to-end encryption** is a stand-in ([`World::seal`], [`World::open`]): one key per
-//!   account, made when the simulation creates the client.
+//! - **End-to-end encryption** is the real one every host in this repository uses
+//!   ([`blindpost_e2e`], SPEC.md 17.7): one [`E2eState`] per account's host, made with the
+//!   client, its host key registered in the certificate. A cold call carries an Olm offer and
+//!   is sealed with HPKE to the certificate's host key ([`World::seal_first_contact`]); replies
+//!   go through the Olm ratchet ([`World::seal_reply`]); [`World::deliver`] opens, hands the
+//!   payload over, starts the ratchet on a cold call and checks the sender.
 //!
 //! Randomness comes from one [`VectorRng`], so a world built from the same seed replays
-//! exactly. The helpers panic on anything unexpected (a client refusing a response the server
+//! exactly, except for the sealed bytes: Olm draws its keys from the operating system, so
+//! sealed payloads differ from run to run (their lengths do not, and nothing the server or
+//! the clients decide depends on their content). The helpers panic on anything unexpected (a client refusing a response the server
 //! sent, a missing SMS): in a test that is a failure, reported where it happened. Requests built
 //! by hand, for tests that control every field, are in [`raw`].
 //!
@@ -46,12 +52,11 @@
 pub mod adversary;
 pub mod population;
 pub mod raw;
-mod seal;
 
-pub use seal::OpenError;
+pub use blindpost_e2e::{E2eState, OpenError, Opened};
 
 use crate::account::{AccountId, Channel};
-use crate::certificate::{Certificate, PhoneNumber};
+use crate::certificate::{Certificate, HostKey, PhoneNumber};
 use crate::client::{Client, ClientSettings, Delay, Event, RequestId, Transmit};
 use crate::server::{Output, Server, ServerConfig, ServerSecrets};
 use crate::store::{KeyValue, MemoryStore, Store};
@@ -216,8 +221,8 @@ pub struct World<S: Store = MemoryStore> {
     pub delivery_hook: Option<DeliveryHook>,
     /// How the clients' hosts time their requests ([`HostTiming::SendAtOnce`] unless set).
     pub timing: HostTiming,
-    /// The sealing stand-in's key per account.
-    seal_keys: BTreeMap<AccountId, [u8; 32]>,
+    /// The end-to-end state of each account's host (SPEC.md 17.7).
+    pub e2e: BTreeMap<AccountId, E2eState>,
 }
 
 impl World {
@@ -257,28 +262,46 @@ impl<S: Store> World<S> {
             response_hook: None,
             delivery_hook: None,
             timing: HostTiming::SendAtOnce,
-            seal_keys: BTreeMap::new(),
+            e2e: BTreeMap::new(),
         }
     }
 
-    /// A new client with [`settings`] and a sealing key.
+    /// A new client with [`settings`] and its host's end-to-end state.
     pub fn new_client(&mut self) -> Client {
         self.new_client_with(settings())
     }
 
-    /// A new client with `settings` and a sealing key.
+    /// A new client with `settings` and its host's end-to-end state.
     pub fn new_client_with(&mut self, settings: ClientSettings) -> Client {
         let client = Client::new(&mut self.rng, self.server.public_keys(), settings);
-        self.add_seal_key(client.account());
+        self.add_host(client.account());
         client
     }
 
-    /// Gives the host of `account` a fresh sealing key (done by [`World::new_client`]; for
-    /// clients made otherwise).
-    pub fn add_seal_key(&mut self, account: AccountId) {
-        let mut key = [0u8; 32];
-        rand_core::Rng::fill_bytes(&mut self.rng, &mut key);
-        self.seal_keys.insert(account, key);
+    /// Gives the host of `account` a fresh end-to-end state (done by [`World::new_client`];
+    /// for clients made otherwise) and returns its host key, for registration.
+    pub fn add_host(&mut self, account: AccountId) -> HostKey {
+        let state = E2eState::generate(&mut self.rng, *account.as_bytes());
+        self.e2e.insert(account, state);
+        self.host_key(&account)
+    }
+
+    /// The host key of `account`'s host, as its certificate carries it.
+    pub fn host_key(&self, account: &AccountId) -> HostKey {
+        HostKey::new(&self.host(account).host_key()).expect("a host key fits a certificate")
+    }
+
+    /// The end-to-end state of `account`'s host.
+    pub fn host(&self, account: &AccountId) -> &E2eState {
+        self.e2e
+            .get(account)
+            .expect("the simulation made a host for the account")
+    }
+
+    fn host_mut(&mut self, account: &AccountId) -> &mut E2eState {
+        self.e2e
+            .get_mut(account)
+            .expect("the simulation made a host for the account")
     }
 
     // ----- The server's host -----
@@ -375,21 +398,101 @@ impl<S: Store> World<S> {
         self.queues.remove(account).unwrap_or_default()
     }
 
-    // ----- End-to-end encryption (the stand-in) -----
+    // ----- End-to-end encryption (SPEC.md 17.7) -----
 
-    /// Seals `plaintext` for the host of `to`. Panics if the world made no key for `to`.
-    pub fn seal(&self, to: &AccountId, plaintext: &[u8]) -> Vec<u8> {
-        let key = self
-            .seal_keys
-            .get(to)
-            .expect("the recipient's host has a sealing key");
-        seal::seal(key, plaintext)
+    /// A fresh Olm offer from `from`'s host, for a cold call's host material.
+    pub fn offer(&mut self, from: &AccountId) -> [u8; blindpost_e2e::OFFER_LEN] {
+        self.host_mut(from).offer()
     }
 
-    /// Opens a payload sealed for `me`.
-    pub fn open(&self, me: &AccountId, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
-        let key = self.seal_keys.get(me).ok_or(OpenError::NoKey)?;
-        seal::open(key, sealed)
+    /// Seals a padded introduction from `from` for the owner of `to` (HPKE to the host key
+    /// `to` carries). Panics if `to` has no host key.
+    pub fn seal_first_contact(
+        &mut self,
+        from: &AccountId,
+        to: &Certificate,
+        padded: &[u8],
+    ) -> Vec<u8> {
+        let recipient = AccountId::for_identity_key(&to.identity_key().to_bytes());
+        let key = to
+            .host_key()
+            .expect("the recipient's certificate has a host key");
+        let host = self
+            .e2e
+            .get(from)
+            .expect("the simulation made a host for the account");
+        host.seal_first_contact(&mut self.rng, key.as_bytes(), recipient.as_bytes(), padded)
+            .expect("a padded introduction seals")
+    }
+
+    /// Seals a padded reply of `from` to its contact `to` through their ratchet, to the host
+    /// key of `to`'s certificate. Panics if `to` is no contact or has no session yet.
+    pub fn seal_reply(&mut self, from: &Client, to: &AccountId, padded: &[u8]) -> Vec<u8> {
+        let certificate = from
+            .contacts()
+            .into_iter()
+            .find(|c| c.account == *to)
+            .expect("the recipient is a contact")
+            .certificate;
+        let key = certificate
+            .host_key()
+            .expect("the contact's certificate has a host key");
+        let host = self
+            .e2e
+            .get_mut(&from.account())
+            .expect("the simulation made a host for the account");
+        host.seal(&mut self.rng, key.as_bytes(), to.as_bytes(), padded)
+            .expect("a padded reply seals to a contact with a session")
+    }
+
+    /// Seals a padded payload from `from`'s host to `to`'s, as a host would with what it
+    /// has: through their ratchet once `from` has a session with `to`, else as a first contact
+    /// to `to`'s host key (for tests that compose cold calls and replies by hand).
+    pub fn seal(&mut self, from: &AccountId, to: &AccountId, padded: &[u8]) -> Vec<u8> {
+        let key = self.host(to).host_key();
+        let host = self
+            .e2e
+            .get_mut(from)
+            .expect("the simulation made a host for the account");
+        let sealed = if host.has_session(to.as_bytes()) {
+            host.seal(&mut self.rng, &key, to.as_bytes(), padded)
+        } else {
+            host.seal_first_contact(&mut self.rng, &key, to.as_bytes(), padded)
+        };
+        sealed.expect("a padded payload seals")
+    }
+
+    /// Opens a payload sealed for `me`'s host.
+    pub fn open(&mut self, me: &AccountId, sealed: &[u8]) -> Result<Opened, OpenError> {
+        self.host_mut(me).open(sealed)
+    }
+
+    /// What `me`'s host does with the events its client raised on a payload from `sender`:
+    /// the contact they name must be the sender the frame named, and a cold call's offer
+    /// starts the ratchet towards the caller. Panics on a mismatch or a bad offer.
+    pub fn host_events(&mut self, me: &AccountId, opened: &Opened, events: &[Event]) {
+        for event in events {
+            match event {
+                Event::IntroductionReceived {
+                    contact,
+                    host_material,
+                    cold_call,
+                    ..
+                } => {
+                    assert_eq!(contact.as_bytes(), &opened.sender, "the frame's sender");
+                    // A cold call composed by hand may carry other host material.
+                    if *cold_call && host_material.len() == blindpost_e2e::OFFER_LEN {
+                        self.host_mut(me)
+                            .accept_offer(contact.as_bytes(), host_material)
+                            .expect("a cold call carries an offer");
+                    }
+                }
+                Event::MessageReceived { contact, .. } => {
+                    assert_eq!(contact.as_bytes(), &opened.sender, "the frame's sender");
+                }
+                _ => {}
+            }
+        }
     }
 
     // ----- The clients' hosts -----
@@ -445,19 +548,26 @@ impl<S: Store> World<S> {
         panic!("the client still has requests after {SETTLE_STEPS} clock moves");
     }
 
-    /// Opens every queued delivery of `client` and hands it over; returns the events.
+    /// Opens every queued delivery of `client` and hands it over, as its host would (a
+    /// replayed one, which the server queued again, is dropped; the host checks each event's
+    /// contact and accepts cold calls' offers); returns the events.
     pub fn deliver(&mut self, client: &mut Client) -> Vec<Event> {
         let me = client.account();
+        let mut all = events(client);
         for bytes in self.take_queued(&me) {
             let delivery =
                 Delivery::from_bytes(&bytes).expect("the server queues valid deliveries");
             let opened = match self.open(&me, delivery.sealed()) {
                 Ok(opened) => opened,
+                Err(OpenError::Replayed) => continue,
                 Err(e) => panic!("{e}"),
             };
-            self.hand_delivery(client, bytes, opened);
+            self.hand_delivery(client, bytes, opened.payload.clone());
+            let new = events(client);
+            self.host_events(&me, &opened, &new);
+            all.extend(new);
         }
-        events(client)
+        all
     }
 
     /// Hands one delivery and its opened payload to `client` (running the delivery hook).
@@ -503,8 +613,9 @@ impl<S: Store> World<S> {
         client.request_code(&mut self.rng, self.now, phone.clone());
         self.pump(client);
         let code = self.last_code(&phone).expect("the server sent a code");
+        let host_key = self.host_key(&client.account());
         client
-            .register(&mut self.rng, self.now, phone, &code, None)
+            .register(&mut self.rng, self.now, phone, &code, Some(host_key))
             .expect("the client accepts its code");
         self.pump(client);
         events(client)
@@ -529,10 +640,11 @@ impl<S: Store> World<S> {
     /// `from` introduces itself to the owner of `to` with a cold call carrying `message`.
     pub fn cold_call(&mut self, from: &mut Client, to: &Certificate, message: &[u8]) {
         let recipient = AccountId::for_identity_key(&to.identity_key().to_bytes());
+        let offer = self.offer(&from.account());
         let intro = from
-            .compose_introduction(&mut self.rng, self.now, to, message, b"")
+            .compose_introduction(&mut self.rng, self.now, to, message, &offer)
             .expect("the client composes an introduction");
-        let sealed = self.seal(&recipient, &intro);
+        let sealed = self.seal_first_contact(&from.account(), to, &intro);
         from.send_cold_call(self.now, recipient, &sealed)
             .expect("the client holds a token");
         self.pump(from);
@@ -543,7 +655,7 @@ impl<S: Store> World<S> {
         let payload = from
             .compose_reply(&mut self.rng, self.now, to, message, b"")
             .expect("the client composes a reply");
-        let sealed = self.seal(&to, &payload);
+        let sealed = self.seal_reply(from, &to, &payload);
         from.send_reply(&mut self.rng, self.now, to, &sealed)
             .expect("the client can reply");
         self.settle(from);

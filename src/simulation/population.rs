@@ -18,7 +18,7 @@
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::adversary::{Connection, Fields, LoggedDelivery, LoggedRequest, ServerLog};
-use super::{events, settings, World, T0};
+use super::{events, settings, OpenError, World, T0};
 use crate::account::AccountId;
 use crate::certificate::{Certificate, PhoneNumber};
 use crate::client::{Client, ClientSettings, Event, Transmit};
@@ -329,20 +329,26 @@ impl<S: Store> Population<S> {
     fn take_deliveries(&mut self, i: usize) -> Vec<Event> {
         let account = self.phones[i].account;
         let clock = self.phones[i].clock(self.world.now);
+        let mut all = events(&mut self.phones[i].client);
         for bytes in self.world.take_queued(&account) {
             let delivery = Delivery::from_bytes(&bytes).expect("the server queues valid ones");
-            let opened = self
-                .world
-                .open(&account, delivery.sealed())
-                .expect("sealed for this phone");
+            // A replayed delivery (queued again) is acknowledged and dropped, as hosts do.
+            let opened = match self.world.open(&account, delivery.sealed()) {
+                Ok(opened) => opened,
+                Err(OpenError::Replayed) => continue,
+                Err(e) => panic!("sealed for this phone: {e}"),
+            };
             if let Err(e) = self.phones[i]
                 .client
-                .handle_delivery(clock, &bytes, &opened)
+                .handle_delivery(clock, &bytes, &opened.payload)
             {
                 panic!("the client refused a delivery: {e}");
             }
+            let new = events(&mut self.phones[i].client);
+            self.world.host_events(&account, &opened, &new);
+            all.extend(new);
         }
-        events(&mut self.phones[i].client)
+        all
     }
 
     /// Sends what phone `i`'s client hands out, feeding back the responses, and reacts to the
@@ -454,12 +460,16 @@ impl<S: Store> Population<S> {
                     return;
                 }
                 let message = text(rng);
+                let me = client.account();
+                let offer = self.world.offer(&me);
+                let rng = &mut self.world.rng;
+                let client = &mut self.phones[i].client;
                 let Ok(intro) =
-                    client.compose_introduction(rng, clock, &certificate, &message, b"")
+                    client.compose_introduction(rng, clock, &certificate, &message, &offer)
                 else {
                     return;
                 };
-                let sealed = self.world.seal(&to, &intro);
+                let sealed = self.world.seal_first_contact(&me, &certificate, &intro);
                 let _ = self.phones[i].client.send_cold_call(clock, to, &sealed);
             }
             Plan::Reply(to) => {
@@ -467,7 +477,7 @@ impl<S: Store> Population<S> {
                 let Ok(payload) = client.compose_reply(rng, clock, to, &message, b"") else {
                     return;
                 };
-                let sealed = self.world.seal(&to, &payload);
+                let sealed = self.world.seal_reply(&self.phones[i].client, &to, &payload);
                 let _ = self.phones[i]
                     .client
                     .send_reply(&mut self.world.rng, clock, to, &sealed);

@@ -269,7 +269,7 @@ fn a_client_whose_cold_call_response_was_lost_until_after_the_release_renews_its
     let intro = alice
         .compose_introduction(&mut world.rng, world.now, &bob_certificate, b"hi", b"")
         .unwrap();
-    let sealed = world.seal(&bob.account(), &intro);
+    let sealed = world.seal(&alice.account(), &bob.account(), &intro);
     alice
         .send_cold_call(world.now, bob.account(), &sealed)
         .unwrap();
@@ -336,7 +336,7 @@ fn a_client_exchanges_its_unspent_tokens_before_their_key_expires() {
     let (mut world, next_key) = world_with_next_key("lifetimes: client migration");
     let mut alice = registered(&mut world, "+15550001");
     let bob = world.raw_register("+15550002", 0);
-    world.add_seal_key(bob.account());
+    world.add_host(bob.account());
     let tokens = alice.token_counts().available;
     assert!(tokens > 0);
     let due = OLD_EXPIRES.saturating_sub(WINDOW);
@@ -365,7 +365,7 @@ fn a_client_exchanges_its_unspent_tokens_before_their_key_expires() {
     let intro = alice
         .compose_introduction(&mut world.rng, world.now, &bob.certificate, b"hi", b"")
         .unwrap();
-    let sealed = world.seal(&bob.account(), &intro);
+    let sealed = world.seal(&alice.account(), &bob.account(), &intro);
     alice
         .send_cold_call(world.now, bob.account(), &sealed)
         .unwrap();
@@ -397,7 +397,7 @@ fn a_replayed_older_introduction_under_a_fresh_handle_is_refused_and_changes_not
     let Ok(Delivery::ColdCall { sealed, .. }) = Delivery::from_bytes(&first) else {
         panic!("not a cold call")
     };
-    let opened = world.open(&bob.account(), &sealed).unwrap();
+    let opened = world.open(&bob.account(), &sealed).unwrap().payload;
     world.hand_delivery(&mut bob, first, opened.clone());
     world.now = world.now.saturating_add(600);
     world.cold_call(&mut alice, &bob_certificate, b"second");
@@ -409,7 +409,7 @@ fn a_replayed_older_introduction_under_a_fresh_handle_is_refused_and_changes_not
     else {
         panic!("not a cold call")
     };
-    let second_opened = world.open(&bob.account(), &second_sealed).unwrap();
+    let second_opened = world.open(&bob.account(), &second_sealed).unwrap().payload;
     world.hand_delivery(&mut bob, second, second_opened.clone());
     events(&mut bob);
     let contacts = bob.contacts();

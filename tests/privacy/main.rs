@@ -3,4 +3,5 @@
 
 mod lookups;
 mod population;
+mod sealing;
 mod strategies;

@@ -20,9 +20,12 @@ pub struct Conversation {
     pub handle: DeliveryHandle,
 }
 
-fn introduction_member_key(world: &World, to: &blindpost::account::AccountId) -> MemberKey {
+fn introduction_member_key(world: &mut World, to: &blindpost::account::AccountId) -> MemberKey {
     let queued = world.queued(to);
-    let opened = world.open(to, queued.last().unwrap().sealed()).unwrap();
+    let opened = world
+        .open(to, queued.last().unwrap().sealed())
+        .unwrap()
+        .payload;
     let Payload::Introduction(intro) = Payload::from_bytes(&opened).unwrap() else {
         panic!("not an introduction")
     };
@@ -71,7 +74,7 @@ pub fn conversation(mut world: World) -> Conversation {
     let intro = alice
         .compose_introduction(&mut world.rng, world.now, &certs[0], b"hi bob", b"")
         .unwrap();
-    let sealed = world.seal(&bob.account(), &intro);
+    let sealed = world.seal(&alice.account(), &bob.account(), &intro);
     alice
         .send_cold_call(world.now, bob.account(), &sealed)
         .unwrap();
@@ -80,11 +83,11 @@ pub fn conversation(mut world: World) -> Conversation {
         [Delivery::ColdCall { handle, .. }] => *handle,
         other => panic!("{other:?}"),
     };
-    let bob_in_alice = introduction_member_key(&world, &bob.account());
+    let bob_in_alice = introduction_member_key(&mut world, &bob.account());
     world.deliver(&mut bob);
 
     world.reply(&mut bob, alice.account(), b"hi alice");
-    let alice_in_bob = introduction_member_key(&world, &alice.account());
+    let alice_in_bob = introduction_member_key(&mut world, &alice.account());
     world.deliver(&mut alice);
 
     world.reply(&mut alice, bob.account(), b"how are you");
@@ -102,7 +105,7 @@ pub fn conversation(mut world: World) -> Conversation {
     let intro = alice
         .compose_introduction(&mut world.rng, world.now, &certs[1], b"hi carol", b"")
         .unwrap();
-    let sealed = world.seal(&carol.account(), &intro);
+    let sealed = world.seal(&alice.account(), &carol.account(), &intro);
     alice
         .send_cold_call(world.now, carol.account(), &sealed)
         .unwrap();

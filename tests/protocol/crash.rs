@@ -115,7 +115,7 @@ impl Sim {
         };
         self.step(who)?;
         let delivery = Delivery::from_bytes(&bytes).unwrap();
-        let opened = self.world.open(&me, delivery.sealed()).unwrap();
+        let opened = self.world.open(&me, delivery.sealed()).unwrap().payload;
         self.hosts[who]
             .client
             .handle_delivery(self.world.now, &bytes, &opened)
@@ -201,7 +201,7 @@ impl Sim {
                     let intro = c
                         .compose_introduction(&mut w.rng, w.now, &cert, b"hello bob", b"")
                         .unwrap();
-                    let sealed = w.seal(&bob, &intro);
+                    let sealed = w.seal(&c.account(), &bob, &intro);
                     c.send_cold_call(w.now, bob, &sealed).unwrap();
                 })?;
             }
@@ -228,7 +228,7 @@ impl Sim {
                         let reply = c
                             .compose_reply(&mut w.rng, w.now, alice, b"hello alice", b"")
                             .unwrap();
-                        let sealed = w.seal(&alice, &reply);
+                        let sealed = w.seal(&c.account(), &alice, &reply);
                         c.send_reply(&mut w.rng, w.now, alice, &sealed).unwrap();
                     })?;
                 }

@@ -68,7 +68,7 @@ fn cold_call_reply_release_and_renewal() {
             b"ratchet-a",
         )
         .unwrap();
-    let sealed = world.seal(&bob.account(), &intro);
+    let sealed = world.seal(&alice.account(), &bob.account(), &intro);
     alice
         .send_cold_call(world.now, bob.account(), &sealed)
         .unwrap();
@@ -107,7 +107,7 @@ fn cold_call_reply_release_and_renewal() {
             b"ratchet-b",
         )
         .unwrap();
-    let sealed = world.seal(&alice.account(), &reply);
+    let sealed = world.seal(&bob.account(), &alice.account(), &reply);
     bob.send_reply(&mut world.rng, world.now, alice.account(), &sealed)
         .unwrap();
     world.pump(&mut bob);
@@ -176,7 +176,7 @@ fn a_spammer_with_five_tokens_and_no_releases_makes_exactly_five_cold_calls() {
         let intro = spammer
             .compose_introduction(&mut world.rng, world.now, cert, b"buy now", b"")
             .unwrap();
-        let sealed = world.seal(&victim.account(), &intro);
+        let sealed = world.seal(&spammer.account(), &victim.account(), &intro);
         match spammer.send_cold_call(world.now, victim.account(), &sealed) {
             Ok(_) => {
                 world.pump(&mut spammer);
@@ -238,7 +238,7 @@ fn blocked_member_is_revoked_and_other_members_update() {
     let msg = carol
         .compose_reply(&mut world.rng, world.now, bob.account(), b"let me in", b"")
         .unwrap();
-    let sealed = world.seal(&bob.account(), &msg);
+    let sealed = world.seal(&carol.account(), &bob.account(), &msg);
     carol
         .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
         .unwrap();
@@ -314,7 +314,7 @@ fn members_at_different_generations_send_the_same_group_key_fetch() {
         let msg = member
             .compose_reply(&mut world.rng, world.now, bob.account(), b"again", b"")
             .unwrap();
-        let sealed = world.seal(&bob.account(), &msg);
+        let sealed = world.seal(&member.account(), &bob.account(), &msg);
         member
             .send_reply(&mut world.rng, world.now, bob.account(), &sealed)
             .unwrap();
@@ -416,7 +416,10 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
 
     // The reply is still checked (against the remembered generation-0 key) and opened to Alice.
     let delivery = blindpost::wire::Delivery::from_bytes(&queued[0]).unwrap();
-    let opened = world.open(&bob.account(), delivery.sealed()).unwrap();
+    let opened = world
+        .open(&bob.account(), delivery.sealed())
+        .unwrap()
+        .payload;
     bob.handle_delivery(world.now, &queued[0], &opened).unwrap();
     assert!(matches!(
         simulation::events(&mut bob).as_slice(),
@@ -436,7 +439,7 @@ fn a_reply_queued_across_a_revocation_is_checked_against_the_remembered_group_ke
     let forged = blindpost::wire::Delivery::Reply {
         generation,
         timestamp,
-        sealed: world.seal(&bob.account(), b"something else"),
+        sealed: world.seal(&alice.account(), &bob.account(), b"something else"),
         signature,
     };
     let before = bob.to_bytes().unwrap();

@@ -60,7 +60,10 @@ impl Setup {
         Delivery::ColdCall {
             handle,
             received_at: self.world.now,
-            sealed: self.world.seal(&self.bob.account(), opened),
+            // Bob's client is handed `opened` itself; the sealed bytes only fill the delivery.
+            sealed: self
+                .world
+                .seal(&self.bob.account(), &self.bob.account(), opened),
         }
         .to_bytes()
     }

@@ -368,7 +368,7 @@ fn a_reply_with_an_introduction_and_a_plain_reply_have_the_same_size() {
     assert_eq!(first.len(), MIN_PADDED_LEN);
     // So are the sealed payloads the server sees.
     assert_eq!(
-        world.seal(&alice.account(), &first).len(),
-        world.seal(&alice.account(), &later).len()
+        world.seal(&bob.account(), &alice.account(), &first).len(),
+        world.seal(&bob.account(), &alice.account(), &later).len()
     );
 }

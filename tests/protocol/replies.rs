@@ -349,7 +349,7 @@ fn a_resent_reply_is_counted_as_sent_and_delivered_once() {
     let intro = alice
         .compose_introduction(&mut world.rng, world.now, &cert, b"hi", b"")
         .unwrap();
-    let sealed = world.seal(&bob.account(), &intro);
+    let sealed = world.seal(&alice.account(), &bob.account(), &intro);
     alice
         .send_cold_call(world.now, bob.account(), &sealed)
         .unwrap();
@@ -362,7 +362,7 @@ fn a_resent_reply_is_counted_as_sent_and_delivered_once() {
     let msg = bob
         .compose_reply(&mut world.rng, world.now, alice.account(), b"hello", b"")
         .unwrap();
-    let sealed = world.seal(&alice.account(), &msg);
+    let sealed = world.seal(&bob.account(), &alice.account(), &msg);
     bob.send_reply(&mut world.rng, world.now, alice.account(), &sealed)
         .unwrap();
     let fetch = bob.poll_transmit(Time::MAX).unwrap();

@@ -331,7 +331,7 @@ impl Run {
                 b"alice ratchet",
             )
             .expect("introduction");
-        let sealed = self.world.seal(&bob_account, &intro);
+        let sealed = self.world.seal(&alice_account, &bob_account, &intro);
         self.clients[alice]
             .send_cold_call(self.world.now, bob_account, &sealed)
             .expect("cold call");
@@ -351,7 +351,7 @@ impl Run {
                 b"bob ratchet",
             )
             .expect("reply");
-        let sealed = self.world.seal(&alice_account, &reply);
+        let sealed = self.world.seal(&bob_account, &alice_account, &reply);
         self.clients[bob]
             .send_reply(&mut self.world.rng, self.world.now, alice_account, &sealed)
             .expect("send reply");
@@ -369,7 +369,7 @@ impl Run {
                 b"",
             )
             .expect("message");
-        let sealed = self.world.seal(&bob_account, &message);
+        let sealed = self.world.seal(&alice_account, &bob_account, &message);
         self.clients[alice]
             .send_reply(&mut self.world.rng, self.world.now, bob_account, &sealed)
             .expect("send message");
@@ -402,7 +402,7 @@ impl Run {
                 b"",
             )
             .expect("late reply");
-        let sealed = self.world.seal(&alice_account, &late);
+        let sealed = self.world.seal(&bob_account, &alice_account, &late);
         self.clients[bob]
             .send_reply(&mut self.world.rng, self.world.now, alice_account, &sealed)
             .expect("send late reply");
