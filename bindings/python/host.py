@@ -1,18 +1,19 @@
 """A host written in Python around the exported state machines: one Server, its queues and SMS
-outbox, and for each Client the loop a messenger app runs, with a simulated clock and a
-stand-in for end-to-end sealing.
+outbox, and for each Client the loop a messenger app runs, with a simulated clock and real
+end-to-end sealing (SPEC.md 17.7, the exported EndToEnd): each client's host registers its HPKE
+host key, offers an Olm session in every cold call, accepts the offers of the cold calls it
+receives, and seals every reply in the Olm session.
 
 The client's host follows the timing contract (SPEC.md 13.6): whenever the clock reaches
 `poll_timeout()` it calls `handle_timeout(now)` and then sends what `poll_transmit(now)` hands
 out, each request on its channel, feeding the response back; it never asks for requests ahead of
 its clock. The higher steps (register, lookup, reply) move the clock on until their requests
 have left, as `World::settle` does in src/simulation/mod.rs. Every client draws from its own
-seeded VectorRng, so every schedule is the same on every run.
+seeded VectorRng, so every schedule is the same on every run (the sealed bytes are not: Olm
+draws from the operating system).
 
 Used by the test_*.py files.
 """
-
-import os
 
 import blindpost as bp
 
@@ -48,7 +49,7 @@ class World:
         self.server = server or bp.Server(bp.ServerConfig(), ISSUER, self.now)
         self.queues = {}  # account -> [delivery bytes]
         self.sms = []  # (phone, code)
-        self.seal_keys = {}  # account -> 32-byte key of the stand-in sealing
+        self.e2e = {}  # account -> its host's EndToEnd state
         self.refusals = []  # every refusal the server answered with
         self.sent = []  # (time, request type, channel, sender account): what the server saw
         self.clients = 0
@@ -58,7 +59,7 @@ class World:
         self.clients += 1
         rng = bp.VectorRng(b"python client %d" % self.clients)
         client = bp.Client.new_with_vector_rng(rng, self.server.public_keys(), client_settings or settings())
-        self.seal_keys[client.account()] = os.urandom(32)
+        self.e2e[client.account()] = bp.EndToEnd.generate(client.account())
         return client
 
     # ---- the server's host -------------------------------------------------------------------
@@ -139,7 +140,7 @@ class World:
         client.request_code(self.now, number)
         self.pump(client)
         code = next(c for p, c in reversed(self.sms) if p == phone)
-        client.register(self.now, number, code, None)
+        client.register(self.now, number, code, self.e2e[client.account()].host_key())
         self.settle(client)
         return self.events(client)
 
@@ -149,36 +150,59 @@ class World:
         self.settle(client)
         return self.events(client)
 
-    def cold_call(self, client, certificate, message, host_material=b""):
-        """Composes, seals and sends a cold call to `certificate`'s account (it leaves at once)."""
-        intro = client.compose_introduction(self.now, certificate.bytes, message, host_material)
-        client.send_cold_call(self.now, certificate.account, self.seal(certificate.account, intro))
+    def offer(self, client):
+        """A fresh Olm offer of `client`'s host: the host material of a cold call."""
+        return self.e2e[client.account()].offer()
+
+    def seal_first_contact(self, client, certificate, introduction):
+        """Seals a cold call's introduction to the host key in the recipient's certificate."""
+        return self.e2e[client.account()].seal_first_contact(certificate.host_key, certificate.account, introduction)
+
+    def seal(self, client, to, payload):
+        """Seals a reply of `client` to its contact `to`: encrypted in their Olm session, then
+        sealed to the host key in the contact's certificate."""
+        [certificate] = [c.certificate for c in client.contacts() if c.account == to]
+        return self.e2e[client.account()].seal(certificate.host_key, to, payload)
+
+    def cold_call(self, client, certificate, message):
+        """Composes (with an offer), seals and sends a cold call to `certificate`'s account (it
+        leaves at once)."""
+        intro = client.compose_introduction(self.now, certificate.bytes, message, self.offer(client))
+        client.send_cold_call(self.now, certificate.account, self.seal_first_contact(client, certificate, intro))
         self.pump(client)
 
-    def reply(self, client, to, message, host_material=b""):
+    def reply(self, client, to, message):
         """Composes, seals and sends a reply to `to`, running the host until it has left.
         Returns the id of its first request (the group-key fetch)."""
-        payload = client.compose_reply(self.now, to, message, host_material)
-        id = client.send_reply(self.now, to, self.seal(to, payload))
+        payload = client.compose_reply(self.now, to, message, b"")
+        id = client.send_reply(self.now, to, self.seal(client, to, payload))
         self.settle(client)
         return id
 
-    def seal(self, to, plaintext):
-        """Stand-in for the hosts' end-to-end encryption (a Double Ratchet in an app): an
-        8-byte key check, then the plaintext XORed with the recipient's key."""
-        key = self.seal_keys[to]
-        return key[:8] + bytes(b ^ key[i % 32] for i, b in enumerate(plaintext))
-
     def open(self, me, sealed):
-        key = self.seal_keys[me]
-        if sealed[:8] != key[:8]:
-            raise ValueError("sealed to another account")
-        return bytes(b ^ key[i % 32] for i, b in enumerate(sealed[8:]))
+        """Opens a payload sealed for account `me`'s host: an EndToEnd Opened record."""
+        return self.e2e[me].open(sealed)
 
     def deliver(self, client):
-        """Hands every queued delivery to its client, opening the payload as its host would."""
+        """Hands every queued delivery to its client as its host would: opens the payload,
+        hands it over, checks that the client's contact is the sender the sealing names, and
+        accepts the offer of a cold call. A replayed delivery (a resend the server queued
+        again, SPEC.md 12.8) is dropped. Returns the client's events."""
         me = client.account()
+        events = self.events(client)
         for delivery in self.queues.pop(me, []):
-            sealed = bp.delivery_sealed_payload(delivery)
-            client.handle_delivery(self.now, delivery, self.open(me, sealed))
-        return self.events(client)
+            try:
+                opened = self.open(me, bp.delivery_sealed_payload(delivery))
+            except bp.BlindpostError.EndToEnd as e:
+                if e.kind == bp.EndToEndErrorKind.REPLAYED():
+                    continue
+                raise
+            client.handle_delivery(self.now, delivery, opened.payload)
+            for event in self.events(client):
+                if event.is_INTRODUCTION_RECEIVED() or event.is_MESSAGE_RECEIVED():
+                    assert event.contact == opened.sender, "sealed by one account, signed by another"
+                if event.is_INTRODUCTION_RECEIVED() and event.cold_call:
+                    assert opened.first_contact
+                    self.e2e[me].accept_offer(event.contact, event.host_material)
+                events.append(event)
+        return events

@@ -87,8 +87,12 @@ class Conversation(unittest.TestCase):
         self.assertEqual(bp.account_id_for_identity_key(bob_cert.identity_key), bob.account())
 
         # Cold call: it leaves at once, paying with one token, which stays attached to Bob.
-        intro = alice.compose_introduction(w.now, bob_cert.bytes, b"hi bob", b"ratchet-a")
-        alice.send_cold_call(w.now, bob_cert.account, w.seal(bob_cert.account, intro))
+        # Its host material is the offer of an Olm session, and it is sealed to Bob's host key.
+        self.assertIsNotNone(bob_cert.host_key)
+        offer = w.offer(alice)
+        self.assertEqual(len(offer), 64)
+        intro = alice.compose_introduction(w.now, bob_cert.bytes, b"hi bob", offer)
+        alice.send_cold_call(w.now, bob_cert.account, w.seal_first_contact(alice, bob_cert, intro))
         t = alice.poll_transmit(w.now)
         self.assertEqual(t.channel, bp.Channel.ANONYMOUS())
         w.exchange(alice, t)
@@ -107,17 +111,20 @@ class Conversation(unittest.TestCase):
         self.assertEqual(intro_event.contact, alice.account())
         self.assertEqual(intro_event.phone, ALICE)
         self.assertEqual(intro_event.message, b"hi bob")
-        self.assertEqual(intro_event.host_material, b"ratchet-a")
+        self.assertEqual(intro_event.host_material, offer)
         self.assertTrue(intro_event.cold_call)
+        # Bob's host accepted the offer: an Olm session with Alice, which his replies go through.
+        self.assertTrue(w.e2e[bob.account()].has_session(alice.account()))
+        self.assertFalse(w.e2e[alice.account()].has_session(bob.account()))
         [contact] = bob.contacts()
         self.assertEqual(contact.account, alice.account())
         self.assertTrue(contact.can_reply and contact.unreleased and not contact.introduced)
 
         # Bob replies under Alice's group, no token. The client fetches Alice's group key first,
         # after a short random delay: nothing leaves until then, and the reply right after it.
-        reply = bob.compose_reply(w.now, alice.account(), b"hi alice", b"ratchet-b")
+        reply = bob.compose_reply(w.now, alice.account(), b"hi alice", b"")
         replied = w.now
-        first = bob.send_reply(w.now, alice.account(), w.seal(alice.account(), reply))
+        first = bob.send_reply(w.now, alice.account(), w.seal(bob, alice.account(), reply))
         self.assertIsNone(bob.poll_transmit(w.now), "the group-key fetch waits for its delay")
         fetch_at = bob.poll_timeout()
         self.assertTrue(replied < fetch_at < replied + s.reply_delay_max, fetch_at - replied)
@@ -140,6 +147,8 @@ class Conversation(unittest.TestCase):
         self.assertEqual(len(events), 1, events)
         self.assertTrue(events[0].is_INTRODUCTION_RECEIVED())
         self.assertEqual((events[0].contact, events[0].message, events[0].cold_call), (bob.account(), b"hi alice", False))
+        # Bob's first reply completed the session on Alice's side.
+        self.assertTrue(w.e2e[alice.account()].has_session(bob.account()))
 
         # Alice answers under Bob's group; Bob opens the signature to Alice.
         w.reply(alice, bob.account(), b"how are you")
@@ -244,8 +253,8 @@ class Conversation(unittest.TestCase):
         w.register(alice, ALICE)
         w.register(bob, BOB)
         bob_cert = bob.certificate()
-        intro = alice.compose_introduction(w.now, bob_cert.bytes, b"hello", b"")
-        alice.send_cold_call(w.now, bob_cert.account, w.seal(bob_cert.account, intro))
+        intro = alice.compose_introduction(w.now, bob_cert.bytes, b"hello", w.offer(alice))
+        alice.send_cold_call(w.now, bob_cert.account, w.seal_first_contact(alice, bob_cert, intro))
         saved = alice.to_bytes()
         t = alice.poll_transmit(w.now)
         w.send(t.channel, t.bytes)  # the server took it, then the app died before the response
@@ -266,6 +275,50 @@ class Conversation(unittest.TestCase):
         # handle, stamped with the resend's time (SPEC.md 12.8).
         self.assertEqual(len(w.queues[bob.account()]), 2, "the resend queued the cold call again")
         self.assertEqual(restored.token_counts().attached, 1)
+        # The same sealed bytes twice: Bob's client takes the first and ignores the second.
+        first, again = (bp.delivery_sealed_payload(d) for d in w.queues[bob.account()])
+        self.assertEqual(first, again, "resent as sealed, not sealed again")
+        self.assertEqual(len(only(w.deliver(bob), "INTRODUCTION_RECEIVED")), 1)
+
+    def test_tampered_misdirected_and_replayed_sealed_payloads_are_refused(self):
+        w = World()
+        alice, bob, carol = w.new_client(), w.new_client(), w.new_client()
+        for client, phone in ((alice, ALICE), (bob, BOB), (carol, CAROL)):
+            w.register(client, phone)
+        w.cold_call(alice, bob.certificate(), b"hi bob")
+        [cold_call] = w.queues[bob.account()]
+        sealed = bp.delivery_sealed_payload(cold_call)
+        E2E = bp.EndToEndErrorKind
+        for host in (w.e2e[bob.account()], w.e2e[carol.account()]):
+            before = host.to_bytes()
+            # The suite byte, the encapsulated key, the ciphertext and its tag, each flipped.
+            for i, kind in ((0, E2E.UNKNOWN_SUITE(0)), (1, E2E.REFUSED()), (60, E2E.REFUSED()), (len(sealed) - 1, E2E.REFUSED())):
+                tampered = bytearray(sealed)
+                tampered[i] ^= 1
+                with self.assertRaises(bp.BlindpostError.EndToEnd) as cm:
+                    host.open(bytes(tampered))
+                self.assertEqual(cm.exception.kind, kind)
+            self.assertEqual(host.to_bytes(), before, "a refusal changes nothing")
+        # Misdirected: Carol's host cannot open what was sealed to Bob's.
+        with self.assertRaises(bp.BlindpostError.EndToEnd) as cm:
+            w.e2e[carol.account()].open(sealed)
+        self.assertEqual(cm.exception.kind, E2E.REFUSED())
+        self.assertEqual(len(only(w.deliver(bob), "INTRODUCTION_RECEIVED")), 1)
+
+        # Bob's reply opens once; the same sealed bytes again are a replay.
+        w.reply(bob, alice.account(), b"hi alice")
+        [reply] = w.queues[alice.account()]
+        self.assertEqual(len(only(w.deliver(alice), "INTRODUCTION_RECEIVED")), 1)
+        alice_host = w.e2e[alice.account()]
+        before = alice_host.to_bytes()
+        with self.assertRaises(bp.BlindpostError.EndToEnd) as cm:
+            alice_host.open(bp.delivery_sealed_payload(reply))
+        self.assertEqual(cm.exception.kind, E2E.REPLAYED())
+        self.assertEqual(alice_host.to_bytes(), before, "a refused replay changes nothing")
+        # A reply cannot be sealed to a contact whose offer was never accepted.
+        with self.assertRaises(bp.BlindpostError.EndToEnd) as cm:
+            w.e2e[carol.account()].seal(alice.certificate().host_key, alice.account(), b"\0" * 256)
+        self.assertEqual(cm.exception.kind, E2E.NO_SESSION())
 
     def test_send_failure_hands_the_request_out_again(self):
         w = World()

@@ -36,12 +36,12 @@ class HostileProtocol(ErrorAssertions):
         w.register(cls.alice, "+15550001")
         w.register(cls.bob, "+15550002")
         cert = cls.bob.certificate()
-        intro = cls.alice.compose_introduction(w.now, cert.bytes, b"hi", b"")
-        cls.alice.send_cold_call(w.now, cert.account, w.seal(cert.account, intro))
+        intro = cls.alice.compose_introduction(w.now, cert.bytes, b"hi", w.offer(cls.alice))
+        cls.alice.send_cold_call(w.now, cert.account, w.seal_first_contact(cls.alice, cert, intro))
         cls.cold_call_request = cls.alice.poll_transmit(w.now)
         cls.alice.handle_response(w.now, cls.cold_call_request.id, w.send(cls.cold_call_request.channel, cls.cold_call_request.bytes))
         [cls.delivery] = w.queues.pop(cls.bob.account())
-        cls.opened = w.open(cls.bob.account(), bp.delivery_sealed_payload(cls.delivery))
+        cls.opened = w.open(cls.bob.account(), bp.delivery_sealed_payload(cls.delivery)).payload
 
     def random(self, n):
         out = b""
@@ -85,6 +85,8 @@ class HostileProtocol(ErrorAssertions):
             ("Client.new (cold-call token keys)", lambda b: bp.Client(self.keys(cold_call_tokens=b), bp.ClientSettings())),
             ("Client.new (discovery token keys)", lambda b: bp.Client(self.keys(discovery_tokens=b), bp.ClientSettings())),
             ("Client.send_cold_call (recipient)", lambda b: self.alice.send_cold_call(self.world.now, b, b"sealed")),
+            ("EndToEnd.from_bytes", bp.EndToEnd.from_bytes),
+            ("EndToEnd.open", self.world.e2e[self.bob.account()].open),
         ]
 
     def test_random_bytes_through_every_decoder(self):
@@ -110,6 +112,7 @@ class HostileProtocol(ErrorAssertions):
             (bp.BlindRsaPublicKey.from_spki_der, self.key_set.entries()[0].spki),
             (bp.decode_delivery, self.delivery),
             (lambda b: bp.Client.from_bytes(b, bp.ClientSettings()), self.bob.to_bytes()),
+            (bp.EndToEnd.from_bytes, self.world.e2e[self.bob.account()].to_bytes()),
         ]
         for call, valid in cases:
             call(valid)

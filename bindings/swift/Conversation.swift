@@ -84,8 +84,12 @@ func conversationTests() throws -> Bool {
         try t.eq(bob.account(), try accountIdForIdentityKey(identityKey: bobCert.identityKey), "account from identity key")
 
         // Cold call: it leaves at once, paying with one token, which stays attached to Bob.
-        let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: bobCert.bytes, message: Data("hi bob".utf8), hostMaterial: Data("ratchet-a".utf8))
-        _ = try alice.sendColdCall(now: w.now, recipient: bobCert.account, sealed: w.seal(bobCert.account, intro))
+        // Its host material is the offer of an Olm session, and it is sealed to Bob's host key.
+        try t.check(bobCert.hostKey != nil, "Bob's certificate carries his host key")
+        let offer = try w.offer(alice)
+        try t.eq(64, offer.count, "offer length")
+        let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: bobCert.bytes, message: Data("hi bob".utf8), hostMaterial: offer)
+        _ = try alice.sendColdCall(now: w.now, recipient: bobCert.account, sealed: w.sealFirstContact(alice, bobCert, intro))
         let call = alice.pollTransmit(now: w.now)!
         try t.eq(Channel.anonymous, call.channel, "cold call channel")
         try w.exchange(alice, call)
@@ -96,16 +100,19 @@ func conversationTests() throws -> Bool {
 
         guard case .coldCall = try decodeDelivery(bytes: w.queues[bob.account()]![0]) else { throw CheckFailed(description: "not a cold call") }
         let received = try w.deliver(bob)
-        try t.eq([Event.introductionReceived(contact: alice.account(), phone: ALICE, message: Data("hi bob".utf8), hostMaterial: Data("ratchet-a".utf8), coldCall: true)], received, "introduction")
+        try t.eq([Event.introductionReceived(contact: alice.account(), phone: ALICE, message: Data("hi bob".utf8), hostMaterial: offer, coldCall: true)], received, "introduction")
+        // Bob's host accepted the offer: an Olm session with Alice, which his replies go through.
+        try t.check(try w.e2e(bob).hasSession(peer: alice.account()), "Bob has a session with Alice")
+        try t.check(!(try w.e2e(alice).hasSession(peer: bob.account())), "Alice has none yet")
         let contact = bob.contacts()[0]
         try t.check(contact.canReply && contact.unreleased && !contact.introduced, "contact state \(contact)")
 
         // Bob replies under Alice's group, no token. The client fetches Alice's group key
         // first, after a short random delay: nothing leaves until then, and the reply right
         // after it.
-        let reply = try bob.composeReply(now: w.now, contact: alice.account(), message: Data("hi alice".utf8), hostMaterial: Data("ratchet-b".utf8))
+        let reply = try bob.composeReply(now: w.now, contact: alice.account(), message: Data("hi alice".utf8), hostMaterial: Data())
         let replied = w.now
-        let first = try bob.sendReply(now: w.now, contact: alice.account(), sealed: w.seal(alice.account(), reply))
+        let first = try bob.sendReply(now: w.now, contact: alice.account(), sealed: w.seal(bob, alice.account(), reply))
         try t.check(bob.pollTransmit(now: w.now) == nil, "the group-key fetch waits for its delay")
         let fetchAt = bob.pollTimeout()!
         try t.check(fetchAt > replied && fetchAt < replied + s.replyDelayMax, "fetch at +\(fetchAt - replied)")
@@ -125,7 +132,8 @@ func conversationTests() throws -> Bool {
         try t.eq([Event.replySent(recipient: alice.account())], w.events(bob), "reply sent")
         try t.eq(5, bob.tokenCounts().available, "a reply costs no token")
         guard case .reply = try decodeDelivery(bytes: w.queues[alice.account()]![0]) else { throw CheckFailed(description: "not a reply") }
-        try t.eq([Event.introductionReceived(contact: bob.account(), phone: BOB, message: Data("hi alice".utf8), hostMaterial: Data("ratchet-b".utf8), coldCall: false)], w.deliver(alice), "reply introduces Bob")
+        try t.eq([Event.introductionReceived(contact: bob.account(), phone: BOB, message: Data("hi alice".utf8), hostMaterial: Data(), coldCall: false)], w.deliver(alice), "reply introduces Bob")
+        try t.check(try w.e2e(alice).hasSession(peer: bob.account()), "Bob's first reply completed the session")
 
         // Alice answers under Bob's group; Bob opens the signature to Alice.
         try w.reply(alice, bob.account(), "how are you")
@@ -239,8 +247,8 @@ func conversationTests() throws -> Bool {
         try w.register(alice, ALICE)
         try w.register(bob, BOB)
         let cert = bob.certificate()!
-        let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("hello".utf8), hostMaterial: Data())
-        _ = try alice.sendColdCall(now: w.now, recipient: cert.account, sealed: w.seal(cert.account, intro))
+        let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("hello".utf8), hostMaterial: w.offer(alice))
+        _ = try alice.sendColdCall(now: w.now, recipient: cert.account, sealed: w.sealFirstContact(alice, cert, intro))
         let saved = try alice.toBytes()
         let tx = alice.pollTransmit(now: w.now)!
         _ = try w.send(tx.channel, tx.bytes)  // taken by the server; the app died before the response
@@ -262,6 +270,53 @@ func conversationTests() throws -> Bool {
         // handle, stamped with the resend's time (SPEC.md 12.8).
         try t.eq(2, w.queues[bob.account()]!.count, "queued again")
         try t.eq(1, restored.tokenCounts().attached, "one token attached")
+        // The same sealed bytes twice: Bob's client takes the first and ignores the second.
+        let sealed = try w.queues[bob.account()]!.map { try deliverySealedPayload(bytes: $0) }
+        try t.eq(sealed[0], sealed[1], "resent as sealed, not sealed again")
+        let introductions = try w.deliver(bob).filter { if case .introductionReceived = $0 { return true } else { return false } }
+        try t.eq(1, introductions.count, "introduced once")
+    }
+
+    t.test("tampered, misdirected and replayed sealed payloads are refused") {
+        let w = try World()
+        let alice = try w.newClient()
+        let bob = try w.newClient()
+        let carol = try w.newClient()
+        try w.register(alice, ALICE)
+        try w.register(bob, BOB)
+        try w.register(carol, "+15550003")
+        try w.coldCall(alice, bob.certificate()!, "hi bob")
+        let sealed = try deliverySealedPayload(bytes: w.queues[bob.account()]![0])
+        func refused(_ kind: EndToEndErrorKind) -> (BlindpostError) -> Bool {
+            { if case let .EndToEnd(actual, _) = $0 { return actual == kind } else { return false } }
+        }
+        for host in [w.e2e(bob), w.e2e(carol)] {
+            let before = try host.toBytes()
+            // The suite byte, the encapsulated key, the ciphertext and its tag, each flipped.
+            let cases: [(Int, EndToEndErrorKind)] = [(0, .unknownSuite(suite: 0)), (1, .refused), (60, .refused), (sealed.count - 1, .refused)]
+            for (i, kind) in cases {
+                var tampered = sealed
+                tampered[tampered.startIndex + i] ^= 1
+                try t.throwsError("byte \(i) flipped", refused(kind)) { _ = try host.open(sealed: tampered) }
+            }
+            try t.eq(before, try host.toBytes(), "a refusal changes nothing")
+        }
+        try t.throwsError("misdirected", refused(.refused)) { _ = try w.e2e(carol).open(sealed: sealed) }
+        let introductions = try w.deliver(bob).filter { if case .introductionReceived = $0 { return true } else { return false } }
+        try t.eq(1, introductions.count, "the cold call opens for Bob")
+
+        // Bob's reply opens once; the same sealed bytes again are a replay.
+        try w.reply(bob, alice.account(), "hi alice")
+        let reply = w.queues[alice.account()]![0]
+        _ = try w.deliver(alice)
+        try t.check(try w.e2e(alice).hasSession(peer: bob.account()), "the reply opened for Alice")
+        let before = try w.e2e(alice).toBytes()
+        try t.throwsError("replayed", refused(.replayed)) { _ = try w.e2e(alice).open(sealed: deliverySealedPayload(bytes: reply)) }
+        try t.eq(before, try w.e2e(alice).toBytes(), "a refused replay changes nothing")
+        // A reply cannot be sealed to a contact whose offer was never accepted.
+        try t.throwsError("no session", refused(.noSession)) {
+            _ = try w.e2e(carol).seal(recipientHostKey: alice.certificate()!.hostKey!, recipient: alice.account(), padded: Data(count: 256))
+        }
     }
 
     t.test("send failure hands the request out again") {

@@ -1,13 +1,17 @@
 // A host written in Swift around the exported state machines: one Server, its queues and SMS
-// outbox, and for each Client the loop a messenger app runs, with a simulated clock and a
-// stand-in for end-to-end sealing. Also a small JSON reader for the phase-2 vector files.
+// outbox, and for each Client the loop a messenger app runs, with a simulated clock and real
+// end-to-end sealing (SPEC.md 17.7, the exported EndToEnd): each client's host registers its HPKE
+// host key, offers an Olm session in every cold call, accepts the offers of the cold calls it
+// receives, and seals every reply in the Olm session. Also a small JSON reader for the phase-2
+// vector files.
 //
 // The client's host follows the timing contract (SPEC.md 13.6): whenever the clock reaches
 // pollTimeout() it calls handleTimeout(now) and then sends what pollTransmit(now) hands out,
 // each request on its channel, feeding the response back; it never asks for requests ahead of
 // its clock. The higher steps (register, lookup, reply) move the clock on until their requests
 // have left, as World::settle does in src/simulation/mod.rs. Every client draws from its own
-// seeded VectorRng, so every schedule is the same on every run.
+// seeded VectorRng, so every schedule is the same on every run (the sealed bytes are not: Olm
+// draws from the operating system).
 
 import Foundation
 
@@ -28,11 +32,6 @@ func hostSettings(discoveryBatch: UInt64 = 100) -> ClientSettings {
         renewalInterval: 1800, discoveryBatch: discoveryBatch)
 }
 
-func randomBytes(_ n: Int) -> Data {
-    var g = SystemRandomNumberGenerator()
-    return Data((0..<n).map { _ in UInt8.random(in: 0...255, using: &g) })
-}
-
 /// One request as the server saw it arrive.
 struct Sent {
     let at: UInt64
@@ -48,7 +47,8 @@ final class World {
     var sms = [(phone: String, code: String)]()
     /// What reached the server from the clients' hosts, in order.
     var sent = [Sent]()
-    private var sealKeys = [Data: Data]()
+    /// Each account's host's end-to-end state.
+    private var hosts = [Data: EndToEnd]()
     private var clients = 0
 
     init(server: Server? = nil) throws {
@@ -60,7 +60,7 @@ final class World {
         clients += 1
         let rng = VectorRng(seed: Data("swift client \(clients)".utf8))
         let client = try Client.newWithVectorRng(rng: rng, serverKeys: server.publicKeys(), settings: settings)
-        sealKeys[client.account()] = randomBytes(32)
+        hosts[client.account()] = try EndToEnd.generate(account: client.account())
         return client
     }
 
@@ -148,15 +148,40 @@ final class World {
         guard let code = sms.last(where: { $0.phone == phone })?.code else {
             throw CheckFailed(description: "no SMS to \(phone)")
         }
-        _ = try client.register(now: now, phone: number, code: code, hostKey: nil)
+        _ = try client.register(now: now, phone: number, code: code, hostKey: e2e(client).hostKey())
         try settle(client)
         return events(client)
     }
 
-    /// Composes, seals and sends a cold call to `certificate`'s account (it leaves at once).
+    /// The host's end-to-end state of `client`.
+    func e2e(_ client: Client) -> EndToEnd {
+        hosts[client.account()]!
+    }
+
+    /// A fresh Olm offer of `client`'s host: the host material of a cold call.
+    func offer(_ client: Client) throws -> Data {
+        try e2e(client).offer()
+    }
+
+    /// Seals a cold call's introduction to the host key in the recipient's certificate.
+    func sealFirstContact(_ client: Client, _ certificate: Certificate, _ introduction: Data) throws -> Data {
+        try e2e(client).sealFirstContact(recipientHostKey: certificate.hostKey ?? Data(), recipient: certificate.account, padded: introduction)
+    }
+
+    /// Seals a reply of `client` to its contact `to`: encrypted in their Olm session, then
+    /// sealed to the host key in the contact's certificate.
+    func seal(_ client: Client, _ to: Data, _ payload: Data) throws -> Data {
+        guard let certificate = client.contacts().first(where: { $0.account == to })?.certificate else {
+            throw CheckFailed(description: "no contact \(to.hex)")
+        }
+        return try e2e(client).seal(recipientHostKey: certificate.hostKey ?? Data(), recipient: to, padded: payload)
+    }
+
+    /// Composes (with an offer), seals and sends a cold call to `certificate`'s account (it
+    /// leaves at once).
     func coldCall(_ client: Client, _ certificate: Certificate, _ message: String) throws {
-        let intro = try client.composeIntroduction(now: now, recipientCertificate: certificate.bytes, message: Data(message.utf8), hostMaterial: Data())
-        _ = try client.sendColdCall(now: now, recipient: certificate.account, sealed: seal(certificate.account, intro))
+        let intro = try client.composeIntroduction(now: now, recipientCertificate: certificate.bytes, message: Data(message.utf8), hostMaterial: offer(client))
+        _ = try client.sendColdCall(now: now, recipient: certificate.account, sealed: sealFirstContact(client, certificate, intro))
         try pump(client)
     }
 
@@ -165,33 +190,48 @@ final class World {
     @discardableResult
     func reply(_ client: Client, _ to: Data, _ message: String) throws -> UInt64 {
         let payload = try client.composeReply(now: now, contact: to, message: Data(message.utf8), hostMaterial: Data())
-        let id = try client.sendReply(now: now, contact: to, sealed: seal(to, payload))
+        let id = try client.sendReply(now: now, contact: to, sealed: seal(client, to, payload))
         try settle(client)
         return id
     }
 
-    /// Stand-in for the hosts' end-to-end encryption: a key check, then XOR with the key.
-    func seal(_ to: Data, _ plaintext: Data) -> Data {
-        let key = [UInt8](sealKeys[to]!)
-        return Data(key[0..<8]) + Data(plaintext.enumerated().map { $0.element ^ key[$0.offset % 32] })
+    /// Opens a payload sealed for account `me`'s host.
+    func open(_ me: Data, _ sealed: Data) throws -> OpenedPayload {
+        try hosts[me]!.open(sealed: sealed)
     }
 
-    func open(_ me: Data, _ sealed: Data) throws -> Data {
-        let key = [UInt8](sealKeys[me]!)
-        let bytes = [UInt8](sealed)
-        guard bytes.count >= 8, Array(bytes[0..<8]) == Array(key[0..<8]) else {
-            throw CheckFailed(description: "sealed to another account")
-        }
-        return Data(bytes[8...].enumerated().map { $0.element ^ key[$0.offset % 32] })
-    }
-
-    /// Hands every queued delivery to its client, opening the payload as its host would.
+    /// Hands every queued delivery to its client as its host would: opens the payload, hands it
+    /// over, checks that the client's contact is the sender the sealing names, and accepts the
+    /// offer of a cold call. A replayed delivery (a resend the server queued again, SPEC.md
+    /// 12.8) is dropped. Returns the client's events.
     func deliver(_ client: Client) throws -> [Event] {
         let me = client.account()
+        var all = events(client)
         for delivery in queues.removeValue(forKey: me) ?? [] {
-            try client.handleDelivery(now: now, delivery: delivery, opened: open(me, deliverySealedPayload(bytes: delivery)))
+            let opened: OpenedPayload
+            do {
+                opened = try open(me, deliverySealedPayload(bytes: delivery))
+            } catch BlindpostError.EndToEnd(.replayed, _) {
+                continue
+            }
+            try client.handleDelivery(now: now, delivery: delivery, opened: opened.payload)
+            for event in events(client) {
+                switch event {
+                case let .introductionReceived(contact, _, _, hostMaterial, coldCall):
+                    guard contact == opened.sender else { throw CheckFailed(description: "sealed by one account, signed by another") }
+                    if coldCall {
+                        guard opened.firstContact else { throw CheckFailed(description: "a cold call sealed in a session") }
+                        try e2e(client).acceptOffer(peer: contact, offer: hostMaterial)
+                    }
+                case let .messageReceived(contact, _, _):
+                    guard contact == opened.sender else { throw CheckFailed(description: "sealed by one account, signed by another") }
+                default:
+                    break
+                }
+                all.append(event)
+            }
         }
-        return events(client)
+        return all
     }
 }
 

@@ -37,12 +37,12 @@ func hostileProtocolTests() throws -> Bool {
     try w.register(alice, "+15550001")
     try w.register(bob, "+15550002")
     let cert = bob.certificate()!
-    let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("hi".utf8), hostMaterial: Data())
-    _ = try alice.sendColdCall(now: w.now, recipient: cert.account, sealed: w.seal(cert.account, intro))
+    let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("hi".utf8), hostMaterial: w.offer(alice))
+    _ = try alice.sendColdCall(now: w.now, recipient: cert.account, sealed: w.sealFirstContact(alice, cert, intro))
     let coldCall = alice.pollTransmit(now: w.now)!
     try alice.handleResponse(now: w.now, id: coldCall.id, response: w.send(coldCall.channel, coldCall.bytes))
     let delivery = w.queues.removeValue(forKey: bob.account())![0]
-    let opened = try w.open(bob.account(), deliverySealedPayload(bytes: delivery))
+    let opened = try w.open(bob.account(), deliverySealedPayload(bytes: delivery)).payload
 
     func keys(certificateIssuers: Data? = nil, coldCall: Data? = nil, discovery: Data? = nil) -> ServerKeys {
         let k = w.server.publicKeys()

@@ -130,9 +130,7 @@ func storeTests() throws -> Bool {
         try t.check(try w.server.storeEntryCount() > 0, "the server wrote to the store")
         try t.eq(try store.entryCount(), try w.server.storeEntryCount(), "entry count")
         let cert = bob.certificate()!
-        let intro = try alice.composeIntroduction(now: w.now, recipientCertificate: cert.bytes, message: Data("over a swift store".utf8), hostMaterial: Data())
-        _ = try alice.sendColdCall(now: w.now, recipient: cert.account, sealed: w.seal(cert.account, intro))
-        try w.pump(alice)
+        try w.coldCall(alice, cert, "over a swift store")
         let events = try w.deliver(bob)
         guard events.count == 1, case let .introductionReceived(_, _, message, _, _) = events[0] else { throw CheckFailed(description: "\(events)") }
         try t.eq(Data("over a swift store".utf8), message, "delivered message")

@@ -5,8 +5,9 @@
 //! The clients' hosts are the CLI's pieces: [`Transport`] moves each request on the channel
 //! the client names (`/v1/direct`, `/v1/anonymous`, `/v1/authenticated` signed with the
 //! client's identity key), fetches and acknowledges the delivery queue, and payloads are sealed
-//! with HPKE to the host key in the recipient's certificate ([`seal`], [`HostSecret`]). The
-//! verification codes come from the server's SMS file. The clients run with delays of seconds
+//! end to end as the CLI seals them ([`sealing`], SPEC.md 17.7): a cold call with HPKE to the
+//! host key in the recipient's certificate, carrying an Olm offer; every reply after it in the
+//! Olm session that offer starts. The verification codes come from the server's SMS file. The clients run with delays of seconds
 //! instead of hours ([`settings`]), so releases and renewals happen while the run waits.
 //!
 //! What needs the simulated clock or the simulation's ground truth is skipped and said so:
@@ -18,12 +19,13 @@
 use crate::host::{describe, fail, hex_prefix, Context, Res, Side, Timings};
 use crate::{fmt_duration, header, number, DETAIL};
 use blindpost::account::AccountId;
-use blindpost::certificate::{Certificate, PhoneNumber};
+use blindpost::certificate::{Certificate, HostKey, PhoneNumber};
 use blindpost::client::{Client, ClientError, ClientSettings, Delay, Event, FailureReason};
-use blindpost::wire::{Delivery, ErrorCode, Request, RequestType, Response, ServerKeys};
+use blindpost::wire::{ErrorCode, Request, RequestType, Response, ServerKeys};
 use blindpost::Time;
-use blindpost_cli::seal::{seal, HostSecret};
+use blindpost_cli::sealing::{self, DeliveryRefused};
 use blindpost_cli::transport::{Transport, TransportOptions};
+use blindpost_e2e::{E2eState, OpenError, SEAL_OVERHEAD};
 use blindpost_server::{RunningServer, ServerOptions, SmsChoice, StoreChoice};
 use rand::rngs::StdRng;
 use rand_core::Rng;
@@ -112,12 +114,12 @@ fn now() -> Time {
     blindpost_cli::runner::now()
 }
 
-/// One person: a phone, a client, and its host's sealing secret.
+/// One person: a phone, a client, and its host's end-to-end state.
 struct Person {
     name: String,
     phone: PhoneNumber,
     client: Client,
-    secret: HostSecret,
+    e2e: E2eState,
     /// Certificates found by discovery.
     found: Vec<Certificate>,
     /// Every event the client produced, in order.
@@ -359,11 +361,11 @@ impl Live {
         self.pump(i, at_once)
     }
 
-    /// Fetches person `i`'s delivery queue, opens each payload with its host's secret, hands
-    /// the deliveries to the client and acknowledges them; logs and returns the events.
+    /// Fetches person `i`'s delivery queue, opens each payload with its host's end-to-end
+    /// state and hands it to the client, and acknowledges them; logs and returns the events.
     fn receive(&mut self, i: usize) -> Res<Vec<Event>> {
+        let mut events = self.drain(i);
         let p = &mut self.people[i];
-        let me = p.client.account();
         for _ in 0..MAX_REQUESTS {
             let batch = self
                 .rt
@@ -376,18 +378,18 @@ impl Live {
                 break;
             };
             for (_, bytes) in &batch {
-                let delivery =
-                    Delivery::from_bytes(bytes).ctx(|| format!("{}: delivery", p.name))?;
-                let opened = p
-                    .secret
-                    .open(&me, delivery.sealed())
-                    .ctx(|| format!("{}: opening a delivery", p.name))?;
-                p.client
-                    .handle_delivery(now(), bytes, &opened)
-                    .ctx(|| format!("{}: handle_delivery", p.name))?;
+                match sealing::open_delivery(&mut p.client, &mut p.e2e, now(), bytes) {
+                    Ok(got) => {
+                        p.log.extend(got.iter().cloned());
+                        events.extend(got);
+                    }
+                    // A resend the server queued again (SPEC.md 12.8): handled the first time.
+                    Err(DeliveryRefused::Open(OpenError::Replayed)) => {}
+                    Err(e) => return Err(fail(format!("{}: a delivery: {e}", p.name))),
+                }
             }
-            // A real host saves the client's state before acknowledging (SPEC.md 13.2); this
-            // one keeps it in memory for the run.
+            // A real host saves the client's and the end-to-end state before acknowledging
+            // (SPEC.md 13.2); this one keeps them in memory for the run.
             self.rt
                 .block_on(
                     self.transport
@@ -395,7 +397,7 @@ impl Live {
                 )
                 .ctx(|| format!("{}: acknowledging deliveries", p.name))?;
         }
-        Ok(self.drain(i))
+        Ok(events)
     }
 
     /// Runs the hosts of `who` in real time (timers, due requests, delivery queues) until
@@ -476,10 +478,11 @@ impl Live {
         }
     }
 
-    /// A new client and host secret pinning the server's keys.
-    fn fresh_client(&mut self) -> (Client, HostSecret) {
+    /// A new client pinning the server's keys, and its host's end-to-end state.
+    fn fresh_client(&mut self) -> (Client, E2eState) {
         let client = Client::new(&mut self.rng, self.keys.clone(), settings());
-        (client, HostSecret::generate(&mut self.rng))
+        let e2e = E2eState::generate(&mut self.rng, client.account().0);
+        (client, e2e)
     }
 
     /// Registers person `i` (its client exists): a code by SMS, then the registration with
@@ -503,7 +506,7 @@ impl Live {
                 })
                 .collect();
             let p = &mut self.people[i];
-            let host_key = p.secret.host_key();
+            let host_key = host_key(&p.e2e)?;
             p.client
                 .register(&mut self.rng, now(), phone.clone(), &wrong, Some(host_key))
                 .ctx(|| format!("{name}: register"))?;
@@ -525,7 +528,7 @@ impl Live {
             }
         }
         let p = &mut self.people[i];
-        let host_key = p.secret.host_key();
+        let host_key = host_key(&p.e2e)?;
         p.client
             .register(&mut self.rng, now(), phone.clone(), &code, Some(host_key))
             .ctx(|| format!("{name}: register"))?;
@@ -562,24 +565,15 @@ impl Live {
         let from_account = self.people[from].account();
         let name = self.people[from].name.clone();
         let p = &mut self.people[from];
-        let certificate = p
-            .client
-            .contacts()
-            .into_iter()
-            .find(|c| c.account == to_account)
-            .map(|c| c.certificate)
-            .ctx(|| format!("{name}: no certificate of its contact"))?;
-        let payload = p
-            .client
-            .compose_reply(
-                &mut self.rng,
-                now(),
-                to_account,
-                text.as_bytes(),
-                b"ratchet-step",
-            )
-            .ctx(|| format!("{name}: compose_reply"))?;
-        let sealed = seal(&mut self.rng, &certificate, &payload).ctx(|| format!("{name}: seal"))?;
+        let sealed = sealing::seal_reply(
+            &mut p.client,
+            &mut p.e2e,
+            &mut self.rng,
+            now(),
+            to_account,
+            text.as_bytes(),
+        )
+        .ctx(|| format!("{name}: sealing a reply"))?;
         p.client
             .send_reply(&mut self.rng, now(), to_account, &sealed)
             .ctx(|| format!("{name}: send_reply"))?;
@@ -619,6 +613,11 @@ impl Live {
             },
         )
     }
+}
+
+/// The host key `e2e` registers in its certificate.
+fn host_key(e2e: &E2eState) -> Res<HostKey> {
+    HostKey::new(&e2e.host_key()).ctx(|| "the host key".into())
 }
 
 /// The requests that failed among `events`.
@@ -699,12 +698,12 @@ impl Live {
                 Some(name) => (name.to_string(), number(self.base + 37 * i as u64)?),
                 None => ("mallory".to_string(), number(self.base + 5000)?),
             };
-            let (client, secret) = self.fresh_client();
+            let (client, e2e) = self.fresh_client();
             self.people.push(Person {
                 name,
                 phone,
                 client,
-                secret,
+                e2e,
                 found: Vec::new(),
                 log: Vec::new(),
                 early: 0,
@@ -819,12 +818,14 @@ impl Live {
     /// Act 4: a ring of cold calls, alice -> bob -> carol -> alice.
     fn act4_cold_calls(&mut self) -> Res<()> {
         header(4, "Cold calls");
-        say!(self, "A first message to a stranger costs one token. The client writes an introduction, the host seals");
-        say!(self, "it with HPKE to the host key in the recipient's certificate, and the cold call goes out on a fresh");
-        say!(self, "anonymous connection. The recipient's host fetches its queue (authenticated), opens the payload");
+        say!(self, "A first message to a stranger costs one token. The client writes an introduction carrying the");
+        say!(self, "host's Olm offer (an identity key and a one-time key, under the introduction's signature); the");
+        say!(self, "host seals it with HPKE to the host key in the recipient's certificate, and the cold call goes out");
+        say!(self, "on a fresh anonymous connection. The recipient's host fetches its queue (authenticated), opens the");
+        say!(self, "payload with its HPKE secret, its client checks the introduction, and the host accepts the offer:");
         say!(
             self,
-            "with its secret, and its client checks the introduction."
+            "an Olm session (a Double Ratchet) every later message between the two goes through."
         );
         let honest = HONEST.len();
         for i in 0..honest {
@@ -838,20 +839,16 @@ impl Live {
                 .find(|c| *c.phone() == to_phone)
                 .cloned()
                 .ctx(|| format!("{}: {to_name} was not found by discovery", p.name))?;
-            let to_account = AccountId::for_identity_key(&certificate.identity_key().to_bytes());
             let message = format!("hi {to_name}, this is {}", p.name);
-            let intro = p
-                .client
-                .compose_introduction(
-                    &mut self.rng,
-                    now(),
-                    &certificate,
-                    message.as_bytes(),
-                    b"ratchet-init",
-                )
-                .ctx(|| format!("{}: compose_introduction", p.name))?;
-            let sealed =
-                seal(&mut self.rng, &certificate, &intro).ctx(|| format!("{}: seal", p.name))?;
+            let (to_account, sealed) = sealing::seal_cold_call(
+                &mut p.client,
+                &mut p.e2e,
+                &mut self.rng,
+                now(),
+                &certificate,
+                message.as_bytes(),
+            )
+            .ctx(|| format!("{}: sealing a cold call", p.name))?;
             p.client
                 .send_cold_call(now(), to_account, &sealed)
                 .ctx(|| format!("{}: send_cold_call", p.name))?;
@@ -865,8 +862,8 @@ impl Live {
             }
             say!(
                 self,
-                "  {name:<8} -> {to_name:<8} introduction {} bytes, sealed to {} bytes (HPKE, X25519 + ChaCha20Poly1305)",
-                intro.len(),
+                "  {name:<8} -> {to_name:<8} introduction with an Olm offer, padded to {} bytes, sealed to {} bytes (HPKE, X25519 + ChaCha20Poly1305)",
+                sealed.len().saturating_sub(SEAL_OVERHEAD),
                 sealed.len()
             );
         }
@@ -907,7 +904,8 @@ impl Live {
     fn act5_replies(&mut self) -> Res<()> {
         header(5, "Replies");
         say!(self, "Replies cost no token: the replier's client fetches the recipient's group key (anonymous) after a");
-        say!(self, "short random delay, signs with the member key it was given, and sends the sealed reply.");
+        say!(self, "short random delay, signs with the member key it was given, and sends the reply, encrypted in the");
+        say!(self, "Olm session and sealed with HPKE to the recipient's host key. bob's first reply completes the session.");
         let (alice, bob, carol) = (0, 1, 2);
         self.reply(bob, alice, "hi alice, bob here", true)?;
         say!(self, "  bob      -> alice    reply under alice's group, carrying bob's introduction: accepted, no token");
@@ -949,16 +947,19 @@ impl Live {
                 .client
                 .to_bytes()
                 .ctx(|| format!("{}: saving the state", p.name))?;
-            saved += bytes.len();
+            let e2e = p.e2e.to_bytes();
+            saved += bytes.len() + e2e.len();
             p.client = Client::from_bytes(&bytes, settings())
                 .ctx(|| format!("{}: restoring the state", p.name))?;
+            p.e2e = E2eState::from_bytes(&e2e)
+                .ctx(|| format!("{}: restoring the end-to-end state", p.name))?;
             if (p.client.account(), p.client.token_counts()) != before {
                 return Err(fail(format!("{}: the restored client differs", p.name)));
             }
         }
         say!(
             self,
-            "  every app restarts from the state its host saved (Client::to_bytes, {} bytes on average)",
+            "  every app restarts from the state its host saved (the client's and the end-to-end state, {} bytes on average)",
             saved / honest
         );
         let started = Instant::now();
@@ -1018,13 +1019,20 @@ impl Live {
             let Some(certificate) = victims.get(sent % victims.len().max(1)) else {
                 return Err(fail("mallory found nobody to spam"));
             };
-            let victim = AccountId::for_identity_key(&certificate.identity_key().to_bytes());
             let p = &mut self.people[MALLORY];
-            let intro = p
-                .client
-                .compose_introduction(&mut self.rng, now(), certificate, b"BUY NOW", b"")
-                .ctx(|| "mallory: compose_introduction".into())?;
-            let sealed = seal(&mut self.rng, certificate, &intro).ctx(|| "mallory: seal".into())?;
+            let sealed = sealing::seal_cold_call(
+                &mut p.client,
+                &mut p.e2e,
+                &mut self.rng,
+                now(),
+                certificate,
+                b"BUY NOW",
+            );
+            let (victim, sealed) = match sealed {
+                Ok(sealed) => sealed,
+                Err(sealing::ComposeError::Client(e)) => break e,
+                Err(e) => return Err(fail(format!("mallory: sealing a cold call: {e}"))),
+            };
             match p.client.send_cold_call(now(), victim, &sealed) {
                 Ok(_) => {
                     let events = self.pump(MALLORY, false)?;
@@ -1092,10 +1100,10 @@ impl Live {
             "  {} renewal checks by mallory, all not_released; tokens: 0 available, {sent} spent",
             self.people[MALLORY].early
         );
-        let (client, secret) = self.fresh_client();
+        let (client, e2e) = self.fresh_client();
         let p = &mut self.people[MALLORY];
         p.client = client;
-        p.secret = secret;
+        p.e2e = e2e;
         let tokens = self.register(MALLORY, false)?;
         if tokens != 0 {
             return Err(fail(format!(
@@ -1145,24 +1153,15 @@ impl Live {
         }
         say!(self, "  alice blocks bob: revocation uploaded, alice's group key generation {generation} -> {new_generation}");
         let p = &mut self.people[bob];
-        let certificate = p
-            .client
-            .contacts()
-            .into_iter()
-            .find(|c| c.account == alice_account)
-            .map(|c| c.certificate)
-            .ctx(|| "bob has no certificate of alice".into())?;
-        let payload = p
-            .client
-            .compose_reply(
-                &mut self.rng,
-                now(),
-                alice_account,
-                b"alice, let me back in",
-                b"",
-            )
-            .ctx(|| "bob: compose_reply".into())?;
-        let sealed = seal(&mut self.rng, &certificate, &payload).ctx(|| "bob: seal".into())?;
+        let sealed = sealing::seal_reply(
+            &mut p.client,
+            &mut p.e2e,
+            &mut self.rng,
+            now(),
+            alice_account,
+            b"alice, let me back in",
+        )
+        .ctx(|| "bob: sealing a reply".into())?;
         p.client
             .send_reply(&mut self.rng, now(), alice_account, &sealed)
             .ctx(|| "bob: send_reply".into())?;

@@ -18,6 +18,7 @@ use blindpost::verification_code::CodeError;
 use blindpost::wire::{IntroductionError, WireError};
 use blindpost::{bbs04, blind_rsa, token};
 use blindpost::{DecodeError, DecodeErrorKind as CoreKind};
+use blindpost_e2e::{OfferError, OpenError, SealError, StateError as E2eStateError};
 
 /// Why a call into blindpost failed. Kotlin: `BlindpostException.<Variant>`; Swift:
 /// `BlindpostError.<Variant>`; Python: `BlindpostError.<Variant>`. Every variant has `reason`,
@@ -106,6 +107,16 @@ pub enum BlindpostError {
         /// A backend failure or a failed conformance check.
         kind: StoreErrorKind,
         /// The core's message.
+        reason: String,
+    },
+    /// End-to-end sealing refused (SPEC.md 17.7): a payload that cannot be sealed, a sealed
+    /// payload that does not open, an offer or a stored state that is not valid. Nothing was
+    /// changed.
+    #[error("{reason}")]
+    EndToEnd {
+        /// Which check refused.
+        kind: EndToEndErrorKind,
+        /// The message of blindpost-e2e.
         reason: String,
     },
     /// The operating system's random number generator failed (nothing was changed).
@@ -526,6 +537,53 @@ pub enum ServerErrorKind {
         field: String,
     },
     /// A reason added to the core after this version of the bindings; `reason` says what it is.
+    Other,
+}
+
+/// Why end-to-end sealing refused (blindpost-e2e's `SealError`, `OpenError`, `OfferError` and
+/// `StateError`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum EndToEndErrorKind {
+    /// Sealing: the recipient's certificate carries no host key.
+    NoHostKey,
+    /// Sealing: the recipient's host key is of another suite or length, or not a valid key.
+    UnsupportedHostKey,
+    /// Sealing: there is no Olm session with the recipient (its cold call's offer was never
+    /// accepted, or we never cold-called it).
+    NoSession,
+    /// Sealing: the payload is empty or too long for a frame (pass the client's padded
+    /// payload, SPEC.md 10.1).
+    PayloadNotPadded,
+    /// Sealing: the HPKE or Olm operation failed; `reason` says how.
+    Hpke,
+    /// Opening: shorter than the suite byte, encapsulated key and tag.
+    TooShort,
+    /// Opening: a sealing suite this host does not know.
+    UnknownSuite {
+        /// The suite byte.
+        suite: u8,
+    },
+    /// Opening: the encapsulated key is not a valid X25519 key.
+    BadEncapsulatedKey,
+    /// Opening: decryption failed (tampered, or sealed to another host key or account).
+    Refused,
+    /// Opening: the decrypted frame is malformed.
+    BadFrame,
+    /// Opening: a ratchet message from a sender with no session here.
+    UnknownSession,
+    /// Opening: a message opened before (a replay); acknowledge and drop it.
+    Replayed,
+    /// Opening: the Olm session refused the message.
+    Ratchet,
+    /// An offer is not 64 bytes.
+    OfferWrongLength,
+    /// An offer's keys are not valid.
+    OfferBadKey,
+    /// A stored end-to-end state does not decode (truncated, an unknown version, trailing
+    /// bytes, an invalid key or pickle, not canonical); `reason` says which.
+    BadState,
+    /// A reason added to blindpost-e2e after this version of the bindings; `reason` says what
+    /// it is.
     Other,
 }
 
@@ -980,6 +1038,63 @@ impl From<ConformanceFailure> for BlindpostError {
                 check: f.check.to_owned(),
                 detail: f.detail,
             },
+        }
+    }
+}
+
+impl From<SealError> for BlindpostError {
+    fn from(e: SealError) -> Self {
+        let kind = match e {
+            SealError::NoHostKey => EndToEndErrorKind::NoHostKey,
+            SealError::UnsupportedHostKey => EndToEndErrorKind::UnsupportedHostKey,
+            SealError::NoSession => EndToEndErrorKind::NoSession,
+            SealError::PayloadNotPadded => EndToEndErrorKind::PayloadNotPadded,
+            SealError::Hpke(_) => EndToEndErrorKind::Hpke,
+        };
+        Self::EndToEnd {
+            kind,
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<OpenError> for BlindpostError {
+    fn from(e: OpenError) -> Self {
+        let kind = match e {
+            OpenError::TooShort => EndToEndErrorKind::TooShort,
+            OpenError::UnknownSuite(suite) => EndToEndErrorKind::UnknownSuite { suite },
+            OpenError::BadEncapsulatedKey => EndToEndErrorKind::BadEncapsulatedKey,
+            OpenError::Refused => EndToEndErrorKind::Refused,
+            OpenError::BadFrame => EndToEndErrorKind::BadFrame,
+            OpenError::UnknownSession => EndToEndErrorKind::UnknownSession,
+            OpenError::Replayed => EndToEndErrorKind::Replayed,
+            OpenError::Ratchet => EndToEndErrorKind::Ratchet,
+        };
+        Self::EndToEnd {
+            kind,
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<OfferError> for BlindpostError {
+    fn from(e: OfferError) -> Self {
+        let kind = match e {
+            OfferError::WrongLength => EndToEndErrorKind::OfferWrongLength,
+            OfferError::BadKey => EndToEndErrorKind::OfferBadKey,
+        };
+        Self::EndToEnd {
+            kind,
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<E2eStateError> for BlindpostError {
+    fn from(e: E2eStateError) -> Self {
+        Self::EndToEnd {
+            kind: EndToEndErrorKind::BadState,
+            reason: e.to_string(),
         }
     }
 }

@@ -33,6 +33,7 @@ mod bls;
 mod certificate;
 mod client;
 mod code;
+mod e2e;
 mod error;
 mod rng;
 mod server;
@@ -69,10 +70,11 @@ pub use certificate::{
     IssuerKeySet, PhoneNumber,
 };
 pub use code::{verification_code_dst, CodeConfig, CodePolicy, CodeSecret};
+pub use e2e::{EndToEnd, OpenedPayload};
 pub use error::{
     BlindRsaErrorKind, BlindpostError, BlsErrorKind, CertificateErrorKind, ClientErrorKind,
-    CodeErrorKind, DecodeErrorKind, GroupErrorKind, ServerErrorKind, StoreErrorKind,
-    TokenErrorKind,
+    CodeErrorKind, DecodeErrorKind, EndToEndErrorKind, GroupErrorKind, ServerErrorKind,
+    StoreErrorKind, TokenErrorKind,
 };
 pub use rng::{VectorRng, MAX_VECTOR_RNG_REQUEST};
 

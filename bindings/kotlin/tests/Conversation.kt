@@ -81,8 +81,12 @@ fun conversationTests(): Boolean {
         t.eq(bob.account().hex(), accountIdForIdentityKey(bobCert.identityKey).hex(), "account from identity key")
 
         // Cold call: it leaves at once, paying with one token, which stays attached to Bob.
-        val intro = alice.composeIntroduction(w.now, bobCert.bytes, "hi bob".toByteArray(), "ratchet-a".toByteArray())
-        alice.sendColdCall(w.now, bobCert.account, w.seal(bobCert.account, intro))
+        // Its host material is the offer of an Olm session, and it is sealed to Bob's host key.
+        t.check(bobCert.hostKey != null) { "Bob's certificate carries his host key" }
+        val offer = w.offer(alice)
+        t.eq(64, offer.size, "offer length")
+        val intro = alice.composeIntroduction(w.now, bobCert.bytes, "hi bob".toByteArray(), offer)
+        alice.sendColdCall(w.now, bobCert.account, w.sealFirstContact(alice, bobCert, intro))
         val call = alice.pollTransmit(w.now)!!
         t.eq<Channel>(Channel.Anonymous, call.channel, "cold call channel")
         w.exchange(alice, call)
@@ -97,17 +101,20 @@ fun conversationTests(): Boolean {
         t.eq(alice.account().hex(), received.contact.hex(), "introduced contact")
         t.eq(ALICE, received.phone, "introduced phone")
         t.eq("hi bob", String(received.message), "message")
-        t.eq("ratchet-a", String(received.hostMaterial), "host material")
+        t.eq(offer.hex(), received.hostMaterial.hex(), "host material")
         t.check(received.coldCall) { "a cold call" }
+        // Bob's host accepted the offer: an Olm session with Alice, which his replies go through.
+        t.check(w.e2e(bob).hasSession(alice.account())) { "Bob has a session with Alice" }
+        t.check(!w.e2e(alice).hasSession(bob.account())) { "Alice has none yet" }
         val contact = bob.contacts().single()
         t.check(contact.canReply && contact.unreleased && !contact.introduced) { "contact state $contact" }
 
         // Bob replies under Alice's group, no token. The client fetches Alice's group key
         // first, after a short random delay: nothing leaves until then, and the reply right
         // after it.
-        val reply = bob.composeReply(w.now, alice.account(), "hi alice".toByteArray(), "ratchet-b".toByteArray())
+        val reply = bob.composeReply(w.now, alice.account(), "hi alice".toByteArray(), ByteArray(0))
         val replied = w.now
-        val first = bob.sendReply(w.now, alice.account(), w.seal(alice.account(), reply))
+        val first = bob.sendReply(w.now, alice.account(), w.seal(bob, alice.account(), reply))
         t.check(bob.pollTransmit(w.now) == null) { "the group-key fetch waits for its delay" }
         val fetchAt = bob.pollTimeout()!!
         t.check(fetchAt > replied && fetchAt < replied + s.replyDelayMax) { "fetch at +${fetchAt - replied}" }
@@ -131,6 +138,7 @@ fun conversationTests(): Boolean {
         t.eq(bob.account().hex(), back.contact.hex(), "reply introduces Bob")
         t.eq("hi alice", String(back.message), "reply message")
         t.check(!back.coldCall) { "not a cold call" }
+        t.check(w.e2e(alice).hasSession(bob.account())) { "Bob's first reply completed the session" }
 
         // Alice answers under Bob's group; Bob opens the signature to Alice.
         w.reply(alice, bob.account(), "how are you")
@@ -239,8 +247,8 @@ fun conversationTests(): Boolean {
         w.register(alice, ALICE)
         w.register(bob, BOB)
         val cert = bob.certificate()!!
-        val intro = alice.composeIntroduction(w.now, cert.bytes, "hello".toByteArray(), ByteArray(0))
-        alice.sendColdCall(w.now, cert.account, w.seal(cert.account, intro))
+        val intro = alice.composeIntroduction(w.now, cert.bytes, "hello".toByteArray(), w.offer(alice))
+        alice.sendColdCall(w.now, cert.account, w.sealFirstContact(alice, cert, intro))
         val saved = alice.toBytes()
         val tx = alice.pollTransmit(w.now)!!
         w.send(tx.channel, tx.bytes) // taken by the server; the app died before the response
@@ -261,6 +269,46 @@ fun conversationTests(): Boolean {
         // handle, stamped with the resend's time (SPEC.md 12.8).
         t.eq(2, w.queues.getValue(Key(bob.account())).size, "queued again")
         t.eq(1uL, restored.tokenCounts().attached, "one token attached")
+        // The same sealed bytes twice: Bob's client takes the first and ignores the second.
+        val (once, again) = w.queues.getValue(Key(bob.account())).map { deliverySealedPayload(it).hex() }
+        t.eq(once, again, "resent as sealed, not sealed again")
+        t.eq(1, w.deliver(bob).filterIsInstance<Event.IntroductionReceived>().size, "introduced once")
+    }
+
+    t.test("tampered, misdirected and replayed sealed payloads are refused") {
+        val w = World()
+        val alice = w.newClient()
+        val bob = w.newClient()
+        val carol = w.newClient()
+        w.register(alice, ALICE)
+        w.register(bob, BOB)
+        w.register(carol, "+15550003")
+        w.coldCall(alice, bob.certificate()!!, "hi bob")
+        val sealed = deliverySealedPayload(w.queues.getValue(Key(bob.account())).single())
+        for (host in listOf(w.e2e(bob), w.e2e(carol))) {
+            val before = host.toBytes().hex()
+            // The suite byte, the encapsulated key, the ciphertext and its tag, each flipped.
+            for ((i, kind) in listOf(0 to EndToEndErrorKind.UnknownSuite(0.toUByte()), 1 to EndToEndErrorKind.Refused, 60 to EndToEndErrorKind.Refused, sealed.size - 1 to EndToEndErrorKind.Refused)) {
+                val tampered = sealed.copyOf()
+                tampered[i] = (tampered[i].toInt() xor 1).toByte()
+                t.throws<BlindpostException.EndToEnd>("byte $i flipped", kind) { host.open(tampered) }
+            }
+            t.eq(before, host.toBytes().hex(), "a refusal changes nothing")
+        }
+        t.throws<BlindpostException.EndToEnd>("misdirected", EndToEndErrorKind.Refused) { w.e2e(carol).open(sealed) }
+        t.eq(1, w.deliver(bob).filterIsInstance<Event.IntroductionReceived>().size, "the cold call opens for Bob")
+
+        // Bob's reply opens once; the same sealed bytes again are a replay.
+        w.reply(bob, alice.account(), "hi alice")
+        val reply = w.queues.getValue(Key(alice.account())).single()
+        t.eq(1, w.deliver(alice).filterIsInstance<Event.IntroductionReceived>().size, "the reply opens for Alice")
+        val before = w.e2e(alice).toBytes().hex()
+        t.throws<BlindpostException.EndToEnd>("replayed", EndToEndErrorKind.Replayed) { w.e2e(alice).open(deliverySealedPayload(reply)) }
+        t.eq(before, w.e2e(alice).toBytes().hex(), "a refused replay changes nothing")
+        // A reply cannot be sealed to a contact whose offer was never accepted.
+        t.throws<BlindpostException.EndToEnd>("no session", EndToEndErrorKind.NoSession) {
+            w.e2e(carol).seal(alice.certificate()!!.hostKey!!, alice.account(), ByteArray(256))
+        }
     }
 
     t.test("send failure hands the request out again") {

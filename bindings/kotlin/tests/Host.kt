@@ -1,17 +1,19 @@
 // A host written in Kotlin around the exported state machines: one Server, its queues and SMS
-// outbox, and for each Client the loop a messenger app runs, with a simulated clock and a
-// stand-in for end-to-end sealing.
+// outbox, and for each Client the loop a messenger app runs, with a simulated clock and real
+// end-to-end sealing (SPEC.md 17.7, the exported EndToEnd): each client's host registers its HPKE
+// host key, offers an Olm session in every cold call, accepts the offers of the cold calls it
+// receives, and seals every reply in the Olm session.
 //
 // The client's host follows the timing contract (SPEC.md 13.6): whenever the clock reaches
 // pollTimeout() it calls handleTimeout(now) and then sends what pollTransmit(now) hands out,
 // each request on its channel, feeding the response back; it never asks for requests ahead of
 // its clock. The higher steps (register, lookup, reply) move the clock on until their requests
 // have left, as World::settle does in src/simulation/mod.rs. Every client draws from its own
-// seeded VectorRng, so every schedule is the same on every run.
+// seeded VectorRng, so every schedule is the same on every run (the sealed bytes are not: Olm
+// draws from the operating system).
 package blindpost.tests
 
 import uniffi.blindpost.*
-import java.security.SecureRandom
 
 const val T0 = 1_800_000_000uL
 const val DAY = 86_400uL
@@ -52,7 +54,8 @@ class World(server: Server? = null) {
     val sms = mutableListOf<Pair<String, String>>()
     /** What reached the server from the clients' hosts, in order. */
     val sent = mutableListOf<Sent>()
-    private val sealKeys = HashMap<Key, ByteArray>()
+    /** Each account's host's end-to-end state. */
+    private val hosts = HashMap<Key, EndToEnd>()
     private var clients = 0
 
     /** A client drawing from its own seeded VectorRng (the n-th client of this world). */
@@ -60,7 +63,7 @@ class World(server: Server? = null) {
         clients += 1
         val rng = VectorRng("kotlin client $clients".toByteArray())
         val client = Client.newWithVectorRng(rng, server.publicKeys(), clientSettings)
-        sealKeys[Key(client.account())] = ByteArray(32).also { SecureRandom().nextBytes(it) }
+        hosts[Key(client.account())] = EndToEnd.generate(client.account())
         return client
     }
 
@@ -130,44 +133,76 @@ class World(server: Server? = null) {
         client.requestCode(now, number)
         pump(client)
         val code = sms.last { it.first == phone }.second
-        client.register(now, number, code, null)
+        client.register(now, number, code, e2e(client).hostKey())
         settle(client)
         return events(client)
     }
 
-    /** Composes, seals and sends a cold call to [certificate]'s account (it leaves at once). */
+    /** The host's end-to-end state of [client]. */
+    fun e2e(client: Client): EndToEnd = hosts.getValue(Key(client.account()))
+
+    /** A fresh Olm offer of [client]'s host: the host material of a cold call. */
+    fun offer(client: Client): ByteArray = e2e(client).offer()
+
+    /** Seals a cold call's introduction to the host key in the recipient's certificate. */
+    fun sealFirstContact(client: Client, certificate: Certificate, introduction: ByteArray): ByteArray =
+        e2e(client).sealFirstContact(certificate.hostKey!!, certificate.account, introduction)
+
+    /** Seals a reply of [client] to its contact [to]: encrypted in their Olm session, then sealed to the host key in the contact's certificate. */
+    fun seal(client: Client, to: ByteArray, payload: ByteArray): ByteArray {
+        val certificate = client.contacts().single { it.account.contentEquals(to) }.certificate
+        return e2e(client).seal(certificate.hostKey!!, to, payload)
+    }
+
+    /** Composes (with an offer), seals and sends a cold call to [certificate]'s account (it leaves at once). */
     fun coldCall(client: Client, certificate: Certificate, message: String) {
-        val intro = client.composeIntroduction(now, certificate.bytes, message.toByteArray(), ByteArray(0))
-        client.sendColdCall(now, certificate.account, seal(certificate.account, intro))
+        val intro = client.composeIntroduction(now, certificate.bytes, message.toByteArray(), offer(client))
+        client.sendColdCall(now, certificate.account, sealFirstContact(client, certificate, intro))
         pump(client)
     }
 
     /** Composes, seals and sends a reply to [to], running the host until it has left. Returns the id of its first request (the group-key fetch). */
     fun reply(client: Client, to: ByteArray, message: String): ULong {
         val payload = client.composeReply(now, to, message.toByteArray(), ByteArray(0))
-        val id = client.sendReply(now, to, seal(to, payload))
+        val id = client.sendReply(now, to, seal(client, to, payload))
         settle(client)
         return id
     }
 
-    /** Stand-in for the hosts' end-to-end encryption: a key check, then XOR with the key. */
-    fun seal(to: ByteArray, plaintext: ByteArray): ByteArray {
-        val key = sealKeys.getValue(Key(to))
-        return key.copyOf(8) + ByteArray(plaintext.size) { i -> (plaintext[i].toInt() xor key[i % 32].toInt()).toByte() }
-    }
+    /** Opens a payload sealed for account [me]'s host. */
+    fun open(me: ByteArray, sealed: ByteArray): OpenedPayload = hosts.getValue(Key(me)).open(sealed)
 
-    fun open(me: ByteArray, sealed: ByteArray): ByteArray {
-        val key = sealKeys.getValue(Key(me))
-        require(sealed.copyOf(8).contentEquals(key.copyOf(8))) { "sealed to another account" }
-        return ByteArray(sealed.size - 8) { i -> (sealed[i + 8].toInt() xor key[i % 32].toInt()).toByte() }
-    }
-
-    /** Hands every queued delivery to its client, opening the payload as its host would. */
+    /**
+     * Hands every queued delivery to its client as its host would: opens the payload, hands it
+     * over, checks that the client's contact is the sender the sealing names, and accepts the
+     * offer of a cold call. A replayed delivery (a resend the server queued again, SPEC.md 12.8)
+     * is dropped. Returns the client's events.
+     */
     fun deliver(client: Client): List<Event> {
         val me = client.account()
+        val events = events(client).toMutableList()
         for (delivery in queues.remove(Key(me)) ?: mutableListOf()) {
-            client.handleDelivery(now, delivery, open(me, deliverySealedPayload(delivery)))
+            val opened = try {
+                open(me, deliverySealedPayload(delivery))
+            } catch (e: BlindpostException.EndToEnd) {
+                if (e.kind == EndToEndErrorKind.Replayed) continue
+                throw e
+            }
+            client.handleDelivery(now, delivery, opened.payload)
+            for (event in events(client)) {
+                val contact = when (event) {
+                    is Event.IntroductionReceived -> event.contact
+                    is Event.MessageReceived -> event.contact
+                    else -> null
+                }
+                check(contact == null || contact.contentEquals(opened.sender)) { "sealed by one account, signed by another" }
+                if (event is Event.IntroductionReceived && event.coldCall) {
+                    check(opened.firstContact)
+                    e2e(client).acceptOffer(event.contact, event.hostMaterial)
+                }
+                events.add(event)
+            }
         }
-        return events(client)
+        return events
     }
 }

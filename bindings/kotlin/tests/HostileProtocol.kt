@@ -33,11 +33,11 @@ fun hostileProtocolTests(): Boolean {
     w.register(alice, "+15550001")
     w.register(bob, "+15550002")
     val cert = bob.certificate()!!
-    alice.sendColdCall(w.now, cert.account, w.seal(cert.account, alice.composeIntroduction(w.now, cert.bytes, "hi".toByteArray(), ByteArray(0))))
+    alice.sendColdCall(w.now, cert.account, w.sealFirstContact(alice, cert, alice.composeIntroduction(w.now, cert.bytes, "hi".toByteArray(), w.offer(alice))))
     val coldCall = alice.pollTransmit(w.now)!!
     alice.handleResponse(w.now, coldCall.id, w.send(coldCall.channel, coldCall.bytes))
     val delivery = w.queues.remove(Key(bob.account()))!!.single()
-    val opened = w.open(bob.account(), deliverySealedPayload(delivery))
+    val opened = w.open(bob.account(), deliverySealedPayload(delivery)).payload
 
     fun rejects(what: String, call: () -> Unit): BlindpostException {
         val e = t.throws<BlindpostException>(what, call)

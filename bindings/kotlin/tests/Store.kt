@@ -107,9 +107,7 @@ fun storeTests(): Boolean {
         t.check(w.server.storeEntryCount() > 0uL) { "the server wrote to the store" }
         t.eq(store.entryCount(), w.server.storeEntryCount(), "entry count")
         val cert = bob.certificate()!!
-        val intro = alice.composeIntroduction(w.now, cert.bytes, "over a kotlin store".toByteArray(), ByteArray(0))
-        alice.sendColdCall(w.now, cert.account, w.seal(cert.account, intro))
-        w.pump(alice)
+        w.coldCall(alice, cert, "over a kotlin store")
         val event = w.deliver(bob).single() as Event.IntroductionReceived
         t.eq("over a kotlin store", String(event.message), "delivered message")
         t.eq(1uL, alice.tokenCounts().attached, "token attached")

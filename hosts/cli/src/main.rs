@@ -13,9 +13,9 @@ use blindpost::certificate::{Certificate, PhoneNumber};
 use blindpost::client::{Client, RequestId};
 use blindpost::wire::{Request, Response};
 use blindpost_cli::runner::{self, client_settings, Host, HostError, StepReport};
-use blindpost_cli::seal::{self, HostSecret};
 use blindpost_cli::state::{AppData, HostSettings, StateFile, StateFileError};
 use blindpost_cli::transport::{Transport, TransportError};
+use blindpost_e2e::E2eState;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -260,8 +260,8 @@ async fn init(
     };
     let mut rng: rand::rngs::StdRng = rand::make_rng();
     let client = Client::new(&mut rng, keys, client_settings(&app.settings));
-    let secret = HostSecret::generate(&mut rng);
-    let host = Host::create(file, client, secret, app)?;
+    let e2e = E2eState::generate(&mut rng, client.account().0);
+    let host = Host::create(file, client, e2e, app)?;
     println!("account {}", hex::encode(host.client.account().as_bytes()));
     println!(
         "pinned the keys of {}",
@@ -284,7 +284,7 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
         }
         Command::Register { phone, code } => {
             let phone = parse_phone(&phone)?;
-            let host_key = host.secret.host_key();
+            let host_key = host.host_key();
             let rng = &mut host.rng;
             host.client
                 .register(rng, now, phone, &code, Some(host_key))
@@ -312,20 +312,9 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
         }
         Command::Send { to, message } => {
             let certificate = find_certificate(host, &to)?;
-            let recipient = AccountId::for_identity_key(&certificate.identity_key().to_bytes());
-            let rng = &mut host.rng;
-            let intro = host
-                .client
-                .compose_introduction(rng, now, &certificate, message.as_bytes(), b"")
-                .map_err(refused)?;
-            let sealed = seal::seal(rng, &certificate, &intro).map_err(refused)?;
-            let id = host
-                .client
-                .send_cold_call(now, recipient, &sealed)
-                .map_err(refused)?;
-            host.persist()?;
+            let queued = host.cold_call(&certificate, message.as_bytes())?;
             host.send_due().await?;
-            fail_if_failed(host, id)?;
+            fail_if_failed(host, queued.id)?;
         }
         Command::Receive => {
             let report = host.step().await?;
@@ -333,20 +322,10 @@ async fn command(host: &mut Host, command: Command) -> Result<(), Failure> {
             fail_on(report)?;
         }
         Command::Reply { contact, message } => {
-            let (account, certificate) = find_contact(host, &contact)?;
-            let rng = &mut host.rng;
-            let payload = host
-                .client
-                .compose_reply(rng, now, account, message.as_bytes(), b"")
-                .map_err(refused)?;
-            let sealed = seal::seal(rng, &certificate, &payload).map_err(refused)?;
-            let id = host
-                .client
-                .send_reply(rng, now, account, &sealed)
-                .map_err(refused)?;
-            host.persist()?;
+            let (account, _) = find_contact(host, &contact)?;
+            let queued = host.reply(account, message.as_bytes())?;
             host.send_due().await?;
-            fail_if_failed(host, id)?;
+            fail_if_failed(host, queued.id)?;
             if host.client.outstanding() > 0 {
                 println!("the message waits for its time; `blindpost run` sends it");
             }

@@ -7,16 +7,22 @@
 //! Every call into the client is followed by a save that first moves the client's events into
 //! the app data, so the state file always holds the events of the state it holds (13.2 steps
 //! 1 and 2 in one crash-safe write); transmits and acknowledgements happen only after it.
+//!
+//! Payloads are sealed end to end as [`sealing`] says ([`Host::cold_call`], [`Host::reply`],
+//! [`Host::accept_delivery`]). The end-to-end state is saved in the same write as the
+//! client's: after every seal, before the request leaves; after every open, before the
+//! acknowledgement.
 
-use crate::seal::{HostSecret, OpenError};
+use crate::sealing::{self, ComposeError, DeliveryRefused};
 use crate::state::{AppData, HostSettings, ReceivedMessage, StateFile, StateFileError};
 use crate::transport::{Transport, TransportError, TransportOptions};
 use blindpost::account::AccountId;
+use blindpost::certificate::{Certificate, HostKey};
 use blindpost::client::{
     Client, ClientError, ClientSettings, Delay, Event, FailureReason, RequestId,
 };
-use blindpost::wire::Delivery;
 use blindpost::Time;
+use blindpost_e2e::{E2eState, OpenError, SealError};
 use rand::rngs::StdRng;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -38,7 +44,7 @@ pub enum HostError {
     /// The server could not be reached or answered with an error status.
     Transport(TransportError),
     /// A payload could not be sealed.
-    Seal(crate::seal::SealError),
+    Seal(SealError),
 }
 
 impl fmt::Display for HostError {
@@ -72,10 +78,28 @@ impl From<TransportError> for HostError {
     }
 }
 
-impl From<crate::seal::SealError> for HostError {
-    fn from(e: crate::seal::SealError) -> Self {
+impl From<SealError> for HostError {
+    fn from(e: SealError) -> Self {
         Self::Seal(e)
     }
+}
+
+impl From<ComposeError> for HostError {
+    fn from(e: ComposeError) -> Self {
+        match e {
+            ComposeError::Client(e) => Self::Client(e),
+            ComposeError::Seal(e) => Self::Seal(e),
+        }
+    }
+}
+
+/// A payload sealed and queued by [`Host::cold_call`] or [`Host::reply`].
+#[derive(Debug)]
+pub struct Queued {
+    /// The client's request (its failure shows as [`Event::RequestFailed`]).
+    pub id: RequestId,
+    /// The sealed payload, as the server will queue it for the recipient.
+    pub sealed: Vec<u8>,
 }
 
 /// What one step did.
@@ -134,13 +158,13 @@ pub fn transport_options(app: &AppData) -> TransportOptions {
     }
 }
 
-/// A client with everything its host keeps: the sealing secret, the app's data, the locked
+/// A client with everything its host keeps: the end-to-end state, the app's data, the locked
 /// state file, the transport and a generator.
 pub struct Host {
     /// The client.
     pub client: Client,
-    /// The host's sealing secret.
-    pub secret: HostSecret,
+    /// The host's end-to-end state (host key, Olm account and sessions).
+    pub e2e: E2eState,
     /// The app's data.
     pub app: AppData,
     /// The generator for every call into the client.
@@ -157,13 +181,13 @@ impl Host {
     pub fn create(
         file: StateFile,
         client: Client,
-        secret: HostSecret,
+        e2e: E2eState,
         app: AppData,
     ) -> Result<Self, HostError> {
         let transport = Transport::new(transport_options(&app))?;
         let mut host = Self {
             client,
-            secret,
+            e2e,
             app,
             file,
             transport,
@@ -181,7 +205,7 @@ impl Host {
         let transport = Transport::new(transport_options(&contents.app))?;
         Ok(Self {
             client,
-            secret: contents.secret,
+            e2e: contents.e2e,
             app: contents.app,
             file,
             transport,
@@ -201,8 +225,60 @@ impl Host {
         while let Some(event) = self.client.poll_event() {
             self.record(event);
         }
-        self.file.save(&self.client, &self.secret, &self.app)?;
+        self.file.save(&self.client, &self.e2e, &self.app)?;
         Ok(())
+    }
+
+    /// The host key to register in the certificate.
+    pub fn host_key(&self) -> HostKey {
+        // 33 bytes: within the certificate's host key limit.
+        HostKey::new(&self.e2e.host_key())
+            .unwrap_or_else(|_| unreachable!("a 33-byte host key fits a certificate"))
+    }
+
+    /// Cold-calls `certificate`'s account with `message` ([`sealing::seal_cold_call`]), queued
+    /// and saved with the offer it made (the request is not sent yet).
+    pub fn cold_call(
+        &mut self,
+        certificate: &Certificate,
+        message: &[u8],
+    ) -> Result<Queued, HostError> {
+        let now = now();
+        let (recipient, sealed) = sealing::seal_cold_call(
+            &mut self.client,
+            &mut self.e2e,
+            &mut self.rng,
+            now,
+            certificate,
+            message,
+        )?;
+        let queued = self.client.send_cold_call(now, recipient, &sealed);
+        // Saved whether or not the client queued it: the offer's one-time key is made.
+        let saved = self.persist();
+        let id = queued?;
+        saved?;
+        Ok(Queued { id, sealed })
+    }
+
+    /// Writes `message` to the contact `account` ([`sealing::seal_reply`]), queued and saved
+    /// with the ratchet step (the request is not sent yet; a restart resends these bytes,
+    /// never seals again).
+    pub fn reply(&mut self, account: AccountId, message: &[u8]) -> Result<Queued, HostError> {
+        let now = now();
+        let sealed = sealing::seal_reply(
+            &mut self.client,
+            &mut self.e2e,
+            &mut self.rng,
+            now,
+            account,
+            message,
+        )?;
+        let queued = self.client.send_reply(&mut self.rng, now, account, &sealed);
+        // Saved whether or not the client queued it: the ratchet has moved on either way.
+        let saved = self.persist();
+        let id = queued?;
+        saved?;
+        Ok(Queued { id, sealed })
     }
 
     /// Takes the notices for the user.
@@ -316,26 +392,37 @@ impl Host {
     }
 
     /// Opens one delivery and hands it to the client; what cannot be opened or is refused
-    /// becomes a notice (and is acknowledged all the same: it will never open).
+    /// becomes a notice (and is acknowledged all the same: it will never open, and a replayed
+    /// one was handled the first time).
     fn hand_over(&mut self, bytes: &[u8]) {
-        let me = self.client.account();
-        let opened = Delivery::from_bytes(bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|d| {
-                self.secret
-                    .open(&me, d.sealed())
-                    .map_err(|e: OpenError| e.to_string())
-            });
-        let result = opened.and_then(|opened| {
-            self.client
-                .handle_delivery(now(), bytes, &opened)
-                .map_err(|e| e.to_string())
-        });
-        if let Err(e) = result {
-            self.app
+        match self.accept_delivery(bytes) {
+            Ok(()) => {}
+            Err(DeliveryRefused::Open(OpenError::Replayed)) => self
+                .app
                 .notices
-                .push(format!("a delivery was dropped: {e}"));
+                .push("a delivery was dropped: it was delivered before (replayed)".into()),
+            Err(e) => self
+                .app
+                .notices
+                .push(format!("a delivery was dropped: {e}")),
         }
+    }
+
+    /// Opens `delivery` (the bytes the server queued) and hands it to the client
+    /// ([`sealing::open_delivery`]), recording the events it makes. Not saved: the caller
+    /// saves before it acknowledges. A refused delivery changes nothing (a sender mismatch
+    /// aside, which is found only once the client has taken the payload: its message is then
+    /// not recorded).
+    pub fn accept_delivery(&mut self, delivery: &[u8]) -> Result<(), DeliveryRefused> {
+        // Events before this delivery are recorded first, so that those checked are its own.
+        while let Some(event) = self.client.poll_event() {
+            self.record(event);
+        }
+        let events = sealing::open_delivery(&mut self.client, &mut self.e2e, now(), delivery)?;
+        for event in events {
+            self.record(event);
+        }
+        Ok(())
     }
 
     /// Steps until `limit` has passed: after each step, sleeps until the client's next time

@@ -1,11 +1,16 @@
 //! The state file of the client host (SPEC.md 17.5): the client's blob
-//! ([`Client::to_bytes`]), the host's X25519 secret and the app's data (settings, received
-//! messages, contacts' numbers, looked-up certificates) in one file.
+//! ([`Client::to_bytes`]), the host's end-to-end state ([`E2eState`]: its HPKE key pair, Olm
+//! account and sessions) and the app's data (settings, received messages, contacts' numbers,
+//! looked-up certificates) in one file.
 //!
 //! - **Crash-safe**: every save writes a temporary file beside it, fsyncs it, renames it over
 //!   the old one and fsyncs the directory, so a crash at any point leaves either the old state
 //!   or the new one, whole. The runner saves in the order of SPEC.md 13.2 (events made durable
-//!   in the app data and the client's state in one write, before any transmit or ack).
+//!   in the app data and the client's state in one write, before any transmit or ack). The
+//!   end-to-end state is in the same write, so the client's queued sealed payloads and the
+//!   ratchet that sealed them never disagree: a payload sealed and saved is resent as it is,
+//!   never sealed again, and a message opened is acknowledged only once its ratchet step is on
+//!   disk.
 //! - **One process**: a lock file (`<file>.lock`, an exclusive OS lock held while the
 //!   [`StateFile`] lives) stops a second CLI from running on the same state; the lock goes
 //!   away with the process, even when it is killed.
@@ -13,11 +18,13 @@
 //!   0600 and is not encrypted: the operating system's file permissions (and disk encryption)
 //!   protect it.
 //!
-//! Layout: `"blindpost-cli-state"`, `u8 version = 1`, `vec32 client blob`, `[32] host secret`,
-//! `vec32 app data (JSON)`, nothing after.
+//! Layout: `"blindpost-cli-state"`, `u8 version = 2`, `vec32 client blob`, `vec32 end-to-end
+//! state` ([`E2eState::to_bytes`]), `vec32 app data (JSON)`, nothing after. Version 1 (a bare
+//! X25519 secret in place of the end-to-end state, before the ratchet) is refused: nothing
+//! was deployed with it.
 
-use crate::seal::HostSecret;
 use blindpost::client::Client;
+use blindpost_e2e::E2eState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,7 +37,9 @@ use zeroize::Zeroizing;
 /// The magic bytes that start a state file.
 const MAGIC: &[u8] = b"blindpost-cli-state";
 /// The layout version.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The layout of the HPKE-only host (a bare X25519 secret), which this host no longer reads.
+const VERSION_WITHOUT_RATCHET: u8 = 1;
 
 /// Why the state file could not be used.
 #[derive(Debug)]
@@ -44,6 +53,8 @@ pub enum StateFileError {
     Exists(PathBuf),
     /// The file is not a state file of this version, or is damaged.
     Corrupt(String),
+    /// A state file of the first layout, whose host sealed with HPKE alone (no ratchet).
+    WithoutRatchet(PathBuf),
     /// The file system failed.
     Io(PathBuf, io::Error),
 }
@@ -67,6 +78,12 @@ impl fmt::Display for StateFileError {
                 p.display()
             ),
             Self::Corrupt(e) => write!(f, "state: the file is damaged: {e}"),
+            Self::WithoutRatchet(p) => write!(
+                f,
+                "state: {} is of layout version 1 (HPKE sealing without a ratchet), which this \
+                 blindpost no longer reads; remove it and run `blindpost init` again",
+                p.display()
+            ),
             Self::Io(p, e) => write!(f, "state: {}: {e}", p.display()),
         }
     }
@@ -151,8 +168,8 @@ pub struct AppData {
 pub struct Contents {
     /// The client's state blob.
     pub client: Zeroizing<Vec<u8>>,
-    /// The host's sealing secret.
-    pub secret: HostSecret,
+    /// The host's end-to-end state.
+    pub e2e: E2eState,
     /// The app's data.
     pub app: AppData,
 }
@@ -200,21 +217,24 @@ impl StateFile {
             }
             Err(e) => return Err(StateFileError::Io(self.path.clone(), e)),
         };
-        decode(&bytes)
+        decode(&bytes).map_err(|e| match e {
+            StateFileError::WithoutRatchet(_) => StateFileError::WithoutRatchet(self.path.clone()),
+            e => e,
+        })
     }
 
-    /// Writes `client`, `secret` and `app` crash-safely: temporary file, fsync, rename over
+    /// Writes `client`, `e2e` and `app` crash-safely: temporary file, fsync, rename over
     /// the state, fsync of the directory.
     pub fn save(
         &self,
         client: &Client,
-        secret: &HostSecret,
+        e2e: &E2eState,
         app: &AppData,
     ) -> Result<(), StateFileError> {
         let blob = client
             .to_bytes()
             .map_err(|e| StateFileError::Corrupt(format!("the client cannot be stored: {e}")))?;
-        let bytes = encode(&blob, secret, app)?;
+        let bytes = encode(&blob, e2e, app)?;
         self.write_atomically(&bytes)
     }
 
@@ -265,10 +285,10 @@ fn open_private(path: &Path, truncate: bool) -> io::Result<File> {
     options.open(path)
 }
 
-/// The file's bytes for `client` (a blob), `secret` and `app`.
+/// The file's bytes for `client` (a blob), `e2e` and `app`.
 pub fn encode(
     client: &[u8],
-    secret: &HostSecret,
+    e2e: &E2eState,
     app: &AppData,
 ) -> Result<Zeroizing<Vec<u8>>, StateFileError> {
     let app = serde_json::to_vec(app).map_err(|e| StateFileError::Corrupt(e.to_string()))?;
@@ -276,7 +296,7 @@ pub fn encode(
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
     push_vec32(&mut out, client)?;
-    out.extend_from_slice(secret.to_bytes().as_ref());
+    push_vec32(&mut out, &e2e.to_bytes())?;
     push_vec32(&mut out, &app)?;
     Ok(out)
 }
@@ -289,39 +309,33 @@ fn push_vec32(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), StateFileError> {
     Ok(())
 }
 
-/// Decodes a state file's bytes (the client blob is checked when the client is restored).
+/// Decodes a state file's bytes (the client blob is checked when the client is restored). A
+/// file of layout version 1 is [`StateFileError::WithoutRatchet`] (with an empty path; the
+/// [`StateFile`] names its own).
 pub fn decode(bytes: &[u8]) -> Result<Contents, StateFileError> {
     let corrupt = |what: &str| StateFileError::Corrupt(what.to_string());
     let rest = bytes
         .strip_prefix(MAGIC)
         .ok_or_else(|| corrupt("not a blindpost state file"))?;
     let (&version, mut rest) = rest.split_first().ok_or_else(|| corrupt("cut short"))?;
+    if version == VERSION_WITHOUT_RATCHET {
+        return Err(StateFileError::WithoutRatchet(PathBuf::new()));
+    }
     if version != VERSION {
         return Err(StateFileError::Corrupt(format!(
             "layout version {version}, this blindpost reads {VERSION}"
         )));
     }
     let client = Zeroizing::new(take_vec32(&mut rest)?.to_vec());
-    if rest.len() < 32 {
-        return Err(corrupt("cut short in the host secret"));
-    }
-    let (secret, tail) = rest.split_at(32);
-    rest = tail;
-    let mut secret_bytes = Zeroizing::new([0u8; 32]);
-    secret_bytes.copy_from_slice(secret);
-    let secret =
-        HostSecret::from_bytes(&secret_bytes).map_err(|_| corrupt("invalid host secret"))?;
+    let e2e = E2eState::from_bytes(take_vec32(&mut rest)?)
+        .map_err(|e| StateFileError::Corrupt(format!("end-to-end state: {e}")))?;
     let app = take_vec32(&mut rest)?;
     if !rest.is_empty() {
         return Err(corrupt("trailing bytes"));
     }
     let app = serde_json::from_slice(app)
         .map_err(|e| StateFileError::Corrupt(format!("app data: {e}")))?;
-    Ok(Contents {
-        client,
-        secret,
-        app,
-    })
+    Ok(Contents { client, e2e, app })
 }
 
 fn take_vec32<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], StateFileError> {
@@ -346,8 +360,8 @@ mod tests {
     use super::*;
     use blindpost::vector_rng::VectorRng;
 
-    fn sample() -> (Vec<u8>, HostSecret, AppData) {
-        let secret = HostSecret::generate(&mut VectorRng::new(b"state"));
+    fn sample() -> (Vec<u8>, E2eState, AppData) {
+        let secret = E2eState::generate(&mut VectorRng::new(b"state"), [7; 32]);
         let app = AppData {
             server: "http://127.0.0.1:1".into(),
             phone: Some("+15550001".into()),
@@ -362,7 +376,8 @@ mod tests {
         let bytes = encode(&client, &secret, &app).unwrap();
         let back = decode(&bytes).unwrap();
         assert_eq!(back.client.as_slice(), client.as_slice());
-        assert_eq!(back.secret.host_key(), secret.host_key());
+        assert_eq!(back.e2e.host_key(), secret.host_key());
+        assert_eq!(back.e2e.to_bytes(), secret.to_bytes());
         assert_eq!(back.app, app);
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
@@ -371,8 +386,26 @@ mod tests {
         trailing.push(0);
         assert!(decode(&trailing).is_err());
         let mut version = bytes.to_vec();
-        version[MAGIC.len()] = 2;
-        assert!(decode(&version).is_err());
+        version[MAGIC.len()] = 3;
+        assert!(matches!(decode(&version), Err(StateFileError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_file_of_the_first_layout_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.state");
+        // Magic, version 1, an empty client blob, a 32-byte secret, empty app data.
+        let mut old = MAGIC.to_vec();
+        old.push(1);
+        old.extend_from_slice(&[0; 4]);
+        old.extend_from_slice(&[9; 32]);
+        old.extend_from_slice(&[0; 4]);
+        std::fs::write(&path, &old).unwrap();
+        let error = StateFile::lock(&path).unwrap().load().err().unwrap();
+        assert!(matches!(&error, StateFileError::WithoutRatchet(p) if p == &path));
+        let message = error.to_string();
+        assert!(message.contains("layout version 1"), "{message}");
+        assert!(message.contains("blindpost init"), "{message}");
     }
 
     #[test]
