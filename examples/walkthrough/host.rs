@@ -4,8 +4,8 @@
 //! send SMS, queue deliveries and encrypt payloads end to end. The library's simulated
 //! deployment, [`World`] (`blindpost::simulation`), plays all of them for one server and every
 //! client: it dispatches each request to the server on the channel the client named, keeps the
-//! SMS inbox and the delivery queues, seals payloads with a stand-in for the hosts' end-to-end
-//! encryption, and logs every request the server received with the account that sent it (the
+//! SMS inbox and the delivery queues, seals payloads end to end as every host in this repository
+//! does (`blindpost-e2e`: HPKE first contact, then an Olm ratchet; SPEC.md 17.7), and logs every request the server received with the account that sent it (the
 //! ground truth, which the server never gets; act 9 uses it only to check what the server could
 //! not tell).
 //!

@@ -17,7 +17,7 @@
 //! With `--server` or `--store` it runs live instead (`live.rs`): the acts that fit real time,
 //! over HTTP against a real `blindpost-server`, with the real clock.
 //!
-//! Code map: the simulated deployment (server host, network, SMS, queues, the sealing stand-in,
+//! Code map: the simulated deployment (server host, network, SMS, queues, end-to-end sealing,
 //! the request log) is `blindpost::simulation`; `host.rs` adds the people, timings and steps
 //! that report failures; `walk.rs` holds the shared state and act 1; then one file per topic:
 //! `registration.rs` (act 2), `discovery.rs` (3), `conversations.rs` (4, 5), `clock.rs` (the

@@ -426,7 +426,8 @@ impl<S: Store> World<S> {
     }
 
     /// Seals a padded reply of `from` to its contact `to` through their ratchet, to the host
-    /// key of `to`'s certificate. Panics if `to` is no contact or has no session yet.
+    /// key of `to`'s certificate; as a first contact if they have no session (a cold call a
+    /// test composed by hand carried no offer). Panics if `to` is no contact.
     pub fn seal_reply(&mut self, from: &Client, to: &AccountId, padded: &[u8]) -> Vec<u8> {
         let certificate = from
             .contacts()
@@ -437,12 +438,7 @@ impl<S: Store> World<S> {
         let key = certificate
             .host_key()
             .expect("the contact's certificate has a host key");
-        let host = self
-            .e2e
-            .get_mut(&from.account())
-            .expect("the simulation made a host for the account");
-        host.seal(&mut self.rng, key.as_bytes(), to.as_bytes(), padded)
-            .expect("a padded reply seals to a contact with a session")
+        self.seal_with_key(&from.account(), to, key.as_bytes(), padded)
     }
 
     /// Seals a padded payload from `from`'s host to `to`'s, as a host would with what it
@@ -450,14 +446,26 @@ impl<S: Store> World<S> {
     /// to `to`'s host key (for tests that compose cold calls and replies by hand).
     pub fn seal(&mut self, from: &AccountId, to: &AccountId, padded: &[u8]) -> Vec<u8> {
         let key = self.host(to).host_key();
+        self.seal_with_key(from, to, &key, padded)
+    }
+
+    /// Seals from `from`'s host to `to` under host key `key`: through their ratchet if they
+    /// have a session, else as a first contact.
+    fn seal_with_key(
+        &mut self,
+        from: &AccountId,
+        to: &AccountId,
+        key: &[u8],
+        padded: &[u8],
+    ) -> Vec<u8> {
         let host = self
             .e2e
             .get_mut(from)
             .expect("the simulation made a host for the account");
         let sealed = if host.has_session(to.as_bytes()) {
-            host.seal(&mut self.rng, &key, to.as_bytes(), padded)
+            host.seal(&mut self.rng, key, to.as_bytes(), padded)
         } else {
-            host.seal_first_contact(&mut self.rng, &key, to.as_bytes(), padded)
+            host.seal_first_contact(&mut self.rng, key, to.as_bytes(), padded)
         };
         sealed.expect("a padded payload seals")
     }

@@ -14,10 +14,11 @@
 use crate::link::{now, Link, Rng};
 use crate::tally::{bump, Phase, Tally};
 use blindpost::account::AccountId;
-use blindpost::certificate::{Certificate, PhoneNumber};
+use blindpost::certificate::{Certificate, HostKey, PhoneNumber};
 use blindpost::client::{Client, ClientSettings, Delay, Event, FailureReason, Transmit};
 use blindpost::wire::{Delivery, ErrorCode, RequestType, Response, ServerKeys};
 use blindpost::Time;
+use blindpost_e2e::{E2eState, OpenError};
 use rand::RngExt as _;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -90,6 +91,8 @@ struct Sim<L: Link> {
     tally: Arc<Tally>,
     route: usize,
     client: Client,
+    /// The host's end-to-end state: every payload is sealed as in SPEC.md 17.7.
+    e2e: E2eState,
     rng: Rng,
     issued: usize,
     peers: Vec<Certificate>,
@@ -116,6 +119,7 @@ pub async fn run_client<L: Link>(
 ) -> ClientReport {
     let mut rng: Rng = rand::make_rng();
     let client = Client::new(&mut rng, keys, settings());
+    let e2e = E2eState::generate(&mut rng, *client.account().as_bytes());
     let route = me % link.routes().max(1);
     let mut sim = Sim {
         me,
@@ -123,6 +127,7 @@ pub async fn run_client<L: Link>(
         tally,
         route,
         client,
+        e2e,
         rng,
         issued: 0,
         peers: Vec::new(),
@@ -173,9 +178,12 @@ impl<L: Link> Sim<L> {
             tokio::time::sleep(IDLE).await;
         }
         let Some(code) = code else { return false };
+        let Ok(host_key) = HostKey::new(&self.e2e.host_key()) else {
+            return false;
+        };
         if self
             .client
-            .register(&mut self.rng, now(), phone.clone(), &code, None)
+            .register(&mut self.rng, now(), phone.clone(), &code, Some(host_key))
             .is_err()
         {
             return false;
@@ -330,10 +338,16 @@ impl<L: Link> Sim<L> {
         };
         let now = now();
         for (_, bytes) in deliveries.iter().take(FETCH_MAX) {
-            let opened = match Delivery::from_bytes(bytes) {
-                Ok(d) => d.sealed().to_vec(),
-                Err(_) => {
-                    self.tally.error("delivery does not decode");
+            let Ok(delivery) = Delivery::from_bytes(bytes) else {
+                self.tally.error("delivery does not decode");
+                continue;
+            };
+            let opened = match self.e2e.open(delivery.sealed()) {
+                Ok(opened) => opened.payload,
+                // A delivery handed out again after a crash: opened the first time.
+                Err(OpenError::Replayed) => continue,
+                Err(e) => {
+                    self.tally.error(format!("delivery does not open: {e}"));
                     continue;
                 }
             };
@@ -352,6 +366,41 @@ impl<L: Link> Sim<L> {
         }
     }
 
+    /// Counts a received message and puts its sender on the to-do list.
+    fn received(&mut self, contact: AccountId, message: &[u8]) {
+        match message_id(message) {
+            Some(id) => self.tally.received(id),
+            None => self.tally.error("message without an id"),
+        }
+        if !self.to_answer.contains(&contact) {
+            self.to_answer.push_back(contact);
+        }
+    }
+
+    /// The host key in `contact`'s certificate.
+    fn host_key_of(&self, contact: AccountId) -> Option<Vec<u8>> {
+        let info = self
+            .client
+            .contacts()
+            .into_iter()
+            .find(|c| c.account == contact)?;
+        Some(info.certificate.host_key()?.as_bytes().to_vec())
+    }
+
+    /// A padded introduction sealed as a first contact to `peer`'s host key; `None` (and an
+    /// error in the accounting) if it cannot be.
+    fn seal_first_contact(&mut self, peer: &Certificate, payload: &[u8]) -> Option<Vec<u8>> {
+        let recipient = account_of(peer);
+        let key = peer
+            .host_key()
+            .map(|k| k.as_bytes().to_vec())
+            .unwrap_or_default();
+        self.e2e
+            .seal_first_contact(&mut self.rng, &key, recipient.as_bytes(), payload)
+            .map_err(|e| self.tally.error(format!("cold call not sealed: {e}")))
+            .ok()
+    }
+
     /// Reads the client's events into the accounting and the to-do list.
     fn events(&mut self) {
         while let Some(event) = self.client.poll_event() {
@@ -360,19 +409,22 @@ impl<L: Link> Sim<L> {
                 Event::ColdCallSent { recipient } => self.sent(recipient, true),
                 Event::ReplySent { recipient } => self.sent(recipient, false),
                 Event::IntroductionReceived {
-                    contact, message, ..
-                }
-                | Event::MessageReceived {
-                    contact, message, ..
+                    contact,
+                    message,
+                    host_material,
+                    cold_call,
+                    ..
                 } => {
-                    match message_id(&message) {
-                        Some(id) => self.tally.received(id),
-                        None => self.tally.error("message without an id"),
+                    if cold_call {
+                        if let Err(e) = self.e2e.accept_offer(contact.as_bytes(), &host_material) {
+                            self.tally.error(format!("offer refused: {e}"));
+                        }
                     }
-                    if !self.to_answer.contains(&contact) {
-                        self.to_answer.push_back(contact);
-                    }
+                    self.received(contact, &message);
                 }
+                Event::MessageReceived {
+                    contact, message, ..
+                } => self.received(contact, &message),
                 Event::LookupCompleted { found } => {
                     let own = self.client.account();
                     self.peers
@@ -442,13 +494,27 @@ impl<L: Link> Sim<L> {
     fn answer(&mut self, contact: AccountId) {
         let id = self.message_id();
         let now = now();
-        let sent = self
-            .client
-            .compose_reply(&mut self.rng, now, contact, &id.to_be_bytes(), b"")
-            .and_then(|payload| {
-                self.client
-                    .send_reply(&mut self.rng, now, contact, &payload)
-            });
+        let Some(host_key) = self.host_key_of(contact) else {
+            self.tally
+                .error("reply not sent: the contact has no host key");
+            return;
+        };
+        let payload =
+            match self
+                .client
+                .compose_reply(&mut self.rng, now, contact, &id.to_be_bytes(), b"")
+            {
+                Ok(payload) => payload,
+                Err(e) => return self.tally.error(format!("reply not sent: {e}")),
+            };
+        let sealed = match self
+            .e2e
+            .seal(&mut self.rng, &host_key, contact.as_bytes(), &payload)
+        {
+            Ok(sealed) => sealed,
+            Err(e) => return self.tally.error(format!("reply not sealed: {e}")),
+        };
+        let sent = self.client.send_reply(&mut self.rng, now, contact, &sealed);
         match sent {
             Ok(_) => {
                 self.pending = Some(Pending {
@@ -489,10 +555,21 @@ impl<L: Link> Sim<L> {
         } else {
             None
         };
-        let sent = self
-            .client
-            .compose_introduction(&mut self.rng, now, &peer, &id.to_be_bytes(), b"")
-            .and_then(|payload| self.client.send_cold_call(now, recipient, &payload));
+        let offer = self.e2e.offer();
+        let payload = match self.client.compose_introduction(
+            &mut self.rng,
+            now,
+            &peer,
+            &id.to_be_bytes(),
+            &offer,
+        ) {
+            Ok(payload) => payload,
+            Err(e) => return self.tally.error(format!("cold call not sent: {e}")),
+        };
+        let Some(sealed) = self.seal_first_contact(&peer, &payload) else {
+            return;
+        };
+        let sent = self.client.send_cold_call(now, recipient, &sealed);
         match sent {
             Ok(_) => {
                 self.contacted.push(recipient);
@@ -531,12 +608,16 @@ impl<L: Link> Sim<L> {
         };
         let recipient = account_of(&peer);
         let now = now();
+        let offer = self.e2e.offer();
         let Ok(payload) =
-            copy.compose_introduction(&mut self.rng, now, &peer, &u64::MAX.to_be_bytes(), b"")
+            copy.compose_introduction(&mut self.rng, now, &peer, &u64::MAX.to_be_bytes(), &offer)
         else {
             return;
         };
-        if copy.send_cold_call(now, recipient, &payload).is_err() {
+        let Some(sealed) = self.seal_first_contact(&peer, &payload) else {
+            return;
+        };
+        if copy.send_cold_call(now, recipient, &sealed).is_err() {
             return;
         }
         bump(&self.tally.double_spends_tried);

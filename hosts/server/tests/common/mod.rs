@@ -3,12 +3,15 @@
 #![allow(dead_code)]
 
 use blindpost::account::{AccountId, Channel};
-use blindpost::certificate::PhoneNumber;
+use blindpost::certificate::{Certificate, HostKey, PhoneNumber};
 use blindpost::client::{Client, ClientSettings, Event, Transmit};
 use blindpost::wire::{Delivery, Request, Response};
 use blindpost::Time;
+use blindpost_e2e::E2eState;
 use blindpost_server::{RunningServer, ServerOptions, SmsChoice};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Options for a server in `dir` on a free loopback port, codes appended to `dir/sms.txt`.
 pub fn options(dir: &Path) -> ServerOptions {
@@ -77,12 +80,15 @@ pub fn keys_response(server: &RunningServer) -> Vec<u8> {
 
 /// A client host over HTTP for tests: sends a `Client`'s requests to the endpoint of their
 /// channel (authenticated ones with a fresh credential) and fetches and acknowledges
-/// deliveries. Payloads are "sealed" as themselves: the seal is the client host's business.
+/// deliveries. Payloads are sealed end to end as every host in this repository seals them
+/// (`blindpost-e2e`, SPEC.md 17.7), one end-to-end state per client.
 pub struct Host {
     /// The HTTP client.
     pub http: reqwest::Client,
     /// The server's base URL.
     pub url: String,
+    /// Each registered client's end-to-end state.
+    sealing: Mutex<BTreeMap<AccountId, E2eState>>,
 }
 
 impl Host {
@@ -91,6 +97,7 @@ impl Host {
         Self {
             http: http(),
             url: server.url(),
+            sealing: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -184,21 +191,106 @@ impl Host {
             .as_u16()
     }
 
-    /// Fetches, hands every delivery to `client` (opened as itself) and acknowledges them;
-    /// returns the client's events.
+    /// Fetches, opens and hands every delivery to `client`, starts the ratchet from a cold
+    /// call's offer, and acknowledges them; returns the client's events.
     pub async fn receive(&self, client: &mut Client) -> Vec<Event> {
         let (status, entries) = self.fetch(client).await;
         assert_eq!(status, 200);
+        let me = client.account();
+        let mut events = Vec::new();
         for (_, bytes) in &entries {
             let delivery = Delivery::from_bytes(bytes).expect("a delivery");
+            let mut sealing = self.sealing.lock().unwrap();
+            let state = sealing.get_mut(&me).expect("a registered client");
+            let opened = state.open(delivery.sealed()).expect("the payload opens");
             client
-                .handle_delivery(blindpost_server::now(), bytes, delivery.sealed())
+                .handle_delivery(blindpost_server::now(), bytes, &opened.payload)
                 .expect("the client takes the delivery");
+            for event in std::iter::from_fn(|| client.poll_event()) {
+                if let Event::IntroductionReceived {
+                    contact,
+                    host_material,
+                    cold_call: true,
+                    ..
+                } = &event
+                {
+                    assert_eq!(contact.as_bytes(), &opened.sender);
+                    state
+                        .accept_offer(contact.as_bytes(), host_material)
+                        .expect("a cold call carries an offer");
+                }
+                events.push(event);
+            }
         }
         if let Some(&(last, _)) = entries.last() {
             assert_eq!(self.ack(client, last).await, 204);
         }
-        std::iter::from_fn(|| client.poll_event()).collect()
+        events.extend(std::iter::from_fn(|| client.poll_event()));
+        events
+    }
+
+    /// Sends a cold call from `from` to the owner of `to`: an Olm offer in the introduction,
+    /// sealed as a first contact to the certificate's host key.
+    pub async fn cold_call(&self, from: &mut Client, to: &Certificate, message: &[u8]) {
+        let recipient = AccountId::for_identity_key(&to.identity_key().to_bytes());
+        let host_key = to.host_key().expect("the recipient has a host key");
+        let sealed = {
+            let mut sealing = self.sealing.lock().unwrap();
+            let state = sealing
+                .get_mut(&from.account())
+                .expect("a registered client");
+            let offer = state.offer();
+            let intro = from
+                .compose_introduction(
+                    &mut rand::rng(),
+                    blindpost_server::now(),
+                    to,
+                    message,
+                    &offer,
+                )
+                .expect("the client composes an introduction");
+            state
+                .seal_first_contact(
+                    &mut rand::rng(),
+                    host_key.as_bytes(),
+                    recipient.as_bytes(),
+                    &intro,
+                )
+                .expect("the introduction seals")
+        };
+        from.send_cold_call(blindpost_server::now(), recipient, &sealed)
+            .expect("the client holds a token");
+        self.pump(from).await;
+    }
+
+    /// Sends a reply from `from` to its contact `to`, sealed through their ratchet.
+    pub async fn reply(&self, from: &mut Client, to: AccountId, message: &[u8]) {
+        let certificate = from
+            .contacts()
+            .into_iter()
+            .find(|c| c.account == to)
+            .expect("a contact")
+            .certificate;
+        let host_key = certificate.host_key().expect("the contact has a host key");
+        let payload = from
+            .compose_reply(&mut rand::rng(), blindpost_server::now(), to, message, b"")
+            .expect("the client composes a reply");
+        let sealed = self
+            .sealing
+            .lock()
+            .unwrap()
+            .get_mut(&from.account())
+            .expect("a registered client")
+            .seal(
+                &mut rand::rng(),
+                host_key.as_bytes(),
+                to.as_bytes(),
+                &payload,
+            )
+            .expect("the reply seals");
+        from.send_reply(&mut rand::rng(), blindpost_server::now(), to, &sealed)
+            .expect("the client can reply");
+        self.pump(from).await;
     }
 
     /// Registers `client` under `phone`, reading the code from the SMS file in `dir`.
@@ -207,13 +299,16 @@ impl Host {
         client.request_code(&mut rand::rng(), blindpost_server::now(), number.clone());
         self.pump(client).await;
         let code = code_for(dir, phone).expect("a code was sent");
+        let state = E2eState::generate(&mut rand::rng(), *client.account().as_bytes());
+        let host_key = HostKey::new(&state.host_key()).expect("a host key fits");
+        self.sealing.lock().unwrap().insert(client.account(), state);
         client
             .register(
                 &mut rand::rng(),
                 blindpost_server::now(),
                 number,
                 &code,
-                None,
+                Some(host_key),
             )
             .expect("the client registers");
         self.pump(client).await;
@@ -264,19 +359,7 @@ pub async fn round(dir: &Path, server: &RunningServer, prefix: &str) {
     // Nothing queued for Bob yet.
     assert_eq!(host.fetch(&bob).await, (200, vec![]));
 
-    let intro = alice
-        .compose_introduction(
-            &mut rand::rng(),
-            blindpost_server::now(),
-            &certs[0],
-            b"hi bob",
-            b"",
-        )
-        .unwrap();
-    alice
-        .send_cold_call(blindpost_server::now(), bob_id, &intro)
-        .unwrap();
-    host.pump(&mut alice).await;
+    host.cold_call(&mut alice, &certs[0], b"hi bob").await;
 
     // Fetched until acknowledged.
     let (status, first) = host.fetch(&bob).await;
@@ -293,23 +376,7 @@ pub async fn round(dir: &Path, server: &RunningServer, prefix: &str) {
     assert_eq!(host.fetch(&bob).await, (200, vec![]));
 
     // Bob replies; Alice receives it.
-    let reply = bob
-        .compose_reply(
-            &mut rand::rng(),
-            blindpost_server::now(),
-            alice.account(),
-            b"hi alice",
-            b"",
-        )
-        .unwrap();
-    bob.send_reply(
-        &mut rand::rng(),
-        blindpost_server::now(),
-        alice.account(),
-        &reply,
-    )
-    .unwrap();
-    host.pump(&mut bob).await;
+    host.reply(&mut bob, alice.account(), b"hi alice").await;
     // Bob's first reply introduces him to Alice.
     let events = host.receive(&mut alice).await;
     assert!(
@@ -319,19 +386,7 @@ pub async fn round(dir: &Path, server: &RunningServer, prefix: &str) {
         )),
         "{events:?}"
     );
-    let reply = alice
-        .compose_reply(
-            &mut rand::rng(),
-            blindpost_server::now(),
-            bob_id,
-            b"how are you",
-            b"",
-        )
-        .unwrap();
-    alice
-        .send_reply(&mut rand::rng(), blindpost_server::now(), bob_id, &reply)
-        .unwrap();
-    host.pump(&mut alice).await;
+    host.reply(&mut alice, bob_id, b"how are you").await;
     let events = host.receive(&mut bob).await;
     assert!(
         events
