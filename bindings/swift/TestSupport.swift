@@ -112,6 +112,7 @@ func kindOf(_ e: BlindpostError) -> Any? {
     case let .Client(kind, _): return kind
     case let .Server(kind, _): return kind
     case let .Store(kind, _): return kind
+    case let .EndToEnd(kind, _): return kind
     case .Randomness, .RequestTooLarge: return nil
     }
 }

@@ -118,13 +118,8 @@ mod tests {
         let g = |k: u64| G1Affine::from(G1Affine::generator() * Scalar::from(k));
         let h = |k: u64| G2Affine::from(G2Affine::generator() * Scalar::from(k));
         // e(k g, h) * e(-g, k h) = 1.
-        let good = |k: u64| [(g(k), h(1)), (G1Affine::from(-G1Affine::generator()), h(k))];
-        let bad = |k: u64| {
-            [
-                (g(k), h(1)),
-                (G1Affine::from(-G1Affine::generator()), h(k + 1)),
-            ]
-        };
+        let good = |k: u64| [(g(k), h(1)), (-G1Affine::generator(), h(k))];
+        let bad = |k: u64| [(g(k), h(1)), (-G1Affine::generator(), h(k + 1))];
         assert!(all_hold(b"test", &[good(3), good(5), good(7)]));
         assert!(all_hold(b"test", &[]));
         for wrong in 0..3 {
@@ -133,8 +128,8 @@ mod tests {
             assert!(!all_hold(b"test", &eqs), "equation {wrong}");
         }
         // Two failures that would cancel with equal weights: e(g, h)^-1 and e(g, h).
-        let minus = [(g(2), h(1)), (G1Affine::from(-G1Affine::generator()), h(3))];
-        let plus = [(g(4), h(1)), (G1Affine::from(-G1Affine::generator()), h(3))];
+        let minus = [(g(2), h(1)), (-G1Affine::generator(), h(3))];
+        let plus = [(g(4), h(1)), (-G1Affine::generator(), h(3))];
         assert!(!all_hold(b"test", &[good(3), minus, plus]));
         assert!(!all_hold(b"test", &[minus, plus]));
     }

@@ -172,6 +172,7 @@ val BlindpostException.kind: Any?
         is BlindpostException.Client -> kind
         is BlindpostException.Server -> kind
         is BlindpostException.Store -> kind
+        is BlindpostException.EndToEnd -> kind
         is BlindpostException.Randomness, is BlindpostException.RequestTooLarge -> null
     }
 
