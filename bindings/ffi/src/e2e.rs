@@ -1,5 +1,5 @@
 //! End-to-end sealing for the languages' hosts (SPEC.md 17.7): the [`EndToEnd`] object wraps
-//! `blindpost-e2e`'s state (the host's HPKE key pair, its Olm account and one Olm session per
+//! `blindpost-e2e`'s state (the host's HPKE key pair, its Olm account and its Olm sessions per
 //! contact), the one implementation every host of this repository seals with.
 //!
 //! Its randomness is the operating system's (HPKE's through [`crate::rng::os_rng`], Olm's its

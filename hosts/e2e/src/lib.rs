@@ -53,6 +53,11 @@ pub const SEAL_INFO: &[u8] = b"blindpost/v1/e2e/sealed-payload";
 /// An account id as bytes (the core's `AccountId`).
 pub type AccountBytes = [u8; 32];
 
+/// Olm sessions kept per peer. Two hosts can each start one (crossing cold calls, a repeated
+/// cold call), and a message of an older session may still be on its way; beyond this many
+/// the oldest is dropped.
+pub const MAX_SESSIONS_PER_PEER: usize = 4;
+
 const KEY_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 
@@ -184,7 +189,9 @@ impl fmt::Display for OfferError {
 
 impl std::error::Error for OfferError {}
 
-/// A host's end-to-end state: its HPKE key pair, its Olm account, one Olm session per peer.
+/// A host's end-to-end state: its HPKE key pair, its Olm account, and per peer its Olm
+/// sessions, the one to send with last (the latest started or the latest that opened a
+/// message).
 ///
 /// Every operation that returns `&mut self` changes state that must be saved
 /// ([`E2eState::to_bytes`]) before its result leaves the host.
@@ -192,7 +199,7 @@ pub struct E2eState {
     me: AccountBytes,
     hpke_secret: <Kem as hpke::Kem>::PrivateKey,
     olm: Account,
-    sessions: BTreeMap<AccountBytes, Session>,
+    sessions: BTreeMap<AccountBytes, Vec<Session>>,
 }
 
 impl fmt::Debug for E2eState {
@@ -257,13 +264,13 @@ impl E2eState {
             .olm
             .create_outbound_session(olm_config(), identity, one_time)
             .map_err(|_| OfferError::BadKey)?;
-        self.sessions.insert(*peer, session);
+        self.keep(*peer, session);
         Ok(())
     }
 
     /// Whether an Olm session with `peer` exists (so [`E2eState::seal`] can reach it).
     pub fn has_session(&self, peer: &AccountBytes) -> bool {
-        self.sessions.contains_key(peer)
+        self.sessions.get(peer).is_some_and(|s| !s.is_empty())
     }
 
     /// Seals a first contact (the padded cold call) to the recipient's host key: HPKE only.
@@ -295,6 +302,7 @@ impl E2eState {
         let session = self
             .sessions
             .get_mut(recipient)
+            .and_then(|sessions| sessions.last_mut())
             .ok_or(SealError::NoSession)?;
         // Encrypt a copy of the session first: a frame that does not fit leaves no trace.
         let mut trial = Session::from_pickle(session.pickle());
@@ -330,12 +338,16 @@ impl E2eState {
     fn open_pre_key(&mut self, sender: AccountBytes, body: &[u8]) -> Result<Opened, OpenError> {
         let message =
             vodozemac::olm::PreKeyMessage::from_bytes(body).map_err(|_| OpenError::BadFrame)?;
-        // A later pre-key message of a session already completed decrypts in that session.
-        if let Some(session) = self.sessions.get_mut(&sender) {
-            if session.session_id() == message.session_id() {
-                let payload = decrypt(session, &OlmMessage::PreKey(message))?;
-                return Ok(ratchet(sender, payload));
-            }
+        // A later pre-key message of a session already started decrypts in that session.
+        let known = self.sessions.get(&sender).and_then(|sessions| {
+            sessions
+                .iter()
+                .position(|s| s.session_id() == message.session_id())
+        });
+        if let Some(index) = known {
+            let mut session = self.take_session(&sender, index);
+            let opened = decrypt(&mut session, &OlmMessage::PreKey(message));
+            return self.settle(sender, index, opened, session);
         }
         let created = self
             .olm
@@ -345,18 +357,69 @@ impl E2eState {
                 vodozemac::olm::SessionCreationError::MissingOneTimeKey(_) => OpenError::Replayed,
                 _ => OpenError::Ratchet,
             })?;
-        self.sessions.insert(sender, created.session);
+        self.keep(sender, created.session);
         Ok(ratchet(sender, created.plaintext))
     }
 
     fn open_normal(&mut self, sender: AccountBytes, body: &[u8]) -> Result<Opened, OpenError> {
         let message = vodozemac::olm::Message::from_bytes(body).map_err(|_| OpenError::BadFrame)?;
-        let session = self
-            .sessions
-            .get_mut(&sender)
-            .ok_or(OpenError::UnknownSession)?;
-        let payload = decrypt(session, &OlmMessage::Normal(message))?;
-        Ok(ratchet(sender, payload))
+        let message = OlmMessage::Normal(message);
+        let count = self.sessions.get(&sender).map_or(0, Vec::len);
+        if count == 0 {
+            return Err(OpenError::UnknownSession);
+        }
+        // Newest first; a session the message is not for refuses it and stays as it was.
+        let mut refusal = OpenError::Ratchet;
+        for index in (0..count).rev() {
+            let mut session = self.take_session(&sender, index);
+            let opened = decrypt(&mut session, &message);
+            match self.settle(sender, index, opened, session) {
+                Ok(opened) => return Ok(opened),
+                Err(OpenError::Replayed) => refusal = OpenError::Replayed,
+                Err(_) => {}
+            }
+        }
+        Err(refusal)
+    }
+
+    /// Removes and returns session `index` of `peer` (which exists).
+    fn take_session(&mut self, peer: &AccountBytes, index: usize) -> Session {
+        self.sessions
+            .get_mut(peer)
+            .map(|sessions| sessions.remove(index))
+            .unwrap_or_else(|| unreachable!("the caller found the session"))
+    }
+
+    /// Puts a session taken out for decryption back: last (the one to send with) if it
+    /// opened the message, where it was otherwise.
+    fn settle(
+        &mut self,
+        peer: AccountBytes,
+        index: usize,
+        opened: Result<Vec<u8>, OpenError>,
+        session: Session,
+    ) -> Result<Opened, OpenError> {
+        let sessions = self.sessions.entry(peer).or_default();
+        match opened {
+            Ok(payload) => {
+                sessions.push(session);
+                Ok(ratchet(peer, payload))
+            }
+            Err(e) => {
+                sessions.insert(index.min(sessions.len()), session);
+                Err(e)
+            }
+        }
+    }
+
+    /// Keeps a new session with `peer` as the one to send with, dropping the oldest beyond
+    /// [`MAX_SESSIONS_PER_PEER`].
+    fn keep(&mut self, peer: AccountBytes, session: Session) {
+        let sessions = self.sessions.entry(peer).or_default();
+        sessions.push(session);
+        if sessions.len() > MAX_SESSIONS_PER_PEER {
+            sessions.remove(0);
+        }
     }
 
     /// The whole state, versioned and canonical (SPEC 17.7), holding secrets: store it as such.

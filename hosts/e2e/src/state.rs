@@ -1,7 +1,8 @@
 //! The state's bytes (SPEC 17.7): `u8 version (1) || [32] account || [32] HPKE secret ||
 //! u32 len || Olm account pickle (JSON) || u32 count || count × ([32] peer || u32 len ||
-//! Olm session pickle (JSON))`, peers in strictly increasing order. Every pickle must be the
-//! exact JSON vodozemac writes for it, so one state has one encoding.
+//! Olm session pickle (JSON))`, peers in increasing order, a peer's sessions (at most
+//! [`crate::MAX_SESSIONS_PER_PEER`]) consecutive with the one to send with last. Every pickle
+//! must be the exact JSON vodozemac writes for it, so one state has one encoding.
 
 use crate::{AccountBytes, E2eState, Kem};
 use hpke::{Deserializable, Serializable};
@@ -25,7 +26,7 @@ pub enum StateError {
     BadSecret,
     /// A pickle does not parse, or is not in canonical form.
     BadPickle,
-    /// Peers out of order or repeated.
+    /// Peers out of order, or more sessions for one peer than are kept.
     NotCanonical,
 }
 
@@ -37,7 +38,9 @@ impl fmt::Display for StateError {
             Self::TrailingBytes => f.write_str("e2e state: trailing bytes"),
             Self::BadSecret => f.write_str("e2e state: invalid HPKE secret"),
             Self::BadPickle => f.write_str("e2e state: invalid or non-canonical Olm pickle"),
-            Self::NotCanonical => f.write_str("e2e state: peers out of order or repeated"),
+            Self::NotCanonical => {
+                f.write_str("e2e state: peers out of order or too many sessions for one")
+            }
         }
     }
 }
@@ -66,11 +69,14 @@ pub(crate) fn encode(state: &E2eState) -> Zeroizing<Vec<u8>> {
     out.extend_from_slice(&state.me);
     out.extend_from_slice(&state.hpke_secret.to_bytes());
     put_len_prefixed(&mut out, &account_json(&state.olm));
-    let count = u32::try_from(state.sessions.len()).unwrap_or(u32::MAX);
+    let count = state.sessions.values().map(Vec::len).sum::<usize>();
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
     out.extend_from_slice(&count.to_be_bytes());
-    for (peer, session) in &state.sessions {
-        out.extend_from_slice(peer);
-        put_len_prefixed(&mut out, &session_json(session));
+    for (peer, sessions) in &state.sessions {
+        for session in sessions {
+            out.extend_from_slice(peer);
+            put_len_prefixed(&mut out, &session_json(session));
+        }
     }
     out
 }
@@ -122,11 +128,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<E2eState, StateError> {
         return Err(StateError::BadPickle);
     }
     let count = r.u32()?;
-    let mut sessions = BTreeMap::new();
+    let mut sessions: BTreeMap<AccountBytes, Vec<Session>> = BTreeMap::new();
     let mut last: Option<AccountBytes> = None;
     for _ in 0..count {
         let peer = r.array32()?;
-        if last.is_some_and(|last| last >= peer) {
+        if last.is_some_and(|last| last > peer)
+            || sessions.get(&peer).map_or(0, Vec::len) >= crate::MAX_SESSIONS_PER_PEER
+        {
             return Err(StateError::NotCanonical);
         }
         last = Some(peer);
@@ -137,7 +145,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<E2eState, StateError> {
         if session_json(&session).as_slice() != json {
             return Err(StateError::BadPickle);
         }
-        sessions.insert(peer, session);
+        sessions.entry(peer).or_default().push(session);
     }
     if !r.0.is_empty() {
         return Err(StateError::TrailingBytes);

@@ -269,3 +269,44 @@ fn debug_prints_no_secrets() {
     assert!(!printed.contains("secret"), "{printed}");
     assert!(printed.len() < 64, "{printed}");
 }
+
+/// A session the other side started later does not cut off the earlier one: Alice and Bob
+/// cold-call each other at once, each accepts the other's offer, and messages sealed in either
+/// session still open, including one of the older session delivered after the newer began.
+#[test]
+fn crossing_cold_calls_keep_both_sessions_open() {
+    let (mut alice, mut bob, _) = cold_call();
+    // Bob's first reply, in the session from Alice's offer, is still on its way...
+    let late = bob
+        .seal(&mut rand::rng(), &alice.host_key(), &ALICE, &padded(7, 512))
+        .unwrap();
+    // ...while Bob's own cold call reaches Alice, who starts a session of her own from it.
+    let offer = bob.offer();
+    alice.accept_offer(&BOB, &offer).unwrap();
+    let opened = alice.open(&late).unwrap();
+    assert_eq!(opened.payload, padded(7, 512));
+    // Both directions keep working; each side may send in whichever session it holds last.
+    send(&mut alice, &mut bob, 8, 512);
+    send(&mut bob, &mut alice, 9, 512);
+    send(&mut alice, &mut bob, 10, 512);
+    // A replay of the late message is still a replay, and the state survives a round trip.
+    let before = alice.to_bytes();
+    assert_eq!(alice.open(&late), Err(OpenError::Replayed));
+    assert_eq!(alice.to_bytes(), before);
+    let restored = E2eState::from_bytes(&alice.to_bytes()).unwrap();
+    assert_eq!(restored.to_bytes(), alice.to_bytes());
+}
+
+/// At most [`MAX_SESSIONS_PER_PEER`] sessions per peer are kept: the oldest goes first.
+#[test]
+fn sessions_per_peer_are_bounded() {
+    let mut alice = state(ALICE);
+    let mut bob = state(BOB);
+    for _ in 0..MAX_SESSIONS_PER_PEER + 2 {
+        let offer = alice.offer();
+        bob.accept_offer(&ALICE, &offer).unwrap();
+    }
+    assert_eq!(bob.sessions[&ALICE].len(), MAX_SESSIONS_PER_PEER);
+    let restored = E2eState::from_bytes(&bob.to_bytes()).unwrap();
+    assert_eq!(restored.sessions[&ALICE].len(), MAX_SESSIONS_PER_PEER);
+}
