@@ -41,6 +41,7 @@ pub mod account;
 pub mod bbs04;
 pub mod blind_rsa;
 pub mod bls;
+pub mod bulk;
 pub mod certificate;
 pub mod client;
 pub mod encoding;
