@@ -1,4 +1,4 @@
-//! Bulk-sender proofs (SPEC.md 19.2): an account shows control of something expensive to
+//! Bulk-sender proofs (SPEC.md 18.2): an account shows control of something expensive to
 //! obtain, an X.509 certificate for a domain whose chain the operator trusts, and receives a
 //! larger cold-call token allowance. The tokens stay blind-signed: the tier changes how many
 //! an account may ask for, never what the server learns when they are spent.
@@ -68,7 +68,7 @@ impl BulkProof {
         m
     }
 
-    /// The canonical encoding: version byte, then the fields (SPEC.md 19.2).
+    /// The canonical encoding: version byte, then the fields (SPEC.md 18.2).
     pub fn to_bytes(&self) -> Vec<u8> {
         crate::wire::codec::message_bytes(|w| {
             w.u8(BULK_PROOF_VERSION);
@@ -136,7 +136,7 @@ pub fn is_canonical_domain(domain: &str) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BulkTier {
     /// The cold-call tokens the account may hold in all (it replaces the ordinary allowance if
-    /// larger; SPEC.md 19.3).
+    /// larger; SPEC.md 18.3).
     pub allowance: u32,
     /// The tier ends here: the earliest expiry in the chain, or earlier if the operator says so.
     pub valid_until: Time,

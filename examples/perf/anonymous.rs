@@ -167,6 +167,8 @@ pub fn run(report: &mut Report, setup: &Setup<'_>) {
     let unknown_renewal = Request::RenewToken {
         token: invalid,
         request: renewal_requests[0].clone(),
+        // Refused before any request is looked at: a stamp request's content does not matter.
+        stamp: renewal_requests[1].clone(),
     }
     .to_bytes();
     // Numbers that got their tokens, each with a fresh code for a second registration.

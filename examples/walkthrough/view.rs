@@ -129,10 +129,18 @@ fn claims(kind: RequestType) -> (&'static str, &'static str) {
             "this account asked for k discovery tokens this window",
             "which lookups they paid for [T]",
         ),
+        RequestType::RedeemStamps => (
+            "this account's number had k renewals accepted, some periods ago (capped)",
+            "which renewals, so which cold calls or recipients [T]",
+        ),
+        RequestType::ClaimBulkTokens => (
+            "this account is a bulk sender for a domain; how many tokens it asks for",
+            "which cold calls they pay for [T]",
+        ),
     }
 }
 
-const ORDER: [RequestType; 12] = [
+const ORDER: [RequestType; 14] = [
     RequestType::RequestCode,
     RequestType::Register,
     RequestType::FetchKeys,
@@ -143,8 +151,10 @@ const ORDER: [RequestType; 12] = [
     RequestType::Reply,
     RequestType::Release,
     RequestType::RenewToken,
+    RequestType::RedeemStamps,
     RequestType::UploadRevocation,
     RequestType::RotateGroupKey,
+    RequestType::ClaimBulkTokens,
 ];
 
 fn namespace_label(ns: u8) -> &'static str {
@@ -165,6 +175,12 @@ fn namespace_label(ns: u8) -> &'static str {
         b'd' => "discovery tokens issued per phone number and window",
         b'D' => "discovery tokens spent (until the window ends)",
         b'q' => "discovery issuances counted (until the window ends)",
+        b'S' => "reputation stamps spent (until their key expires)",
+        b'E' => "tokens earned with stamps per phone number",
+        b'e' => "stamps credited per phone number and period",
+        b'r' => "stamp redemptions counted (for resends)",
+        b'b' => "bulk-tier tokens per phone number and period",
+        b'c' => "bulk claims counted (for resends)",
         _ => "(unknown namespace)",
     }
 }
@@ -355,10 +371,15 @@ pub fn analyse(world: &World, users: &[User]) -> Res<Report> {
                 spent.push(c.token.clone());
                 cold_keys.insert(c.token.token_key_id());
             }
-            Some(Request::RenewToken { token, request }) => {
+            Some(Request::RenewToken {
+                token,
+                request,
+                stamp,
+            }) => {
                 spent.push(token.clone());
                 cold_keys.insert(token.token_key_id());
                 issuance.extend_from_slice(&request.to_bytes());
+                issuance.extend_from_slice(&stamp.to_bytes());
                 issuance.extend_from_slice(&s.response);
             }
             Some(Request::Lookup { token, .. }) => {

@@ -128,6 +128,16 @@ pub enum Event {
     },
     /// A token we had spent came back as a fresh one.
     TokenRenewed,
+    /// Reputation stamps were redeemed: `credited` more cold-call tokens (SPEC.md 18.1).
+    StampsRedeemed {
+        /// Tokens earned (0 when this period's or the total cap is reached).
+        credited: usize,
+    },
+    /// A bulk-sender claim brought cold-call tokens (SPEC.md 18.2).
+    BulkTokensGranted {
+        /// Tokens granted (0 when the tier's allowance for the period is used up).
+        tokens: usize,
+    },
     /// A lookup finished: the certificates of the numbers that have accounts.
     LookupCompleted {
         /// Checked certificates.
@@ -168,6 +178,8 @@ pub enum PublishedKeySet {
     ColdCallTokens,
     /// The keys discovery tokens are issued under.
     DiscoveryTokens,
+    /// The keys reputation stamps are issued under.
+    StampTokens,
 }
 
 /// Why a request failed.
@@ -360,6 +372,10 @@ pub struct ClientSettings {
     pub discovery_batch: usize,
     /// How many cold-call tokens to ask for at registration (the server's limit, at most 5).
     pub registration_tokens: usize,
+    /// The reputation period (seconds; the server's `reputation.period_seconds`): a stamp is
+    /// redeemed at a random time in the period after the one following its renewal (SPEC.md
+    /// 19.1).
+    pub reputation_period: u64,
 }
 
 impl Default for ClientSettings {
@@ -380,6 +396,7 @@ impl Default for ClientSettings {
             discovery_window: 24 * 3600,
             discovery_batch: 100,
             registration_tokens: crate::wire::MAX_REGISTRATION_TOKENS,
+            reputation_period: 7 * 24 * 3600,
         }
     }
 }
@@ -553,6 +570,11 @@ impl Client {
     /// How many cold-call tokens are in each state.
     pub fn token_counts(&self) -> TokenCounts {
         self.state.wallet.counts()
+    }
+
+    /// Reputation stamps held, not redeemed yet (SPEC.md 18.1).
+    pub fn stamps(&self) -> usize {
+        self.state.wallet.stamp_count()
     }
 
     /// Unused discovery tokens for `window`.
@@ -991,6 +1013,7 @@ impl Client {
             .wallet
             .drop_expired(&self.state.keys.cold_call_tokens, now);
         self.start_migrations(rng, now);
+        self.start_redemption(rng, now);
         self.state.wallet.drop_discovery_before(window);
         if self.state.certificate.is_some() {
             if window > self.state.discovery_window {
@@ -1037,6 +1060,7 @@ impl Client {
         releases
             .chain(checks)
             .chain(migrations)
+            .chain(self.state.wallet.stamp_times())
             .chain(self.state.outbox.earliest())
             .chain(background)
             .min()
@@ -1128,8 +1152,8 @@ impl Client {
             let Some(token) = self.state.wallet.attached(index).cloned() else {
                 continue;
             };
-            if let Some((id, pending)) = self.exchange(rng, now, token) {
-                self.state.wallet.start_renewal(index, pending, id);
+            if let Some((id, pending, stamp)) = self.exchange(rng, now, token) {
+                self.state.wallet.start_renewal(index, pending, stamp, id);
             }
         }
     }
@@ -1164,7 +1188,8 @@ impl Client {
                 None
             };
             match started {
-                Some((id, pending)) => self.state.wallet.start_migration(index, pending, id),
+                // An exchange gets no stamp: its stamp request is only there to look alike.
+                Some((id, pending, _)) => self.state.wallet.start_migration(index, pending, id),
                 // Nothing to exchange for now: try again after a renewal interval rather than
                 // at every timeout.
                 None => {
@@ -1176,26 +1201,108 @@ impl Client {
     }
 
     /// Queues `renew_token` for `token` with a fresh blinded request under the preferred
-    /// cold-call key, to leave at a background time: its id and the blinding state.
+    /// cold-call key and one for a stamp (every renewal carries one, SPEC.md 18.1), to leave at
+    /// a background time: its id and the two blinding states.
     fn exchange<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         now: Time,
         token: Token,
-    ) -> Option<(RequestId, PendingToken)> {
+    ) -> Option<(RequestId, PendingToken, PendingToken)> {
         let keys = &self.state.keys.cold_call_tokens;
         let challenge = TokenChallenge::cold_call(keys.issuer_name()).ok()?;
         let (requests, pending) = wallet::token_requests(rng, keys, &challenge, now, 1).ok()?;
+        let stamp_keys = &self.state.keys.stamp_tokens;
+        let stamp_challenge = TokenChallenge::stamp(stamp_keys.issuer_name()).ok()?;
+        let (stamps, stamp_pending) =
+            wallet::token_requests(rng, stamp_keys, &stamp_challenge, now, 1).ok()?;
         let request = requests.into_iter().next()?;
         let pending = pending.into_iter().next()?;
+        let stamp = stamps.into_iter().next()?;
+        let stamp_pending = stamp_pending.into_iter().next()?;
         let not_before = self.background_time(rng, now);
         let id = self.enqueue(
             Channel::Anonymous,
-            &Request::RenewToken { token, request },
+            &Request::RenewToken {
+                token,
+                request,
+                stamp,
+            },
             Purpose::RenewToken,
             not_before,
         );
-        Some((id, pending))
+        Some((id, pending, stamp_pending))
+    }
+
+    /// Queues `redeem_stamps` with the stamps due at `now` (SPEC.md 18.1), one cold-call token
+    /// request per stamp. Their times were drawn when they arrived, so the request leaves now.
+    fn start_redemption<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Time) {
+        let max = crate::wire::MAX_REDEEMED_STAMPS;
+        let stamps = self.state.wallet.due_stamps(now, max);
+        if stamps.is_empty() || self.state.certificate.is_none() {
+            return;
+        }
+        let keys = &self.state.keys.cold_call_tokens;
+        let Ok(challenge) = TokenChallenge::cold_call(keys.issuer_name()) else {
+            return;
+        };
+        let Ok((requests, tokens)) =
+            wallet::token_requests(rng, keys, &challenge, now, stamps.len())
+        else {
+            return;
+        };
+        let own = self.account();
+        let id = self.enqueue(
+            Channel::Authenticated(own),
+            &Request::RedeemStamps { stamps, requests },
+            Purpose::RedeemStamps { tokens },
+            now,
+        );
+        self.state.wallet.stamps_queued(now, max, id);
+    }
+
+    /// When a stamp that arrives at `now`, or waits for another period, is redeemed: at a
+    /// uniformly random time in the period `periods_later` periods after the one of `now`, so
+    /// the redemption says nothing about when in its period the renewal happened (SPEC.md
+    /// 19.1).
+    fn stamp_time<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: Time,
+        periods_later: u64,
+    ) -> Time {
+        let period = self.settings.reputation_period.max(1);
+        let start = now
+            .window(period)
+            .saturating_add(periods_later)
+            .saturating_mul(period);
+        Time::from_unix_secs(start.saturating_add(delay::uniform(rng, 0, period)))
+    }
+
+    /// Asks for up to `count` cold-call tokens of a bulk-sender tier with `proof` (SPEC.md
+    /// 19.2), over the authenticated channel, leaving at once. The answer brings as many tokens
+    /// as the tier has left in its period ([`Event::BulkTokensGranted`]).
+    pub fn claim_bulk_tokens<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Time,
+        proof: crate::bulk::BulkProof,
+        count: usize,
+    ) -> Result<RequestId, ClientError> {
+        if self.state.certificate.is_none() {
+            return Err(ClientError::NotRegistered);
+        }
+        let count = count.clamp(1, crate::wire::MAX_BULK_CLAIM);
+        let keys = &self.state.keys.cold_call_tokens;
+        let challenge = TokenChallenge::cold_call(keys.issuer_name())?;
+        let (requests, tokens) = wallet::token_requests(rng, keys, &challenge, now, count)?;
+        let own = self.account();
+        Ok(self.enqueue(
+            Channel::Authenticated(own),
+            &Request::ClaimBulkTokens { proof, requests },
+            Purpose::ClaimBulk { tokens },
+            now,
+        ))
     }
 
     /// The next time to check a spent token after `checks` unsuccessful checks: uniformly in

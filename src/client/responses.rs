@@ -47,7 +47,14 @@ impl Client {
             .ok_or(ClientError::UnknownRequest)?;
         let reserved_token = matches!(pending.purpose, Purpose::ColdCall { .. });
         let renewal = matches!(pending.purpose, Purpose::RenewToken);
+        let redemption = matches!(pending.purpose, Purpose::RedeemStamps { .. });
         if let Err(error) = self.apply_response(rng, now, pending, response) {
+            if redemption {
+                // An answer that does not finalize: the stamps are offered again next period
+                // (a resend of the same request would get the same answer).
+                let retry = self.stamp_time(rng, now, 1);
+                self.state.wallet.stamps_redeemed(id, 0, retry);
+            }
             if reserved_token {
                 self.state.wallet.unreserve(id);
             }
@@ -147,11 +154,46 @@ impl Client {
                 self.events
                     .push_back(Event::ReplySent { recipient: contact });
             }
-            (Purpose::RenewToken, Response::TokenRenewed(response)) => {
-                if let Some(fresh) = self.state.wallet.renewed(id, &response)? {
+            (Purpose::RenewToken, Response::TokenRenewed { token, stamp }) => {
+                if let Some((fresh, stamp)) =
+                    self.state.wallet.renewed(id, &token, stamp.as_ref())?
+                {
                     self.state.wallet.complete_renewal(id, fresh);
+                    if let Some(stamp) = stamp {
+                        // Held until a random time in the period after next (SPEC.md 18.1).
+                        let at = self.stamp_time(rng, now, 2);
+                        self.state.wallet.add_stamp(stamp, at);
+                    }
                     self.events.push_back(Event::TokenRenewed);
                 }
+            }
+            (
+                Purpose::RedeemStamps { tokens },
+                Response::StampsRedeemed {
+                    consumed,
+                    tokens: signed,
+                },
+            ) => {
+                let sent = self.state.wallet.stamps_in(id);
+                if usize::from(consumed) > sent || signed.len() > usize::from(consumed) {
+                    return Err(ClientError::UnexpectedResponse);
+                }
+                let fresh = wallet::finalize(&tokens, &signed)?;
+                let credited = fresh.len();
+                self.state.wallet.add(fresh);
+                // The stamps not used wait for the next period (its cap was reached).
+                let retry = self.stamp_time(rng, now, 1);
+                self.state
+                    .wallet
+                    .stamps_redeemed(id, usize::from(consumed), retry);
+                self.events.push_back(Event::StampsRedeemed { credited });
+            }
+            (Purpose::ClaimBulk { tokens }, Response::BulkTokens(signed)) => {
+                let fresh = wallet::finalize(&tokens, &signed)?;
+                let count = fresh.len();
+                self.state.wallet.add(fresh);
+                self.events
+                    .push_back(Event::BulkTokensGranted { tokens: count });
             }
             (Purpose::IssueDiscovery { window, pending }, Response::DiscoveryTokens(responses)) => {
                 let tokens = wallet::finalize(&pending, &responses)?;
@@ -242,6 +284,16 @@ impl Client {
             }
             (Purpose::RenewToken, _) => {
                 self.state.wallet.remove(id);
+            }
+            // Stamps that do not verify (their key expired, say) are worth nothing.
+            (Purpose::RedeemStamps { .. }, ErrorCode::InvalidToken) => {
+                let sent = self.state.wallet.stamps_in(id);
+                self.state.wallet.stamps_redeemed(id, sent, now);
+            }
+            // Anything else: the stamps are offered again next period.
+            (Purpose::RedeemStamps { .. }, _) => {
+                let retry = self.stamp_time(rng, now, 1);
+                self.state.wallet.stamps_redeemed(id, 0, retry);
             }
             // The session can no longer register: the next code request draws a new one.
             (Purpose::Register { phone, .. }, ErrorCode::TooManyAttempts | ErrorCode::CodeUsed) => {
@@ -343,6 +395,7 @@ impl Client {
         let pinned = &self.state.keys;
         let same = pinned.cold_call_tokens.digest() == keys.cold_call_tokens.digest()
             && pinned.discovery_tokens.digest() == keys.discovery_tokens.digest()
+            && pinned.stamp_tokens.digest() == keys.stamp_tokens.digest()
             && pinned.certificate_issuers == keys.certificate_issuers;
         if same {
             return Ok(false);
@@ -352,6 +405,9 @@ impl Client {
         }
         if !token_update_valid(&pinned.discovery_tokens, &keys.discovery_tokens, now) {
             return Err(PublishedKeySet::DiscoveryTokens);
+        }
+        if !token_update_valid(&pinned.stamp_tokens, &keys.stamp_tokens, now) {
+            return Err(PublishedKeySet::StampTokens);
         }
         // Issuer keys: every pinned key still valid must remain, unchanged.
         for key in pinned.certificate_issuers.keys() {

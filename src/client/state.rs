@@ -5,7 +5,7 @@
 
 use super::contacts::{Contact, Contacts, Membership};
 use super::outbox::{Outbox, Pending};
-use super::wallet::{DiscoveryToken, TokenSlot, Wallet};
+use super::wallet::{DiscoveryToken, HeldStamp, TokenSlot, Wallet};
 use crate::account::AccountId;
 use crate::bbs04::{GroupManagerKey, GroupPublicKey};
 use crate::bls::SecretKey;
@@ -33,7 +33,9 @@ use zeroize::Zeroizing;
 /// `created_at` of each contact's stored introduction, tokens being exchanged for the next key
 /// (slot kind 5), the wallet's next migration attempt and the pending code session of each
 /// phone number being registered (SPEC.md 9).
-const STATE_VERSION: u8 = 4;
+/// Version 5 adds the stamp request of a renewal (in slot kind 4), the wallet's reputation
+/// stamps and the purposes of `redeem_stamps` and `claim_bulk_tokens` (SPEC.md 18).
+const STATE_VERSION: u8 = 5;
 /// The most phone numbers with a pending code session; asking for a code for one more forgets
 /// the oldest.
 const MAX_CODE_SESSIONS: usize = 8;
@@ -175,6 +177,14 @@ pub(super) enum Purpose {
         contact: AccountId,
     },
     UploadRevocation,
+    /// A redemption of stamps; `tokens`: one blinding state per stamp sent.
+    RedeemStamps {
+        tokens: Vec<PendingToken>,
+    },
+    /// A claim of bulk-sender tokens; `tokens`: one blinding state per request sent.
+    ClaimBulk {
+        tokens: Vec<PendingToken>,
+    },
 }
 
 /// Everything the client persists.
@@ -295,6 +305,13 @@ codec_struct!(Wallet {
     tokens: List<U32, MAX_STATE_LIST> = ("state.tokens", "token_slot"),
     discovery: List<U32, MAX_STATE_LIST> = ("state.discovery_tokens", "discovery_token"),
     next_migration: Own = "state.next_migration",
+    stamps: List<U32, MAX_STATE_LIST> = ("state.stamps", "stamp"),
+});
+
+codec_struct!(HeldStamp {
+    token: Own = "stamp.token",
+    redeem_at: Own = "stamp.redeem_at",
+    request: Own = "stamp.request",
 });
 
 codec_struct!(Contacts {
@@ -349,6 +366,7 @@ codec_enum! {
         Renewing {
             token: Own = "token_slot.token",
             pending: PendingField = "token_slot.pending",
+            stamp: PendingField = "token_slot.stamp",
             request: Own = "token_slot.request",
             checks: Own = "token_slot.checks",
         },
@@ -393,6 +411,8 @@ tags! {
         FetchKeys = 9,
         Release = 10,
         UploadRevocation = 11,
+        RedeemStamps = 12,
+        ClaimBulk = 13,
     }
 }
 
@@ -430,6 +450,12 @@ codec_enum! {
             contact: Own = "purpose.contact",
         },
         UploadRevocation {},
+        RedeemStamps {
+            tokens: List<U32, MAX_STATE_LIST, PendingField> = ("purpose.tokens", "purpose.token"),
+        },
+        ClaimBulk {
+            tokens: List<U32, MAX_STATE_LIST, PendingField> = ("purpose.tokens", "purpose.token"),
+        },
     }
 }
 
@@ -458,7 +484,8 @@ mod tests {
         let keys = ServerKeys {
             certificate_issuers: IssuerKeySet::new(alloc::vec![*issuer.issuer_key()]).unwrap(),
             cold_call_tokens: token_keys.clone(),
-            discovery_tokens: token_keys,
+            discovery_tokens: token_keys.clone(),
+            stamp_tokens: token_keys,
         };
         let certificate = issuer
             .issue(CertificateContent {
@@ -578,6 +605,8 @@ mod tests {
                 contact: account,
             },
             Purpose::UploadRevocation,
+            Purpose::RedeemStamps { tokens: Vec::new() },
+            Purpose::ClaimBulk { tokens: Vec::new() },
         ];
         for (id, purpose) in (1..).zip(purposes) {
             client.state.outbox.entries.push(Pending {
@@ -594,13 +623,13 @@ mod tests {
         }
         let bytes = client.state.to_bytes().unwrap();
         let back = State::from_bytes(&bytes).unwrap();
-        assert_eq!(back.outbox.len(), 11);
+        assert_eq!(back.outbox.len(), 13);
         assert_eq!(back.releases, client.state.releases);
         assert_eq!(back.certificate, Some(certificate));
         assert_eq!(back.lookups, client.state.lookups);
         assert_eq!(back.next_key_check, NOW + 60);
         let times: Vec<Time> = back.outbox.iter().map(|p| p.not_before).collect();
-        assert_eq!(times, (1..=11).map(|i| NOW + i).collect::<Vec<_>>());
+        assert_eq!(times, (1..=13).map(|i| NOW + i).collect::<Vec<_>>());
         assert_eq!(*back.to_bytes().unwrap(), *bytes);
     }
 }

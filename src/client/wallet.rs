@@ -22,10 +22,11 @@ pub(super) enum TokenSlot {
         next_check: Time,
         checks: u32,
     },
-    /// Being exchanged for a fresh token in `request`, at the `checks`-th check.
+    /// Being exchanged for a fresh token and a stamp in `request`, at the `checks`-th check.
     Renewing {
         token: Token,
         pending: PendingToken,
+        stamp: PendingToken,
         request: u64,
         checks: u32,
     },
@@ -43,6 +44,15 @@ pub(super) enum TokenSlot {
 pub(super) struct DiscoveryToken {
     pub(super) window: u64,
     pub(super) token: Token,
+}
+
+/// A reputation stamp (SPEC.md 18.1), held until `redeem_at`, then redeemed in `request`.
+#[derive(Clone, Debug)]
+pub(super) struct HeldStamp {
+    pub(super) token: Token,
+    pub(super) redeem_at: Time,
+    /// The `redeem_stamps` request it travels in, once queued.
+    pub(super) request: Option<u64>,
 }
 
 /// Blinded requests for `count` tokens under the preferred key of `keys` at `now`, for
@@ -104,6 +114,8 @@ pub(super) struct Wallet {
     /// No exchange for the next key starts before this time (set after a refused exchange, so
     /// a server that refuses is not asked again at once).
     pub(super) next_migration: Time,
+    /// Reputation stamps not redeemed yet.
+    pub(super) stamps: Vec<HeldStamp>,
 }
 
 impl Wallet {
@@ -208,18 +220,99 @@ impl Wallet {
         }
     }
 
-    /// The fresh token that the renewal `request`'s `response` gives, not yet stored.
+    /// The fresh token that the renewal `request`'s `response` gives, and the stamp that came
+    /// with it (only for the renewal of a released token), not yet stored.
     pub(super) fn renewed(
         &self,
         request: RequestId,
         response: &TokenResponse,
-    ) -> Result<Option<Token>, ClientError> {
-        match self.slot(request).and_then(|i| self.tokens.get(i)) {
-            Some(TokenSlot::Renewing { pending, .. } | TokenSlot::Migrating { pending, .. }) => {
-                Ok(Some(pending.finalize(response)?))
+        stamp: Option<&TokenResponse>,
+    ) -> Result<Option<(Token, Option<Token>)>, ClientError> {
+        match (self.slot(request).and_then(|i| self.tokens.get(i)), stamp) {
+            (
+                Some(TokenSlot::Renewing {
+                    pending, stamp: s, ..
+                }),
+                Some(stamp),
+            ) => Ok(Some((
+                pending.finalize(response)?,
+                Some(s.finalize(stamp)?),
+            ))),
+            // A stamp is missing only from an exchange's answer, and is none of its business.
+            (Some(TokenSlot::Renewing { .. }), None) => Err(ClientError::UnexpectedResponse),
+            (Some(TokenSlot::Migrating { pending, .. }), None) => {
+                Ok(Some((pending.finalize(response)?, None)))
             }
+            (Some(TokenSlot::Migrating { .. }), Some(_)) => Err(ClientError::UnexpectedResponse),
             _ => Ok(None),
         }
+    }
+
+    /// Keeps a stamp until `redeem_at`.
+    pub(super) fn add_stamp(&mut self, token: Token, redeem_at: Time) {
+        self.stamps.push(HeldStamp {
+            token,
+            redeem_at,
+            request: None,
+        });
+    }
+
+    /// The stamps due for redemption at `now` and not queued yet (at most `max`).
+    pub(super) fn due_stamps(&self, now: Time, max: usize) -> Vec<Token> {
+        self.stamps
+            .iter()
+            .filter(|s| s.request.is_none() && s.redeem_at <= now)
+            .take(max)
+            .map(|s| s.token.clone())
+            .collect()
+    }
+
+    /// The due stamps (as [`Self::due_stamps`] chose them) travel in `request`.
+    pub(super) fn stamps_queued(&mut self, now: Time, max: usize, request: RequestId) {
+        for stamp in self
+            .stamps
+            .iter_mut()
+            .filter(|s| s.request.is_none() && s.redeem_at <= now)
+            .take(max)
+        {
+            stamp.request = Some(request.0);
+        }
+    }
+
+    /// The redemption `request` ended: its first `consumed` stamps are gone (credited, or
+    /// redeemed before), the others wait for `retry_at`.
+    pub(super) fn stamps_redeemed(&mut self, request: RequestId, consumed: usize, retry_at: Time) {
+        let mut seen = 0usize;
+        self.stamps.retain_mut(|s| {
+            if s.request != Some(request.0) {
+                return true;
+            }
+            seen = seen.saturating_add(1);
+            s.request = None;
+            s.redeem_at = retry_at;
+            seen > consumed
+        });
+    }
+
+    /// How many stamps travel in `request`.
+    pub(super) fn stamps_in(&self, request: RequestId) -> usize {
+        self.stamps
+            .iter()
+            .filter(|s| s.request == Some(request.0))
+            .count()
+    }
+
+    /// How many stamps are held (queued or not).
+    pub(super) fn stamp_count(&self) -> usize {
+        self.stamps.len()
+    }
+
+    /// When the stamps not queued become due.
+    pub(super) fn stamp_times(&self) -> impl Iterator<Item = Time> + '_ {
+        self.stamps
+            .iter()
+            .filter(|s| s.request.is_none())
+            .map(|s| s.redeem_at)
     }
 
     /// Stores the fresh token of the renewal `request`.
@@ -247,11 +340,13 @@ impl Wallet {
         }
     }
 
-    /// The attached token at `index` is being renewed in `request`.
+    /// The attached token at `index` is being renewed in `request`, with `stamp` the blinding
+    /// state of its stamp.
     pub(super) fn start_renewal(
         &mut self,
         index: usize,
         pending: PendingToken,
+        stamp: PendingToken,
         request: RequestId,
     ) {
         if let Some(slot) = self.tokens.get_mut(index) {
@@ -259,6 +354,7 @@ impl Wallet {
                 *slot = TokenSlot::Renewing {
                     token: token.clone(),
                     pending,
+                    stamp,
                     request: request.0,
                     checks: *checks,
                 };

@@ -14,6 +14,7 @@ mod groups;
 mod key_cache;
 mod records;
 mod registration;
+mod reputation;
 mod secrets;
 mod tokens;
 
@@ -35,6 +36,7 @@ use rand_core::CryptoRng;
 pub use discovery::DiscoveryConfig;
 pub use key_cache::KeyCacheStats;
 pub use registration::RateLimit;
+pub use reputation::{Allowance, ReputationConfig};
 pub use secrets::ServerSecrets;
 
 /// Policy knobs of the server (defaults in SPEC.md 12.9).
@@ -65,6 +67,8 @@ pub struct ServerConfig {
     pub reply_skew: u64,
     /// Contact discovery limits.
     pub discovery: DiscoveryConfig,
+    /// Limits of the reputation stamps and the bulk-sender tier (SPEC.md 18.3).
+    pub reputation: ReputationConfig,
     /// Bytes the prepared group key cache may hold (std only; 0 disables it). Each key counts
     /// about 66 KB (SPEC.md 12.9.1).
     pub prepared_key_cache_bytes: usize,
@@ -90,6 +94,7 @@ impl Default for ServerConfig {
             max_sealed_len: crate::wire::MAX_SEALED_LEN,
             reply_skew: 300,
             discovery: DiscoveryConfig::default(),
+            reputation: ReputationConfig::default(),
             prepared_key_cache_bytes: 64 << 20,
         }
     }
@@ -103,9 +108,12 @@ pub enum ServerError {
     IssuerNotPublished,
     /// An issuer's keys are not exactly the keys of its published token key set.
     TokenKeysMismatch {
-        /// The token purpose whose keys differ (`cold-call` or `discovery`).
+        /// The token purpose whose keys differ (`cold-call`, `discovery` or `stamp`).
         purpose: &'static str,
     },
+    /// A token key is published for two purposes: a blinded request does not show its
+    /// challenge, so a stamp or discovery request could then be turned into a cold-call token.
+    TokenKeyShared,
     /// A discovery token key is not valid for exactly one discovery window.
     DiscoveryKeyNotOneWindow,
     /// Generating a key failed (the random generator or a key constraint).
@@ -130,6 +138,9 @@ impl fmt::Display for ServerError {
                     f,
                     "server: {purpose} issuer keys differ from the published key set"
                 )
+            }
+            ServerError::TokenKeyShared => {
+                f.write_str("server: a token key is published for two purposes")
             }
             ServerError::DiscoveryKeyNotOneWindow => {
                 f.write_str("server: each discovery key must be valid for exactly one window")
@@ -222,6 +233,8 @@ pub struct Server<S: Store> {
     secrets: ServerSecrets,
     store: S,
     key_cache: KeyCache,
+    /// The operator's check of bulk-sender proofs, if it offers the tier.
+    bulk_check: Option<Arc<dyn crate::bulk::BulkSenderCheck>>,
 }
 
 impl<S: Store> fmt::Debug for Server<S> {
@@ -251,6 +264,7 @@ impl<S: Store> Server<S> {
             });
         }
         config.discovery.validate()?;
+        config.reputation.validate()?;
         config.code_requests.validate("code_requests")?;
         config.registrations.validate("registrations")?;
         let issuer_key = secrets.certificate_issuer.issuer_key();
@@ -267,12 +281,19 @@ impl<S: Store> Server<S> {
             &secrets.discovery_keys,
             "discovery",
         )?;
+        check_token_keys(&secrets.stamp_issuer, &secrets.stamp_keys, "stamp")?;
+        check_keys_not_shared(&[
+            &secrets.cold_call_keys,
+            &secrets.discovery_keys,
+            &secrets.stamp_keys,
+        ])?;
         discovery::check_keys(&config.discovery, &secrets.discovery_keys)?;
         Ok(Self {
             key_cache: KeyCache::new(config.prepared_key_cache_bytes),
             config,
             secrets,
             store,
+            bulk_check: None,
         })
     }
 
@@ -284,6 +305,11 @@ impl<S: Store> Server<S> {
     ) -> Result<(), ServerError> {
         check_token_keys(&issuer, &keys, "discovery")?;
         discovery::check_keys(&self.config.discovery, &keys)?;
+        check_keys_not_shared(&[
+            &self.secrets.cold_call_keys,
+            &keys,
+            &self.secrets.stamp_keys,
+        ])?;
         self.secrets.discovery_issuer = issuer;
         self.secrets.discovery_keys = keys;
         Ok(())
@@ -350,6 +376,7 @@ impl<S: Store> Server<S> {
             certificate_issuers: self.secrets.certificate_issuers.clone(),
             cold_call_tokens: self.secrets.cold_call_keys.clone(),
             discovery_tokens: self.secrets.discovery_keys.clone(),
+            stamp_tokens: self.secrets.stamp_keys.clone(),
         }
     }
 
@@ -420,7 +447,14 @@ impl<S: Store> Server<S> {
             (Request::ColdCall(c), _) => self.cold_call(rng, now, c, outputs),
             (Request::Reply(r), _) => self.reply(now, r, outputs),
             (Request::FetchGroupKey { account }, _) => self.fetch_group_key(now, account),
-            (Request::RenewToken { token, request }, _) => self.renew(rng, now, &token, &request),
+            (
+                Request::RenewToken {
+                    token,
+                    request,
+                    stamp,
+                },
+                _,
+            ) => self.renew(rng, now, &token, &request, &stamp),
             (Request::Lookup { token, phones }, _) => self.lookup(now, &token, &phones),
             (Request::FetchKeys, _) => Ok(Response::Keys(self.public_keys())),
             (Request::Release { handle }, Some(account)) => self.release(now, account, handle),
@@ -432,6 +466,12 @@ impl<S: Store> Server<S> {
             }
             (Request::IssueDiscoveryTokens { window, requests }, Some(account)) => {
                 self.issue_discovery_tokens(rng, now, account, window, &requests)
+            }
+            (Request::RedeemStamps { stamps, requests }, Some(account)) => {
+                self.redeem_stamps(rng, now, account, &stamps, &requests)
+            }
+            (Request::ClaimBulkTokens { proof, requests }, Some(account)) => {
+                self.claim_bulk_tokens(rng, now, account, &proof, &requests)
             }
             // The channel check above makes this unreachable: authenticated requests always
             // come with an account.
@@ -523,6 +563,22 @@ fn error_response(request: crate::wire::RequestType, refusal: Refusal) -> Respon
         code: refusal.code,
         detail,
     }
+}
+
+/// No token key appears in two of `sets` (the purposes' published sets).
+fn check_keys_not_shared(sets: &[&TokenKeySet]) -> Result<(), ServerError> {
+    for (i, set) in sets.iter().enumerate() {
+        for other in sets.iter().skip(i.saturating_add(1)) {
+            let shared = set
+                .entries()
+                .iter()
+                .any(|e| other.entry(&e.key().id()).is_some());
+            if shared {
+                return Err(ServerError::TokenKeyShared);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_token_keys(

@@ -105,6 +105,36 @@ pub(super) fn discovery_batch_key(digest: &[u8; 32]) -> Vec<u8> {
     key(b'q', &[digest])
 }
 
+/// `S || stamp id` -> empty: spent reputation stamps (until their key expires).
+pub(super) fn stamp_spent_key(stamp_id: &[u8; 32]) -> Vec<u8> {
+    key(b'S', &[stamp_id])
+}
+
+/// `E || phone` -> counter: tokens the number's accounts earned with stamps, in all.
+pub(super) fn earned_key(phone: &PhoneNumber) -> Vec<u8> {
+    key(b'E', &[phone.as_bytes()])
+}
+
+/// `e || u64 period || phone` -> counter: stamps credited to the number in a period.
+pub(super) fn earned_period_key(phone: &PhoneNumber, period: u64) -> Vec<u8> {
+    key(b'e', &[&period.to_be_bytes(), phone.as_bytes()])
+}
+
+/// `r || batch digest` -> `[consumed, credited]`: redemptions already counted.
+pub(super) fn redemption_key(digest: &[u8; 32]) -> Vec<u8> {
+    key(b'r', &[digest])
+}
+
+/// `b || u64 period || phone` -> counter: bulk-tier tokens granted to the number in a period.
+pub(super) fn bulk_granted_key(phone: &PhoneNumber, period: u64) -> Vec<u8> {
+    key(b'b', &[&period.to_be_bytes(), phone.as_bytes()])
+}
+
+/// `c || batch digest` -> `[granted]`: bulk claims already counted.
+pub(super) fn bulk_claim_key(digest: &[u8; 32]) -> Vec<u8> {
+    key(b'c', &[digest])
+}
+
 fn key(namespace: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
     out.push(namespace);

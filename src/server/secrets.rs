@@ -15,7 +15,8 @@ use core::fmt;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-const SECRETS_VERSION: u8 = 1;
+// Version 2 added the stamp keys (SPEC.md 18.1).
+const SECRETS_VERSION: u8 = 2;
 /// The largest encoded key set or PKCS#8 key accepted when decoding.
 const MAX_PART_LEN: usize = 16 * 1024;
 /// The most token keys of one purpose (the key set's own limit).
@@ -40,6 +41,11 @@ pub struct ServerSecrets {
     pub discovery_issuer: Issuer,
     /// The published discovery token keys.
     pub discovery_keys: TokenKeySet,
+    /// Signs reputation stamps (SPEC.md 18.1): a key of its own, so that a stamp request can
+    /// never be turned into a cold-call token.
+    pub stamp_issuer: Issuer,
+    /// The published stamp keys.
+    pub stamp_keys: TokenKeySet,
     /// Derives verification codes.
     pub code_secret: CodeSecret,
 }
@@ -49,7 +55,7 @@ const GENERATED_KEY_LIFETIME: u64 = 365 * 24 * 3600;
 
 impl ServerSecrets {
     /// Fresh keys for a server named `issuer_name`, valid from `now`: a certificate issuer key,
-    /// a cold-call token key (both for a year) and discovery keys for the current and the next
+    /// a cold-call token key and a stamp key (all for a year) and discovery keys for the current and the next
     /// window (2048-bit RSA keys take tens of milliseconds each).
     pub fn generate<R: CryptoRng + ?Sized>(
         rng: &mut R,
@@ -63,20 +69,14 @@ impl ServerSecrets {
                 .map_err(|_| ServerError::KeyGeneration)?;
         let certificate_issuers = IssuerKeySet::new(alloc::vec![*certificate_issuer.issuer_key()])
             .map_err(|_| ServerError::KeyGeneration)?;
-        let cold = crate::blind_rsa::SecretKey::generate(rng, crate::token::KEY_BITS)
-            .map_err(|_| ServerError::KeyGeneration)?;
-        let cold_key = crate::token::TokenKey::from_public_key(cold.public_key())
-            .map_err(|_| ServerError::KeyGeneration)?;
-        let cold_call_keys = TokenKeySet::new(
-            1,
-            issuer_name,
-            alloc::vec![crate::token::TokenKeyEntry::new(cold_key, now, until)],
-        )
-        .map_err(|_| ServerError::KeyGeneration)?;
-        let cold_call_issuer =
-            Issuer::new(alloc::vec![cold]).map_err(|_| ServerError::KeyGeneration)?;
+        let (cold_call_issuer, cold_call_keys) =
+            long_lived_token_keys(rng, now, until, issuer_name)?;
         let (discovery_issuer, discovery_keys) =
             discovery::generate_keys(rng, now, issuer_name, discovery, 1, None)?;
+        let code_secret = CodeSecret::generate(rng);
+        // Drawn last, so that the keys drawn before stamps existed stay what a seeded
+        // generator made of them (the registration vectors, SPEC.md 2.5).
+        let (stamp_issuer, stamp_keys) = long_lived_token_keys(rng, now, until, issuer_name)?;
         Ok(Self {
             certificate_issuer,
             certificate_issuers,
@@ -84,9 +84,32 @@ impl ServerSecrets {
             cold_call_keys,
             discovery_issuer,
             discovery_keys,
-            code_secret: CodeSecret::generate(rng),
+            stamp_issuer,
+            stamp_keys,
+            code_secret,
         })
     }
+}
+
+/// An issuer of one fresh token key valid from `now` to `until`, and its published key set.
+fn long_lived_token_keys<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    now: Time,
+    until: Time,
+    issuer_name: &[u8],
+) -> Result<(Issuer, TokenKeySet), ServerError> {
+    let secret = crate::blind_rsa::SecretKey::generate(rng, crate::token::KEY_BITS)
+        .map_err(|_| ServerError::KeyGeneration)?;
+    let key = crate::token::TokenKey::from_public_key(secret.public_key())
+        .map_err(|_| ServerError::KeyGeneration)?;
+    let keys = TokenKeySet::new(
+        1,
+        issuer_name,
+        alloc::vec![crate::token::TokenKeyEntry::new(key, now, until)],
+    )
+    .map_err(|_| ServerError::KeyGeneration)?;
+    let issuer = Issuer::new(alloc::vec![secret]).map_err(|_| ServerError::KeyGeneration)?;
+    Ok((issuer, keys))
 }
 
 impl fmt::Debug for ServerSecrets {
@@ -99,11 +122,12 @@ impl ServerSecrets {
     /// The encoding to persist (secret: it holds every private key of the server):
     ///
     /// ```text
-    /// u8 version = 1
+    /// u8 version = 2
     /// [32] certificate issuer BLS secret key; u64 issuer not_before; u64 issuer not_after
     /// vec16 certificate issuer key set
     /// u8 n; n x vec16 cold-call token key (PKCS#8 DER); vec16 cold-call token key set
     /// u8 n; n x vec16 discovery token key (PKCS#8 DER); vec16 discovery token key set
+    /// u8 n; n x vec16 stamp key (PKCS#8 DER); vec16 stamp key set
     /// [32] verification code secret
     /// ```
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, ServerError> {
@@ -114,8 +138,11 @@ impl ServerSecrets {
                 .map(|k| k.to_pkcs8_der().map_err(|_| ServerError::KeyEncoding))
                 .collect()
         };
-        let (cold_call_der, discovery_der) =
-            (der(&self.cold_call_issuer)?, der(&self.discovery_issuer)?);
+        let (cold_call_der, discovery_der, stamp_der) = (
+            der(&self.cold_call_issuer)?,
+            der(&self.discovery_issuer)?,
+            der(&self.stamp_issuer)?,
+        );
         let bytes = encode_with(|w| {
             w.u8(SECRETS_VERSION)
                 .bytes(self.certificate_issuer.secret_key().to_bytes().as_ref())
@@ -129,6 +156,7 @@ impl ServerSecrets {
             for (secrets, keys) in [
                 (&cold_call_der, &self.cold_call_keys),
                 (&discovery_der, &self.discovery_keys),
+                (&stamp_der, &self.stamp_keys),
             ] {
                 SecretKeysField::write(secrets, w, "server_secrets.token_keys".into())?;
                 KeySetField::write(keys, w, "server_secrets.token_key_set".into())?;
@@ -160,6 +188,7 @@ impl ServerSecrets {
             .map_err(|_| ServerError::KeyEncoding)?;
         let (cold_call_issuer, cold_call_keys) = read_token_keys(&mut r)?;
         let (discovery_issuer, discovery_keys) = read_token_keys(&mut r)?;
+        let (stamp_issuer, stamp_keys) = read_token_keys(&mut r)?;
         let code = Zeroizing::new(r.array::<32>("server_secrets.code_secret").map_err(bad)?);
         r.finish("server_secrets").map_err(bad)?;
         Ok(Self {
@@ -169,6 +198,8 @@ impl ServerSecrets {
             cold_call_keys,
             discovery_issuer,
             discovery_keys,
+            stamp_issuer,
+            stamp_keys,
             code_secret: CodeSecret::from_bytes(*code),
         })
     }
@@ -207,6 +238,7 @@ mod tests {
         assert_eq!(*back.to_bytes().unwrap(), *bytes);
         assert_eq!(back.cold_call_keys, secrets.cold_call_keys);
         assert_eq!(back.discovery_keys, secrets.discovery_keys);
+        assert_eq!(back.stamp_keys, secrets.stamp_keys);
         assert_eq!(back.code_secret.as_bytes(), secrets.code_secret.as_bytes());
         let mut trailing = bytes.to_vec();
         trailing.push(0);
@@ -219,7 +251,7 @@ mod tests {
             ServerError::KeyEncoding
         );
         let mut version = bytes.to_vec();
-        version[0] = 2;
+        version[0] = 1;
         assert_eq!(
             ServerSecrets::from_bytes(&version).unwrap_err(),
             ServerError::KeyEncoding

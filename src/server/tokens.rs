@@ -15,6 +15,7 @@ use rand_core::CryptoRng;
 const TOKEN_ID_DST: &[u8] = b"blindpost/v1/token-id";
 const PAYLOAD_DIGEST_DST: &[u8] = b"blindpost/v1/payload-digest";
 const RENEWAL_DIGEST_DST: &[u8] = b"blindpost/v1/renewal-request";
+const EXCHANGE_DIGEST_DST: &[u8] = b"blindpost/v1/exchange-request";
 
 /// The name the server keys a token's state by: a digest of the whole token.
 pub(super) fn token_id(token: &Token) -> [u8; 32] {
@@ -212,21 +213,28 @@ impl<S: Store> Server<S> {
     }
 
     /// `renew_token`: a released token, or an unspent one whose key is in its last migration
-    /// window, exchanged for a fresh blind signature (SPEC.md 12.4).
+    /// window, exchanged for a fresh blind signature (SPEC.md 12.4); the renewal of a released
+    /// token also signs the stamp request (SPEC.md 18.1).
     pub(super) fn renew<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
         now: Time,
         token: &Token,
         request: &TokenRequest,
+        stamp: &TokenRequest,
     ) -> Result<Response, Refusal> {
         let key = token_key(&token_id(token));
-        let request_digest = digest(RENEWAL_DIGEST_DST, &[&request.to_bytes()]);
+        // A renewal's digest covers the stamp request too (a resend is the same two requests);
+        // an exchange's does not, and its own tag keeps a resent exchange from being answered
+        // with a stamp.
+        let request_bytes = request.to_bytes();
+        let request_digest = digest(RENEWAL_DIGEST_DST, &[&request_bytes, &stamp.to_bytes()]);
+        let exchange_digest = digest(EXCHANGE_DIGEST_DST, &[&request_bytes]);
         let state_bytes = match self.store.get(&key, now)? {
             Some(bytes) => bytes,
             None => {
                 if let Some(response) =
-                    self.migrate(rng, now, token, request, &key, request_digest)?
+                    self.migrate(rng, now, token, request, &key, exchange_digest)?
                 {
                     return Ok(response);
                 }
@@ -244,7 +252,10 @@ impl<S: Store> Server<S> {
                 "token not released yet",
             )),
             TokenState::Released { .. } => {
-                let response = self.issue_cold_call_token(rng, now, request)?;
+                // Both requests are checked before the state changes, so a bad stamp request
+                // leaves the token released.
+                self.check_stamp_request(now, stamp)?;
+                let response = self.renewal_signatures(rng, now, request, stamp)?;
                 let renewed = StoredToken {
                     expires: stored.expires,
                     state: TokenState::Renewed { request_digest },
@@ -256,7 +267,7 @@ impl<S: Store> Server<S> {
                     Some(self.token_state_until(stored.expires)),
                     now,
                 )? {
-                    Ok(Response::TokenRenewed(response))
+                    Ok(response)
                 } else {
                     Err(Refusal::new(
                         ErrorCode::TokenSpent,
@@ -264,10 +275,17 @@ impl<S: Store> Server<S> {
                     ))
                 }
             }
-            // A retry of the same renewal gets the same (deterministic) signature again.
-            TokenState::Renewed { request_digest: d } if d == request_digest => Ok(
-                Response::TokenRenewed(self.issue_cold_call_token(rng, now, request)?),
-            ),
+            // A retry of the same renewal or exchange gets the same (deterministic) signatures
+            // again; only a renewal comes with a stamp.
+            TokenState::Renewed { request_digest: d } if d == request_digest => {
+                self.renewal_signatures(rng, now, request, stamp)
+            }
+            TokenState::Renewed { request_digest: d } if d == exchange_digest => {
+                Ok(Response::TokenRenewed {
+                    token: self.issue_cold_call_token(rng, now, request)?,
+                    stamp: None,
+                })
+            }
             TokenState::Renewed { .. } => {
                 Err(Refusal::new(ErrorCode::TokenSpent, "token already renewed"))
             }
@@ -319,9 +337,50 @@ impl<S: Store> Server<S> {
         )? {
             return Ok(None);
         }
-        Ok(Some(Response::TokenRenewed(
-            self.issue_cold_call_token(rng, now, request)?,
-        )))
+        Ok(Some(Response::TokenRenewed {
+            token: self.issue_cold_call_token(rng, now, request)?,
+            stamp: None,
+        }))
+    }
+
+    /// The answer to the renewal of a released token: the new token's and the stamp's blind
+    /// signatures.
+    fn renewal_signatures<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: Time,
+        request: &TokenRequest,
+        stamp: &TokenRequest,
+    ) -> Result<Response, Refusal> {
+        let token = self.issue_cold_call_token(rng, now, request)?;
+        self.check_stamp_request(now, stamp)?;
+        let stamp = self
+            .secrets
+            .stamp_issuer
+            .issue(rng, stamp)
+            .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))?;
+        Ok(Response::TokenRenewed {
+            token,
+            stamp: Some(stamp),
+        })
+    }
+
+    /// A stamp request names a stamp key valid now and its blinded message is in range (no RSA
+    /// operation).
+    fn check_stamp_request(&self, now: Time, stamp: &TokenRequest) -> Result<(), Refusal> {
+        let current = self.secrets.stamp_keys.entries().iter().any(|e| {
+            e.key().id().truncated() == stamp.truncated_token_key_id() && e.is_valid_at(now)
+        });
+        if !current {
+            return Err(Refusal::new(
+                ErrorCode::InvalidToken,
+                "no current stamp key with that id",
+            ));
+        }
+        self.secrets
+            .stamp_issuer
+            .check_request(stamp)
+            .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))
     }
 
     /// How long a token's state (and its handle) is kept: the migration window past its key's

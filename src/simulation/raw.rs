@@ -189,6 +189,36 @@ impl<S: Store> World<S> {
         token_requests(&mut self.rng, &keys, &challenge, self.now, n)
     }
 
+    /// `n` reputation stamp requests under the server's current stamp key (SPEC.md 18.1).
+    pub fn stamp_requests(&mut self, n: usize) -> (Vec<TokenRequest>, Vec<PendingToken>) {
+        let keys = self.server.public_keys().stamp_tokens;
+        let challenge = TokenChallenge::stamp(keys.issuer_name()).expect("a short issuer");
+        token_requests(&mut self.rng, &keys, &challenge, self.now, n)
+    }
+
+    /// A reputation stamp request under the server's current stamp key, blinded with a
+    /// generator seeded by `seed` (for hand-made renewals built while the world is borrowed).
+    pub fn stamp_request(&self, seed: &[u8]) -> TokenRequest {
+        let keys = self.server.public_keys().stamp_tokens;
+        let challenge = TokenChallenge::stamp(keys.issuer_name()).expect("a short issuer");
+        let mut rng = crate::vector_rng::VectorRng::new(seed);
+        let (mut requests, _) = token_requests(&mut rng, &keys, &challenge, self.now, 1);
+        requests.remove(0)
+    }
+
+    /// A `renew_token` request for `token` with fresh token and stamp requests, and their
+    /// blinding states (token, stamp).
+    pub fn renewal(&mut self, token: &Token) -> (Request, PendingToken, PendingToken) {
+        let (mut requests, mut pending) = self.cold_call_requests(1);
+        let (mut stamps, mut stamp_pending) = self.stamp_requests(1);
+        let request = Request::RenewToken {
+            token: token.clone(),
+            request: requests.remove(0),
+            stamp: stamps.remove(0),
+        };
+        (request, pending.remove(0), stamp_pending.remove(0))
+    }
+
     /// `n` discovery token requests for the current window.
     pub fn discovery_requests(&mut self, n: usize) -> (Vec<TokenRequest>, Vec<PendingToken>) {
         let keys = self.server.public_keys().discovery_tokens;

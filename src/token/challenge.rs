@@ -9,6 +9,9 @@ use sha2::{Digest, Sha256};
 /// Domain-separation tag of the redemption context of discovery challenges (SPEC.md 2.3).
 const DISCOVERY_WINDOW_DST: &[u8] = b"blindpost/v1/token/discovery-window";
 
+/// Domain-separation tag of the redemption context of stamp challenges (SPEC.md 18.1).
+const STAMP_DST: &[u8] = b"blindpost/v1/token/stamp";
+
 /// The length of a non-empty redemption context.
 const CONTEXT_LEN: usize = 32;
 
@@ -72,6 +75,17 @@ impl TokenChallenge {
     /// window does not verify under the challenge of another.
     pub fn discovery(issuer_name: &[u8], window: u64) -> Result<Self, Error> {
         Self::new(issuer_name, Some(Self::discovery_context(window)), &[])
+    }
+
+    /// The challenge of reputation stamps (SPEC.md 18.1): the issuer name, the redemption
+    /// context `SHA-256(vec8("blindpost/v1/token/stamp"))` and an empty origin info. Like the
+    /// cold-call challenge it is the same for every account and every time; the context only
+    /// keeps a stamp from ever verifying as a token of another purpose.
+    pub fn stamp(issuer_name: &[u8]) -> Result<Self, Error> {
+        let mut h = Sha256::new();
+        h.update([const { crate::encoding::dst_len(STAMP_DST) }]);
+        h.update(STAMP_DST);
+        Self::new(issuer_name, Some(h.finalize().into()), &[])
     }
 
     /// The redemption context naming discovery window `window`:

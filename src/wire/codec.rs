@@ -697,7 +697,13 @@ macro_rules! embedded {
     )* };
 }
 
-embedded!(Certificate, IssuerKeySet, TokenKeySet, PendingToken);
+embedded!(
+    Certificate,
+    IssuerKeySet,
+    TokenKeySet,
+    PendingToken,
+    crate::bulk::BulkProof
+);
 
 tags! {
     /// The tag of a [`Channel`] in the client state.

@@ -46,6 +46,8 @@ pub enum EmbeddedError {
     Bls(BlsError),
     /// Text that is not UTF-8.
     NotUtf8,
+    /// A bulk-sender proof (SPEC.md 18.2): the field of the proof and what was wrong with it.
+    BulkProof(DecodeError),
 }
 
 impl fmt::Display for WireError {
@@ -69,6 +71,7 @@ impl fmt::Display for EmbeddedError {
             EmbeddedError::Phone(e) => write!(f, "{e}"),
             EmbeddedError::Bls(e) => write!(f, "{e}"),
             EmbeddedError::NotUtf8 => f.write_str("not UTF-8"),
+            EmbeddedError::BulkProof(e) => write!(f, "{e}"),
         }
     }
 }
@@ -127,6 +130,22 @@ impl From<crate::certificate::phone::EncodedError> for EmbeddedError {
             crate::certificate::phone::EncodedError::NotUtf8 => EmbeddedError::NotUtf8,
             crate::certificate::phone::EncodedError::Invalid(e) => EmbeddedError::Phone(e),
         }
+    }
+}
+
+impl From<WireError> for EmbeddedError {
+    /// A nested message's error, as the one field of it that was wrong (only the bulk-sender
+    /// proof nests a message of its own).
+    fn from(e: WireError) -> Self {
+        let field = match e {
+            WireError::Decode(d) => return EmbeddedError::BulkProof(d),
+            WireError::UnknownType { .. } => "bulk_proof",
+            WireError::Embedded { field, .. } => field,
+        };
+        EmbeddedError::BulkProof(DecodeError::new(
+            field,
+            crate::DecodeErrorKind::InvalidValue,
+        ))
     }
 }
 

@@ -98,6 +98,22 @@ error_codes! {
     RateLimited = 61, "rate_limited";
     /// The lookup batch exceeds the server's limit.
     TooManyNumbers = 62, "too_many_numbers";
+    /// The server offers no bulk-sender tier (SPEC.md 18.2).
+    BulkNotOffered = 70, "bulk_not_offered";
+    /// The bulk-sender proof's chain leads to no trust anchor of the operator.
+    BulkUntrusted = 71, "bulk_untrusted";
+    /// A certificate of the bulk-sender proof is expired or not yet valid.
+    BulkExpired = 72, "bulk_expired";
+    /// The bulk-sender proof's certificate is not valid for its domain.
+    BulkWrongDomain = 73, "bulk_wrong_domain";
+    /// The bulk-sender proof's signature does not verify with the certificate's key.
+    BulkBadSignature = 74, "bulk_bad_signature";
+    /// The bulk-sender proof's signature scheme is not supported.
+    BulkUnsupportedScheme = 75, "bulk_unsupported_scheme";
+    /// The operator revoked the domain's bulk-sender tier.
+    BulkRevoked = 76, "bulk_revoked";
+    /// The operator grants the proof's domain no bulk-sender tier.
+    BulkNoTier = 77, "bulk_no_tier";
 }
 
 impl fmt::Display for ErrorCode {

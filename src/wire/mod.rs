@@ -46,6 +46,16 @@ pub const MAX_LOOKUP_BATCH: usize = 255;
 /// The most discovery token requests one issuance request may carry.
 pub const MAX_DISCOVERY_REQUESTS: usize = 255;
 
+/// The most stamps one `redeem_stamps` request may carry (SPEC.md 18.1).
+pub const MAX_REDEEMED_STAMPS: usize = 16;
+
+/// The most token requests one `claim_bulk_tokens` request may carry (SPEC.md 18.2).
+pub const MAX_BULK_CLAIM: usize = 64;
+
+/// The most bytes of an encoded bulk-sender proof (SPEC.md 18.2): a chain of the most
+/// certificates of the most bytes, the domain and the signature, with their prefixes.
+pub const MAX_BULK_PROOF_LEN: usize = 40 * 1024;
+
 /// The most bytes of host material (e.g. ratchet keys) an introduction or message may carry.
 pub const MAX_HOST_MATERIAL_LEN: usize = 16 * 1024;
 

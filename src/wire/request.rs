@@ -1,11 +1,11 @@
 //! Requests from a client to the server (SPEC.md 11.3, 12, 13, 14).
 
 use super::codec::{
-    codec_enum, codec_struct, read_tag, tags, Bytes, Decode, Encode, List, Own, U32, U8,
+    codec_enum, codec_struct, read_tag, tags, Bytes, Decode, Encode, List, Own, U16, U32, U8,
 };
 use super::{
-    DeliveryHandle, WireError, MAX_DISCOVERY_REQUESTS, MAX_LOOKUP_BATCH, MAX_REGISTRATION_TOKENS,
-    MAX_SEALED_LEN, VERSION,
+    DeliveryHandle, WireError, MAX_BULK_CLAIM, MAX_BULK_PROOF_LEN, MAX_DISCOVERY_REQUESTS,
+    MAX_LOOKUP_BATCH, MAX_REDEEMED_STAMPS, MAX_REGISTRATION_TOKENS, MAX_SEALED_LEN, VERSION,
 };
 use crate::account::{AccountId, ChannelKind};
 use crate::bbs04::{Checkpoint, GroupPublicKey, GroupSignature, RevocationRecord};
@@ -53,6 +53,10 @@ tags! {
         RotateGroupKey = 0x22,
         /// [`Request::IssueDiscoveryTokens`].
         IssueDiscoveryTokens = 0x23,
+        /// [`Request::RedeemStamps`].
+        RedeemStamps = 0x24,
+        /// [`Request::ClaimBulkTokens`].
+        ClaimBulkTokens = 0x25,
     }
 }
 
@@ -85,7 +89,9 @@ impl RequestType {
             RequestType::Release
             | RequestType::UploadRevocation
             | RequestType::RotateGroupKey
-            | RequestType::IssueDiscoveryTokens => ChannelKind::Authenticated,
+            | RequestType::IssueDiscoveryTokens
+            | RequestType::RedeemStamps
+            | RequestType::ClaimBulkTokens => ChannelKind::Authenticated,
         }
     }
 
@@ -104,6 +110,8 @@ impl RequestType {
             RequestType::UploadRevocation => "upload_revocation",
             RequestType::RotateGroupKey => "rotate_group_key",
             RequestType::IssueDiscoveryTokens => "issue_discovery_tokens",
+            RequestType::RedeemStamps => "redeem_stamps",
+            RequestType::ClaimBulkTokens => "claim_bulk_tokens",
         }
     }
 }
@@ -165,6 +173,8 @@ pub struct ServerKeys {
     pub cold_call_tokens: TokenKeySet,
     /// The keys discovery tokens are issued under (one per window).
     pub discovery_tokens: TokenKeySet,
+    /// The keys reputation stamps are issued under (SPEC.md 18.1).
+    pub stamp_tokens: TokenKeySet,
 }
 
 /// A request from a client to the server.
@@ -192,12 +202,16 @@ pub enum Request {
         /// The group's owner.
         account: AccountId,
     },
-    /// Exchange a released cold-call token for a fresh one (SPEC.md 12.4).
+    /// Exchange a released cold-call token for a fresh one and a reputation stamp (SPEC.md
+    /// 12.4, 19.1).
     RenewToken {
         /// The released token.
         token: Token,
         /// A blinded request for the new token.
         request: TokenRequest,
+        /// A blinded request for a stamp, under the stamp key (every renewal carries one, so
+        /// renewals look alike; an exchange for the next key is answered without a stamp).
+        stamp: TokenRequest,
     },
     /// Look up which phone numbers have accounts (SPEC.md 14).
     Lookup {
@@ -233,6 +247,21 @@ pub enum Request {
         /// Blinded requests.
         requests: Vec<TokenRequest>,
     },
+    /// Redeem reputation stamps for more cold-call tokens (SPEC.md 18.1).
+    RedeemStamps {
+        /// Stamps, each obtained with a renewal.
+        stamps: Vec<Token>,
+        /// One blinded cold-call token request per stamp; the first `n` are signed for the `n`
+        /// stamps credited.
+        requests: Vec<TokenRequest>,
+    },
+    /// Claim cold-call tokens of a bulk-sender tier (SPEC.md 18.2).
+    ClaimBulkTokens {
+        /// The proof of the tier, checked again at every claim.
+        proof: crate::bulk::BulkProof,
+        /// Blinded cold-call token requests.
+        requests: Vec<TokenRequest>,
+    },
 }
 
 impl Request {
@@ -251,6 +280,8 @@ impl Request {
             Request::UploadRevocation { .. } => RequestType::UploadRevocation,
             Request::RotateGroupKey { .. } => RequestType::RotateGroupKey,
             Request::IssueDiscoveryTokens { .. } => RequestType::IssueDiscoveryTokens,
+            Request::RedeemStamps { .. } => RequestType::RedeemStamps,
+            Request::ClaimBulkTokens { .. } => RequestType::ClaimBulkTokens,
         }
     }
 
@@ -308,6 +339,7 @@ codec_struct!(ServerKeys {
     certificate_issuers: Bytes<super::codec::U16, MAX_KEY_SET_LEN> = "keys.certificate_issuers",
     cold_call_tokens: Bytes<super::codec::U16, MAX_KEY_SET_LEN> = "keys.cold_call_tokens",
     discovery_tokens: Bytes<super::codec::U16, MAX_KEY_SET_LEN> = "keys.discovery_tokens",
+    stamp_tokens: Bytes<super::codec::U16, MAX_KEY_SET_LEN> = "keys.stamp_tokens",
 });
 
 codec_enum! {
@@ -323,6 +355,7 @@ codec_enum! {
         RenewToken {
             token: Own = "renew_token.token",
             request: Own = "renew_token.request",
+            stamp: Own = "renew_token.stamp",
         },
         Lookup {
             token: Own = "lookup.token",
@@ -338,6 +371,14 @@ codec_enum! {
         IssueDiscoveryTokens {
             window: Own = "issue_discovery_tokens.window",
             requests: List<U8, MAX_DISCOVERY_REQUESTS> = "issue_discovery_tokens.requests",
+        },
+        RedeemStamps {
+            stamps: List<U8, MAX_REDEEMED_STAMPS> = ("redeem_stamps.count", "redeem_stamps.stamp"),
+            requests: List<U8, MAX_REDEEMED_STAMPS> = ("redeem_stamps.requests", "redeem_stamps.request"),
+        },
+        ClaimBulkTokens {
+            proof: Bytes<U16, MAX_BULK_PROOF_LEN> = "claim_bulk_tokens.proof",
+            requests: List<U8, MAX_BULK_CLAIM> = ("claim_bulk_tokens.count", "claim_bulk_tokens.request"),
         },
     }
 }

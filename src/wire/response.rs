@@ -2,8 +2,8 @@
 
 use super::codec::{codec_struct, read_tag, Bytes, Decode, Encode, Format, List, Own, U16, U8};
 use super::{
-    ErrorCode, RequestType, ServerKeys, WireError, MAX_DISCOVERY_REQUESTS, MAX_LOOKUP_BATCH,
-    MAX_REGISTRATION_TOKENS, VERSION,
+    ErrorCode, RequestType, ServerKeys, WireError, MAX_BULK_CLAIM, MAX_DISCOVERY_REQUESTS,
+    MAX_LOOKUP_BATCH, MAX_REDEEMED_STAMPS, MAX_REGISTRATION_TOKENS, VERSION,
 };
 use crate::bbs04::{Checkpoint, GroupPublicKey};
 use crate::certificate::{Certificate, EncodedCertificate};
@@ -58,8 +58,14 @@ pub enum Response {
     ReplyAccepted,
     /// The group key and checkpoint asked for.
     GroupKey(GroupKeyUpdate),
-    /// A fresh token for a released one.
-    TokenRenewed(TokenResponse),
+    /// A fresh token for a released one, and a stamp for the renewal of a released token
+    /// (none for an exchange of an unspent token for the next key; SPEC.md 18.1).
+    TokenRenewed {
+        /// The blind signature of the new token.
+        token: TokenResponse,
+        /// The blind signature of the stamp.
+        stamp: Option<TokenResponse>,
+    },
     /// The certificates of the looked-up numbers that have accounts, as the server stored them:
     /// the client decodes and verifies each (SPEC.md 14.3).
     LookupResult(Vec<EncodedCertificate>),
@@ -73,6 +79,17 @@ pub enum Response {
     GroupKeyRotated,
     /// Discovery tokens for the current window.
     DiscoveryTokens(Vec<TokenResponse>),
+    /// Stamps redeemed (SPEC.md 18.1).
+    StampsRedeemed {
+        /// How many stamps, from the front of the request's list, the server used up (credited,
+        /// or redeemed before); the client drops them and keeps the rest for later.
+        consumed: u8,
+        /// Blind signatures for the first requests, one per stamp credited.
+        tokens: Vec<TokenResponse>,
+    },
+    /// Cold-call tokens of a bulk-sender tier (SPEC.md 18.2): blind signatures for the first
+    /// requests, as many as the tier has left in its period.
+    BulkTokens(Vec<TokenResponse>),
     /// The request was refused.
     Error {
         /// The type of the refused request.
@@ -93,13 +110,15 @@ impl Response {
             Response::ColdCallAccepted { .. } => RequestType::ColdCall,
             Response::ReplyAccepted => RequestType::Reply,
             Response::GroupKey(_) => RequestType::FetchGroupKey,
-            Response::TokenRenewed(_) => RequestType::RenewToken,
+            Response::TokenRenewed { .. } => RequestType::RenewToken,
             Response::LookupResult(_) => RequestType::Lookup,
             Response::Keys(_) => RequestType::FetchKeys,
             Response::Released => RequestType::Release,
             Response::RevocationAccepted => RequestType::UploadRevocation,
             Response::GroupKeyRotated => RequestType::RotateGroupKey,
             Response::DiscoveryTokens(_) => RequestType::IssueDiscoveryTokens,
+            Response::StampsRedeemed { .. } => RequestType::RedeemStamps,
+            Response::BulkTokens(_) => RequestType::ClaimBulkTokens,
             Response::Error { request, .. } => *request,
         }
     }
@@ -140,7 +159,10 @@ impl Response {
                 duplicate.encode(w, "cold_call_accepted.duplicate")
             }
             Response::GroupKey(update) => update.encode(w, "group_key"),
-            Response::TokenRenewed(t) => t.encode(w, "renewed"),
+            Response::TokenRenewed { token, stamp } => {
+                token.encode(w, "renewed.token")?;
+                stamp.encode(w, "renewed.stamp")
+            }
             Response::LookupResult(certificates) => Certificates::write(
                 certificates,
                 w,
@@ -153,6 +175,17 @@ impl Response {
                     w,
                     "discovery_tokens".into(),
                 )
+            }
+            Response::StampsRedeemed { consumed, tokens } => {
+                consumed.encode(w, "stamps_redeemed.consumed")?;
+                TokenResponses::<MAX_REDEEMED_STAMPS>::write(
+                    tokens,
+                    w,
+                    "stamps_redeemed.tokens".into(),
+                )
+            }
+            Response::BulkTokens(tokens) => {
+                TokenResponses::<MAX_BULK_CLAIM>::write(tokens, w, "bulk_tokens".into())
             }
         }
     }
@@ -192,7 +225,10 @@ impl Response {
             RequestType::FetchGroupKey => {
                 Response::GroupKey(GroupKeyUpdate::decode(r, "group_key")?)
             }
-            RequestType::RenewToken => Response::TokenRenewed(TokenResponse::decode(r, "renewed")?),
+            RequestType::RenewToken => Response::TokenRenewed {
+                token: TokenResponse::decode(r, "renewed.token")?,
+                stamp: Option::<TokenResponse>::decode(r, "renewed.stamp")?,
+            },
             RequestType::Lookup => Response::LookupResult(Certificates::read(
                 r,
                 ("lookup_result.count", "lookup_result.certificate").into(),
@@ -207,6 +243,16 @@ impl Response {
                     "discovery_tokens".into(),
                 )?)
             }
+            RequestType::RedeemStamps => Response::StampsRedeemed {
+                consumed: u8::decode(r, "stamps_redeemed.consumed")?,
+                tokens: TokenResponses::<MAX_REDEEMED_STAMPS>::read(
+                    r,
+                    "stamps_redeemed.tokens".into(),
+                )?,
+            },
+            RequestType::ClaimBulkTokens => Response::BulkTokens(
+                TokenResponses::<MAX_BULK_CLAIM>::read(r, "bulk_tokens".into())?,
+            ),
         })
     }
 }

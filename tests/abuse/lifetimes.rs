@@ -27,8 +27,9 @@ fn rsa(pem: &str) -> blindpost::blind_rsa::SecretKey {
     blindpost::blind_rsa::SecretKey::from_pkcs8_pem(pem).unwrap()
 }
 
-/// A world whose server publishes two cold-call keys: the current one (T0 to a year later) and
-/// the next one (from 60 days before that to a year after). Returns the next key too.
+/// A world whose server publishes two cold-call keys (and two stamp keys): the current one (T0
+/// to a year later) and the next one (from 60 days before that to a year after). Returns the
+/// next cold-call key too.
 fn world_with_next_key(seed: &str) -> (World, TokenKey) {
     world_with_next_key_and(seed, ServerConfig::default())
 }
@@ -49,14 +50,32 @@ fn world_with_next_key_and(seed: &str, config: ServerConfig) -> (World, TokenKey
     ];
     secrets.cold_call_issuer = Issuer::new(vec![old, next]).unwrap();
     secrets.cold_call_keys = TokenKeySet::new(2, b"lifetimes.example", entries).unwrap();
+    // The stamp keys roll over the same way (SPEC.md 18.1): the generated one and a next one.
+    let next_stamp = rsa(include_str!("../../test-vectors/token_keys/rsa2048-c.pem"));
+    let mut stamp_entries = secrets.stamp_keys.entries().to_vec();
+    stamp_entries.push(TokenKeyEntry::new(
+        TokenKey::from_public_key(next_stamp.public_key()).unwrap(),
+        NEXT_NOT_BEFORE,
+        NEXT_EXPIRES,
+    ));
+    let mut stamp_secrets: Vec<_> = secrets
+        .stamp_keys
+        .entries()
+        .iter()
+        .filter_map(|e| secrets.stamp_issuer.secret_key(&e.key().id()).cloned())
+        .collect();
+    stamp_secrets.push(next_stamp);
+    secrets.stamp_issuer = Issuer::new(stamp_secrets).unwrap();
+    secrets.stamp_keys = TokenKeySet::new(2, b"lifetimes.example", stamp_entries).unwrap();
     let server = Server::new(config, secrets, MemoryStore::new()).unwrap();
     (World::with_server(server, rng, T0), next_key)
 }
 
-fn renew_bytes(token: &Token, request: &TokenRequest) -> Vec<u8> {
+fn renew_bytes(world: &World, token: &Token, request: &TokenRequest) -> Vec<u8> {
     Request::RenewToken {
         token: token.clone(),
         request: request.clone(),
+        stamp: world.stamp_request(&token.to_bytes()),
     }
     .to_bytes()
 }
@@ -82,22 +101,26 @@ fn an_unspent_token_near_its_key_expiry_is_exchanged_once_for_one_under_the_next
 
     world.now = OLD_EXPIRES.saturating_sub(WINDOW - DAY);
     let (requests, pending) = world.cold_call_requests(2);
-    let exchange = renew_bytes(&token, &requests[0]);
-    let Response::TokenRenewed(response) = decode(&world.send(Channel::Anonymous, &exchange))
+    let exchange = renew_bytes(&world, &token, &requests[0]);
+    let Response::TokenRenewed {
+        token: response, ..
+    } = decode(&world.send(Channel::Anonymous, &exchange))
     else {
         panic!("the exchange was refused")
     };
     // A resend gets the same signature and changes nothing; any other use of the token is a
     // second spend.
     let before = world.snapshot();
-    let Response::TokenRenewed(again) = decode(&world.send(Channel::Anonymous, &exchange)) else {
+    let Response::TokenRenewed { token: again, .. } =
+        decode(&world.send(Channel::Anonymous, &exchange))
+    else {
         panic!("the resent exchange was refused")
     };
     assert_eq!(again, response);
     assert_eq!(world.snapshot(), before);
     world.refused(
         Channel::Anonymous,
-        &renew_bytes(&token, &requests[1]),
+        &renew_bytes(&world, &token, &requests[1]),
         ErrorCode::TokenSpent,
     );
     world.refused(
@@ -134,7 +157,7 @@ fn the_exchange_is_refused_outside_the_window_for_an_older_key_and_for_a_spent_t
     let (requests, _) = world.cold_call_requests(1);
     world.refused(
         Channel::Anonymous,
-        &renew_bytes(&alice.tokens[0], &requests[0]),
+        &renew_bytes(&world, &alice.tokens[0], &requests[0]),
         ErrorCode::UnknownToken,
     );
 
@@ -142,7 +165,7 @@ fn the_exchange_is_refused_outside_the_window_for_an_older_key_and_for_a_spent_t
     world.now = OLD_EXPIRES.saturating_sub(DAY);
     world.refused(
         Channel::Anonymous,
-        &renew_bytes(&alice.tokens[0], &old_requests[0]),
+        &renew_bytes(&world, &alice.tokens[0], &old_requests[0]),
         ErrorCode::InvalidToken,
     );
     // A token that does not verify spends nothing.
@@ -152,7 +175,7 @@ fn the_exchange_is_refused_outside_the_window_for_an_older_key_and_for_a_spent_t
     let forged = Token::from_bytes(&forged).unwrap();
     world.refused(
         Channel::Anonymous,
-        &renew_bytes(&forged, &requests[0]),
+        &renew_bytes(&world, &forged, &requests[0]),
         ErrorCode::InvalidToken,
     );
     // A token spent in a cold call is not exchanged: it waits for its release.
@@ -162,14 +185,14 @@ fn the_exchange_is_refused_outside_the_window_for_an_older_key_and_for_a_spent_t
     ));
     world.refused(
         Channel::Anonymous,
-        &renew_bytes(&alice.tokens[1], &requests[0]),
+        &renew_bytes(&world, &alice.tokens[1], &requests[0]),
         ErrorCode::NotReleased,
     );
     // After its key expired, an unspent token is gone.
     world.now = OLD_EXPIRES;
     world.refused(
         Channel::Anonymous,
-        &renew_bytes(&alice.tokens[2], &requests[0]),
+        &renew_bytes(&world, &alice.tokens[2], &requests[0]),
         ErrorCode::UnknownToken,
     );
 }
@@ -202,10 +225,13 @@ fn a_token_released_just_before_its_key_expired_is_still_renewed() {
     // A day after the key expired the state is still there: the renewal goes through.
     world.now = OLD_EXPIRES.saturating_add(DAY);
     let (requests, pending) = world.cold_call_requests(2);
-    let Response::TokenRenewed(response) = decode(&world.send(
+    let Response::TokenRenewed {
+        token: response, ..
+    } = decode(&world.send(
         Channel::Anonymous,
-        &renew_bytes(&alice.tokens[0], &requests[0]),
-    )) else {
+        &renew_bytes(&world, &alice.tokens[0], &requests[0]),
+    ))
+    else {
         panic!("the renewal was refused")
     };
     assert_eq!(
@@ -216,7 +242,7 @@ fn a_token_released_just_before_its_key_expired_is_still_renewed() {
     world.now = OLD_EXPIRES.saturating_add(WINDOW);
     world.refused(
         Channel::Anonymous,
-        &renew_bytes(&alice.tokens[1], &requests[1]),
+        &renew_bytes(&world, &alice.tokens[1], &requests[1]),
         ErrorCode::UnknownToken,
     );
 }

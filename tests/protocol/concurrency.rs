@@ -191,12 +191,14 @@ fn one_released_token_many_renewals_exactly_one_is_renewed() {
         assert!(matches!(decode(&released), Response::Released));
 
         let (requests, pending) = world.cold_call_requests(THREADS);
+        let stamp = world.stamp_requests(1).0.remove(0);
         let requests: Vec<Vec<u8>> = requests
             .into_iter()
             .map(|request| {
                 Request::RenewToken {
                     token: token.clone(),
                     request,
+                    stamp: stamp.clone(),
                 }
                 .to_bytes()
             })
@@ -206,7 +208,7 @@ fn one_released_token_many_renewals_exactly_one_is_renewed() {
             .iter()
             .enumerate()
             .filter_map(|(i, h)| match &h.decoded {
-                Response::TokenRenewed(r) => Some((i, r.clone())),
+                Response::TokenRenewed { token, .. } => Some((i, token.clone())),
                 _ => None,
             })
             .collect();

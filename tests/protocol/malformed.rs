@@ -103,6 +103,18 @@ fn positions(request: &Request, bytes: &[u8]) -> Positions {
                 ("token type", 3),
                 ("token request type", 2 + TOKEN),
                 ("token request type", 3 + TOKEN),
+                ("stamp request type", 2 + TOKEN + TOKEN_REQUEST),
+            ]);
+        }
+        Request::RedeemStamps { .. } => {
+            p.all_bits
+                .extend([("stamp count", 2), ("token type", 3), ("token type", 4)]);
+        }
+        Request::ClaimBulkTokens { .. } => {
+            p.all_bits.extend([
+                ("proof length", 2),
+                ("proof length", 3),
+                ("proof version", 4),
             ]);
         }
         Request::Lookup { .. } => {
@@ -126,7 +138,6 @@ fn positions(request: &Request, bytes: &[u8]) -> Positions {
                 ("token request type", 11),
                 ("token request type", 12),
             ]);
-            let _ = TOKEN_REQUEST;
         }
     }
     p
@@ -264,6 +275,11 @@ fn decodable(
             flip(bytes, 2 + 353, 1),
             ErrorCode::InvalidToken,
         )],
+        Request::RedeemStamps { .. } => vec![(
+            "stamp authenticator",
+            flip(bytes, 3 + 353, 1),
+            ErrorCode::InvalidToken,
+        )],
         Request::Release { .. } => vec![(
             "unknown handle",
             flip(bytes, 2, 1),
@@ -277,9 +293,10 @@ fn decodable(
         Request::IssueDiscoveryTokens { .. } => {
             vec![("window", flip(bytes, 9, 1), ErrorCode::WrongWindow)]
         }
-        Request::RequestCode { .. } | Request::FetchKeys | Request::RotateGroupKey { .. } => {
-            Vec::new()
-        }
+        Request::RequestCode { .. }
+        | Request::FetchKeys
+        | Request::RotateGroupKey { .. }
+        | Request::ClaimBulkTokens { .. } => Vec::new(),
     }
 }
 

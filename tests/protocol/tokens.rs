@@ -43,6 +43,7 @@ fn only_the_recipient_can_release_and_only_known_handles() {
     let renew = Request::RenewToken {
         token: alice.tokens[0].clone(),
         request: requests[0].clone(),
+        stamp: world.stamp_request(b"renewal"),
     }
     .to_bytes();
     world.refused(Channel::Anonymous, &renew, ErrorCode::NotReleased);
@@ -83,7 +84,7 @@ fn only_the_recipient_can_release_and_only_known_handles() {
     // And now the renewal goes through.
     assert!(matches!(
         decode(&world.send(Channel::Anonymous, &renew)),
-        Response::TokenRenewed(_)
+        Response::TokenRenewed { .. }
     ));
 }
 
@@ -104,6 +105,7 @@ fn a_released_token_is_renewed_exactly_once_and_never_spent_again() {
         &Request::RenewToken {
             token: stranger.tokens[0].clone(),
             request: requests[0].clone(),
+            stamp: world.stamp_request(b"renewal"),
         }
         .to_bytes(),
         ErrorCode::UnknownToken,
@@ -123,14 +125,20 @@ fn a_released_token_is_renewed_exactly_once_and_never_spent_again() {
     let first = Request::RenewToken {
         token: token.clone(),
         request: requests[0].clone(),
+        stamp: world.stamp_request(b"renewal"),
     }
     .to_bytes();
-    let Response::TokenRenewed(response) = decode(&world.send(Channel::Anonymous, &first)) else {
+    let Response::TokenRenewed {
+        token: response, ..
+    } = decode(&world.send(Channel::Anonymous, &first))
+    else {
         panic!("renewal refused")
     };
     // A resend of the same renewal gets the same signature and changes nothing.
     let before = world.snapshot();
-    let Response::TokenRenewed(again) = decode(&world.send(Channel::Anonymous, &first)) else {
+    let Response::TokenRenewed { token: again, .. } =
+        decode(&world.send(Channel::Anonymous, &first))
+    else {
         panic!("resent renewal refused")
     };
     assert_eq!(again, response);
@@ -140,6 +148,7 @@ fn a_released_token_is_renewed_exactly_once_and_never_spent_again() {
     let second = Request::RenewToken {
         token: token.clone(),
         request: requests[1].clone(),
+        stamp: world.stamp_request(b"renewal"),
     }
     .to_bytes();
     world.refused(Channel::Anonymous, &second, ErrorCode::TokenSpent);

@@ -80,6 +80,8 @@ struct SecretsJson {
     cold_call_keys: String,
     discovery_secret_keys_pkcs8: Vec<String>,
     discovery_keys: String,
+    stamp_secret_keys_pkcs8: Vec<String>,
+    stamp_keys: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +181,8 @@ fn secrets_json(s: &ServerSecrets, issuer_secret: &SecretKey) -> Value {
         "cold_call_keys": hex::encode(s.cold_call_keys.to_bytes()),
         "discovery_secret_keys_pkcs8": rsa_keys(&s.discovery_issuer, &s.discovery_keys),
         "discovery_keys": hex::encode(s.discovery_keys.to_bytes()),
+        "stamp_secret_keys_pkcs8": rsa_keys(&s.stamp_issuer, &s.stamp_keys),
+        "stamp_keys": hex::encode(s.stamp_keys.to_bytes()),
     })
 }
 
@@ -202,6 +206,8 @@ fn secrets_from_json(v: &SecretsJson) -> ServerSecrets {
         cold_call_keys: TokenKeySet::from_bytes(&unhex(&v.cold_call_keys)).unwrap(),
         discovery_issuer: Issuer::new(rsa(&v.discovery_secret_keys_pkcs8)).unwrap(),
         discovery_keys: TokenKeySet::from_bytes(&unhex(&v.discovery_keys)).unwrap(),
+        stamp_issuer: Issuer::new(rsa(&v.stamp_secret_keys_pkcs8)).unwrap(),
+        stamp_keys: TokenKeySet::from_bytes(&unhex(&v.stamp_keys)).unwrap(),
         code_secret: CodeSecret::from_bytes(unhex(&v.code_secret).try_into().unwrap()),
     }
 }

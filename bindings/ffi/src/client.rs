@@ -65,6 +65,10 @@ pub struct ClientSettings {
     /// Cold-call tokens to ask for at registration (the server's number, at most 5).
     #[uniffi(default = 5)]
     pub registration_tokens: u64,
+    /// The reputation period (seconds, the server's): stamps are redeemed at a random time in
+    /// the period after the one following their renewal.
+    #[uniffi(default = 604800)]
+    pub reputation_period: u64,
 }
 
 impl From<&core::ClientSettings> for ClientSettings {
@@ -87,6 +91,7 @@ impl From<&core::ClientSettings> for ClientSettings {
             discovery_window: s.discovery_window,
             discovery_batch: wide(s.discovery_batch),
             registration_tokens: wide(s.registration_tokens),
+            reputation_period: s.reputation_period,
         }
     }
 }
@@ -123,6 +128,7 @@ impl From<&ClientSettings> for core::ClientSettings {
             // A batch larger than memory can only mean "one batch".
             discovery_batch: usize::try_from(s.discovery_batch).unwrap_or(usize::MAX),
             registration_tokens: usize::try_from(s.registration_tokens).unwrap_or(usize::MAX),
+            reputation_period: s.reputation_period,
         }
     }
 }
@@ -162,6 +168,8 @@ pub enum PublishedKeySet {
     ColdCallTokens,
     /// The keys discovery tokens are issued under.
     DiscoveryTokens,
+    /// The keys reputation stamps are issued under.
+    StampTokens,
 }
 
 impl From<core::PublishedKeySet> for PublishedKeySet {
@@ -170,6 +178,7 @@ impl From<core::PublishedKeySet> for PublishedKeySet {
             core::PublishedKeySet::CertificateIssuers => Self::CertificateIssuers,
             core::PublishedKeySet::ColdCallTokens => Self::ColdCallTokens,
             core::PublishedKeySet::DiscoveryTokens => Self::DiscoveryTokens,
+            core::PublishedKeySet::StampTokens => Self::StampTokens,
         }
     }
 }
@@ -243,6 +252,16 @@ pub enum Event {
     },
     /// A token we had spent came back as a fresh one.
     TokenRenewed,
+    /// Reputation stamps were redeemed: `credited` more cold-call tokens.
+    StampsRedeemed {
+        /// Tokens earned (0 when a cap is reached).
+        credited: u64,
+    },
+    /// A bulk-sender claim brought cold-call tokens.
+    BulkTokensGranted {
+        /// Tokens granted (0 when the tier's allowance for the period is used up).
+        tokens: u64,
+    },
     /// A lookup finished: the checked certificates of the numbers that have accounts.
     LookupCompleted {
         /// The certificates.
@@ -323,6 +342,12 @@ impl From<core::Event> for Event {
                 contact: contact.0.to_vec(),
             },
             E::TokenRenewed => Self::TokenRenewed,
+            E::StampsRedeemed { credited } => Self::StampsRedeemed {
+                credited: wide(credited),
+            },
+            E::BulkTokensGranted { tokens } => Self::BulkTokensGranted {
+                tokens: wide(tokens),
+            },
             E::LookupCompleted { found } => Self::LookupCompleted {
                 found: found.iter().map(Certificate::from).collect(),
             },

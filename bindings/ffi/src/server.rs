@@ -6,7 +6,9 @@ use crate::rng::{Randomness, VectorRng};
 use crate::store::{Backend, Foreign, ServerStore};
 use crate::wire::{Channel, ErrorCode, RequestType, ServerKeys};
 use blindpost::account;
-use blindpost::server::{self as core, DiscoveryConfig, RateLimit, ServerSecrets};
+use blindpost::server::{
+    self as core, DiscoveryConfig, RateLimit, ReputationConfig, ServerSecrets,
+};
 use blindpost::store::MemoryStore;
 use blindpost::verification_code::{CodeConfig, CodePolicy};
 use blindpost::wire::Response;
@@ -72,6 +74,18 @@ pub struct ServerConfig {
     /// about 66 KB).
     #[uniffi(default = 67108864)]
     pub prepared_key_cache_bytes: u64,
+    /// Length of a reputation period (seconds, non-zero).
+    #[uniffi(default = 604800)]
+    pub reputation_period_seconds: u64,
+    /// Reputation stamps credited per phone number and period (at most 16).
+    #[uniffi(default = 2)]
+    pub stamps_per_period: u64,
+    /// Tokens a phone number may earn with stamps in all.
+    #[uniffi(default = 15)]
+    pub max_earned_tokens: u64,
+    /// Length of a bulk-sender period (seconds, non-zero): a tier's allowance is per period.
+    #[uniffi(default = 2592000)]
+    pub bulk_period_seconds: u64,
 }
 
 fn narrow(n: u64) -> usize {
@@ -98,6 +112,10 @@ impl From<&core::ServerConfig> for ServerConfig {
             discovery_tokens_per_window: c.discovery.tokens_per_window,
             discovery_batch_size: wide(c.discovery.batch_size),
             prepared_key_cache_bytes: wide(c.prepared_key_cache_bytes),
+            reputation_period_seconds: c.reputation.period_seconds,
+            stamps_per_period: c.reputation.stamps_per_period,
+            max_earned_tokens: c.reputation.max_earned,
+            bulk_period_seconds: c.reputation.bulk_period_seconds,
         }
     }
 }
@@ -129,6 +147,12 @@ impl TryFrom<&ServerConfig> for core::ServerConfig {
                 batch_size: narrow(c.discovery_batch_size),
             },
             prepared_key_cache_bytes: narrow(c.prepared_key_cache_bytes),
+            reputation: ReputationConfig {
+                period_seconds: c.reputation_period_seconds,
+                stamps_per_period: c.stamps_per_period,
+                max_earned: c.max_earned_tokens,
+                bulk_period_seconds: c.bulk_period_seconds,
+            },
         })
     }
 }

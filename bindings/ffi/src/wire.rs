@@ -91,6 +91,10 @@ pub enum RequestType {
     RotateGroupKey,
     /// Get discovery tokens.
     IssueDiscoveryTokens,
+    /// Redeem reputation stamps for cold-call tokens.
+    RedeemStamps,
+    /// Claim cold-call tokens of a bulk-sender tier.
+    ClaimBulkTokens,
 }
 
 impl From<wire::RequestType> for RequestType {
@@ -109,6 +113,8 @@ impl From<wire::RequestType> for RequestType {
             T::UploadRevocation => Self::UploadRevocation,
             T::RotateGroupKey => Self::RotateGroupKey,
             T::IssueDiscoveryTokens => Self::IssueDiscoveryTokens,
+            T::RedeemStamps => Self::RedeemStamps,
+            T::ClaimBulkTokens => Self::ClaimBulkTokens,
         }
     }
 }
@@ -203,6 +209,22 @@ error_codes! {
     RateLimited,
     /// The lookup batch exceeds the server's limit.
     TooManyNumbers,
+    /// The server offers no bulk-sender tier.
+    BulkNotOffered,
+    /// The bulk-sender proof's chain leads to no trust anchor of the operator.
+    BulkUntrusted,
+    /// A certificate of the bulk-sender proof is expired or not yet valid.
+    BulkExpired,
+    /// The bulk-sender proof's certificate is not valid for its domain.
+    BulkWrongDomain,
+    /// The bulk-sender proof's signature does not verify.
+    BulkBadSignature,
+    /// The bulk-sender proof's signature scheme is not supported.
+    BulkUnsupportedScheme,
+    /// The operator revoked the domain's bulk-sender tier.
+    BulkRevoked,
+    /// The operator grants the proof's domain no bulk-sender tier.
+    BulkNoTier,
 }
 
 /// The wire number of `code`.
@@ -286,6 +308,8 @@ pub struct ServerKeys {
     pub cold_call_tokens: Vec<u8>,
     /// The discovery token key set (`TokenKeySet` encoding).
     pub discovery_tokens: Vec<u8>,
+    /// The reputation stamp key set (`TokenKeySet` encoding).
+    pub stamp_tokens: Vec<u8>,
 }
 
 impl From<&wire::ServerKeys> for ServerKeys {
@@ -294,6 +318,7 @@ impl From<&wire::ServerKeys> for ServerKeys {
             certificate_issuers: k.certificate_issuers.to_bytes(),
             cold_call_tokens: k.cold_call_tokens.to_bytes(),
             discovery_tokens: k.discovery_tokens.to_bytes(),
+            stamp_tokens: k.stamp_tokens.to_bytes(),
         }
     }
 }
@@ -306,6 +331,7 @@ impl TryFrom<&ServerKeys> for wire::ServerKeys {
             certificate_issuers: IssuerKeySet::from_bytes(&k.certificate_issuers)?,
             cold_call_tokens: TokenKeySet::from_bytes(&k.cold_call_tokens)?,
             discovery_tokens: TokenKeySet::from_bytes(&k.discovery_tokens)?,
+            stamp_tokens: TokenKeySet::from_bytes(&k.stamp_tokens)?,
         })
     }
 }

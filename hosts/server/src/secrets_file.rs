@@ -190,6 +190,7 @@ mod tests {
                 certificate_issuers: on_disk.certificate_issuers.clone(),
                 cold_call_tokens: on_disk.cold_call_keys.clone(),
                 discovery_tokens: on_disk.discovery_keys.clone(),
+                stamp_tokens: on_disk.stamp_keys.clone(),
             })
             .to_bytes(),
             published(&a)

@@ -11,6 +11,7 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         certificate_issuers: o.issuers.clone(),
         cold_call_tokens: o.token_keys.clone(),
         discovery_tokens: o.token_keys.clone(),
+        stamp_tokens: o.token_keys.clone(),
     };
     let mut rng = VectorRng::new(format!("{SEED}/client").as_bytes());
     let state = Client::new(&mut rng, keys, ClientSettings::default())
@@ -29,15 +30,16 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         |b| Client::from_bytes(b, ClientSettings::default()).map(drop),
         client_json,
     );
-    // version || vec16 issuer key set || 2 x vec16 token key set || [32] identity ||
+    // version || vec16 issuer key set || 3 x vec16 token key set || [32] identity ||
     // vec8 host key || manager key || u8 n former group keys || u8 certificate flag ||
     // u32 n contacts || u32 n tokens || u32 n discovery tokens || u64 next migration ||
+    // u32 n stamps ||
     // u32 n releases ||
     // u32 n outbox || u64 next request || u16 n recent deliveries || u32 n lookups ||
     // u64 discovery window || u64 next key check || u8 n code sessions.
     let issuers_len = issuers.len();
     let keys_len = o.token_keys.to_bytes().len();
-    let identity_at = 1 + 2 + issuers_len + 2 * (2 + keys_len);
+    let identity_at = 1 + 2 + issuers_len + 3 * (2 + keys_len);
     let group_at = identity_at + 32 + 1;
     let former_at = group_at + GroupManagerKey::SIZE;
     let has_cert_at = former_at + 1;
@@ -84,6 +86,12 @@ pub(super) fn client_state_file(s: &Sources) -> Generated {
         UnknownVersion,
         f.with_byte(0, 3),
         w(version("client_state.version", 3)),
+    );
+    f.case(
+        "version 4 (before SPEC.md 13.1 version 5: no reputation stamps)",
+        UnknownVersion,
+        f.with_byte(0, 4),
+        w(version("client_state.version", 4)),
     );
     f.case(
         "issuer key set of 16385 bytes",

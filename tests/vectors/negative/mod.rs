@@ -262,6 +262,7 @@ fn embedded_json(e: &EmbeddedError) -> Expected {
         EmbeddedError::Phone(e) => phone_json(e),
         EmbeddedError::Bls(e) => bls_json(e),
         EmbeddedError::NotUtf8 => Expected::NotUtf8,
+        EmbeddedError::BulkProof(d) => Expected::Decode(decode_json(d)),
         #[allow(unreachable_patterns)]
         e => unexpected(e),
     }

@@ -18,7 +18,11 @@ pub(super) fn server_secrets_file(s: &Sources) -> Generated {
             token::TokenKeyEntry::new(TokenKey::from_public_key(key.public_key()).unwrap(), nb, na);
         TokenKeySet::new(1, b"server.example", vec![entry]).unwrap()
     };
-    let (cold, discovery) = (rsa_key("rsa2048-a"), rsa_key("rsa2048-b"));
+    let (cold, discovery, stamp) = (
+        rsa_key("rsa2048-a"),
+        rsa_key("rsa2048-b"),
+        rsa_key("rsa2048-c"),
+    );
     let secrets = ServerSecrets {
         certificate_issuer,
         certificate_issuers: certificate_issuers.clone(),
@@ -26,6 +30,8 @@ pub(super) fn server_secrets_file(s: &Sources) -> Generated {
         discovery_keys: token_keys(&discovery),
         cold_call_issuer: token::Issuer::new(vec![cold.clone()]).unwrap(),
         discovery_issuer: token::Issuer::new(vec![discovery]).unwrap(),
+        stamp_keys: token_keys(&stamp),
+        stamp_issuer: token::Issuer::new(vec![stamp]).unwrap(),
         code_secret: CodeSecret::from_bytes([7; 32]),
     };
     let valid = secrets.to_bytes().unwrap().to_vec();
@@ -47,7 +53,13 @@ pub(super) fn server_secrets_file(s: &Sources) -> Generated {
     f.case("empty", Truncated, vec![], bad.clone());
     f.case("last byte missing", Truncated, f.truncated(), bad.clone());
     f.case("trailing byte", TrailingBytes, f.trailing(), bad.clone());
-    f.case("version 2", UnknownVersion, f.with_byte(0, 2), bad.clone());
+    f.case(
+        "version 1 (before the stamp keys)",
+        UnknownVersion,
+        f.with_byte(0, 1),
+        bad.clone(),
+    );
+    f.case("version 3", UnknownVersion, f.with_byte(0, 3), bad.clone());
     f.case(
         "certificate key 0",
         ZeroScalar,

@@ -54,7 +54,7 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         f.with_byte(0, 2),
         d(version("request.version", 2)),
     );
-    for t in [0x00, 0x03, 0x24, 0xff] {
+    for t in [0x00, 0x03, 0x26, 0xff] {
         f.case(
             &format!("type 0x{t:02x}"),
             UnknownType,
@@ -224,6 +224,138 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         Truncated,
         short,
         d(truncated("cold_call.sealed", 10, 6)),
+    );
+
+    // Renewal: token || token request || stamp request.
+    let mut renew = with_body(RequestType::RenewToken, &o.token);
+    renew.extend_from_slice(&o.token_request);
+    let stamp_at = renew.len();
+    renew.extend_from_slice(&o.token_request);
+    assert!(Request::from_bytes(&renew).is_ok());
+    f.case(
+        "renew token: no stamp request",
+        Truncated,
+        renew[..stamp_at].to_vec(),
+        d(truncated("renew_token.stamp", TokenRequest::LEN, 0)),
+    );
+    f.case(
+        "renew token: stamp request of type 0x0001",
+        InvalidEmbeddedObject,
+        patch(&renew, stamp_at, &[0, 1]),
+        embedded(
+            "renew_token.stamp",
+            token::Error::UnsupportedTokenType { found: 1 },
+        ),
+    );
+
+    // Stamp redemption: u8 n || n stamps || u8 m || m token requests.
+    f.case(
+        "redeem stamps: 17 stamps",
+        OverlongLength,
+        with_body(RequestType::RedeemStamps, &[17]),
+        d(too_long("redeem_stamps.count", 17, 16)),
+    );
+    let mut redeem = with_body(RequestType::RedeemStamps, &[1]);
+    redeem.extend_from_slice(&o.token);
+    redeem.push(1);
+    redeem.extend_from_slice(&o.token_request);
+    assert!(Request::from_bytes(&redeem).is_ok());
+    f.case(
+        "redeem stamps: stamp of type 0x0003",
+        InvalidEmbeddedObject,
+        patch(&redeem, 4, &[3]),
+        embedded(
+            "redeem_stamps.stamp",
+            token::Error::UnsupportedTokenType { found: 3 },
+        ),
+    );
+    f.case(
+        "redeem stamps: 17 token requests",
+        OverlongLength,
+        patch(&redeem, 3 + o.token.len(), &[17]),
+        d(too_long("redeem_stamps.requests", 17, 16)),
+    );
+
+    // Bulk claim: vec16 proof || u8 n || n token requests (SPEC.md 18.2).
+    let proof = blindpost::bulk::BulkProof {
+        chain: vec![vec![0x30, 0x00]],
+        domain: "mail.example.com".into(),
+        scheme: 0x0403,
+        signature: vec![0x30, 0x00],
+    };
+    let claim_with = |proof: &[u8]| {
+        let mut out = with_body(RequestType::ClaimBulkTokens, &[]);
+        put_u16(&mut out, proof.len());
+        out.extend_from_slice(proof);
+        out.push(1);
+        out.extend_from_slice(&o.token_request);
+        out
+    };
+    assert!(Request::from_bytes(&claim_with(&proof.to_bytes())).is_ok());
+    f.case(
+        "claim bulk tokens: proof of 40961 bytes",
+        OverlongLength,
+        [
+            &with_body(RequestType::ClaimBulkTokens, &[])[..],
+            &40_961u16.to_be_bytes(),
+        ]
+        .concat(),
+        d(too_long("claim_bulk_tokens.proof", 40_961, 40_960)),
+    );
+    let bulk = |cause: DecodeError| WireError::Embedded {
+        field: "claim_bulk_tokens.proof",
+        cause: EmbeddedError::BulkProof(cause),
+    };
+    f.case(
+        "claim bulk tokens: proof version 2",
+        InvalidEmbeddedObject,
+        claim_with(&patch(&proof.to_bytes(), 0, &[2])),
+        bulk(version("bulk_proof.version", 2)),
+    );
+    let mut upper = proof.clone();
+    upper.domain = "Mail.example.com".into();
+    f.case(
+        "claim bulk tokens: domain not lower-case",
+        InvalidEmbeddedObject,
+        claim_with(&upper.to_bytes()),
+        bulk(dec("bulk_proof.domain", Kind::InvalidValue)),
+    );
+    let mut unchained = proof.clone();
+    unchained.chain.clear();
+    f.case(
+        "claim bulk tokens: no certificate",
+        InvalidEmbeddedObject,
+        claim_with(&unchained.to_bytes()),
+        bulk(dec("bulk_proof.chain", Kind::InvalidValue)),
+    );
+    let mut long_chain = proof.clone();
+    long_chain.chain = vec![vec![0x30]; 5];
+    f.case(
+        "claim bulk tokens: 5 certificates",
+        InvalidEmbeddedObject,
+        claim_with(&long_chain.to_bytes()),
+        bulk(too_long("bulk_proof.chain", 5, 4)),
+    );
+    let mut unsigned = proof.clone();
+    unsigned.signature.clear();
+    f.case(
+        "claim bulk tokens: empty signature",
+        InvalidEmbeddedObject,
+        claim_with(&unsigned.to_bytes()),
+        bulk(dec("bulk_proof.signature", Kind::InvalidValue)),
+    );
+    f.case(
+        "claim bulk tokens: 65 token requests",
+        OverlongLength,
+        {
+            let mut out = with_body(RequestType::ClaimBulkTokens, &[]);
+            let p = proof.to_bytes();
+            put_u16(&mut out, p.len());
+            out.extend_from_slice(&p);
+            out.push(65);
+            out
+        },
+        d(too_long("claim_bulk_tokens.count", 65, 64)),
     );
 
     // Reply: recipient || generation || timestamp || vec32 sealed || signature.
