@@ -102,19 +102,23 @@ fn an_unspent_token_near_its_key_expiry_is_exchanged_once_for_one_under_the_next
     world.now = OLD_EXPIRES.saturating_sub(WINDOW - DAY);
     let (requests, pending) = world.cold_call_requests(2);
     let exchange = renew_bytes(&world, &token, &requests[0]);
+    // An exchange earns no stamp: no cold call was accepted (SPEC.md 18.1).
     let Response::TokenRenewed {
-        token: response, ..
+        token: response,
+        stamp: None,
     } = decode(&world.send(Channel::Anonymous, &exchange))
     else {
-        panic!("the exchange was refused")
+        panic!("the exchange was refused, or came with a stamp")
     };
-    // A resend gets the same signature and changes nothing; any other use of the token is a
-    // second spend.
+    // A resend gets the same signature (and no stamp either) and changes nothing; any other use
+    // of the token is a second spend.
     let before = world.snapshot();
-    let Response::TokenRenewed { token: again, .. } =
-        decode(&world.send(Channel::Anonymous, &exchange))
+    let Response::TokenRenewed {
+        token: again,
+        stamp: None,
+    } = decode(&world.send(Channel::Anonymous, &exchange))
     else {
-        panic!("the resent exchange was refused")
+        panic!("the resent exchange was refused, or came with a stamp")
     };
     assert_eq!(again, response);
     assert_eq!(world.snapshot(), before);
@@ -226,13 +230,14 @@ fn a_token_released_just_before_its_key_expired_is_still_renewed() {
     world.now = OLD_EXPIRES.saturating_add(DAY);
     let (requests, pending) = world.cold_call_requests(2);
     let Response::TokenRenewed {
-        token: response, ..
+        token: response,
+        stamp: Some(_),
     } = decode(&world.send(
         Channel::Anonymous,
         &renew_bytes(&world, &alice.tokens[0], &requests[0]),
     ))
     else {
-        panic!("the renewal was refused")
+        panic!("the renewal was refused, or came without a stamp")
     };
     assert_eq!(
         pending[0].finalize(&response).unwrap().token_key_id(),

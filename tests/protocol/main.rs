@@ -12,5 +12,6 @@ mod malformed;
 mod privacy;
 mod registration;
 mod replies;
+mod reputation;
 mod schedule;
 mod tokens;
