@@ -176,6 +176,19 @@ class Conversation(unittest.TestCase):
         authenticated = [at for at, _, channel, _ in w.sent if channel.is_AUTHENTICATED() and at in renewals]
         self.assertEqual(authenticated, [])
 
+        # The renewal of her accepted cold call earned a reputation stamp (SPEC.md 18.1). Her
+        # client redeems it on its own, over the authenticated channel, at a random time two
+        # to four reputation periods later, for a sixth token.
+        self.assertEqual(alice.stamps(), 1)
+        renewed_at = renewals[-1]
+        events = run_until_event(w, alice, "STAMPS_REDEEMED")
+        self.assertIn(bp.Event.STAMPS_REDEEMED(1), events)
+        [redeemed] = w.sent_by(alice, RT.REDEEM_STAMPS)
+        period = s.reputation_period
+        self.assertIn(redeemed // period - renewed_at // period, (2, 3, 4))
+        self.assertEqual((alice.stamps(), alice.token_counts().total), (0, 6))
+        self.assertEqual(w.server.allowance(w.now, alice.account()).earned, 1)
+
         # Bob blocks Alice: her member key of his group is revoked and the record published at
         # once (so the revoked key stops working).
         generation = bob.group_key().generation()
@@ -364,6 +377,40 @@ class Conversation(unittest.TestCase):
         for th in threads:
             th.join()
         self.assertTrue(all(c.certificate() is not None for c in clients))
+
+    def test_a_bulk_sender_claims_the_tier_its_proof_earns(self):
+        # The operator's check is the host's: here a policy that grants 3 tokens a period to
+        # one domain and refuses every other (the X.509 validation of the Rust server host is
+        # tested in hosts/bulk-x509).
+        class OneDomain(bp.BulkSenderCheck):
+            def check(self, now, identity_key, proof):
+                if proof.domain == "mail.example.com" and len(identity_key) == 48:
+                    return bp.BulkDecision.GRANTED(3, now + DAY)
+                return bp.BulkDecision.REFUSED(bp.BulkRefusal.NO_TIER)
+
+        w = World()
+        w.server.set_bulk_check(OneDomain())
+        sender = w.new_client()
+        w.register(sender, ALICE)
+        w.events(sender)
+        key = sender.certificate().identity_key
+        message = bp.bulk_proof_signed_message("mail.example.com", key)
+        self.assertTrue(message.endswith(key))
+
+        def proof(domain):
+            return bp.bulk_proof_encode(bp.BulkProof(chain=[b"\x30\x00"], domain=domain, scheme=0x0403, signature=b"signature"))
+
+        sender.claim_bulk_tokens(w.now, proof("mail.example.com"), 5)
+        w.settle(sender)
+        self.assertEqual(w.events(sender), [bp.Event.BULK_TOKENS_GRANTED(3)])
+        self.assertEqual(sender.token_counts().available, 8)
+        self.assertEqual(w.server.allowance(w.now, sender.account()).bulk_this_period, 3)
+        sender.claim_bulk_tokens(w.now, proof("other.example.com"), 1)
+        w.settle(sender)
+        [failed] = only(w.events(sender), "REQUEST_FAILED")
+        self.assertEqual(failed.reason.code, bp.ErrorCode.BULK_NO_TIER())
+        with self.assertRaises(bp.BlindpostError.Malformed):
+            bp.bulk_proof_encode(bp.BulkProof(chain=[b"\x30\x00"], domain="Not.Canonical", scheme=0x0403, signature=b"s"))
 
     def test_config_defaults_are_the_cores(self):
         self.assertEqual(bp.ServerConfig(), bp.server_config_recommended())

@@ -52,7 +52,12 @@ class HostileProtocol(ErrorAssertions):
     def keys(self, **replace):
         """The server's keys with some fields replaced."""
         k = self.world.server.public_keys()
-        fields = {"certificate_issuers": k.certificate_issuers, "cold_call_tokens": k.cold_call_tokens, "discovery_tokens": k.discovery_tokens}
+        fields = {
+            "certificate_issuers": k.certificate_issuers,
+            "cold_call_tokens": k.cold_call_tokens,
+            "discovery_tokens": k.discovery_tokens,
+            "stamp_tokens": k.stamp_tokens,
+        }
         fields.update(replace)
         return bp.ServerKeys(**fields)
 
@@ -84,6 +89,8 @@ class HostileProtocol(ErrorAssertions):
             ("Client.new (certificate issuers)", lambda b: bp.Client(self.keys(certificate_issuers=b), bp.ClientSettings())),
             ("Client.new (cold-call token keys)", lambda b: bp.Client(self.keys(cold_call_tokens=b), bp.ClientSettings())),
             ("Client.new (discovery token keys)", lambda b: bp.Client(self.keys(discovery_tokens=b), bp.ClientSettings())),
+            ("Client.new (stamp keys)", lambda b: bp.Client(self.keys(stamp_tokens=b), bp.ClientSettings())),
+            ("bulk_proof_decode", bp.bulk_proof_decode),
             ("Client.send_cold_call (recipient)", lambda b: self.alice.send_cold_call(self.world.now, b, b"sealed")),
             ("EndToEnd.from_bytes", bp.EndToEnd.from_bytes),
             ("EndToEnd.open", self.world.e2e[self.bob.account()].open),

@@ -163,6 +163,19 @@ func conversationTests() throws -> Bool {
         }
         try t.eq(0, together.count, "authenticated requests with a renewal")
 
+        // The renewal of her accepted cold call earned a reputation stamp (SPEC.md 18.1); her
+        // client redeems it on its own, over the authenticated channel, two to four reputation
+        // periods later, for a sixth token.
+        try t.eq(1, alice.stamps(), "stamps after the renewal")
+        let renewedAt = renewals.last!
+        try t.check(try runUntilEvent(w, alice, "stampsRedeemed") { $0 == .stampsRedeemed(credited: 1) }.contains(.stampsRedeemed(credited: 1)), "stamp redeemed")
+        let redeemed = w.sentBy(alice, .redeemStamps)
+        try t.eq(1, redeemed.count, "one redemption")
+        let periods = redeemed[0] / s.reputationPeriod - renewedAt / s.reputationPeriod
+        try t.check((2...4).contains(periods), "redeemed \(periods) periods after the renewal")
+        try t.eq([0, 6], [alice.stamps(), alice.tokenCounts().total], "stamps and tokens after the redemption")
+        try t.eq(1, try w.server.allowance(now: w.now, account: alice.account()).earned, "tokens earned")
+
         // Bob blocks Alice: her member key of his group is revoked and the record published at
         // once (so the revoked key stops working).
         let generation = bob.groupKey().generation()

@@ -46,7 +46,7 @@ func hostileProtocolTests() throws -> Bool {
 
     func keys(certificateIssuers: Data? = nil, coldCall: Data? = nil, discovery: Data? = nil) -> ServerKeys {
         let k = w.server.publicKeys()
-        return ServerKeys(certificateIssuers: certificateIssuers ?? k.certificateIssuers, coldCallTokens: coldCall ?? k.coldCallTokens, discoveryTokens: discovery ?? k.discoveryTokens)
+        return ServerKeys(certificateIssuers: certificateIssuers ?? k.certificateIssuers, coldCallTokens: coldCall ?? k.coldCallTokens, discoveryTokens: discovery ?? k.discoveryTokens, stampTokens: k.stampTokens)
     }
 
     let decoders: [(String, (Data) throws -> Void)] = [

@@ -373,8 +373,8 @@ pub struct ClientSettings {
     /// How many cold-call tokens to ask for at registration (the server's limit, at most 5).
     pub registration_tokens: usize,
     /// The reputation period (seconds; the server's `reputation.period_seconds`): a stamp is
-    /// redeemed at a random time in the period after the one following its renewal (SPEC.md
-    /// 19.1).
+    /// redeemed at a random time in the second, third or fourth period after its renewal's
+    /// (SPEC.md 18.1).
     pub reputation_period: u64,
 }
 
@@ -417,6 +417,10 @@ pub struct ContactInfo {
     /// It is blocked.
     pub blocked: bool,
 }
+
+/// Over how many periods a stamp's redemption is spread, from the second after its renewal's
+/// (SPEC.md 18.1).
+pub const STAMP_SPREAD: u64 = 3;
 
 /// How many cold-call tokens are in each state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -1264,7 +1268,7 @@ impl Client {
     /// When a stamp that arrives at `now`, or waits for another period, is redeemed: at a
     /// uniformly random time in the period `periods_later` periods after the one of `now`, so
     /// the redemption says nothing about when in its period the renewal happened (SPEC.md
-    /// 19.1).
+    /// 18.1).
     fn stamp_time<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
@@ -1280,7 +1284,7 @@ impl Client {
     }
 
     /// Asks for up to `count` cold-call tokens of a bulk-sender tier with `proof` (SPEC.md
-    /// 19.2), over the authenticated channel, leaving at once. The answer brings as many tokens
+    /// 18.2), over the authenticated channel, leaving at once. The answer brings as many tokens
     /// as the tier has left in its period ([`Event::BulkTokensGranted`]).
     pub fn claim_bulk_tokens<R: CryptoRng + ?Sized>(
         &mut self,

@@ -160,8 +160,9 @@ impl Client {
                 {
                     self.state.wallet.complete_renewal(id, fresh);
                     if let Some(stamp) = stamp {
-                        // Held until a random time in the period after next (SPEC.md 18.1).
-                        let at = self.stamp_time(rng, now, 2);
+                        // Held until a random time two to four periods on (SPEC.md 18.1).
+                        let later = 2 + delay::uniform(rng, 0, crate::client::STAMP_SPREAD);
+                        let at = self.stamp_time(rng, now, later);
                         self.state.wallet.add_stamp(stamp, at);
                     }
                     self.events.push_back(Event::TokenRenewed);

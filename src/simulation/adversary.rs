@@ -21,6 +21,8 @@
 //!   sent one;
 //! - **timestamp offsets**: replies whose arrival minus timestamp is the same exact number of
 //!   seconds come from one clock (only while timestamps are finer than [`COARSE`] seconds);
+//! - **stamp periods**: a renewal in reputation period `p` earned a stamp that its sender
+//!   redeems in period `p + 2` (SPEC.md 18.1): it points at the accounts that redeem then;
 //! - **intersection of online times**: actions linked by any of the above (or by a token,
 //!   which the protocol itself shows) were sent by an account online at each of them.
 //!
@@ -87,6 +89,11 @@ pub enum Fields {
     },
     /// A lookup paid with a discovery token.
     Lookup,
+    /// A redemption of reputation stamps.
+    RedeemStamps {
+        /// How many stamps it carried.
+        count: usize,
+    },
     /// An issuance of discovery tokens.
     IssueDiscoveryTokens {
         /// The window.
@@ -123,6 +130,9 @@ impl Fields {
                 token: *token.nonce(),
             },
             Request::Lookup { .. } => Fields::Lookup,
+            Request::RedeemStamps { stamps, .. } => Fields::RedeemStamps {
+                count: stamps.len(),
+            },
             Request::IssueDiscoveryTokens { window, requests } => Fields::IssueDiscoveryTokens {
                 window: *window,
                 count: requests.len(),
@@ -180,6 +190,9 @@ pub struct ServerLog {
     pub connections: Vec<Connection>,
     /// The discovery window length (seconds), from the server's configuration.
     pub discovery_window: u64,
+    /// The reputation period (seconds, from the server's configuration; 0: the stamp-period
+    /// strategy is off).
+    pub reputation_period: u64,
 }
 
 /// The anonymous actions the adversary attributes.
@@ -381,6 +394,8 @@ struct View<'a> {
     signals: Vec<(Time, AccountId)>,
     /// Accepted discovery issuances: time, account, window, count.
     issuances: Vec<(Time, AccountId, u64, usize)>,
+    /// Accepted stamp redemptions: time, account.
+    redemptions: Vec<(Time, AccountId)>,
 }
 
 impl<'a> View<'a> {
@@ -389,6 +404,7 @@ impl<'a> View<'a> {
         let mut registered = BTreeMap::new();
         let mut signals = Vec::new();
         let mut issuances = Vec::new();
+        let mut redemptions = Vec::new();
         for (i, r) in log.requests.iter().enumerate() {
             match (&r.fields, r.channel) {
                 (Fields::Register { account }, _) if r.accepted => {
@@ -400,6 +416,9 @@ impl<'a> View<'a> {
                         (&r.fields, r.accepted)
                     {
                         issuances.push((r.arrival, account, *window, *count));
+                    }
+                    if let (Fields::RedeemStamps { .. }, true) = (&r.fields, r.accepted) {
+                        redemptions.push((r.arrival, account));
                     }
                 }
                 (_, Channel::Anonymous) => {
@@ -423,6 +442,7 @@ impl<'a> View<'a> {
             online,
             signals,
             issuances,
+            redemptions,
         }
     }
 
@@ -489,6 +509,7 @@ impl<'a> View<'a> {
         for &m in group {
             self.adjacency(m, &mut evidence);
             self.counts(m, &mut evidence);
+            self.stamp_periods(m, &mut evidence);
             for a in sizes.get(&m).into_iter().flatten() {
                 *evidence.entry(*a).or_default() += 1;
             }
@@ -595,6 +616,27 @@ impl<'a> View<'a> {
                 }
                 *evidence.entry(account).or_default() += 1;
             }
+        }
+    }
+
+    /// Strategy: an accepted renewal in reputation period `p` earned a stamp, which its sender's
+    /// client redeems in period `p + 2`: it points at every account that redeems then.
+    fn stamp_periods(&self, i: usize, evidence: &mut BTreeMap<AccountId, u64>) {
+        let r = self.request(i);
+        let period = self.log.reputation_period;
+        if period == 0 || !r.accepted || !matches!(r.fields, Fields::RenewToken { .. }) {
+            return;
+        }
+        let first = r.arrival.window(period).saturating_add(2);
+        let last = first.saturating_add(crate::client::STAMP_SPREAD);
+        let redeemers: BTreeSet<AccountId> = self
+            .redemptions
+            .iter()
+            .filter(|(t, _)| (first..last).contains(&t.window(period)))
+            .map(|&(_, a)| a)
+            .collect();
+        for account in redeemers {
+            *evidence.entry(account).or_default() += 1;
         }
     }
 

@@ -22,7 +22,7 @@ use super::{events, settings, OpenError, World, T0};
 use crate::account::AccountId;
 use crate::certificate::{Certificate, PhoneNumber};
 use crate::client::{Client, ClientSettings, Event, Transmit};
-use crate::server::ServerConfig;
+use crate::server::{ReputationConfig, ServerConfig};
 use crate::store::{MemoryStore, Store};
 use crate::wire::{Delivery, Request};
 use crate::Time;
@@ -65,15 +65,24 @@ pub enum HostMode {
 impl HostMode {
     /// The settings of the phones' clients in this mode.
     pub fn client_settings(self) -> ClientSettings {
+        let scheduled = ClientSettings {
+            reputation_period: REPUTATION_PERIOD,
+            ..settings()
+        };
         match self {
-            HostMode::Scheduled => settings(),
+            HostMode::Scheduled => scheduled,
             HostMode::SendAtOnce => ClientSettings {
                 discovery_tokens: 0,
-                ..settings()
+                ..scheduled
             },
         }
     }
 }
+
+/// The reputation period of the simulated deployment: a day instead of the default week, so
+/// that a run of a few days sees stamps redeemed (two periods after their renewals), and with
+/// a day's renewals instead of a week's in each stamp's anonymity set (SPEC.md 18.1).
+pub const REPUTATION_PERIOD: u64 = DAY;
 
 /// What to simulate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,7 +190,14 @@ struct Population<S: Store> {
 
 impl<S: Store> Population<S> {
     fn new(config: &PopulationConfig, store: S) -> Self {
-        let mut world = World::with_store(&config.seed, ServerConfig::default(), store);
+        let server = ServerConfig {
+            reputation: ReputationConfig {
+                period_seconds: REPUTATION_PERIOD,
+                ..ReputationConfig::default()
+            },
+            ..ServerConfig::default()
+        };
+        let mut world = World::with_store(&config.seed, server, store);
         let start = T0;
         let end = start + config.days * DAY;
         let mut phones = Vec::with_capacity(config.phones);
@@ -529,6 +545,7 @@ impl<S: Store> Population<S> {
                 deliveries: self.deliveries,
                 connections,
                 discovery_window: self.world.server.config().discovery.window_seconds,
+                reputation_period: self.world.server.config().reputation.period_seconds,
             },
             truth,
         }

@@ -203,7 +203,7 @@ pub enum Request {
         account: AccountId,
     },
     /// Exchange a released cold-call token for a fresh one and a reputation stamp (SPEC.md
-    /// 12.4, 19.1).
+    /// 12.4, 18.1).
     RenewToken {
         /// The released token.
         token: Token,

@@ -1,7 +1,7 @@
 //! The adversary against a population of phones, in both host modes: hosts that send
 //! everything at once are linked, hosts that follow the schedule stay within chance.
 
-use blindpost::simulation::adversary::{attribute, score, Kind, KindScore};
+use blindpost::simulation::adversary::{attribute, score, Fields, Kind, KindScore};
 use blindpost::simulation::population::{run, HostMode, Outcome, PopulationConfig};
 
 /// Small enough for a debug test run of seconds, large enough for dozens of actions a kind.
@@ -64,10 +64,20 @@ fn hosts_sending_everything_at_once_have_their_lookups_and_renewals_linked() {
     }
 }
 
-/// Hosts that follow the host loop contract: nothing is linked beyond chance + 0.05.
+/// Hosts that follow the host loop contract: nothing is linked beyond chance + 0.05, with the
+/// stamp redemptions (SPEC.md 18.1) in the log and the adversary's stamp-period strategy on.
 #[test]
 fn hosts_following_the_schedule_stay_within_chance() {
-    let scores = scores(&outcome(HostMode::Scheduled));
+    let outcome = outcome(HostMode::Scheduled);
+    let redemptions = outcome
+        .log
+        .requests
+        .iter()
+        .filter(|r| r.accepted && matches!(r.fields, Fields::RedeemStamps { .. }))
+        .count();
+    eprintln!("redemptions {redemptions}");
+    assert!(redemptions >= 10, "too few redemptions: {redemptions}");
+    let scores = scores(&outcome);
     for s in scores {
         assert!(
             s.rate <= s.chance + 0.05,

@@ -78,6 +78,7 @@ impl Log {
             Fields::RenewToken { .. } => RequestType::RenewToken,
             Fields::Lookup => RequestType::Lookup,
             Fields::IssueDiscoveryTokens { .. } => RequestType::IssueDiscoveryTokens,
+            Fields::RedeemStamps { .. } => RequestType::RedeemStamps,
             _ => RequestType::Release,
         };
         self.log.requests.push(LoggedRequest {
@@ -172,6 +173,34 @@ fn adjacency_links_a_renewal_sent_beside_a_release_and_its_cold_call_with_it() {
     let renewal = log.anonymous(5000, Fields::RenewToken { token }, 1);
     assert_eq!(log.guess(renewal).top, vec![account(1)]);
     assert_eq!(log.guess(call).top, vec![account(1)]);
+}
+
+#[test]
+fn a_renewal_points_at_the_accounts_redeeming_stamps_two_periods_later() {
+    let mut log = Log::new(3);
+    log.log.reputation_period = DAY;
+    for a in 1..=3 {
+        log.online(a, 0, 10 * DAY);
+    }
+    let renewal = log.anonymous(3600, Fields::RenewToken { token: [9; 32] }, 2);
+    // Only account 2 redeems in the periods its stamp can be redeemed in; account 3 redeems
+    // too early to hold it.
+    log.push(
+        2 * DAY + 7000,
+        Channel::Authenticated(account(2)),
+        Fields::RedeemStamps { count: 1 },
+        Some(2),
+    );
+    log.push(
+        DAY + 100,
+        Channel::Authenticated(account(3)),
+        Fields::RedeemStamps { count: 1 },
+        Some(3),
+    );
+    assert_eq!(log.guess(renewal).top, vec![account(2)]);
+    // Without the period in the log the strategy is off: a three-way tie.
+    log.log.reputation_period = 0;
+    assert_eq!(log.guess(renewal).top.len(), 3);
 }
 
 #[test]

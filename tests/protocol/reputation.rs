@@ -1,7 +1,7 @@
 //! Reputation stamps (SPEC.md 18.1) and the bulk-sender claim (18.2): a released token's renewal earns one, an exchange earns
 //! none; redemptions credit at most C per phone number and period and T in all, whoever
 //! redeems; every refusal leaves the store as it was; and a client redeems its stamps on its own,
-//! two periods after the renewal, for more cold-call tokens.
+//! two to four periods after the renewal, for more cold-call tokens.
 
 use blindpost::account::Channel;
 use blindpost::bulk::{BulkProof, BulkRefusal, BulkSenderCheck, BulkTier};
@@ -228,7 +228,7 @@ fn colluders_releasing_each_others_cold_calls_gain_at_most_the_cap() {
 }
 
 #[test]
-fn a_client_redeems_its_stamp_two_periods_after_the_renewal_and_holds_one_token_more() {
+fn a_client_redeems_its_stamp_two_to_four_periods_after_the_renewal_for_one_token_more() {
     let mut world = World::with_config("reputation client", config());
     let client_settings = blindpost::client::ClientSettings {
         reputation_period: DAY,
@@ -255,12 +255,13 @@ fn a_client_redeems_its_stamp_two_periods_after_the_renewal_and_holds_one_token_
     assert_eq!(restored.stamps(), 1);
     assert_eq!(*restored.to_bytes().unwrap(), *alice.to_bytes().unwrap());
 
-    // It leaves in the period after next, and brings a sixth token.
+    // It leaves two to four periods on, and brings a sixth token.
     let seen = run_until(&mut world, &mut alice, &mut bob, |alice| {
         alice.stamps() == 0
     });
     let period = |t: blindpost::Time| t.window(DAY);
-    assert_eq!(period(world.now), period(renewed_at) + 2);
+    let later = period(world.now) - period(renewed_at);
+    assert!((2..=4).contains(&later), "redeemed {later} periods on");
     assert!(seen
         .iter()
         .any(|e| matches!(e, Event::StampsRedeemed { credited: 1 })));

@@ -66,7 +66,7 @@ pub struct ClientSettings {
     #[uniffi(default = 5)]
     pub registration_tokens: u64,
     /// The reputation period (seconds, the server's): stamps are redeemed at a random time in
-    /// the period after the one following their renewal.
+    /// the second, third or fourth period after their renewal's.
     #[uniffi(default = 604800)]
     pub reputation_period: u64,
 }
@@ -669,6 +669,31 @@ impl Client {
         Ok(self
             .rng
             .run(|r| client.send_reply(r, now, contact, &sealed))??
+            .0)
+    }
+
+    /// Reputation stamps held, not redeemed yet (SPEC.md 18.1): the client redeems each on its
+    /// own, two to four reputation periods after the renewal that earned it.
+    pub fn stamps(&self) -> u64 {
+        wide(self.lock().stamps())
+    }
+
+    /// Claims up to `count` (1 to 64) cold-call tokens of a bulk-sender tier with the encoded
+    /// `proof` (`bulk_proof_encode`), over the authenticated channel, at once. The answer comes
+    /// as a `BulkTokensGranted` event. Returns the request id.
+    pub fn claim_bulk_tokens(
+        &self,
+        now: u64,
+        proof: Vec<u8>,
+        count: u64,
+    ) -> Result<u64, BlindpostError> {
+        let now = Time::from_unix_secs(now);
+        let proof = blindpost::bulk::BulkProof::from_bytes(&proof)?;
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        let mut client = self.lock();
+        Ok(self
+            .rng
+            .run(|r| client.claim_bulk_tokens(r, now, proof, count))??
             .0)
     }
 

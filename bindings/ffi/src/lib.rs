@@ -30,6 +30,7 @@
 mod bbs04;
 mod blind_rsa;
 mod bls;
+mod bulk;
 mod certificate;
 mod client;
 mod code;
@@ -48,6 +49,10 @@ pub use bbs04::{
 pub use blind_rsa::{
     blind_rsa_prepare, blind_rsa_variant_from_name, blind_rsa_variant_name, BlindRsaPublicKey,
     BlindRsaSecretKey, BlindRsaVariant, BlindedMessage,
+};
+pub use bulk::{
+    bulk_proof_decode, bulk_proof_encode, bulk_proof_signed_message, Allowance, BulkDecision,
+    BulkProof, BulkRefusal, BulkSenderCheck,
 };
 pub use client::{
     client_settings_recommended, Client, ClientSettings, ContactInfo, Event, FailureReason,

@@ -405,6 +405,27 @@ impl Server {
         ServerConfig::from(self.read().config())
     }
 
+    /// Installs the operator's check of bulk-sender proofs (SPEC.md 18.2); without one, bulk
+    /// claims are refused with `BulkNotOffered`.
+    pub fn set_bulk_check(&self, check: Arc<dyn crate::bulk::BulkSenderCheck>) {
+        let mut server = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        server.set_bulk_check(Arc::new(crate::bulk::ForeignCheck(check)));
+    }
+
+    /// What the server holds about the allowance of `account`'s phone number (zeros for an
+    /// unknown account).
+    pub fn allowance(
+        &self,
+        now: u64,
+        account: Vec<u8>,
+    ) -> Result<crate::bulk::Allowance, BlindpostError> {
+        let account = crate::wire::account_id("account", &account)?;
+        Ok(self
+            .read()
+            .allowance(Time::from_unix_secs(now), &account)?
+            .into())
+    }
+
     /// The number of entries in the store (live or expired but not yet purged).
     pub fn store_entry_count(&self) -> Result<u64, BlindpostError> {
         crate::store::entry_count(self.read().store())

@@ -167,6 +167,18 @@ fun conversationTests(): Boolean {
         t.check(renewals.isNotEmpty()) { "a renewal sent" }
         t.eq(emptyList<Sent>(), w.sent.filter { it.channel is Channel.Authenticated && it.at in renewals }, "authenticated requests with a renewal")
 
+        // The renewal of her accepted cold call earned a reputation stamp (SPEC.md 18.1); her
+        // client redeems it on its own, over the authenticated channel, two to four reputation
+        // periods later, for a sixth token.
+        t.eq(1uL, alice.stamps(), "stamps after the renewal")
+        val renewedAt = renewals.last()
+        t.check(runUntilEvent<Event.StampsRedeemed>(w, alice).contains(Event.StampsRedeemed(1uL))) { "stamp redeemed" }
+        val redeemed = w.sentBy(alice, RequestType.REDEEM_STAMPS).single()
+        val periods = redeemed / s.reputationPeriod - renewedAt / s.reputationPeriod
+        t.check(periods in 2uL..4uL) { "redeemed $periods periods after the renewal" }
+        t.eq(listOf(0uL, 6uL), listOf(alice.stamps(), alice.tokenCounts().total), "stamps and tokens after the redemption")
+        t.eq(1uL, w.server.allowance(w.now, alice.account()).earned, "tokens earned")
+
         // Bob blocks Alice: her member key of his group is revoked and the record published at
         // once (so the revoked key stops working).
         val generation = bob.groupKey().generation()

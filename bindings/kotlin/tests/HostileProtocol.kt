@@ -47,7 +47,7 @@ fun hostileProtocolTests(): Boolean {
 
     fun keys(certificateIssuers: ByteArray? = null, coldCall: ByteArray? = null, discovery: ByteArray? = null): ServerKeys {
         val k = w.server.publicKeys()
-        return ServerKeys(certificateIssuers ?: k.certificateIssuers, coldCall ?: k.coldCallTokens, discovery ?: k.discoveryTokens)
+        return ServerKeys(certificateIssuers ?: k.certificateIssuers, coldCall ?: k.coldCallTokens, discovery ?: k.discoveryTokens, k.stampTokens)
     }
 
     val decoders: List<Pair<String, (ByteArray) -> Unit>> = listOf(
