@@ -637,6 +637,41 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         discovery,
         d(truncated("discovery_tokens", TokenResponse::LEN, 0)),
     );
+    // Renewal: token response || u8 present || stamp response (SPEC.md 18.1).
+    let mut renewed = vec![1, RequestType::RenewToken as u8, 0];
+    renewed.extend_from_slice(&o.token_response);
+    let stamp_flag = renewed.len();
+    renewed.push(1);
+    renewed.extend_from_slice(&o.token_response);
+    assert!(Response::from_bytes(&renewed).is_ok());
+    f.case(
+        "renewed: stamp flag 2",
+        InvalidValue,
+        {
+            let mut b = renewed.clone();
+            b[stamp_flag] = 2;
+            b
+        },
+        d(dec("renewed.stamp", Kind::InvalidValue)),
+    );
+    f.case(
+        "renewed: stamp announced, none present",
+        Truncated,
+        renewed[..stamp_flag + 1].to_vec(),
+        d(truncated("renewed.stamp", TokenResponse::LEN, 0)),
+    );
+    f.case(
+        "stamps redeemed: 17 tokens",
+        OverlongLength,
+        vec![1, RequestType::RedeemStamps as u8, 0, 2, 17],
+        d(too_long("stamps_redeemed.tokens", 17, 16)),
+    );
+    f.case(
+        "bulk tokens: 65 tokens",
+        OverlongLength,
+        vec![1, RequestType::ClaimBulkTokens as u8, 0, 65],
+        d(too_long("bulk_tokens", 65, 64)),
+    );
     files.push(f.finish(&[
         Truncated,
         TrailingBytes,
