@@ -47,6 +47,7 @@ mod host;
 mod link;
 mod live;
 mod registration;
+mod reputation;
 mod revocation;
 mod spam;
 mod view;
@@ -229,6 +230,7 @@ fn run(options: &Options) -> Res<()> {
     walk.act8_block()?;
     walk.act9_view()?;
     walk.act10_link(options)?;
+    walk.act11_reputation()?;
     walk.print_timings(started.elapsed());
     out!("\nwalkthrough complete: every step and every check passed");
     Ok(())

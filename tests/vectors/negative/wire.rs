@@ -336,6 +336,30 @@ pub(super) fn wire_files(s: &Sources) -> Vec<Generated> {
         claim_with(&long_chain.to_bytes()),
         bulk(too_long("bulk_proof.chain", 5, 4)),
     );
+    let mut empty_certificate = proof.clone();
+    empty_certificate.chain = vec![vec![]];
+    f.case(
+        "claim bulk tokens: empty certificate",
+        InvalidEmbeddedObject,
+        claim_with(&empty_certificate.to_bytes()),
+        bulk(dec("bulk_proof.certificate", Kind::InvalidValue)),
+    );
+    let mut proof_and_more = proof.to_bytes();
+    proof_and_more.push(0);
+    f.case(
+        "claim bulk tokens: proof with a trailing byte",
+        InvalidEmbeddedObject,
+        claim_with(&proof_and_more),
+        bulk(dec("bulk_proof", Kind::TrailingBytes { extra: 1 })),
+    );
+    let mut long_signature = proof.clone();
+    long_signature.signature = vec![1; 1025];
+    f.case(
+        "claim bulk tokens: signature of 1025 bytes",
+        InvalidEmbeddedObject,
+        claim_with(&long_signature.to_bytes()),
+        bulk(too_long("bulk_proof.signature", 1025, 1024)),
+    );
     let mut unsigned = proof.clone();
     unsigned.signature.clear();
     f.case(
