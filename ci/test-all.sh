@@ -14,6 +14,9 @@ step() { printf '\n== %s\n' "$*"; }
 # which is part of every workspace crate's fingerprint.
 if [ "${CI:-}" = true ]; then
     export CARGO_INCREMENTAL=0
+    # Line tables are all a failing test's backtrace needs; full debug info makes every crate's
+    # code generation and every link of the ~40 test and example binaries slower.
+    export CARGO_PROFILE_DEV_DEBUG=line-tables-only
 fi
 TARGET="${CARGO_TARGET_DIR:-target}"
 
