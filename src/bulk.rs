@@ -58,7 +58,7 @@ impl BulkProof {
     /// the account the tier is for. The domain is signed too, so a signature made for one
     /// domain's proof is not a proof for another domain the same key holds.
     pub fn signed_message(domain: &str, identity_key: &[u8; 48]) -> Vec<u8> {
-        let mut m = Vec::with_capacity(2 + BULK_PROOF_DST.len() + domain.len() + 48);
+        let mut m = Vec::new();
         m.push(crate::encoding::dst_len(BULK_PROOF_DST));
         m.extend_from_slice(BULK_PROOF_DST);
         // A domain over 255 bytes never decodes; its length byte is cut like any other here.

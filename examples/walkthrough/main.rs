@@ -3,11 +3,12 @@
 //! `cargo run --release --example walkthrough -- --server URL --sms-file PATH`
 //!
 //! A population of phones runs the whole blindpost protocol against one in-memory server, in
-//! ten acts: server keys, registration, discovery, cold calls, replies, releases and
+//! eleven acts: server keys, registration, discovery, cold calls, replies, releases and
 //! renewals, a spammer running dry, a contact blocked and revoked, what the server saw and
 //! what it could not tell (each claim backed by a check on the recorded requests and the
-//! store), and what a server timing every request could link (a population of sleeping,
-//! restarting phones against the traffic-analysis adversary), with timings.
+//! store), what a server timing every request could link (a population of sleeping,
+//! restarting phones against the traffic-analysis adversary), and a month of reputation
+//! stamps and a bulk sender's tier, with timings.
 //!
 //! Everything random comes from one `VectorRng` seeded by `--seed`, and the clock is simulated,
 //! so two runs with the same options print the same text except for the timing table.
@@ -21,7 +22,8 @@
 //! the request log) is `blindpost::simulation`; `host.rs` adds the people, timings and steps
 //! that report failures; `walk.rs` holds the shared state and act 1; then one file per topic:
 //! `registration.rs` (act 2), `discovery.rs` (3), `conversations.rs` (4, 5), `clock.rs` (the
-//! simulated clock, 6), `spam.rs` (7), `revocation.rs` (8), `view.rs` (9) and `link.rs` (10).
+//! simulated clock, 6), `spam.rs` (7), `revocation.rs` (8), `view.rs` (9), `link.rs` (10) and
+//! `reputation.rs` (11).
 
 /// Prints a line to stdout. When stdout is gone (for example piped into `head`), the run ends
 /// quietly instead of panicking.

@@ -6,13 +6,18 @@ use crate::host::{fail, Context, Res};
 use crate::walk::Walk;
 use crate::{header, DAY, HOUR, T0};
 use blindpost::account::{AccountId, Channel};
+use blindpost::client::FailureReason;
 use blindpost::client::{Client, Event};
 use blindpost::server::{ServerConfig, ServerSecrets};
 use blindpost::simulation::raw::{cold_call_bytes, decode, RawAccount};
 use blindpost::simulation::{events, settings, World};
 use blindpost::token::Token;
+use blindpost::wire::ErrorCode;
 use blindpost::wire::{Delivery, Request, Response};
 use blindpost::Time;
+use blindpost_bulk_x509::test_ca::TestCa;
+use blindpost_bulk_x509::X509BulkCheck;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How long the act simulates.
@@ -59,20 +64,21 @@ impl Walk {
 
         // The people: ordinary users and their weekly acquaintances, a spammer and its victims.
         let mut people: Vec<Person> = Vec::new();
-        let mut register = |world: &mut World, name: String, phone: u64, accepts: bool| -> Res<usize> {
-            let mut client = world.new_client_with(client_settings.clone());
-            let number = format!("+1556{phone:07}");
-            world.register(&mut client, &number);
-            if client.token_counts().total() != base {
-                return Err(fail(format!("{name} did not get its {base} tokens")));
-            }
-            people.push(Person {
-                name,
-                client,
-                accepts,
-            });
-            Ok(people.len() - 1)
-        };
+        let mut register =
+            |world: &mut World, name: String, phone: u64, accepts: bool| -> Res<usize> {
+                let mut client = world.new_client_with(client_settings.clone());
+                let number = format!("+1556{phone:07}");
+                world.register(&mut client, &number);
+                if client.token_counts().total() != base {
+                    return Err(fail(format!("{name} did not get its {base} tokens")));
+                }
+                people.push(Person {
+                    name,
+                    client,
+                    accepts,
+                });
+                Ok(people.len() - 1)
+            };
         let users: Vec<usize> = (0..ORDINARY)
             .map(|i| register(&mut world, format!("user{i}"), i as u64, true))
             .collect::<Res<_>>()?;
@@ -101,7 +107,10 @@ impl Walk {
             world.raw_register("+15569000001", 1),
             world.raw_register("+15569000002", 1),
         ];
-        let mut farm_tokens = [colluders[0].tokens[0].clone(), colluders[1].tokens[0].clone()];
+        let mut farm_tokens = [
+            colluders[0].tokens[0].clone(),
+            colluders[1].tokens[0].clone(),
+        ];
         let mut farm_stamps: [Vec<Token>; 2] = [Vec::new(), Vec::new()];
 
         // The month, one day at a time.
@@ -115,7 +124,11 @@ impl Walk {
                 for (i, &u) in users.iter().enumerate() {
                     let friend = acquaintances[i * WEEKS as usize + w];
                     let to = certificate(&people, friend)?;
-                    world.cold_call(&mut people[u].client, &to, b"hello, we met at the conference");
+                    world.cold_call(
+                        &mut people[u].client,
+                        &to,
+                        b"hello, we met at the conference",
+                    );
                 }
             }
             if (day as usize) < victims.len() {
@@ -155,9 +168,20 @@ impl Walk {
         for &u in &users {
             let held = people[u].client.token_counts().total() as u64;
             let earned = allowance(&world, &people[u].client.account())? - base as u64;
-            say!(self, "  {:<8} {} tokens held ({} earned), {} stamps still waiting", people[u].name, held, earned, people[u].client.stamps());
+            say!(
+                self,
+                "  {:<8} {} tokens held ({} earned), {} stamps still waiting",
+                people[u].name,
+                held,
+                earned,
+                people[u].client.stamps()
+            );
         }
-        say!(self, "  spammer  {} tokens held: its 5 cold calls were never accepted, so it never renewed", people[spammer].client.token_counts().total());
+        say!(
+            self,
+            "  spammer  {} tokens held: its 5 cold calls were never accepted, so it never renewed",
+            people[spammer].client.token_counts().total()
+        );
 
         // The bulk sender: a domain certificate from a CA the operator trusts.
         let bulk_allowance = self.bulk_sender(&mut world, &client_settings)?;
@@ -196,13 +220,91 @@ impl Walk {
 }
 
 impl Walk {
-    /// The bulk sender: proves a domain and claims its tier; returns the tokens granted.
+    /// The bulk sender: a domain certificate from a CA the operator trusts, its key signs the
+    /// sender's identity key, and the server's X.509 check grants the domain's tier. Claims
+    /// until the tier is used up, then the operator revokes it. Returns the tokens granted.
     fn bulk_sender(
         &mut self,
-        _world: &mut World,
-        _settings: &blindpost::client::ClientSettings,
+        world: &mut World,
+        settings: &blindpost::client::ClientSettings,
     ) -> Res<u64> {
-        Ok(1000)
+        const DOMAIN: &str = "news.example.com";
+        const TIER: u32 = 200;
+        let now = world.now;
+        let ca = TestCa::new("walkthrough CA", now, now + 365 * DAY).ctx(|| "test CA".into())?;
+        let check = Arc::new(
+            X509BulkCheck::new(
+                &[ca.anchor_der()],
+                BTreeMap::from([(DOMAIN.to_owned(), TIER)]),
+            )
+            .ctx(|| "the operator's X.509 check".into())?,
+        );
+        world.server.set_bulk_check(check.clone());
+        let mut sender = world.new_client_with(settings.clone());
+        world.register(&mut sender, "+15569990000");
+        events(&mut sender);
+        let key = sender
+            .certificate()
+            .map(|c| c.identity_key().to_bytes())
+            .ok_or_else(|| fail("the bulk sender is registered"))?;
+        let proof = ca
+            .issue(DOMAIN, now, now + 90 * DAY)
+            .and_then(|c| c.prove(&key))
+            .ctx(|| "the domain certificate and its proof".into())?;
+        say!(self, "  news.example.com's certificate (from a CA the operator trusts) signs the bulk sender's identity key;");
+        let mut granted = 0u64;
+        loop {
+            sender
+                .claim_bulk_tokens(
+                    &mut world.rng,
+                    world.now,
+                    proof.clone(),
+                    blindpost::wire::MAX_BULK_CLAIM,
+                )
+                .ctx(|| "claim_bulk_tokens".into())?;
+            world.settle(&mut sender);
+            let got: usize = events(&mut sender)
+                .iter()
+                .map(|e| match e {
+                    Event::BulkTokensGranted { tokens } => *tokens,
+                    _ => 0,
+                })
+                .sum();
+            if got == 0 {
+                break;
+            }
+            granted += got as u64;
+        }
+        say!(self, "  the tier grants {granted} tokens this period, in claims of up to 64; then the claims bring none");
+        check.revoke(DOMAIN);
+        sender
+            .claim_bulk_tokens(&mut world.rng, world.now, proof, 1)
+            .ctx(|| "claim after the revocation".into())?;
+        world.settle(&mut sender);
+        let refused = events(&mut sender).iter().any(|e| {
+            matches!(
+                e,
+                Event::RequestFailed {
+                    reason: FailureReason::Server(ErrorCode::BulkRevoked),
+                    ..
+                }
+            )
+        });
+        if !refused {
+            return Err(fail(
+                "the claim after the operator revoked the tier was not refused",
+            ));
+        }
+        say!(
+            self,
+            "  the operator revokes the domain: the next claim is refused (bulk_revoked)"
+        );
+        if sender.token_counts().total() as u64 != granted + 5 {
+            return Err(fail(
+                "the bulk sender does not hold the tokens it was granted",
+            ));
+        }
+        Ok(granted)
     }
 }
 
@@ -265,7 +367,10 @@ fn farm(world: &mut World, to: &RawAccount, token: &Token) -> Res<(Token, Token)
         })
         .ok_or_else(|| fail("the colluder's cold call was not queued"))?;
     let release = Request::Release { handle }.to_bytes();
-    if !matches!(decode(&world.send(to.channel(), &release)), Response::Released) {
+    if !matches!(
+        decode(&world.send(to.channel(), &release)),
+        Response::Released
+    ) {
         return Err(fail("a colluder's release was refused"));
     }
     let (renewal, pending, stamp_pending) = world.renewal(token);
@@ -278,7 +383,9 @@ fn farm(world: &mut World, to: &RawAccount, token: &Token) -> Res<(Token, Token)
     };
     Ok((
         pending.finalize(&signed).ctx(|| "colluder token".into())?,
-        stamp_pending.finalize(&stamp).ctx(|| "colluder stamp".into())?,
+        stamp_pending
+            .finalize(&stamp)
+            .ctx(|| "colluder stamp".into())?,
     ))
 }
 

@@ -161,7 +161,11 @@ impl Client {
                     self.state.wallet.complete_renewal(id, fresh);
                     if let Some(stamp) = stamp {
                         // Held until a random time two to four periods on (SPEC.md 18.1).
-                        let later = 2 + delay::uniform(rng, 0, crate::client::STAMP_SPREAD);
+                        let later = delay::uniform(
+                            rng,
+                            2,
+                            2u64.saturating_add(crate::client::STAMP_SPREAD),
+                        );
                         let at = self.stamp_time(rng, now, later);
                         self.state.wallet.add_stamp(stamp, at);
                     }

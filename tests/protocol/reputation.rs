@@ -127,7 +127,7 @@ fn redemptions_credit_at_most_the_period_cap_and_the_total_cap() {
 
     // Next period: one more token reaches the total cap of 3; a stamp redeemed before is used
     // up without credit.
-    world.now = world.now + DAY;
+    world.now += DAY;
     assert_eq!(
         credited(&redeem(
             &mut world,
@@ -137,7 +137,7 @@ fn redemptions_credit_at_most_the_period_cap_and_the_total_cap() {
         (2, 1)
     );
     // The total is reached: every stamp is worthless and used up.
-    world.now = world.now + DAY;
+    world.now += DAY;
     assert_eq!(credited(&redeem(&mut world, &alice, &stamps[3..5])), (2, 0));
     let allowance = world
         .server
@@ -222,7 +222,7 @@ fn colluders_releasing_each_others_cold_calls_gain_at_most_the_cap() {
             earned[0] += credited(&redeem(&mut world, &a, &[stamp_a])).1;
             earned[1] += credited(&redeem(&mut world, &b, &[stamp_b])).1;
         }
-        world.now = world.now + DAY;
+        world.now += DAY;
     }
     assert_eq!(earned, [3, 3], "each number earns exactly the total cap");
 }
@@ -422,7 +422,7 @@ fn a_bulk_tier_grants_its_allowance_per_period_and_nothing_without_a_check() {
         10
     );
     // The next bulk period starts a new allowance.
-    world.now = world.now + 30 * DAY;
+    world.now += 30 * DAY;
     assert_eq!(
         granted(&claim(&mut world, &sender, "mail.example.com", 4)),
         4

@@ -120,6 +120,30 @@ pub struct ServerOptions {
     pub rotation_interval: Duration,
     /// How often expired state is purged from the store.
     pub maintain_interval: Duration,
+    /// The bulk-sender tier (SPEC.md 18.2), if the operator offers it.
+    pub bulk: Option<BulkOptions>,
+}
+
+/// The operator's bulk-sender tier: trust anchors and tiers by domain. Revocations are read
+/// from `bulk-revoked.txt` in the data dir (one domain a line), again at every rotation
+/// interval, so an operator revokes a tier by adding a line, on every process at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkOptions {
+    /// PEM file of the trusted CA certificates.
+    pub anchors: PathBuf,
+    /// Tokens per bulk period, by domain.
+    pub tiers: std::collections::BTreeMap<String, u32>,
+}
+
+/// Parses `domain=allowance`.
+pub fn parse_tier(text: &str) -> Result<(String, u32), String> {
+    let (domain, allowance) = text
+        .split_once('=')
+        .ok_or_else(|| format!("bulk tier {text:?}: expected domain=allowance"))?;
+    let allowance = allowance
+        .parse()
+        .map_err(|_| format!("bulk tier {text:?}: the allowance is not a number"))?;
+    Ok((domain.to_owned(), allowance))
 }
 
 impl ServerOptions {
@@ -137,6 +161,7 @@ impl ServerOptions {
             body_limit: DEFAULT_BODY_LIMIT,
             rotation_interval: Duration::from_secs(60),
             maintain_interval: Duration::from_secs(300),
+            bulk: None,
         }
     }
 
@@ -183,6 +208,18 @@ impl ServerOptions {
         }
         if let Some(limit) = file.body_limit {
             self.body_limit = limit;
+        }
+        if let Some(anchors) = &file.bulk_anchors {
+            let tiers = file
+                .bulk_tiers
+                .iter()
+                .flatten()
+                .map(|t| parse_tier(t))
+                .collect::<Result<_, _>>()?;
+            self.bulk = Some(BulkOptions {
+                anchors: anchors.clone(),
+                tiers,
+            });
         }
         Ok(self)
     }
@@ -248,6 +285,10 @@ pub struct FileConfig {
     pub body_limit: Option<usize>,
     /// Delivery queue bounds.
     pub queue: Option<QueueConfig>,
+    /// PEM file of the CAs whose certificates earn a bulk-sender tier.
+    pub bulk_anchors: Option<PathBuf>,
+    /// The tiers, as `domain=allowance` strings.
+    pub bulk_tiers: Option<Vec<String>>,
 }
 
 /// The `[queue]` table of the configuration file.

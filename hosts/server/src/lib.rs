@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+mod bulk;
 pub mod config;
 mod http;
 pub mod metrics;
@@ -72,6 +73,9 @@ pub(crate) struct App {
     pub(crate) queue: queue::DeliveryQueue<SharedStore>,
     pub(crate) sms: Arc<dyn sms::SmsSender>,
     pub(crate) metrics: metrics::Metrics,
+    /// The operator's bulk-tier check, whose revocations the rotation tick reloads.
+    pub(crate) bulk: Option<Arc<blindpost_bulk_x509::X509BulkCheck>>,
+    pub(crate) data_dir: std::path::PathBuf,
 }
 
 /// A server that is accepting connections.
@@ -198,6 +202,14 @@ fn build_app(options: &ServerOptions) -> Result<App, StartError> {
         .map_err(StartError::Secrets)?;
     let mut server = Server::new(config, secrets, store.clone())
         .map_err(|e| StartError::Config(e.to_string()))?;
+    let bulk = match &options.bulk {
+        Some(bulk) => {
+            let check = Arc::new(bulk::open(bulk, &options.data_dir)?);
+            server.set_bulk_check(check.clone());
+            Some(check)
+        }
+        None => None,
+    };
     // Keys for the current window before the first request (the file may be old).
     file.rotate(&mut server, now())
         .map_err(StartError::Secrets)?;
@@ -206,6 +218,8 @@ fn build_app(options: &ServerOptions) -> Result<App, StartError> {
         queue: queue::DeliveryQueue::new(store, options.queue),
         sms: options.sms.sender(),
         metrics: metrics::Metrics::default(),
+        bulk,
+        data_dir: options.data_dir.clone(),
     })
 }
 
@@ -222,6 +236,11 @@ async fn rotate_keys(
         let app = app.clone();
         let file = file.clone();
         let result = tokio::task::spawn_blocking(move || {
+            if let Some(check) = &app.bulk {
+                if let Err(e) = bulk::reload_revocations(check, &app.data_dir) {
+                    tracing::warn!(error = %e, "bulk tier revocations not reloaded");
+                }
+            }
             let mut server = app.server.write().unwrap_or_else(|e| e.into_inner());
             file.rotate(&mut server, now())
         })

@@ -1,6 +1,8 @@
 //! `blindpost-server`: runs a blindpost server until SIGINT or SIGTERM (see `--help`).
 
-use blindpost_server::config::{store_choice, FileConfig, ServerOptions, SmsChoice, TlsFiles};
+use blindpost_server::config::{
+    parse_tier, store_choice, BulkOptions, FileConfig, ServerOptions, SmsChoice, TlsFiles,
+};
 use clap::Parser;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -47,6 +49,12 @@ struct Flags {
     /// PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// PEM file of the CAs whose domain certificates earn a bulk-sender tier (SPEC.md 18.2).
+    #[arg(long)]
+    bulk_anchors: Option<PathBuf>,
+    /// A bulk-sender tier, `domain=tokens per period` (repeatable; with --bulk-anchors).
+    #[arg(long, requires = "bulk_anchors", value_parser = parse_tier)]
+    bulk_tier: Vec<(String, u32)>,
 }
 
 fn options(flags: Flags) -> Result<ServerOptions, String> {
@@ -75,6 +83,12 @@ fn options(flags: Flags) -> Result<ServerOptions, String> {
     }
     if let (Some(cert), Some(key)) = (flags.tls_cert, flags.tls_key) {
         options.tls = Some(TlsFiles { cert, key });
+    }
+    if let Some(anchors) = flags.bulk_anchors {
+        options.bulk = Some(BulkOptions {
+            anchors,
+            tiers: flags.bulk_tier.into_iter().collect(),
+        });
     }
     let store_flags_given = flags.store.is_some()
         || flags.postgres_url.is_some()
