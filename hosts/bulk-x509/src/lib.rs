@@ -225,7 +225,7 @@ fn refusal(e: webpki::Error) -> BulkRefusal {
     }
 }
 
-/// The end-entity certificate's notAfter (Unix seconds).
+/// A certificate's notAfter (Unix seconds).
 fn not_after(der: &[u8]) -> Option<u64> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     u64::try_from(cert.validity().not_after.timestamp()).ok()
@@ -259,10 +259,13 @@ impl BulkSenderCheck for X509BulkCheck {
                 }
                 _ => BulkRefusal::BadSignature,
             })?;
+        // The tier ends with the first certificate of the chain to expire.
         let until = proof
             .chain
-            .first()
-            .and_then(|der| not_after(der))
+            .iter()
+            .map(|der| not_after(der))
+            .collect::<Option<Vec<u64>>>()
+            .and_then(|times| times.into_iter().min())
             .ok_or(BulkRefusal::Untrusted)?;
         Ok(BulkTier {
             allowance,
