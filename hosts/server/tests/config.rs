@@ -16,6 +16,24 @@ fn the_example_config_parses_into_options() {
     assert_eq!(options.queue.max_len, 10_000);
     assert_eq!(options.queue.retention, 30 * 24 * 3600);
     assert!(options.tls.is_none());
+    assert!(options.bulk.is_none());
+    let bulk = FileConfig::parse(
+        "bulk_anchors = \"a.pem\"\nbulk_tiers = [\"mail.example.com=500\", \"b.example.com=2\"]\n",
+    )
+    .unwrap();
+    let options = ServerOptions::new("d").with_file(&bulk).unwrap();
+    let tiers = options.bulk.expect("the bulk settings");
+    assert_eq!(tiers.anchors, std::path::Path::new("a.pem"));
+    assert_eq!(
+        tiers.tiers,
+        std::collections::BTreeMap::from([
+            ("b.example.com".to_owned(), 2),
+            ("mail.example.com".to_owned(), 500)
+        ])
+    );
+    for bad in ["mail.example.com", "mail.example.com=", "a.example=-1", "a.example=x"] {
+        assert!(blindpost_server::config::parse_tier(bad).is_err(), "{bad}");
+    }
 }
 
 #[test]

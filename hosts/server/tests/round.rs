@@ -155,3 +155,57 @@ async fn authentication_refusals_have_their_status() {
     }
     server.shutdown().await;
 }
+
+/// The bulk-sender tier through the server's X.509 check over HTTP: a proof from the test CA,
+/// whose root the server trusts, brings the tier's tokens (SPEC.md 18.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_sender_claims_its_tier() {
+    use blindpost::client::Event;
+    use blindpost_bulk_x509::test_ca::TestCa;
+    use blindpost_server::config::BulkOptions;
+
+    let dir = tempfile::tempdir().unwrap();
+    let now = blindpost_server::now();
+    let ca = TestCa::new(
+        "operator-trusted",
+        now.saturating_sub(86_400),
+        now.saturating_add(86_400),
+    )
+    .unwrap();
+    let anchors = dir.path().join("anchors.pem");
+    std::fs::write(&anchors, ca.anchor_pem()).unwrap();
+    let mut options = common::options(dir.path());
+    options.bulk = Some(BulkOptions {
+        anchors,
+        tiers: std::collections::BTreeMap::from([("mail.example.com".to_owned(), 3)]),
+    });
+    let server = blindpost_server::start(options).await.unwrap();
+    let host = Host::new(&server);
+    let mut sender = Client::new(
+        &mut rand::rng(),
+        server.public_keys(),
+        ClientSettings::default(),
+    );
+    host.register(dir.path(), &mut sender, "+15550200009").await;
+    let cert = ca
+        .issue(
+            "mail.example.com",
+            now.saturating_sub(86_400),
+            now.saturating_add(86_400),
+        )
+        .unwrap();
+    let identity_key = sender.certificate().unwrap().identity_key().to_bytes();
+    let proof = cert.prove(&identity_key).unwrap();
+    sender
+        .claim_bulk_tokens(&mut rand::rng(), now, proof, 5)
+        .unwrap();
+    host.pump(&mut sender).await;
+    let events: Vec<Event> = std::iter::from_fn(|| sender.poll_event()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::BulkTokensGranted { tokens: 3 })),
+        "{events:?}"
+    );
+    server.shutdown().await;
+}
