@@ -2,12 +2,15 @@
 //! The client state machine fed a structured sequence of responses, deliveries, timeouts, send
 //! failures, polls and restarts (`common::steps`), starting from a clone of one of the recorded
 //! client states (restored once per process). Recorded inputs are picked from the scenario's
-//! pool; at most `MAX_HEAVY` pooled responses or deliveries (which verify signatures) per input.
+//! pool; pooled responses and deliveries (which verify signatures) count as heavy steps
+//! (`common::steps::heavy_budget`).
 //!
 //! After every step: a refused input changes neither the state nor the events; every transmit
 //! is a well-formed request for its channel; the state blob round-trips (`to_bytes` →
-//! `from_bytes` → `to_bytes` identical). A restart from the blob (after the app drained the
-//! events) keeps everything the client was told: the same blob and the same pending transmits.
+//! `from_bytes` → `to_bytes` identical) after every step in the inputs with a heavy budget,
+//! after the last step in all (every intermediate state is the last of a shorter input). A restart from the blob (after the app drained the
+//! events) keeps everything the client was told: the same blob, and every transmit the running
+//! client still had to send (the restarted one also resends what was in flight).
 
 use blindpost::client::{Client, RequestId};
 use blindpost::simulation::Input;
@@ -16,7 +19,7 @@ use blindpost::wire::Request;
 use blindpost::Time;
 use common::fixture::{client_settings, fixture};
 use common::format_error;
-use common::steps::{edited, ClientAction, ClientInput, Part, MAX_HEAVY, MAX_STEPS};
+use common::steps::{edited, heavy_budget, ClientAction, ClientInput, Part, MAX_STEPS};
 use std::sync::OnceLock;
 
 /// Every scenario's client, restored once per process (inputs clone them).
@@ -56,7 +59,10 @@ libfuzzer_sys::fuzz_target!(|input: ClientInput| {
     let mut rng = VectorRng::new(b"blindpost fuzz client");
     let mut now = scenario.now;
     let mut next = 0;
-    let mut heavy_left = MAX_HEAVY;
+    let mut heavy_left = heavy_budget(&input);
+    // Decoding a state costs ~1 ms (subgroup checks, RSA inverses): the round trip is checked
+    // after every step in the inputs with a heavy budget, and after the last step in all.
+    let check_every_step = heavy_left > 0;
     let mut checked = client.to_bytes().expect("state encodes");
     for action in input.steps.iter().take(MAX_STEPS) {
         while client.poll_event().is_some() {}
@@ -134,12 +140,15 @@ libfuzzer_sys::fuzz_target!(|input: ClientInput| {
                     *again.to_bytes().expect("state encodes") == *blob,
                     "a restart changed the state"
                 );
-                let mut old = client.clone();
-                assert_eq!(
-                    transmits(&mut old, now),
-                    transmits(&mut again.clone(), now),
-                    "a restart lost or changed pending transmits"
-                );
+                // The restarted client sends again what was in flight, and everything the old
+                // one still had to send.
+                let resent = transmits(&mut again.clone(), now);
+                for pending in transmits(&mut client.clone(), now) {
+                    assert!(
+                        resent.contains(&pending),
+                        "a restart lost a pending transmit"
+                    );
+                }
                 client = again;
                 Ok(())
             }
@@ -159,14 +168,21 @@ libfuzzer_sys::fuzz_target!(|input: ClientInput| {
                 "a refused input made an event: {e}"
             );
         }
-        // The blob round-trips after every step (checked again only when it changed).
+        // The blob round-trips (checked again only when it changed).
         let blob = client.to_bytes().expect("state encodes");
-        if *blob != *checked {
+        if check_every_step && *blob != *checked {
             assert!(
                 *restored(&blob).to_bytes().expect("state encodes") == *blob,
                 "the state blob does not round-trip"
             );
             checked = blob;
         }
+    }
+    let blob = client.to_bytes().expect("state encodes");
+    if *blob != *checked {
+        assert!(
+            *restored(&blob).to_bytes().expect("state encodes") == *blob,
+            "the state blob does not round-trip"
+        );
     }
 });

@@ -16,7 +16,7 @@ use blindpost::store::MemoryStore;
 use blindpost::vector_rng::VectorRng;
 use blindpost::wire::{Delivery, DeliveryHandle, ErrorCode, Request, RequestType, Response};
 use common::fixture::fixture;
-use common::steps::{edited, ChannelChoice, ServerAction, ServerInput, MAX_HEAVY, MAX_STEPS};
+use common::steps::{edited, heavy_budget, ChannelChoice, ServerAction, ServerInput, MAX_STEPS};
 use common::world::{server_world, ServerWorld};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
@@ -151,7 +151,7 @@ libfuzzer_sys::fuzz_target!(|input: ServerInput| {
         accepted.note(channel, request, response, &[]);
     }
     let mut rng = VectorRng::new(b"blindpost fuzz server");
-    let mut heavy_left = MAX_HEAVY;
+    let mut heavy_left = heavy_budget(&input);
     for action in input.steps.iter().take(MAX_STEPS) {
         let (channel, bytes) = match action {
             ServerAction::Next => {

@@ -4,20 +4,37 @@
 //! sequence of steps. Valid messages come from the recorded pool by index (`Next` continues the
 //! run, `Recorded` picks any), so most inputs go deep without making new signatures; `Mutated`
 //! edits a pooled message (cheap checks should refuse most of those before any expensive one);
-//! `Raw` is arbitrary bytes. At most [`MAX_STEPS`] steps run, and at most [`MAX_HEAVY`] steps
-//! that may verify or make a signature (the targets skip further ones), so every execution
-//! stays short.
+//! `Raw` is arbitrary bytes. At most [`MAX_STEPS`] steps run, and steps that may verify or
+//! make a signature only in one input of [`HEAVY_ONE_IN`], at most [`MAX_HEAVY`] of them (the
+//! targets skip the others: [`heavy_budget`]), so executions stay short.
 
 use arbitrary::Arbitrary;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// The most steps one input runs.
 pub const MAX_STEPS: usize = 32;
 /// The most steps of one input that may run a signature verification or a signing (a
-/// reply's group signature alone costs ~3 ms).
+/// reply's group signature costs ~3 ms, a registration's five RSA signatures more).
 pub const MAX_HEAVY: usize = 1;
+/// Only one input in this many may run heavy steps at all, chosen by a hash of the input (so
+/// every run of an input does the same): the others stay under a millisecond, and the
+/// prepared world's points give them every state of the run to start from.
+pub const HEAVY_ONE_IN: u64 = 128;
+
+/// How many heavy steps `input` may run: [`MAX_HEAVY`] for one input in [`HEAVY_ONE_IN`], 0 for
+/// the rest.
+pub fn heavy_budget<T: Hash>(input: &T) -> usize {
+    let mut h = DefaultHasher::new();
+    input.hash(&mut h);
+    if h.finish() % HEAVY_ONE_IN == 0 {
+        MAX_HEAVY
+    } else {
+        0
+    }
+}
 
 /// A change to a pooled message.
-#[derive(Arbitrary, Clone, Debug)]
+#[derive(Arbitrary, Clone, Debug, Hash)]
 pub enum Edit {
     /// XOR a byte (position modulo the length).
     Flip {
@@ -73,7 +90,7 @@ pub fn edited(bytes: &[u8], edits: &[Edit]) -> Vec<u8> {
 }
 
 /// A channel for a request.
-#[derive(Arbitrary, Clone, Debug)]
+#[derive(Arbitrary, Clone, Debug, Hash)]
 pub enum ChannelChoice {
     /// The direct channel.
     Direct,
@@ -86,7 +103,7 @@ pub enum ChannelChoice {
 }
 
 /// One step of `server_sequence`.
-#[derive(Arbitrary, Clone, Debug)]
+#[derive(Arbitrary, Clone, Debug, Hash)]
 pub enum ServerAction {
     /// The recorded request after the last one sent (or after the starting point).
     Next,
@@ -121,7 +138,7 @@ pub enum ServerAction {
 }
 
 /// A `server_sequence` input.
-#[derive(Arbitrary, Clone, Debug)]
+#[derive(Arbitrary, Clone, Debug, Hash)]
 pub struct ServerInput {
     /// The point of the recorded run to start from (modulo their number).
     pub start: u8,
@@ -130,7 +147,7 @@ pub struct ServerInput {
 }
 
 /// Which part of a recorded client input an edit changes.
-#[derive(Arbitrary, Clone, Copy, Debug)]
+#[derive(Arbitrary, Clone, Copy, Debug, Hash)]
 pub enum Part {
     /// The response or delivery bytes.
     Message,
@@ -139,7 +156,7 @@ pub enum Part {
 }
 
 /// One step of `client_sequence`.
-#[derive(Arbitrary, Clone, Debug)]
+#[derive(Arbitrary, Clone, Debug, Hash)]
 pub enum ClientAction {
     /// The scenario's recorded input after the last one given.
     Next,
@@ -188,7 +205,7 @@ pub enum ClientAction {
 }
 
 /// A `client_sequence` input.
-#[derive(Arbitrary, Clone, Debug)]
+#[derive(Arbitrary, Clone, Debug, Hash)]
 pub struct ClientInput {
     /// The recorded scenario to start from (modulo their number).
     pub scenario: u8,
