@@ -24,13 +24,18 @@ pub const HEAVY_ONE_IN: u64 = 128;
 /// How many heavy steps `input` may run: [`MAX_HEAVY`] for one input in [`HEAVY_ONE_IN`], 0 for
 /// the rest.
 pub fn heavy_budget<T: Hash>(input: &T) -> usize {
-    let mut h = DefaultHasher::new();
-    input.hash(&mut h);
-    if h.finish() % HEAVY_ONE_IN == 0 {
+    if one_in(input, HEAVY_ONE_IN) {
         MAX_HEAVY
     } else {
         0
     }
+}
+
+/// Whether `input` is one of the inputs in `n` picked by its hash (the same ones every run).
+pub fn one_in<T: Hash>(input: &T, n: u64) -> bool {
+    let mut h = DefaultHasher::new();
+    input.hash(&mut h);
+    h.finish() % n == 0
 }
 
 /// A change to a pooled message.
