@@ -3,8 +3,8 @@
 #
 # Builds all targets once (nightly, optimised, with debug assertions and overflow checks, no
 # sanitizer: the core forbids unsafe code), writes the seed corpora from test-vectors/ and the
-# fixture's recorded protocol run, then runs every target for FUZZ_SECONDS seconds,
-# FUZZ_JOBS at a time. Any crash, panic, failed assertion, timeout (FUZZ_TIMEOUT seconds for
+# fixture's recorded protocol run, then runs every target (from its seeds and the minimised
+# corpus in fuzz/corpus-min/<target>/) for FUZZ_SECONDS seconds, FUZZ_JOBS at a time. Any crash, panic, failed assertion, timeout (FUZZ_TIMEOUT seconds for
 # one input) or out-of-memory fails the script; the reproducer is kept in fuzz/artifacts/.
 #
 #   FUZZ_SECONDS=600 FUZZ_JOBS=1 ci/fuzz-smoke.sh bbs04_signature   # a longer campaign
@@ -61,7 +61,11 @@ mkdir -p "$logs"
 run_target() {
     local t="$1"
     mkdir -p "fuzz/artifacts/$t"
-    if "$bin_dir/$t" "fuzz/corpus/$t" \
+    # New inputs go to fuzz/corpus/<t>; the minimised corpus kept in the repository
+    # (ci/fuzz-campaign.sh) is read as well, so the run starts where the last campaign ended.
+    local seeds=()
+    [ -d "fuzz/corpus-min/$t" ] && seeds=("fuzz/corpus-min/$t")
+    if "$bin_dir/$t" "fuzz/corpus/$t" "${seeds[@]}" \
         -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" \
         >"$logs/$t.log" 2>&1; then

@@ -1,30 +1,206 @@
 #![no_main]
-//! The server state machine fed a sequence of requests (format in `common::steps`), starting
-//! from a fresh fixture server. After every request: the response is well formed and answers
-//! the request's type; a request that does not decode is answered `malformed`; a refusal has
-//! no outputs and leaves the store unchanged (except a registration's code check counter, which
-//! is the point of counting, and its code session, which a registration refused after consuming
-//! it has burned: SPEC.md 12.2); every delivery handed to the host round-trips.
+//! The server state machine fed a structured sequence of requests (`common::steps`), starting
+//! from the fixture server's store at a point of the recorded run (`common::world`), cloned.
+//!
+//! After every request: the response is well formed and answers the request's type; a request
+//! that does not decode is answered `malformed`; a refusal has no outputs and leaves the store
+//! unchanged (except a registration's code check counter, which is the point of counting, and
+//! its code session, which a registration refused after consuming it has burned: SPEC.md
+//! 12.2); every delivery handed to the host round-trips; no token attaches to two cold calls
+//! (a retry of the same cold call is acknowledged as a duplicate); only a token's recipient
+//! releases it; no reply is accepted twice; no counter in the store exceeds its limit.
 
-use blindpost::server::Output;
+use blindpost::account::{AccountId, Channel};
+use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
+use blindpost::store::MemoryStore;
 use blindpost::vector_rng::VectorRng;
-use blindpost::wire::{Delivery, ErrorCode, Request, Response};
-use common::fixture::{fixture, T0};
-use common::steps::server_steps;
+use blindpost::wire::{Delivery, DeliveryHandle, ErrorCode, Request, RequestType, Response};
+use common::fixture::fixture;
+use common::steps::{edited, heavy_budget, ChannelChoice, ServerAction, ServerInput, MAX_STEPS};
+use common::world::{server_world, ServerWorld};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let server = fixture().server();
+/// One server per process (its keys are fixed); each input swaps in a prepared store.
+fn server() -> &'static Mutex<Server<MemoryStore>> {
+    static SERVER: OnceLock<Mutex<Server<MemoryStore>>> = OnceLock::new();
+    SERVER.get_or_init(|| Mutex::new(fixture().server()))
+}
+
+/// Requests whose handling signs or verifies a signature or pairing (the rest are cheap).
+fn heavy(request: &[u8]) -> bool {
+    !matches!(
+        RequestType::of_request(request),
+        Err(_)
+            | Ok(RequestType::RequestCode
+                | RequestType::ColdCall
+                | RequestType::FetchGroupKey
+                | RequestType::FetchKeys
+                | RequestType::Release)
+    )
+}
+
+fn channel(world: &ServerWorld, choice: &ChannelChoice) -> Channel {
+    match choice {
+        ChannelChoice::Direct => Channel::Direct,
+        ChannelChoice::Anonymous => Channel::Anonymous,
+        ChannelChoice::Known(i) => match world.accounts.len() {
+            0 => Channel::Direct,
+            n => Channel::Authenticated(world.accounts[usize::from(*i) % n]),
+        },
+        ChannelChoice::Account(a) => Channel::Authenticated(AccountId(*a)),
+    }
+}
+
+/// What was accepted so far, for the invariants across requests.
+#[derive(Default)]
+struct Accepted {
+    /// Token nonce -> (recipient, sealed payload) of the cold call it attached to.
+    tokens: HashMap<Vec<u8>, (AccountId, Vec<u8>)>,
+    /// Delivery handle -> the recipient of its cold call.
+    handles: HashMap<DeliveryHandle, AccountId>,
+    /// Signatures of accepted replies.
+    replies: HashSet<Vec<u8>>,
+}
+
+impl Accepted {
+    fn note(
+        &mut self,
+        channel: Channel,
+        request: &Request,
+        handled: &Response,
+        outputs: &[Output],
+    ) {
+        for output in outputs {
+            if let Output::Deliver {
+                recipient,
+                delivery: Delivery::ColdCall { handle, .. },
+            } = output
+            {
+                self.handles.insert(*handle, *recipient);
+            }
+        }
+        match (request, handled) {
+            (Request::ColdCall(call), Response::ColdCallAccepted { duplicate }) => {
+                let this = (call.recipient, call.sealed.clone());
+                match self.tokens.get(call.token.nonce().as_slice()) {
+                    Some(first) => assert!(
+                        *duplicate && *first == this,
+                        "a token attached to a second cold call"
+                    ),
+                    None => {
+                        self.tokens.insert(call.token.nonce().to_vec(), this);
+                    }
+                }
+            }
+            (Request::Reply(_), Response::Error { .. }) => {}
+            (Request::Reply(reply), _) => assert!(
+                self.replies.insert(reply.signature.to_bytes().to_vec()),
+                "a reply was accepted twice"
+            ),
+            (Request::Release { handle }, Response::Released) => {
+                if let (Some(recipient), Channel::Authenticated(by)) =
+                    (self.handles.get(handle), channel)
+                {
+                    assert_eq!(*recipient, by, "a token released by another account");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Counters in the store never exceed their configured limits.
+fn check_counters(server: &Server<MemoryStore>, now: blindpost::Time) {
+    let config = server.config();
+    for (key, value) in server.store().snapshot(now).expect("snapshot") {
+        let limit = match key.first() {
+            Some(b'g') => u64::from(config.code_policy.max_attempts()),
+            Some(b'C') => config.code_requests.max,
+            Some(b'R') => config.registrations.max,
+            Some(b'd') => config.discovery.tokens_per_window,
+            _ => continue,
+        };
+        let count = u64::from_be_bytes(value.as_slice().try_into().expect("8-byte counter"));
+        assert!(count <= limit, "counter {} is {count} > {limit}", hex(&key));
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn restart(server: &mut Server<MemoryStore>) {
+    let blob = server.secrets().to_bytes().expect("secrets encode");
+    let secrets = ServerSecrets::from_bytes(&blob).expect("own secrets decode");
+    let store = std::mem::take(server.store_mut());
+    *server = Server::new(ServerConfig::default(), secrets, store).expect("restart");
+}
+
+libfuzzer_sys::fuzz_target!(|input: ServerInput| {
+    let world = server_world();
+    let mut server = server().lock().unwrap_or_else(|p| p.into_inner());
+    let start = usize::from(input.start) % world.points.len();
+    world.server_at(&mut server, start);
+    let mut now = world.points[start].now;
+    let mut next = start;
+    // The prefix's tokens and replies count; its delivery handles are not listed (releases
+    // of those are left to the server's own record).
+    let mut accepted = Accepted::default();
+    for (channel, request, response) in world.accepted_before(start) {
+        accepted.note(channel, request, response, &[]);
+    }
     let mut rng = VectorRng::new(b"blindpost fuzz server");
-    let mut now = T0;
-    for step in server_steps(data) {
-        now = now.saturating_add(u64::from(step.delta));
+    let mut heavy_left = heavy_budget(&input);
+    for action in input.steps.iter().take(MAX_STEPS) {
+        let (channel, bytes) = match action {
+            ServerAction::Next => {
+                let Some(r) = world.pool.get(next) else {
+                    continue;
+                };
+                next += 1;
+                (r.channel, r.request.clone())
+            }
+            ServerAction::Recorded { index, channel: c } => {
+                let r = &world.pool[usize::from(*index) % world.pool.len()];
+                (
+                    c.as_ref().map_or(r.channel, |c| channel(world, c)),
+                    r.request.clone(),
+                )
+            }
+            ServerAction::Mutated { index, edits } => {
+                let r = &world.pool[usize::from(*index) % world.pool.len()];
+                (r.channel, edited(&r.request, edits))
+            }
+            ServerAction::Raw { channel: c, bytes } => (channel(world, c), bytes.clone()),
+            ServerAction::Wait { secs } => {
+                now = now.saturating_add(u64::from(*secs));
+                continue;
+            }
+            ServerAction::Restart => {
+                if heavy_left > 0 {
+                    heavy_left -= 1;
+                    restart(&mut server);
+                }
+                continue;
+            }
+        };
+        if heavy(&bytes) {
+            if heavy_left == 0 {
+                continue;
+            }
+            heavy_left -= 1;
+        }
         let before = server.store().snapshot(now).expect("snapshot");
-        let handled = server.handle(&mut rng, now, step.channel, step.request);
+        let handled = server.handle(&mut rng, now, channel, &bytes);
         let response = Response::from_bytes(&handled.response).expect("the response decodes");
         assert_eq!(response.to_bytes(), handled.response);
         assert_eq!(handled.decoded.to_bytes(), handled.response);
-        match Request::from_bytes(step.request) {
-            Ok(request) => assert_eq!(response.request_type(), request.request_type()),
+        match Request::from_bytes(&bytes) {
+            Ok(request) => {
+                assert_eq!(response.request_type(), request.request_type());
+                accepted.note(channel, &request, &response, &handled.outputs);
+            }
             Err(_) => assert!(
                 matches!(
                     response,
@@ -61,5 +237,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 assert_eq!(Delivery::from_bytes(&bytes).as_ref(), Ok(delivery));
             }
         }
+        check_counters(&server, now);
     }
 });

@@ -446,6 +446,8 @@ impl TokenCounts {
 }
 
 /// The blindpost client.
+// Cloned only by tests and fuzzing (forking a prepared client); apps persist with `to_bytes`.
+#[cfg_attr(feature = "test-util", derive(Clone))]
 pub struct Client {
     state: State,
     settings: ClientSettings,

@@ -364,6 +364,13 @@ impl<S: Store> Server<S> {
         &self.store
     }
 
+    /// The store, to replace it with a prepared one (tests and fuzzing start from snapshots
+    /// without rebuilding the server and its keys).
+    #[cfg(feature = "test-util")]
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// Stops the server and hands back its store (to restart it, say, with
     /// [`ServerSecrets::from_bytes`] and the same store).
     pub fn into_store(self) -> S {

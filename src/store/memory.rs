@@ -27,6 +27,21 @@ pub struct MemoryStore {
     map: Mutex<BTreeMap<Vec<u8>, Entry>>,
 }
 
+/// A copy of every entry, expired or not (to fork a server's state, e.g. for fuzzing from a
+/// prepared world).
+impl Clone for MemoryStore {
+    fn clone(&self) -> Self {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        Self {
+            map: Mutex::new(map),
+        }
+    }
+}
+
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {

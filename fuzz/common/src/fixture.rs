@@ -8,7 +8,6 @@
 //! request the server handled and, for several points of the run, a client's state blob and
 //! everything that client received afterwards (the client target's scenarios).
 
-use crate::steps::{put_client_step, put_server_step, ClientStep};
 use blindpost::account::{AccountId, Channel};
 use blindpost::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
 use blindpost::client::{Client, ClientSettings, Delay, Event};
@@ -79,8 +78,8 @@ pub struct Scenario {
     pub state: Vec<u8>,
     /// The clock at that point.
     pub now: Time,
-    /// The client's inputs from then on, as client steps (without the scenario byte).
-    pub inputs: Vec<u8>,
+    /// The client's inputs from then on, in order.
+    pub inputs: Vec<Given>,
 }
 
 /// What the scripted run produced.
@@ -92,27 +91,6 @@ pub struct Recording {
     pub deliveries: Vec<(Vec<u8>, Vec<u8>)>,
     /// Client states with their later inputs.
     pub scenarios: Vec<Scenario>,
-}
-
-impl Recording {
-    /// The whole run as one server-target input (deltas from [`T0`]).
-    pub fn server_input(&self, requests: &[RecordedRequest]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut now = T0;
-        for r in requests {
-            let delta = u32::try_from(r.now.secs_since(now)).unwrap_or(u32::MAX);
-            now = r.now;
-            put_server_step(&mut out, &r.channel, delta, &r.request);
-        }
-        out
-    }
-
-    /// A client-target input: the scenario and its recorded inputs.
-    pub fn client_input(&self, index: usize) -> Vec<u8> {
-        let mut out = vec![u8::try_from(index).unwrap()];
-        out.extend_from_slice(&self.scenarios[index].inputs);
-        out
-    }
 }
 
 /// The fixture, built once per process.
@@ -437,32 +415,7 @@ impl Run {
             scenarios: Vec::new(),
         };
         for s in &self.snapshots {
-            let mut inputs = Vec::new();
-            let mut now = s.now;
-            let mut delta = |at: Time| {
-                let d = u32::try_from(at.secs_since(now)).unwrap_or(u32::MAX);
-                now = at;
-                d
-            };
-            for g in self.given(s.client).skip(s.given) {
-                let step = match &g.input {
-                    Input::Response { id, bytes } => ClientStep::Response {
-                        id: id.0,
-                        delta: delta(g.now),
-                        bytes,
-                    },
-                    Input::Delivery { delivery, opened } => ClientStep::Delivery {
-                        delta: delta(g.now),
-                        delivery,
-                        opened,
-                    },
-                    Input::Timeout => ClientStep::Timeout {
-                        delta: delta(g.now),
-                    },
-                };
-                put_client_step(&mut inputs, &step);
-                put_client_step(&mut inputs, &ClientStep::Poll);
-            }
+            let inputs = self.given(s.client).skip(s.given).cloned().collect();
             recording.scenarios.push(Scenario {
                 name: s.name,
                 state: s.state.clone(),

@@ -5,12 +5,15 @@
 //!   `Display` and `Debug` work.
 //! - [`fixture`]: a deterministic server (fixed keys) and a recorded protocol run between two
 //!   real clients, from which the state-machine targets start and the seeds are made.
-//! - [`steps`]: the byte formats of the state-machine targets' inputs.
+//! - [`steps`]: the structured (`arbitrary`) inputs of the state-machine targets.
+//! - [`world`]: the server's state at every point of the recorded run, made once per process,
+//!   from which the sequence targets start.
 //! - [`vectors`]: known-good objects from `test-vectors/` to combine with fuzzed ones.
 
 pub mod fixture;
 pub mod steps;
 pub mod vectors;
+pub mod world;
 
 use std::fmt::{Debug, Display};
 

@@ -1,219 +1,221 @@
-//! The input formats of the state-machine targets.
+//! The input formats of the state-machine targets, decoded with `arbitrary` (derive).
 //!
-//! Both are sequences of steps read by a lenient cursor ([`Input`]): a missing byte reads as
-//! zero and a length longer than what is left takes what is left, so every byte string is a
-//! valid input and mutations of a seed stay meaningful. At most [`MAX_STEPS`] steps are run.
-//!
-//! Server input, repeated:
-//! `channel u8 (0 direct, 1 anonymous, else authenticated followed by the 32-byte account)
-//! || delta u32 (seconds added to the clock) || u32 length || request bytes`.
-//!
-//! Client input: `scenario u8` (which recorded client state to start from), then repeated
-//! `kind u8` and, by `kind % 5`:
-//! 0 response: `id u64 || delta u32 || u32 length || response bytes`;
-//! 1 delivery: `delta u32 || u32 length || delivery bytes || u32 length || opened payload`;
-//! 2 timeout: `delta u32`;
-//! 3 send failure: `id u64`;
-//! 4 poll: drain the transmits and events.
+//! An input starts from a point of the fixture's recorded run ([`crate::world`]) and is a
+//! sequence of steps. Valid messages come from the recorded pool by index (`Next` continues the
+//! run, `Recorded` picks any), so most inputs go deep without making new signatures; `Mutated`
+//! edits a pooled message (cheap checks should refuse most of those before any expensive one);
+//! `Raw` is arbitrary bytes. At most [`MAX_STEPS`] steps run, and steps that may verify or
+//! make a signature only in one input of [`HEAVY_ONE_IN`], at most [`MAX_HEAVY`] of them (the
+//! targets skip the others: [`heavy_budget`]), so executions stay short.
 
-use blindpost::account::{AccountId, Channel};
+use arbitrary::Arbitrary;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// The most steps one input runs (keeps each execution short).
-pub const MAX_STEPS: usize = 48;
+/// The most steps one input runs.
+pub const MAX_STEPS: usize = 32;
+/// The most steps of one input that may run a signature verification or a signing (a
+/// reply's group signature costs ~3 ms, a registration's five RSA signatures more).
+pub const MAX_HEAVY: usize = 1;
+/// Only one input in this many may run heavy steps at all, chosen by a hash of the input (so
+/// every run of an input does the same): the others stay under a millisecond, and the
+/// prepared world's points give them every state of the run to start from.
+pub const HEAVY_ONE_IN: u64 = 128;
 
-/// A cursor over fuzz input that never fails.
-pub struct Input<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Input<'a> {
-    /// Starts reading `data`.
-    pub fn new(data: &'a [u8]) -> Self {
-        Self { rest: data }
-    }
-
-    /// Whether everything was read.
-    pub fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    /// Up to `len` bytes.
-    pub fn bytes(&mut self, len: usize) -> &'a [u8] {
-        let (head, tail) = self.rest.split_at(len.min(self.rest.len()));
-        self.rest = tail;
-        head
-    }
-
-    fn array<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        let head = self.bytes(N);
-        out[..head.len()].copy_from_slice(head);
-        out
-    }
-
-    /// A byte (0 when none is left).
-    pub fn u8(&mut self) -> u8 {
-        self.array::<1>()[0]
-    }
-
-    /// A big-endian u32.
-    pub fn u32(&mut self) -> u32 {
-        u32::from_be_bytes(self.array())
-    }
-
-    /// A big-endian u64.
-    pub fn u64(&mut self) -> u64 {
-        u64::from_be_bytes(self.array())
-    }
-
-    /// A `u32` length and that many bytes (or what is left).
-    pub fn vec32(&mut self) -> &'a [u8] {
-        let len = usize::try_from(self.u32()).unwrap_or(usize::MAX);
-        self.bytes(len)
+/// How many heavy steps `input` may run: [`MAX_HEAVY`] for one input in [`HEAVY_ONE_IN`], 0 for
+/// the rest.
+pub fn heavy_budget<T: Hash>(input: &T) -> usize {
+    if one_in(input, HEAVY_ONE_IN) {
+        MAX_HEAVY
+    } else {
+        0
     }
 }
 
-fn put_vec32(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_be_bytes());
-    out.extend_from_slice(bytes);
+/// Whether `input` is one of the inputs in `n` picked by its hash (the same ones every run).
+pub fn one_in<T: Hash>(input: &T, n: u64) -> bool {
+    let mut h = DefaultHasher::new();
+    input.hash(&mut h);
+    h.finish() % n == 0
 }
 
-/// One request to the server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerStep<'a> {
-    /// The channel it arrives on.
-    pub channel: Channel,
-    /// Seconds the clock advances first.
-    pub delta: u32,
-    /// The request bytes.
-    pub request: &'a [u8],
+/// A change to a pooled message.
+#[derive(Arbitrary, Clone, Debug, Hash)]
+pub enum Edit {
+    /// XOR a byte (position modulo the length).
+    Flip {
+        /// Where.
+        at: u16,
+        /// The mask.
+        xor: u8,
+    },
+    /// Cut the message to this length (when shorter).
+    Truncate {
+        /// The new length.
+        len: u16,
+    },
+    /// Insert a byte (position modulo the length + 1).
+    Insert {
+        /// Where.
+        at: u16,
+        /// The byte.
+        byte: u8,
+    },
+    /// Remove a byte (position modulo the length).
+    Remove {
+        /// Where.
+        at: u16,
+    },
 }
 
-/// Reads a server input.
-pub fn server_steps(data: &[u8]) -> Vec<ServerStep<'_>> {
-    let mut input = Input::new(data);
-    let mut steps = Vec::new();
-    while !input.is_empty() && steps.len() < MAX_STEPS {
-        let channel = match input.u8() {
-            0 => Channel::Direct,
-            1 => Channel::Anonymous,
-            _ => Channel::Authenticated(AccountId(input.array())),
-        };
-        let delta = input.u32();
-        let request = input.vec32();
-        steps.push(ServerStep {
-            channel,
-            delta,
-            request,
-        });
-    }
-    steps
-}
-
-/// Appends one server step in the format [`server_steps`] reads.
-pub fn put_server_step(out: &mut Vec<u8>, channel: &Channel, delta: u32, request: &[u8]) {
-    match channel {
-        Channel::Direct => out.push(0),
-        Channel::Anonymous => out.push(1),
-        Channel::Authenticated(account) => {
-            out.push(2);
-            out.extend_from_slice(account.as_bytes());
+/// Applies `edits` to a copy of `bytes`.
+pub fn edited(bytes: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for edit in edits {
+        let pos = |at: u16, len: usize| usize::from(at) % len.max(1);
+        match *edit {
+            Edit::Flip { at, xor } => {
+                if !out.is_empty() {
+                    let i = pos(at, out.len());
+                    out[i] ^= xor;
+                }
+            }
+            Edit::Truncate { len } => out.truncate(usize::from(len)),
+            Edit::Insert { at, byte } => {
+                let i = pos(at, out.len() + 1);
+                out.insert(i, byte);
+            }
+            Edit::Remove { at } => {
+                if !out.is_empty() {
+                    out.remove(pos(at, out.len()));
+                }
+            }
         }
     }
-    out.extend_from_slice(&delta.to_be_bytes());
-    put_vec32(out, request);
+    out
 }
 
-/// One input to a client.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientStep<'a> {
-    /// The response to request `id`.
+/// A channel for a request.
+#[derive(Arbitrary, Clone, Debug, Hash)]
+pub enum ChannelChoice {
+    /// The direct channel.
+    Direct,
+    /// The anonymous channel.
+    Anonymous,
+    /// Authenticated as one of the run's accounts (index modulo their number).
+    Known(u8),
+    /// Authenticated as any account.
+    Account([u8; 32]),
+}
+
+/// One step of `server_sequence`.
+#[derive(Arbitrary, Clone, Debug, Hash)]
+pub enum ServerAction {
+    /// The recorded request after the last one sent (or after the starting point).
+    Next,
+    /// A recorded request (index modulo the pool), on its own channel or another.
+    Recorded {
+        /// Which.
+        index: u8,
+        /// Another channel.
+        channel: Option<ChannelChoice>,
+    },
+    /// A recorded request with edits, on its own channel.
+    Mutated {
+        /// Which.
+        index: u8,
+        /// The edits.
+        edits: Vec<Edit>,
+    },
+    /// Any bytes.
+    Raw {
+        /// The channel.
+        channel: ChannelChoice,
+        /// The request bytes.
+        bytes: Vec<u8>,
+    },
+    /// The clock jumps ahead.
+    Wait {
+        /// Seconds.
+        secs: u32,
+    },
+    /// The server restarts from its secrets blob with the same store.
+    Restart,
+}
+
+/// A `server_sequence` input.
+#[derive(Arbitrary, Clone, Debug, Hash)]
+pub struct ServerInput {
+    /// The point of the recorded run to start from (modulo their number).
+    pub start: u8,
+    /// The steps.
+    pub steps: Vec<ServerAction>,
+}
+
+/// Which part of a recorded client input an edit changes.
+#[derive(Arbitrary, Clone, Copy, Debug, Hash)]
+pub enum Part {
+    /// The response or delivery bytes.
+    Message,
+    /// A delivery's opened payload.
+    Opened,
+}
+
+/// One step of `client_sequence`.
+#[derive(Arbitrary, Clone, Debug, Hash)]
+pub enum ClientAction {
+    /// The scenario's recorded input after the last one given.
+    Next,
+    /// One of the scenario's recorded inputs (index modulo their number).
+    Recorded {
+        /// Which.
+        index: u8,
+    },
+    /// A recorded input with edits.
+    Mutated {
+        /// Which.
+        index: u8,
+        /// What the edits change.
+        part: Part,
+        /// The edits.
+        edits: Vec<Edit>,
+    },
+    /// A response to request `id`.
     Response {
         /// The request id.
         id: u64,
-        /// Seconds the clock advances first.
-        delta: u32,
-        /// The response bytes.
-        bytes: &'a [u8],
+        /// The bytes.
+        bytes: Vec<u8>,
     },
     /// A delivery and its opened payload.
     Delivery {
-        /// Seconds the clock advances first.
-        delta: u32,
         /// The delivery bytes.
-        delivery: &'a [u8],
-        /// The payload as the host opened it.
-        opened: &'a [u8],
+        delivery: Vec<u8>,
+        /// The opened payload.
+        opened: Vec<u8>,
     },
-    /// Time passes.
+    /// Timers run after this many seconds.
     Timeout {
-        /// Seconds the clock advances.
-        delta: u32,
+        /// Seconds.
+        secs: u32,
     },
     /// The transport lost request `id`.
     SendFailure {
         /// The request id.
         id: u64,
     },
-    /// Drain transmits and events.
+    /// The host drains the transmits.
     Poll,
+    /// The app restarts from the state blob.
+    Restart,
 }
 
-/// Reads a client input: the scenario byte and the steps.
-pub fn client_steps(data: &[u8]) -> (u8, Vec<ClientStep<'_>>) {
-    let mut input = Input::new(data);
-    let scenario = input.u8();
-    let mut steps = Vec::new();
-    while !input.is_empty() && steps.len() < MAX_STEPS {
-        let step = match input.u8() % 5 {
-            0 => ClientStep::Response {
-                id: input.u64(),
-                delta: input.u32(),
-                bytes: input.vec32(),
-            },
-            1 => ClientStep::Delivery {
-                delta: input.u32(),
-                delivery: input.vec32(),
-                opened: input.vec32(),
-            },
-            2 => ClientStep::Timeout { delta: input.u32() },
-            3 => ClientStep::SendFailure { id: input.u64() },
-            _ => ClientStep::Poll,
-        };
-        steps.push(step);
-    }
-    (scenario, steps)
-}
-
-/// Appends one client step in the format [`client_steps`] reads.
-pub fn put_client_step(out: &mut Vec<u8>, step: &ClientStep<'_>) {
-    match step {
-        ClientStep::Response { id, delta, bytes } => {
-            out.push(0);
-            out.extend_from_slice(&id.to_be_bytes());
-            out.extend_from_slice(&delta.to_be_bytes());
-            put_vec32(out, bytes);
-        }
-        ClientStep::Delivery {
-            delta,
-            delivery,
-            opened,
-        } => {
-            out.push(1);
-            out.extend_from_slice(&delta.to_be_bytes());
-            put_vec32(out, delivery);
-            put_vec32(out, opened);
-        }
-        ClientStep::Timeout { delta } => {
-            out.push(2);
-            out.extend_from_slice(&delta.to_be_bytes());
-        }
-        ClientStep::SendFailure { id } => {
-            out.push(3);
-            out.extend_from_slice(&id.to_be_bytes());
-        }
-        ClientStep::Poll => out.push(4),
-    }
+/// A `client_sequence` input.
+#[derive(Arbitrary, Clone, Debug, Hash)]
+pub struct ClientInput {
+    /// The recorded scenario to start from (modulo their number).
+    pub scenario: u8,
+    /// The steps.
+    pub steps: Vec<ClientAction>,
 }
 
 #[cfg(test)]
@@ -221,42 +223,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn server_steps_round_trip() {
-        let mut out = Vec::new();
-        put_server_step(&mut out, &Channel::Direct, 5, b"abc");
-        put_server_step(
-            &mut out,
-            &Channel::Authenticated(AccountId([7; 32])),
-            0,
-            b"",
-        );
-        let steps = server_steps(&out);
-        assert_eq!(steps.len(), 2);
-        assert_eq!(steps[0].request, b"abc");
-        assert_eq!(steps[1].channel, Channel::Authenticated(AccountId([7; 32])));
-    }
-
-    #[test]
-    fn client_steps_round_trip() {
-        let steps = [
-            ClientStep::Response {
-                id: 3,
-                delta: 1,
-                bytes: b"r",
-            },
-            ClientStep::Delivery {
-                delta: 2,
-                delivery: b"d",
-                opened: b"o",
-            },
-            ClientStep::Timeout { delta: 9 },
-            ClientStep::SendFailure { id: 4 },
-            ClientStep::Poll,
+    fn edits_stay_in_bounds() {
+        let edits = [
+            Edit::Flip { at: 7, xor: 0xff },
+            Edit::Insert { at: 100, byte: 9 },
+            Edit::Remove { at: 0 },
+            Edit::Truncate { len: 2 },
         ];
-        let mut out = vec![1];
-        for s in &steps {
-            put_client_step(&mut out, s);
-        }
-        assert_eq!(client_steps(&out), (1, steps.to_vec()));
+        // Flip index 7 % 3 = 1; insert at 100 % 4 = 0; remove index 0; keep two bytes.
+        assert_eq!(edited(b"abc", &edits), vec![b'a', b'b' ^ 0xff]);
+        assert_eq!(edited(b"", &edits), Vec::<u8>::new());
     }
 }

@@ -3,8 +3,8 @@
 //! Every target gets every byte string found in `test-vectors/**/*.json` (hex strings decoded,
 //! other strings as their UTF-8 bytes) and the PEM files under `test-vectors/`, plus the
 //! messages, deliveries and client states of the fixture's recorded run and the fixture
-//! server's secrets blob; the targets with their own input formats (`verification_code`,
-//! `server_sequence`, `client_sequence`) get inputs in those formats. Files go to `fuzz/corpus/<target>/`, named by a hash of their content.
+//! server's secrets blob; `verification_code` gets inputs in its own format and the sequence targets none (their
+//! structured inputs pick recorded messages by index; they start from `fuzz/corpus-min/`). Files go to `fuzz/corpus/<target>/`, named by a hash of their content.
 
 use blindpost_fuzz_common::fixture::{fixture, T0};
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,18 +44,10 @@ fn main() {
 
     let mut special: BTreeMap<&str, Vec<Vec<u8>>> = BTreeMap::new();
     special.insert("verification_code", code_seeds(&root));
-    let mut server = vec![recording.server_input(&recording.requests)];
-    for k in 1..recording.requests.len() {
-        server.push(recording.server_input(&recording.requests[..k]));
-        server.push(recording.server_input(&recording.requests[k..=k]));
-    }
-    special.insert("server_sequence", server);
-    special.insert(
-        "client_sequence",
-        (0..recording.scenarios.len())
-            .map(|i| recording.client_input(i))
-            .collect(),
-    );
+    // The sequence targets read structured inputs (`arbitrary`) that pick recorded messages
+    // by index: they start from their minimised corpus (`fuzz/corpus-min/`), not from bytes.
+    special.insert("server_sequence", Vec::new());
+    special.insert("client_sequence", Vec::new());
 
     let mut total = 0;
     for target in &targets {
