@@ -12,7 +12,7 @@ use blindpost::Time;
 use common::format_error;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let mut input = common::steps::Input::new(data);
+    let mut input = common::input::Input::new(data);
     let now = Time::from_unix_secs(input.u64());
     let window_seconds = input.u64();
     let digits = input.u8();

@@ -29,7 +29,8 @@ pub const ISSUER_NAME: &[u8] = b"fuzz.blindpost.example";
 
 const COLD_CALL_KEY: &str = include_str!("../../../test-vectors/token_keys/rsa2048-a.pem");
 const DISCOVERY_KEY_NOW: &str = include_str!("../../../test-vectors/token_keys/rsa2048-b.pem");
-const DISCOVERY_KEY_NEXT: &str = include_str!("../keys/rsa2048-c.pem");
+const DISCOVERY_KEY_NEXT: &str = include_str!("../../../test-vectors/token_keys/rsa2048-c.pem");
+const STAMP_KEY: &str = include_str!("../keys/rsa2048-d.pem");
 const CERTIFICATE_IKM: &[u8; 32] = b"blindpost fuzz certificate key!!";
 const CODE_SECRET: [u8; 32] = *b"blindpost fuzz code secret 32 b!";
 const KEY_LIFETIME: u64 = 10 * 365 * 24 * 3600;
@@ -52,6 +53,7 @@ pub struct Fixture {
     certificate_key: bls::SecretKey,
     cold_call_key: blind_rsa::SecretKey,
     discovery_keys: [blind_rsa::SecretKey; 2],
+    stamp_key: blind_rsa::SecretKey,
     keys: ServerKeys,
     recording: OnceLock<Recording>,
 }
@@ -106,6 +108,7 @@ impl Fixture {
         let rsa = |pem: &str| blind_rsa::SecretKey::from_pkcs8_pem(pem).expect("fixture key");
         let cold_call_key = rsa(COLD_CALL_KEY);
         let discovery_keys = [rsa(DISCOVERY_KEY_NOW), rsa(DISCOVERY_KEY_NEXT)];
+        let stamp_key = rsa(STAMP_KEY);
         let token_key = |k: &blind_rsa::SecretKey| {
             TokenKey::from_public_key(k.public_key()).expect("2048-bit key")
         };
@@ -141,14 +144,26 @@ impl Fixture {
             .collect();
         let discovery_tokens =
             TokenKeySet::new(1, ISSUER_NAME, entries).expect("discovery key set");
+        let stamp_tokens = TokenKeySet::new(
+            1,
+            ISSUER_NAME,
+            vec![TokenKeyEntry::new(
+                token_key(&stamp_key),
+                T0 - KEY_LIFETIME,
+                T0 + KEY_LIFETIME,
+            )],
+        )
+        .expect("stamp key set");
         Self {
             certificate_key,
             cold_call_key,
             discovery_keys,
+            stamp_key,
             keys: ServerKeys {
                 certificate_issuers,
                 cold_call_tokens,
                 discovery_tokens,
+                stamp_tokens,
             },
             recording: OnceLock::new(),
         }
@@ -174,6 +189,8 @@ impl Fixture {
             cold_call_keys: self.keys.cold_call_tokens.clone(),
             discovery_issuer: Issuer::new(self.discovery_keys.to_vec()).expect("issuer"),
             discovery_keys: self.keys.discovery_tokens.clone(),
+            stamp_issuer: Issuer::new(vec![self.stamp_key.clone()]).expect("issuer"),
+            stamp_keys: self.keys.stamp_tokens.clone(),
             code_secret: CodeSecret::from_bytes(CODE_SECRET),
         };
         Server::new(ServerConfig::default(), secrets, MemoryStore::new()).expect("server")

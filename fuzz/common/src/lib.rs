@@ -11,6 +11,7 @@
 //! - [`vectors`]: known-good objects from `test-vectors/` to combine with fuzzed ones.
 
 pub mod fixture;
+pub mod input;
 pub mod steps;
 pub mod vectors;
 pub mod world;
