@@ -31,7 +31,12 @@ fn the_example_config_parses_into_options() {
             ("mail.example.com".to_owned(), 500)
         ])
     );
-    for bad in ["mail.example.com", "mail.example.com=", "a.example=-1", "a.example=x"] {
+    for bad in [
+        "mail.example.com",
+        "mail.example.com=",
+        "a.example=-1",
+        "a.example=x",
+    ] {
         assert!(blindpost_server::config::parse_tier(bad).is_err(), "{bad}");
     }
 }

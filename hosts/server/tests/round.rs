@@ -196,8 +196,9 @@ async fn a_bulk_sender_claims_its_tier() {
         .unwrap();
     let identity_key = sender.certificate().unwrap().identity_key().to_bytes();
     let proof = cert.prove(&identity_key).unwrap();
+    // The client's clock: the server's keys are valid from its start, after `now` above.
     sender
-        .claim_bulk_tokens(&mut rand::rng(), now, proof, 5)
+        .claim_bulk_tokens(&mut rand::rng(), blindpost_server::now(), proof, 5)
         .unwrap();
     host.pump(&mut sender).await;
     let events: Vec<Event> = std::iter::from_fn(|| sender.poll_event()).collect();
