@@ -24,7 +24,9 @@ TOOLS=$TARGET/toolchains
 # The dev profile (opt-level 2) is what `cargo test` already built, so a debug build of the
 # cdylib costs only its own crate on a warm tree; a release build would recompile everything.
 PROFILE_DIR=$TARGET/debug
-LIB=$PROFILE_DIR/libblindpost_ffi.so
+# The static library for the Swift package, from the workspace build.
+STATIC_LIB=$PROFILE_DIR/libblindpost_ffi.a
+PACKAGES=$TARGET/packages
 KOTLIN_VERSION=2.4.20
 SWIFT_ROOT=$TOOLS/swift-trixie
 SWIFT_MNT=/blindpost
@@ -84,33 +86,81 @@ timed() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The packages (into $PACKAGES): the wheel, the jar and the SwiftPM package all carry the one
+# native library maturin built, and bindings generated from it.
+MATURIN_VERSION=1.16.0
+ensure_maturin() {
+  local venv=$TOOLS/maturin-$MATURIN_VERSION
+  if [ ! -x "$venv/bin/maturin" ]; then
+    say "install maturin $MATURIN_VERSION (pip, in its own venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q "maturin==$MATURIN_VERSION" || return 1
+  fi
+  MATURIN=$venv/bin/maturin
+}
+
 build_and_generate() {
-  say "build blindpost-ffi and uniffi-bindgen"
+  say "build blindpost-ffi's dependencies and blindpost-bindgen"
   # The whole workspace with its examples: cargo then resolves features as `cargo test
-  # --workspace` does, so after the tests only the bindgen binary is new. `-p blindpost-ffi -p
-  # uniffi-bindgen` alone would resolve fewer features (serde, syn, libc, ...) and rebuild
-  # almost every dependency, the core included (about 5 minutes on 2 cores).
+  # --workspace` does, so after the tests only what maturin builds is new. `-p` alone would
+  # resolve fewer features (serde, syn, libc, ...) and rebuild almost every dependency.
   cargo build --workspace --lib --bins --examples
-  [ -f "$LIB" ] || die "$LIB was not built"
-  say "generate Kotlin, Swift and Python"
+  [ -f "$STATIC_LIB" ] || die "$STATIC_LIB was not built"
+  ensure_maturin || die "maturin $MATURIN_VERSION could not be installed (pip)"
+
+  say "python package: the wheel (maturin, uniffi bindings, dev profile)"
+  # maturin makes the wheel's Python module with the `uniffi-bindgen` on PATH: blindpost-bindgen.
+  mkdir -p "$TOOLS/bin"
+  ln -sf "$PROFILE_DIR/blindpost-bindgen" "$TOOLS/bin/uniffi-bindgen"
+  rm -rf "$PACKAGES"
+  mkdir -p "$PACKAGES/python"
+  PATH="$TOOLS/bin:$PATH" "$MATURIN" build --quiet -m "$REPO/bindings/ffi/Cargo.toml" \
+    --profile dev --out "$PACKAGES/python"
+  WHEEL=$(ls "$PACKAGES"/python/blindpost-*.whl)
+
+  say "generate Kotlin and Swift from the wheel's library"
   rm -rf "$OUT/gen"
   mkdir -p "$OUT/gen"
-  "$PROFILE_DIR/uniffi-bindgen" generate --no-format --library "$LIB" \
-    --language kotlin --language swift --language python --out-dir "$OUT/gen"
+  python3 -m zipfile -e "$WHEEL" "$OUT/gen/wheel"
+  LIB=$OUT/gen/wheel/blindpost/libblindpost_ffi.so
+  "$PROFILE_DIR/blindpost-bindgen" generate --no-format --library "$LIB" \
+    --language kotlin --language swift --out-dir "$OUT/gen"
+
+  say "swift package: $PACKAGES/swift/blindpost"
+  local pkg=$PACKAGES/swift/blindpost
+  mkdir -p "$pkg/Sources/blindpostFFI/include" "$pkg/Sources/blindpost" "$pkg/lib"
+  cp "$REPO/bindings/swift/package/Package.swift" "$pkg/"
+  cp "$OUT/gen/blindpostFFI.h" "$pkg/Sources/blindpostFFI/include/"
+  cp "$OUT/gen/blindpostFFI.modulemap" "$pkg/Sources/blindpostFFI/include/module.modulemap"
+  # A C target needs one source file; the library itself is linked from lib/.
+  printf '// The C interface of libblindpost_ffi: header and module map in include/.\n' \
+    >"$pkg/Sources/blindpostFFI/blindpostFFI.c"
+  cp "$OUT/gen/blindpost.swift" "$pkg/Sources/blindpost/"
+  cp "$STATIC_LIB" "$pkg/lib/"
+}
+
+# The README's example in `lang`: the code block after the line `<!-- example: lang -->`.
+readme_example() {
+  awk -v mark="<!-- example: $1 -->" '
+    $0 == mark { found = 1; next }
+    found == 1 && /^```/ { found = 2; next }
+    found == 2 && /^```/ { exit }
+    found == 2 { print }
+  ' "$REPO/README.md" | grep . || die "README.md has no example marked <!-- example: $1 -->"
 }
 
 # ---------------------------------------------------------------------------------------------
 run_python() {
-  say "python"
-  if ! command -v python3 >/dev/null; then
-    apt_install python3 || { missing "python3 is not installed and could not be installed" python; return 0; }
-  fi
-  local dir=$OUT/python
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  cp "$OUT/gen/blindpost.py" "$LIB" "$dir/"
-  BLINDPOST_VECTORS="$VECTORS" PYTHONPATH="$dir" PYTHONDONTWRITEBYTECODE=1 \
-    python3 -m unittest discover -s "$REPO/bindings/python" -p 'test_*.py' -v
+  say "python: a fresh venv, the wheel installed, the README's example and the tests"
+  local venv=$OUT/python-venv
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --no-index "$WHEEL"
+  # From a folder without the module: `import blindpost` finds the installed wheel only.
+  readme_example python >"$OUT/readme_example.py"
+  (cd "$OUT" && "$venv/bin/python" readme_example.py)
+  (cd "$OUT" && BLINDPOST_VECTORS="$VECTORS" PYTHONDONTWRITEBYTECODE=1 \
+    "$venv/bin/python" -m unittest discover -s "$REPO/bindings/python" -p 'test_*.py' -v)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -139,38 +189,48 @@ ensure_kotlin() {
 }
 
 run_kotlin() {
-  say "kotlin"
+  say "kotlin: the jar (bindings + linux-x86-64 library), the README's script and the tests"
   if ! ensure_kotlin; then
     missing "kotlinc $KOTLIN_VERSION, java or JNA could not be installed" kotlin
     return 0
   fi
-  local dir=$OUT/kotlin cache=$OUT/kotlin-cache
-  rm -rf "$dir"
-  mkdir -p "$dir" "$cache"
-  cp "$LIB" "$dir/"
+  local cache=$OUT/kotlin-cache
+  mkdir -p "$cache" "$PACKAGES/kotlin"
   # Two jars, each compiled only when its sources changed (kotlinc takes most of a minute over
   # the generated bindings): the generated bindings, and the tests with their support library
   # (entry point blindpost.tests.MainKt), so that the JVM starts once for all of them.
-  local bindings_kt=$OUT/gen/uniffi/blindpost/blindpost.kt tests_kt bindings_jar tests_jar
+  local bindings_kt=$OUT/gen/uniffi/blindpost/blindpost.kt tests_kt classes_jar tests_jar
   tests_kt=$(ls "$REPO"/bindings/kotlin/support/*.kt "$REPO"/bindings/kotlin/tests/*.kt)
-  bindings_jar=$cache/bindings-$(sha256sum "$bindings_kt" | cut -c1-16).jar
-  if [ ! -f "$bindings_jar" ]; then
+  classes_jar=$cache/bindings-$(sha256sum "$bindings_kt" | cut -c1-16).jar
+  if [ ! -f "$classes_jar" ]; then
     rm -f "$cache"/bindings-*.jar "$cache"/tests-*.jar
-    bash "$KOTLINC" -nowarn -d "$bindings_jar.tmp.jar" -classpath "$JNA_JAR" "$bindings_kt"
-    mv "$bindings_jar.tmp.jar" "$bindings_jar"
+    bash "$KOTLINC" -nowarn -d "$classes_jar.tmp.jar" -classpath "$JNA_JAR" "$bindings_kt"
+    mv "$classes_jar.tmp.jar" "$classes_jar"
   fi
+  # The package: the classes, and the library where JNA looks for it on the classpath
+  # (<os>-<arch>/), so an app needs only this jar and JNA.
+  local jar=$PACKAGES/kotlin/blindpost.jar
+  cp "$classes_jar" "$jar"
+  python3 - "$jar" "$LIB" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "a", zipfile.ZIP_DEFLATED) as jar:
+    jar.write(sys.argv[2], "linux-x86-64/libblindpost_ffi.so")
+PY
   # shellcheck disable=SC2086
-  tests_jar=$cache/tests-$(cat "$bindings_jar" $tests_kt | sha256sum | cut -c1-16).jar
+  tests_jar=$cache/tests-$(cat "$classes_jar" $tests_kt | sha256sum | cut -c1-16).jar
   if [ ! -f "$tests_jar" ]; then
     rm -f "$cache"/tests-*.jar
     # shellcheck disable=SC2086
-    bash "$KOTLINC" -nowarn -d "$tests_jar.tmp.jar" -classpath "$bindings_jar:$JNA_JAR" $tests_kt
+    bash "$KOTLINC" -nowarn -d "$tests_jar.tmp.jar" -classpath "$classes_jar:$JNA_JAR" $tests_kt
     mv "$tests_jar.tmp.jar" "$tests_jar"
   fi
   local stdlib
   stdlib=$(dirname "$KOTLINC")/../lib/kotlin-stdlib.jar
-  BLINDPOST_VECTORS="$VECTORS" java -Djna.library.path="$dir" \
-    -classpath "$tests_jar:$bindings_jar:$JNA_JAR:$stdlib" blindpost.tests.MainKt
+  # No -Djna.library.path, no library beside: JNA takes it from the jar.
+  readme_example kotlin >"$OUT/readme_example.kts"
+  (cd "$OUT" && bash "$KOTLINC" -nowarn -classpath "$jar:$JNA_JAR" -script readme_example.kts)
+  (cd "$OUT" && BLINDPOST_VECTORS="$VECTORS" java \
+    -classpath "$tests_jar:$jar:$JNA_JAR:$stdlib" blindpost.tests.MainKt)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +278,7 @@ mount_proc() {
 }
 
 run_swift() {
-  say "swift"
+  say "swift: a fresh app package over the blindpost package (swift build, run, test)"
   if [ "$(id -u)" != 0 ]; then
     missing "the Swift tests run under chroot in a Debian trixie root, which needs root" swift
     return 0
@@ -227,24 +287,25 @@ run_swift() {
     missing "the Swift root (Debian trixie + swiftlang) could not be made" swift
     return 0
   fi
-  local dir=$OUT/swift
+  # Under the mount: the package (linked, not copied: the static library is large), and the
+  # app, whose Package.swift depends on it by path.
+  local dir=$OUT/swift app=$OUT/swift/app
   rm -rf "$dir"
-  mkdir -p "$dir/vectors"
-  cp "$OUT/gen/blindpost.swift" "$OUT/gen/blindpostFFI.h" "$OUT/gen/blindpostFFI.modulemap" "$LIB" "$dir/"
-  cp "$REPO"/bindings/swift/*.swift "$dir/"
+  mkdir -p "$dir/vectors" "$app/Sources/readme-example" "$app/Tests/blindpostTests"
+  cp -rl "$PACKAGES/swift/blindpost" "$dir/blindpost"
+  cp "$REPO/bindings/swift/app/Package.swift" "$app/"
+  readme_example swift >"$app/Sources/readme-example/main.swift"
+  cp "$REPO"/bindings/swift/*.swift "$REPO/bindings/swift/app/XCTestMain.swift" "$app/Tests/blindpostTests/"
   cp "$VECTORS"/*.json "$dir/vectors/"
   mount_proc
   mkdir -p "$SWIFT_ROOT$SWIFT_MNT"
   SWIFT_MOUNTS+=(build)
   mount --bind "$dir" "$SWIFT_ROOT$SWIFT_MNT"
-  local sources
-  sources=$(cd "$dir" && ls ./*.swift | grep -v -e '^./main.swift$' -e '^./blindpost.swift$' | tr '\n' ' ')
   chroot "$SWIFT_ROOT" /usr/bin/env -i PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/root \
-    sh -c "cd $SWIFT_MNT && swiftc -module-name blindpost \
-      -Xcc -fmodule-map-file=$SWIFT_MNT/blindpostFFI.modulemap -I $SWIFT_MNT -L $SWIFT_MNT \
-      -lblindpost_ffi blindpost.swift $sources main.swift -o $SWIFT_MNT/blindpost-tests"
-  chroot "$SWIFT_ROOT" /usr/bin/env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH=$SWIFT_MNT \
-    BLINDPOST_VECTORS=$SWIFT_MNT/vectors $SWIFT_MNT/blindpost-tests
+    BLINDPOST_VECTORS=$SWIFT_MNT/vectors sh -c "cd $SWIFT_MNT/app \
+      && swift build --build-tests \
+      && swift run --skip-build readme-example \
+      && swift test --skip-build"
   umount "$SWIFT_ROOT$SWIFT_MNT"
 }
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, docs, unit/integration/property tests and
 # test vectors, the store suite on PostgreSQL and a Redis Cluster (started and stopped here), a
-# small walkthrough and the live one over HTTP on each store, the load and fault run, the uniffi
-# bindings in Kotlin, Swift and Python, a fuzz smoke run, and the no_std build check.
+# small walkthrough and the live one over HTTP on each store, the load and fault run, the
+# packages for Python, Kotlin and Swift tested from fresh projects, a fuzz smoke run, the no_std
+# build check, the declared rust-version and `cargo publish --dry-run`.
 # README.md names this as the test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step with the time it starts, so a slow step shows in the log.
+step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 
 # A clean CI tree gains nothing from incremental compilation (no later rebuild reuses its
 # cache) and pays for writing it. Only under CI: a developer's own target keeps its setting,
@@ -66,7 +68,7 @@ for store in redis-cluster postgres; do
     "$TARGET/debug/blindpost-cluster" --store "$store" --clients 200 --seconds 30
 done
 
-step "bindings: Kotlin, Swift and Python through uniffi (installs missing toolchains)"
+step "bindings: the Python wheel, Kotlin jar and Swift package, each tested from a fresh project"
 bash bindings/run-tests.sh
 
 step "fuzz smoke: every fuzz target briefly (ci/fuzz-smoke.sh)"
@@ -75,4 +77,17 @@ bash ci/fuzz-smoke.sh
 step "no_std: the core links without std"
 cargo build --manifest-path ci/nostd-check/Cargo.toml --target-dir target/nostd-check
 
-printf '\nall tests passed\n'
+step "packages: the core's declared rust-version, and cargo publish --dry-run"
+# The minimum Rust version Cargo.toml declares, on both backends. rustup fetches it if missing.
+msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+if ! cargo "+$msrv" --version >/dev/null 2>&1; then
+    rustup toolchain install "$msrv" --profile minimal ||
+        { echo "Rust $msrv (the declared rust-version) could not be installed" >&2; exit 1; }
+fi
+cargo "+$msrv" check -p blindpost --lib --target-dir target/msrv
+cargo "+$msrv" check -p blindpost --lib --features blst --target-dir target/msrv
+# The core with the one workspace crate it names (the simulation's optional blindpost-e2e),
+# packaged and each built from its package alone.
+cargo publish --dry-run --allow-dirty -p blindpost-e2e -p blindpost
+
+printf '\nall tests passed (%s)\n' "$(date +%T)"

@@ -7,6 +7,7 @@
 // from seeded VectorRngs, so every time below is the same on every run.
 
 import Foundation
+import blindpost
 
 private let ALICE = "+15550001"
 private let BOB = "+15550002"

@@ -14,6 +14,7 @@
 // draws from the operating system).
 
 import Foundation
+import blindpost
 
 let T0: UInt64 = 1_800_000_000
 let DAY: UInt64 = 86_400

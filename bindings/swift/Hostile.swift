@@ -6,6 +6,7 @@
 
 import Dispatch
 import Foundation
+import blindpost
 
 func isMalformed(_ e: BlindpostError) -> Bool {
     if case .Malformed = e { return true }

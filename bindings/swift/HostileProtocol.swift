@@ -4,6 +4,7 @@
 // the server answers any request bytes with a refusal, never a throw.
 
 import Foundation
+import blindpost
 
 private let LENGTHS = [0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 1000, 70000]
 

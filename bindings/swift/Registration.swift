@@ -4,6 +4,7 @@
 // The whole conversation through the exported state machines is Conversation.swift.
 
 import Foundation
+import blindpost
 
 private let NOW: UInt64 = 1_760_000_000
 

@@ -3,6 +3,7 @@
 // server that keeps its state there, and a failing store.
 
 import Foundation
+import blindpost
 
 /// A dictionary under one lock: each method is atomic.
 class DictStore: ServerStore, @unchecked Sendable {

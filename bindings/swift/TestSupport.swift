@@ -4,6 +4,7 @@
 // bindings/run-tests.sh.
 
 import Foundation
+import blindpost
 
 struct CheckFailed: Error, CustomStringConvertible {
     let description: String

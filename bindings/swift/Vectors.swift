@@ -2,6 +2,7 @@
 // from the JSON files; nothing here is a hard-coded result.
 
 import Foundation
+import blindpost
 
 struct Outcome: Decodable, Equatable, CustomStringConvertible {
     var result: String

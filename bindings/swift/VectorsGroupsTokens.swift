@@ -3,6 +3,7 @@
 // compute, including regenerating what VectorRng made.
 
 import Foundation
+import blindpost
 
 /// The outcome of a BBS04 or token call, named as bbs04.json and tokens.json name errors
 /// (SPEC 2.7): `error`, and `field` and `kind` for a decoding failure.

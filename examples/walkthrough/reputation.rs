@@ -119,7 +119,7 @@ impl Walk {
         while day * DAY < MONTH {
             let morning = start + day * DAY + 9 * HOUR;
             world.now = world.now.max(morning);
-            if day % 7 == 0 && day / 7 < WEEKS {
+            if day.is_multiple_of(7) && day / 7 < WEEKS {
                 let w = (day / 7) as usize;
                 for (i, &u) in users.iter().enumerate() {
                     let friend = acquaintances[i * WEEKS as usize + w];

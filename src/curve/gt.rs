@@ -71,7 +71,7 @@ impl CoefficientParser {
             .and_then(|base| base.checked_add(self.nibbles / 2))
             .ok_or(fmt::Error)?;
         let byte = self.out.get_mut(index).ok_or(fmt::Error)?;
-        if self.nibbles % 2 == 0 {
+        if self.nibbles.is_multiple_of(2) {
             *byte = nibble << 4;
         } else {
             *byte |= nibble;

@@ -12,19 +12,20 @@ pub const MIN_PADDED_LEN: usize = 2048;
 /// The largest bucket (bytes): every payload within the limits of SPEC.md 10.1 fits.
 pub const MAX_PADDED_LEN: usize = 64 * 1024;
 
-/// The longest payload encoding the limits of SPEC.md 10.1 allow: an introduction with the
-/// largest certificate, host material and message.
-const MAX_PAYLOAD_LEN: usize = 2 // version, kind
-    + 2 + super::payload::MAX_CERTIFICATE_LEN
-    + 32 // recipient
-    + crate::bbs04::GroupPublicKey::SIZE
-    + crate::bbs04::MemberKey::SIZE
-    + 2 + super::MAX_HOST_MATERIAL_LEN
-    + 2 + super::MAX_MESSAGE_LEN
-    + 8 // created_at
-    + crate::bls::SIGNATURE_LEN;
-
-const _: () = assert!(MAX_PAYLOAD_LEN <= MAX_PADDED_LEN);
+// The longest payload encoding the limits of SPEC.md 10.1 allow (an introduction with the
+// largest certificate, host material and message) fits the largest bucket.
+const _: () = {
+    let max_payload_len = 2 // version, kind
+        + 2 + super::payload::MAX_CERTIFICATE_LEN
+        + 32 // recipient
+        + crate::bbs04::GroupPublicKey::SIZE
+        + crate::bbs04::MemberKey::SIZE
+        + 2 + super::MAX_HOST_MATERIAL_LEN
+        + 2 + super::MAX_MESSAGE_LEN
+        + 8 // created_at
+        + crate::bls::SIGNATURE_LEN;
+    assert!(max_payload_len <= MAX_PADDED_LEN);
+};
 
 /// The bucket (padded length) an encoding of `len` bytes is padded to: the smallest power of two that is at
 /// least [`MIN_PADDED_LEN`] and `len`; `None` above [`MAX_PADDED_LEN`].
