@@ -5,15 +5,15 @@
 use crate::host::{fail, Context, Res};
 use crate::walk::Walk;
 use crate::{header, DAY, HOUR, T0};
-use blindpost::account::{AccountId, Channel};
+use blindpost::account::AccountId;
 use blindpost::client::FailureReason;
 use blindpost::client::{Client, Event};
 use blindpost::server::{ServerConfig, ServerSecrets};
-use blindpost::simulation::raw::{cold_call_bytes, decode, RawAccount};
+use blindpost::simulation::raw::{decode, RawAccount};
 use blindpost::simulation::{events, settings, World};
 use blindpost::token::Token;
 use blindpost::wire::ErrorCode;
-use blindpost::wire::{Delivery, Request, Response};
+use blindpost::wire::{Request, Response};
 use blindpost::Time;
 use blindpost_bulk_x509::test_ca::TestCa;
 use blindpost_bulk_x509::X509BulkCheck;
@@ -350,43 +350,9 @@ fn run_day(world: &mut World, people: &mut [Person], until: Time) -> Res<()> {
 /// One round of the colluders' farm: a cold call with `token` to `to`, released by `to` at once
 /// and renewed: the renewed token and the stamp.
 fn farm(world: &mut World, to: &RawAccount, token: &Token) -> Res<(Token, Token)> {
-    let call = cold_call_bytes(to.account(), token, b"farm");
-    if !matches!(
-        decode(&world.send(Channel::Anonymous, &call)),
-        Response::ColdCallAccepted { .. }
-    ) {
-        return Err(fail("a colluder's cold call was refused"));
-    }
-    let handle = world
-        .take_queued(&to.account())
-        .into_iter()
-        .filter_map(|bytes| Delivery::from_bytes(&bytes).ok())
-        .find_map(|d| match d {
-            Delivery::ColdCall { handle, .. } => Some(handle),
-            _ => None,
-        })
-        .ok_or_else(|| fail("the colluder's cold call was not queued"))?;
-    let release = Request::Release { handle }.to_bytes();
-    if !matches!(
-        decode(&world.send(to.channel(), &release)),
-        Response::Released
-    ) {
-        return Err(fail("a colluder's release was refused"));
-    }
-    let (renewal, pending, stamp_pending) = world.renewal(token);
-    let Response::TokenRenewed {
-        token: signed,
-        stamp: Some(stamp),
-    } = decode(&world.send(Channel::Anonymous, &renewal.to_bytes()))
-    else {
-        return Err(fail("a colluder's renewal gave no stamp"));
-    };
-    Ok((
-        pending.finalize(&signed).ctx(|| "colluder token".into())?,
-        stamp_pending
-            .finalize(&stamp)
-            .ctx(|| "colluder stamp".into())?,
-    ))
+    world
+        .cold_call_for_stamp(to, token, b"farm")
+        .map_err(|step| fail(format!("a colluder's stamp round: {step}")))
 }
 
 /// The colluders redeem every stamp they hold, at once (the server credits what the caps

@@ -4,7 +4,7 @@ use super::records::{
     account_key, digest, discovery_batch_key, discovery_issued_key, discovery_spent_key, phone_key,
     AccountRecord,
 };
-use super::tokens::{check_token, token_id};
+use super::tokens::{check_token, check_token_request, token_id};
 use super::{Refusal, Server, ServerError};
 use crate::account::AccountId;
 use crate::blind_rsa::SecretKey;
@@ -191,19 +191,13 @@ impl<S: Store> Server<S> {
         }
         // Cheap checks first: every request names this window's key and is in range.
         for request in requests {
-            let current_key = self.secrets.discovery_keys.entries().iter().any(|e| {
-                e.key().id().truncated() == request.truncated_token_key_id() && e.is_valid_at(now)
-            });
-            if !current_key {
-                return Err(Refusal::new(
-                    ErrorCode::WrongWindow,
-                    "not this window's discovery key",
-                ));
-            }
-            self.secrets
-                .discovery_issuer
-                .check_request(request)
-                .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))?;
+            check_token_request(
+                &self.secrets.discovery_keys,
+                &self.secrets.discovery_issuer,
+                now,
+                request,
+                (ErrorCode::WrongWindow, "not this window's discovery key"),
+            )?;
         }
         // The quota is the phone number's: re-registering the number with a new identity key
         // (a new account) does not reset it.

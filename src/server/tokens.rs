@@ -22,6 +22,29 @@ pub(super) fn token_id(token: &Token) -> [u8; 32] {
     digest(TOKEN_ID_DST, &[&token.to_bytes()])
 }
 
+/// The checks of a blind-token request that need no RSA operation, for any purpose: the
+/// request names a key of `keys` valid at `now` (else `no_key`, the purpose's refusal), and its
+/// blinded message is in range for that key.
+pub(super) fn check_token_request(
+    keys: &TokenKeySet,
+    issuer: &token::Issuer,
+    now: Time,
+    request: &TokenRequest,
+    no_key: (ErrorCode, &'static str),
+) -> Result<(), Refusal> {
+    let truncated = request.truncated_token_key_id();
+    let current = keys
+        .entries()
+        .iter()
+        .any(|e| e.key().id().truncated() == truncated && e.is_valid_at(now));
+    if !current {
+        return Err(Refusal::new(no_key.0, no_key.1));
+    }
+    issuer
+        .check_request(request)
+        .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))
+}
+
 /// Checks a token for a purpose: its key is in `keys` and valid at `now`, and it verifies for
 /// `challenge`. Returns when the key expires.
 pub(super) fn check_token(
@@ -368,19 +391,13 @@ impl<S: Store> Server<S> {
     /// A stamp request names a stamp key valid now and its blinded message is in range (no RSA
     /// operation).
     fn check_stamp_request(&self, now: Time, stamp: &TokenRequest) -> Result<(), Refusal> {
-        let current = self.secrets.stamp_keys.entries().iter().any(|e| {
-            e.key().id().truncated() == stamp.truncated_token_key_id() && e.is_valid_at(now)
-        });
-        if !current {
-            return Err(Refusal::new(
-                ErrorCode::InvalidToken,
-                "no current stamp key with that id",
-            ));
-        }
-        self.secrets
-            .stamp_issuer
-            .check_request(stamp)
-            .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))
+        check_token_request(
+            &self.secrets.stamp_keys,
+            &self.secrets.stamp_issuer,
+            now,
+            stamp,
+            (ErrorCode::InvalidToken, "no current stamp key with that id"),
+        )
     }
 
     /// How long a token's state (and its handle) is kept: the migration window past its key's
@@ -410,18 +427,12 @@ impl<S: Store> Server<S> {
         now: Time,
         request: &TokenRequest,
     ) -> Result<(), Refusal> {
-        let current = self.secrets.cold_call_keys.entries().iter().any(|e| {
-            e.key().id().truncated() == request.truncated_token_key_id() && e.is_valid_at(now)
-        });
-        if !current {
-            return Err(Refusal::new(
-                ErrorCode::InvalidToken,
-                "no current token key with that id",
-            ));
-        }
-        self.secrets
-            .cold_call_issuer
-            .check_request(request)
-            .map_err(|e| Refusal::new(ErrorCode::InvalidToken, alloc::format!("{e}")))
+        check_token_request(
+            &self.secrets.cold_call_keys,
+            &self.secrets.cold_call_issuer,
+            now,
+            request,
+            (ErrorCode::InvalidToken, "no current token key with that id"),
+        )
     }
 }

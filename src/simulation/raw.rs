@@ -10,7 +10,7 @@ use crate::certificate::{Certificate, PhoneNumber};
 use crate::store::Store;
 use crate::token::{PendingToken, Token, TokenChallenge, TokenClient, TokenKeySet, TokenRequest};
 use crate::verification_code::CodeSession;
-use crate::wire::{ColdCallRequest, ErrorCode, RegisterRequest, Request, Response};
+use crate::wire::{ColdCallRequest, Delivery, ErrorCode, RegisterRequest, Request, Response};
 use crate::Time;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -217,6 +217,55 @@ impl<S: Store> World<S> {
             stamp: stamps.remove(0),
         };
         (request, pending.remove(0), stamp_pending.remove(0))
+    }
+
+    /// One round of earning a stamp (SPEC.md 18.1), as a user does and colluders farm: a cold
+    /// call with `token` to `to`, released by `to` at once and renewed. Returns the renewed
+    /// token and the stamp, or which step the server refused.
+    pub fn cold_call_for_stamp(
+        &mut self,
+        to: &RawAccount,
+        token: &Token,
+        sealed: &[u8],
+    ) -> Result<(Token, Token), &'static str> {
+        let call = cold_call_bytes(to.account(), token, sealed);
+        if !matches!(
+            decode(&self.send(Channel::Anonymous, &call)),
+            Response::ColdCallAccepted { duplicate: false }
+        ) {
+            return Err("the cold call was refused");
+        }
+        let handle = self
+            .take_queued(&to.account())
+            .into_iter()
+            .filter_map(|bytes| Delivery::from_bytes(&bytes).ok())
+            .find_map(|d| match d {
+                Delivery::ColdCall { handle, .. } => Some(handle),
+                _ => None,
+            })
+            .ok_or("the cold call was not queued")?;
+        let release = Request::Release { handle }.to_bytes();
+        if !matches!(
+            decode(&self.send(to.channel(), &release)),
+            Response::Released
+        ) {
+            return Err("the release was refused");
+        }
+        let (renewal, pending, stamp_pending) = self.renewal(token);
+        let Response::TokenRenewed {
+            token: signed,
+            stamp: Some(stamp),
+        } = decode(&self.send(Channel::Anonymous, &renewal.to_bytes()))
+        else {
+            return Err("the renewal gave no stamp");
+        };
+        let token = pending
+            .finalize(&signed)
+            .map_err(|_| "the renewed token did not finalize")?;
+        let stamp = stamp_pending
+            .finalize(&stamp)
+            .map_err(|_| "the stamp did not finalize")?;
+        Ok((token, stamp))
     }
 
     /// `n` discovery token requests for the current window.

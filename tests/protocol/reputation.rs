@@ -10,7 +10,7 @@ use blindpost::server::{ReputationConfig, ServerConfig};
 use blindpost::simulation::raw::{cold_call_bytes, decode, RawAccount};
 use blindpost::simulation::{settings, World};
 use blindpost::token::Token;
-use blindpost::wire::{Delivery, ErrorCode, Request, Response};
+use blindpost::wire::{ErrorCode, Request, Response};
 use std::sync::Arc;
 
 const DAY: u64 = 24 * 3600;
@@ -31,37 +31,9 @@ fn config() -> ServerConfig {
 /// A cold call with `token` to `to`, released by `to` and renewed: the renewed token and the
 /// stamp.
 fn earn(world: &mut World, to: &RawAccount, token: &Token) -> (Token, Token) {
-    let call = cold_call_bytes(to.account(), token, b"sealed hello");
-    assert!(matches!(
-        decode(&world.send(Channel::Anonymous, &call)),
-        Response::ColdCallAccepted { duplicate: false }
-    ));
-    let handle = world
-        .queued(&to.account())
-        .into_iter()
-        .find_map(|d| match d {
-            Delivery::ColdCall { handle, .. } => Some(handle),
-            _ => None,
-        })
-        .expect("the cold call was queued");
-    world.take_queued(&to.account());
-    let release = Request::Release { handle }.to_bytes();
-    assert!(matches!(
-        decode(&world.send(to.channel(), &release)),
-        Response::Released
-    ));
-    let (renewal, pending, stamp_pending) = world.renewal(token);
-    let Response::TokenRenewed {
-        token: signed,
-        stamp: Some(stamp),
-    } = decode(&world.send(Channel::Anonymous, &renewal.to_bytes()))
-    else {
-        panic!("the renewal gave no stamp")
-    };
-    (
-        pending.finalize(&signed).expect("the new token finalizes"),
-        stamp_pending.finalize(&stamp).expect("the stamp finalizes"),
-    )
+    world
+        .cold_call_for_stamp(to, token, b"sealed hello")
+        .expect("a stamp earned")
 }
 
 /// `redeem_stamps` of `stamps` by `account`, with fresh token requests.
