@@ -14,9 +14,11 @@ use blindpost::account::{AccountId, Channel};
 use blindpost::server::{Output, Server, ServerConfig, ServerSecrets};
 use blindpost::store::MemoryStore;
 use blindpost::vector_rng::VectorRng;
-use blindpost::wire::{Delivery, DeliveryHandle, ErrorCode, Request, RequestType, Response};
+use blindpost::wire::{Delivery, DeliveryHandle, ErrorCode, Request, Response};
 use common::fixture::fixture;
-use common::steps::{edited, heavy_budget, ChannelChoice, ServerAction, ServerInput, MAX_STEPS};
+use common::steps::{
+    edited, heavy_budget, heavy_request, ChannelChoice, ServerAction, ServerInput, MAX_STEPS,
+};
 use common::world::{server_world, ServerWorld};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
@@ -25,19 +27,6 @@ use std::sync::{Mutex, OnceLock};
 fn server() -> &'static Mutex<Server<MemoryStore>> {
     static SERVER: OnceLock<Mutex<Server<MemoryStore>>> = OnceLock::new();
     SERVER.get_or_init(|| Mutex::new(fixture().server()))
-}
-
-/// Requests whose handling signs or verifies a signature or pairing (the rest are cheap).
-fn heavy(request: &[u8]) -> bool {
-    !matches!(
-        RequestType::of_request(request),
-        Err(_)
-            | Ok(RequestType::RequestCode
-                | RequestType::ColdCall
-                | RequestType::FetchGroupKey
-                | RequestType::FetchKeys
-                | RequestType::Release)
-    )
 }
 
 fn channel(world: &ServerWorld, choice: &ChannelChoice) -> Channel {
@@ -185,7 +174,7 @@ libfuzzer_sys::fuzz_target!(|input: ServerInput| {
                 continue;
             }
         };
-        if heavy(&bytes) {
+        if heavy_request(&bytes) {
             if heavy_left == 0 {
                 continue;
             }

@@ -13,7 +13,7 @@ use blindpost::certificate::{CertificateIssuer, IssuerKeySet, PhoneNumber};
 use blindpost::client::{Client, ClientSettings, Delay, Event};
 use blindpost::server::{Server, ServerConfig, ServerSecrets};
 use blindpost::simulation::{events, Given, Input, World};
-use blindpost::store::MemoryStore;
+use blindpost::store::{MemoryStore, Store};
 use blindpost::token::{Issuer, TokenKey, TokenKeyEntry, TokenKeySet};
 use blindpost::vector_rng::VectorRng;
 use blindpost::verification_code::CodeSecret;
@@ -176,6 +176,11 @@ impl Fixture {
 
     /// A fresh fixture server with an empty store.
     pub fn server(&self) -> Server<MemoryStore> {
+        self.server_with(MemoryStore::new())
+    }
+
+    /// The fixture's server over `store`.
+    pub fn server_with<S: Store>(&self, store: S) -> Server<S> {
         let certificate_issuer = CertificateIssuer::new(
             self.certificate_key.clone(),
             T0 - KEY_LIFETIME,
@@ -193,7 +198,7 @@ impl Fixture {
             stamp_keys: self.keys.stamp_tokens.clone(),
             code_secret: CodeSecret::from_bytes(CODE_SECRET),
         };
-        Server::new(ServerConfig::default(), secrets, MemoryStore::new()).expect("server")
+        Server::new(ServerConfig::default(), secrets, store).expect("server")
     }
 
     /// The recorded run (made on first use).

@@ -8,9 +8,12 @@
 //! - [`steps`]: the structured (`arbitrary`) inputs of the state-machine targets.
 //! - [`world`]: the server's state at every point of the recorded run, made once per process,
 //!   from which the sequence targets start.
+//! - [`hosts`]: the inputs of the host-input targets (a credential, a store's read-backs) and
+//!   the store that corrupts what it reads back.
 //! - [`vectors`]: known-good objects from `test-vectors/` to combine with fuzzed ones.
 
 pub mod fixture;
+pub mod hosts;
 pub mod input;
 pub mod steps;
 pub mod vectors;

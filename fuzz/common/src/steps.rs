@@ -9,6 +9,7 @@
 //! targets skip the others: [`heavy_budget`]), so executions stay short.
 
 use arbitrary::Arbitrary;
+use blindpost::wire::RequestType;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// The most steps one input runs.
@@ -29,6 +30,20 @@ pub fn heavy_budget<T: Hash>(input: &T) -> usize {
     } else {
         0
     }
+}
+
+/// Whether handling `request` signs or verifies a signature or pairing (the other requests
+/// are cheap).
+pub fn heavy_request(request: &[u8]) -> bool {
+    !matches!(
+        RequestType::of_request(request),
+        Err(_)
+            | Ok(RequestType::RequestCode
+                | RequestType::ColdCall
+                | RequestType::FetchGroupKey
+                | RequestType::FetchKeys
+                | RequestType::Release)
+    )
 }
 
 /// Whether `input` is one of the inputs in `n` picked by its hash (the same ones every run).

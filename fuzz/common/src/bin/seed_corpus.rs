@@ -44,10 +44,12 @@ fn main() {
 
     let mut special: BTreeMap<&str, Vec<Vec<u8>>> = BTreeMap::new();
     special.insert("verification_code", code_seeds(&root));
-    // The sequence targets read structured inputs (`arbitrary`) that pick recorded messages
+    // The sequence and host-input targets read structured inputs (`arbitrary`) that pick recorded messages
     // by index: they start from their minimised corpus (`fuzz/corpus-min/`), not from bytes.
     special.insert("server_sequence", Vec::new());
     special.insert("client_sequence", Vec::new());
+    special.insert("host_auth", Vec::new());
+    special.insert("store_readback", Vec::new());
 
     let mut total = 0;
     for target in &targets {
