@@ -42,7 +42,7 @@ impl Client {
                 host_key: None,
                 serial: u64::try_from(index).unwrap_or(u64::MAX),
                 not_before: now,
-                not_after: now + 86_400,
+                not_after: now.saturating_add(86_400),
             })?;
             let group = GroupManagerKey::generate(rng);
             self.state.contacts.list.push(Contact {
