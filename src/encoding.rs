@@ -258,6 +258,41 @@ impl<'a> Reader<'a> {
         g2_from_bytes(field, &self.array(field)?)
     }
 
+    /// Reads an uncompressed G1 point of the client's own state blob (SPEC.md 13.1): canonical
+    /// coordinates and flags, on the curve, not the identity. The subgroup is not checked here:
+    /// see [`g1_in_subgroup`], which the reader must run before the point is computed with.
+    pub(crate) fn g1_stored(&mut self, field: &'static str) -> Result<G1Affine, DecodeError> {
+        let bytes: [u8; 96] = self.array(field)?;
+        let Some(p) = Option::<G1Affine>::from(G1Affine::from_uncompressed_unchecked(&bytes))
+        else {
+            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+        };
+        if bool::from(p.is_identity()) {
+            return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
+        }
+        if !bool::from(p.is_on_curve()) {
+            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+        }
+        Ok(p)
+    }
+
+    /// Reads an uncompressed G2 point of the client's own state blob, checked as
+    /// [`Reader::g1_stored`] (subgroup: [`g2_in_subgroup`]).
+    pub(crate) fn g2_stored(&mut self, field: &'static str) -> Result<G2Affine, DecodeError> {
+        let bytes: [u8; 192] = self.array(field)?;
+        let Some(p) = Option::<G2Affine>::from(G2Affine::from_uncompressed_unchecked(&bytes))
+        else {
+            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+        };
+        if bool::from(p.is_identity()) {
+            return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
+        }
+        if !bool::from(p.is_on_curve()) {
+            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+        }
+        Ok(p)
+    }
+
     /// How many bytes are left.
     pub(crate) fn remaining(&self) -> usize {
         self.rest.len()
@@ -388,6 +423,25 @@ pub(crate) fn g1_from_bytes(
         return Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup));
     }
     Ok(p)
+}
+
+/// The subgroup check [`Reader::g1_stored`] leaves out (the endomorphism test of
+/// `bls12_381`): fails with [`DecodeErrorKind::NotInSubgroup`].
+pub(crate) fn g1_in_subgroup(field: &'static str, p: &G1Affine) -> Result<(), DecodeError> {
+    if bool::from(p.is_torsion_free()) {
+        Ok(())
+    } else {
+        Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup))
+    }
+}
+
+/// The subgroup check [`Reader::g2_stored`] leaves out.
+pub(crate) fn g2_in_subgroup(field: &'static str, p: &G2Affine) -> Result<(), DecodeError> {
+    if bool::from(p.is_torsion_free()) {
+        Ok(())
+    } else {
+        Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup))
+    }
 }
 
 /// Decodes a compressed G2 point with every check of SPEC.md, "Encoding conventions".

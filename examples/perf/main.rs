@@ -8,6 +8,7 @@
 mod anonymous;
 mod bbs04;
 mod certs;
+mod client_load;
 mod harness;
 mod protocol;
 mod tokens;
@@ -18,4 +19,5 @@ fn main() {
     tokens::run(&mut report);
     certs::run(&mut report);
     protocol::run(&mut report);
+    client_load::run(&mut report);
 }

@@ -6,7 +6,9 @@ use crate::curve::fixed_base::{ct_multi_mul, CombTable};
 use crate::curve::pairing::{pairing_product_is_one, Equation};
 use crate::curve::random_nonzero_scalar;
 use crate::curve::{G1Affine, G1Projective, G2Affine, G2Prepared, G2Projective, Scalar};
-use crate::encoding::{scalar_to_be, Reader};
+use crate::encoding::{
+    g1_in_subgroup, g2_in_subgroup, scalar_to_be, DecodeError, DecodeErrorKind, Reader,
+};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -83,6 +85,45 @@ impl GroupPublicKey {
             v: r.g1("group_key.v")?,
             w: r.g2("group_key.w")?,
         })
+    }
+
+    /// Appends the form the client's state blob stores (SPEC.md 13.1): the layout of
+    /// [`GroupPublicKey::to_bytes`] with every point uncompressed (773 bytes).
+    pub(crate) fn write_stored(&self, w: &mut crate::encoding::Writer) {
+        w.u8(VERSION).u32(self.generation);
+        w.bytes(&self.g1.to_uncompressed());
+        w.bytes(&self.g2.to_uncompressed());
+        w.bytes(&self.h.to_uncompressed());
+        w.bytes(&self.u.to_uncompressed());
+        w.bytes(&self.v.to_uncompressed());
+        w.bytes(&self.w.to_uncompressed());
+    }
+
+    /// Reads [`GroupPublicKey::write_stored`]: every point canonical, on its curve and not the
+    /// identity. The subgroups are left to [`GroupPublicKey::check_subgroups`], which the
+    /// caller must run before the key is used.
+    pub(crate) fn read_stored(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.version("group_key.version", VERSION)?;
+        Ok(Self {
+            generation: r.u32("group_key.generation")?,
+            g1: r.g1_stored("group_key.g1")?,
+            g2: r.g2_stored("group_key.g2")?,
+            h: r.g1_stored("group_key.h")?,
+            u: r.g1_stored("group_key.u")?,
+            v: r.g1_stored("group_key.v")?,
+            w: r.g2_stored("group_key.w")?,
+        })
+    }
+
+    /// Whether every point is in its subgroup (for a key read by
+    /// [`GroupPublicKey::read_stored`]).
+    pub(crate) fn check_subgroups(&self) -> Result<(), DecodeError> {
+        g1_in_subgroup("group_key.g1", &self.g1)?;
+        g2_in_subgroup("group_key.g2", &self.g2)?;
+        g1_in_subgroup("group_key.h", &self.h)?;
+        g1_in_subgroup("group_key.u", &self.u)?;
+        g1_in_subgroup("group_key.v", &self.v)?;
+        g2_in_subgroup("group_key.w", &self.w)
     }
 
     /// The group key of the next generation after `record` (SPEC.md 4.8). Anyone can apply a
@@ -173,6 +214,19 @@ impl MemberId {
     pub(super) fn of(a: &G1Affine) -> Self {
         Self(a.to_compressed())
     }
+
+    /// A member id as the client's state blob stores it (SPEC.md 13.1): 48 bytes whose flags
+    /// say "compressed, not the identity", not decompressed. A stored id is only compared with
+    /// the ids [`GroupManagerKey::open`] computes from verified signatures (which are points),
+    /// never computed with, so bytes that are no point simply match nothing.
+    pub(crate) fn read_stored(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let bytes: [u8; 48] = r.array("member_id")?;
+        // Bit 7: compressed; bit 6: the identity.
+        if bytes[0] & 0xc0 != 0x80 {
+            return Err(DecodeError::new("member_id", DecodeErrorKind::InvalidPoint));
+        }
+        Ok(Self(bytes))
+    }
 }
 
 /// A member's secret key (A, x) with `A = g1^(1/(gamma + x))`, and the generation of the group
@@ -226,6 +280,33 @@ impl MemberKey {
         };
         r.finish("member_key")?;
         Ok(key)
+    }
+
+    /// Appends the form the client's state blob stores (SPEC.md 13.1): the layout of
+    /// [`MemberKey::to_bytes`] with A uncompressed (133 bytes). It holds the secret x.
+    pub(crate) fn write_stored(&self, w: &mut crate::encoding::Writer) {
+        w.u8(VERSION).u32(self.generation);
+        w.bytes(&self.a.to_uncompressed());
+        let mut x = scalar_to_be(&self.x);
+        w.bytes(&x);
+        x.zeroize();
+    }
+
+    /// Reads [`MemberKey::write_stored`]: A canonical, on the curve and not the identity, x
+    /// canonical and non-zero. A's subgroup is left to [`MemberKey::check_subgroups`], which
+    /// the caller must run before the key is used.
+    pub(crate) fn read_stored(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.version("member_key.version", VERSION)?;
+        Ok(Self {
+            generation: r.u32("member_key.generation")?,
+            a: r.g1_stored("member_key.A")?,
+            x: r.nonzero_scalar("member_key.x")?,
+        })
+    }
+
+    /// Whether A is in G1 (for a key read by [`MemberKey::read_stored`]).
+    pub(crate) fn check_subgroups(&self) -> Result<(), DecodeError> {
+        g1_in_subgroup("member_key.A", &self.a)
     }
 
     /// Checks that this key belongs to `group`: same generation and

@@ -189,6 +189,11 @@ impl PublicKey {
         Self(p)
     }
 
+    /// The point.
+    pub(crate) fn point(&self) -> &G1Affine {
+        &self.0
+    }
+
     /// The 48-byte compressed encoding.
     pub fn to_bytes(&self) -> [u8; PUBLIC_KEY_LEN] {
         self.0.to_compressed()

@@ -306,6 +306,42 @@ impl Certificate {
     /// Decodes a certificate, checking every field (the signature is checked by
     /// [`IssuerKeySet::verify`], not here).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CertificateError> {
+        Self::read(bytes, false)
+    }
+
+    /// The form the client's state blob stores (SPEC.md 13.1): the canonical encoding with the
+    /// identity key and the signature uncompressed (96 and 192 bytes), so that reading it back
+    /// costs no square root.
+    pub(crate) fn to_stored_bytes(&self) -> Vec<u8> {
+        let mut out = encode_tbs_with(
+            self.issuer,
+            &self.content,
+            &self.content.identity_key.point().to_uncompressed(),
+        );
+        out.extend_from_slice(&self.signature.point().to_uncompressed());
+        out
+    }
+
+    /// Reads [`Certificate::to_stored_bytes`], checking every field as
+    /// [`Certificate::from_bytes`] does except the points' subgroup, which
+    /// [`Certificate::check_subgroups`] checks: the caller must run it before either point is
+    /// computed with.
+    pub(crate) fn from_stored_bytes(bytes: &[u8]) -> Result<Self, CertificateError> {
+        Self::read(bytes, true)
+    }
+
+    /// Whether both points are in their subgroups (for a certificate read by
+    /// [`Certificate::from_stored_bytes`]).
+    pub(crate) fn check_subgroups(&self) -> Result<(), DecodeError> {
+        crate::encoding::g1_in_subgroup(
+            "certificate.identity_key",
+            self.content.identity_key.point(),
+        )?;
+        crate::encoding::g2_in_subgroup("certificate.signature", self.signature.point())
+    }
+
+    /// Decodes the canonical encoding, or the stored form if `stored`.
+    fn read(bytes: &[u8], stored: bool) -> Result<Self, CertificateError> {
         let mut r = Reader::new(bytes);
         r.version("certificate.version", CERTIFICATE_VERSION)?;
         let issuer = KeyId(r.array("certificate.issuer_key_id")?);
@@ -323,14 +359,22 @@ impl Certificate {
                 DecodeError::new("certificate.phone", DecodeErrorKind::InvalidValue)
             }
         })?;
-        let identity_key = PublicKey::from_point(r.g1("certificate.identity_key")?);
+        let identity_key = PublicKey::from_point(if stored {
+            r.g1_stored("certificate.identity_key")?
+        } else {
+            r.g1("certificate.identity_key")?
+        });
         let host = r.vec8("certificate.host_key", MAX_HOST_KEY_LEN)?;
         let host_key = if host.is_empty() {
             None
         } else {
             Some(HostKey(host.to_vec()))
         };
-        let signature = Signature::from_point(r.g2("certificate.signature")?);
+        let signature = Signature::from_point(if stored {
+            r.g2_stored("certificate.signature")?
+        } else {
+            r.g2("certificate.signature")?
+        });
         r.finish("certificate")?;
         Ok(Self {
             issuer,
@@ -380,9 +424,15 @@ impl From<&Certificate> for EncodedCertificate {
 
 /// The to-be-signed part of a certificate: every field but the signature, in order.
 fn encode_tbs(issuer: KeyId, c: &CertificateContent) -> Vec<u8> {
+    encode_tbs_with(issuer, c, &c.identity_key.to_bytes())
+}
+
+/// [`encode_tbs`] with the identity key written as `identity_key` (compressed on the wire,
+/// uncompressed in the client's state).
+fn encode_tbs_with(issuer: KeyId, c: &CertificateContent, identity_key: &[u8]) -> Vec<u8> {
     let host = c.host_key.as_ref().map_or(&[][..], HostKey::as_bytes);
     let mut out = Vec::with_capacity(
-        1 + 8 + 24 + 1 + phone::MAX_LEN + 48 + 1 + MAX_HOST_KEY_LEN + bls::SIGNATURE_LEN,
+        1 + 8 + 24 + 1 + phone::MAX_LEN + 96 + 1 + MAX_HOST_KEY_LEN + 2 * bls::SIGNATURE_LEN,
     );
     out.push(CERTIFICATE_VERSION);
     out.extend_from_slice(&issuer.0);
@@ -390,7 +440,7 @@ fn encode_tbs(issuer: KeyId, c: &CertificateContent) -> Vec<u8> {
     out.extend_from_slice(&c.not_before.unix_secs().to_be_bytes());
     out.extend_from_slice(&c.not_after.unix_secs().to_be_bytes());
     push_vec8(&mut out, c.phone.as_bytes());
-    out.extend_from_slice(&c.identity_key.to_bytes());
+    out.extend_from_slice(identity_key);
     push_vec8(&mut out, host);
     out
 }

@@ -1,13 +1,14 @@
 //! The client's contacts, keyed by account id (SPEC.md 13.1): whom we introduced ourselves to,
 //! who introduced itself to us, and what each side holds of the other's group.
 
-use super::ClientError;
+use super::{ClientError, StateError};
 use crate::account::AccountId;
 use crate::bbs04::{GroupPublicKey, MemberId, MemberKey};
-use crate::certificate::Certificate;
+use crate::certificate::{Certificate, CertificateError};
 use crate::wire::DeliveryHandle;
 use crate::Time;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// A contact: someone who introduced itself to us, or whom we introduced ourselves to.
 #[derive(Clone, Debug)]
@@ -26,6 +27,34 @@ pub(super) struct Contact {
     /// The `created_at` of the introduction behind `membership`: an older one is refused
     /// (SPEC.md 13.4), so a replayed introduction cannot overwrite a newer membership.
     pub(super) introduced_at: Option<Time>,
+    /// Whether every point above is known to be in its subgroup (see [`PointsChecked`]).
+    pub(super) points_checked: PointsChecked,
+}
+
+/// Whether a contact's points are known to be in their subgroups. A contact built from
+/// validated input is; one read from the state blob is not until [`Contact::check_points`] has
+/// run (SPEC.md 13.1: the blob stores points uncompressed and its reader checks them on the
+/// curve only, leaving the subgroup checks to a contact's first use). An atomic flag, so that a
+/// check run through `&self` is remembered and the client stays `Sync`.
+#[derive(Debug, Default)]
+pub(super) struct PointsChecked(AtomicBool);
+
+impl PointsChecked {
+    /// Known to be in their subgroups.
+    pub(super) fn checked() -> Self {
+        Self(AtomicBool::new(true))
+    }
+
+    /// Whether the points are known to be in their subgroups.
+    pub(super) fn is_checked(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Clone for PointsChecked {
+    fn clone(&self) -> Self {
+        Self(AtomicBool::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 impl Contact {
@@ -40,7 +69,33 @@ impl Contact {
             unreleased: None,
             blocked: false,
             introduced_at: None,
+            points_checked: PointsChecked::checked(),
         }
+    }
+
+    /// Checks that every point of this contact (its certificate's, the member key we issued
+    /// it, our member key of its group and that group's key) is in its subgroup, once: a
+    /// contact read from the state blob is checked here before any of its points is computed
+    /// with or handed out (SPEC.md 13.1). Fails with the field that is not, and changes nothing.
+    pub(super) fn check_points(&self) -> Result<(), StateError> {
+        if self.points_checked.is_checked() {
+            return Ok(());
+        }
+        self.certificate
+            .check_subgroups()
+            .map_err(|e| StateError::Embedded {
+                field: "contact.certificate",
+                cause: CertificateError::Malformed(e).into(),
+            })?;
+        if let Some(issued) = &self.issued {
+            issued.check_subgroups()?;
+        }
+        if let Some(m) = &self.membership {
+            m.member.check_subgroups()?;
+            m.group_key.check_subgroups()?;
+        }
+        self.points_checked.0.store(true, Ordering::Relaxed);
+        Ok(())
     }
 }
 

@@ -20,6 +20,8 @@ mod deliveries;
 mod outbox;
 mod responses;
 mod state;
+#[cfg(any(test, feature = "test-util"))]
+mod synthetic;
 mod wallet;
 
 use crate::account::{AccountId, Channel};
@@ -557,11 +559,14 @@ impl Client {
         &self.state.keys
     }
 
-    /// Our contacts.
+    /// Our contacts. A contact restored from the state blob has its points' subgroups checked
+    /// here first, once (SPEC.md 13.1); one whose points fail the check (a blob this client did
+    /// not write) is left out, and every operation on it fails with [`ClientError::State`].
     pub fn contacts(&self) -> Vec<ContactInfo> {
         self.state
             .contacts
             .iter()
+            .filter(|c| c.check_points().is_ok())
             .map(|c| ContactInfo {
                 account: c.account,
                 certificate: c.certificate.clone(),
@@ -844,11 +849,15 @@ impl Client {
     ) -> Result<Option<RequestId>, ClientError> {
         let index = self.state.contacts.index(&contact)?;
         let own = self.account();
-        let issued = self
+        let c = self
             .state
             .contacts
             .get(index)
-            .and_then(|c| c.issued.clone());
+            .ok_or(ClientError::UnknownContact)?;
+        // The member key we revoke is computed with: its points are checked first if the
+        // contact was restored from the state blob (SPEC.md 13.1).
+        c.check_points()?;
+        let issued = c.issued.clone();
         let mut request = None;
         if let Some(member) = issued {
             let old_group = self.state.group.public_key().clone();
@@ -1114,15 +1123,17 @@ impl Client {
         Payload::Introduction(intro).to_bytes()
     }
 
-    /// The member key of `contact`'s group we hold, and the contact's index.
+    /// The member key of `contact`'s group we hold, and the contact's index. The contact's
+    /// points are checked first if it was restored from the state blob (SPEC.md 13.1).
     fn membership(&self, contact: &AccountId) -> Result<(usize, Membership), ClientError> {
         let index = self.state.contacts.index(contact)?;
-        let membership = self
+        let c = self
             .state
             .contacts
             .get(index)
-            .and_then(|c| c.membership.clone())
-            .ok_or(ClientError::NoMembership)?;
+            .ok_or(ClientError::UnknownContact)?;
+        c.check_points()?;
+        let membership = c.membership.clone().ok_or(ClientError::NoMembership)?;
         Ok((index, membership))
     }
 
