@@ -382,6 +382,47 @@ func conversationTests() throws -> Bool {
         try t.eq([5, 5, 5, 5], available, "tokens per client")
     }
 
+    t.test("a bulk sender claims the tier its proof earns") {
+        // The operator's check is the host's: here a policy that grants 3 tokens a period to one
+        // domain and refuses every other (the X.509 validation of the Rust server host is tested
+        // in hosts/bulk-x509).
+        final class OneDomain: BulkSenderCheck {
+            func check(now: UInt64, identityKey: Data, proof: BulkProof) -> BulkDecision {
+                if proof.domain == "mail.example.com" && identityKey.count == 48 {
+                    return .granted(allowance: 3, validUntil: now + 86_400)
+                }
+                return .refused(reason: .noTier)
+            }
+        }
+        let w = try World()
+        w.server.setBulkCheck(check: OneDomain())
+        let sender = try w.newClient()
+        _ = try w.register(sender, ALICE)
+        _ = w.events(sender)
+        let key = sender.certificate()!.identityKey
+        let message = try bulkProofSignedMessage(domain: "mail.example.com", identityKey: key)
+        try t.check(message.suffix(key.count) == key, "the signed message ends with the identity key")
+        func proof(_ domain: String) throws -> Data {
+            try bulkProofEncode(proof: BulkProof(chain: [Data([0x30, 0x00])], domain: domain, scheme: 0x0403, signature: Data("signature".utf8)))
+        }
+
+        _ = try sender.claimBulkTokens(now: w.now, proof: try proof("mail.example.com"), count: 5)
+        try w.settle(sender)
+        try t.eq([Event.bulkTokensGranted(tokens: 3)], w.events(sender), "tokens granted")
+        try t.eq(8, sender.tokenCounts().available, "tokens after the claim")
+        try t.eq(3, try w.server.allowance(now: w.now, account: sender.account()).bulkThisPeriod, "bulk tokens this period")
+        _ = try sender.claimBulkTokens(now: w.now, proof: try proof("other.example.com"), count: 1)
+        try w.settle(sender)
+        let failures = w.events(sender).compactMap { event -> FailureReason? in
+            if case let .requestFailed(_, _, reason) = event { return reason }
+            return nil
+        }
+        try t.eq([FailureReason.server(code: .bulkNoTier)], failures, "a domain without a tier")
+        try t.throwsError("a non-canonical domain", isMalformed) {
+            _ = try bulkProofEncode(proof: BulkProof(chain: [Data([0x30, 0x00])], domain: "Not.Canonical", scheme: 0x0403, signature: Data("s".utf8)))
+        }
+    }
+
     t.test("config defaults are the core's") {
         try t.eq(serverConfigRecommended(), ServerConfig(), "server config defaults")
         try t.eq(clientSettingsRecommended(), ClientSettings(), "client settings defaults")

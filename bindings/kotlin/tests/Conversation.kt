@@ -368,6 +368,41 @@ fun conversationTests(): Boolean {
         pool.awaitTermination(10, TimeUnit.SECONDS)
     }
 
+    t.test("a bulk sender claims the tier its proof earns") {
+        // The operator's check is the host's: here a policy that grants 3 tokens a period to one
+        // domain and refuses every other (the X.509 validation of the Rust server host is tested
+        // in hosts/bulk-x509).
+        val w = World()
+        w.server.setBulkCheck(object : BulkSenderCheck {
+            override fun check(now: ULong, identityKey: ByteArray, proof: BulkProof): BulkDecision =
+                if (proof.domain == "mail.example.com" && identityKey.size == 48) {
+                    BulkDecision.Granted(3u, now + 86_400uL)
+                } else {
+                    BulkDecision.Refused(BulkRefusal.NO_TIER)
+                }
+        })
+        val sender = w.newClient()
+        w.register(sender, ALICE)
+        w.events(sender)
+        val key = sender.certificate()!!.identityKey
+        val message = bulkProofSignedMessage("mail.example.com", key)
+        t.check(message.copyOfRange(message.size - key.size, message.size).contentEquals(key)) { "the signed message ends with the identity key" }
+        fun proof(domain: String) = bulkProofEncode(BulkProof(listOf(byteArrayOf(0x30, 0x00)), domain, 0x0403u, "signature".toByteArray()))
+
+        sender.claimBulkTokens(w.now, proof("mail.example.com"), 5uL)
+        w.settle(sender)
+        t.eq(listOf<Event>(Event.BulkTokensGranted(3uL)), w.events(sender), "tokens granted")
+        t.eq(8uL, sender.tokenCounts().available, "tokens after the claim")
+        t.eq(3uL, w.server.allowance(w.now, sender.account()).bulkThisPeriod, "bulk tokens this period")
+        sender.claimBulkTokens(w.now, proof("other.example.com"), 1uL)
+        w.settle(sender)
+        val failed = w.events(sender).filterIsInstance<Event.RequestFailed>().single()
+        t.eq<FailureReason>(FailureReason.Server(ErrorCode.BulkNoTier), failed.reason, "a domain without a tier")
+        t.throws<BlindpostException.Malformed>("a non-canonical domain") {
+            bulkProofEncode(BulkProof(listOf(byteArrayOf(0x30, 0x00)), "Not.Canonical", 0x0403u, "s".toByteArray()))
+        }
+    }
+
     t.test("config defaults are the core's") {
         t.eq(serverConfigRecommended(), ServerConfig(), "server config defaults")
         t.eq(clientSettingsRecommended(), ClientSettings(), "client settings defaults")
