@@ -146,7 +146,8 @@ readme_example() {
     found == 1 && /^```/ { found = 2; next }
     found == 2 && /^```/ { exit }
     found == 2 { print }
-  ' "$REPO/README.md" | grep . || die "README.md has no example marked <!-- example: $1 -->"
+    END { if (found != 2) exit 1 }
+  ' "$REPO/README.md" || die "README.md has no example marked <!-- example: $1 -->"
 }
 
 # ---------------------------------------------------------------------------------------------
