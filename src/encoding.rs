@@ -263,34 +263,24 @@ impl<'a> Reader<'a> {
     /// see [`g1_in_subgroup`], which the reader must run before the point is computed with.
     pub(crate) fn g1_stored(&mut self, field: &'static str) -> Result<G1Affine, DecodeError> {
         let bytes: [u8; 96] = self.array(field)?;
-        let Some(p) = Option::<G1Affine>::from(G1Affine::from_uncompressed_unchecked(&bytes))
-        else {
-            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
-        };
-        if bool::from(p.is_identity()) {
-            return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
-        }
-        if !bool::from(p.is_on_curve()) {
-            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
-        }
-        Ok(p)
+        stored_point(
+            field,
+            G1Affine::from_uncompressed_unchecked(&bytes).into(),
+            G1Affine::is_identity,
+            G1Affine::is_on_curve,
+        )
     }
 
     /// Reads an uncompressed G2 point of the client's own state blob, checked as
     /// [`Reader::g1_stored`] (subgroup: [`g2_in_subgroup`]).
     pub(crate) fn g2_stored(&mut self, field: &'static str) -> Result<G2Affine, DecodeError> {
         let bytes: [u8; 192] = self.array(field)?;
-        let Some(p) = Option::<G2Affine>::from(G2Affine::from_uncompressed_unchecked(&bytes))
-        else {
-            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
-        };
-        if bool::from(p.is_identity()) {
-            return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
-        }
-        if !bool::from(p.is_on_curve()) {
-            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
-        }
-        Ok(p)
+        stored_point(
+            field,
+            G2Affine::from_uncompressed_unchecked(&bytes).into(),
+            G2Affine::is_identity,
+            G2Affine::is_on_curve,
+        )
     }
 
     /// How many bytes are left.
@@ -425,19 +415,37 @@ pub(crate) fn g1_from_bytes(
     Ok(p)
 }
 
+/// The checks of a stored point once its coordinates decoded (canonical, flags exact): not
+/// the identity, on the curve.
+fn stored_point<P>(
+    field: &'static str,
+    decoded: Option<P>,
+    is_identity: fn(&P) -> subtle::Choice,
+    is_on_curve: fn(&P) -> subtle::Choice,
+) -> Result<P, DecodeError> {
+    let p = decoded.ok_or(DecodeError::new(field, DecodeErrorKind::InvalidPoint))?;
+    if bool::from(is_identity(&p)) {
+        return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
+    }
+    if !bool::from(is_on_curve(&p)) {
+        return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+    }
+    Ok(p)
+}
+
 /// The subgroup check [`Reader::g1_stored`] leaves out (the endomorphism test of
 /// `bls12_381`): fails with [`DecodeErrorKind::NotInSubgroup`].
 pub(crate) fn g1_in_subgroup(field: &'static str, p: &G1Affine) -> Result<(), DecodeError> {
-    if bool::from(p.is_torsion_free()) {
-        Ok(())
-    } else {
-        Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup))
-    }
+    in_subgroup(field, p.is_torsion_free())
 }
 
 /// The subgroup check [`Reader::g2_stored`] leaves out.
 pub(crate) fn g2_in_subgroup(field: &'static str, p: &G2Affine) -> Result<(), DecodeError> {
-    if bool::from(p.is_torsion_free()) {
+    in_subgroup(field, p.is_torsion_free())
+}
+
+fn in_subgroup(field: &'static str, torsion_free: subtle::Choice) -> Result<(), DecodeError> {
+    if bool::from(torsion_free) {
         Ok(())
     } else {
         Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup))
