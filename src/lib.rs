@@ -61,6 +61,15 @@ pub mod simulation;
 pub mod vector_rng;
 
 pub(crate) mod curve;
+/// Fuzzing only (feature `differential`): the operations the two curve backends implement
+/// separately, run on both at once; a disagreement panics (SPEC.md 2.6).
+#[cfg(feature = "differential")]
+#[doc(hidden)]
+pub mod differential {
+    pub use crate::curve::differential::{
+        hash_to_g2_compressed, pairing_of_multiples, pairing_of_points,
+    };
+}
 
 pub use encoding::{DecodeError, DecodeErrorKind, EncodeError};
 pub use time::Time;

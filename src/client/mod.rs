@@ -452,6 +452,9 @@ impl TokenCounts {
 #[cfg_attr(feature = "test-util", derive(Clone))]
 pub struct Client {
     state: State,
+    /// Our account id, derived from the identity key once (a G1 multiplication) rather than on
+    /// every request that names us.
+    account: AccountId,
     settings: ClientSettings,
     events: VecDeque<Event>,
 }
@@ -466,6 +469,11 @@ impl fmt::Debug for Client {
             .field("outstanding", &self.state.outbox.len())
             .finish_non_exhaustive()
     }
+}
+
+/// The account id of the state's identity key (SPEC.md 11.1).
+fn account_of(state: &State) -> AccountId {
+    AccountId::for_identity_key(&state.identity.public_key().to_bytes())
 }
 
 impl Client {
@@ -494,6 +502,7 @@ impl Client {
             code_sessions: Vec::new(),
         };
         Self {
+            account: account_of(&state),
             state,
             settings,
             events: VecDeque::new(),
@@ -502,8 +511,10 @@ impl Client {
 
     /// Restores a client from [`Client::to_bytes`].
     pub fn from_bytes(bytes: &[u8], settings: ClientSettings) -> Result<Self, ClientError> {
+        let state = State::from_bytes(bytes)?;
         Ok(Self {
-            state: State::from_bytes(bytes)?,
+            account: account_of(&state),
+            state,
             settings,
             events: VecDeque::new(),
         })
@@ -518,7 +529,7 @@ impl Client {
 
     /// Our account id.
     pub fn account(&self) -> AccountId {
-        AccountId::for_identity_key(&self.state.identity.public_key().to_bytes())
+        self.account
     }
 
     /// A credential for one request on the authenticated channel (SPEC.md 17.2): our identity

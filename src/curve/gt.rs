@@ -6,25 +6,32 @@
 //! adapter below receives that text through `core::fmt::Write` and parses each coefficient into
 //! its 48-byte slot as the text streams past, without allocating.
 
-use super::Gt;
 #[cfg(not(feature = "blst"))]
+use super::Gt;
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
 use core::fmt::{self, Write};
 
 /// Bytes in the encoding of a GT element: twelve 48-byte Fp coefficients.
 pub(crate) const GT_BYTES: usize = 576;
 
-#[cfg(not(feature = "blst"))]
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
 const COEFFICIENTS: usize = 12;
-#[cfg(not(feature = "blst"))]
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
 const HEX_DIGITS_PER_COEFFICIENT: usize = 96;
 
 /// `Gt`'s text did not contain exactly twelve well-formed coefficients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GtEncodingError;
 
-#[cfg(not(feature = "blst"))]
 /// Encodes `gt` as its twelve Fp coefficients, 48 bytes big-endian each (SPEC.md 2.1).
+#[cfg(not(feature = "blst"))]
 pub(crate) fn gt_to_bytes(gt: &Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
+    bls12_381_gt_to_bytes(gt)
+}
+
+/// The encoding of a `bls12_381` GT value, read from its `Display` text.
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
+pub(crate) fn bls12_381_gt_to_bytes(gt: &bls12_381::Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
     let mut parser = CoefficientParser {
         out: [0u8; GT_BYTES],
         state: State::Between,
@@ -38,7 +45,7 @@ pub(crate) fn gt_to_bytes(gt: &Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
     Ok(parser.out)
 }
 
-#[cfg(not(feature = "blst"))]
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Outside a coefficient.
@@ -49,7 +56,7 @@ enum State {
     Digits,
 }
 
-#[cfg(not(feature = "blst"))]
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
 struct CoefficientParser {
     out: [u8; GT_BYTES],
     state: State,
@@ -59,7 +66,7 @@ struct CoefficientParser {
     nibbles: usize,
 }
 
-#[cfg(not(feature = "blst"))]
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
 impl CoefficientParser {
     fn push_nibble(&mut self, nibble: u8) -> fmt::Result {
         // Byte offset of this nibble: coefficient (counting from 1) minus one, times 48, plus
@@ -84,7 +91,7 @@ impl CoefficientParser {
     }
 }
 
-#[cfg(not(feature = "blst"))]
+#[cfg(any(not(feature = "blst"), feature = "differential"))]
 impl Write for CoefficientParser {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         for ch in s.bytes() {
@@ -125,7 +132,7 @@ impl Write for CoefficientParser {
 /// Encodes `gt` as its twelve Fp coefficients, 48 bytes big-endian each (SPEC.md 2.1). The
 /// blst backend encodes directly and cannot fail.
 #[cfg(feature = "blst")]
-pub(crate) fn gt_to_bytes(gt: &Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
+pub(crate) fn gt_to_bytes(gt: &super::Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
     Ok(gt.to_bytes())
 }
 

@@ -1,7 +1,9 @@
 //! Hashing to the curve (RFC 9380).
 
-#[cfg(feature = "blst")]
+#[cfg(all(feature = "blst", not(feature = "differential")))]
 pub(crate) use super::blst_backend::hash_to_g2;
+#[cfg(feature = "differential")]
+pub(crate) use super::differential::hash_to_g2;
 #[cfg(not(feature = "blst"))]
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 #[cfg(not(feature = "blst"))]

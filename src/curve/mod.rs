@@ -8,15 +8,20 @@ use rand_core::CryptoRng;
 // The group types the protocol code names. They come from the backend; protocol code imports
 // them from here, never from the backend crate.
 pub(crate) use bls12_381::{G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
-// Pairing-side types: blst's behind feature `blst` (SPEC.md 2.6), bls12_381's otherwise.
+// Pairing-side types: blst's behind feature `blst` (SPEC.md 2.6), bls12_381's otherwise, and
+// both side by side behind feature `differential` (fuzzing only).
 #[cfg(not(feature = "blst"))]
 pub(crate) use bls12_381::{G2Prepared, Gt};
-#[cfg(feature = "blst")]
+#[cfg(all(feature = "blst", not(feature = "differential")))]
 pub(crate) use blst_backend::{G2Prepared, Gt};
+#[cfg(feature = "differential")]
+pub(crate) use differential::{G2Prepared, Gt};
 
 #[cfg(feature = "blst")]
 #[allow(unsafe_code)]
 pub(crate) mod blst_backend;
+#[cfg(feature = "differential")]
+pub(crate) mod differential;
 pub(crate) mod fixed_base;
 pub(crate) mod gt;
 pub(crate) mod hash;

@@ -1,8 +1,10 @@
 //! Products of pairings: one multi-Miller loop over all terms and one final exponentiation,
 //! with the G2 side prepared once and reused.
 
-#[cfg(feature = "blst")]
+#[cfg(all(feature = "blst", not(feature = "differential")))]
 pub(crate) use super::blst_backend::{pairing_product, pairing_product_is_one};
+#[cfg(feature = "differential")]
+pub(crate) use super::differential::{pairing_product, pairing_product_is_one};
 
 use super::msm::mul_u128_vartime;
 #[cfg(not(feature = "blst"))]
