@@ -1,7 +1,9 @@
 //! BBS04 benchmarks (criterion). The floor, a 2-term multi-Miller loop plus final
 //! exponentiation with the G2 side prepared, runs in the same group so ratios come from one run.
 //!
-//! `cargo bench --bench bbs04 -- --quick` for a fast pass.
+//! `cargo bench --bench bbs04 -- --quick` for a fast pass. The group is named after the backend
+//! the library runs on, `bbs04/bls12_381` or, with `--features blst`, `bbs04/blst`, which also
+//! times the floor on blst (`floor_mml2_fe_blst`).
 
 use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey, Signer};
 use blindpost::vector_rng::VectorRng;
@@ -9,6 +11,17 @@ use bls12_381::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, Scalar};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
+
+#[cfg(feature = "blst")]
+#[path = "../examples/perf/blst_floor.rs"]
+mod blst_floor;
+
+/// The curve backend the library was built with (SPEC.md 2.6).
+const BACKEND: &str = if cfg!(feature = "blst") {
+    "blst"
+} else {
+    "bls12_381"
+};
 
 fn bbs04(c: &mut Criterion) {
     let mut rng = VectorRng::new(b"bench bbs04");
@@ -24,13 +37,20 @@ fn bbs04(c: &mut Criterion) {
     let q1 = G2Prepared::from(G2Affine::generator());
     let q2 = G2Prepared::from(G2Affine::from(G2Affine::generator() * Scalar::from(3u64)));
 
-    let mut g = c.benchmark_group("bbs04");
+    let mut g = c.benchmark_group(format!("bbs04/{BACKEND}"));
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
     g.bench_function("floor_mml2_fe", |b| {
         b.iter(|| multi_miller_loop(black_box(&[(&p1, &q1), (&p2, &q2)])).final_exponentiation())
     });
+    #[cfg(feature = "blst")]
+    {
+        let terms = blst_floor::Terms::new();
+        g.bench_function("floor_mml2_fe_blst", |b| {
+            b.iter(|| black_box(&terms).product())
+        });
+    }
     g.bench_function("keygen_and_issue_200", |b| {
         b.iter(|| {
             let m = GroupManagerKey::generate(&mut rng);

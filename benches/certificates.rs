@@ -10,6 +10,14 @@ use blindpost::Time;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
+/// The curve backend the library was built with (SPEC.md 2.6): BLS and certificate groups are
+/// named after it, `bls/bls12_381` or, with `--features blst`, `bls/blst`.
+const BACKEND: &str = if cfg!(feature = "blst") {
+    "blst"
+} else {
+    "bls12_381"
+};
+
 fn bls(c: &mut Criterion) {
     let mut rng = VectorRng::new(b"bench bls");
     let sk = SecretKey::generate(&mut rng);
@@ -17,7 +25,7 @@ fn bls(c: &mut Criterion) {
     let msg = [7u8; 64];
     let sig = sk.sign(&msg);
     let pop = sk.pop_prove();
-    let mut g = c.benchmark_group("bls");
+    let mut g = c.benchmark_group(format!("bls/{BACKEND}"));
     g.bench_function("key_gen", |b| {
         b.iter(|| SecretKey::key_gen(black_box(&[9u8; 32]), b"").unwrap())
     });
@@ -47,7 +55,7 @@ fn certificates(c: &mut Criterion) {
         not_after: Time::from_unix_secs(1_800_000_000),
     };
     let cert = issuer.issue(content.clone()).unwrap().to_bytes();
-    let mut g = c.benchmark_group("certificate");
+    let mut g = c.benchmark_group(format!("certificate/{BACKEND}"));
     g.bench_function("issue", |b| {
         b.iter(|| issuer.issue(black_box(content.clone())).unwrap())
     });

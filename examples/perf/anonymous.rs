@@ -305,7 +305,7 @@ pub fn run(report: &mut Report, setup: &Setup<'_>) {
     report.figure_named("server.worst_anonymous_us", worst, &worst_name);
     report.figure(
         "server.worst_anonymous_ratio",
-        worst / report.get("bbs04.verify_us"),
+        worst / report.get(&format!("{}.verify_us", crate::harness::BBS04)),
     );
 
     // 10,000 distinct accounts' keys through the cache: a fetch and a reply each.

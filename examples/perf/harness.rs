@@ -3,6 +3,20 @@
 
 use std::time::Instant;
 
+/// The pairing floor of the backend the library was built with (`bbs04.rs` measures it).
+pub const BACKEND_FLOOR: &str = if cfg!(feature = "blst") {
+    "floor_blst.mml2_fe_us"
+} else {
+    "floor.mml2_fe_us"
+};
+
+/// The prefix of the BBS04 lines: the backend's name joins it on blst.
+pub const BBS04: &str = if cfg!(feature = "blst") {
+    "bbs04_blst"
+} else {
+    "bbs04"
+};
+
 /// Collects and prints figures.
 #[derive(Default)]
 pub struct Report {

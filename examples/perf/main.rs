@@ -7,6 +7,8 @@
 
 mod anonymous;
 mod bbs04;
+#[cfg(feature = "blst")]
+mod blst_floor;
 mod certs;
 mod client_load;
 mod harness;

@@ -438,7 +438,7 @@ pub fn run(report: &mut Report) {
     // One pairing product per introduction (SPEC 10.2; issue 17: <= 2.0).
     report.figure(
         "client.intro_verify_ratio",
-        intro[0] / report.get("floor.mml2_fe_us"),
+        intro[0] / report.get(crate::harness::BACKEND_FLOOR),
     );
     report.figure("client.intro_open_us", intro[1]);
     report.figure("server.lookup_us", lookup[0]);

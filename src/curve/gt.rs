@@ -139,6 +139,7 @@ pub(crate) fn gt_to_bytes(gt: &super::Gt) -> Result<[u8; GT_BYTES], GtEncodingEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::curve::Gt;
     #[cfg(not(feature = "blst"))]
     use alloc::{format, string::String, vec::Vec};
     #[cfg(not(feature = "blst"))]
