@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZ_SECONDS="${FUZZ_SECONDS:-8}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-6}"
 FUZZ_JOBS="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-30}"
 CARGO_FUZZ_VERSION=0.13.2

@@ -65,7 +65,7 @@ step "load and fault run: two servers, 200 clients, a server killed and the stor
 # The binaries the build above made (the dev profile is optimised); the cluster run finds the
 # server binary next to its own. Each run exits non-zero unless its four checks are 0.
 for store in redis-cluster postgres; do
-    "$TARGET/debug/blindpost-cluster" --store "$store" --clients 200 --seconds 30
+    "$TARGET/debug/blindpost-cluster" --store "$store" --clients 200 --seconds 20
 done
 
 step "bindings: the Python wheel, Kotlin jar and Swift package, each tested from a fresh project"
