@@ -46,8 +46,7 @@ pub struct PreparedGroupKey {
 impl PreparedGroupKey {
     /// Prepares `key` for verification (and for signing under it).
     pub fn new(key: GroupPublicKey) -> Self {
-        let bases = [key.u, key.v, key.h, key.g1].map(G1Projective::from);
-        let [u, v, h, g1] = SplitBase::batch(&bases, FIXED_WIDTH);
+        let [u, v, h, g1] = SplitBase::batch(&[key.u, key.v, key.h, key.g1], FIXED_WIDTH);
         let mut prefix = Sha512::new();
         // vec8(DST): the DST is 28 bytes.
         prefix.update([const { crate::encoding::dst_len(CHALLENGE_DST) }]);
@@ -88,7 +87,7 @@ impl PreparedGroupKey {
         let s = signature;
         let neg_c = -s.c;
         let [t1, t2, t3] =
-            SplitBase::batch(&[s.t1, s.t2, s.t3].map(G1Projective::from), VARIABLE_WIDTH);
+            SplitBase::batch(&[s.t1, s.t2, s.t3], VARIABLE_WIDTH);
         let projective = [
             // R1 = u^s_alpha * T1^-c
             multi_exp_vartime([(&self.u, &s.s_alpha), (&t1, &neg_c)]),
