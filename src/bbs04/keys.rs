@@ -182,9 +182,7 @@ impl GroupPublicKey {
         g2: &G2Prepared,
         w: &G2Prepared,
     ) -> bool {
-        let shifted = G1Affine::from(
-            ct_multi_mul([(&a, x)]) - G1Projective::from(self.g1),
-        );
+        let shifted = G1Affine::from(ct_multi_mul([(&a, x)]) - G1Projective::from(self.g1));
         pairing_product_is_one(&[(a, w), (&shifted, g2)])
     }
 }
@@ -325,9 +323,8 @@ impl MemberKey {
     /// The pairing equation `e(A, w) * e(x A - g1, g2) = 1` of [`Self::check`], for checking
     /// together with others (the generation is not part of it).
     pub(crate) fn membership_equation(&self, group: &GroupPublicKey) -> Equation {
-        let shifted = G1Affine::from(
-            ct_multi_mul([(&self.a, &self.x)]) - G1Projective::from(group.g1),
-        );
+        let shifted =
+            G1Affine::from(ct_multi_mul([(&self.a, &self.x)]) - G1Projective::from(group.g1));
         [(self.a, group.w), (shifted, group.g2)]
     }
 
@@ -537,10 +534,7 @@ impl GroupManagerKey {
     /// The signature is not verified: for an invalid one the result names nobody. See
     /// [`GroupManagerKey::open_verified`].
     pub fn open(&self, signature: &GroupSignature) -> MemberId {
-        let blind = ct_multi_mul([
-            (&signature.t1, &self.xi1),
-            (&signature.t2, &self.xi2),
-        ]);
+        let blind = ct_multi_mul([(&signature.t1, &self.xi1), (&signature.t2, &self.xi2)]);
         MemberId::of(&G1Affine::from(G1Projective::from(signature.t3) - blind))
     }
 
@@ -631,16 +625,8 @@ impl GroupManagerKey {
             gamma,
             public,
         };
-        let u_ok = G1Affine::from(ct_multi_mul([(
-            &key.public.u,
-            &key.xi1,
-        )]))
-        .ct_eq(&key.public.h);
-        let v_ok = G1Affine::from(ct_multi_mul([(
-            &key.public.v,
-            &key.xi2,
-        )]))
-        .ct_eq(&key.public.h);
+        let u_ok = G1Affine::from(ct_multi_mul([(&key.public.u, &key.xi1)])).ct_eq(&key.public.h);
+        let v_ok = G1Affine::from(ct_multi_mul([(&key.public.v, &key.xi2)])).ct_eq(&key.public.h);
         let w_ok = G2Affine::from(key.public.g2 * key.gamma).ct_eq(&key.public.w);
         if bool::from(u_ok & v_ok & w_ok) {
             Ok(key)

@@ -17,9 +17,9 @@
 //! - `blst_p1s_to_affine` (`POINTonE1s_to_affine`): batch normalisation with one constant-time
 //!   inversion (`reciprocal_fp`) and masked selects for the identity. `blst_p1_to_affine` is
 //!   not used on secrets: it branches on Z = 1.
-//! - `blst_bendian_from_fp` (out of Montgomery form, straight-line) to leave blst, and
-//!   `blst_p1_deserialize` to enter it (it branches only on an invalid encoding, never taken for
-//!   a `bls12_381` point).
+//! - `blst_bendian_from_fp` and `blst_fp_from_bendian` (out of and into Montgomery form,
+//!   straight-line) to leave and enter blst; the identity's flag is set and cleared with masks.
+//!   `blst_p1_from_affine` picks Z = 1 or Z = 0 (the identity) with a mask.
 //!
 //! Selecting a table entry and negating it is done here, over the limbs, with `subtle` masks.
 //! The variable-time paths (`msm`, public scalars) use the same routines.
@@ -27,9 +27,9 @@
 use super::{G1Affine, G1Projective};
 use alloc::vec::Vec;
 use blst::{
-    blst_bendian_from_fp, blst_fp, blst_fp_cneg, blst_p1, blst_p1_add_or_double,
-    blst_p1_add_or_double_affine, blst_p1_affine, blst_p1_deserialize, blst_p1_double,
-    blst_p1_from_affine, blst_p1s_to_affine, BLST_ERROR,
+    blst_bendian_from_fp, blst_fp, blst_fp_cneg, blst_fp_from_bendian, blst_p1,
+    blst_p1_add_or_double, blst_p1_add_or_double_affine, blst_p1_affine, blst_p1_double,
+    blst_p1_from_affine, blst_p1s_to_affine,
 };
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
@@ -49,18 +49,25 @@ pub(crate) fn identity_affine() -> P1Affine {
     P1Affine::default()
 }
 
-/// `p` in blst's affine form. A `bls12_381` point always has a valid encoding; were blst to
-/// refuse it (a backend bug) this panics rather than compute with a wrong point.
+/// `p` in blst's affine form, without a branch on its value: the coordinates of its canonical
+/// uncompressed encoding, converted into Montgomery form. The encoding's three flag bits are
+/// cleared: a point's x is below p < 2^381, so they are the flags only, and the identity (flag
+/// 0x40, zero coordinates) becomes x = y = 0, blst's affine identity. A `bls12_381` point is on
+/// the curve, so blst's decoder checks (which branch on failure) are not needed.
 pub(crate) fn from_affine(p: &G1Affine) -> P1Affine {
     let mut bytes = p.to_uncompressed();
+    if let Some(first) = bytes.first_mut() {
+        *first &= 0x1f;
+    }
     let mut out = P1Affine::default();
-    // SAFETY: `bytes` holds the 96 bytes blst reads; `out` is a valid blst_p1_affine.
-    let ok = unsafe { blst_p1_deserialize(&mut out, bytes.as_ptr()) };
+    let (x, y) = bytes.split_at(48);
+    // SAFETY: `x` and `y` are 48 bytes each, what blst reads; `out`'s coordinates are valid
+    // field elements to write.
+    unsafe {
+        blst_fp_from_bendian(&mut out.x, x.as_ptr());
+        blst_fp_from_bendian(&mut out.y, y.as_ptr());
+    }
     bytes.zeroize();
-    assert!(
-        ok == BLST_ERROR::BLST_SUCCESS,
-        "blst refused a G1 point encoding"
-    );
     out
 }
 
@@ -151,19 +158,25 @@ pub(crate) fn to_projective(p: &P1) -> G1Projective {
     let mut affine = batch_affine(core::slice::from_ref(p));
     let mut out = G1Projective::identity();
     if let Some(a) = affine.first_mut() {
-        let mut bytes = [0u8; 96];
-        let (x, y) = bytes.split_at_mut(48);
-        fp_bytes(x, &a.x);
-        fp_bytes(y, &a.y);
-        // blst's affine identity is x = y = 0; the encoding's is zeros with flag 0x40.
-        let is_identity = bytes.iter().fold(0u8, |acc, b| acc | b).ct_eq(&0);
-        if let Some(first) = bytes.first_mut() {
-            *first |= u8::conditional_select(&0, &0x40, is_identity);
-        }
-        let decoded = G1Affine::from_uncompressed_unchecked(&bytes);
-        out = G1Projective::from(decoded.unwrap_or(G1Affine::identity()));
-        bytes.zeroize();
+        out = G1Projective::from(to_g1_affine(a));
         zeroize_affine(a);
     }
+    out
+}
+
+/// An affine point as a `bls12_381` point, without a branch on its value, through the
+/// canonical uncompressed encoding (the identity flag set with a mask).
+pub(crate) fn to_g1_affine(a: &P1Affine) -> G1Affine {
+    let mut bytes = [0u8; 96];
+    let (x, y) = bytes.split_at_mut(48);
+    fp_bytes(x, &a.x);
+    fp_bytes(y, &a.y);
+    // blst's affine identity is x = y = 0; the encoding's is zeros with flag 0x40.
+    let is_identity = bytes.iter().fold(0u8, |acc, b| acc | b).ct_eq(&0);
+    if let Some(first) = bytes.first_mut() {
+        *first |= u8::conditional_select(&0, &0x40, is_identity);
+    }
+    let out = G1Affine::from_uncompressed_unchecked(&bytes).unwrap_or(G1Affine::identity());
+    bytes.zeroize();
     out
 }

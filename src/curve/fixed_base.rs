@@ -362,7 +362,10 @@ mod tests {
         let g = G1Affine::generator();
         for s in edge_scalars() {
             assert_eq!(table.mul(&s), G1Projective::identity());
-            assert_eq!(ct_multi_mul([(&G1Affine::identity(), &s)]), G1Projective::identity());
+            assert_eq!(
+                ct_multi_mul([(&G1Affine::identity(), &s)]),
+                G1Projective::identity()
+            );
             // Two equal bases: the additions meet equal points and must double.
             assert_eq!(
                 ct_multi_mul([(&g, &s), (&g, &s)]),

@@ -54,6 +54,11 @@ mod g1 {
     pub(super) fn to_projective(acc: &Acc) -> G1Projective {
         *acc
     }
+    pub(super) fn batch_to_g1<const M: usize>(points: &[Acc; M]) -> [G1Affine; M] {
+        let mut affine = [G1Affine::identity(); M];
+        G1Projective::batch_normalize(points, &mut affine);
+        affine
+    }
 }
 
 /// The point arithmetic of the algorithms below: blst's with feature `blst`.
@@ -66,6 +71,15 @@ mod g1 {
     pub(super) type Acc = blst_g1::P1;
 
     pub(super) use blst_g1::{add, batch_affine, double, identity, to_projective};
+
+    pub(super) fn batch_to_g1<const M: usize>(points: &[Acc; M]) -> [super::G1Affine; M] {
+        let affine = batch_affine(points);
+        core::array::from_fn(|i| {
+            affine
+                .get(i)
+                .map_or_else(super::G1Affine::identity, blst_g1::to_g1_affine)
+        })
+    }
 
     pub(super) fn base(p: &super::G1Affine) -> Acc {
         blst_g1::jacobian(&blst_g1::from_affine(p))
@@ -240,11 +254,29 @@ fn split(scalar: &Scalar) -> [[u64; 5]; 2] {
 
 /// `sum(scalar_i * base_i)` with one shared doubling chain over the split halves. Variable
 /// time: public scalars only.
+#[cfg(test)]
 pub(crate) fn multi_exp_vartime<const N: usize>(terms: [(&SplitBase, &Scalar); N]) -> G1Projective {
-    let nafs = terms.map(|(base, scalar)| {
-        let [lo, hi] = split(scalar);
-        [wnaf(&lo, base.lo.width), wnaf(&hi, base.hi.width)]
-    });
+    g1::to_projective(&multi_exp(&terms))
+}
+
+/// Several sums `sum(scalar_i * base_i)` at once, in affine form (one field inversion for
+/// all). Variable time: public scalars only.
+pub(crate) fn multi_exp_vartime_affine<const M: usize>(
+    products: [&[(&SplitBase, &Scalar)]; M],
+) -> [G1Affine; M] {
+    let sums = products.map(multi_exp);
+    g1::batch_to_g1(&sums)
+}
+
+/// The sum of one product, in the backend's form.
+fn multi_exp(terms: &[(&SplitBase, &Scalar)]) -> Acc {
+    let nafs: Vec<[Naf; 2]> = terms
+        .iter()
+        .map(|(base, scalar)| {
+            let [lo, hi] = split(scalar);
+            [wnaf(&lo, base.lo.width), wnaf(&hi, base.hi.width)]
+        })
+        .collect();
     let top = nafs.iter().flatten().map(|n| n.len).max().unwrap_or(0);
     let mut acc = g1::identity();
     for i in (0..top).rev() {
@@ -258,7 +290,7 @@ pub(crate) fn multi_exp_vartime<const N: usize>(terms: [(&SplitBase, &Scalar); N
             }
         }
     }
-    g1::to_projective(&acc)
+    acc
 }
 
 /// `k * base` for a **public** 128-bit `k` (variable time): width-5 NAF over the odd
@@ -350,6 +382,7 @@ mod tests {
             .map(|_| G1Projective::generator() * crate::curve::random_scalar(&mut rng))
             .collect();
         let scalars = edge_scalars();
+        let tables_for_batch = SplitBase::batch(&[bases[0], bases[1]].map(G1Affine::from), 6);
         for width in [2, 4, 5, 7] {
             let affine = [bases[0], bases[1], bases[2]].map(G1Affine::from);
             let tables = SplitBase::batch(&affine, width);
@@ -380,6 +413,20 @@ mod tests {
                 "k {k}"
             );
         }
+        let products: [&[(&SplitBase, &Scalar)]; 2] = [
+            &[(&tables_for_batch[0], &scalars[3])],
+            &[
+                (&tables_for_batch[1], &scalars[4]),
+                (&tables_for_batch[0], &scalars[5]),
+            ],
+        ];
+        assert_eq!(
+            multi_exp_vartime_affine(products),
+            [
+                G1Affine::from(bases[0] * scalars[3]),
+                G1Affine::from(bases[1] * scalars[4] + bases[0] * scalars[5])
+            ]
+        );
         let [single] = SplitBase::batch(&[G1Affine::from(bases[0])], 5);
         assert_eq!(single.heap_bytes(), 16 * core::mem::size_of::<Affine>());
         assert_eq!(
