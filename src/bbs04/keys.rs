@@ -182,7 +182,7 @@ impl GroupPublicKey {
         g2: &G2Prepared,
         w: &G2Prepared,
     ) -> bool {
-        let shifted = G1Affine::from(ct_multi_mul([(&a, x)]) - G1Projective::from(self.g1));
+        let shifted = G1Affine::from(ct_multi_mul([(a, x)]) - G1Projective::from(self.g1));
         pairing_product_is_one(&[(a, w), (&shifted, g2)])
     }
 }
