@@ -182,9 +182,7 @@ impl GroupPublicKey {
         g2: &G2Prepared,
         w: &G2Prepared,
     ) -> bool {
-        let shifted = G1Affine::from(
-            ct_multi_mul([(&G1Projective::from(a), x)]) - G1Projective::from(self.g1),
-        );
+        let shifted = G1Affine::from(ct_multi_mul([(a, x)]) - G1Projective::from(self.g1));
         pairing_product_is_one(&[(a, w), (&shifted, g2)])
     }
 }
@@ -325,9 +323,8 @@ impl MemberKey {
     /// The pairing equation `e(A, w) * e(x A - g1, g2) = 1` of [`Self::check`], for checking
     /// together with others (the generation is not part of it).
     pub(crate) fn membership_equation(&self, group: &GroupPublicKey) -> Equation {
-        let shifted = G1Affine::from(
-            ct_multi_mul([(&G1Projective::from(self.a), &self.x)]) - G1Projective::from(group.g1),
-        );
+        let shifted =
+            G1Affine::from(ct_multi_mul([(&self.a, &self.x)]) - G1Projective::from(group.g1));
         [(self.a, group.w), (shifted, group.g2)]
     }
 
@@ -399,8 +396,9 @@ impl GroupManagerKey {
         let mut scratch = [Scalar::ZERO; 2];
         BatchInverter::invert_with_external_scratch(&mut inverses, &mut scratch);
         let [inv1, inv2] = inverses;
-        let u = ct_multi_mul([(&h, &inv1)]);
-        let v = ct_multi_mul([(&h, &inv2)]);
+        let h_affine = G1Affine::from(h);
+        let u = ct_multi_mul([(&h_affine, &inv1)]);
+        let v = ct_multi_mul([(&h_affine, &inv2)]);
         let w = g2 * gamma;
         let mut g1_points = [G1Affine::identity(); 4];
         G1Projective::batch_normalize(&[g1, h, u, v], &mut g1_points);
@@ -434,7 +432,7 @@ impl GroupManagerKey {
     /// Issues one member key of the current generation (SPEC.md 4.4).
     pub fn issue_member<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> MemberKey {
         let (x, mut inverse) = self.draw_x(rng);
-        let a = ct_multi_mul([(&G1Projective::from(self.public.g1), &inverse)]);
+        let a = ct_multi_mul([(&self.public.g1, &inverse)]);
         inverse.zeroize();
         MemberKey {
             generation: self.public.generation,
@@ -456,7 +454,7 @@ impl GroupManagerKey {
         }
         let mut scratch = vec![Scalar::ZERO; n];
         BatchInverter::invert_with_external_scratch(&mut inverses, &mut scratch);
-        let table = CombTable::new(&G1Projective::from(self.public.g1));
+        let table = CombTable::new(&self.public.g1);
         let mut projective: Vec<G1Projective> = inverses.iter().map(|d| table.mul(d)).collect();
         let mut affine = vec![G1Affine::identity(); n];
         G1Projective::batch_normalize(&projective, &mut affine);
@@ -493,7 +491,7 @@ impl GroupManagerKey {
         let mut scratch = vec![Scalar::ZERO; members.len()];
         BatchInverter::invert_with_external_scratch(&mut inverses, &mut scratch);
         scratch.zeroize();
-        let table = CombTable::new(&G1Projective::from(self.public.g1));
+        let table = CombTable::new(&self.public.g1);
         let mut projective: Vec<G1Projective> = inverses.iter().map(|d| table.mul(d)).collect();
         inverses.zeroize();
         let mut affine = vec![G1Affine::identity(); members.len()];
@@ -536,10 +534,7 @@ impl GroupManagerKey {
     /// The signature is not verified: for an invalid one the result names nobody. See
     /// [`GroupManagerKey::open_verified`].
     pub fn open(&self, signature: &GroupSignature) -> MemberId {
-        let blind = ct_multi_mul([
-            (&G1Projective::from(signature.t1), &self.xi1),
-            (&G1Projective::from(signature.t2), &self.xi2),
-        ]);
+        let blind = ct_multi_mul([(&signature.t1, &self.xi1), (&signature.t2, &self.xi2)]);
         MemberId::of(&G1Affine::from(G1Projective::from(signature.t3) - blind))
     }
 
@@ -570,7 +565,7 @@ impl GroupManagerKey {
             .ok_or(Error::GenerationExhausted)?;
         let mut d = self.gamma + member.x;
         // (gamma + x) A = g1 holds exactly for keys this manager issued at this generation.
-        let issued = ct_multi_mul([(&G1Projective::from(member.a), &d)]);
+        let issued = ct_multi_mul([(&member.a, &d)]);
         if !bool::from(G1Affine::from(issued).ct_eq(&self.public.g1)) {
             d.zeroize();
             return Err(Error::NotAMember);
@@ -630,16 +625,8 @@ impl GroupManagerKey {
             gamma,
             public,
         };
-        let u_ok = G1Affine::from(ct_multi_mul([(
-            &G1Projective::from(key.public.u),
-            &key.xi1,
-        )]))
-        .ct_eq(&key.public.h);
-        let v_ok = G1Affine::from(ct_multi_mul([(
-            &G1Projective::from(key.public.v),
-            &key.xi2,
-        )]))
-        .ct_eq(&key.public.h);
+        let u_ok = G1Affine::from(ct_multi_mul([(&key.public.u, &key.xi1)])).ct_eq(&key.public.h);
+        let v_ok = G1Affine::from(ct_multi_mul([(&key.public.v, &key.xi2)])).ct_eq(&key.public.h);
         let w_ok = G2Affine::from(key.public.g2 * key.gamma).ct_eq(&key.public.w);
         if bool::from(u_ok & v_ok & w_ok) {
             Ok(key)

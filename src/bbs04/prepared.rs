@@ -3,10 +3,10 @@
 
 use super::{Error, GroupPublicKey, GroupSignature};
 use crate::curve::gt::gt_to_bytes;
-use crate::curve::msm::{multi_exp_vartime, SplitBase};
+use crate::curve::msm::{multi_exp_vartime_affine, SplitBase};
 use crate::curve::pairing::pairing_product;
 use crate::curve::scalar_from_wide_be;
-use crate::curve::{G1Affine, G1Projective, G2Prepared, Gt, Scalar};
+use crate::curve::{G1Affine, G2Prepared, Gt, Scalar};
 use core::fmt;
 use sha2::{Digest, Sha512};
 
@@ -46,8 +46,7 @@ pub struct PreparedGroupKey {
 impl PreparedGroupKey {
     /// Prepares `key` for verification (and for signing under it).
     pub fn new(key: GroupPublicKey) -> Self {
-        let bases = [key.u, key.v, key.h, key.g1].map(G1Projective::from);
-        let [u, v, h, g1] = SplitBase::batch(&bases, FIXED_WIDTH);
+        let [u, v, h, g1] = SplitBase::batch(&[key.u, key.v, key.h, key.g1], FIXED_WIDTH);
         let mut prefix = Sha512::new();
         // vec8(DST): the DST is 28 bytes.
         prefix.update([const { crate::encoding::dst_len(CHALLENGE_DST) }]);
@@ -87,29 +86,25 @@ impl PreparedGroupKey {
     ) -> Result<(), Error> {
         let s = signature;
         let neg_c = -s.c;
-        let [t1, t2, t3] =
-            SplitBase::batch(&[s.t1, s.t2, s.t3].map(G1Projective::from), VARIABLE_WIDTH);
-        let projective = [
+        let [t1, t2, t3] = SplitBase::batch(&[s.t1, s.t2, s.t3], VARIABLE_WIDTH);
+        let [r1, r2, r4, r5, p, q] = multi_exp_vartime_affine([
             // R1 = u^s_alpha * T1^-c
-            multi_exp_vartime([(&self.u, &s.s_alpha), (&t1, &neg_c)]),
+            &[(&self.u, &s.s_alpha), (&t1, &neg_c)],
             // R2 = v^s_beta * T2^-c
-            multi_exp_vartime([(&self.v, &s.s_beta), (&t2, &neg_c)]),
+            &[(&self.v, &s.s_beta), (&t2, &neg_c)],
             // R4 = T1^s_x * u^-s_delta1
-            multi_exp_vartime([(&t1, &s.s_x), (&self.u, &-s.s_delta1)]),
+            &[(&t1, &s.s_x), (&self.u, &-s.s_delta1)],
             // R5 = T2^s_x * v^-s_delta2
-            multi_exp_vartime([(&t2, &s.s_x), (&self.v, &-s.s_delta2)]),
+            &[(&t2, &s.s_x), (&self.v, &-s.s_delta2)],
             // P = T3^s_x * h^-(s_delta1 + s_delta2) * g1^-c, paired with g2
-            multi_exp_vartime([
+            &[
                 (&t3, &s.s_x),
                 (&self.h, &-(s.s_delta1 + s.s_delta2)),
                 (&self.g1, &neg_c),
-            ]),
+            ],
             // Q = T3^c * h^-(s_alpha + s_beta), paired with w
-            multi_exp_vartime([(&t3, &s.c), (&self.h, &-(s.s_alpha + s.s_beta))]),
-        ];
-        let mut affine = [G1Affine::identity(); 6];
-        G1Projective::batch_normalize(&projective, &mut affine);
-        let [r1, r2, r4, r5, p, q] = affine;
+            &[(&t3, &s.c), (&self.h, &-(s.s_alpha + s.s_beta))],
+        ]);
         let r3 = pairing_product(&[(&p, &self.g2), (&q, &self.w)]);
         let c = self.challenge(
             context,

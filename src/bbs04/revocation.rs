@@ -103,7 +103,7 @@ impl MemberKey {
         let mut inverse = d.invert().unwrap_or(Scalar::ZERO);
         d.zeroize();
         let quotient = G1Projective::from(record.a) - self.a;
-        let a = G1Affine::from(ct_multi_mul([(&quotient, &inverse)]));
+        let a = G1Affine::from(ct_multi_mul([(&G1Affine::from(quotient), &inverse)]));
         inverse.zeroize();
         // e(A', w' * g2'^x) = e(g1', g2') fails only if this key did not belong to the old group.
         if !next.holds_member(&a, &self.x, g2, w) {

@@ -86,10 +86,10 @@ impl SigningTables {
     fn new(member: &MemberKey, group: &PreparedGroupKey) -> Self {
         let key = group.group_key();
         Self {
-            u: CombTable::new(&G1Projective::from(key.u)),
-            v: CombTable::new(&G1Projective::from(key.v)),
-            h: CombTable::new(&G1Projective::from(key.h)),
-            a: CombTable::new(&G1Projective::from(member.a)),
+            u: CombTable::new(&key.u),
+            v: CombTable::new(&key.v),
+            h: CombTable::new(&key.h),
+            a: CombTable::new(&member.a),
         }
     }
 }

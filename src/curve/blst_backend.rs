@@ -1,8 +1,9 @@
 //! The blst backend (feature `blst`, SPEC.md 2.6): pairing products, hashing to G2 and GT on
-//! supranational's blst. Points and scalars stay `bls12_381` types (pure Rust, constant-time
-//! scalar arithmetic and fixed-base tables); only the public-input operations that dominate the
-//! cost (Miller loops, final exponentiations, hash-to-G2) run in blst. Points cross over through
-//! their canonical uncompressed encoding.
+//! supranational's blst (the G1 arithmetic is in `blst_g1`). Points and scalars stay
+//! `bls12_381` types at the interface and cross over through their canonical uncompressed
+//! encoding. Signing pairs two points derived from the member's nonces (R3): blst's Miller loop
+//! and final exponentiation are straight-line in the point values (a fixed sequence of field
+//! operations over the curve parameter x).
 //!
 //! blst's Miller loop and final exponentiation (its `final_exp` is adapted from zkcrypto's)
 //! produce exactly `bls12_381`'s GT value, so no mapping is needed: the pinned vector

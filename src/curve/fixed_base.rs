@@ -3,8 +3,11 @@
 //! Scalars are recoded branch-free into 64 signed 4-bit digits `d_i` in [-8, 8], so that
 //! `k = sum d_i 16^i`. A digit selects a multiple `|d| * P` from a row of eight precomputed
 //! points by scanning the whole row with `ConditionallySelectable` (no secret-dependent index or
-//! branch) and is negated with a conditional select. Point additions use `bls12_381`'s complete
-//! formulas, which are constant time and handle the identity.
+//! branch) and is negated with a conditional select. Point additions are complete (they handle
+//! doubling and the identity) and constant time: `bls12_381`'s formulas by default, blst's
+//! `blst_p1_add_or_double_affine` and `blst_p1_double` with feature `blst` (SPEC.md 2.6; the
+//! blst routines relied on and why they are constant time are listed in `curve::blst_g1`).
+//! Both backends compute the same points, so results are identical.
 //!
 //! - [`CombTable`] is for a base used many times (the group key's u, v, h and a member's A when
 //!   signing, g1 when issuing): rows for `P_j = 16^(8j) P`, j = 0..8, so a multiplication costs
@@ -12,11 +15,140 @@
 //! - [`ct_multi_mul`] is for bases used once: an 8-entry row per base and one shared doubling
 //!   chain (252 doublings, 64 additions per term).
 
-use alloc::vec;
 use alloc::vec::Vec;
 use bls12_381::{G1Affine, G1Projective, Scalar};
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
+
+/// The point arithmetic the algorithms below use: `bls12_381`'s complete formulas by default.
+#[cfg(not(feature = "blst"))]
+mod g1 {
+    use super::{G1Affine, G1Projective, ROW};
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use subtle::{Choice, ConditionallySelectable};
+    use zeroize::Zeroize;
+
+    pub(super) type Affine = G1Affine;
+    pub(super) type Acc = G1Projective;
+
+    pub(super) fn identity() -> Acc {
+        G1Projective::identity()
+    }
+    pub(super) fn identity_affine() -> Affine {
+        G1Affine::identity()
+    }
+    pub(super) fn conditional_assign(out: &mut Affine, p: &Affine, choice: Choice) {
+        out.conditional_assign(p, choice);
+    }
+    pub(super) fn cneg(p: &mut Affine, negate: Choice) {
+        *p = G1Affine::conditional_select(p, &-*p, negate);
+    }
+    pub(super) fn double(acc: &mut Acc) {
+        *acc = acc.double();
+    }
+    pub(super) fn add_affine(acc: &mut Acc, q: &Affine) {
+        *acc += q;
+    }
+    pub(super) fn to_projective(acc: &Acc) -> G1Projective {
+        *acc
+    }
+    pub(super) fn zeroize_affine(p: &mut Affine) {
+        p.zeroize();
+    }
+    pub(super) fn zeroize_acc(p: &mut Acc) {
+        p.zeroize();
+    }
+
+    /// Rows `1Q..8Q` for each `Q` in `bases`, in affine form (one inversion for all).
+    pub(super) fn rows(bases: &[G1Projective]) -> Vec<[Affine; ROW]> {
+        let mut projective = Vec::with_capacity(bases.len().saturating_mul(ROW));
+        for base in bases {
+            let mut cur = *base;
+            for _ in 0..ROW {
+                projective.push(cur);
+                cur += base;
+            }
+        }
+        let mut affine = vec![G1Affine::identity(); projective.len()];
+        G1Projective::batch_normalize(&projective, &mut affine);
+        projective.zeroize();
+        let rows = affine
+            .chunks_exact(ROW)
+            .map(|chunk| {
+                let mut row = [G1Affine::identity(); ROW];
+                row.copy_from_slice(chunk);
+                row
+            })
+            .collect();
+        affine.zeroize();
+        rows
+    }
+
+    /// `base` as the input of [`rows`].
+    pub(super) fn base(p: &G1Affine) -> G1Projective {
+        G1Projective::from(p)
+    }
+}
+
+/// The point arithmetic the algorithms below use: blst's (SPEC.md 2.6), whose routines used
+/// here are constant time for all inputs (see `curve::blst_g1`: complete additions
+/// `blst_p1_add_or_double[_affine]`, `blst_p1_double`, masked `blst_fp_cneg`, batch
+/// normalisation `blst_p1s_to_affine` with a constant-time inversion).
+#[cfg(feature = "blst")]
+mod g1 {
+    use super::super::blst_g1;
+    use super::{G1Affine, ROW};
+    use alloc::vec::Vec;
+    use subtle::Choice;
+
+    pub(super) type Affine = blst_g1::P1Affine;
+    pub(super) type Acc = blst_g1::P1;
+
+    pub(super) use blst_g1::{
+        add_affine, conditional_assign, double, identity, identity_affine, to_projective,
+        zeroize_affine,
+    };
+
+    pub(super) fn cneg(p: &mut Affine, negate: Choice) {
+        blst_g1::cneg_affine(p, negate);
+    }
+    pub(super) fn zeroize_acc(p: &mut Acc) {
+        blst_g1::zeroize(p);
+    }
+
+    /// Rows `1Q..8Q` for each `Q` in `bases`, in affine form (one inversion for all).
+    pub(super) fn rows(bases: &[Acc]) -> Vec<[Affine; ROW]> {
+        let mut jacobian = Vec::with_capacity(bases.len().saturating_mul(ROW));
+        for base in bases {
+            let mut cur = *base;
+            for _ in 0..ROW {
+                jacobian.push(cur);
+                blst_g1::add(&mut cur, base);
+            }
+            blst_g1::zeroize(&mut cur);
+        }
+        let mut affine = blst_g1::batch_affine(&jacobian);
+        jacobian.iter_mut().for_each(blst_g1::zeroize);
+        let rows = affine
+            .chunks_exact(ROW)
+            .map(|chunk| {
+                let mut row = [blst_g1::identity_affine(); ROW];
+                row.copy_from_slice(chunk);
+                row
+            })
+            .collect();
+        affine.iter_mut().for_each(blst_g1::zeroize_affine);
+        rows
+    }
+
+    /// `base` as the input of [`rows`].
+    pub(super) fn base(p: &G1Affine) -> Acc {
+        blst_g1::jacobian(&blst_g1::from_affine(p))
+    }
+}
+
+use g1::{Acc, Affine};
 
 /// Bits per digit.
 const DIGIT_BITS: u32 = 4;
@@ -55,129 +187,121 @@ fn signed_digits(scalar: &Scalar) -> [i8; DIGITS] {
 }
 
 /// `digit * row[0]` from a row holding `1P..8P`, reading every entry.
-fn select(row: &[G1Affine; ROW], digit: i8) -> G1Affine {
+fn select(row: &[Affine; ROW], digit: i8) -> Affine {
     // All ones when negative, zero otherwise; |digit| without a branch.
     let sign_mask = digit.wrapping_shr(7);
     let magnitude = (digit ^ sign_mask).wrapping_sub(sign_mask) as u8;
-    let mut out = G1Affine::identity();
+    let mut out = g1::identity_affine();
     for (k, point) in (1u8..).zip(row.iter()) {
-        out.conditional_assign(point, k.ct_eq(&magnitude));
+        g1::conditional_assign(&mut out, point, k.ct_eq(&magnitude));
     }
-    let negative = Choice::from((sign_mask as u8) & 1);
-    G1Affine::conditional_select(&out, &-out, negative)
+    g1::cneg(&mut out, Choice::from((sign_mask as u8) & 1));
+    out
 }
 
-/// Rows `1Q..8Q` for each `Q` in `bases`, in affine form (one inversion for all).
-fn rows(bases: &[G1Projective]) -> Vec<[G1Affine; ROW]> {
-    let mut projective = Vec::with_capacity(bases.len().saturating_mul(ROW));
-    for base in bases {
-        let mut cur = *base;
-        for _ in 0..ROW {
-            projective.push(cur);
-            cur += base;
-        }
-    }
-    let mut affine = vec![G1Affine::identity(); projective.len()];
-    G1Projective::batch_normalize(&projective, &mut affine);
-    affine
-        .chunks_exact(ROW)
-        .map(|chunk| {
-            let mut row = [G1Affine::identity(); ROW];
-            row.copy_from_slice(chunk);
-            row
-        })
-        .collect()
+/// `acc += digit * row[0]`, zeroizing the selected multiple.
+fn add_digit(acc: &mut Acc, row: &[Affine; ROW], digit: i8) {
+    let mut point = select(row, digit);
+    g1::add_affine(acc, &point);
+    g1::zeroize_affine(&mut point);
 }
 
 /// A fixed-base comb for constant-time multiplication of one base by secret scalars.
 #[derive(Clone)]
 pub(crate) struct CombTable {
-    rows: Vec<[G1Affine; ROW]>,
+    rows: Vec<[Affine; ROW]>,
 }
 
 impl CombTable {
     /// Precomputes the rows for `base` (about 224 doublings and 64 additions).
-    pub(crate) fn new(base: &G1Projective) -> Self {
+    pub(crate) fn new(base: &G1Affine) -> Self {
         let mut row_bases = Vec::with_capacity(COMB_ROWS);
-        let mut cur = *base;
+        let mut cur = g1::base(base);
         for j in 0..COMB_ROWS {
             if j > 0 {
                 for _ in 0..ROUNDS.saturating_mul(DIGIT_BITS as usize) {
-                    cur = cur.double();
+                    g1::double(&mut cur);
                 }
             }
             row_bases.push(cur);
         }
-        Self {
-            rows: rows(&row_bases),
-        }
+        g1::zeroize_acc(&mut cur);
+        let rows = g1::rows(&row_bases);
+        row_bases.iter_mut().for_each(g1::zeroize_acc);
+        Self { rows }
     }
 
     /// Heap bytes held by the table.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.rows
             .len()
-            .saturating_mul(core::mem::size_of::<[G1Affine; ROW]>())
+            .saturating_mul(core::mem::size_of::<[Affine; ROW]>())
     }
 
     /// `scalar * base` in constant time.
     pub(crate) fn mul(&self, scalar: &Scalar) -> G1Projective {
         let mut digits = signed_digits(scalar);
-        let mut acc = G1Projective::identity();
+        let mut acc = g1::identity();
         for t in (0..ROUNDS).rev() {
             if t != ROUNDS.wrapping_sub(1) {
                 for _ in 0..DIGIT_BITS {
-                    acc = acc.double();
+                    g1::double(&mut acc);
                 }
             }
             for (row, chunk) in self.rows.iter().zip(digits.chunks_exact(ROUNDS)) {
                 if let Some(&d) = chunk.get(t) {
-                    acc += select(row, d);
+                    add_digit(&mut acc, row, d);
                 }
             }
         }
         digits.zeroize();
-        acc
+        let out = g1::to_projective(&acc);
+        g1::zeroize_acc(&mut acc);
+        out
     }
 }
 
 impl Zeroize for CombTable {
     fn zeroize(&mut self) {
         for row in self.rows.iter_mut() {
-            row.zeroize();
+            row.iter_mut().for_each(g1::zeroize_affine);
         }
     }
 }
 
 /// `sum(scalar_i * base_i)` in constant time, for bases that are not worth a comb table.
-pub(crate) fn ct_multi_mul<const N: usize>(terms: [(&G1Projective, &Scalar); N]) -> G1Projective {
-    let bases = terms.map(|(base, _)| *base);
-    let mut tables = rows(&bases);
+pub(crate) fn ct_multi_mul<const N: usize>(terms: [(&G1Affine, &Scalar); N]) -> G1Projective {
+    let mut bases = terms.map(|(base, _)| g1::base(base));
+    let mut tables = g1::rows(&bases);
+    bases.iter_mut().for_each(g1::zeroize_acc);
     let mut digits = terms.map(|(_, scalar)| signed_digits(scalar));
-    let mut acc = G1Projective::identity();
+    let mut acc = g1::identity();
     for i in (0..DIGITS).rev() {
         if i != DIGITS.wrapping_sub(1) {
             for _ in 0..DIGIT_BITS {
-                acc = acc.double();
+                g1::double(&mut acc);
             }
         }
         for (row, ds) in tables.iter().zip(digits.iter()) {
             if let Some(&d) = ds.get(i) {
-                acc += select(row, d);
+                add_digit(&mut acc, row, d);
             }
         }
     }
     digits.zeroize();
     for row in tables.iter_mut() {
-        row.zeroize();
+        row.iter_mut().for_each(g1::zeroize_affine);
     }
-    acc
+    let out = g1::to_projective(&acc);
+    g1::zeroize_acc(&mut acc);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::vector_rng::VectorRng;
+    use alloc::vec;
     use ff::Field;
 
     fn edge_scalars() -> Vec<Scalar> {
@@ -224,11 +348,30 @@ mod tests {
     fn comb_matches_plain_multiplication() {
         let mut rng = VectorRng::new(b"comb base");
         let base = G1Projective::generator() * crate::curve::random_scalar(&mut rng);
-        let table = CombTable::new(&base);
+        let table = CombTable::new(&G1Affine::from(base));
         for s in edge_scalars() {
             assert_eq!(table.mul(&s), base * s);
         }
-        assert_eq!(table.heap_bytes(), 64 * core::mem::size_of::<G1Affine>());
+        assert_eq!(table.heap_bytes(), 64 * core::mem::size_of::<Affine>());
+    }
+
+    #[test]
+    fn identity_base_and_equal_bases() {
+        // Every entry of the identity's rows is the identity, negated digits included.
+        let table = CombTable::new(&G1Affine::identity());
+        let g = G1Affine::generator();
+        for s in edge_scalars() {
+            assert_eq!(table.mul(&s), G1Projective::identity());
+            assert_eq!(
+                ct_multi_mul([(&G1Affine::identity(), &s)]),
+                G1Projective::identity()
+            );
+            // Two equal bases: the additions meet equal points and must double.
+            assert_eq!(
+                ct_multi_mul([(&g, &s), (&g, &s)]),
+                G1Projective::generator() * s.double()
+            );
+        }
     }
 
     #[test]
@@ -239,19 +382,22 @@ mod tests {
         let scalars = edge_scalars();
         for (i, s) in scalars.iter().enumerate() {
             let t = scalars[(i + 7) % scalars.len()];
-            assert_eq!(ct_multi_mul([(&p, s), (&q, &t)]), p * s + q * t);
-            assert_eq!(ct_multi_mul([(&q, s)]), q * s);
+            let (pa, qa) = (G1Affine::from(p), G1Affine::from(q));
+            assert_eq!(ct_multi_mul([(&pa, s), (&qa, &t)]), p * s + q * t);
+            assert_eq!(ct_multi_mul([(&qa, s)]), q * s);
         }
     }
 
     #[test]
     fn select_reads_signed_multiples() {
         let base = G1Projective::generator();
-        let row = &rows(&[base])[0];
+        let row = &g1::rows(&[g1::base(&G1Affine::generator())])[0];
         for d in -8i8..=8 {
             let want = base * Scalar::from(u64::from(d.unsigned_abs()));
             let want = if d < 0 { -want } else { want };
-            assert_eq!(G1Projective::from(select(row, d)), want, "digit {d}");
+            let mut acc = g1::identity();
+            g1::add_affine(&mut acc, &select(row, d));
+            assert_eq!(g1::to_projective(&acc), want, "digit {d}");
         }
     }
 }

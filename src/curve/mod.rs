@@ -20,6 +20,9 @@ pub(crate) use differential::{G2Prepared, Gt};
 #[cfg(feature = "blst")]
 #[allow(unsafe_code)]
 pub(crate) mod blst_backend;
+#[cfg(feature = "blst")]
+#[allow(unsafe_code)]
+pub(crate) mod blst_g1;
 #[cfg(feature = "differential")]
 pub(crate) mod differential;
 pub(crate) mod fixed_base;

@@ -8,10 +8,95 @@
 //! their `2^128 P` costs 128 doublings once however many products use the base.
 //!
 //! Running time depends on the scalars: never pass a secret here.
+//!
+//! The point arithmetic is `bls12_381`'s by default and blst's with feature `blst` (SPEC.md
+//! 2.6; complete additions `blst_p1_add_or_double[_affine]`, so a table entry that equals the
+//! accumulator is still added correctly); both compute the same points.
 
-use alloc::vec;
 use alloc::vec::Vec;
 use bls12_381::{G1Affine, G1Projective, Scalar};
+
+/// The point arithmetic of the algorithms below: `bls12_381`'s by default.
+#[cfg(not(feature = "blst"))]
+mod g1 {
+    use super::{G1Affine, G1Projective};
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    pub(super) type Affine = G1Affine;
+    pub(super) type Acc = G1Projective;
+
+    pub(super) fn identity() -> Acc {
+        G1Projective::identity()
+    }
+    pub(super) fn base(p: &G1Affine) -> Acc {
+        G1Projective::from(p)
+    }
+    pub(super) fn double(acc: &mut Acc) {
+        *acc = acc.double();
+    }
+    pub(super) fn add(acc: &mut Acc, q: &Acc) {
+        *acc += q;
+    }
+    /// `acc += q`, or `acc -= q` when `negative`.
+    pub(super) fn add_signed(acc: &mut Acc, q: &Affine, negative: bool) {
+        if negative {
+            *acc -= q;
+        } else {
+            *acc += q;
+        }
+    }
+    pub(super) fn batch_affine(points: &[Acc]) -> Vec<Affine> {
+        let mut affine = vec![G1Affine::identity(); points.len()];
+        G1Projective::batch_normalize(points, &mut affine);
+        affine
+    }
+    pub(super) fn to_projective(acc: &Acc) -> G1Projective {
+        *acc
+    }
+    pub(super) fn batch_to_g1<const M: usize>(points: &[Acc; M]) -> [G1Affine; M] {
+        let mut affine = [G1Affine::identity(); M];
+        G1Projective::batch_normalize(points, &mut affine);
+        affine
+    }
+}
+
+/// The point arithmetic of the algorithms below: blst's with feature `blst`.
+#[cfg(feature = "blst")]
+mod g1 {
+    use super::super::blst_g1;
+    use subtle::Choice;
+
+    pub(super) type Affine = blst_g1::P1Affine;
+    pub(super) type Acc = blst_g1::P1;
+
+    pub(super) use blst_g1::{add, batch_affine, double, identity, to_projective};
+
+    pub(super) fn batch_to_g1<const M: usize>(points: &[Acc; M]) -> [super::G1Affine; M] {
+        let affine = batch_affine(points);
+        core::array::from_fn(|i| {
+            affine
+                .get(i)
+                .map_or_else(super::G1Affine::identity, blst_g1::to_g1_affine)
+        })
+    }
+
+    pub(super) fn base(p: &super::G1Affine) -> Acc {
+        blst_g1::jacobian(&blst_g1::from_affine(p))
+    }
+    /// `acc += q`, or `acc -= q` when `negative`.
+    pub(super) fn add_signed(acc: &mut Acc, q: &Affine, negative: bool) {
+        if negative {
+            let mut neg = *q;
+            blst_g1::cneg_affine(&mut neg, Choice::from(1));
+            blst_g1::add_affine(acc, &neg);
+        } else {
+            blst_g1::add_affine(acc, q);
+        }
+    }
+}
+
+use g1::{Acc, Affine};
 
 /// Digits of a width-w NAF of a scalar below 2^255: at most 256 digits, plus one for safety.
 const NAF_DIGITS: usize = 257;
@@ -27,18 +112,14 @@ const SPLIT_BITS: usize = 128;
 #[derive(Clone, Debug)]
 struct OddMultiples {
     width: u32,
-    points: Vec<G1Affine>,
+    points: Vec<Affine>,
 }
 
 impl OddMultiples {
     /// The multiple `digit * Q` for an odd digit, negated if the digit is negative.
-    fn add_digit(&self, acc: &mut G1Projective, digit: i8) {
+    fn add_digit(&self, acc: &mut Acc, digit: i8) {
         if let Some(p) = self.points.get(usize::from(digit.unsigned_abs() >> 1)) {
-            if digit > 0 {
-                *acc += p;
-            } else {
-                *acc -= p;
-            }
+            g1::add_signed(acc, p, digit < 0);
         }
     }
 }
@@ -53,27 +134,28 @@ pub(crate) struct SplitBase {
 impl SplitBase {
     /// Tables for several bases with the same width, normalised to affine together (one
     /// field inversion for all). `width` is clamped to 2..=7.
-    pub(crate) fn batch<const N: usize>(bases: &[G1Projective; N], width: u32) -> [Self; N] {
+    pub(crate) fn batch<const N: usize>(bases: &[G1Affine; N], width: u32) -> [Self; N] {
         let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
         // 2^(w-2) odd multiples per point.
         let per_point = 1usize.wrapping_shl(width.wrapping_sub(2));
         let mut projective = Vec::with_capacity(N.saturating_mul(2).saturating_mul(per_point));
         for base in bases {
-            let mut shifted = *base;
+            let base = g1::base(base);
+            let mut shifted = base;
             for _ in 0..SPLIT_BITS {
-                shifted = shifted.double();
+                g1::double(&mut shifted);
             }
-            for point in [*base, shifted] {
-                let twice = point.double();
+            for point in [base, shifted] {
+                let mut twice = point;
+                g1::double(&mut twice);
                 let mut cur = point;
                 for _ in 0..per_point {
                     projective.push(cur);
-                    cur += twice;
+                    g1::add(&mut cur, &twice);
                 }
             }
         }
-        let mut affine = vec![G1Affine::identity(); projective.len()];
-        G1Projective::batch_normalize(&projective, &mut affine);
+        let affine = g1::batch_affine(&projective);
         let mut chunks = affine.chunks(per_point).map(|points| OddMultiples {
             width,
             points: points.to_vec(),
@@ -94,7 +176,7 @@ impl SplitBase {
             .points
             .len()
             .saturating_add(self.hi.points.len())
-            .saturating_mul(core::mem::size_of::<G1Affine>())
+            .saturating_mul(core::mem::size_of::<Affine>())
     }
 }
 
@@ -172,15 +254,33 @@ fn split(scalar: &Scalar) -> [[u64; 5]; 2] {
 
 /// `sum(scalar_i * base_i)` with one shared doubling chain over the split halves. Variable
 /// time: public scalars only.
+#[cfg(test)]
 pub(crate) fn multi_exp_vartime<const N: usize>(terms: [(&SplitBase, &Scalar); N]) -> G1Projective {
-    let nafs = terms.map(|(base, scalar)| {
-        let [lo, hi] = split(scalar);
-        [wnaf(&lo, base.lo.width), wnaf(&hi, base.hi.width)]
-    });
+    g1::to_projective(&multi_exp(&terms))
+}
+
+/// Several sums `sum(scalar_i * base_i)` at once, in affine form (one field inversion for
+/// all). Variable time: public scalars only.
+pub(crate) fn multi_exp_vartime_affine<const M: usize>(
+    products: [&[(&SplitBase, &Scalar)]; M],
+) -> [G1Affine; M] {
+    let sums = products.map(multi_exp);
+    g1::batch_to_g1(&sums)
+}
+
+/// The sum of one product, in the backend's form.
+fn multi_exp(terms: &[(&SplitBase, &Scalar)]) -> Acc {
+    let nafs: Vec<[Naf; 2]> = terms
+        .iter()
+        .map(|(base, scalar)| {
+            let [lo, hi] = split(scalar);
+            [wnaf(&lo, base.lo.width), wnaf(&hi, base.hi.width)]
+        })
+        .collect();
     let top = nafs.iter().flatten().map(|n| n.len).max().unwrap_or(0);
-    let mut acc = G1Projective::identity();
+    let mut acc = g1::identity();
     for i in (0..top).rev() {
-        acc = acc.double();
+        g1::double(&mut acc);
         for ((base, _), [lo, hi]) in terms.iter().zip(nafs.iter()) {
             for (table, naf) in [(&base.lo, lo), (&base.hi, hi)] {
                 match naf.digits.get(i) {
@@ -199,34 +299,34 @@ pub(crate) fn mul_u128_vartime(base: &G1Affine, k: u128) -> G1Projective {
     const WIDTH: u32 = 5;
     let limbs = [k as u64, k.wrapping_shr(64) as u64, 0, 0, 0];
     let naf = wnaf(&limbs, WIDTH);
-    let base = G1Projective::from(base);
-    let twice = base.double();
+    let base = g1::base(base);
+    let mut twice = base;
+    g1::double(&mut twice);
     let mut projective = [base; 8];
     let mut cur = base;
     for slot in projective.iter_mut() {
         *slot = cur;
-        cur += twice;
+        g1::add(&mut cur, &twice);
     }
-    let mut points = vec![G1Affine::identity(); projective.len()];
-    G1Projective::batch_normalize(&projective, &mut points);
     let table = OddMultiples {
         width: WIDTH,
-        points,
+        points: g1::batch_affine(&projective),
     };
-    let mut acc = G1Projective::identity();
+    let mut acc = g1::identity();
     for &d in naf.digits.get(..naf.len).unwrap_or_default().iter().rev() {
-        acc = acc.double();
+        g1::double(&mut acc);
         if d != 0 {
             table.add_digit(&mut acc, d);
         }
     }
-    acc
+    g1::to_projective(&acc)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::vector_rng::VectorRng;
+    use alloc::vec;
     use ff::Field;
 
     fn edge_scalars() -> Vec<Scalar> {
@@ -282,8 +382,10 @@ mod tests {
             .map(|_| G1Projective::generator() * crate::curve::random_scalar(&mut rng))
             .collect();
         let scalars = edge_scalars();
+        let tables_for_batch = SplitBase::batch(&[bases[0], bases[1]].map(G1Affine::from), 6);
         for width in [2, 4, 5, 7] {
-            let tables = SplitBase::batch(&[bases[0], bases[1], bases[2]], width);
+            let affine = [bases[0], bases[1], bases[2]].map(G1Affine::from);
+            let tables = SplitBase::batch(&affine, width);
             for (i, s) in scalars.iter().enumerate() {
                 let t = scalars[(i + 3) % scalars.len()];
                 let u = scalars[(i + 5) % scalars.len()];
@@ -311,8 +413,22 @@ mod tests {
                 "k {k}"
             );
         }
-        let [single] = SplitBase::batch(&[bases[0]], 5);
-        assert_eq!(single.heap_bytes(), 16 * core::mem::size_of::<G1Affine>());
+        let products: [&[(&SplitBase, &Scalar)]; 2] = [
+            &[(&tables_for_batch[0], &scalars[3])],
+            &[
+                (&tables_for_batch[1], &scalars[4]),
+                (&tables_for_batch[0], &scalars[5]),
+            ],
+        ];
+        assert_eq!(
+            multi_exp_vartime_affine(products),
+            [
+                G1Affine::from(bases[0] * scalars[3]),
+                G1Affine::from(bases[1] * scalars[4] + bases[0] * scalars[5])
+            ]
+        );
+        let [single] = SplitBase::batch(&[G1Affine::from(bases[0])], 5);
+        assert_eq!(single.heap_bytes(), 16 * core::mem::size_of::<Affine>());
         assert_eq!(
             multi_exp_vartime([(&single, &Scalar::from(15u64))]),
             bases[0] * Scalar::from(15u64)
