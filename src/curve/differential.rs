@@ -2,13 +2,15 @@
 //!
 //! Every pairing product and every hash to G2 runs on `bls12_381` and on `blst`, and the two
 //! results must be identical: the same GT encoding, the same answer to "is it 1", the same
-//! point. The protocol code above is unchanged, so every fuzz target built with this feature
+//! point. The G1 arithmetic runs on blst (`blst_g1`) and each of its results (a comb or
+//! constant-time multiplication, a multi-exponentiation, a 128-bit multiplication) is checked
+//! against `bls12_381`'s own multiplication of the same terms ([`check_g1`]). The protocol code above is unchanged, so every fuzz target built with this feature
 //! decodes, signs and verifies with both backends side by side. A disagreement is a backend bug,
 //! not bad input, and the only way a fuzzer sees it is a crash: it panics, naming the operation.
 
 use super::blst_backend;
 use super::gt::bls12_381_gt_to_bytes;
-use super::{G1Affine, G2Affine, G2Projective};
+use super::{G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
 use alloc::vec::Vec;
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 use sha2::Sha256;
@@ -36,6 +38,18 @@ impl From<G2Affine> for G2Prepared {
 #[allow(clippy::panic)] // the fuzzer's only signal (module docs)
 fn disagree(operation: &str) -> ! {
     panic!("curve backends disagree: {operation}")
+}
+
+/// Checks `got`, computed on blst, against `bls12_381`'s `sum(scalar_i * base_i)`.
+pub(crate) fn check_g1(operation: &str, got: &G1Projective, terms: &[(G1Affine, Scalar)]) {
+    let expected = terms
+        .iter()
+        .fold(G1Projective::identity(), |acc, (base, scalar)| {
+            acc + G1Projective::from(base) * scalar
+        });
+    if expected != *got {
+        disagree(operation);
+    }
 }
 
 /// `e(p_1, q_1) * ... * e(p_n, q_n)` on both backends; blst's value, once it equals the other's.

@@ -210,6 +210,9 @@ fn add_digit(acc: &mut Acc, row: &[Affine; ROW], digit: i8) {
 #[derive(Clone)]
 pub(crate) struct CombTable {
     rows: Vec<[Affine; ROW]>,
+    /// The base itself, to check every product against `bls12_381` (feature `differential`).
+    #[cfg(feature = "differential")]
+    base: G1Affine,
 }
 
 impl CombTable {
@@ -228,7 +231,11 @@ impl CombTable {
         g1::zeroize_acc(&mut cur);
         let rows = g1::rows(&row_bases);
         row_bases.iter_mut().for_each(g1::zeroize_acc);
-        Self { rows }
+        Self {
+            rows,
+            #[cfg(feature = "differential")]
+            base: *base,
+        }
     }
 
     /// Heap bytes held by the table.
@@ -257,6 +264,8 @@ impl CombTable {
         digits.zeroize();
         let out = g1::to_projective(&acc);
         g1::zeroize_acc(&mut acc);
+        #[cfg(feature = "differential")]
+        super::differential::check_g1("comb multiplication", &out, &[(self.base, *scalar)]);
         out
     }
 }
@@ -266,6 +275,8 @@ impl Zeroize for CombTable {
         for row in self.rows.iter_mut() {
             row.iter_mut().for_each(g1::zeroize_affine);
         }
+        #[cfg(feature = "differential")]
+        self.base.zeroize();
     }
 }
 
@@ -294,6 +305,12 @@ pub(crate) fn ct_multi_mul<const N: usize>(terms: [(&G1Affine, &Scalar); N]) -> 
     }
     let out = g1::to_projective(&acc);
     g1::zeroize_acc(&mut acc);
+    #[cfg(feature = "differential")]
+    super::differential::check_g1(
+        "constant-time multi-multiplication",
+        &out,
+        &terms.map(|(base, scalar)| (*base, *scalar)),
+    );
     out
 }
 

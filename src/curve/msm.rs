@@ -129,6 +129,9 @@ impl OddMultiples {
 pub(crate) struct SplitBase {
     lo: OddMultiples,
     hi: OddMultiples,
+    /// The base itself, to check every product against `bls12_381` (feature `differential`).
+    #[cfg(feature = "differential")]
+    base: G1Affine,
 }
 
 impl SplitBase {
@@ -164,9 +167,11 @@ impl SplitBase {
             width,
             points: Vec::new(),
         };
-        core::array::from_fn(|_| Self {
+        core::array::from_fn(|_i| Self {
             lo: chunks.next().unwrap_or_else(|| empty.clone()),
             hi: chunks.next().unwrap_or_else(|| empty.clone()),
+            #[cfg(feature = "differential")]
+            base: bases.get(_i).copied().unwrap_or_else(G1Affine::identity),
         })
     }
 
@@ -265,7 +270,13 @@ pub(crate) fn multi_exp_vartime_affine<const M: usize>(
     products: [&[(&SplitBase, &Scalar)]; M],
 ) -> [G1Affine; M] {
     let sums = products.map(multi_exp);
-    g1::batch_to_g1(&sums)
+    let out = g1::batch_to_g1(&sums);
+    #[cfg(feature = "differential")]
+    for (terms, got) in products.iter().zip(out.iter()) {
+        let terms: Vec<(G1Affine, Scalar)> = terms.iter().map(|(b, s)| (b.base, **s)).collect();
+        super::differential::check_g1("multi-exponentiation", &got.into(), &terms);
+    }
+    out
 }
 
 /// The sum of one product, in the backend's form.
@@ -299,6 +310,8 @@ pub(crate) fn mul_u128_vartime(base: &G1Affine, k: u128) -> G1Projective {
     const WIDTH: u32 = 5;
     let limbs = [k as u64, k.wrapping_shr(64) as u64, 0, 0, 0];
     let naf = wnaf(&limbs, WIDTH);
+    #[cfg(feature = "differential")]
+    let base_affine = base;
     let base = g1::base(base);
     let mut twice = base;
     g1::double(&mut twice);
@@ -319,7 +332,14 @@ pub(crate) fn mul_u128_vartime(base: &G1Affine, k: u128) -> G1Projective {
             table.add_digit(&mut acc, d);
         }
     }
-    g1::to_projective(&acc)
+    let out = g1::to_projective(&acc);
+    #[cfg(feature = "differential")]
+    super::differential::check_g1(
+        "128-bit multiplication",
+        &out,
+        &[(*base_affine, Scalar::from_raw([limbs[0], limbs[1], 0, 0]))],
+    );
+    out
 }
 
 #[cfg(test)]
