@@ -1,4 +1,4 @@
-//! G1 point arithmetic on blst (feature `blst`, SPEC.md 2.6), for `fixed_base` and `msm`.
+//! G1 point arithmetic on blst (feature `blst`, SPEC.md 2.6): the blst backend of `curve::g1`.
 //! Points enter as `bls12_381` affine points and leave as `bls12_381` points, through their
 //! canonical uncompressed encodings; in between they are blst's Jacobian (`blst_p1`) and affine
 //! (`blst_p1_affine`, the identity being x = y = 0) points.
@@ -22,7 +22,8 @@
 //!   `blst_p1_from_affine` picks Z = 1 or Z = 0 (the identity) with a mask.
 //!
 //! Selecting a table entry and negating it is done here, over the limbs, with `subtle` masks.
-//! The variable-time paths (`msm`, public scalars) use the same routines.
+//! The variable-time paths (`msm`, public scalars) use the same routines, and [`add_signed`],
+//! which branches on its public sign.
 
 use super::{G1Affine, G1Projective};
 use alloc::vec::Vec;
@@ -49,12 +50,17 @@ pub(crate) fn identity_affine() -> P1Affine {
     P1Affine::default()
 }
 
+/// `p` in Jacobian form, to start a computation from: [`from_affine`], then [`jacobian`].
+pub(crate) fn from_g1(p: &G1Affine) -> P1 {
+    jacobian(&from_affine(p))
+}
+
 /// `p` in blst's affine form, without a branch on its value: the coordinates of its canonical
 /// uncompressed encoding, converted into Montgomery form. The encoding's three flag bits are
 /// cleared: a point's x is below p < 2^381, so they are the flags only, and the identity (flag
 /// 0x40, zero coordinates) becomes x = y = 0, blst's affine identity. A `bls12_381` point is on
 /// the curve, so blst's decoder checks (which branch on failure) are not needed.
-pub(crate) fn from_affine(p: &G1Affine) -> P1Affine {
+fn from_affine(p: &G1Affine) -> P1Affine {
     let mut bytes = p.to_uncompressed();
     if let Some(first) = bytes.first_mut() {
         *first &= 0x1f;
@@ -72,7 +78,7 @@ pub(crate) fn from_affine(p: &G1Affine) -> P1Affine {
 }
 
 /// `p` in Jacobian form.
-pub(crate) fn jacobian(p: &P1Affine) -> P1 {
+fn jacobian(p: &P1Affine) -> P1 {
     let mut out = P1::default();
     // SAFETY: both pointers are to valid points. blst maps x = y = 0 to Z = 0.
     unsafe { blst_p1_from_affine(&mut out, p) };
@@ -101,10 +107,21 @@ pub(crate) fn add(acc: &mut P1, q: &P1) {
 }
 
 /// `-q` when `negate` is set, `q` otherwise (masked; the identity stays the identity).
-pub(crate) fn cneg_affine(q: &mut P1Affine, negate: Choice) {
+pub(crate) fn conditional_negate(q: &mut P1Affine, negate: Choice) {
     let y = q.y;
     // SAFETY: both pointers are to valid field elements.
     unsafe { blst_fp_cneg(&mut q.y, &y, bool::from(negate)) };
+}
+
+/// `acc += q`, or `acc -= q` when `negative`. Branches on `negative`: public digits only.
+pub(crate) fn add_signed(acc: &mut P1, q: &P1Affine, negative: bool) {
+    if negative {
+        let mut neg = *q;
+        conditional_negate(&mut neg, Choice::from(1));
+        add_affine(acc, &neg);
+    } else {
+        add_affine(acc, q);
+    }
 }
 
 /// `out = p` when `choice` is set, unchanged otherwise, over every limb with masks.
@@ -124,7 +141,7 @@ pub(crate) fn zeroize_affine(p: &mut P1Affine) {
 }
 
 /// Zeroizes a Jacobian point.
-pub(crate) fn zeroize(p: &mut P1) {
+pub(crate) fn zeroize_acc(p: &mut P1) {
     p.x.l.zeroize();
     p.y.l.zeroize();
     p.z.l.zeroize();
@@ -141,6 +158,12 @@ pub(crate) fn batch_affine(points: &[P1]) -> Vec<P1Affine> {
     // the call; `out` has room for as many affine points.
     unsafe { blst_p1s_to_affine(out.as_mut_ptr(), ptrs.as_ptr(), points.len()) };
     out
+}
+
+/// `points` as `bls12_381` affine points, with one inversion for all.
+pub(crate) fn batch_to_g1<const M: usize>(points: &[P1; M]) -> [G1Affine; M] {
+    let affine = batch_affine(points);
+    core::array::from_fn(|i| affine.get(i).map_or_else(G1Affine::identity, to_g1_affine))
 }
 
 /// 48 big-endian bytes of a field element (out of Montgomery form).
@@ -166,7 +189,7 @@ pub(crate) fn to_projective(p: &P1) -> G1Projective {
 
 /// An affine point as a `bls12_381` point, without a branch on its value, through the
 /// canonical uncompressed encoding (the identity flag set with a mask).
-pub(crate) fn to_g1_affine(a: &P1Affine) -> G1Affine {
+fn to_g1_affine(a: &P1Affine) -> G1Affine {
     let mut bytes = [0u8; 96];
     let (x, y) = bytes.split_at_mut(48);
     fp_bytes(x, &a.x);

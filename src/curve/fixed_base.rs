@@ -7,7 +7,8 @@
 //! doubling and the identity) and constant time: `bls12_381`'s formulas by default, blst's
 //! `blst_p1_add_or_double_affine` and `blst_p1_double` with feature `blst` (SPEC.md 2.6; the
 //! blst routines relied on and why they are constant time are listed in `curve::blst_g1`).
-//! Both backends compute the same points, so results are identical.
+//! Both backends compute the same points, so results are identical; the point arithmetic of
+//! either is behind `curve::g1`.
 //!
 //! - [`CombTable`] is for a base used many times (the group key's u, v, h and a member's A when
 //!   signing, g1 when issuing): rows for `P_j = 16^(8j) P`, j = 0..8, so a multiplication costs
@@ -20,135 +21,7 @@ use bls12_381::{G1Affine, G1Projective, Scalar};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
-/// The point arithmetic the algorithms below use: `bls12_381`'s complete formulas by default.
-#[cfg(not(feature = "blst"))]
-mod g1 {
-    use super::{G1Affine, G1Projective, ROW};
-    use alloc::vec;
-    use alloc::vec::Vec;
-    use subtle::{Choice, ConditionallySelectable};
-    use zeroize::Zeroize;
-
-    pub(super) type Affine = G1Affine;
-    pub(super) type Acc = G1Projective;
-
-    pub(super) fn identity() -> Acc {
-        G1Projective::identity()
-    }
-    pub(super) fn identity_affine() -> Affine {
-        G1Affine::identity()
-    }
-    pub(super) fn conditional_assign(out: &mut Affine, p: &Affine, choice: Choice) {
-        out.conditional_assign(p, choice);
-    }
-    pub(super) fn cneg(p: &mut Affine, negate: Choice) {
-        *p = G1Affine::conditional_select(p, &-*p, negate);
-    }
-    pub(super) fn double(acc: &mut Acc) {
-        *acc = acc.double();
-    }
-    pub(super) fn add_affine(acc: &mut Acc, q: &Affine) {
-        *acc += q;
-    }
-    pub(super) fn to_projective(acc: &Acc) -> G1Projective {
-        *acc
-    }
-    pub(super) fn zeroize_affine(p: &mut Affine) {
-        p.zeroize();
-    }
-    pub(super) fn zeroize_acc(p: &mut Acc) {
-        p.zeroize();
-    }
-
-    /// Rows `1Q..8Q` for each `Q` in `bases`, in affine form (one inversion for all).
-    pub(super) fn rows(bases: &[G1Projective]) -> Vec<[Affine; ROW]> {
-        let mut projective = Vec::with_capacity(bases.len().saturating_mul(ROW));
-        for base in bases {
-            let mut cur = *base;
-            for _ in 0..ROW {
-                projective.push(cur);
-                cur += base;
-            }
-        }
-        let mut affine = vec![G1Affine::identity(); projective.len()];
-        G1Projective::batch_normalize(&projective, &mut affine);
-        projective.zeroize();
-        let rows = affine
-            .chunks_exact(ROW)
-            .map(|chunk| {
-                let mut row = [G1Affine::identity(); ROW];
-                row.copy_from_slice(chunk);
-                row
-            })
-            .collect();
-        affine.zeroize();
-        rows
-    }
-
-    /// `base` as the input of [`rows`].
-    pub(super) fn base(p: &G1Affine) -> G1Projective {
-        G1Projective::from(p)
-    }
-}
-
-/// The point arithmetic the algorithms below use: blst's (SPEC.md 2.6), whose routines used
-/// here are constant time for all inputs (see `curve::blst_g1`: complete additions
-/// `blst_p1_add_or_double[_affine]`, `blst_p1_double`, masked `blst_fp_cneg`, batch
-/// normalisation `blst_p1s_to_affine` with a constant-time inversion).
-#[cfg(feature = "blst")]
-mod g1 {
-    use super::super::blst_g1;
-    use super::{G1Affine, ROW};
-    use alloc::vec::Vec;
-    use subtle::Choice;
-
-    pub(super) type Affine = blst_g1::P1Affine;
-    pub(super) type Acc = blst_g1::P1;
-
-    pub(super) use blst_g1::{
-        add_affine, conditional_assign, double, identity, identity_affine, to_projective,
-        zeroize_affine,
-    };
-
-    pub(super) fn cneg(p: &mut Affine, negate: Choice) {
-        blst_g1::cneg_affine(p, negate);
-    }
-    pub(super) fn zeroize_acc(p: &mut Acc) {
-        blst_g1::zeroize(p);
-    }
-
-    /// Rows `1Q..8Q` for each `Q` in `bases`, in affine form (one inversion for all).
-    pub(super) fn rows(bases: &[Acc]) -> Vec<[Affine; ROW]> {
-        let mut jacobian = Vec::with_capacity(bases.len().saturating_mul(ROW));
-        for base in bases {
-            let mut cur = *base;
-            for _ in 0..ROW {
-                jacobian.push(cur);
-                blst_g1::add(&mut cur, base);
-            }
-            blst_g1::zeroize(&mut cur);
-        }
-        let mut affine = blst_g1::batch_affine(&jacobian);
-        jacobian.iter_mut().for_each(blst_g1::zeroize);
-        let rows = affine
-            .chunks_exact(ROW)
-            .map(|chunk| {
-                let mut row = [blst_g1::identity_affine(); ROW];
-                row.copy_from_slice(chunk);
-                row
-            })
-            .collect();
-        affine.iter_mut().for_each(blst_g1::zeroize_affine);
-        rows
-    }
-
-    /// `base` as the input of [`rows`].
-    pub(super) fn base(p: &G1Affine) -> Acc {
-        blst_g1::jacobian(&blst_g1::from_affine(p))
-    }
-}
-
-use g1::{Acc, Affine};
+use super::g1::{self, Acc, Affine};
 
 /// Bits per digit.
 const DIGIT_BITS: u32 = 4;
@@ -195,8 +68,34 @@ fn select(row: &[Affine; ROW], digit: i8) -> Affine {
     for (k, point) in (1u8..).zip(row.iter()) {
         g1::conditional_assign(&mut out, point, k.ct_eq(&magnitude));
     }
-    g1::cneg(&mut out, Choice::from((sign_mask as u8) & 1));
+    g1::conditional_negate(&mut out, Choice::from((sign_mask as u8) & 1));
     out
+}
+
+/// Rows `1Q..8Q` for each `Q` in `bases`, in affine form (one inversion for all), with complete
+/// additions; the intermediate points are zeroized.
+fn rows(bases: &[Acc]) -> Vec<[Affine; ROW]> {
+    let mut multiples = Vec::with_capacity(bases.len().saturating_mul(ROW));
+    for base in bases {
+        let mut cur = *base;
+        for _ in 0..ROW {
+            multiples.push(cur);
+            g1::add(&mut cur, base);
+        }
+        g1::zeroize_acc(&mut cur);
+    }
+    let mut affine = g1::batch_affine(&multiples);
+    multiples.iter_mut().for_each(g1::zeroize_acc);
+    let rows = affine
+        .chunks_exact(ROW)
+        .map(|chunk| {
+            let mut row = [g1::identity_affine(); ROW];
+            row.copy_from_slice(chunk);
+            row
+        })
+        .collect();
+    affine.iter_mut().for_each(g1::zeroize_affine);
+    rows
 }
 
 /// `acc += digit * row[0]`, zeroizing the selected multiple.
@@ -219,7 +118,7 @@ impl CombTable {
     /// Precomputes the rows for `base` (about 224 doublings and 64 additions).
     pub(crate) fn new(base: &G1Affine) -> Self {
         let mut row_bases = Vec::with_capacity(COMB_ROWS);
-        let mut cur = g1::base(base);
+        let mut cur = g1::from_g1(base);
         for j in 0..COMB_ROWS {
             if j > 0 {
                 for _ in 0..ROUNDS.saturating_mul(DIGIT_BITS as usize) {
@@ -229,7 +128,7 @@ impl CombTable {
             row_bases.push(cur);
         }
         g1::zeroize_acc(&mut cur);
-        let rows = g1::rows(&row_bases);
+        let rows = rows(&row_bases);
         row_bases.iter_mut().for_each(g1::zeroize_acc);
         Self {
             rows,
@@ -282,8 +181,8 @@ impl Zeroize for CombTable {
 
 /// `sum(scalar_i * base_i)` in constant time, for bases that are not worth a comb table.
 pub(crate) fn ct_multi_mul<const N: usize>(terms: [(&G1Affine, &Scalar); N]) -> G1Projective {
-    let mut bases = terms.map(|(base, _)| g1::base(base));
-    let mut tables = g1::rows(&bases);
+    let mut bases = terms.map(|(base, _)| g1::from_g1(base));
+    let mut tables = rows(&bases);
     bases.iter_mut().for_each(g1::zeroize_acc);
     let mut digits = terms.map(|(_, scalar)| signed_digits(scalar));
     let mut acc = g1::identity();
@@ -408,7 +307,7 @@ mod tests {
     #[test]
     fn select_reads_signed_multiples() {
         let base = G1Projective::generator();
-        let row = &g1::rows(&[g1::base(&G1Affine::generator())])[0];
+        let row = &rows(&[g1::from_g1(&G1Affine::generator())])[0];
         for d in -8i8..=8 {
             let want = base * Scalar::from(u64::from(d.unsigned_abs()));
             let want = if d < 0 { -want } else { want };

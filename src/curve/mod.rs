@@ -26,6 +26,7 @@ pub(crate) mod blst_g1;
 #[cfg(feature = "differential")]
 pub(crate) mod differential;
 pub(crate) mod fixed_base;
+pub(crate) mod g1;
 pub(crate) mod gt;
 pub(crate) mod hash;
 pub(crate) mod msm;

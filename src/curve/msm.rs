@@ -11,92 +11,12 @@
 //!
 //! The point arithmetic is `bls12_381`'s by default and blst's with feature `blst` (SPEC.md
 //! 2.6; complete additions `blst_p1_add_or_double[_affine]`, so a table entry that equals the
-//! accumulator is still added correctly); both compute the same points.
+//! accumulator is still added correctly); both compute the same points, behind `curve::g1`.
 
 use alloc::vec::Vec;
 use bls12_381::{G1Affine, G1Projective, Scalar};
 
-/// The point arithmetic of the algorithms below: `bls12_381`'s by default.
-#[cfg(not(feature = "blst"))]
-mod g1 {
-    use super::{G1Affine, G1Projective};
-    use alloc::vec;
-    use alloc::vec::Vec;
-
-    pub(super) type Affine = G1Affine;
-    pub(super) type Acc = G1Projective;
-
-    pub(super) fn identity() -> Acc {
-        G1Projective::identity()
-    }
-    pub(super) fn base(p: &G1Affine) -> Acc {
-        G1Projective::from(p)
-    }
-    pub(super) fn double(acc: &mut Acc) {
-        *acc = acc.double();
-    }
-    pub(super) fn add(acc: &mut Acc, q: &Acc) {
-        *acc += q;
-    }
-    /// `acc += q`, or `acc -= q` when `negative`.
-    pub(super) fn add_signed(acc: &mut Acc, q: &Affine, negative: bool) {
-        if negative {
-            *acc -= q;
-        } else {
-            *acc += q;
-        }
-    }
-    pub(super) fn batch_affine(points: &[Acc]) -> Vec<Affine> {
-        let mut affine = vec![G1Affine::identity(); points.len()];
-        G1Projective::batch_normalize(points, &mut affine);
-        affine
-    }
-    pub(super) fn to_projective(acc: &Acc) -> G1Projective {
-        *acc
-    }
-    pub(super) fn batch_to_g1<const M: usize>(points: &[Acc; M]) -> [G1Affine; M] {
-        let mut affine = [G1Affine::identity(); M];
-        G1Projective::batch_normalize(points, &mut affine);
-        affine
-    }
-}
-
-/// The point arithmetic of the algorithms below: blst's with feature `blst`.
-#[cfg(feature = "blst")]
-mod g1 {
-    use super::super::blst_g1;
-    use subtle::Choice;
-
-    pub(super) type Affine = blst_g1::P1Affine;
-    pub(super) type Acc = blst_g1::P1;
-
-    pub(super) use blst_g1::{add, batch_affine, double, identity, to_projective};
-
-    pub(super) fn batch_to_g1<const M: usize>(points: &[Acc; M]) -> [super::G1Affine; M] {
-        let affine = batch_affine(points);
-        core::array::from_fn(|i| {
-            affine
-                .get(i)
-                .map_or_else(super::G1Affine::identity, blst_g1::to_g1_affine)
-        })
-    }
-
-    pub(super) fn base(p: &super::G1Affine) -> Acc {
-        blst_g1::jacobian(&blst_g1::from_affine(p))
-    }
-    /// `acc += q`, or `acc -= q` when `negative`.
-    pub(super) fn add_signed(acc: &mut Acc, q: &Affine, negative: bool) {
-        if negative {
-            let mut neg = *q;
-            blst_g1::cneg_affine(&mut neg, Choice::from(1));
-            blst_g1::add_affine(acc, &neg);
-        } else {
-            blst_g1::add_affine(acc, q);
-        }
-    }
-}
-
-use g1::{Acc, Affine};
+use super::g1::{self, Acc, Affine};
 
 /// Digits of a width-w NAF of a scalar below 2^255: at most 256 digits, plus one for safety.
 const NAF_DIGITS: usize = 257;
@@ -143,7 +63,7 @@ impl SplitBase {
         let per_point = 1usize.wrapping_shl(width.wrapping_sub(2));
         let mut projective = Vec::with_capacity(N.saturating_mul(2).saturating_mul(per_point));
         for base in bases {
-            let base = g1::base(base);
+            let base = g1::from_g1(base);
             let mut shifted = base;
             for _ in 0..SPLIT_BITS {
                 g1::double(&mut shifted);
@@ -312,7 +232,7 @@ pub(crate) fn mul_u128_vartime(base: &G1Affine, k: u128) -> G1Projective {
     let naf = wnaf(&limbs, WIDTH);
     #[cfg(feature = "differential")]
     let base_affine = base;
-    let base = g1::base(base);
+    let base = g1::from_g1(base);
     let mut twice = base;
     g1::double(&mut twice);
     let mut projective = [base; 8];
