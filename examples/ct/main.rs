@@ -58,6 +58,9 @@ const CROPS: [f64; 6] = [1.0, 0.99, 0.95, 0.9, 0.75, 0.5];
 /// member signing at 40,000 measurements).
 const FIXED_SEED: [u8; 32] = *b"ct: the fixed stream's 32 bytes.";
 
+/// A group's member keys and a signature by each.
+type Group = (Vec<MemberKey>, Vec<GroupSignature>);
+
 /// Keys in each class's pool (see [`pools`]).
 const POOL: usize = 8;
 
@@ -105,21 +108,27 @@ fn welch_t(a: &[f64], b: &[f64]) -> f64 {
     (ma - mb) / (va + vb).sqrt()
 }
 
-/// Runs `measurements` calls, each of a class chosen by a seeded coin. Every call is prepared
-/// first (`prepare(class, coin)` returns it, untimed), then all are timed in the prepared order,
-/// so that no class's setup runs just before its timed call (setup work evicts caches and
-/// trains branch predictors, and for sub-millisecond calls that alone moves |t|).
-fn measure<F, G>(name: &str, measurements: usize, mut prepare: F) -> f64
+/// What to measure: the calls per operation and, if given, the text an operation's name must
+/// contain.
+struct Plan {
+    measurements: usize,
+    only: Option<String>,
+}
+
+/// Runs `plan.measurements` calls, each of a class chosen by a seeded coin. Every call is
+/// prepared first (`prepare(class, coin)` returns it, untimed), then all are timed in the
+/// prepared order, so that no class's setup runs just before its timed call (setup work evicts
+/// caches and trains branch predictors, and for sub-millisecond calls that alone moves |t|).
+/// Returns 0 for an operation the plan leaves out.
+fn measure<F, G>(name: &str, plan: &Plan, mut prepare: F) -> f64
 where
     F: FnMut(usize, &mut VectorRng) -> G,
     G: FnOnce(),
 {
-    if !std::env::args()
-        .nth(2)
-        .is_none_or(|only| name.contains(&only))
-    {
+    if plan.only.as_ref().is_some_and(|only| !name.contains(only)) {
         return 0.0;
     }
+    let measurements = plan.measurements;
     let mut coin = VectorRng::new(format!("ct classes {name}").as_bytes());
     let calls: Vec<(usize, G)> = (0..measurements)
         .map(|_| {
@@ -166,10 +175,14 @@ fn pick(coin: &mut VectorRng, len: usize) -> usize {
 }
 
 fn main() {
-    let measurements = std::env::args()
-        .nth(1)
-        .map(|a| a.parse().expect("the measurement count is a number"))
-        .unwrap_or(DEFAULT_MEASUREMENTS);
+    let mut args = std::env::args().skip(1);
+    let plan = Plan {
+        measurements: args
+            .next()
+            .map(|a| a.parse().expect("the measurement count is a number"))
+            .unwrap_or(DEFAULT_MEASUREMENTS),
+        only: args.next(),
+    };
     let mut rng = VectorRng::new(b"ct setup");
     let (context, message) = (b"ct context".as_slice(), b"ct message".as_slice());
     let mut worst = 0.0f64;
@@ -184,14 +197,14 @@ fn main() {
         .collect();
     let signer_pools = pools(&signers);
     let mut streams = VectorRng::new(b"ct nonces");
-    worst = worst.max(measure("bbs04_sign", measurements, |class, coin| {
+    worst = worst.max(measure("bbs04_sign", &plan, |class, coin| {
         let signer = &signer_pools[class][pick(coin, POOL)];
         let mut nonces = VectorRng::new(&fresh_seed(&mut streams));
         move || {
             black_box(signer.sign(&mut nonces, context, message).unwrap());
         }
     }));
-    let nonce_test = measure("bbs04_sign_nonces", measurements, |class, coin| {
+    let nonce_test = measure("bbs04_sign_nonces", &plan, |class, coin| {
         let signer = &signer_pools[0][pick(coin, POOL)];
         let seed = if class == 0 {
             FIXED_SEED
@@ -208,7 +221,7 @@ fn main() {
     }
 
     // Manager open and revocation: managers with members and a signature by each.
-    let managers: Vec<(GroupManagerKey, Vec<MemberKey>, Vec<GroupSignature>)> = (0..POOL)
+    let (manager_keys, groups): (Vec<GroupManagerKey>, Vec<Group>) = (0..POOL)
         .map(|_| {
             let m = GroupManagerKey::generate(&mut rng);
             let g = PreparedGroupKey::new(m.public_key().clone());
@@ -217,30 +230,30 @@ fn main() {
                 .iter()
                 .map(|k| k.sign(&mut rng, &g, context, message).unwrap())
                 .collect();
-            (m, keys, sigs)
+            (m, (keys, sigs))
         })
-        .collect();
-    let manager_keys: Vec<GroupManagerKey> = managers.iter().map(|(m, _, _)| m.clone()).collect();
+        .unzip();
     let manager_pools = pools(&manager_keys);
-    // The manager of class 1's pick, or manager 0 for class 0, and one of its members.
+    // A manager of the class's pool, its group's members and signatures (group 0's for class
+    // 0), and the index of one of them.
     let pick_manager = |class: usize, coin: &mut VectorRng| {
         let slot = pick(coin, POOL);
         let group = if class == 0 { 0 } else { slot };
         (
             &manager_pools[class][slot],
-            &managers[group],
+            &groups[group],
             pick(coin, POOL),
         )
     };
-    worst = worst.max(measure("bbs04_open", measurements, |class, coin| {
-        let (manager, (_, _, sigs), s) = pick_manager(class, coin);
+    worst = worst.max(measure("bbs04_open", &plan, |class, coin| {
+        let (manager, (_, sigs), s) = pick_manager(class, coin);
         let signature = &sigs[s];
         move || {
             black_box(manager.open(black_box(signature)));
         }
     }));
-    worst = worst.max(measure("bbs04_revoke", measurements, |class, coin| {
-        let (manager, (_, keys, _), k) = pick_manager(class, coin);
+    worst = worst.max(measure("bbs04_revoke", &plan, |class, coin| {
+        let (manager, (keys, _), k) = pick_manager(class, coin);
         let mut manager = manager.clone();
         let member = &keys[k];
         move || {
@@ -260,7 +273,7 @@ fn main() {
     }
     let key_pools = pools(&keys);
     let mut messages = VectorRng::new(b"ct messages");
-    worst = worst.max(measure("rsa_blind_sign", measurements, |class, coin| {
+    worst = worst.max(measure("rsa_blind_sign", &plan, |class, coin| {
         let key = &key_pools[class][pick(coin, key_pools[class].len())];
         let input = blind_rsa::prepare(Variant::Sha384PssDeterministic, &mut messages, b"ct");
         let (blinded, _) = blind_rsa::blind(
