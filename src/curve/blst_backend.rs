@@ -12,9 +12,11 @@
 use super::{G1Affine, G2Affine, G2Projective};
 use alloc::vec::Vec;
 use blst::{
-    blst_bendian_from_fp, blst_final_exp, blst_fp12, blst_fp12_is_equal, blst_fp12_is_one,
-    blst_fp12_one, blst_hash_to_g2, blst_miller_loop_n, blst_p1_affine, blst_p1_deserialize,
-    blst_p2, blst_p2_affine, blst_p2_deserialize, blst_p2_serialize, BLST_ERROR,
+    blst_bendian_from_fp, blst_final_exp, blst_fp, blst_fp12, blst_fp12_conjugate,
+    blst_fp12_cyclotomic_sqr, blst_fp12_in_group, blst_fp12_is_equal, blst_fp12_is_one,
+    blst_fp12_mul, blst_fp12_one, blst_fp_from_bendian, blst_hash_to_g2, blst_miller_loop_n,
+    blst_p1_affine, blst_p1_deserialize, blst_p2, blst_p2_affine, blst_p2_deserialize,
+    blst_p2_serialize, BLST_ERROR,
 };
 
 /// A G2 point ready for the Miller loop, in blst's affine form.
@@ -84,6 +86,90 @@ impl PartialEq for Gt {
 }
 
 impl Eq for Gt {}
+
+/// An Fp12 value on blst for `gt::GtElement`: decoded from bytes or taken from a pairing
+/// value, with the operations that are valid in the cyclotomic subgroup (where GT lies).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fp12Value(blst_fp12);
+
+impl Fp12Value {
+    /// One.
+    pub(crate) fn one() -> Self {
+        Self(Gt::identity().0)
+    }
+
+    /// The value of a pairing result.
+    pub(crate) fn from_gt(gt: &Gt) -> Self {
+        Self(gt.0)
+    }
+
+    /// Decodes the twelve coefficients in encoding order; `None` if one is not below p. No
+    /// group check.
+    pub(crate) fn from_bytes_unchecked(bytes: &[u8; super::gt::GT_BYTES]) -> Option<Self> {
+        let mut value = blst_fp12::default();
+        let slots = value
+            .fp6
+            .iter_mut()
+            .flat_map(|c6| c6.fp2.iter_mut())
+            .flat_map(|c2| c2.fp.iter_mut());
+        for (slot, chunk) in slots.zip(bytes.chunks_exact(48)) {
+            // blst_fp_from_bendian does not refuse values >= p: compare first.
+            if !super::gt::is_canonical_fp(chunk) {
+                return None;
+            }
+            let mut fp = blst_fp::default();
+            // SAFETY: `chunk` holds the 48 bytes blst reads; `fp` is a valid blst_fp.
+            unsafe { blst_fp_from_bendian(&mut fp, chunk.as_ptr()) };
+            *slot = fp;
+        }
+        Some(Self(value))
+    }
+
+    /// The 576-byte encoding (SPEC.md 2.1).
+    pub(crate) fn to_bytes(self) -> [u8; super::gt::GT_BYTES] {
+        Gt(self.0).to_bytes()
+    }
+
+    /// Whether the value lies in GT. blst's test refuses zero and non-cyclotomic values, then
+    /// compares x^p with x^u (pairing.c, `blst_fp12_in_group`).
+    pub(crate) fn in_group(&self) -> bool {
+        // SAFETY: `self.0` is a valid blst_fp12.
+        unsafe { blst_fp12_in_group(&self.0) }
+    }
+
+    /// self * other.
+    pub(crate) fn mul(&self, other: &Self) -> Self {
+        let mut out = blst_fp12::default();
+        // SAFETY: all three are valid blst_fp12 values.
+        unsafe { blst_fp12_mul(&mut out, &self.0, &other.0) };
+        Self(out)
+    }
+
+    /// self^2, valid in the cyclotomic subgroup.
+    pub(crate) fn cyclotomic_square(&self) -> Self {
+        let mut out = blst_fp12::default();
+        // SAFETY: both are valid blst_fp12 values.
+        unsafe { blst_fp12_cyclotomic_sqr(&mut out, &self.0) };
+        Self(out)
+    }
+
+    /// The conjugate: the inverse in the cyclotomic subgroup.
+    pub(crate) fn conjugate(&self) -> Self {
+        let mut out = self.0;
+        // SAFETY: `out` is a valid blst_fp12, conjugated in place.
+        unsafe { blst_fp12_conjugate(&mut out) };
+        Self(out)
+    }
+}
+
+impl PartialEq for Fp12Value {
+    fn eq(&self, other: &Self) -> bool {
+        // SAFETY: both pointers are to valid blst_fp12 values.
+        unsafe { blst_fp12_is_equal(&self.0, &other.0) }
+    }
+}
+
+impl Eq for Fp12Value {}
 
 /// `p` in blst's affine form; `Err` if blst refuses its encoding (a backend bug).
 fn p1_affine(p: &G1Affine) -> Result<blst_p1_affine, ()> {

@@ -36,7 +36,7 @@ impl From<G2Affine> for G2Prepared {
 
 /// Stops the process: the backends computed different values for `operation`.
 #[allow(clippy::panic)] // the fuzzer's only signal (module docs)
-fn disagree(operation: &str) -> ! {
+pub(crate) fn disagree(operation: &str) -> ! {
     panic!("curve backends disagree: {operation}")
 }
 

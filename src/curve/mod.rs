@@ -26,6 +26,8 @@ pub(crate) mod blst_g1;
 #[cfg(feature = "differential")]
 pub(crate) mod differential;
 pub(crate) mod fixed_base;
+#[cfg(any(not(feature = "blst"), feature = "differential", test))]
+pub(crate) mod fp12;
 pub(crate) mod g1;
 pub(crate) mod gt;
 pub(crate) mod hash;

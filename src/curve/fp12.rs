@@ -1,0 +1,859 @@
+//! The Fp12 tower of BLS12-381 in pure Rust, for decoding and checking GT elements on the
+//! `bls12_381` backend, which exposes no field types (SPEC.md 2.1). Fp2 = Fp[u]/(u^2 + 1),
+//! Fp6 = Fp2[v]/(v^3 - (u + 1)), Fp12 = Fp6[w]/(w^2 - v): the `bls12_381` crate's tower, so
+//! the coefficients here are the ones its `Display` (and `gt_to_bytes`) prints.
+//!
+//! Everything is variable time: every value it handles is public (received or computed from
+//! public values). The Fp arithmetic and the Frobenius and squaring formulas follow the
+//! `bls12_381` crate (MIT/Apache-2.0); the tests check them against that crate's `Gt`.
+// Built for the blst tests too, which take their non-GT encodings from it.
+#![cfg_attr(
+    all(test, feature = "blst", not(feature = "differential")),
+    allow(dead_code)
+)]
+
+/// p, little-endian 64-bit limbs.
+const MODULUS: [u64; 6] = [
+    0xb9fe_ffff_ffff_aaab,
+    0x1eab_fffe_b153_ffff,
+    0x6730_d2a0_f6b0_f624,
+    0x6477_4b84_f385_12bf,
+    0x4b1b_a7b6_434b_acd7,
+    0x1a01_11ea_397f_e69a,
+];
+
+/// -(p^-1) mod 2^64, for Montgomery reduction.
+const INV: u64 = 0x89f3_fffc_fffc_fffd;
+
+/// 2^384 mod p: one in Montgomery form.
+const R: Fp = Fp([
+    0x7609_0000_0002_fffd,
+    0xebf4_000b_c40c_0002,
+    0x5f48_9857_53c7_58ba,
+    0x77ce_5853_7052_5745,
+    0x5c07_1a97_a256_ec6d,
+    0x15f6_5ec3_fa80_e493,
+]);
+
+/// 2^768 mod p: multiplying by it enters Montgomery form.
+const R2: Fp = Fp([
+    0xf4df_1f34_1c34_1746,
+    0x0a76_e6a6_09d1_04f1,
+    0x8de5_476c_4c95_b6d5,
+    0x67eb_88a9_939d_83c0,
+    0x9a79_3e85_b519_952d,
+    0x1198_8fe5_92ca_e3aa,
+]);
+
+/// a + b + carry: the low word and the carry. Cannot overflow u128.
+const fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
+    let ret = (a as u128)
+        .wrapping_add(b as u128)
+        .wrapping_add(carry as u128);
+    (ret as u64, (ret >> 64) as u64)
+}
+
+/// a - (b + borrow): the low word and the borrow (all ones if it underflowed).
+const fn sbb(a: u64, b: u64, borrow: u64) -> (u64, u64) {
+    let ret = (a as u128).wrapping_sub((b as u128).wrapping_add((borrow >> 63) as u128));
+    (ret as u64, (ret >> 64) as u64)
+}
+
+/// a + b * c + carry: the low word and the carry. (2^64 - 1)^2 + 2 (2^64 - 1) < 2^128.
+const fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
+    let ret = (a as u128)
+        .wrapping_add((b as u128).wrapping_mul(c as u128))
+        .wrapping_add(carry as u128);
+    (ret as u64, (ret >> 64) as u64)
+}
+
+/// An element of Fp in Montgomery form (a R mod p), fully reduced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fp([u64; 6]);
+
+impl Fp {
+    /// Zero.
+    pub(crate) const ZERO: Fp = Fp([0; 6]);
+    /// One.
+    pub(crate) const ONE: Fp = R;
+
+    /// Whether this is zero.
+    fn is_zero(&self) -> bool {
+        self.0 == [0; 6]
+    }
+
+    /// The canonical big-endian value; `None` if it is not below p.
+    pub(crate) fn from_bytes(bytes: &[u8; 48]) -> Option<Fp> {
+        let mut limbs = [0u64; 6];
+        for (limb, chunk) in limbs.iter_mut().rev().zip(bytes.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            *limb = u64::from_be_bytes(word);
+        }
+        // Subtracting p borrows exactly when the value is below p.
+        let mut borrow = 0;
+        for (limb, m) in limbs.iter().zip(MODULUS.iter()) {
+            borrow = sbb(*limb, *m, borrow).1;
+        }
+        if borrow == 0 {
+            return None;
+        }
+        Some(Fp(limbs).mul(&R2))
+    }
+
+    /// The canonical big-endian encoding.
+    pub(crate) fn to_bytes(self) -> [u8; 48] {
+        let [a0, a1, a2, a3, a4, a5] = self.0;
+        let plain = Fp::montgomery_reduce(a0, a1, a2, a3, a4, a5, 0, 0, 0, 0, 0, 0).subtract_p();
+        let mut out = [0u8; 48];
+        for (chunk, limb) in out.chunks_exact_mut(8).zip(plain.0.iter().rev()) {
+            chunk.copy_from_slice(&limb.to_be_bytes());
+        }
+        out
+    }
+
+    /// Subtracts p if the value is at least p (inputs are below 2p).
+    fn subtract_p(&self) -> Fp {
+        let mut out = [0u64; 6];
+        let mut borrow = 0;
+        for ((o, a), m) in out.iter_mut().zip(self.0.iter()).zip(MODULUS.iter()) {
+            (*o, borrow) = sbb(*a, *m, borrow);
+        }
+        if borrow == 0 {
+            Fp(out)
+        } else {
+            *self
+        }
+    }
+
+    /// self + rhs.
+    pub(crate) fn add(&self, rhs: &Fp) -> Fp {
+        let mut out = [0u64; 6];
+        let mut carry = 0;
+        for ((o, a), b) in out.iter_mut().zip(self.0.iter()).zip(rhs.0.iter()) {
+            (*o, carry) = adc(*a, *b, carry);
+        }
+        // p < 2^381, so the sum of two reduced values fits in 384 bits.
+        Fp(out).subtract_p()
+    }
+
+    /// -self.
+    pub(crate) fn neg(&self) -> Fp {
+        if self.is_zero() {
+            return *self;
+        }
+        let mut out = [0u64; 6];
+        let mut borrow = 0;
+        for ((o, m), a) in out.iter_mut().zip(MODULUS.iter()).zip(self.0.iter()) {
+            (*o, borrow) = sbb(*m, *a, borrow);
+        }
+        Fp(out)
+    }
+
+    /// self - rhs.
+    pub(crate) fn sub(&self, rhs: &Fp) -> Fp {
+        self.add(&rhs.neg())
+    }
+
+    /// self + self.
+    fn double(&self) -> Fp {
+        self.add(self)
+    }
+
+    /// Montgomery reduction of a 768-bit product (HAC algorithm 14.32).
+    #[allow(clippy::too_many_arguments)] // the twelve limbs, kept in registers
+    const fn montgomery_reduce(
+        t0: u64,
+        t1: u64,
+        t2: u64,
+        t3: u64,
+        t4: u64,
+        t5: u64,
+        t6: u64,
+        t7: u64,
+        t8: u64,
+        t9: u64,
+        t10: u64,
+        t11: u64,
+    ) -> Self {
+        // The Montgomery reduction here is based on Algorithm 14.32 in
+        // Handbook of Applied Cryptography
+        // <http://cacr.uwaterloo.ca/hac/about/chap14.pdf>.
+
+        let k = t0.wrapping_mul(INV);
+        let (_, carry) = mac(t0, k, MODULUS[0], 0);
+        let (r1, carry) = mac(t1, k, MODULUS[1], carry);
+        let (r2, carry) = mac(t2, k, MODULUS[2], carry);
+        let (r3, carry) = mac(t3, k, MODULUS[3], carry);
+        let (r4, carry) = mac(t4, k, MODULUS[4], carry);
+        let (r5, carry) = mac(t5, k, MODULUS[5], carry);
+        let (r6, r7) = adc(t6, 0, carry);
+
+        let k = r1.wrapping_mul(INV);
+        let (_, carry) = mac(r1, k, MODULUS[0], 0);
+        let (r2, carry) = mac(r2, k, MODULUS[1], carry);
+        let (r3, carry) = mac(r3, k, MODULUS[2], carry);
+        let (r4, carry) = mac(r4, k, MODULUS[3], carry);
+        let (r5, carry) = mac(r5, k, MODULUS[4], carry);
+        let (r6, carry) = mac(r6, k, MODULUS[5], carry);
+        let (r7, r8) = adc(t7, r7, carry);
+
+        let k = r2.wrapping_mul(INV);
+        let (_, carry) = mac(r2, k, MODULUS[0], 0);
+        let (r3, carry) = mac(r3, k, MODULUS[1], carry);
+        let (r4, carry) = mac(r4, k, MODULUS[2], carry);
+        let (r5, carry) = mac(r5, k, MODULUS[3], carry);
+        let (r6, carry) = mac(r6, k, MODULUS[4], carry);
+        let (r7, carry) = mac(r7, k, MODULUS[5], carry);
+        let (r8, r9) = adc(t8, r8, carry);
+
+        let k = r3.wrapping_mul(INV);
+        let (_, carry) = mac(r3, k, MODULUS[0], 0);
+        let (r4, carry) = mac(r4, k, MODULUS[1], carry);
+        let (r5, carry) = mac(r5, k, MODULUS[2], carry);
+        let (r6, carry) = mac(r6, k, MODULUS[3], carry);
+        let (r7, carry) = mac(r7, k, MODULUS[4], carry);
+        let (r8, carry) = mac(r8, k, MODULUS[5], carry);
+        let (r9, r10) = adc(t9, r9, carry);
+
+        let k = r4.wrapping_mul(INV);
+        let (_, carry) = mac(r4, k, MODULUS[0], 0);
+        let (r5, carry) = mac(r5, k, MODULUS[1], carry);
+        let (r6, carry) = mac(r6, k, MODULUS[2], carry);
+        let (r7, carry) = mac(r7, k, MODULUS[3], carry);
+        let (r8, carry) = mac(r8, k, MODULUS[4], carry);
+        let (r9, carry) = mac(r9, k, MODULUS[5], carry);
+        let (r10, r11) = adc(t10, r10, carry);
+
+        let k = r5.wrapping_mul(INV);
+        let (_, carry) = mac(r5, k, MODULUS[0], 0);
+        let (r6, carry) = mac(r6, k, MODULUS[1], carry);
+        let (r7, carry) = mac(r7, k, MODULUS[2], carry);
+        let (r8, carry) = mac(r8, k, MODULUS[3], carry);
+        let (r9, carry) = mac(r9, k, MODULUS[4], carry);
+        let (r10, carry) = mac(r10, k, MODULUS[5], carry);
+        let (r11, _) = adc(t11, r11, carry);
+
+        // Below 2p: the callers subtract p once.
+        Fp([r6, r7, r8, r9, r10, r11])
+    }
+
+    /// self * rhs.
+    pub(crate) fn mul(&self, rhs: &Fp) -> Fp {
+        let (t0, carry) = mac(0, self.0[0], rhs.0[0], 0);
+        let (t1, carry) = mac(0, self.0[0], rhs.0[1], carry);
+        let (t2, carry) = mac(0, self.0[0], rhs.0[2], carry);
+        let (t3, carry) = mac(0, self.0[0], rhs.0[3], carry);
+        let (t4, carry) = mac(0, self.0[0], rhs.0[4], carry);
+        let (t5, t6) = mac(0, self.0[0], rhs.0[5], carry);
+
+        let (t1, carry) = mac(t1, self.0[1], rhs.0[0], 0);
+        let (t2, carry) = mac(t2, self.0[1], rhs.0[1], carry);
+        let (t3, carry) = mac(t3, self.0[1], rhs.0[2], carry);
+        let (t4, carry) = mac(t4, self.0[1], rhs.0[3], carry);
+        let (t5, carry) = mac(t5, self.0[1], rhs.0[4], carry);
+        let (t6, t7) = mac(t6, self.0[1], rhs.0[5], carry);
+
+        let (t2, carry) = mac(t2, self.0[2], rhs.0[0], 0);
+        let (t3, carry) = mac(t3, self.0[2], rhs.0[1], carry);
+        let (t4, carry) = mac(t4, self.0[2], rhs.0[2], carry);
+        let (t5, carry) = mac(t5, self.0[2], rhs.0[3], carry);
+        let (t6, carry) = mac(t6, self.0[2], rhs.0[4], carry);
+        let (t7, t8) = mac(t7, self.0[2], rhs.0[5], carry);
+
+        let (t3, carry) = mac(t3, self.0[3], rhs.0[0], 0);
+        let (t4, carry) = mac(t4, self.0[3], rhs.0[1], carry);
+        let (t5, carry) = mac(t5, self.0[3], rhs.0[2], carry);
+        let (t6, carry) = mac(t6, self.0[3], rhs.0[3], carry);
+        let (t7, carry) = mac(t7, self.0[3], rhs.0[4], carry);
+        let (t8, t9) = mac(t8, self.0[3], rhs.0[5], carry);
+
+        let (t4, carry) = mac(t4, self.0[4], rhs.0[0], 0);
+        let (t5, carry) = mac(t5, self.0[4], rhs.0[1], carry);
+        let (t6, carry) = mac(t6, self.0[4], rhs.0[2], carry);
+        let (t7, carry) = mac(t7, self.0[4], rhs.0[3], carry);
+        let (t8, carry) = mac(t8, self.0[4], rhs.0[4], carry);
+        let (t9, t10) = mac(t9, self.0[4], rhs.0[5], carry);
+
+        let (t5, carry) = mac(t5, self.0[5], rhs.0[0], 0);
+        let (t6, carry) = mac(t6, self.0[5], rhs.0[1], carry);
+        let (t7, carry) = mac(t7, self.0[5], rhs.0[2], carry);
+        let (t8, carry) = mac(t8, self.0[5], rhs.0[3], carry);
+        let (t9, carry) = mac(t9, self.0[5], rhs.0[4], carry);
+        let (t10, t11) = mac(t10, self.0[5], rhs.0[5], carry);
+
+        Self::montgomery_reduce(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11).subtract_p()
+    }
+}
+
+/// An element c0 + c1 u of Fp2, u^2 = -1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fp2 {
+    c0: Fp,
+    c1: Fp,
+}
+
+impl Fp2 {
+    const ZERO: Fp2 = Fp2 {
+        c0: Fp::ZERO,
+        c1: Fp::ZERO,
+    };
+    const ONE: Fp2 = Fp2 {
+        c0: Fp::ONE,
+        c1: Fp::ZERO,
+    };
+
+    fn is_zero(&self) -> bool {
+        self.c0.is_zero() && self.c1.is_zero()
+    }
+
+    fn add(&self, rhs: &Fp2) -> Fp2 {
+        Fp2 {
+            c0: self.c0.add(&rhs.c0),
+            c1: self.c1.add(&rhs.c1),
+        }
+    }
+
+    fn sub(&self, rhs: &Fp2) -> Fp2 {
+        Fp2 {
+            c0: self.c0.sub(&rhs.c0),
+            c1: self.c1.sub(&rhs.c1),
+        }
+    }
+
+    fn neg(&self) -> Fp2 {
+        Fp2 {
+            c0: self.c0.neg(),
+            c1: self.c1.neg(),
+        }
+    }
+
+    fn double(&self) -> Fp2 {
+        Fp2 {
+            c0: self.c0.double(),
+            c1: self.c1.double(),
+        }
+    }
+
+    /// Karatsuba: (a0 b0 - a1 b1) + ((a0 + a1)(b0 + b1) - a0 b0 - a1 b1) u.
+    fn mul(&self, rhs: &Fp2) -> Fp2 {
+        let aa = self.c0.mul(&rhs.c0);
+        let bb = self.c1.mul(&rhs.c1);
+        let cross = self.c0.add(&self.c1).mul(&rhs.c0.add(&rhs.c1));
+        Fp2 {
+            c0: aa.sub(&bb),
+            c1: cross.sub(&aa).sub(&bb),
+        }
+    }
+
+    /// (a0 + a1)(a0 - a1) + 2 a0 a1 u.
+    fn square(&self) -> Fp2 {
+        let c0 = self.c0.add(&self.c1).mul(&self.c0.sub(&self.c1));
+        let c1 = self.c0.mul(&self.c1).double();
+        Fp2 { c0, c1 }
+    }
+
+    /// Multiplication by u + 1, the non-residue v^3 is.
+    fn mul_by_nonresidue(&self) -> Fp2 {
+        Fp2 {
+            c0: self.c0.sub(&self.c1),
+            c1: self.c0.add(&self.c1),
+        }
+    }
+
+    /// x^p: on Fp2 this is the conjugation a0 - a1 u.
+    fn frobenius_map(&self) -> Fp2 {
+        Fp2 {
+            c0: self.c0,
+            c1: self.c1.neg(),
+        }
+    }
+}
+
+/// An element c0 + c1 v + c2 v^2 of Fp6, v^3 = u + 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fp6 {
+    c0: Fp2,
+    c1: Fp2,
+    c2: Fp2,
+}
+
+/// (u + 1)^((p - 1) / 3), which is purely imaginary: its u coefficient.
+const FROBENIUS_V: Fp = Fp([
+    0xcd03_c9e4_8671_f071,
+    0x5dab_2246_1fcd_a5d2,
+    0x5870_42af_d385_1b95,
+    0x8eb6_0ebe_01ba_cb9e,
+    0x03f9_7d6e_83d0_50d2,
+    0x18f0_2065_5463_8741,
+]);
+
+/// (u + 1)^((2p - 2) / 3), which lies in Fp.
+const FROBENIUS_V2: Fp = Fp([
+    0x890d_c9e4_8675_45c3,
+    0x2af3_2253_3285_a5d5,
+    0x5088_0866_309b_7e2c,
+    0xa20d_1b8c_7e88_1024,
+    0x14e4_f04f_e2db_9068,
+    0x14e5_6d3f_1564_853a,
+]);
+
+/// (u + 1)^((p - 1) / 6).
+const FROBENIUS_W: Fp2 = Fp2 {
+    c0: Fp([
+        0x0708_9552_b319_d465,
+        0xc669_5f92_b50a_8313,
+        0x97e8_3ccc_d117_228f,
+        0xa35b_aeca_b2dc_29ee,
+        0x1ce3_93ea_5daa_ce4d,
+        0x08f2_220f_b0fb_66eb,
+    ]),
+    c1: Fp([
+        0xb2f6_6aad_4ce5_d646,
+        0x5842_a06b_fc49_7cec,
+        0xcf48_95d4_2599_d394,
+        0xc11b_9cba_40a8_e8d0,
+        0x2e38_13cb_e5a0_de89,
+        0x110e_efda_8884_7faf,
+    ]),
+};
+
+impl Fp6 {
+    const ZERO: Fp6 = Fp6 {
+        c0: Fp2::ZERO,
+        c1: Fp2::ZERO,
+        c2: Fp2::ZERO,
+    };
+    const ONE: Fp6 = Fp6 {
+        c0: Fp2::ONE,
+        c1: Fp2::ZERO,
+        c2: Fp2::ZERO,
+    };
+
+    fn is_zero(&self) -> bool {
+        self.c0.is_zero() && self.c1.is_zero() && self.c2.is_zero()
+    }
+
+    fn add(&self, rhs: &Fp6) -> Fp6 {
+        Fp6 {
+            c0: self.c0.add(&rhs.c0),
+            c1: self.c1.add(&rhs.c1),
+            c2: self.c2.add(&rhs.c2),
+        }
+    }
+
+    fn sub(&self, rhs: &Fp6) -> Fp6 {
+        Fp6 {
+            c0: self.c0.sub(&rhs.c0),
+            c1: self.c1.sub(&rhs.c1),
+            c2: self.c2.sub(&rhs.c2),
+        }
+    }
+
+    fn neg(&self) -> Fp6 {
+        Fp6 {
+            c0: self.c0.neg(),
+            c1: self.c1.neg(),
+            c2: self.c2.neg(),
+        }
+    }
+
+    /// Karatsuba over the cubic extension, reducing v^3 to u + 1.
+    fn mul(&self, rhs: &Fp6) -> Fp6 {
+        let t0 = self.c0.mul(&rhs.c0);
+        let t1 = self.c1.mul(&rhs.c1);
+        let t2 = self.c2.mul(&rhs.c2);
+        let c0 = self
+            .c1
+            .add(&self.c2)
+            .mul(&rhs.c1.add(&rhs.c2))
+            .sub(&t1)
+            .sub(&t2)
+            .mul_by_nonresidue()
+            .add(&t0);
+        let c1 = self
+            .c0
+            .add(&self.c1)
+            .mul(&rhs.c0.add(&rhs.c1))
+            .sub(&t0)
+            .sub(&t1)
+            .add(&t2.mul_by_nonresidue());
+        let c2 = self
+            .c0
+            .add(&self.c2)
+            .mul(&rhs.c0.add(&rhs.c2))
+            .sub(&t0)
+            .sub(&t2)
+            .add(&t1);
+        Fp6 { c0, c1, c2 }
+    }
+
+    /// Multiplication by v, the non-residue w^2 is.
+    fn mul_by_nonresidue(&self) -> Fp6 {
+        Fp6 {
+            c0: self.c2.mul_by_nonresidue(),
+            c1: self.c0,
+            c2: self.c1,
+        }
+    }
+
+    /// x^p.
+    fn frobenius_map(&self) -> Fp6 {
+        let c1 = self.c1.frobenius_map().mul(&Fp2 {
+            c0: Fp::ZERO,
+            c1: FROBENIUS_V,
+        });
+        let c2 = self.c2.frobenius_map().mul(&Fp2 {
+            c0: FROBENIUS_V2,
+            c1: Fp::ZERO,
+        });
+        Fp6 {
+            c0: self.c0.frobenius_map(),
+            c1,
+            c2,
+        }
+    }
+}
+
+/// An element c0 + c1 w of Fp12, w^2 = v.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fp12 {
+    c0: Fp6,
+    c1: Fp6,
+}
+
+/// The BLS parameter's absolute value |u| (u = -0xd201000000010000).
+const BLS_X: u64 = 0xd201_0000_0001_0000;
+
+impl Fp12 {
+    /// One.
+    pub(crate) const ONE: Fp12 = Fp12 {
+        c0: Fp6::ONE,
+        c1: Fp6::ZERO,
+    };
+    /// Zero (not in GT).
+    pub(crate) const ZERO: Fp12 = Fp12 {
+        c0: Fp6::ZERO,
+        c1: Fp6::ZERO,
+    };
+
+    /// The twelve coefficients in encoding order (SPEC.md 2.1).
+    fn coefficients(&self) -> [Fp; 12] {
+        let mut out = [Fp::ZERO; 12];
+        let fp2s = [
+            self.c0.c0, self.c0.c1, self.c0.c2, self.c1.c0, self.c1.c1, self.c1.c2,
+        ];
+        for (pair, fp2) in out.chunks_exact_mut(2).zip(fp2s.iter()) {
+            pair.copy_from_slice(&[fp2.c0, fp2.c1]);
+        }
+        out
+    }
+
+    /// Decodes twelve canonical 48-byte coefficients in encoding order; `None` if one is not
+    /// below p. No group check.
+    pub(crate) fn from_bytes(bytes: &[u8; super::gt::GT_BYTES]) -> Option<Fp12> {
+        let mut fps = [Fp::ZERO; 12];
+        for (fp, chunk) in fps.iter_mut().zip(bytes.chunks_exact(48)) {
+            let mut coefficient = [0u8; 48];
+            coefficient.copy_from_slice(chunk);
+            *fp = Fp::from_bytes(&coefficient)?;
+        }
+        let [a, b, c, d, e, f, g, h, i, j, k, l] = fps;
+        let fp2 = |c0, c1| Fp2 { c0, c1 };
+        Some(Fp12 {
+            c0: Fp6 {
+                c0: fp2(a, b),
+                c1: fp2(c, d),
+                c2: fp2(e, f),
+            },
+            c1: Fp6 {
+                c0: fp2(g, h),
+                c1: fp2(i, j),
+                c2: fp2(k, l),
+            },
+        })
+    }
+
+    /// The 576-byte encoding (SPEC.md 2.1).
+    pub(crate) fn to_bytes(self) -> [u8; super::gt::GT_BYTES] {
+        let mut out = [0u8; super::gt::GT_BYTES];
+        for (chunk, fp) in out.chunks_exact_mut(48).zip(self.coefficients().iter()) {
+            chunk.copy_from_slice(&fp.to_bytes());
+        }
+        out
+    }
+
+    fn is_zero(&self) -> bool {
+        self.c0.is_zero() && self.c1.is_zero()
+    }
+
+    /// self * rhs (Karatsuba over the quadratic extension).
+    pub(crate) fn mul(&self, rhs: &Fp12) -> Fp12 {
+        let aa = self.c0.mul(&rhs.c0);
+        let bb = self.c1.mul(&rhs.c1);
+        let c1 = self
+            .c0
+            .add(&self.c1)
+            .mul(&rhs.c0.add(&rhs.c1))
+            .sub(&aa)
+            .sub(&bb);
+        Fp12 {
+            c0: bb.mul_by_nonresidue().add(&aa),
+            c1,
+        }
+    }
+
+    /// c0 - c1 w: x^(p^6), the inverse of x in the cyclotomic subgroup.
+    pub(crate) fn conjugate(&self) -> Fp12 {
+        Fp12 {
+            c0: self.c0,
+            c1: self.c1.neg(),
+        }
+    }
+
+    /// x^p.
+    pub(crate) fn frobenius_map(&self) -> Fp12 {
+        let c1 = self.c1.frobenius_map();
+        let c1 = Fp6 {
+            c0: c1.c0.mul(&FROBENIUS_W),
+            c1: c1.c1.mul(&FROBENIUS_W),
+            c2: c1.c2.mul(&FROBENIUS_W),
+        };
+        Fp12 {
+            c0: self.c0.frobenius_map(),
+            c1,
+        }
+    }
+
+    /// x^2 for x in the cyclotomic subgroup (Granger–Scott, ePrint 2009/565; wrong elsewhere).
+    pub(crate) fn cyclotomic_square(&self) -> Fp12 {
+        /// (a + b s)^2 in Fp4 = Fp2[s]/(s^2 - (u + 1)).
+        fn fp4_square(a: &Fp2, b: &Fp2) -> (Fp2, Fp2) {
+            let t0 = a.square();
+            let t1 = b.square();
+            let c0 = t1.mul_by_nonresidue().add(&t0);
+            let c1 = a.add(b).square().sub(&t0).sub(&t1);
+            (c0, c1)
+        }
+        let (z0, z4, z3) = (self.c0.c0, self.c0.c1, self.c0.c2);
+        let (z2, z1, z5) = (self.c1.c0, self.c1.c1, self.c1.c2);
+        let (a0, a1) = fp4_square(&z0, &z1);
+        let (b0, b1) = fp4_square(&z2, &z3);
+        let (c0, c1) = fp4_square(&z4, &z5);
+        // 3 t - 2 z or 3 t + 2 z, per the paper's A, B, C.
+        let minus = |t: &Fp2, z: &Fp2| t.sub(z).double().add(t);
+        let plus = |t: &Fp2, z: &Fp2| t.add(z).double().add(t);
+        let z0 = minus(&a0, &z0);
+        let z1 = plus(&a1, &z1);
+        let z4 = minus(&b0, &z4);
+        let z5 = plus(&b1, &z5);
+        let z2 = plus(&c1.mul_by_nonresidue(), &z2);
+        let z3 = minus(&c0, &z3);
+        Fp12 {
+            c0: Fp6 {
+                c0: z0,
+                c1: z4,
+                c2: z3,
+            },
+            c1: Fp6 {
+                c0: z2,
+                c1: z1,
+                c2: z5,
+            },
+        }
+    }
+
+    /// x^|u| for x in the cyclotomic subgroup (square and multiply, from the top bit).
+    fn pow_bls_x(&self) -> Fp12 {
+        let mut acc = *self;
+        for bit in (0..63).rev() {
+            acc = acc.cyclotomic_square();
+            if (BLS_X >> bit) & 1 == 1 {
+                acc = acc.mul(self);
+            }
+        }
+        acc
+    }
+
+    /// Whether x lies in GT, the order-r subgroup of Fp12* (Scott, ePrint 2021/1130, 6):
+    /// x != 0, x^(p^4) x == x^(p^2) (the cyclotomic subgroup), then x^p == x^u.
+    pub(crate) fn is_in_gt(&self) -> bool {
+        if self.is_zero() {
+            return false;
+        }
+        let p2 = self.frobenius_map().frobenius_map();
+        let p4 = p2.frobenius_map().frobenius_map();
+        if p4.mul(self) != p2 {
+            return false;
+        }
+        // u < 0: x^u = conjugate(x^|u|) in the cyclotomic subgroup.
+        self.frobenius_map() == self.pow_bls_x().conjugate()
+    }
+}
+
+/// Test devices: inversion (to build cyclotomic elements outside GT), random elements, plain
+/// exponentiation (to check the Frobenius map against x^p).
+#[cfg(test)]
+impl Fp {
+    fn pow_be(&self, e: &[u8]) -> Fp {
+        let mut acc = Fp::ONE;
+        for byte in e {
+            for bit in (0..8).rev() {
+                acc = acc.mul(&acc);
+                if (byte >> bit) & 1 == 1 {
+                    acc = acc.mul(self);
+                }
+            }
+        }
+        acc
+    }
+
+    fn invert(&self) -> Fp {
+        let mut e = super::gt::P_BYTES;
+        e[47] -= 2;
+        self.pow_be(&e)
+    }
+}
+
+#[cfg(test)]
+impl Fp2 {
+    fn invert(&self) -> Fp2 {
+        let norm = self.c0.mul(&self.c0).add(&self.c1.mul(&self.c1)).invert();
+        Fp2 {
+            c0: self.c0.mul(&norm),
+            c1: self.c1.neg().mul(&norm),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Fp6 {
+    fn invert(&self) -> Fp6 {
+        let t0 = self
+            .c0
+            .square()
+            .sub(&self.c1.mul(&self.c2).mul_by_nonresidue());
+        let t1 = self
+            .c2
+            .square()
+            .mul_by_nonresidue()
+            .sub(&self.c0.mul(&self.c1));
+        let t2 = self.c1.square().sub(&self.c0.mul(&self.c2));
+        let inv = self
+            .c1
+            .mul(&t2)
+            .add(&self.c2.mul(&t1))
+            .mul_by_nonresidue()
+            .add(&self.c0.mul(&t0))
+            .invert();
+        Fp6 {
+            c0: t0.mul(&inv),
+            c1: t1.mul(&inv),
+            c2: t2.mul(&inv),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Fp12 {
+    /// 1 / self (self non-zero).
+    pub(crate) fn invert(&self) -> Fp12 {
+        let t = self
+            .c0
+            .mul(&self.c0)
+            .sub(&self.c1.mul(&self.c1).mul_by_nonresidue())
+            .invert();
+        Fp12 {
+            c0: self.c0.mul(&t),
+            c1: self.c1.neg().mul(&t),
+        }
+    }
+
+    /// A random element: twelve coefficients below 2^380 < p.
+    pub(crate) fn random(rng: &mut crate::vector_rng::VectorRng) -> Fp12 {
+        use rand_core::Rng;
+        let mut bytes = [0u8; super::gt::GT_BYTES];
+        rng.fill_bytes(&mut bytes);
+        for chunk in bytes.chunks_exact_mut(48) {
+            chunk[0] &= 0x0f;
+        }
+        Fp12::from_bytes(&bytes).unwrap()
+    }
+
+    /// self^e, e big-endian, with general squarings.
+    pub(crate) fn pow_be(&self, e: &[u8]) -> Fp12 {
+        let mut acc = Fp12::ONE;
+        for byte in e {
+            for bit in (0..8).rev() {
+                acc = acc.mul(&acc);
+                if (byte >> bit) & 1 == 1 {
+                    acc = acc.mul(self);
+                }
+            }
+        }
+        acc
+    }
+
+    /// Whether self is in the cyclotomic subgroup: x^(p^4) x == x^(p^2).
+    pub(crate) fn is_cyclotomic(&self) -> bool {
+        let p2 = self.frobenius_map().frobenius_map();
+        p2.frobenius_map().frobenius_map().mul(self) == p2
+    }
+
+    /// f^((p^6 - 1)(p^2 + 1)): in the cyclotomic subgroup, and for a random f outside GT
+    /// except with probability about 1/|cofactor|.
+    pub(crate) fn cyclotomic_outside_gt(f: &Fp12) -> Fp12 {
+        let g = f.conjugate().mul(&f.invert());
+        g.frobenius_map().frobenius_map().mul(&g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vector_rng::VectorRng;
+
+    #[test]
+    fn fp_round_trips_and_refuses_p() {
+        let mut rng = VectorRng::new(b"fp12 fp");
+        let x = Fp12::random(&mut rng);
+        assert_eq!(Fp12::from_bytes(&x.to_bytes()), Some(x));
+        assert_eq!(Fp::from_bytes(&super::super::gt::P_BYTES), None);
+        assert_eq!(Fp::from_bytes(&[0xff; 48]), None);
+        let mut p_minus_1 = super::super::gt::P_BYTES;
+        p_minus_1[47] -= 1;
+        assert_eq!(Fp::from_bytes(&p_minus_1), Some(Fp::ONE.neg()));
+        let a = x.c0.c0.c0;
+        assert_eq!(a.mul(&a.invert()), Fp::ONE);
+        assert_eq!(x.mul(&x.invert()), Fp12::ONE);
+    }
+
+    #[test]
+    fn frobenius_is_the_p_power() {
+        let mut rng = VectorRng::new(b"fp12 frobenius");
+        let x = Fp12::random(&mut rng);
+        assert_eq!(x.frobenius_map(), x.pow_be(&super::super::gt::P_BYTES));
+        // p^12 is the identity map.
+        let mut y = x;
+        for _ in 0..12 {
+            y = y.frobenius_map();
+        }
+        assert_eq!(y, x);
+        assert_ne!(x.frobenius_map(), x);
+    }
+
+    #[test]
+    fn cyclotomic_square_squares_cyclotomic_elements() {
+        let mut rng = VectorRng::new(b"fp12 cyclotomic");
+        let f = Fp12::random(&mut rng);
+        let c = Fp12::cyclotomic_outside_gt(&f);
+        assert!(c.is_cyclotomic());
+        assert!(!f.is_cyclotomic());
+        assert_eq!(c.cyclotomic_square(), c.mul(&c));
+        assert_eq!(c.conjugate().mul(&c), Fp12::ONE);
+        assert!(!c.is_in_gt());
+        assert!(!f.is_in_gt());
+        assert!(Fp12::ONE.is_in_gt());
+        assert!(!Fp12::ZERO.is_in_gt());
+    }
+}
