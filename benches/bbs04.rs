@@ -5,7 +5,7 @@
 //! the library runs on, `bbs04/bls12_381` or, with `--features blst`, `bbs04/blst`, which also
 //! times the floor on blst (`floor_mml2_fe_blst`).
 
-use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey, Signer};
+use blindpost::bbs04::{BatchEntry, GroupManagerKey, PreparedGroupKey, Signer};
 use blindpost::vector_rng::VectorRng;
 use bls12_381::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, Scalar};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -75,6 +75,22 @@ fn bbs04(c: &mut Criterion) {
     });
     g.bench_function("verify_prepared", |b| {
         b.iter(|| prepared.verify(ctx, msg, black_box(&signature)).unwrap())
+    });
+    let batch: Vec<_> = (0..16)
+        .map(|_| signer.sign(&mut rng, ctx, msg).unwrap())
+        .collect();
+    let entries: Vec<BatchEntry<'_>> = batch
+        .iter()
+        .map(|signature| BatchEntry {
+            context: ctx,
+            message: msg,
+            signature,
+        })
+        .collect();
+    // 16 signatures verified together (SPEC.md 4.16): divide by 16 to compare with
+    // `verify_prepared`.
+    g.bench_function("verify_batch16", |b| {
+        b.iter(|| prepared.verify_batch(&mut rng, black_box(&entries)))
     });
     g.bench_function("prepare_group_key", |b| {
         b.iter(|| PreparedGroupKey::new(black_box(manager.public_key().clone())))

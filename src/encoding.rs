@@ -5,6 +5,7 @@
 //! compressed, canonical, on the curve, in the prime-order subgroup and not the identity, and no
 //! trailing bytes. Composite formats are described once in `wire::codec`, on top of these.
 
+use crate::curve::gt::{is_canonical_fp, GtElement, GT_BYTES};
 use crate::curve::{G1Affine, G2Affine, Scalar};
 use core::fmt;
 
@@ -251,6 +252,17 @@ impl<'a> Reader<'a> {
     /// Reads a compressed G1 point: canonical, on the curve, in the subgroup, not the identity.
     pub(crate) fn g1(&mut self, field: &'static str) -> Result<G1Affine, DecodeError> {
         g1_from_bytes(field, &self.array(field)?)
+    }
+
+    /// Reads a GT element (576 bytes, SPEC.md 2.1): each of the twelve coefficients below p
+    /// (else `InvalidPoint`), and the element in GT, the order-r subgroup of Fp12
+    /// (else `NotInSubgroup`). The identity of GT is a valid value here.
+    pub(crate) fn gt(&mut self, field: &'static str) -> Result<GtElement, DecodeError> {
+        let bytes: [u8; GT_BYTES] = self.array(field)?;
+        if !bytes.chunks_exact(48).all(is_canonical_fp) {
+            return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+        }
+        GtElement::from_bytes(&bytes).ok_or(DecodeError::new(field, DecodeErrorKind::NotInSubgroup))
     }
 
     /// Reads a compressed G2 point: canonical, on the curve, in the subgroup, not the identity.

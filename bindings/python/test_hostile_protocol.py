@@ -13,7 +13,7 @@ from expect import ErrorAssertions
 from host import World
 from test_vectors import h, load
 
-LENGTHS = [0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 1000, 70000]
+LENGTHS = [0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 913, 1000, 70000]
 
 
 class HostileProtocol(ErrorAssertions):
@@ -240,6 +240,17 @@ class HostileProtocol(ErrorAssertions):
         handled = w.server.handle(w.now, anonymous, valid)
         self.assertIsNone(handled.refusal)
         self.assertEqual(len(handled.outputs), 1)
+        # The same requests in one batch get what they get one by one (SPEC.md 12.5.1).
+        batch = w.server.handle_batch(w.now, [
+            bp.BatchRequest(channel=anonymous, request=valid),
+            bp.BatchRequest(channel=bp.Channel.DIRECT(), request=valid),
+            bp.BatchRequest(channel=anonymous, request=valid[:40]),
+        ])
+        self.assertEqual([h.refusal and h.refusal.code for h in batch],
+                         [None, bp.ErrorCode.WRONG_CHANNEL(), bp.ErrorCode.MALFORMED()])
+        self.assertEqual([len(h.outputs) for h in batch], [1, 0, 0])
+        self.rejects(lambda: w.server.handle_batch(w.now, [bp.BatchRequest(channel=bp.Channel.AUTHENTICATED(b"\x01"), request=valid)]),
+                     bp.BlindpostError.Malformed, bp.DecodeErrorKind.TRUNCATED, "channel.account")
         # A request on the wrong channel; an authenticated channel with a bad account id.
         handled = w.server.handle(w.now, bp.Channel.DIRECT(), valid)
         self.assertEqual(handled.refusal.code, bp.ErrorCode.WRONG_CHANNEL())

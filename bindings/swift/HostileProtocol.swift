@@ -6,7 +6,7 @@
 import Foundation
 import blindpost
 
-private let LENGTHS = [0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 1000, 70000]
+private let LENGTHS = [0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 913, 1000, 70000]
 
 private func flipped(_ data: Data, _ i: Int, _ mask: UInt8) -> Data {
     var out = Data(data)
@@ -230,6 +230,14 @@ func hostileProtocolTests() throws -> Bool {
         }
         let again = try w.server.handle(now: w.now, channel: .anonymous, request: valid)
         try t.check(again.refusal == nil && again.outputs.count == 1, "a resend is answered and queued again (SPEC.md 12.8)")
+        // The same requests in one batch get what they get one by one (SPEC.md 12.5.1).
+        let batch = try w.server.handleBatch(now: w.now, requests: [
+            BatchRequest(channel: .anonymous, request: valid),
+            BatchRequest(channel: .direct, request: valid),
+            BatchRequest(channel: .anonymous, request: valid.prefix(40)),
+        ])
+        try t.eq([nil, ErrorCode.wrongChannel, ErrorCode.malformed], batch.map { $0.refusal?.code }, "batch refusals")
+        try t.eq([1, 0, 0], batch.map { $0.outputs.count }, "batch outputs")
         let wrong = try w.server.handle(now: w.now, channel: .direct, request: valid).refusal
         try t.eq(ErrorCode.wrongChannel, wrong?.code, "wrong channel")
         try t.eq(RequestType.coldCall, wrong?.request, "refused request type")

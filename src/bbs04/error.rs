@@ -56,7 +56,8 @@ pub enum Error {
         length: usize,
     },
     /// The GT element of the challenge could not be encoded (the curve library's text form of
-    /// GT did not have twelve coefficients). Never expected; reported instead of panicking.
+    /// GT did not have twelve coefficients). No longer returned: such a value becomes zero,
+    /// outside GT, and fails every check it meets (SPEC.md 4.12); kept for compatibility.
     GtEncoding,
 }
 

@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod batch;
 mod checkpoint;
 mod error;
 mod keys;
@@ -32,6 +33,7 @@ mod prepared;
 mod revocation;
 mod sign;
 
+pub use batch::BatchEntry;
 pub use checkpoint::{Checkpoint, MAX_CHECKPOINT_ENTRIES, MIN_CHECKPOINT_ENTRIES};
 pub use error::Error;
 pub use keys::{GroupManagerKey, GroupPublicKey, MemberId, MemberKey};
@@ -39,7 +41,7 @@ pub use prepared::PreparedGroupKey;
 pub use revocation::RevocationRecord;
 pub use sign::{GroupSignature, Signer};
 
-/// The version byte of every BBS04 encoding.
+/// The version byte of every BBS04 encoding but the signature's (which is 2, SPEC.md 4.5).
 const VERSION: u8 = 1;
 
 /// Fills a fixed-size encoding front to back.

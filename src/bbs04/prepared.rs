@@ -2,11 +2,11 @@
 //! verification (SPEC.md 4.5, 4.6 and 4.11).
 
 use super::{Error, GroupPublicKey, GroupSignature};
-use crate::curve::gt::gt_to_bytes;
+use crate::curve::gt::GtElement;
 use crate::curve::msm::{multi_exp_vartime_affine, SplitBase};
 use crate::curve::pairing::pairing_product;
 use crate::curve::scalar_from_wide_be;
-use crate::curve::{G1Affine, G2Prepared, Gt, Scalar};
+use crate::curve::{G1Affine, G2Prepared, Scalar};
 use core::fmt;
 use sha2::{Digest, Sha512};
 
@@ -17,7 +17,7 @@ const CHALLENGE_DST: &[u8] = b"blindpost/v1/bbs04/challenge";
 const FIXED_WIDTH: u32 = 7;
 /// NAF width of the per-signature tables of T1, T2, T3: 8 odd multiples each of P and
 /// 2^128 P.
-const VARIABLE_WIDTH: u32 = 5;
+pub(super) const VARIABLE_WIDTH: u32 = 5;
 
 /// Bytes the Miller-loop coefficients of one `G2Prepared` take: 68 steps of three Fp2
 /// elements (96 bytes each).
@@ -36,10 +36,10 @@ pub struct PreparedGroupKey {
     key: GroupPublicKey,
     pub(super) g2: G2Prepared,
     pub(super) w: G2Prepared,
-    u: SplitBase,
-    v: SplitBase,
-    h: SplitBase,
-    g1: SplitBase,
+    pub(super) u: SplitBase,
+    pub(super) v: SplitBase,
+    pub(super) h: SplitBase,
+    pub(super) g1: SplitBase,
     prefix: Sha512,
 }
 
@@ -77,7 +77,9 @@ impl PreparedGroupKey {
             .fold(G2_PREPARED_BYTES.saturating_mul(2), usize::saturating_add)
     }
 
-    /// Verifies `signature` on `message` under this group key and `context` (SPEC.md 4.6).
+    /// Verifies `signature` on `message` under this group key and `context` (SPEC.md 4.6):
+    /// the challenge must match the recomputed commitments (with R3 as sent), and R3 must be
+    /// the value of its pairing equation.
     pub fn verify(
         &self,
         context: &[u8],
@@ -105,14 +107,30 @@ impl PreparedGroupKey {
             // Q = T3^c * h^-(s_alpha + s_beta), paired with w
             &[(&t3, &s.c), (&self.h, &-(s.s_alpha + s.s_beta))],
         ]);
-        let r3 = pairing_product(&[(&p, &self.g2), (&q, &self.w)]);
-        let c = self.challenge(
-            context,
-            message,
-            [&s.t1, &s.t2, &s.t3],
-            &Commitments { r1, r2, r3, r4, r5 },
-        )?;
-        if c == s.c {
+        self.challenge_holds(context, message, s, [r1, r2, r4, r5])?;
+        if GtElement::from_gt(&pairing_product(&[(&p, &self.g2), (&q, &self.w)])) != s.r3 {
+            return Err(Error::InvalidSignature);
+        }
+        Ok(())
+    }
+
+    /// Whether the signature's challenge is that of R1, R2, R4, R5 as recomputed and its own R3
+    /// (SPEC.md 4.6, the pairing equation aside).
+    pub(super) fn challenge_holds(
+        &self,
+        context: &[u8],
+        message: &[u8],
+        s: &GroupSignature,
+        [r1, r2, r4, r5]: [G1Affine; 4],
+    ) -> Result<(), Error> {
+        let commitments = Commitments {
+            r1,
+            r2,
+            r3: s.r3,
+            r4,
+            r5,
+        };
+        if self.challenge(context, message, [&s.t1, &s.t2, &s.t3], &commitments)? == s.c {
             Ok(())
         } else {
             Err(Error::InvalidSignature)
@@ -128,7 +146,7 @@ impl PreparedGroupKey {
         r: &Commitments,
     ) -> Result<Scalar, Error> {
         let context_len = context_len(context)?;
-        let r3 = gt_to_bytes(&r.r3).map_err(|_| Error::GtEncoding)?;
+        let r3 = r.r3.to_bytes();
         let mut hash = self.prefix.clone();
         hash.update(context_len.to_be_bytes());
         hash.update(context);
@@ -171,7 +189,7 @@ pub(super) fn context_len(context: &[u8]) -> Result<u16, Error> {
 pub(super) struct Commitments {
     pub(super) r1: G1Affine,
     pub(super) r2: G1Affine,
-    pub(super) r3: Gt,
+    pub(super) r3: GtElement,
     pub(super) r4: G1Affine,
     pub(super) r5: G1Affine,
 }

@@ -1,8 +1,9 @@
 //! Signatures and signing (SPEC.md 4.5 and 4.10).
 
 use super::prepared::{context_len, Commitments};
-use super::{Error, MemberKey, PreparedGroupKey, RevocationRecord, Writer, VERSION};
+use super::{Error, MemberKey, PreparedGroupKey, RevocationRecord, Writer};
 use crate::curve::fixed_base::CombTable;
+use crate::curve::gt::{GtElement, GT_BYTES};
 use crate::curve::pairing::pairing_product;
 use crate::curve::{random_nonzero_scalar, random_scalar};
 use crate::curve::{G1Affine, G1Projective, Scalar};
@@ -11,11 +12,14 @@ use core::fmt;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// A group signature: (T1, T2, T3, c, s_alpha, s_beta, s_x, s_delta1, s_delta2).
+/// A group signature: (T1, T2, T3, c, s_alpha, s_beta, s_x, s_delta1, s_delta2, R3).
 ///
-/// Layout (337 bytes): `version (1) || T1 || T2 || T3 (48 each) || c || s_alpha || s_beta ||
-/// s_x || s_delta1 || s_delta2 (32 each)`. Decoding rejects identity and invalid points and
-/// scalars >= r, so a valid signature has exactly one encoding.
+/// Layout (913 bytes): `version (1) = 2 || T1 || T2 || T3 (48 each) || c || s_alpha || s_beta
+/// || s_x || s_delta1 || s_delta2 (32 each) || R3 (576)`. R3, the commitment in GT, travels so
+/// that a server can check many signatures' pairing equations at once
+/// ([`PreparedGroupKey::verify_batch`](super::PreparedGroupKey::verify_batch)). Decoding rejects
+/// identity and invalid points, scalars >= r and an R3 outside GT, so a valid signature has
+/// exactly one encoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupSignature {
     pub(super) t1: G1Affine,
@@ -27,16 +31,20 @@ pub struct GroupSignature {
     pub(super) s_x: Scalar,
     pub(super) s_delta1: Scalar,
     pub(super) s_delta2: Scalar,
+    pub(super) r3: GtElement,
 }
+
+/// The signature's version byte: 2 since R3 is part of it (SPEC.md 4.5).
+const SIGNATURE_VERSION: u8 = 2;
 
 impl GroupSignature {
     /// Bytes in the encoding.
-    pub const SIZE: usize = 337;
+    pub const SIZE: usize = 1 + 3 * 48 + 6 * 32 + GT_BYTES;
 
     /// The canonical encoding.
     pub fn to_bytes(&self) -> [u8; Self::SIZE] {
         let mut w = Writer::<{ Self::SIZE }>::new();
-        w.put(&[VERSION]);
+        w.put(&[SIGNATURE_VERSION]);
         for t in [&self.t1, &self.t2, &self.t3] {
             w.put(&t.to_compressed());
         }
@@ -50,13 +58,14 @@ impl GroupSignature {
         ] {
             w.put(&scalar_to_be(s));
         }
+        w.put(&self.r3.to_bytes());
         w.finish()
     }
 
     /// Decodes a signature, rejecting any non-canonical or invalid field.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let mut r = Reader::new(bytes);
-        r.version("signature.version", VERSION)?;
+        r.version("signature.version", SIGNATURE_VERSION)?;
         let sig = Self {
             t1: r.g1("signature.T1")?,
             t2: r.g1("signature.T2")?,
@@ -67,6 +76,7 @@ impl GroupSignature {
             s_x: r.scalar("signature.s_x")?,
             s_delta1: r.scalar("signature.s_delta1")?,
             s_delta2: r.scalar("signature.s_delta2")?,
+            r3: r.gt("signature.R3")?,
         };
         r.finish("signature")?;
         Ok(sig)
@@ -166,7 +176,7 @@ fn sign_with<R: CryptoRng + ?Sized>(
             continue;
         }
         // R3 = e(T3, g2)^r_x * e(h, w)^-(r_alpha + r_beta) * e(h, g2)^-(r_delta1 + r_delta2)
-        let r3 = pairing_product(&[(&p, &group.g2), (&q, &group.w)]);
+        let r3 = GtElement::from_gt(&pairing_product(&[(&p, &group.g2), (&q, &group.w)]));
         p.zeroize();
         q.zeroize();
         let c = group.challenge(
@@ -187,6 +197,7 @@ fn sign_with<R: CryptoRng + ?Sized>(
             s_x: n.r_x + c * member.x,
             s_delta1: n.r_delta1 + c * delta1,
             s_delta2: n.r_delta2 + c * delta2,
+            r3,
         };
         delta1.zeroize();
         delta2.zeroize();

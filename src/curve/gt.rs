@@ -20,6 +20,7 @@ const COEFFICIENTS: usize = 12;
 const HEX_DIGITS_PER_COEFFICIENT: usize = 96;
 
 /// `Gt`'s text did not contain exactly twelve well-formed coefficients.
+#[cfg(any(not(feature = "blst"), feature = "differential", test))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GtEncodingError;
 
@@ -131,13 +132,12 @@ impl Write for CoefficientParser {
 
 /// Encodes `gt` as its twelve Fp coefficients, 48 bytes big-endian each (SPEC.md 2.1). The
 /// blst backend encodes directly and cannot fail.
-#[cfg(feature = "blst")]
+#[cfg(all(feature = "blst", test))]
 pub(crate) fn gt_to_bytes(gt: &super::Gt) -> Result<[u8; GT_BYTES], GtEncodingError> {
     Ok(gt.to_bytes())
 }
 
 /// p, big-endian: every coefficient of an encoding must be below it.
-#[cfg(any(feature = "blst", test))]
 pub(crate) const P_BYTES: [u8; 48] = [
     0x1a, 0x01, 0x11, 0xea, 0x39, 0x7f, 0xe6, 0x9a, 0x4b, 0x1b, 0xa7, 0xb6, 0x43, 0x4b, 0xac, 0xd7,
     0x64, 0x77, 0x4b, 0x84, 0xf3, 0x85, 0x12, 0xbf, 0x67, 0x30, 0xd2, 0xa0, 0xf6, 0xb0, 0xf6, 0x24,
@@ -146,7 +146,6 @@ pub(crate) const P_BYTES: [u8; 48] = [
 
 /// Whether a 48-byte big-endian coefficient is below p (equal-length big-endian byte strings
 /// compare as the integers they encode).
-#[cfg(feature = "blst")]
 pub(crate) fn is_canonical_fp(coefficient: &[u8]) -> bool {
     coefficient.len() == P_BYTES.len() && coefficient < P_BYTES.as_slice()
 }
@@ -294,12 +293,8 @@ pub(crate) struct Repr {
 
 /// A GT element decoded from its 576-byte encoding (SPEC.md 2.1) and checked to lie in GT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-// Used by batch verification (bbs04).
-#[allow(dead_code)]
 pub(crate) struct GtElement(Repr);
 
-// Used by batch verification (bbs04).
-#[allow(dead_code)]
 impl GtElement {
     /// Decodes the 576-byte encoding: `None` unless every one of the twelve 48-byte big-endian
     /// coefficients is below p and the element lies in GT (the order-r subgroup of Fp12*, so
@@ -383,7 +378,8 @@ impl GtElement {
         }
     }
 
-    /// self * other.
+    /// self * other (the tests' reference for the multi-exponentiation).
+    #[cfg(test)]
     pub(crate) fn mul(&self, other: &GtElement) -> GtElement {
         #[cfg(not(feature = "differential"))]
         {

@@ -42,6 +42,14 @@ impl OddMultiples {
             g1::add_signed(acc, p, digit < 0);
         }
     }
+
+    /// Adds the multiple for digit `i` of `naf`, if that digit is not zero.
+    fn add_digit_at(&self, acc: &mut Acc, naf: &Naf, i: usize) {
+        match naf.digits.get(i) {
+            Some(&d) if d != 0 => self.add_digit(acc, d),
+            _ => {}
+        }
+    }
 }
 
 /// Tables for a base P and for `2^128 P`.
@@ -201,27 +209,132 @@ pub(crate) fn multi_exp_vartime_affine<const M: usize>(
 
 /// The sum of one product, in the backend's form.
 fn multi_exp(terms: &[(&SplitBase, &Scalar)]) -> Acc {
-    let nafs: Vec<[Naf; 2]> = terms
+    let nafs = split_nafs(terms);
+    let top = nafs.iter().flatten().map(|n| n.len).max().unwrap_or(0);
+    let mut acc = g1::identity();
+    for i in (0..top).rev() {
+        g1::double(&mut acc);
+        add_split_digits(&mut acc, terms, &nafs, i);
+    }
+    acc
+}
+
+/// The NAFs of each term's two halves.
+fn split_nafs(terms: &[(&SplitBase, &Scalar)]) -> Vec<[Naf; 2]> {
+    terms
         .iter()
         .map(|(base, scalar)| {
             let [lo, hi] = split(scalar);
             [wnaf(&lo, base.lo.width), wnaf(&hi, base.hi.width)]
         })
-        .collect();
-    let top = nafs.iter().flatten().map(|n| n.len).max().unwrap_or(0);
-    let mut acc = g1::identity();
-    for i in (0..top).rev() {
-        g1::double(&mut acc);
-        for ((base, _), [lo, hi]) in terms.iter().zip(nafs.iter()) {
-            for (table, naf) in [(&base.lo, lo), (&base.hi, hi)] {
-                match naf.digits.get(i) {
-                    Some(&d) if d != 0 => table.add_digit(&mut acc, d),
-                    _ => {}
-                }
+        .collect()
+}
+
+/// Adds digit `i` of every split term.
+fn add_split_digits(acc: &mut Acc, terms: &[(&SplitBase, &Scalar)], nafs: &[[Naf; 2]], i: usize) {
+    for ((base, _), [lo, hi]) in terms.iter().zip(nafs.iter()) {
+        base.lo.add_digit_at(acc, lo, i);
+        base.hi.add_digit_at(acc, hi, i);
+    }
+}
+
+/// Odd multiples of several variable bases, each to be multiplied by one full-width scalar
+/// (no split): a batch of verifications multiplies each T3 once, where the 128 doublings of a
+/// split base would not pay off.
+#[derive(Clone, Debug)]
+pub(crate) struct WideBases {
+    tables: Vec<OddMultiples>,
+    /// The bases, to check every product against `bls12_381` (feature `differential`).
+    #[cfg(feature = "differential")]
+    bases: Vec<G1Affine>,
+}
+
+impl WideBases {
+    /// Tables of width `width` (clamped to 2..=7) for `bases`, normalised together.
+    pub(crate) fn new(bases: &[G1Affine], width: u32) -> Self {
+        let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
+        let per_point = 1usize.wrapping_shl(width.wrapping_sub(2));
+        let mut projective = Vec::with_capacity(bases.len().saturating_mul(per_point));
+        for base in bases {
+            let base = g1::from_g1(base);
+            let mut twice = base;
+            g1::double(&mut twice);
+            let mut cur = base;
+            for _ in 0..per_point {
+                projective.push(cur);
+                g1::add(&mut cur, &twice);
             }
         }
+        let affine = g1::batch_affine(&projective);
+        Self {
+            tables: affine
+                .chunks(per_point)
+                .map(|points| OddMultiples {
+                    width,
+                    points: points.to_vec(),
+                })
+                .collect(),
+            #[cfg(feature = "differential")]
+            bases: bases.to_vec(),
+        }
     }
-    acc
+}
+
+/// One product over wide bases: their scalars (one per base, in order) and fixed terms.
+pub(crate) type WideProduct<'a> = (&'a [Scalar], &'a [(&'a SplitBase, &'a Scalar)]);
+
+/// Several sums `sum(wide_scalar_i * wide_base_i) + sum(scalar_j * fixed_j)` at once, in
+/// affine form: product k pairs `wide` with its own scalars (one per base, in order; missing
+/// ones count as zero) and adds its fixed terms. Variable time: public scalars only.
+pub(crate) fn multi_exp_wide_vartime_affine<const M: usize>(
+    wide: &WideBases,
+    products: [WideProduct<'_>; M],
+) -> [G1Affine; M] {
+    let sums = products.map(|(scalars, fixed)| {
+        let nafs: Vec<Naf> = wide
+            .tables
+            .iter()
+            .zip(scalars)
+            .map(|(table, scalar)| wnaf(&limbs(scalar), table.width))
+            .collect();
+        let fixed_nafs = split_nafs(fixed);
+        let top = nafs
+            .iter()
+            .chain(fixed_nafs.iter().flatten())
+            .map(|n| n.len)
+            .max()
+            .unwrap_or(0);
+        let mut acc = g1::identity();
+        for i in (0..top).rev() {
+            g1::double(&mut acc);
+            for (table, naf) in wide.tables.iter().zip(nafs.iter()) {
+                table.add_digit_at(&mut acc, naf, i);
+            }
+            add_split_digits(&mut acc, fixed, &fixed_nafs, i);
+        }
+        acc
+    });
+    let out = g1::batch_to_g1(&sums);
+    #[cfg(feature = "differential")]
+    for ((scalars, fixed), got) in products.iter().zip(out.iter()) {
+        let terms: Vec<(G1Affine, Scalar)> = wide
+            .bases
+            .iter()
+            .copied()
+            .zip(scalars.iter().copied())
+            .chain(fixed.iter().map(|(b, s)| (b.base, **s)))
+            .collect();
+        super::differential::check_g1("wide multi-exponentiation", &got.into(), &terms);
+    }
+    out
+}
+
+/// A scalar's little-endian limbs, with a zero limb on top for the NAF's carry.
+fn limbs(scalar: &Scalar) -> [u64; 5] {
+    let [lo, hi] = split(scalar);
+    let [l0, l1, ..] = lo;
+    let [l2, l3, ..] = hi;
+    [l0, l1, l2, l3, 0]
 }
 
 /// `k * base` for a **public** 128-bit `k` (variable time): width-5 NAF over the odd
@@ -367,6 +480,21 @@ mod tests {
                 G1Affine::from(bases[1] * scalars[4] + bases[0] * scalars[5])
             ]
         );
+        let wide = WideBases::new(&[bases[0], bases[2]].map(G1Affine::from), 5);
+        for (i, s) in scalars.iter().enumerate() {
+            let t = scalars[(i + 1) % scalars.len()];
+            let u = scalars[(i + 2) % scalars.len()];
+            let [with_fixed, short] = multi_exp_wide_vartime_affine(
+                &wide,
+                [(&[*s, t], &[(&tables_for_batch[1], &u)]), (&[t], &[])],
+            );
+            assert_eq!(
+                with_fixed,
+                G1Affine::from(bases[0] * s + bases[2] * t + bases[1] * u),
+                "scalar {i}"
+            );
+            assert_eq!(short, G1Affine::from(bases[0] * t), "scalar {i}");
+        }
         let [single] = SplitBase::batch(&[G1Affine::from(bases[0])], 5);
         assert_eq!(single.heap_bytes(), 16 * core::mem::size_of::<Affine>());
         assert_eq!(

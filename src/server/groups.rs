@@ -1,6 +1,7 @@
 //! Replies under group signatures, and the group keys they are checked against (SPEC.md 12.5,
 //! 12.6).
 
+use super::batch::Verdict;
 use super::records::{account_key, checkpoint_key, digest, seen_reply_key, AccountRecord};
 use super::{Output, Refusal, Server};
 use crate::account::AccountId;
@@ -34,47 +35,35 @@ impl<S: Store> Server<S> {
         &self,
         now: Time,
         reply: ReplyRequest,
+        verdict: Option<&Verdict>,
         outputs: &mut Vec<Output>,
     ) -> Result<Response, Refusal> {
-        if reply.sealed.len() > self.config.max_sealed_len {
-            return Err(Refusal::new(
-                ErrorCode::PayloadTooLarge,
-                "sealed payload too large",
-            ));
-        }
-        // Cheap checks first (SPEC.md 12.5): the clock, then the generation read from the stored
-        // key's bytes, and only then the key decoded and prepared (or taken from the cache).
-        // The signer's clock was somewhere in [t, t + granularity): accept if a point of it is
-        // within the skew of ours, that is t - skew <= now < t + granularity + skew.
-        let accepted_until = reply
-            .timestamp
-            .saturating_add(REPLY_TIME_GRANULARITY)
-            .saturating_add(self.config.reply_skew);
-        if now < reply.timestamp.saturating_sub(self.config.reply_skew) || now >= accepted_until {
-            return Err(Refusal::new(
-                ErrorCode::ClockSkew,
-                "timestamp too far from the server clock",
-            ));
-        }
+        // Cheap checks first (SPEC.md 12.5): size and clock, then the generation read from the
+        // stored key's bytes, and only then the key decoded and prepared (or taken from the
+        // cache).
+        let accepted_until = self.reply_precheck(now, &reply)?;
         let Some(record) = self.store.get(&account_key(&reply.recipient), now)? else {
             return Err(Refusal::new(ErrorCode::UnknownRecipient, "no such account"));
         };
-        let (key_bytes, _) = AccountRecord::group_key_fields(&record)?;
-        let generation = GroupPublicKey::generation_of_encoding(key_bytes)
-            .ok_or_else(|| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))?;
-        if reply.generation != generation {
+        let key_bytes = current_group_key(&record, &reply)?;
+        // A verdict from a batch holds if it was reached under this very key (an earlier
+        // request of the batch may have replaced it).
+        let valid = match verdict {
+            Some(v) if v.key == key_bytes => v.valid,
+            _ => {
+                let prepared = self.prepared(&reply.recipient, key_bytes)?;
+                let context = reply_context(&reply.recipient, reply.generation, reply.timestamp);
+                prepared
+                    .verify(&context, &reply.sealed, &reply.signature)
+                    .is_ok()
+            }
+        };
+        if !valid {
             return Err(Refusal::new(
-                ErrorCode::StaleGeneration,
-                "group key has moved on",
+                ErrorCode::BadSignature,
+                "group signature does not verify",
             ));
         }
-        let prepared = self.prepared(&reply.recipient, key_bytes)?;
-        let context = reply_context(&reply.recipient, reply.generation, reply.timestamp);
-        prepared
-            .verify(&context, &reply.sealed, &reply.signature)
-            .map_err(|_| {
-                Refusal::new(ErrorCode::BadSignature, "group signature does not verify")
-            })?;
         // Remember the signature as long as its timestamp would still be accepted.
         let seen = seen_reply_key(&digest(SEEN_REPLY_DST, &[&reply.signature.to_bytes()]));
         let first = self
@@ -98,6 +87,30 @@ impl<S: Store> Server<S> {
             );
         }
         Ok(Response::ReplyAccepted)
+    }
+
+    /// The checks of a reply that need no store read (SPEC.md 12.5): the sealed payload's
+    /// size, then the clock. Returns the first second the timestamp check refuses it.
+    pub(super) fn reply_precheck(&self, now: Time, reply: &ReplyRequest) -> Result<Time, Refusal> {
+        if reply.sealed.len() > self.config.max_sealed_len {
+            return Err(Refusal::new(
+                ErrorCode::PayloadTooLarge,
+                "sealed payload too large",
+            ));
+        }
+        // The signer's clock was somewhere in [t, t + granularity): accept if a point of it is
+        // within the skew of ours, that is t - skew <= now < t + granularity + skew.
+        let accepted_until = reply
+            .timestamp
+            .saturating_add(REPLY_TIME_GRANULARITY)
+            .saturating_add(self.config.reply_skew);
+        if now < reply.timestamp.saturating_sub(self.config.reply_skew) || now >= accepted_until {
+            return Err(Refusal::new(
+                ErrorCode::ClockSkew,
+                "timestamp too far from the server clock",
+            ));
+        }
+        Ok(accepted_until)
     }
 
     /// The current group key and the checkpoint of its generation (none before the first
@@ -275,4 +288,22 @@ impl<S: Store> Server<S> {
         self.delete_checkpoints(now, &account, old_generation)?;
         Ok(Response::GroupKeyRotated)
     }
+}
+
+/// The encoding of the recipient's group key in its stored record, if the reply's generation is
+/// the key's: read from the key's bytes without decoding it (SPEC.md 12.5).
+pub(super) fn current_group_key<'r>(
+    record: &'r [u8],
+    reply: &ReplyRequest,
+) -> Result<&'r [u8], Refusal> {
+    let (key_bytes, _) = AccountRecord::group_key_fields(record)?;
+    let generation = GroupPublicKey::generation_of_encoding(key_bytes)
+        .ok_or_else(|| Refusal::new(ErrorCode::Internal, "stored group key corrupt"))?;
+    if reply.generation != generation {
+        return Err(Refusal::new(
+            ErrorCode::StaleGeneration,
+            "group key has moved on",
+        ));
+    }
+    Ok(key_bytes)
 }

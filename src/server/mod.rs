@@ -9,6 +9,7 @@
 //! state, except that every verification code check is counted (that count is the point) and
 //! a registration refused after its code session was consumed has burned that code.
 
+mod batch;
 mod discovery;
 mod groups;
 mod key_cache;
@@ -33,6 +34,7 @@ use core::fmt;
 use key_cache::KeyCache;
 use rand_core::CryptoRng;
 
+pub use batch::BatchRequest;
 pub use discovery::DiscoveryConfig;
 pub use key_cache::KeyCacheStats;
 pub use registration::RateLimit;
@@ -395,8 +397,29 @@ impl<S: Store> Server<S> {
         channel: Channel,
         request: &[u8],
     ) -> Handled {
+        self.handle_decoded(
+            rng,
+            now,
+            channel,
+            request,
+            Request::from_bytes(request),
+            None,
+        )
+    }
+
+    /// Handles a request already decoded from `request`; a reply whose signature was verified
+    /// ahead ([`Server::handle_batch`]) comes with that verdict.
+    fn handle_decoded<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        now: Time,
+        channel: Channel,
+        request: &[u8],
+        decoded: Result<Request, crate::wire::WireError>,
+        verdict: Option<&batch::Verdict>,
+    ) -> Handled {
         let mut outputs = Vec::new();
-        let decoded = match Request::from_bytes(request) {
+        let decoded = match decoded {
             Err(e) => {
                 // The header, if readable, names the request the error answers (SPEC.md 11.3).
                 let request_type = crate::wire::RequestType::of_request(request)
@@ -405,7 +428,7 @@ impl<S: Store> Server<S> {
             }
             Ok(req) => {
                 let request_type = req.request_type();
-                match self.dispatch(rng, now, channel, req, &mut outputs) {
+                match self.dispatch(rng, now, channel, req, verdict, &mut outputs) {
                     Ok(response) => response,
                     Err(refusal) => {
                         if !refusal.keep_outputs {
@@ -429,6 +452,7 @@ impl<S: Store> Server<S> {
         now: Time,
         channel: Channel,
         request: Request,
+        verdict: Option<&batch::Verdict>,
         outputs: &mut Vec<Output>,
     ) -> Result<Response, Refusal> {
         if request.channel() != channel.kind() {
@@ -452,7 +476,7 @@ impl<S: Store> Server<S> {
             }
             (Request::Register(r), _) => self.register(rng, now, r),
             (Request::ColdCall(c), _) => self.cold_call(rng, now, c, outputs),
-            (Request::Reply(r), _) => self.reply(now, r, outputs),
+            (Request::Reply(r), _) => self.reply(now, r, verdict, outputs),
             (Request::FetchGroupKey { account }, _) => self.fetch_group_key(now, account),
             (
                 Request::RenewToken {

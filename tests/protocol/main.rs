@@ -1,6 +1,7 @@
 //! The protocol between real clients and a real server, run in the simulated deployment
 //! (`blindpost::simulation`): one module per topic.
 
+mod batch;
 mod concurrency;
 mod conversation;
 mod crash;

@@ -13,7 +13,7 @@
 
 use crate::conversation::conversation;
 use blindpost::account::Channel;
-use blindpost::bbs04::{GroupManagerKey, PreparedGroupKey};
+use blindpost::bbs04::{GroupManagerKey, GroupSignature, PreparedGroupKey};
 use blindpost::client::{Client, ClientError, RequestId, Transmit};
 use blindpost::simulation::raw::{decode, error_code};
 use blindpost::simulation::{settings, World};
@@ -85,11 +85,14 @@ fn positions(request: &Request, bytes: &[u8]) -> Positions {
             ]);
         }
         Request::Reply(_) => {
-            let sig = bytes.len() - 337;
+            let sig = bytes.len() - GroupSignature::SIZE;
+            // R3's first coefficient: every bit flipped gives a value outside GT (or >= p).
             p.all_bits.extend([
                 ("sealed length", 46),
                 ("sealed length", 49),
                 ("signature version", sig),
+                ("signature R3", sig + 337),
+                ("signature R3", sig + 337 + 47),
             ]);
             p.points.push(("signature T1", sig + 1));
             p.points.push(("signature T3", sig + 1 + 96));
@@ -507,13 +510,14 @@ fn delivery_mutations(delivery: &Delivery, bytes: &[u8]) -> Vec<(String, Vec<u8>
             }
         }
         Delivery::Reply { .. } => {
-            let sig = n - 337;
+            let sig = n - GroupSignature::SIZE;
             for at in [14, 17] {
                 out.push((format!("sealed length byte {at}"), flip(bytes, at, 1)));
             }
             out.push(("signature version".into(), flip(bytes, sig, 2)));
             out.push(("signature T1 flag".into(), flip(bytes, sig + 1, 0x80)));
             out.push(("signature c top bit".into(), flip(bytes, sig + 145, 0x80)));
+            out.push(("signature R3".into(), flip(bytes, sig + 400, 0x01)));
         }
     }
     out

@@ -262,6 +262,8 @@ const C: usize = 145;
 const S_ALPHA: usize = 177;
 const S_BETA: usize = 209;
 const S_X: usize = 241;
+/// Offset of R3 in a signature.
+const R3: usize = 337;
 const S_DELTA1: usize = 273;
 const S_DELTA2: usize = 305;
 
@@ -379,7 +381,29 @@ fn generate() -> Value {
         "signature",
         with(s0, S_X, &[0xff; 32]),
     );
-    decode("signature unknown version", "signature", with(s0, 0, &[2]));
+    decode(
+        "signature R3 coefficient c0.c0.c0 = p",
+        "signature",
+        with(s0, R3, &p),
+    );
+    decode(
+        "signature R3 last coefficient = 2^384 - 1",
+        "signature",
+        with(s0, R3 + 11 * 48, &[0xff; 48]),
+    );
+    decode("signature R3 is zero", "signature", with(s0, R3, &[0; 576]));
+    let mut two = [0u8; 576];
+    two[47] = 2;
+    decode(
+        "signature R3 = 2, outside the cyclotomic subgroup",
+        "signature",
+        with(s0, R3, &two),
+    );
+    decode(
+        "signature version 1 (without R3)",
+        "signature",
+        with(s0, 0, &[1]),
+    );
     decode(
         "signature trailing byte",
         "signature",

@@ -292,7 +292,7 @@ impl MemberKey {
     }
 }
 
-/// A BBS04 group signature (337 bytes).
+/// A BBS04 group signature (913 bytes).
 #[derive(uniffi::Object, Debug, PartialEq, Eq)]
 #[uniffi::export(Eq)]
 pub struct GroupSignature {
@@ -301,7 +301,7 @@ pub struct GroupSignature {
 
 #[uniffi::export]
 impl GroupSignature {
-    /// Decodes and validates the 337-byte encoding.
+    /// Decodes and validates the 913-byte encoding.
     #[uniffi::constructor]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>, BlindpostError> {
         Ok(Arc::new(Self {
@@ -309,7 +309,7 @@ impl GroupSignature {
         }))
     }
 
-    /// The 337-byte encoding.
+    /// The 913-byte encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.inner.to_bytes().to_vec()
     }

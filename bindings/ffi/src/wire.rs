@@ -260,7 +260,7 @@ pub enum Delivery {
         timestamp: u64,
         /// The sealed payload.
         sealed: Vec<u8>,
-        /// The 337-byte group signature.
+        /// The 913-byte group signature.
         signature: Vec<u8>,
     },
 }

@@ -7,7 +7,7 @@ package blindpost.tests
 import blindpost.testsupport.*
 import uniffi.blindpost.*
 
-private val LENGTHS = listOf(0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 1000, 70000)
+private val LENGTHS = listOf(0, 1, 2, 31, 32, 33, 48, 85, 181, 256, 337, 342, 389, 486, 913, 1000, 70000)
 
 fun hostileProtocolTests(): Boolean {
     val t = Tests("kotlin hostile protocol input")
@@ -209,6 +209,14 @@ fun hostileProtocolTests(): Boolean {
         }
         val again = w.server.handle(w.now, Channel.Anonymous, valid)
         t.check(again.refusal == null && again.outputs.size == 1) { "a resend is answered and queued again (SPEC.md 12.8)" }
+        // The same requests in one batch get what they get one by one (SPEC.md 12.5.1).
+        val batch = w.server.handleBatch(w.now, listOf(
+            BatchRequest(Channel.Anonymous, valid),
+            BatchRequest(Channel.Direct, valid),
+            BatchRequest(Channel.Anonymous, valid.copyOf(40)),
+        ))
+        t.eq(listOf<ErrorCode?>(null, ErrorCode.WrongChannel, ErrorCode.Malformed), batch.map { it.refusal?.code }, "batch refusals")
+        t.eq(listOf(1, 0, 0), batch.map { it.outputs.size }, "batch outputs")
         val wrong = w.server.handle(w.now, Channel.Direct, valid).refusal!!
         t.eq<ErrorCode>(ErrorCode.WrongChannel, wrong.code, "wrong channel")
         t.eq(RequestType.COLD_CALL, wrong.request, "refused request type")

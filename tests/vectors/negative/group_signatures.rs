@@ -3,6 +3,24 @@
 
 use super::*;
 
+/// An element of the cyclotomic subgroup of Fp12 outside GT: f^((p^6 - 1)(p^2 + 1)) for an Fp12
+/// element f drawn from `VectorRng::new(b"negative vector: cyclotomic outside GT")` (made with
+/// the library's own tower, `src/curve/fp12.rs`; its order is not r).
+const CYCLOTOMIC_OUTSIDE_GT: &str = concat!(
+    "0a4fbffee7306ec3ce32e72f45da4470376c038de59a3ef39fb9d9af262c264b6571fabde2fdb6e96ae92cd5be1da896",
+    "09f5470e0705087b65638b21e0749b959c22f49117cee1381c52ae54439ca549853b056756e7b89afb826116fdadfa4b",
+    "0ed126c87a63b8d2ca9b59424fd76ac0c36e20b624e18b16016600a888b1f8b2f7da9447cd12c53e84e6140dfdca336c",
+    "08c222a75266caf1a8bf7906ca3736521e75b00fa40db6afcf5694bb5538c6eb74dd42f27bbdcb55f627aa2a87e7c765",
+    "0f72500b40e60093760f1241af2bd8e057e9ee1a126d59dd208c4b51a10a3121ccc2695831a6936930e32677b85a2ee8",
+    "01531db612d0fa35587e6c5579ec067bb7d70b16be4b83863bd69fc20617ada6f6a8b767c0855b74ac7ea5a66e974d8a",
+    "09bdfc1517ed4243cf5a164c90af63e8d350db0d090f5427052514f624eda9020845084992efb6458388c2466a6b99ce",
+    "16180eae90bc4babe5cda0383a7c3481bbbffc214e52e6b1fa594140abb448be9110d4e7a36f11bc0e744dd0b3367794",
+    "0c95146bdcb75e930ca2a130b349c07b1bd901f125b5812b9b483414aad04a6017980725eb8df3b767c92e6a39ace35a",
+    "016683026bb0e622e03613bb56f77236801022a45800567d2d28bbff007a6400764c513ad0fe807c05c1f7e3a9309fc1",
+    "13607f761409c4093427c180a6e405f7bc354b68886c7cd923f0ba4716cc8511aedf8e0ac307458ea48d1bb928cc4fe0",
+    "11a96fed4dc0b0644252b650341865649d5a6bac3794302b52d8915b8e1a76fda7e3704a2aa6fb8af1f83e2afe965862",
+);
+
 pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     let e = |d: DecodeError| bbs04::Error::Decode(d);
     let describe = bbs04_json;
@@ -190,7 +208,8 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
     applicable.extend(POINT_REASONS);
     files.push(f.finish(&applicable));
 
-    // Signature: version || T1 || T2 || T3 || c || s_alpha || s_beta || s_x || s_d1 || s_d2.
+    // Signature: version || T1 || T2 || T3 || c || s_alpha || s_beta || s_x || s_d1 || s_d2 ||
+    // R3.
     let sig = unhex(&s.bbs04.signatures[0].signature);
     let mut f = File::new(
         "bbs04_signature",
@@ -210,7 +229,7 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
         "last byte missing",
         Truncated,
         f.truncated(),
-        e(truncated("signature.s_delta2", 32, 31)),
+        e(truncated("signature.R3", 576, 575)),
     );
     f.case(
         "trailing byte",
@@ -219,10 +238,16 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
         e(trailing("signature")),
     );
     f.case(
-        "version 2",
+        "version 1 (the layout without R3)",
         UnknownVersion,
-        f.with_byte(0, 2),
-        e(version("signature.version", 2)),
+        f.with_byte(0, 1),
+        e(version("signature.version", 1)),
+    );
+    f.case(
+        "version 3",
+        UnknownVersion,
+        f.with_byte(0, 3),
+        e(version("signature.version", 3)),
     );
     f.g1_cases("T1", 1, |k| e(dec("signature.T1", k)));
     f.g1_cases("T2", 49, |k| e(dec("signature.T2", k)));
@@ -236,6 +261,57 @@ pub(super) fn bbs04_files(s: &Sources) -> Vec<Generated> {
         ("s_delta2", "signature.s_delta2", 305),
     ] {
         f.scalar_cases(label, at, false, |k| e(dec(field, k)));
+    }
+    // R3, a GT element (SPEC.md 2.1): coefficients below p, the value in GT.
+    let p = hex::decode(P_HEX).unwrap();
+    let mut two = [0u8; 576];
+    two[47] = 2;
+    for (what, reason, at, bytes, kind) in [
+        (
+            "R3 c0.c0.c0 = p",
+            NonCanonicalPoint,
+            337,
+            p.clone(),
+            Kind::InvalidPoint,
+        ),
+        (
+            "R3 c1.c2.c1 = p",
+            NonCanonicalPoint,
+            337 + 11 * 48,
+            p,
+            Kind::InvalidPoint,
+        ),
+        (
+            "R3 c1.c2.c1 = 2^384 - 1",
+            NonCanonicalPoint,
+            337 + 11 * 48,
+            vec![0xff; 48],
+            Kind::InvalidPoint,
+        ),
+        (
+            "R3 zero",
+            OffSubgroupPoint,
+            337,
+            vec![0; 576],
+            Kind::NotInSubgroup,
+        ),
+        (
+            "R3 = 2, outside the cyclotomic subgroup",
+            OffSubgroupPoint,
+            337,
+            two.to_vec(),
+            Kind::NotInSubgroup,
+        ),
+        (
+            "R3 in the cyclotomic subgroup, of order other than r",
+            OffSubgroupPoint,
+            337,
+            hex::decode(CYCLOTOMIC_OUTSIDE_GT).unwrap(),
+            Kind::NotInSubgroup,
+        ),
+    ] {
+        let input = f.with(at, &bytes);
+        f.case(what, reason, input, e(dec("signature.R3", kind)));
     }
     let mut applicable = vec![Truncated, TrailingBytes, UnknownVersion, NonCanonicalScalar];
     applicable.extend(POINT_REASONS);
