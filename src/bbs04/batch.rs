@@ -37,7 +37,7 @@ impl PreparedGroupKey {
     ///
     /// Each signature's challenge is checked on its own (G1 work and a hash). The pairing
     /// equations `R3_i = e(P_i, g2) · e(Q_i, w)` of the signatures whose challenge holds are
-    /// then checked together: with 64-bit coefficients `ρ_i` drawn from `rng` (`ρ_0 = 1`),
+    /// then checked together: with 64-bit coefficients `ρ_i` drawn from `rng` (the first one 1),
     /// `prod R3_i^ρ_i = e(sum ρ_i P_i, g2) · e(sum ρ_i Q_i, w)`, one multi-Miller loop and one
     /// final exponentiation for the whole batch. If that fails, each equation is checked
     /// alone to find the bad ones. A batch with an invalid signature passes the combined
