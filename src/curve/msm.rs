@@ -52,6 +52,17 @@ impl OddMultiples {
     }
 }
 
+/// Appends `P, 3P, 5P, ...`, `count` odd multiples of `point`.
+fn push_odd_multiples(out: &mut Vec<Acc>, point: Acc, count: usize) {
+    let mut twice = point;
+    g1::double(&mut twice);
+    let mut cur = point;
+    for _ in 0..count {
+        out.push(cur);
+        g1::add(&mut cur, &twice);
+    }
+}
+
 /// Tables for a base P and for `2^128 P`.
 #[derive(Clone, Debug)]
 pub(crate) struct SplitBase {
@@ -77,13 +88,7 @@ impl SplitBase {
                 g1::double(&mut shifted);
             }
             for point in [base, shifted] {
-                let mut twice = point;
-                g1::double(&mut twice);
-                let mut cur = point;
-                for _ in 0..per_point {
-                    projective.push(cur);
-                    g1::add(&mut cur, &twice);
-                }
+                push_odd_multiples(&mut projective, point, per_point);
             }
         }
         let affine = g1::batch_affine(&projective);
@@ -256,14 +261,7 @@ impl WideBases {
         let per_point = 1usize.wrapping_shl(width.wrapping_sub(2));
         let mut projective = Vec::with_capacity(bases.len().saturating_mul(per_point));
         for base in bases {
-            let base = g1::from_g1(base);
-            let mut twice = base;
-            g1::double(&mut twice);
-            let mut cur = base;
-            for _ in 0..per_point {
-                projective.push(cur);
-                g1::add(&mut cur, &twice);
-            }
+            push_odd_multiples(&mut projective, g1::from_g1(base), per_point);
         }
         let affine = g1::batch_affine(&projective);
         Self {
@@ -345,15 +343,8 @@ pub(crate) fn mul_u128_vartime(base: &G1Affine, k: u128) -> G1Projective {
     let naf = wnaf(&limbs, WIDTH);
     #[cfg(feature = "differential")]
     let base_affine = base;
-    let base = g1::from_g1(base);
-    let mut twice = base;
-    g1::double(&mut twice);
-    let mut projective = [base; 8];
-    let mut cur = base;
-    for slot in projective.iter_mut() {
-        *slot = cur;
-        g1::add(&mut cur, &twice);
-    }
+    let mut projective = Vec::with_capacity(8);
+    push_odd_multiples(&mut projective, g1::from_g1(base), 8);
     let table = OddMultiples {
         width: WIDTH,
         points: g1::batch_affine(&projective),

@@ -10,6 +10,7 @@ use crate::store::Store;
 use crate::wire::{reply_context, Request};
 use crate::Time;
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
@@ -22,10 +23,11 @@ pub struct BatchRequest<'a> {
     pub request: &'a [u8],
 }
 
-/// A reply's signature verified ahead, and the group key encoding it was verified under.
+/// A reply's signature verified ahead, and the group key encoding it was verified under
+/// (shared by the recipient's replies).
 #[derive(Clone, Debug)]
 pub(super) struct Verdict {
-    pub(super) key: Vec<u8>,
+    pub(super) key: Rc<[u8]>,
     pub(super) valid: bool,
 }
 
@@ -93,10 +95,11 @@ impl<S: Store> Server<S> {
                 })
                 .collect();
             let results = prepared.verify_batch(rng, &entries);
+            let key: Rc<[u8]> = Rc::from(key);
             for ((i, _), result) in replies.iter().zip(results) {
                 if let Some(slot) = verdicts.get_mut(*i) {
                     *slot = Some(Verdict {
-                        key: key.to_vec(),
+                        key: Rc::clone(&key),
                         valid: result.is_ok(),
                     });
                 }

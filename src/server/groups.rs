@@ -49,7 +49,7 @@ impl<S: Store> Server<S> {
         // A verdict from a batch holds if it was reached under this very key (an earlier
         // request of the batch may have replaced it).
         let valid = match verdict {
-            Some(v) if v.key == key_bytes => v.valid,
+            Some(v) if *v.key == *key_bytes => v.valid,
             _ => {
                 let prepared = self.prepared(&reply.recipient, key_bytes)?;
                 let context = reply_context(&reply.recipient, reply.generation, reply.timestamp);
