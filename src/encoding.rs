@@ -6,6 +6,7 @@
 //! trailing bytes. Composite formats are described once in `wire::codec`, on top of these.
 
 use crate::curve::gt::{is_canonical_fp, GtElement, GT_BYTES};
+use crate::curve::points::{self, PointError};
 use crate::curve::{G1Affine, G2Affine, Scalar};
 use core::fmt;
 
@@ -415,16 +416,17 @@ pub(crate) fn g1_from_bytes(
     field: &'static str,
     bytes: &[u8; 48],
 ) -> Result<G1Affine, DecodeError> {
-    let Some(p) = Option::<G1Affine>::from(G1Affine::from_compressed_unchecked(bytes)) else {
-        return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
+    points::g1_decompress(bytes).map_err(|e| point_error(field, e))
+}
+
+/// The decoding error of a refused point.
+fn point_error(field: &'static str, error: PointError) -> DecodeError {
+    let kind = match error {
+        PointError::Invalid => DecodeErrorKind::InvalidPoint,
+        PointError::Identity => DecodeErrorKind::IdentityPoint,
+        PointError::NotInSubgroup => DecodeErrorKind::NotInSubgroup,
     };
-    if bool::from(p.is_identity()) {
-        return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
-    }
-    if !bool::from(p.is_torsion_free()) {
-        return Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup));
-    }
-    Ok(p)
+    DecodeError::new(field, kind)
 }
 
 /// The checks of a stored point once its coordinates decoded (canonical, flags exact): not
@@ -448,16 +450,16 @@ fn stored_point<P>(
 /// The subgroup check [`Reader::g1_stored`] leaves out (the endomorphism test of
 /// `bls12_381`): fails with [`DecodeErrorKind::NotInSubgroup`].
 pub(crate) fn g1_in_subgroup(field: &'static str, p: &G1Affine) -> Result<(), DecodeError> {
-    in_subgroup(field, p.is_torsion_free())
+    in_subgroup(field, points::g1_in_subgroup(p))
 }
 
 /// The subgroup check [`Reader::g2_stored`] leaves out.
 pub(crate) fn g2_in_subgroup(field: &'static str, p: &G2Affine) -> Result<(), DecodeError> {
-    in_subgroup(field, p.is_torsion_free())
+    in_subgroup(field, points::g2_in_subgroup(p))
 }
 
-fn in_subgroup(field: &'static str, torsion_free: subtle::Choice) -> Result<(), DecodeError> {
-    if bool::from(torsion_free) {
+fn in_subgroup(field: &'static str, in_subgroup: bool) -> Result<(), DecodeError> {
+    if in_subgroup {
         Ok(())
     } else {
         Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup))
@@ -469,16 +471,7 @@ pub(crate) fn g2_from_bytes(
     field: &'static str,
     bytes: &[u8; 96],
 ) -> Result<G2Affine, DecodeError> {
-    let Some(p) = Option::<G2Affine>::from(G2Affine::from_compressed_unchecked(bytes)) else {
-        return Err(DecodeError::new(field, DecodeErrorKind::InvalidPoint));
-    };
-    if bool::from(p.is_identity()) {
-        return Err(DecodeError::new(field, DecodeErrorKind::IdentityPoint));
-    }
-    if !bool::from(p.is_torsion_free()) {
-        return Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup));
-    }
-    Ok(p)
+    points::g2_decompress(bytes).map_err(|e| point_error(field, e))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 #![no_main]
 //! The two curve backends side by side (feature `differential`): pairing products of points the
 //! input chooses (as multiples of the generators, so identity terms and every subgroup point are
-//! reachable, or as compressed encodings) and hashes to G2 of its messages. `blindpost` panics if
-//! `bls12_381` and `blst` give different values; this target adds the algebra both must obey.
+//! reachable, or as compressed encodings, whose decoding is compared too) and hashes to G2 of
+//! its messages. `blindpost` panics if `bls12_381` and `blst` give different values; this
+//! target adds the algebra both must obey.
 
 use arbitrary::Arbitrary;
 use blindpost::differential::{hash_to_g2_compressed, pairing_of_multiples, pairing_of_points};
@@ -14,7 +15,8 @@ const MAX_TERMS: usize = 4;
 enum Input {
     /// `e(a_1 P1, b_1 P2) * ...`, scalars big-endian mod r.
     Multiples(Vec<([u8; 32], [u8; 32])>),
-    /// Compressed points, decoded as the protocol decodes them.
+    /// Compressed points, decoded as the protocol decodes them (by both backends' decoders,
+    /// whose verdicts must agree).
     Points(Vec<([u8; 48], [u8; 96])>),
     /// `hash_to_curve` of the parts' concatenation under `dst` (1 to 255 bytes, as the
     /// protocol's tags are).

@@ -9,14 +9,17 @@
 //! produce exactly `bls12_381`'s GT value, so no mapping is needed: the pinned vector
 //! `test-vectors/pairing.json` checks it on both backends (SPEC.md 2.6).
 
+use super::points::PointError;
 use super::{G1Affine, G2Affine, G2Projective};
 use alloc::vec::Vec;
 use blst::{
     blst_bendian_from_fp, blst_final_exp, blst_fp, blst_fp12, blst_fp12_conjugate,
     blst_fp12_cyclotomic_sqr, blst_fp12_in_group, blst_fp12_is_equal, blst_fp12_is_one,
     blst_fp12_mul, blst_fp12_one, blst_fp_from_bendian, blst_hash_to_g2, blst_miller_loop_n,
-    blst_p1_affine, blst_p1_deserialize, blst_p2, blst_p2_affine, blst_p2_deserialize,
-    blst_p2_serialize, BLST_ERROR,
+    blst_p1_affine, blst_p1_affine_in_g1, blst_p1_affine_is_inf, blst_p1_affine_serialize,
+    blst_p1_deserialize, blst_p1_uncompress, blst_p2, blst_p2_affine, blst_p2_affine_in_g2,
+    blst_p2_affine_is_inf, blst_p2_affine_serialize, blst_p2_deserialize, blst_p2_serialize,
+    blst_p2_uncompress, BLST_ERROR,
 };
 
 /// A G2 point ready for the Miller loop, in blst's affine form.
@@ -36,14 +39,9 @@ impl From<G2Affine> for G2Prepared {
         if bool::from(q.is_identity()) {
             return Self::Identity;
         }
-        let mut out = blst_p2_affine::default();
-        let bytes = q.to_uncompressed();
-        // SAFETY: `bytes` holds the 192 bytes blst reads; `out` is a valid blst_p2_affine.
-        let ok = unsafe { blst_p2_deserialize(&mut out, bytes.as_ptr()) };
-        if ok == BLST_ERROR::BLST_SUCCESS {
-            Self::Point(out)
-        } else {
-            Self::Refused
+        match p2_affine(&q) {
+            Ok(q) => Self::Point(q),
+            Err(()) => Self::Refused,
         }
     }
 }
@@ -184,6 +182,19 @@ fn p1_affine(p: &G1Affine) -> Result<blst_p1_affine, ()> {
     }
 }
 
+/// `q` in blst's affine form; `Err` if blst refuses its encoding (a backend bug).
+fn p2_affine(q: &G2Affine) -> Result<blst_p2_affine, ()> {
+    let mut out = blst_p2_affine::default();
+    let bytes = q.to_uncompressed();
+    // SAFETY: `bytes` holds the 192 bytes blst reads; `out` is a valid blst_p2_affine.
+    let ok = unsafe { blst_p2_deserialize(&mut out, bytes.as_ptr()) };
+    if ok == BLST_ERROR::BLST_SUCCESS {
+        Ok(out)
+    } else {
+        Err(())
+    }
+}
+
 /// `e(p_1, q_1) * ... * e(p_n, q_n)`: one multi-Miller loop and one final exponentiation.
 /// Terms with an identity point are 1 and left out. If blst refuses a point (a backend bug)
 /// the result is zero, which is not in GT: it equals no pairing value and is never 1.
@@ -253,4 +264,69 @@ pub(crate) fn hash_to_g2(dst: &[u8], parts: &[&[u8]]) -> G2Projective {
     G2Projective::from(
         G2Affine::from_uncompressed_unchecked(&bytes).unwrap_or_else(G2Affine::identity),
     )
+}
+
+/// [`super::points::g1_decompress`] on blst. `blst_p1_uncompress` refuses a coordinate not
+/// below p, a clear compression bit, a malformed identity encoding and an x with no point
+/// (`BLST_BAD_ENCODING`, `BLST_POINT_NOT_ON_CURVE`), and reports x = 0, whose points (0, ±2)
+/// have order 3, as `BLST_POINT_NOT_IN_GROUP`; it returns the identity for its canonical
+/// encoding, which is refused here.
+pub(crate) fn g1_decompress(bytes: &[u8; 48]) -> Result<G1Affine, PointError> {
+    let mut p = blst_p1_affine::default();
+    // SAFETY: `bytes` holds the 48 bytes blst reads; `p` is a valid blst_p1_affine.
+    match unsafe { blst_p1_uncompress(&mut p, bytes.as_ptr()) } {
+        BLST_ERROR::BLST_SUCCESS => {}
+        BLST_ERROR::BLST_POINT_NOT_IN_GROUP => return Err(PointError::NotInSubgroup),
+        _ => return Err(PointError::Invalid),
+    }
+    // SAFETY: `p` is a valid blst_p1_affine.
+    if unsafe { blst_p1_affine_is_inf(&p) } {
+        return Err(PointError::Identity);
+    }
+    // SAFETY: as above.
+    if !unsafe { blst_p1_affine_in_g1(&p) } {
+        return Err(PointError::NotInSubgroup);
+    }
+    let mut out = [0u8; 96];
+    // SAFETY: `out` holds the 96 bytes blst writes.
+    unsafe { blst_p1_affine_serialize(out.as_mut_ptr(), &p) };
+    // A canonical encoding of a valid point: the unchecked decoder only converts it.
+    Option::from(G1Affine::from_uncompressed_unchecked(&out)).ok_or(PointError::Invalid)
+}
+
+/// [`super::points::g2_decompress`] on blst (the checks of [`g1_decompress`]; G2 has no
+/// special x).
+pub(crate) fn g2_decompress(bytes: &[u8; 96]) -> Result<G2Affine, PointError> {
+    let mut q = blst_p2_affine::default();
+    // SAFETY: `bytes` holds the 96 bytes blst reads; `q` is a valid blst_p2_affine.
+    match unsafe { blst_p2_uncompress(&mut q, bytes.as_ptr()) } {
+        BLST_ERROR::BLST_SUCCESS => {}
+        BLST_ERROR::BLST_POINT_NOT_IN_GROUP => return Err(PointError::NotInSubgroup),
+        _ => return Err(PointError::Invalid),
+    }
+    // SAFETY: `q` is a valid blst_p2_affine.
+    if unsafe { blst_p2_affine_is_inf(&q) } {
+        return Err(PointError::Identity);
+    }
+    // SAFETY: as above.
+    if !unsafe { blst_p2_affine_in_g2(&q) } {
+        return Err(PointError::NotInSubgroup);
+    }
+    let mut out = [0u8; 192];
+    // SAFETY: `out` holds the 192 bytes blst writes.
+    unsafe { blst_p2_affine_serialize(out.as_mut_ptr(), &q) };
+    Option::from(G2Affine::from_uncompressed_unchecked(&out)).ok_or(PointError::Invalid)
+}
+
+/// [`super::points::g1_in_subgroup`] on blst. A point blst refuses to read (not on the curve,
+/// which the caller has ruled out) is not in the subgroup.
+pub(crate) fn g1_in_subgroup(p: &G1Affine) -> bool {
+    // SAFETY: `q` is a valid blst_p1_affine.
+    p1_affine(p).is_ok_and(|q| unsafe { blst_p1_affine_in_g1(&q) })
+}
+
+/// [`super::points::g2_in_subgroup`] on blst, as [`g1_in_subgroup`].
+pub(crate) fn g2_in_subgroup(q: &G2Affine) -> bool {
+    // SAFETY: `q` is a valid blst_p2_affine.
+    p2_affine(q).is_ok_and(|q| unsafe { blst_p2_affine_in_g2(&q) })
 }

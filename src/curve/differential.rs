@@ -1,8 +1,8 @@
 //! Both backends at once (feature `differential`, for the fuzz targets only; SPEC.md 2.6).
 //!
-//! Every pairing product and every hash to G2 runs on `bls12_381` and on `blst`, and the two
-//! results must be identical: the same GT encoding, the same answer to "is it 1", the same
-//! point. The G1 arithmetic runs on blst (`blst_g1`) and each of its results (a comb or
+//! Every pairing product, every hash to G2 and every point decoding (`points`) runs on
+//! `bls12_381` and on `blst`, and the two results must be identical: the same GT encoding, the
+//! same answer to "is it 1", the same point or verdict. The G1 arithmetic runs on blst (`blst_g1`) and each of its results (a comb or
 //! constant-time multiplication, a multi-exponentiation, a 128-bit multiplication) is checked
 //! against `bls12_381`'s own multiplication of the same terms ([`check_g1`]). The protocol code above is unchanged, so every fuzz target built with this feature
 //! decodes, signs and verifies with both backends side by side. A disagreement is a backend bug,

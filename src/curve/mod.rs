@@ -33,6 +33,7 @@ pub(crate) mod gt;
 pub(crate) mod hash;
 pub(crate) mod msm;
 pub(crate) mod pairing;
+pub(crate) mod points;
 
 /// A uniformly random scalar: 64 bytes from `rng`, read big-endian, reduced mod r.
 pub(crate) fn random_scalar<R: CryptoRng + ?Sized>(rng: &mut R) -> Scalar {
