@@ -78,7 +78,7 @@ impl Fp {
     pub(crate) const ONE: Fp = R;
 
     /// Whether this is zero.
-    fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.0 == [0; 6]
     }
 
@@ -150,13 +150,26 @@ impl Fp {
         Fp(out)
     }
 
-    /// self - rhs.
+    /// self - rhs: one pass, adding p back when it borrowed (half the work of adding the
+    /// negation).
     pub(crate) fn sub(&self, rhs: &Fp) -> Fp {
-        self.add(&rhs.neg())
+        let mut out = [0u64; 6];
+        let mut borrow = 0;
+        for ((o, a), b) in out.iter_mut().zip(self.0.iter()).zip(rhs.0.iter()) {
+            (*o, borrow) = sbb(*a, *b, borrow);
+        }
+        if borrow == 0 {
+            return Fp(out);
+        }
+        let mut carry = 0;
+        for (o, m) in out.iter_mut().zip(MODULUS.iter()) {
+            (*o, carry) = adc(*o, *m, carry);
+        }
+        Fp(out)
     }
 
     /// self + self.
-    fn double(&self) -> Fp {
+    pub(crate) fn double(&self) -> Fp {
         self.add(self)
     }
 
@@ -281,6 +294,63 @@ impl Fp {
         let (t8, carry) = mac(t8, self.0[5], rhs.0[3], carry);
         let (t9, carry) = mac(t9, self.0[5], rhs.0[4], carry);
         let (t10, t11) = mac(t10, self.0[5], rhs.0[5], carry);
+
+        Self::montgomery_reduce(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11).subtract_p()
+    }
+}
+
+impl Fp {
+    /// self^2: each cross product computed once and doubled (21 word products instead of 36
+    /// before the reduction).
+    pub(crate) fn square(&self) -> Fp {
+        let a = &self.0;
+        // The cross products a_i a_j, i < j, into t1..t10.
+        let (t1, carry) = mac(0, a[0], a[1], 0);
+        let (t2, carry) = mac(0, a[0], a[2], carry);
+        let (t3, carry) = mac(0, a[0], a[3], carry);
+        let (t4, carry) = mac(0, a[0], a[4], carry);
+        let (t5, t6) = mac(0, a[0], a[5], carry);
+
+        let (t3, carry) = mac(t3, a[1], a[2], 0);
+        let (t4, carry) = mac(t4, a[1], a[3], carry);
+        let (t5, carry) = mac(t5, a[1], a[4], carry);
+        let (t6, t7) = mac(t6, a[1], a[5], carry);
+
+        let (t5, carry) = mac(t5, a[2], a[3], 0);
+        let (t6, carry) = mac(t6, a[2], a[4], carry);
+        let (t7, t8) = mac(t7, a[2], a[5], carry);
+
+        let (t7, carry) = mac(t7, a[3], a[4], 0);
+        let (t8, t9) = mac(t8, a[3], a[5], carry);
+
+        let (t9, t10) = mac(t9, a[4], a[5], 0);
+
+        // Doubled.
+        let t11 = t10 >> 63;
+        let t10 = (t10 << 1) | (t9 >> 63);
+        let t9 = (t9 << 1) | (t8 >> 63);
+        let t8 = (t8 << 1) | (t7 >> 63);
+        let t7 = (t7 << 1) | (t6 >> 63);
+        let t6 = (t6 << 1) | (t5 >> 63);
+        let t5 = (t5 << 1) | (t4 >> 63);
+        let t4 = (t4 << 1) | (t3 >> 63);
+        let t3 = (t3 << 1) | (t2 >> 63);
+        let t2 = (t2 << 1) | (t1 >> 63);
+        let t1 = t1 << 1;
+
+        // Plus the squares a_i^2 on the diagonal.
+        let (t0, carry) = mac(0, a[0], a[0], 0);
+        let (t1, carry) = adc(t1, 0, carry);
+        let (t2, carry) = mac(t2, a[1], a[1], carry);
+        let (t3, carry) = adc(t3, 0, carry);
+        let (t4, carry) = mac(t4, a[2], a[2], carry);
+        let (t5, carry) = adc(t5, 0, carry);
+        let (t6, carry) = mac(t6, a[3], a[3], carry);
+        let (t7, carry) = adc(t7, 0, carry);
+        let (t8, carry) = mac(t8, a[4], a[4], carry);
+        let (t9, carry) = adc(t9, 0, carry);
+        let (t10, carry) = mac(t10, a[5], a[5], carry);
+        let (t11, _) = adc(t11, 0, carry);
 
         Self::montgomery_reduce(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11).subtract_p()
     }
@@ -812,6 +882,21 @@ impl Fp12 {
 mod tests {
     use super::*;
     use crate::vector_rng::VectorRng;
+
+    #[test]
+    fn fp_square_is_the_product_with_itself() {
+        let mut rng = VectorRng::new(b"fp12 square");
+        for _ in 0..200 {
+            let a = Fp12::random(&mut rng).c0.c0.c0;
+            assert_eq!(a.square(), a.mul(&a));
+        }
+        // The largest representation, p - 1 in the limbs, carries through every column.
+        let mut top = MODULUS;
+        top[0] -= 1;
+        for a in [Fp::ZERO, Fp::ONE, Fp::ONE.neg(), R2, Fp(top)] {
+            assert_eq!(a.square(), a.mul(&a));
+        }
+    }
 
     #[test]
     fn fp_round_trips_and_refuses_p() {

@@ -29,6 +29,8 @@ pub(crate) mod fixed_base;
 #[cfg(any(not(feature = "blst"), feature = "differential", test))]
 pub(crate) mod fp12;
 pub(crate) mod g1;
+#[cfg(any(not(feature = "blst"), feature = "differential", test))]
+pub(crate) mod g1_decoding;
 pub(crate) mod gt;
 pub(crate) mod hash;
 pub(crate) mod msm;
