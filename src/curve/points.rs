@@ -22,90 +22,65 @@ pub(crate) enum PointError {
     NotInSubgroup,
 }
 
+/// `default` on the default backend, `blst` with feature `blst`, and both under
+/// `differential`, where they must agree.
+macro_rules! by_backend {
+    ($operation:literal, default: $default:expr, blst: $blst:expr) => {{
+        #[cfg(not(feature = "blst"))]
+        {
+            $default
+        }
+        #[cfg(all(feature = "blst", not(feature = "differential")))]
+        {
+            $blst
+        }
+        #[cfg(feature = "differential")]
+        {
+            agree($operation, $blst, $default)
+        }
+    }};
+}
+
 /// Decodes a compressed G1 point (48 bytes) with every check.
 pub(crate) fn g1_decompress(bytes: &[u8; 48]) -> Result<G1Affine, PointError> {
-    #[cfg(not(feature = "blst"))]
-    {
-        super::g1_decoding::decompress(bytes)
-    }
-    #[cfg(all(feature = "blst", not(feature = "differential")))]
-    {
-        super::blst_backend::g1_decompress(bytes)
-    }
-    #[cfg(feature = "differential")]
-    {
-        agree(
-            "G1 decoding",
-            super::blst_backend::g1_decompress(bytes),
-            super::g1_decoding::decompress(bytes),
-        )
-    }
+    by_backend!(
+        "G1 decoding",
+        default: super::g1_decoding::decompress(bytes),
+        blst: super::blst_backend::g1_decompress(bytes)
+    )
 }
 
 /// Decodes a compressed G2 point (96 bytes) with every check.
 pub(crate) fn g2_decompress(bytes: &[u8; 96]) -> Result<G2Affine, PointError> {
-    #[cfg(not(feature = "blst"))]
-    {
-        pure::g2_decompress(bytes)
-    }
-    #[cfg(all(feature = "blst", not(feature = "differential")))]
-    {
-        super::blst_backend::g2_decompress(bytes)
-    }
-    #[cfg(feature = "differential")]
-    {
-        agree(
-            "G2 decoding",
-            super::blst_backend::g2_decompress(bytes),
-            pure::g2_decompress(bytes),
-        )
-    }
+    by_backend!(
+        "G2 decoding",
+        default: pure::g2_decompress(bytes),
+        blst: super::blst_backend::g2_decompress(bytes)
+    )
 }
 
 /// Whether a G1 point known to be on the curve lies in the order-r subgroup.
 pub(crate) fn g1_in_subgroup(p: &G1Affine) -> bool {
-    #[cfg(not(feature = "blst"))]
-    {
-        super::g1_decoding::in_g1(p)
-    }
-    #[cfg(all(feature = "blst", not(feature = "differential")))]
-    {
-        super::blst_backend::g1_in_subgroup(p)
-    }
-    #[cfg(feature = "differential")]
-    {
-        agree(
-            "G1 subgroup check",
-            super::blst_backend::g1_in_subgroup(p),
-            super::g1_decoding::in_g1(p),
-        )
-    }
+    by_backend!(
+        "G1 subgroup check",
+        default: super::g1_decoding::in_g1(p),
+        blst: super::blst_backend::g1_in_subgroup(p)
+    )
 }
 
 /// Whether a G2 point known to be on the curve lies in the order-r subgroup.
 pub(crate) fn g2_in_subgroup(q: &G2Affine) -> bool {
-    #[cfg(not(feature = "blst"))]
-    {
-        pure::g2_in_subgroup(q)
-    }
-    #[cfg(all(feature = "blst", not(feature = "differential")))]
-    {
-        super::blst_backend::g2_in_subgroup(q)
-    }
-    #[cfg(feature = "differential")]
-    {
-        agree(
-            "G2 subgroup check",
-            super::blst_backend::g2_in_subgroup(q),
-            pure::g2_in_subgroup(q),
-        )
-    }
+    by_backend!(
+        "G2 subgroup check",
+        default: pure::g2_in_subgroup(q),
+        blst: super::blst_backend::g2_in_subgroup(q)
+    )
 }
 
 /// The two backends' results, which must be equal.
 #[cfg(feature = "differential")]
-fn agree<T: PartialEq>(operation: &str, blst: T, pure: T) -> T {
-    if blst != pure {
+fn agree<T: PartialEq>(operation: &str, blst: T, default: T) -> T {
+    if blst != default {
         super::differential::disagree(operation);
     }
     blst
