@@ -629,7 +629,7 @@ pub(crate) struct Fp12 {
 }
 
 /// The BLS parameter's absolute value |u| (u = -0xd201000000010000).
-const BLS_X: u64 = 0xd201_0000_0001_0000;
+pub(crate) const BLS_X: u64 = 0xd201_0000_0001_0000;
 
 impl Fp12 {
     /// One.

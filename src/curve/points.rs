@@ -2,7 +2,7 @@
 //! encoding is canonical, it lies on the curve, it is not the identity and it lies in the
 //! order-r subgroup; a point of the client's own blob, read uncompressed, still gets the
 //! subgroup check. One interface, each backend's own routines: by default `bls12_381`'s for
-//! G2 and `g1_decoding`'s variable-time ones for G1 (a sixth cheaper); blst's with feature
+//! G2 and `g1_decoding`'s variable-time ones for G1 (a fifth cheaper); blst's with feature
 //! `blst` (`blst_p1_uncompress`, `blst_p1_affine_in_g1` and their G2 twins: a G1 point in
 //! about half the time); under `differential` both, where any difference in verdict or point
 //! panics.
