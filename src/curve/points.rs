@@ -121,7 +121,8 @@ pub(crate) mod pure {
         q.is_torsion_free().into()
     }
 
-    /// The identity is refused before the subgroup (which contains it) is asked.
+    /// The verdict: the identity is refused as such (the subgroup contains it, so its check
+    /// would pass it), then a point outside the subgroup.
     fn checked<P>(p: P, is_identity: subtle::Choice, in_subgroup: bool) -> Result<P, PointError> {
         if bool::from(is_identity) {
             Err(PointError::Identity)
