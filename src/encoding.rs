@@ -447,8 +447,8 @@ fn stored_point<P>(
     Ok(p)
 }
 
-/// The subgroup check [`Reader::g1_stored`] leaves out (the endomorphism test of
-/// `bls12_381`): fails with [`DecodeErrorKind::NotInSubgroup`].
+/// The subgroup check [`Reader::g1_stored`] leaves out (the backend's, `curve::points`):
+/// fails with [`DecodeErrorKind::NotInSubgroup`].
 pub(crate) fn g1_in_subgroup(field: &'static str, p: &G1Affine) -> Result<(), DecodeError> {
     in_subgroup(field, points::g1_in_subgroup(p))
 }
@@ -458,8 +458,8 @@ pub(crate) fn g2_in_subgroup(field: &'static str, p: &G2Affine) -> Result<(), De
     in_subgroup(field, points::g2_in_subgroup(p))
 }
 
-fn in_subgroup(field: &'static str, in_subgroup: bool) -> Result<(), DecodeError> {
-    if in_subgroup {
+fn in_subgroup(field: &'static str, holds: bool) -> Result<(), DecodeError> {
+    if holds {
         Ok(())
     } else {
         Err(DecodeError::new(field, DecodeErrorKind::NotInSubgroup))

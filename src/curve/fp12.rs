@@ -334,7 +334,6 @@ impl Fp {
 
     /// self^2: each cross product computed once and doubled (21 word products, not 36).
     #[inline(always)] // as for mul
-    #[cfg_attr(all(feature = "blst", not(test)), allow(dead_code))] // as for from_raw
     pub(crate) fn square(&self) -> Fp {
         let a = &self.0;
         let (t1, carry) = mac(0, a[0], a[1], 0);

@@ -57,23 +57,21 @@ pub(crate) fn decompress(bytes: &[u8; 48]) -> Result<G1Affine, PointError> {
     }
     let four = Fp::ONE.double().double();
     let y = sqrt(&x.square().mul(&x).add(&four)).ok_or(PointError::Invalid)?;
-    let y_bytes = y.to_bytes();
-    let y_bytes = if (y_bytes > HALF_P) == (flags & SORT != 0) {
-        y_bytes
+    let y = if (y.to_bytes() > HALF_P) == (flags & SORT != 0) {
+        y
     } else {
-        y.neg().to_bytes()
+        y.neg()
     };
+    // The check runs on the coordinates at hand, before they are handed to `bls12_381`.
+    if !affine_in_g1(&x, &y) {
+        return Err(PointError::NotInSubgroup);
+    }
     let mut uncompressed = [0u8; 96];
     uncompressed[..48].copy_from_slice(&x_bytes);
-    uncompressed[48..].copy_from_slice(&y_bytes);
+    uncompressed[48..].copy_from_slice(&y.to_bytes());
     // Canonical coordinates of a point on the curve: the unchecked decoder only converts them.
-    let p = Option::<G1Affine>::from(G1Affine::from_uncompressed_unchecked(&uncompressed))
-        .ok_or(PointError::Invalid)?;
-    if in_g1(&p) {
-        Ok(p)
-    } else {
-        Err(PointError::NotInSubgroup)
-    }
+    Option::<G1Affine>::from(G1Affine::from_uncompressed_unchecked(&uncompressed))
+        .ok_or(PointError::Invalid)
 }
 
 /// The square root a^((p + 1) / 4) if a is a square (4-bit fixed window).
@@ -196,30 +194,38 @@ impl Jacobian {
     }
 }
 
-/// Whether `p`, a point on the curve, lies in G1: phi(p) = -[x^2] p (the identity does).
+/// Whether `p`, a point on the curve, lies in G1 (the identity does).
 pub(crate) fn in_g1(p: &G1Affine) -> bool {
     if bool::from(p.is_identity()) {
         return true;
     }
     let bytes = p.to_uncompressed();
     let (x_bytes, y_bytes) = bytes.split_at(48);
-    let (Some(x), Some(y), Some(beta)) = (
-        coordinate(x_bytes),
-        coordinate(y_bytes),
-        Fp::from_bytes(&BETA),
-    ) else {
+    match (coordinate(x_bytes), coordinate(y_bytes)) {
+        (Some(x), Some(y)) => affine_in_g1(&x, &y),
+        _ => false,
+    }
+}
+
+/// Whether the curve point (x, y) lies in G1: phi(P) = -[x^2] P.
+fn affine_in_g1(x: &Fp, y: &Fp) -> bool {
+    let Some(beta) = Fp::from_bytes(&BETA) else {
         return false;
     };
-    let base = Jacobian { x, y, z: Fp::ONE };
+    let base = Jacobian {
+        x: *x,
+        y: *y,
+        z: Fp::ONE,
+    };
     let r = base.mul_by_abs_x().mul_by_abs_x();
     if r.is_identity() {
-        // -phi(p) is not the identity.
+        // -phi(P) is not the identity.
         return false;
     }
-    // r = (X : Y : Z) equals -phi(p) = (beta x, -y) when X = beta x Z^2 and Y = -y Z^3.
-    let z2 = r.z.mul(&r.z);
+    // r = (X : Y : Z) equals -phi(P) = (beta x, -y) when X = beta x Z^2 and Y = -y Z^3.
+    let z2 = r.z.square();
     let z3 = z2.mul(&r.z);
-    r.x == beta.mul(&x).mul(&z2) && r.y == y.neg().mul(&z3)
+    r.x == beta.mul(x).mul(&z2) && r.y == y.neg().mul(&z3)
 }
 
 /// A coordinate of the uncompressed encoding of a point other than the identity (whose flag
